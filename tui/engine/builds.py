@@ -1,0 +1,94 @@
+"""One downloadable interpreter build, named the way uv names it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
+
+from tui.engine.host import Host
+
+_PRERELEASE = re.compile(r"^(a|b|rc)(\d+)$")
+
+
+def prerelease_order(pre: str) -> tuple[int, int]:
+    """Sort key that puts 3.14.0a1 < 3.14.0b2 < 3.14.0rc1 < 3.14.0."""
+    if not pre:
+        return (3, 0)
+    match = _PRERELEASE.match(pre)
+    if not match:
+        return (-1, 0)
+    return ({"a": 0, "b": 1, "rc": 2}[match[1]], int(match[2]))
+
+
+@dataclass(frozen=True, slots=True)
+class Build:
+    implementation: str  # cpython, pypy, graalpy
+    major: int
+    minor: int
+    patch: int
+    prerelease: str  # "", "a1", "rc2", ...
+    variant: str | None  # None, freethreaded, debug, freethreaded+debug
+    os: str
+    arch: str  # may carry a micro-architecture, e.g. x86_64_v3
+    libc: str
+    build: str  # python-build-standalone release date, or the PyPy version
+    url: str | None  # None for an archive found in the cache that no catalog knows
+    sha256: str | None
+
+    @property
+    def version(self) -> str:
+        return f"{self.major}.{self.minor}.{self.patch}{self.prerelease}"
+
+    @property
+    def minor_version(self) -> str:
+        return f"{self.major}.{self.minor}"
+
+    @property
+    def variant_suffix(self) -> str:
+        return f"+{self.variant}" if self.variant else ""
+
+    @property
+    def platform(self) -> str:
+        return f"{self.os}-{self.arch}-{self.libc}"
+
+    @property
+    def key(self) -> str:
+        """uv's installation key, also the install directory name."""
+        return f"{self.implementation}-{self.version}{self.variant_suffix}-{self.platform}"
+
+    @property
+    def minor_key(self) -> str:
+        """uv's minor-version link name, e.g. ``cpython-3.12-linux-x86_64-gnu``."""
+        return f"{self.implementation}-{self.minor_version}{self.variant_suffix}-{self.platform}"
+
+    @property
+    def filename(self) -> str:
+        """The archive's file name as published (``+`` unquoted)."""
+        if self.url is None:
+            return ""
+        return unquote(urlsplit(self.url).path.rsplit("/", 1)[-1])
+
+    @property
+    def is_prerelease(self) -> bool:
+        return bool(self.prerelease)
+
+    def runs_on(self, host: Host) -> bool:
+        # x86_64_v2..v4 builds need CPU features we do not probe; baseline runs everywhere.
+        return (self.os, self.arch, self.libc) == (host.os, host.arch, host.libc)
+
+    def sort_key(self) -> tuple:
+        """Newest first when sorted in reverse."""
+        return (
+            self.major,
+            self.minor,
+            self.patch,
+            prerelease_order(self.prerelease),
+            self.build,
+        )
+
+    def describe(self) -> str:
+        name = "CPython" if self.implementation == "cpython" else self.implementation.capitalize()
+        if self.implementation == "pypy":
+            name = "PyPy"
+        return f"{name} {self.version}{self.variant_suffix}"

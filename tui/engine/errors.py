@@ -1,0 +1,37 @@
+"""Errors that end an operation with a one-line message the user can act on."""
+
+
+class PyshelfError(Exception):
+    """An expected failure: shown as one line, never as a traceback."""
+
+
+class CatalogError(PyshelfError):
+    """The catalog could not be read or parsed."""
+
+
+class RequestError(PyshelfError):
+    """A request such as ``3.12`` or ``pypy@3.10`` matched nothing usable."""
+
+
+class OfflineError(PyshelfError):
+    """The network is needed but pyshelf runs offline (or cannot reach the server)."""
+
+
+class DownloadError(PyshelfError):
+    """A download failed after its retries."""
+
+
+class ChecksumError(DownloadError):
+    """The bytes did not hash to the published sha256."""
+
+
+class Cancelled(PyshelfError):
+    """A job was cancelled by the user; partial work is kept for resume."""
+
+
+class ArchiveError(PyshelfError):
+    """An archive is corrupt or hostile (paths escaping the target, devices, ...)."""
+
+
+class LockTimeout(PyshelfError):
+    """Another process holds a lock we need."""

@@ -1,0 +1,44 @@
+"""What this machine is, in the words python-build-standalone and uv use."""
+
+from __future__ import annotations
+
+import glob
+import platform
+import sys
+from dataclasses import dataclass
+from functools import cache
+
+_ARCH_ALIASES = {"amd64": "x86_64", "arm64": "aarch64", "i686": "x86", "i386": "x86"}
+
+
+@dataclass(frozen=True, slots=True)
+class Host:
+    os: str  # linux, macos, windows
+    arch: str  # x86_64, aarch64, x86, ...
+    libc: str  # gnu, musl, none
+
+    def __str__(self) -> str:
+        return f"{self.os}-{self.arch}-{self.libc}"
+
+
+def _libc() -> str:
+    if not sys.platform.startswith("linux"):
+        return "none"
+    name, _ = platform.libc_ver()
+    if name == "glibc":
+        return "gnu"
+    # musl does not identify itself to libc_ver; its loader does.
+    return "musl" if glob.glob("/lib/ld-musl-*.so.1") else "gnu"
+
+
+@cache
+def current_host() -> Host:
+    machine = platform.machine().lower()
+    arch = _ARCH_ALIASES.get(machine, machine)
+    if sys.platform == "darwin":
+        os_name = "macos"
+    elif sys.platform == "win32":
+        os_name = "windows"
+    else:
+        os_name = sys.platform.rstrip("0123456789")
+    return Host(os_name, arch, _libc())

@@ -1,0 +1,84 @@
+"""Reading python-build-standalone archive names, as published and as uv caches them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+PBS_PREFIXES = (
+    "https://github.com/astral-sh/python-build-standalone/releases/download",
+    "https://github.com/indygreg/python-build-standalone/releases/download",
+)
+PYPY_PREFIX = "https://downloads.python.org/pypy"
+
+# uv's cache writes "+" (or %2B) as "-", so the pattern accepts both spellings.
+_CPYTHON = re.compile(
+    r"^(?P<impl>cpython)-(?P<version>\d+\.\d+\.\d+(?:(?:a|b|rc)\d+)?)"
+    r"(?:[+-](?P<build>\d{8}))?"
+    r"-(?P<arch>[a-z0-9_]+)-(?:unknown|apple|pc)-(?P<os>linux|darwin|windows)(?:-(?P<env>[a-z]+))?"
+    r"-(?P<flavor>.+?)(?:-(?P<oldbuild>\d{8})T\d{4})?\.(?:tar\.(?:gz|zst|bz2|xz)|zip)$"
+)
+_ARCHES = {"i686": "x86", "armv7": "armv7", "x86_64": "x86_64", "aarch64": "aarch64"}
+_OS = {"darwin": "macos", "linux": "linux", "windows": "windows"}
+_PYPY = re.compile(r"^pypy(?P<minor>\d+\.\d+)-v(?P<build>[\d.]+)-")
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveName:
+    implementation: str
+    version: str
+    build: str
+    os: str
+    arch: str
+    libc: str
+    variant: str | None
+
+
+def parse_archive_name(name: str) -> ArchiveName | None:
+    """Parse a CPython archive name; ``None`` when it is not one we understand."""
+    name = name.replace("%2B", "+")
+    match = _CPYTHON.match(name)
+    if not match:
+        return None
+    flavor = match["flavor"].replace("+", "-").split("-")
+    variants = [v for v in ("freethreaded", "debug") if v in flavor]
+    os_name = _OS[match["os"]]
+    libc = (match["env"] or "gnu") if os_name == "linux" else "none"
+    return ArchiveName(
+        implementation=match["impl"],
+        version=match["version"],
+        build=match["build"] or match["oldbuild"] or "",
+        os=os_name,
+        arch=_ARCHES.get(match["arch"], match["arch"]),
+        libc=libc,
+        variant="+".join(variants) or None,
+    )
+
+
+def pypy_build(name: str) -> str:
+    """The PyPy release in ``pypy3.10-v7.3.17-linux64.tar.bz2`` (``7.3.17``)."""
+    match = _PYPY.match(name)
+    return match["build"] if match else ""
+
+
+def split_version(version: str) -> tuple[int, int, int, str]:
+    match = re.match(r"^(\d+)\.(\d+)\.(\d+)((?:a|b|rc)\d+)?$", version)
+    if not match:
+        raise ValueError(f"not a Python version: {version!r}")
+    return int(match[1]), int(match[2]), int(match[3]), match[4] or ""
+
+
+def cache_file_name(sha256: str, filename: str) -> str:
+    """uv's name for an archive in ``UV_PYTHON_CACHE_DIR``: ``{sha256[:9]}-{filename}``."""
+    return f"{sha256[:9]}-{filename.replace('%2B', '-').replace('+', '-')}"
+
+
+def rewrite_mirror(url: str, python_mirror: str | None, pypy_mirror: str | None) -> str:
+    """Point a published URL at a mirror, as uv's UV_PYTHON_INSTALL_MIRROR does."""
+    if python_mirror:
+        for prefix in PBS_PREFIXES:
+            if url.startswith(prefix):
+                return python_mirror.rstrip("/") + url[len(prefix) :]
+    if pypy_mirror and url.startswith(PYPY_PREFIX):
+        return pypy_mirror.rstrip("/") + url[len(PYPY_PREFIX) :]
+    return url

@@ -1,0 +1,129 @@
+"""Catalog sources, mirrors, requests and download sizes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import World
+from tui.engine.catalog import builtin_catalog, load_catalog
+from tui.engine.errors import CatalogError, RequestError
+from tui.engine.host import Host
+from tui.engine.names import cache_file_name, parse_archive_name, rewrite_mirror
+from tui.engine.resolve import parse_request, resolve
+
+LINUX = Host("linux", "x86_64", "gnu")
+
+
+def test_builtin_catalog_is_the_shipped_index_and_works_offline() -> None:
+    catalog = builtin_catalog()
+    here = catalog.for_host(LINUX)
+    assert len(here) > 50
+    assert all(b.sha256 is None or len(b.sha256) == 64 for b in here)
+    assert any(b.implementation == "pypy" for b in here)
+    assert any(b.variant == "freethreaded" for b in here)
+    newest = resolve("3.12", here)
+    assert newest.key.startswith("cpython-3.12.") and newest.key.endswith("-linux-x86_64-gnu")
+    assert "install_only" in newest.filename
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("3.12", "cpython-3.12.7-linux-x86_64-gnu"),
+        ("3.12.6", "cpython-3.12.6-linux-x86_64-gnu"),
+        ("3", "cpython-3.13.1-linux-x86_64-gnu"),
+        ("3.13t", "cpython-3.13.1+freethreaded-linux-x86_64-gnu"),
+        ("3.13+freethreaded", "cpython-3.13.1+freethreaded-linux-x86_64-gnu"),
+        ("pypy@3.10", "pypy-3.10.14-linux-x86_64-gnu"),
+        ("cpython@3.11", "cpython-3.11.9-linux-x86_64-gnu"),
+        ("cpython-3.12.6-linux-x86_64-gnu", "cpython-3.12.6-linux-x86_64-gnu"),
+    ],
+)
+def test_requests_resolve_to_the_newest_match(world: World, text: str, key: str) -> None:
+    assert resolve(text, world.shelf().builds()).key == key
+
+
+def test_unknown_version_names_the_nearest(world: World) -> None:
+    with pytest.raises(RequestError, match=r"nearest available: .*3\.12"):
+        resolve("3.14", world.shelf().builds())
+    with pytest.raises(RequestError, match="cannot read 'banana'"):
+        parse_request("banana")
+
+
+def test_unreadable_catalog_names_the_file(tmp_path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    with pytest.raises(CatalogError, match=str(bad)):
+        load_catalog(str(bad), store=tmp_path)
+    with pytest.raises(CatalogError, match="cannot read catalog"):
+        load_catalog(str(tmp_path / "missing.json"), store=tmp_path)
+    bad.write_text(json.dumps({"x": {"name": "cpython"}}))
+    with pytest.raises(CatalogError, match="'x' is malformed"):
+        load_catalog(str(bad), store=tmp_path)
+
+
+def test_remote_catalog_is_kept_and_revalidated_with_etag(world: World, tmp_path) -> None:
+    (world.server.root / "catalog.json").write_bytes(world.catalog_path.read_bytes())
+    url = f"{world.server.url}/catalog.json"
+    first = load_catalog(url, store=tmp_path)
+    second = load_catalog(url, store=tmp_path)
+    assert len(first.builds) == len(second.builds) == len(world.specs)
+    gets = [r for r in world.server.requests if r.path.endswith("catalog.json")]
+    assert "If-None-Match" in gets[1].headers
+    world.server.stop()
+    stale = load_catalog(url, store=tmp_path)
+    assert len(stale.builds) == len(world.specs)
+    assert stale.warnings and "using the copy" in stale.warnings[0]
+    offline = load_catalog(url, store=tmp_path, offline=True)
+    assert len(offline.builds) == len(world.specs)
+    with pytest.raises(CatalogError, match="cannot fetch catalog"):
+        load_catalog(url, store=tmp_path / "elsewhere")
+
+
+def test_mirrors_rewrite_the_published_prefixes() -> None:
+    pbs = "https://github.com/astral-sh/python-build-standalone/releases/download/2024/x.tar.gz"
+    pypy = "https://downloads.python.org/pypy/pypy3.10-v7.3.17-linux64.tar.bz2"
+    assert rewrite_mirror(pbs, "http://m/pbs/", None) == "http://m/pbs/2024/x.tar.gz"
+    assert rewrite_mirror(pypy, "http://m/pbs", "file:///srv/pypy") == (
+        "file:///srv/pypy/pypy3.10-v7.3.17-linux64.tar.bz2"
+    )
+    assert rewrite_mirror("https://example.invalid/x", "http://m", "http://p") == (
+        "https://example.invalid/x"
+    )
+
+
+def test_uv_cache_names_round_trip() -> None:
+    name = "cpython-3.13.1+20241206-x86_64-unknown-linux-gnu-freethreaded-install_only_stripped.tar.gz"
+    cached = cache_file_name("0123456789abcdef", name)
+    assert cached == (
+        "012345678-cpython-3.13.1-20241206-x86_64-unknown-linux-gnu-"
+        "freethreaded-install_only_stripped.tar.gz"
+    )
+    parsed = parse_archive_name(cached[10:])
+    assert parsed is not None
+    assert (parsed.version, parsed.build, parsed.variant, parsed.libc) == (
+        "3.13.1", "20241206", "freethreaded", "gnu"
+    )
+
+
+def test_download_sizes_come_from_head_and_are_remembered(world: World) -> None:
+    shelf = world.shelf()
+    entries = shelf.entries()
+    shelf.probe_download_sizes(entries)
+    spec = world.spec("cpython-3.12.7-linux-x86_64-gnu")
+    entry = next(e for e in entries if e.key == spec.key)
+    assert entry.download_size == spec.size
+    world.server.stop()
+    again = world.shelf()
+    fresh = next(e for e in again.entries() if e.key == spec.key)
+    assert fresh.download_size == spec.size  # remembered on disk, no network needed
+
+
+def test_unknown_download_size_stays_unknown(world: World) -> None:
+    world.server.stop()
+    shelf = world.shelf()
+    entries = shelf.entries()
+    shelf.probe_download_sizes(entries)
+    assert all(e.download_size is None for e in entries)

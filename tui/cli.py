@@ -1,0 +1,199 @@
+"""``pyshelf`` on the command line: the same engine as the app, for scripts, Docker and CI."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from tui.engine.errors import PyshelfError
+from tui.engine.jobs import JobKind, JobQueue
+from tui.engine.listing import default_view, filter_request
+from tui.engine.settings import Settings
+from tui.engine.shelf import Entry, Shelf
+from tui.format import human_size
+from tui.reporter import Reporter
+
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+def _global_options() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    group = common.add_argument_group("global options")
+    sup = argparse.SUPPRESS  # so a subcommand's copy does not overwrite a value given before it
+    group.add_argument("--cache-dir", type=Path, default=sup, help="archive cache (UV_PYTHON_CACHE_DIR)")
+    group.add_argument("--install-dir", type=Path, default=sup, help="installs (UV_PYTHON_INSTALL_DIR)")
+    group.add_argument("--bin-dir", type=Path, default=sup, help="executables (UV_PYTHON_BIN_DIR)")
+    group.add_argument("--catalog", default=sup, metavar="PATH_OR_URL",
+                       help="uv-format download list (UV_PYTHON_DOWNLOADS_JSON_URL)")
+    group.add_argument("--mirror", default=sup, metavar="URL",
+                       help="python-build-standalone mirror (UV_PYTHON_INSTALL_MIRROR)")
+    group.add_argument("--pypy-mirror", default=sup, metavar="URL", help="PyPy mirror (UV_PYPY_INSTALL_MIRROR)")
+    group.add_argument("--offline", action="store_true", default=sup, help="never use the network (UV_OFFLINE)")
+    group.add_argument("--parallel", type=int, default=sup, metavar="N", help="downloads at once (default 4)")
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _global_options()
+    parser = argparse.ArgumentParser(
+        prog="pyshelf",
+        parents=[common],
+        description="Manage python-build-standalone interpreters beside uv. "
+        "Without a command, opens the terminal app.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("list", parents=[common], help="builds for this machine and their state")
+    p.add_argument("request", nargs="?", help="only builds matching, e.g. 3.12 or pypy@3.10")
+    p.add_argument("--all", action="store_true", help="every version, not only the newest per minor")
+    p.add_argument("--all-platforms", action="store_true", help="builds for every platform")
+    p.add_argument("--json", action="store_true", help="machine-readable rows")
+
+    for name, text in [
+        ("fetch", "download archives into the cache (verified, resumable)"),
+        ("install", "install interpreters (from the cache, fetching when missing)"),
+        ("reinstall", "reinstall from the cache; works offline when the archive is cached"),
+        ("uninstall", "remove installed interpreters"),
+        ("evict", "remove cached archives"),
+    ]:
+        p = sub.add_parser(name, parents=[common], help=text)
+        p.add_argument("requests", nargs="+", metavar="REQUEST")
+        if name in ("install", "reinstall"):
+            p.add_argument("--no-bin", action="store_true", help="do not link python3.X into the bin dir")
+    return parser
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    settings = Settings()
+    for option, attribute in [
+        ("cache_dir", "cache_dir"), ("install_dir", "install_dir"), ("bin_dir", "bin_dir"),
+        ("catalog", "catalog"), ("mirror", "python_mirror"), ("pypy_mirror", "pypy_mirror"),
+        ("parallel", "parallel_downloads"),
+    ]:  # fmt: skip
+        if (value := getattr(args, option, None)) is not None:
+            setattr(settings, attribute, value)
+    if getattr(args, "offline", False):
+        settings.offline = True
+    if getattr(args, "no_bin", False):
+        settings.link_bin = False
+    if settings.parallel_downloads < 1:
+        raise PyshelfError("--parallel needs a number of at least 1")
+    return settings
+
+
+def _row(entry: Entry) -> dict[str, object]:
+    b = entry.build
+    return {
+        "key": b.key,
+        "version": b.version,
+        "implementation": b.implementation,
+        "variant": b.variant,
+        "build": b.build or None,
+        "platform": b.platform,
+        "url": b.url,
+        "sha256": b.sha256,
+        "available": entry.available,
+        "cached": entry.cached is not None,
+        "installed": entry.installation is not None,
+        "download_size": entry.download_size,
+        "partial_size": entry.partial_bytes or None,
+        "cache_path": str(entry.cached.path) if entry.cached else None,
+        "cache_size": entry.cache_size,
+        "install_path": str(entry.installation.path) if entry.installation else None,
+        "install_size": entry.install_size,
+    }
+
+
+def cmd_list(shelf: Shelf, args: argparse.Namespace) -> int:
+    entries = shelf.entries(all_platforms=args.all_platforms)
+    if args.request:
+        rows = filter_request(entries, args.request)
+    else:
+        rows = entries if args.all else default_view(entries)
+    shelf.probe_download_sizes(rows)
+    for entry in rows:
+        shelf.measure_install(entry)
+    if args.json:
+        json.dump([_row(e) for e in rows], sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    table = [("KEY", "STATE", "DOWNLOAD", "CACHED", "INSTALLED")]
+    for e in rows:
+        state = e.state if not e.partial_bytes else f"{e.state} ({human_size(e.partial_bytes)} partial)"
+        table.append((
+            e.key, state, human_size(e.download_size),
+            human_size(e.cache_size) if e.cached else "-",
+            human_size(e.install_size) if e.installation else "-",
+        ))  # fmt: skip
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    for row in table:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    if not rows:
+        print("no builds match", file=sys.stderr)
+    return 0
+
+
+def _targets(shelf: Shelf, kind: JobKind, requests: Sequence[str]) -> list[Entry]:
+    entries = shelf.entries()
+    targets = []
+    for request in requests:
+        if kind == JobKind.UNINSTALL:
+            entry = shelf.find(request, entries, want=lambda e: e.installation is not None)
+        elif kind == JobKind.EVICT:
+            entry = shelf.find(request, entries, want=lambda e: e.cached is not None or e.partial_bytes > 0)
+        else:
+            entry = shelf.resolve_available(request, entries)
+        if entry not in targets:
+            targets.append(entry)
+    return targets
+
+
+def cmd_jobs(shelf: Shelf, kind: JobKind, requests: Sequence[str]) -> int:
+    targets = _targets(shelf, kind, requests)
+    queue = JobQueue(shelf)
+    reporter = Reporter(sys.stderr)
+    queue.subscribe(reporter.on_event)
+    jobs = [queue.submit(kind, entry) for entry in targets]
+    try:
+        queue.wait(jobs)
+    except KeyboardInterrupt:
+        reporter.interrupted()
+        for job in jobs:
+            job.cancel()
+        queue.close()
+        return EXIT_INTERRUPTED
+    queue.close(cancel=False)
+    reporter.finish()
+    failed = [j for j in jobs if j.error]
+    freed = sum(j.freed for j in jobs)
+    if kind in (JobKind.EVICT, JobKind.UNINSTALL) and not failed:
+        print(f"freed {human_size(freed)}", file=sys.stderr)
+    return EXIT_FAILED if failed else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        from tui.app.main import run_app  # Textual loads only when the app is wanted
+
+        return run_app(settings_from(args))
+    # Ctrl-C raises KeyboardInterrupt in the main thread; downloads keep their partial files.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        shelf = Shelf(settings_from(args))
+        if args.command == "list":
+            return cmd_list(shelf, args)
+        return cmd_jobs(shelf, JobKind(args.command), args.requests)
+    except PyshelfError as exc:
+        print(f"pyshelf: error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("pyshelf: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED

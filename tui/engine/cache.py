@@ -1,0 +1,104 @@
+"""The archive cache, in the layout uv uses for ``UV_PYTHON_CACHE_DIR``."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from tui.engine import names
+from tui.engine.builds import Build
+from tui.engine.errors import Cancelled
+
+Progress = Callable[[int, int | None], None]
+_ARCHIVE_SUFFIXES = (".tar.gz", ".tar.zst", ".tar.bz2", ".tar.xz", ".zip")
+HASH_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class CachedArchive:
+    path: Path
+    size: int
+    mtime: float
+    sha_prefix: str
+    name: str  # the archive's name with "+" written as "-"
+
+
+def sha256_file(
+    path: Path, progress: Progress | None = None, cancel: threading.Event | None = None
+) -> str:
+    digest = hashlib.sha256()
+    total = path.stat().st_size
+    done = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(HASH_CHUNK):
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("cancelled while verifying")
+            digest.update(chunk)
+            done += len(chunk)
+            if progress:
+                progress(done, total)
+    return digest.hexdigest()
+
+
+class ArchiveCache:
+    def __init__(self, root: Path, state_dir: Path) -> None:
+        self.root = root
+        self.partial_dir = state_dir / "partial"
+
+    def path_for(self, build: Build) -> Path:
+        assert build.sha256, "only builds with a published sha256 are cached"
+        return self.root / names.cache_file_name(build.sha256, build.filename)
+
+    def partial_for(self, build: Build) -> Path:
+        return self.partial_dir / (self.path_for(build).name + ".part")
+
+    def partial_size(self, build: Build) -> int:
+        if not build.sha256:
+            return 0
+        try:
+            return self.partial_for(build).stat().st_size
+        except OSError:
+            return 0
+
+    def find(self, build: Build) -> CachedArchive | None:
+        if not build.sha256 or not build.url:
+            return None
+        path = self.path_for(build)
+        try:
+            stat = path.stat()
+        except OSError:
+            return None
+        return CachedArchive(path, stat.st_size, stat.st_mtime, build.sha256[:9], path.name[10:])
+
+    def scan(self) -> list[CachedArchive]:
+        """Every archive in the cache, including those uv put there."""
+        found = []
+        try:
+            entries = list(os.scandir(self.root))
+        except OSError:
+            return []
+        for entry in entries:
+            name = entry.name
+            prefix, _, rest = name.partition("-")
+            if len(prefix) != 9 or not rest or not name.endswith(_ARCHIVE_SUFFIXES):
+                continue
+            if not entry.is_file(follow_symlinks=False):
+                continue
+            stat = entry.stat(follow_symlinks=False)
+            found.append(CachedArchive(Path(entry.path), stat.st_size, stat.st_mtime, prefix, rest))
+        return found
+
+    def evict(self, build: Build) -> int:
+        """Remove the archive and any partial download of it; return the bytes freed."""
+        freed = 0
+        for path in (self.path_for(build), self.partial_for(build)):
+            try:
+                freed += path.stat().st_size
+                path.unlink()
+            except FileNotFoundError:
+                continue
+        return freed

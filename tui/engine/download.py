@@ -1,0 +1,294 @@
+"""Verified, resumable downloads into the archive cache.
+
+Bytes stream to a partial file beside the cache and are hashed as they arrive; the archive is
+renamed into place only when its sha256 matches. A partial file survives any interruption
+(network drop, Ctrl-C, kill -9) and the next attempt resumes it with an HTTP Range request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import httpx
+from filelock import FileLock
+from filelock import Timeout as FileLockTimeout
+
+from tui.engine.builds import Build
+from tui.engine.cache import HASH_CHUNK, ArchiveCache, Progress, sha256_file
+from tui.engine.errors import Cancelled, ChecksumError, DownloadError, OfflineError
+
+CHUNK = 64 * 1024
+TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+_TRANSIENT_STATUS = {408, 425, 429, 500, 502, 503, 504}
+
+
+class _Transient(Exception):
+    """A failure worth retrying: the partial file is kept and resumed."""
+
+    def __init__(self, message: str, *, connect: bool = False) -> None:
+        super().__init__(message)
+        self.connect = connect  # the server could not be reached at all
+
+
+# A server that cannot be reached at all twice in a row means no network: say so quickly.
+CONNECT_RETRIES = 2
+
+
+@dataclass(slots=True)
+class DownloadPolicy:
+    retries: int = 6  # consecutive failures without progress before giving up
+    backoff: float = 0.5  # first retry delay, doubled each time, capped at 30 s
+
+
+def make_client() -> httpx.Client:
+    return httpx.Client(timeout=TIMEOUT, follow_redirects=True, headers={"User-Agent": "pyshelf"})
+
+
+def _hash_existing(path: Path, digest: hashlib._Hash) -> int:
+    """Feed an existing partial file into the running hash; return its length."""
+    size = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(HASH_CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+    return size
+
+
+class Downloader:
+    def __init__(
+        self,
+        cache: ArchiveCache,
+        client: httpx.Client | None = None,
+        *,
+        offline: bool = False,
+        policy: DownloadPolicy | None = None,
+    ) -> None:
+        self.cache = cache
+        self.client = client or make_client()
+        self.offline = offline
+        self.policy = policy or DownloadPolicy()
+
+    def fetch(
+        self,
+        build: Build,
+        *,
+        progress: Progress | None = None,
+        cancel: threading.Event | None = None,
+        on_verify: Callable[[], None] | None = None,
+    ) -> Path:
+        """Return the verified archive for ``build``, downloading or resuming it if needed."""
+        if not build.url or not build.sha256:
+            raise DownloadError(
+                f"{build.key} has no published sha256; pyshelf only caches verified archives"
+            )
+        cancel = cancel or threading.Event()
+        dest = self.cache.path_for(build)
+        if self._verified(dest, build, progress, cancel, on_verify):
+            return dest
+        if self.offline:
+            raise OfflineError(f"{build.key} is not in the cache and pyshelf is offline")
+        partial = self.cache.partial_for(build)
+        partial.parent.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(partial) + ".lock")
+        while True:  # another pyshelf may be downloading the same archive: wait for it
+            try:
+                lock.acquire(timeout=0.25)
+                break
+            except FileLockTimeout:
+                if cancel.is_set():
+                    raise Cancelled("cancelled while waiting for another download") from None
+        try:
+            if self._verified(dest, build, progress, cancel, on_verify):
+                return dest
+            self._download(build, partial, progress, cancel)
+            if on_verify:
+                on_verify()
+            os.replace(partial, dest)
+            partial.with_suffix(".json").unlink(missing_ok=True)
+            return dest
+        finally:
+            lock.release()
+
+    def _verified(
+        self,
+        dest: Path,
+        build: Build,
+        progress: Progress | None,
+        cancel: threading.Event,
+        on_verify: Callable[[], None] | None,
+    ) -> bool:
+        """A cached archive is checked, never trusted blindly; a bad one is removed."""
+        if not dest.exists():
+            return False
+        if on_verify:
+            on_verify()
+        if sha256_file(dest, progress, cancel) == build.sha256:
+            return True
+        dest.unlink(missing_ok=True)
+        return False
+
+    def _download(
+        self, build: Build, partial: Path, progress: Progress | None, cancel: threading.Event
+    ) -> None:
+        assert build.url and build.sha256
+        failures = 0
+        while True:
+            before = partial.stat().st_size if partial.exists() else 0
+            try:
+                digest = self._attempt(build.url, partial, progress, cancel)
+            except _Transient as exc:
+                after = partial.stat().st_size if partial.exists() else 0
+                failures = 0 if after > before else failures + 1
+                if exc.connect and failures >= CONNECT_RETRIES:
+                    raise DownloadError(
+                        f"cannot reach {urlsplit(build.url).netloc} ({exc}); check the network, "
+                        "or use --offline to work from the cache"
+                    ) from None
+                if failures > self.policy.retries:
+                    raise DownloadError(f"download of {build.url} failed: {exc}") from None
+                delay = min(30.0, self.policy.backoff * 2 ** max(0, failures - 1))
+                if cancel.wait(delay):
+                    raise Cancelled("download cancelled") from None
+                continue
+            if digest != build.sha256:
+                partial.unlink(missing_ok=True)
+                partial.with_suffix(".json").unlink(missing_ok=True)
+                raise ChecksumError(
+                    f"checksum mismatch for {build.url}: expected sha256 {build.sha256}, "
+                    f"got {digest}; the partial download was deleted"
+                )
+            return
+
+    def _attempt(
+        self, url: str, partial: Path, progress: Progress | None, cancel: threading.Event
+    ) -> str:
+        """One request: resume from the partial file, stream, hash. Returns the hex digest."""
+        if urlsplit(url).scheme == "file":
+            return self._copy_local(Path(unquote(urlsplit(url).path)), partial, progress, cancel)
+        digest = hashlib.sha256()
+        offset = _hash_existing(partial, digest) if partial.exists() else 0
+        meta_path = partial.with_suffix(".json")
+        headers = {"Accept-Encoding": "identity"}
+        if offset:
+            headers["Range"] = f"bytes={offset}-"
+            validator = _read_validator(meta_path)
+            if validator:
+                # If the file changed on the server, If-Range makes it send the whole new file.
+                headers["If-Range"] = validator
+        try:
+            with self.client.stream("GET", url, headers=headers) as response:
+                status = response.status_code
+                if status == 416 and offset:
+                    partial.unlink(missing_ok=True)  # our partial is longer than the file
+                    raise _Transient("server rejected the resume range; restarting")
+                if status in _TRANSIENT_STATUS:
+                    raise _Transient(f"HTTP {status}")
+                if status not in (200, 206):
+                    raise DownloadError(f"download of {url} failed: HTTP {status}")
+                total = _total_size(response, offset)
+                mode = "ab"
+                if status == 206:
+                    start = _range_start(response)
+                    if start != offset:
+                        raise _Transient(f"server resumed at byte {start}, not {offset}")
+                else:
+                    # The server ignored Range (or the file changed): start over cleanly.
+                    mode, offset, digest = "wb", 0, hashlib.sha256()
+                _write_validator(meta_path, response)
+                done = offset
+                with partial.open(mode) as handle:
+                    for chunk in response.iter_raw(CHUNK):
+                        if cancel.is_set():
+                            raise Cancelled("download cancelled; the partial file is kept")
+                        handle.write(chunk)
+                        digest.update(chunk)
+                        done += len(chunk)
+                        if progress:
+                            progress(done, total)
+                if total is not None and done < total:
+                    raise _Transient(f"connection closed after {done} of {total} bytes")
+        except httpx.TimeoutException as exc:
+            raise _Transient(f"timed out ({type(exc).__name__})") from None
+        except httpx.TransportError as exc:
+            if isinstance(exc, httpx.ConnectError):
+                raise _Transient(str(exc) or "connection failed", connect=True) from None
+            raise _Transient(str(exc) or type(exc).__name__) from None
+        return digest.hexdigest()
+
+    def _copy_local(
+        self, source: Path, partial: Path, progress: Progress | None, cancel: threading.Event
+    ) -> str:
+        """A file:// mirror: copy with hashing, resuming like HTTP does."""
+        try:
+            total = source.stat().st_size
+        except OSError as exc:
+            raise DownloadError(f"cannot read {source}: {exc.strerror or exc}") from None
+        digest = hashlib.sha256()
+        offset = _hash_existing(partial, digest) if partial.exists() else 0
+        if offset > total:
+            partial.unlink()
+            offset, digest = 0, hashlib.sha256()
+        with source.open("rb") as src, partial.open("ab") as dst:
+            src.seek(offset)
+            done = offset
+            while chunk := src.read(HASH_CHUNK):
+                if cancel.is_set():
+                    raise Cancelled("copy cancelled; the partial file is kept")
+                dst.write(chunk)
+                digest.update(chunk)
+                done += len(chunk)
+                if progress:
+                    progress(done, total)
+        return digest.hexdigest()
+
+
+def _total_size(response: httpx.Response, offset: int) -> int | None:
+    if response.status_code == 206:
+        content_range = response.headers.get("content-range", "")
+        total = content_range.rpartition("/")[2]
+        if total.isdigit():
+            return int(total)
+    length = response.headers.get("content-length")
+    if length and length.isdigit():
+        return int(length) + (offset if response.status_code == 206 else 0)
+    return None
+
+
+def _range_start(response: httpx.Response) -> int:
+    content_range = response.headers.get("content-range", "")  # "bytes 100-199/200"
+    try:
+        return int(content_range.split()[1].split("-")[0])
+    except (IndexError, ValueError):
+        return -1
+
+
+def _read_validator(meta_path: Path) -> str | None:
+    try:
+        meta = json.loads(meta_path.read_text())
+    except (OSError, ValueError):
+        return None
+    etag = meta.get("etag") or ""
+    # If-Range needs a strong validator; a weak ETag would make every resume restart.
+    if etag and not etag.startswith("W/"):
+        return etag
+    return meta.get("last_modified") or None
+
+
+def _write_validator(meta_path: Path, response: httpx.Response) -> None:
+    meta = {
+        "etag": response.headers.get("etag", ""),
+        "last_modified": response.headers.get("last-modified", ""),
+        "saved": time.time(),
+    }
+    try:
+        meta_path.write_text(json.dumps(meta))
+    except OSError:
+        pass  # resuming without If-Range is still safe: the sha256 has the last word

@@ -1,0 +1,271 @@
+"""A queue of fetches, installs, reinstalls, uninstalls and evictions with progress events.
+
+Jobs run on worker threads. Downloads share a limit of their own, and extraction or deletion
+another, so a long download never holds up an uninstall. Subscribers receive ``JobEvent``s on
+the worker threads; progress events are coalesced so a fast download cannot flood a UI.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from enum import StrEnum
+
+from tui.engine.errors import Cancelled, PyshelfError
+from tui.engine.progress import SpeedMeter
+from tui.engine.shelf import Entry, Shelf
+
+
+class JobKind(StrEnum):
+    FETCH = "fetch"
+    INSTALL = "install"
+    REINSTALL = "reinstall"
+    UNINSTALL = "uninstall"
+    EVICT = "evict"
+
+
+class Phase(StrEnum):
+    QUEUED = "queued"
+    DOWNLOADING = "downloading"
+    VERIFYING = "verifying"
+    EXTRACTING = "extracting"
+    LINKING = "linking"
+    REMOVING = "removing"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def final(self) -> bool:
+        return self in (Phase.DONE, Phase.FAILED, Phase.CANCELLED)
+
+
+@dataclass(frozen=True, slots=True)
+class JobEvent:
+    """A snapshot of one job; the newest event of a job supersedes the older ones."""
+
+    job_id: int
+    kind: JobKind
+    key: str
+    phase: Phase
+    done: int
+    total: int | None
+    speed: float | None
+    eta: float | None
+    error: str | None
+    result: str | None  # a short summary once done, e.g. "freed 61.2 MB"
+    freed: int = 0
+
+
+class Job:
+    _ids = itertools.count(1)
+
+    def __init__(self, kind: JobKind, entry: Entry, queue: JobQueue) -> None:
+        self.id = next(Job._ids)
+        self.kind = kind
+        self.entry = entry
+        self.phase = Phase.QUEUED
+        self.done = 0
+        self.total: int | None = None
+        self.error: str | None = None
+        self.result: str | None = None
+        self.freed = 0
+        self.cancel_event = threading.Event()
+        self.meter = SpeedMeter(queue.clock)
+        self.future: Future[None] | None = None
+        self._queue = queue
+        self._last_emit = -1.0
+
+    @property
+    def key(self) -> str:
+        return self.entry.key
+
+    @property
+    def finished(self) -> bool:
+        return self.phase.final
+
+    def cancel(self) -> None:
+        self.cancel_event.set()
+
+    def snapshot(self) -> JobEvent:
+        return JobEvent(
+            self.id, self.kind, self.key, self.phase, self.done, self.total,
+            self.meter.speed, self.meter.eta(self.done, self.total), self.error, self.result,
+            self.freed,
+        )  # fmt: skip
+
+    # Called from the worker thread.
+    def set_phase(self, phase: Phase) -> None:
+        if self.cancel_event.is_set() and not phase.final:
+            raise Cancelled("cancelled")
+        self.phase = phase
+        self.done, self.total = 0, None
+        self.meter.reset()
+        self._emit(force=True)
+
+    def progress(self, done: int, total: int | None) -> None:
+        self.done, self.total = done, total
+        self.meter.add(done)
+        self._emit(force=total is not None and done >= total)
+
+    def _emit(self, force: bool = False) -> None:
+        now = self._queue.clock()
+        if not force and now - self._last_emit < self._queue.min_interval:
+            return
+        self._last_emit = now
+        self._queue._publish(self.snapshot())
+
+
+class JobQueue:
+    def __init__(
+        self,
+        shelf: Shelf,
+        *,
+        downloads: int | None = None,
+        disk_workers: int = 2,
+        min_interval: float = 0.1,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.shelf = shelf
+        self.clock = clock
+        self.min_interval = min_interval
+        limit = downloads or shelf.settings.parallel_downloads
+        self._download_slots = threading.BoundedSemaphore(limit)
+        self._disk_slots = threading.BoundedSemaphore(disk_workers)
+        self._pool = ThreadPoolExecutor(max_workers=limit + disk_workers + 4, thread_name_prefix="job")
+        self._subscribers: list[Callable[[JobEvent], None]] = []
+        self._lock = threading.Lock()
+        self.jobs: list[Job] = []
+
+    # -- subscription --------------------------------------------------------------------
+
+    def subscribe(self, callback: Callable[[JobEvent], None]) -> Callable[[], None]:
+        with self._lock:
+            self._subscribers.append(callback)
+        return lambda: self._subscribers.remove(callback)
+
+    def _publish(self, event: JobEvent) -> None:
+        for callback in list(self._subscribers):
+            try:
+                callback(event)
+            except Exception:  # a broken subscriber must not kill a download
+                pass
+
+    # -- submitting ----------------------------------------------------------------------
+
+    def submit(self, kind: JobKind, entry: Entry) -> Job:
+        """Queue a job; the same action on the same build already pending is shared."""
+        with self._lock:
+            for job in self.jobs:
+                if job.kind == kind and job.key == entry.key and not job.finished:
+                    return job
+            job = Job(kind, entry, self)
+            self.jobs.append(job)
+        job._emit(force=True)
+        job.future = self._pool.submit(self._run, job)
+        return job
+
+    def retry(self, job: Job) -> Job:
+        return self.submit(job.kind, job.entry)
+
+    def active(self) -> list[Job]:
+        return [j for j in self.jobs if not j.finished]
+
+    def wait(self, jobs: list[Job] | None = None, timeout: float | None = None) -> None:
+        for job in jobs if jobs is not None else list(self.jobs):
+            if job.future is not None:
+                job.future.result(timeout)
+
+    def close(self, cancel: bool = True) -> None:
+        if cancel:
+            for job in self.active():
+                job.cancel()
+        self._pool.shutdown(wait=True, cancel_futures=False)
+
+    # -- running -------------------------------------------------------------------------
+
+    def _run(self, job: Job) -> None:
+        try:
+            runner = {
+                JobKind.FETCH: self._fetch,
+                JobKind.INSTALL: self._install,
+                JobKind.REINSTALL: self._install,
+                JobKind.UNINSTALL: self._uninstall,
+                JobKind.EVICT: self._evict,
+            }[job.kind]
+            runner(job)
+        except Cancelled:
+            job.phase = Phase.CANCELLED
+        except PyshelfError as exc:
+            job.error = str(exc)
+            job.phase = Phase.FAILED
+        except Exception as exc:  # never a traceback in the UI; the message still says what
+            job.error = f"unexpected error: {type(exc).__name__}: {exc}"
+            job.phase = Phase.FAILED
+        else:
+            job.phase = Phase.DONE
+        job._emit(force=True)
+
+    def _slot(self, semaphore: threading.BoundedSemaphore, job: Job) -> None:
+        while not semaphore.acquire(timeout=0.1):
+            if job.cancel_event.is_set():
+                raise Cancelled("cancelled while queued")
+
+    def _fetch(self, job: Job) -> None:
+        entry = job.entry
+        if entry.cached is not None and self.shelf.cache.find(entry.build) is None:
+            entry.cached = None  # removed behind our back
+        self._slot(self._download_slots, job)
+        try:
+            job.set_phase(Phase.VERIFYING if entry.cached else Phase.DOWNLOADING)
+            self.shelf.fetch(
+                entry,
+                progress=job.progress,
+                cancel=job.cancel_event,
+                on_verify=lambda: job.set_phase(Phase.VERIFYING),
+            )
+        finally:
+            self._download_slots.release()
+        if job.kind == JobKind.FETCH:
+            job.result = "cached"
+
+    def _install(self, job: Job) -> None:
+        entry = job.entry
+        if job.kind == JobKind.INSTALL and entry.installation is not None:
+            job.result = "already installed"
+            return
+        self._fetch(job)
+        self._slot(self._disk_slots, job)
+        try:
+            job.set_phase(Phase.EXTRACTING)
+            self.shelf.install(
+                entry,
+                progress=job.progress,
+                cancel=job.cancel_event,
+                phase=lambda name: job.set_phase(Phase(name)),
+            )
+        finally:
+            self._disk_slots.release()
+        job.result = "installed" if job.kind == JobKind.INSTALL else "reinstalled"
+
+    def _uninstall(self, job: Job) -> None:
+        self._slot(self._disk_slots, job)
+        try:
+            job.set_phase(Phase.REMOVING)
+            job.freed = self.shelf.uninstall(job.entry)
+        finally:
+            self._disk_slots.release()
+        job.result = "uninstalled"
+
+    def _evict(self, job: Job) -> None:
+        self._slot(self._disk_slots, job)
+        try:
+            job.set_phase(Phase.REMOVING)
+            job.freed = self.shelf.evict(job.entry)
+        finally:
+            self._disk_slots.release()
+        job.result = "evicted"

@@ -1,0 +1,57 @@
+"""Where pyshelf keeps things, resolved from options and uv's environment variables."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from platformdirs import user_cache_dir
+
+
+def _env_path(name: str) -> Path | None:
+    value = os.environ.get(name)
+    return Path(value).expanduser() if value else None
+
+
+def _truthy(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def uv_install_dir() -> Path:
+    """uv's managed-Python directory: ``$XDG_DATA_HOME/uv/python`` or ``~/.local/share/uv/python``."""
+    if sys.platform == "win32":
+        return Path(os.environ.get("APPDATA", Path.home())) / "uv" / "data" / "python"
+    data = _env_path("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return data / "uv" / "python"
+
+
+def uv_bin_dir() -> Path:
+    """Where uv puts ``python3.12`` executables: UV_PYTHON_BIN_DIR, XDG_BIN_HOME, ~/.local/bin."""
+    if found := _env_path("UV_PYTHON_BIN_DIR") or _env_path("XDG_BIN_HOME"):
+        return found
+    if data := _env_path("XDG_DATA_HOME"):
+        return data.parent / "bin"
+    return Path.home() / ".local" / "bin"
+
+
+@dataclass(slots=True)
+class Settings:
+    cache_dir: Path = field(
+        default_factory=lambda: _env_path("UV_PYTHON_CACHE_DIR") or Path(user_cache_dir("pyshelf"))
+    )
+    install_dir: Path = field(default_factory=lambda: _env_path("UV_PYTHON_INSTALL_DIR") or uv_install_dir())
+    bin_dir: Path = field(default_factory=uv_bin_dir)
+    catalog: str | None = field(default_factory=lambda: os.environ.get("UV_PYTHON_DOWNLOADS_JSON_URL"))
+    python_mirror: str | None = field(default_factory=lambda: os.environ.get("UV_PYTHON_INSTALL_MIRROR"))
+    pypy_mirror: str | None = field(default_factory=lambda: os.environ.get("UV_PYPY_INSTALL_MIRROR"))
+    offline: bool = field(default_factory=lambda: _truthy("UV_OFFLINE"))
+    link_bin: bool = True
+    parallel_downloads: int = 4
+    retries: int = 6
+
+    @property
+    def state_dir(self) -> Path:
+        """pyshelf's own files inside the cache; uv only looks at archive names there."""
+        return self.cache_dir / ".pyshelf"

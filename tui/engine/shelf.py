@@ -1,0 +1,227 @@
+"""The shelf: one view over the catalog, the archive cache and the installed interpreters."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from tui.engine import names
+from tui.engine.builds import Build
+from tui.engine.cache import ArchiveCache, CachedArchive, Progress
+from tui.engine.catalog import Catalog, load_catalog
+from tui.engine.download import Downloader, DownloadPolicy, make_client
+from tui.engine.du import tree_size
+from tui.engine.errors import OfflineError, RequestError
+from tui.engine.host import Host, current_host
+from tui.engine.installs import Installation, InstallDir, UnpackedStore, scan_installations
+from tui.engine.resolve import no_match_message, parse_request, resolve
+from tui.engine.settings import Settings
+from tui.engine.sizes import RemoteSizes
+
+
+@dataclass(slots=True)
+class Entry:
+    """A build as the user sees it: available, cached, installed, or several at once."""
+
+    build: Build
+    available: bool  # a catalog lists it, so it can be downloaded
+    cached: CachedArchive | None = None
+    installation: Installation | None = None
+    download_size: int | None = None
+    partial_bytes: int = 0
+    install_size: int | None = None  # filled in by a scan; None means not known yet
+
+    @property
+    def key(self) -> str:
+        return self.build.key
+
+    @property
+    def state(self) -> str:
+        if self.installation and self.cached:
+            return "installed+cached"
+        if self.installation:
+            return "installed"
+        if self.cached:
+            return "cached"
+        if self.partial_bytes:
+            return "partial"
+        return "available"
+
+    @property
+    def cache_size(self) -> int | None:
+        return self.cached.size if self.cached else None
+
+
+def _orphan_from_archive(archive: CachedArchive) -> Build | None:
+    """A cached archive no catalog lists (uv may have cached it from another index)."""
+    parsed = names.parse_archive_name(archive.name)
+    if parsed is None:
+        return None
+    major, minor, patch, pre = names.split_version(parsed.version)
+    return Build(
+        parsed.implementation, major, minor, patch, pre, parsed.variant,
+        parsed.os, parsed.arch, parsed.libc, parsed.build, url=None, sha256=None,
+    )  # fmt: skip
+
+
+def _orphan_from_installation(inst: Installation) -> Build:
+    return Build(
+        inst.implementation, inst.major, inst.minor, inst.patch, inst.prerelease, inst.variant,
+        inst.os, inst.arch, inst.libc, inst.build, url=None, sha256=None,
+    )  # fmt: skip
+
+
+class Shelf:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        client: httpx.Client | None = None,
+        host: Host | None = None,
+    ) -> None:
+        self.settings = settings or Settings()
+        self.host = host or current_host()
+        self.client = client or make_client()
+        self.cache = ArchiveCache(self.settings.cache_dir, self.settings.state_dir)
+        self.sizes = RemoteSizes(self.settings.state_dir / "download-sizes.json")
+        self.downloader = Downloader(
+            self.cache,
+            self.client,
+            offline=self.settings.offline,
+            policy=DownloadPolicy(retries=self.settings.retries),
+        )
+        self.installs = InstallDir(self.settings.install_dir, self.settings.bin_dir)
+        self.unpacked = UnpackedStore(self.settings.state_dir / "unpacked")
+        self._catalog: Catalog | None = None
+        self._catalog_lock = threading.Lock()
+
+    # -- catalog -------------------------------------------------------------------------
+
+    @property
+    def catalog(self) -> Catalog:
+        with self._catalog_lock:
+            if self._catalog is None:
+                s = self.settings
+                self._catalog = load_catalog(
+                    s.catalog,
+                    store=s.state_dir / "catalogs",
+                    offline=s.offline,
+                    python_mirror=s.python_mirror,
+                    pypy_mirror=s.pypy_mirror,
+                    client=self.client,
+                )
+            return self._catalog
+
+    def builds(self, all_platforms: bool = False) -> list[Build]:
+        builds = self.catalog.builds
+        return builds if all_platforms else [b for b in builds if b.runs_on(self.host)]
+
+    # -- the merged view -----------------------------------------------------------------
+
+    def entries(self, *, all_platforms: bool = False) -> list[Entry]:
+        """Every build of the catalog, plus whatever is cached or installed without one."""
+        by_cache_name: dict[str, Entry] = {}
+        by_key: dict[str, Entry] = {}
+        for build in sorted(self.builds(all_platforms), key=Build.sort_key):
+            entry = Entry(build, available=bool(build.url and build.sha256))
+            entry.download_size = self.sizes.get(build)
+            entry.partial_bytes = self.cache.partial_size(build)
+            if build.sha256 and build.url:
+                by_cache_name[self.cache.path_for(build).name] = entry
+            by_key[build.key] = entry  # the newest build of a key wins
+        for archive in self.cache.scan():
+            entry = by_cache_name.get(archive.path.name)
+            if entry is None:
+                orphan = _orphan_from_archive(archive)
+                if orphan is None or not (all_platforms or orphan.runs_on(self.host)):
+                    continue
+                entry = Entry(orphan, available=False, download_size=archive.size)
+                by_cache_name[archive.path.name] = entry
+                by_key.setdefault(orphan.key, entry)
+            entry.cached = archive
+        for inst in scan_installations(self.settings.install_dir):
+            entry = by_key.get(inst.key)
+            if entry is None or (entry.installation is not None):
+                entry = Entry(_orphan_from_installation(inst), available=False)
+                by_key[inst.key] = entry
+            # An install belongs to the key's entry even when a newer build of it exists.
+            entry.installation = inst
+        seen: set[int] = set()
+        out = []
+        for entry in [*by_key.values(), *by_cache_name.values()]:
+            if id(entry) not in seen:
+                seen.add(id(entry))
+                out.append(entry)
+        return sorted(out, key=lambda e: e.build.sort_key(), reverse=True)
+
+    def find(self, request: str, entries: Iterable[Entry], *, want: Callable[[Entry], bool]) -> Entry:
+        """Resolve ``request`` among entries that satisfy ``want`` (cached, installed, ...)."""
+        pool = [e for e in entries if want(e)]
+        parsed = parse_request(request)
+        matching = [e for e in pool if parsed.matches(e.build)]
+        if not matching:
+            raise RequestError(no_match_message(request, [e.build for e in pool]))
+        stable = [e for e in matching if not e.build.is_prerelease]
+        return max(stable or matching, key=lambda e: e.build.sort_key())
+
+    def resolve_available(self, request: str, entries: Iterable[Entry]) -> Entry:
+        """The newest downloadable (or already cached) build matching ``request``."""
+        entries = list(entries)
+        try:
+            return self.find(request, entries, want=lambda e: e.available or e.cached is not None)
+        except RequestError:
+            resolve(request, self.builds())  # raises with the nearest versions named
+            raise
+
+    # -- sizes ---------------------------------------------------------------------------
+
+    def probe_download_sizes(self, entries: Iterable[Entry]) -> None:
+        """HEAD the archives whose size is unknown; skipped offline."""
+        if self.settings.offline:
+            return
+        targets = [e for e in entries if e.download_size is None and e.available]
+        self.sizes.probe_many([e.build for e in targets], self.client)
+        for entry in targets:
+            entry.download_size = self.sizes.get(entry.build)
+
+    def measure_install(self, entry: Entry) -> int | None:
+        if entry.installation is None:
+            return None
+        entry.install_size = tree_size(entry.installation.path)
+        return entry.install_size
+
+    # -- actions (the job queue runs these) ------------------------------------------------
+
+    def fetch(
+        self,
+        entry: Entry,
+        *,
+        progress: Progress | None = None,
+        cancel: threading.Event | None = None,
+        on_verify: Callable[[], None] | None = None,
+    ) -> Path:
+        if entry.cached is not None and not entry.available:
+            return entry.cached.path  # an archive only the cache knows: nothing to verify it by
+        if self.settings.offline and self.cache.find(entry.build) is None:
+            raise OfflineError(f"{entry.key} is not in the cache and pyshelf is offline")
+        path = self.downloader.fetch(entry.build, progress=progress, cancel=cancel, on_verify=on_verify)
+        entry.cached = self.cache.find(entry.build)
+        entry.partial_bytes = 0
+        return path
+
+    def evict(self, entry: Entry) -> int:
+        freed = 0
+        if entry.cached is not None and not entry.available:
+            freed = entry.cached.size
+            entry.cached.path.unlink(missing_ok=True)
+        elif entry.build.sha256:
+            freed = self.cache.evict(entry.build)
+            if entry.build.sha256:
+                freed += self.unpacked.remove(entry.build.sha256)
+        entry.cached = None
+        entry.partial_bytes = 0
+        return freed

@@ -1,0 +1,36 @@
+"""Human-readable sizes, speeds and durations for the app and the CLI."""
+
+from __future__ import annotations
+
+import humanize
+
+UNKNOWN = "unknown"
+
+
+def human_size(size: int | None) -> str:
+    if size is None:
+        return UNKNOWN
+    return humanize.naturalsize(size, binary=True, format="%.1f")
+
+
+def human_speed(speed: float | None) -> str:
+    if speed is None:
+        return "-"
+    return f"{humanize.naturalsize(speed, binary=True, format='%.1f')}/s"
+
+
+def human_eta(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    seconds = int(seconds + 0.5)
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+
+
+def progress_text(done: int, total: int | None) -> str:
+    if total is None:
+        return human_size(done)
+    return f"{human_size(done)} / {human_size(total)}"

@@ -1,0 +1,77 @@
+"""Progress on stderr for the CLI: live bars on a terminal, plain lines otherwise."""
+
+from __future__ import annotations
+
+import threading
+from typing import TextIO
+
+from tui.engine.jobs import JobEvent, Phase
+from tui.format import human_eta, human_speed, progress_text
+
+BAR = 24
+_WORK = (Phase.DOWNLOADING, Phase.VERIFYING, Phase.EXTRACTING)
+
+
+def _bar(done: int, total: int | None) -> str:
+    if not total:
+        return " " * BAR
+    filled = min(BAR, int(BAR * done / total))
+    return "#" * filled + "-" * (BAR - filled)
+
+
+class Reporter:
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.live = stream.isatty()
+        self._lock = threading.Lock()
+        self._events: dict[int, JobEvent] = {}
+        self._drawn = 0  # lines of the live block currently on screen
+        self._logged_tenth: dict[int, int] = {}
+
+    def on_event(self, event: JobEvent) -> None:
+        with self._lock:
+            previous = self._events.get(event.job_id)
+            self._events[event.job_id] = event
+            if self.live:
+                self._redraw()
+            else:
+                self._plain(previous, event)
+
+    def _line(self, e: JobEvent) -> str:
+        head = f"{e.kind:<9} {e.key}"
+        if e.phase in _WORK:
+            pct = f"{100 * e.done / e.total:5.1f}%" if e.total else "     "
+            return (
+                f"{head}  {e.phase:<11} [{_bar(e.done, e.total)}] {pct} "
+                f"{progress_text(e.done, e.total)}  {human_speed(e.speed)}  ETA {human_eta(e.eta)}"
+            )
+        if e.phase == Phase.FAILED:
+            return f"{head}  failed: {e.error}"
+        return f"{head}  {e.result or e.phase}"
+
+    def _redraw(self) -> None:
+        out = []
+        if self._drawn:
+            out.append(f"\x1b[{self._drawn}F")  # back to the top of our block
+        lines = [self._line(e) for e in self._events.values()]
+        out.extend(f"\x1b[2K{line}\n" for line in lines)
+        self._drawn = len(lines)
+        self.stream.write("".join(out))
+        self.stream.flush()
+
+    def _plain(self, previous: JobEvent | None, event: JobEvent) -> None:
+        # Without a terminal: a line per phase change and per tenth of progress.
+        tenth = int(10 * event.done / event.total) if event.total else -1
+        if previous is not None and previous.phase == event.phase:
+            if event.phase not in _WORK or tenth <= self._logged_tenth.get(event.job_id, -1):
+                return
+        self._logged_tenth[event.job_id] = tenth
+        self.stream.write(self._line(event) + "\n")
+        self.stream.flush()
+
+    def interrupted(self) -> None:
+        with self._lock:
+            self.stream.write("interrupted: partial downloads are kept and resume next time\n")
+
+    def finish(self) -> None:
+        self.stream.flush()

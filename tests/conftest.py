@@ -92,7 +92,7 @@ class World:
             "--catalog", str(self.catalog_path),
         ]  # fmt: skip
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = cli_main([*args, *base])
+            code = cli_main([*base, *args])  # options after the command win
         return code, out.getvalue(), err.getvalue()
 
 

@@ -251,6 +251,10 @@ class LoopbackServer:
             self._faults.append(f)
         return f
 
+    def clear_requests(self) -> None:
+        with self._lock:
+            self.requests.clear()
+
     def clear_faults(self) -> None:
         with self._lock:
             self._faults.clear()

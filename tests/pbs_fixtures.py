@@ -161,6 +161,10 @@ def make_archive(dest_dir: Path, *, implementation: str = "cpython", version: st
         _file(f"{top}/bin/{exe}", script, 0o755),
         *((_info(f"{top}/bin/{name}", tarfile.SYMTYPE, 0o777, link=exe), None) for name in links),
         _file(f"{lib}/os.py", b"# fake os module\n"),
+        # uv refuses an install without one (it rewrites the build-time prefix in it).
+        _file(f"{lib}/_sysconfigdata__linux_x86_64-linux-gnu.py",
+              b"# system configuration generated and used by the sysconfig module\n"
+              b"build_time_vars = {'prefix': '/install', 'LIBDIR': '/install/lib'}\n"),
         _file(f"{lib}/encodings/__init__.py", b""),
         _file(f"{lib}/site-packages/README.txt", b"This directory exists so that 3rd party "
               b"packages can be placed here.\n"),

@@ -25,7 +25,6 @@ from tui.engine.builds import Build
 from tui.engine.cache import HASH_CHUNK, ArchiveCache, Progress, sha256_file
 from tui.engine.errors import Cancelled, ChecksumError, DownloadError, OfflineError
 
-CHUNK = 64 * 1024
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 _TRANSIENT_STATUS = {408, 425, 429, 500, 502, 503, 504}
 
@@ -205,7 +204,8 @@ class Downloader:
                 _write_validator(meta_path, response)
                 done = offset
                 with partial.open(mode) as handle:
-                    for chunk in response.iter_raw(CHUNK):
+                    # No chunk size: a re-chunking buffer would lose its bytes on a drop.
+                    for chunk in response.iter_raw():
                         if cancel.is_set():
                             raise Cancelled("download cancelled; the partial file is kept")
                         handle.write(chunk)

@@ -213,6 +213,45 @@ class Shelf:
         entry.partial_bytes = 0
         return path
 
+    def install(
+        self,
+        entry: Entry,
+        *,
+        progress: Progress | None = None,
+        cancel: threading.Event | None = None,
+        phase: Callable[[str], None] | None = None,
+    ) -> Installation:
+        """Install (or reinstall over) ``entry`` from its cached archive.
+
+        A verified archive is unpacked once into the cache; installs are hard-linked from that
+        copy, which makes every later reinstall a matter of links, not decompression.
+        """
+        archive = entry.cached.path if entry.cached else self.fetch(entry, cancel=cancel)
+        build, link_bin = entry.build, self.settings.link_bin
+        if build.sha256:
+            tree = self.unpacked.get(build.sha256) or self.unpacked.add(
+                archive, build.sha256, progress=progress, cancel=cancel
+            )
+            result = self.installs.install_from_tree(
+                tree, build, link_bin=link_bin, cancel=cancel, phase=phase
+            )
+        else:  # an archive only the cache knows: its name is all we have to go on
+            result = self.installs.install(
+                archive, build, link_bin=link_bin, progress=progress, cancel=cancel, phase=phase
+            )
+        entry.installation = result.installation
+        entry.install_size = None
+        return result.installation
+
+    def uninstall(self, entry: Entry, *, cancel: threading.Event | None = None) -> int:
+        """Remove the install; returns the bytes that really came free on disk."""
+        if entry.installation is None:
+            raise RequestError(f"{entry.key} is not installed")
+        freed = self.installs.uninstall(entry.key, cancel=cancel)
+        entry.installation = None
+        entry.install_size = None
+        return freed
+
     def evict(self, entry: Entry) -> int:
         freed = 0
         if entry.cached is not None and not entry.available:

@@ -1,0 +1,77 @@
+"""Fixtures for the app: a PyshelfApp over the loopback world, and helpers to wait on it."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+from textual.pilot import Pilot
+
+from tests.conftest import World
+from tui.app.app import PyshelfApp
+from tui.app.present import row_id
+from tui.engine.jobs import JobQueue
+from tui.engine.shelf import Entry, Shelf
+
+CPYTHON_312 = "cpython-3.12.7-linux-x86_64-gnu"
+
+
+class AppMaker:
+    """Builds apps over one world and closes their queues afterwards."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.queues: list[JobQueue] = []
+
+    def __call__(self, shelf: Shelf | None = None, **overrides: object) -> PyshelfApp:
+        shelf = shelf or self.world.shelf(**overrides)
+        queue = JobQueue(shelf, min_interval=0.05)
+        self.queues.append(queue)
+        return PyshelfApp(shelf, queue)
+
+    def close(self) -> None:
+        for queue in self.queues:
+            queue.close(cancel=True)
+
+
+@pytest.fixture
+def make_app(world: World) -> Iterator[AppMaker]:
+    maker = AppMaker(world)
+    yield maker
+    maker.close()
+
+
+async def wait_for(pilot: Pilot, predicate: Callable[[], object], timeout: float = 15.0) -> None:
+    """Let the app run until ``predicate()`` holds (jobs run on threads the pilot cannot see)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {predicate}")
+        await pilot.pause(0.02)
+
+
+async def settle(pilot: Pilot) -> None:
+    """Every job finished, its messages handled and the reload it caused done."""
+    app: PyshelfApp = pilot.app  # type: ignore[assignment]
+    await asyncio.to_thread(app.queue.wait, None, 30)
+    for _ in range(3):
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def loaded(pilot: Pilot) -> None:
+    app: PyshelfApp = pilot.app  # type: ignore[assignment]
+    await wait_for(pilot, lambda: app.all_entries)
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def entry(app: PyshelfApp, key: str) -> Entry:
+    return next(e for e in app.table.entries.values() if e.key == key)
+
+
+def cell(app: PyshelfApp, key: str, column: str) -> str:
+    return app.table.get_cell(row_id(entry(app, key)), column).plain

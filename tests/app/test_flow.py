@@ -1,0 +1,248 @@
+"""The app end to end with real keypresses against the loopback server."""
+
+from __future__ import annotations
+
+from textual.message import Message
+from textual.widgets import ProgressBar
+
+from tests.app.conftest import CPYTHON_312, AppMaker, cell, entry, loaded, settle, wait_for
+from tests.conftest import World
+from tui.app.messages import JobUpdated
+from tui.app.screens.confirm import ConfirmScreen
+from tui.app.widgets.job_item import JobItem
+from tui.engine.jobs import Phase
+
+
+async def _focus_312(pilot) -> None:
+    """Filter the table down to 3.12.7 by typing, as a user would."""
+    await pilot.press("slash", *"3.12.7", "enter")
+    await wait_for(pilot, lambda: pilot.app.table.row_count == 1)
+
+
+def _confirm_text(app) -> str:
+    screen = app.screen
+    assert isinstance(screen, ConfirmScreen)
+    return " ".join(
+        [screen.title_text, *(f"{r.path} {r.size}" for r in screen.removals)]
+    )
+
+
+async def test_fetch_install_reinstall_offline_uninstall_evict(world: World, make_app: AppMaker) -> None:
+    events: list[JobUpdated] = []
+
+    def hook(message: Message) -> None:
+        if isinstance(message, JobUpdated):
+            events.append(message)
+
+    app = make_app()
+    spec = world.spec(CPYTHON_312)
+    install_dir = world.root / "installs" / CPYTHON_312
+    async with app.run_test(size=(120, 36), message_hook=hook) as pilot:
+        await loaded(pilot)
+        assert app.table.row_count == 5  # newest patch per minor, by default
+        assert cell(app, CPYTHON_312, "state") == "○ available"
+        assert cell(app, CPYTHON_312, "download") == "256.8 KiB"  # probed with HEAD
+        await _focus_312(pilot)
+
+        world.server.fault(spec.filename, rate=256 * 1024)  # a second: progress shows
+        await pilot.press("f")
+        await settle(pilot)
+        world.server.clear_faults()
+        downloading = [m.event for m in events if m.event.phase == Phase.DOWNLOADING]
+        assert any(0 < e.done < spec.size for e in downloading)  # progress along the way
+        assert cell(app, CPYTHON_312, "state") == "◆ cached"
+        assert cell(app, CPYTHON_312, "cached") == "256.8 KiB"
+        cached = app.shelf.cache.find(entry(app, CPYTHON_312).build)
+        assert cached is not None and cached.size == spec.size
+
+        await pilot.press("i")
+        await settle(pilot)
+        assert install_dir.is_dir()
+        assert cell(app, CPYTHON_312, "state") == "● installed"
+        assert cell(app, CPYTHON_312, "installed").endswith("KiB")  # measured in a worker
+
+        # Reinstall needs no network: the cached archive is verified and reused.
+        world.server.stop()
+        await pilot.press("r")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert "Reinstall CPython 3.12.7 over the existing install?" in _confirm_text(app)
+        await pilot.press("y")
+        await settle(pilot)
+        last = [m.event for m in events if m.event.phase.final][-1]
+        assert (last.kind, last.phase, last.result) == ("reinstall", Phase.DONE, "reinstalled")
+        assert install_dir.is_dir()
+        assert cell(app, CPYTHON_312, "state") == "● installed"
+
+        await pilot.press("u")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        text = _confirm_text(app)
+        assert "Uninstall CPython 3.12.7?" in text and CPYTHON_312 in text
+        await pilot.press("n")  # no: nothing happens
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmScreen) and install_dir.is_dir()
+        await pilot.press("u")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await settle(pilot)
+        assert not install_dir.exists()
+        assert cell(app, CPYTHON_312, "state") == "◆ cached"
+        assert cell(app, CPYTHON_312, "installed") == "—"
+
+        await pilot.press("e")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert cached.path.name in _confirm_text(app)
+        await pilot.press("y")
+        await settle(pilot)
+        assert not cached.path.exists()
+        assert cell(app, CPYTHON_312, "state") == "○ available"
+        # Every job left its line in the queue panel.
+        kinds = [i.event.kind.value for i in app.queue_panel.items]
+        assert kinds == ["fetch", "install", "reinstall", "uninstall", "evict"]
+
+
+async def test_cancel_a_slow_download_then_retry_it(world: World, make_app: AppMaker) -> None:
+    spec = world.spec(CPYTHON_312)
+    world.server.fault(spec.filename, rate=48 * 1024)  # about five seconds for the archive
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await loaded(pilot)
+        await _focus_312(pilot)
+        await pilot.press("f")
+        await wait_for(pilot, lambda: app.queue_panel.items and app.queue_panel.items[0].event.done > 0)
+        item = app.queue_panel.items[0]
+        assert item.event.phase == Phase.DOWNLOADING
+        assert 0 < item.query_one(ProgressBar).progress < spec.size
+        assert cell(app, CPYTHON_312, "state").startswith("◌ fetch")
+
+        await pilot.press("tab")  # to the queue
+        await pilot.press("c")
+        await settle(pilot)
+        assert app.queue_panel.items[0].event.phase == Phase.CANCELLED
+        partial = app.shelf.cache.partial_for(entry(app, CPYTHON_312).build)
+        kept = partial.stat().st_size
+        assert 0 < kept < spec.size
+        assert cell(app, CPYTHON_312, "state").startswith("◐ partial")
+
+        world.server.clear_faults()
+        seen = len(world.server.requests)
+        await pilot.press("R")
+        await settle(pilot)
+        items = app.queue_panel.items
+        assert len(items) == 1 and items[0].event.phase == Phase.DONE  # the retry replaced it
+        gets = [r for r in world.server.requests[seen:] if r.method == "GET"]
+        assert gets[0].headers.get("Range") == f"bytes={kept}-"  # resumed, not restarted
+        assert not partial.exists()
+        assert cell(app, CPYTHON_312, "state") == "◆ cached"
+
+
+async def test_four_downloads_at_once_keep_the_app_responsive(world: World, make_app: AppMaker) -> None:
+    world.server.fault(None, rate=24 * 1024)
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await loaded(pilot)
+        for _ in range(4):
+            await pilot.press("space")  # marks and moves down
+        await pilot.press("f")
+        try:
+            await wait_for(pilot, lambda: sum(i.event.done > 0 for i in app.queue_panel.items) == 4)
+        finally:
+            print("ITEMS", [i.event for i in app.queue_panel.items])
+        # Keys are answered while four downloads stream: the cursor moves, the view switches.
+        await pilot.press("up", "up")
+        assert app.table.cursor_row == 2
+        await pilot.press("a")
+        await wait_for(pilot, lambda: app.table.row_count == 6)
+        assert len(app.queue.active()) == 4
+        assert sum(cell(app, k, "state").startswith("◌ fetch") for k in [
+            "cpython-3.13.1-linux-x86_64-gnu", "cpython-3.13.1+freethreaded-linux-x86_64-gnu",
+            CPYTHON_312, "cpython-3.11.9-linux-x86_64-gnu",
+        ]) == 4
+        for job in app.queue.active():
+            job.cancel()
+        await settle(pilot)
+
+
+async def test_inapplicable_actions_say_why_and_leave_the_footer(world: World, make_app: AppMaker) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await loaded(pilot)
+        await _focus_312(pilot)
+        shown = {b.binding.action for b in app.active_bindings.values() if b.binding.show}
+        assert {"fetch", "install"} <= shown and not {"uninstall", "reinstall", "evict"} & shown
+        await pilot.press("r")
+        await pilot.pause()
+        messages = [n.message for n in app._notifications]
+        assert any("not cached: press f to fetch" in m for m in messages)
+        assert not app.queue.jobs
+
+
+async def test_catalog_failure_still_lists_and_reinstalls_from_the_cache(world: World, make_app: AppMaker) -> None:
+    world.cli("install", "3.12")  # cached and installed while the catalog is fine
+    app = make_app(catalog=str(world.root / "missing.json"))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await loaded(pilot)
+        warning = str(app.query_one("#status-warning").render())
+        assert "catalog failed" in warning
+        assert any("catalog failed" in n.message for n in app._notifications)
+        assert cell(app, CPYTHON_312, "state") == "● installed"
+        await pilot.press("r")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await settle(pilot)
+        job = app.queue.jobs[-1]
+        assert (job.phase, job.result) == (Phase.DONE, "reinstalled"), job.error
+
+
+async def test_sort_filter_escape_and_view_toggle(world: World, make_app: AppMaker) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await loaded(pilot)
+        order = lambda: [e.build.version for e in app.table.ordered()]  # noqa: E731
+        assert order()[0] == "3.13.1"
+        await pilot.press("s")  # next column: implementation, ascending
+        assert app.table.sort_column == "impl" and order()[0] != "3.10.14"
+        app.table.sort_by("download")
+        await pilot.pause()
+        assert order()[0] == "3.12.7"  # the largest archive first
+        await pilot.press("slash", *"pypy")
+        await wait_for(pilot, lambda: app.table.row_count == 1)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.table.row_count == 5)
+        assert app.focused is app.table
+        await pilot.press("a")
+        await wait_for(pilot, lambda: app.table.row_count == 6)
+
+
+async def test_help_palette_details_and_theme(world: World, make_app: AppMaker) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        assert app.table.narrow  # the narrow column set at 80 columns
+        await pilot.press("f1")
+        await pilot.pause()
+        assert app.screen.__class__.__name__ == "HelpScreen"
+        await pilot.press("escape")
+        await pilot.press("d")
+        await pilot.pause()
+        body = str(app.query_one("#details-body").render())
+        assert "CPython 3.13.1" in body
+        dark = app.current_theme.dark
+        await pilot.press("t")
+        assert app.current_theme.dark != dark
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"fetch")
+        await wait_for(pilot, lambda: "Fetch: CPython 3.13.1" in _palette_options(app))
+        await pilot.press("enter")
+        await settle(pilot)
+        assert entry(app, "cpython-3.13.1-linux-x86_64-gnu").cached is not None
+
+
+def _palette_options(app) -> str:
+    from textual.command import CommandList
+
+    found = app.screen.query(CommandList)
+    if not found:
+        return ""
+    options = found.first()
+    return " | ".join(str(options.get_option_at_index(i).prompt) for i in range(options.option_count))

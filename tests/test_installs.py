@@ -1,0 +1,493 @@
+"""Installs in uv's layout: keys, atomic (re)installs, links, uninstall, the lock, uv interop."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import threading
+from pathlib import Path
+
+import pytest
+
+from tests.pbs_fixtures import ArchiveSpec, catalog_json, make_archive
+from tests.uvtool import run_uv
+from tui.engine.builds import Build
+from tui.engine.du import tree_size, tree_sizes
+from tui.engine.errors import ArchiveError, Cancelled, LockTimeout, PyshelfError
+from tui.engine.installs import (
+    InstallDir,
+    UnpackedStore,
+    parse_key,
+    scan_installations,
+)
+from tui.engine.names import cache_file_name
+
+KEY_12_7 = "cpython-3.12.7-linux-x86_64-gnu"
+MINOR_12 = "cpython-3.12-linux-x86_64-gnu"
+
+
+def build_of(spec: ArchiveSpec) -> Build:
+    return Build(
+        spec.implementation, spec.major, spec.minor, spec.patch, spec.prerelease, spec.variant,
+        spec.os, spec.arch, spec.libc, spec.build, url=None, sha256=spec.sha256,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def idir(tmp_path: Path) -> InstallDir:
+    return InstallDir(tmp_path / "python", tmp_path / "bin", lock_timeout=10)
+
+
+def archive(tmp_path: Path, **kwargs: object) -> ArchiveSpec:
+    return make_archive(tmp_path / "archives", **kwargs)  # type: ignore[arg-type]
+
+
+def run_exe(path: Path) -> str:
+    return subprocess.run([path], capture_output=True, text=True, check=True).stdout.strip()
+
+
+def leftovers(idir: InstallDir) -> list[str]:
+    return sorted(os.listdir(idir.temp_dir)) if idir.temp_dir.exists() else []
+
+
+# -- keys and scanning --------------------------------------------------------------------
+
+
+def test_parse_key() -> None:
+    parts = parse_key("cpython-3.13.1+freethreaded-linux-x86_64_v3-gnu")
+    assert parts is not None
+    assert (parts.implementation, parts.version, parts.variant) == (
+        "cpython",
+        "3.13.1",
+        "freethreaded",
+    )
+    assert (parts.os, parts.arch, parts.libc) == ("linux", "x86_64_v3", "gnu")
+    assert parts.minor_key == "cpython-3.13+freethreaded-linux-x86_64_v3-gnu"
+    assert parts.executable_name == "python3.13t"
+    assert parts.key == "cpython-3.13.1+freethreaded-linux-x86_64_v3-gnu"
+    pre = parse_key("cpython-3.14.0rc2-macos-aarch64-none")
+    assert pre is not None and pre.prerelease == "rc2" and pre.patch == 0
+    assert parse_key("cpython-3.12.7+debug-linux-x86_64-gnu").executable_name == "python3.12d"  # type: ignore[union-attr]
+    pypy = parse_key("pypy-3.10.14-linux-x86_64-gnu")
+    assert pypy is not None and pypy.executable_name == "pypy3.10" and not pypy.has_minor_link
+    for junk in (MINOR_12, ".temp", ".lock", "cpython-3.12.7", "notes", "cpython-3.12.x-linux-a-b"):
+        assert parse_key(junk) is None
+
+
+def test_scan_skips_links_dot_entries_and_strangers(tmp_path: Path) -> None:
+    root = tmp_path / "python"
+    (root / KEY_12_7).mkdir(parents=True)
+    (root / KEY_12_7 / "BUILD").write_text("20991231")
+    (root / "pypy-3.10.14-linux-x86_64-gnu").mkdir()
+    (root / MINOR_12).symlink_to(root / KEY_12_7)
+    (root / ".temp" / KEY_12_7).mkdir(parents=True)
+    (root / ".cpython-3.11.1-linux-x86_64-gnu").mkdir()
+    (root / "my-notes").mkdir()
+    (root / "cpython-3.11.1-linux-x86_64-gnu").write_text("a file, not an install")
+    found = scan_installations(root)
+    assert [i.key for i in found] == [KEY_12_7, "pypy-3.10.14-linux-x86_64-gnu"]
+    assert found[0].build == "20991231" and found[1].build == ""
+    assert found[0].minor_link_name == MINOR_12
+    assert (found[0].implementation, found[0].version, found[0].variant) == (
+        "cpython",
+        "3.12.7",
+        None,
+    )
+    assert scan_installations(tmp_path / "missing") == []
+
+
+# -- installing ---------------------------------------------------------------------------
+
+
+def test_install_makes_uv_layout(tmp_path: Path, idir: InstallDir) -> None:
+    spec = archive(tmp_path, version="3.12.7")
+    phases: list[str] = []
+    result = idir.install(spec.path, build_of(spec), phase=phases.append)
+    assert phases == ["extracting", "linking"]
+    assert not result.replaced and result.warnings == ()
+    root = idir.root
+    assert (root / KEY_12_7 / "BUILD").read_text() == "20991231"  # no newline, like uv
+    assert (root / ".gitignore").read_text() == "*"
+    assert (root / ".lock").exists()
+    assert os.readlink(root / MINOR_12) == str(root / KEY_12_7)  # absolute, like uv
+    link = idir.bin_dir / "python3.12"  # type: ignore[operator]
+    assert result.bin_link == link
+    assert os.readlink(link) == str(root / MINOR_12 / "bin" / "python3.12")
+    assert run_exe(link) == "fake-cpython-3.12.7"
+    assert leftovers(idir) == []
+    assert [i.key for i in idir.installations()] == [KEY_12_7]
+
+
+def test_minor_link_follows_the_newest_patch(tmp_path: Path, idir: InstallDir) -> None:
+    new, old = archive(tmp_path, version="3.12.7"), archive(tmp_path, version="3.12.6")
+    idir.install(new.path, build_of(new))
+    idir.install(old.path, build_of(old))  # older: the link stays on 3.12.7
+    assert os.readlink(idir.root / MINOR_12) == str(idir.root / KEY_12_7)
+    assert run_exe(idir.bin_dir / "python3.12") == "fake-cpython-3.12.7"  # type: ignore[operator]
+
+
+def test_variants_and_pypy_links(tmp_path: Path, idir: InstallDir) -> None:
+    ft = archive(tmp_path, version="3.13.1", variant="freethreaded")
+    pypy = archive(tmp_path, implementation="pypy", version="3.10.14")  # .tar.bz2
+    idir.install(ft.path, build_of(ft))
+    idir.install(pypy.path, build_of(pypy))
+    minor = idir.root / "cpython-3.13+freethreaded-linux-x86_64-gnu"
+    assert os.readlink(minor) == str(idir.root / ft.key)
+    bin_dir = idir.bin_dir
+    assert bin_dir is not None
+    assert os.readlink(bin_dir / "python3.13t") == str(minor / "bin" / "python3.13t")
+    # uv makes no minor link for PyPy and points the bin link at the patch directory.
+    assert not (idir.root / "pypy-3.10-linux-x86_64-gnu").exists()
+    assert os.readlink(bin_dir / "pypy3.10") == str(idir.root / pypy.key / "bin" / "pypy3.10")
+    assert run_exe(bin_dir / "pypy3.10") == "fake-pypy-3.10.14"
+
+
+def test_no_bin_link_when_asked_and_foreign_bin_entries_stay(
+    tmp_path: Path, idir: InstallDir
+) -> None:
+    spec = archive(tmp_path, version="3.12.7")
+    result = idir.install(spec.path, build_of(spec), link_bin=False)
+    assert result.bin_link is None and not (tmp_path / "bin").exists()
+    foreign = tmp_path / "pyenv-python3.12"
+    foreign.write_text("#!/bin/sh\necho pyenv\n")
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "python3.12").symlink_to(foreign)
+    result = idir.install(spec.path, build_of(spec))
+    assert result.bin_link is None
+    assert "not managed by uv" in result.warnings[0]
+    assert os.readlink(tmp_path / "bin" / "python3.12") == str(foreign)
+    idir.uninstall(KEY_12_7)
+    assert os.readlink(tmp_path / "bin" / "python3.12") == str(foreign)
+
+
+def test_reinstall_swaps_atomically(tmp_path: Path, idir: InstallDir) -> None:
+    spec = archive(tmp_path, version="3.12.7")
+    idir.install(spec.path, build_of(spec))
+    marker = idir.root / KEY_12_7 / "marker"
+    marker.write_text("old")
+    result = idir.install(spec.path, build_of(spec))
+    assert result.replaced and not marker.exists()
+    assert run_exe(idir.root / KEY_12_7 / "bin" / "python3.12") == "fake-cpython-3.12.7"
+    assert leftovers(idir) == []
+
+
+def test_failed_reinstall_keeps_the_old_install(tmp_path: Path, idir: InstallDir) -> None:
+    spec = archive(tmp_path, version="3.12.7", payload_kib=512)
+    idir.install(spec.path, build_of(spec))
+    marker = idir.root / KEY_12_7 / "marker"
+    marker.write_text("old")
+    exe = idir.bin_dir / "python3.12"  # type: ignore[operator]
+
+    def midway(done: int, total: int) -> None:
+        # Mid-extraction of the new copy the old one is still complete and working.
+        assert marker.read_text() == "old" and run_exe(exe) == "fake-cpython-3.12.7"
+        raise RuntimeError("disk on fire")
+
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        idir.install(spec.path, build_of(spec), progress=midway)
+    assert marker.read_text() == "old" and run_exe(exe) == "fake-cpython-3.12.7"
+    assert leftovers(idir) == []
+
+    corrupt = tmp_path / "corrupt" / spec.filename
+    corrupt.parent.mkdir()
+    corrupt.write_bytes(spec.path.read_bytes()[: spec.size // 2])
+    with pytest.raises(ArchiveError):
+        idir.install(corrupt, build_of(spec))
+    assert marker.read_text() == "old" and run_exe(exe) == "fake-cpython-3.12.7"
+    assert leftovers(idir) == []
+
+
+def test_cancel_mid_extract_leaves_nothing(tmp_path: Path, idir: InstallDir) -> None:
+    spec = archive(tmp_path, version="3.12.7")
+    cancel = threading.Event()
+    with pytest.raises(Cancelled):
+        idir.install(spec.path, build_of(spec), cancel=cancel, progress=lambda d, t: cancel.set())
+    assert idir.installations() == [] and leftovers(idir) == []
+    assert not os.path.lexists(idir.root / MINOR_12)
+    assert not os.path.lexists(tmp_path / "bin" / "python3.12")
+
+
+@pytest.mark.parametrize(
+    "member",
+    [
+        ("python/../../escaped", tarfile.REGTYPE, ""),
+        ("python/bin/evil", tarfile.SYMTYPE, "../../../escaped"),
+        ("python/bin/dev", tarfile.CHRTYPE, ""),
+    ],
+)
+def test_hostile_archive_installs_nothing(
+    tmp_path: Path, idir: InstallDir, member: tuple[str, bytes, str]
+) -> None:
+    name, kind, link = member
+    ti = tarfile.TarInfo(name)
+    ti.type, ti.linkname = kind, link
+    spec = archive(
+        tmp_path, version="3.12.7", extra_members=[(ti, b"" if kind == tarfile.REGTYPE else None)]
+    )
+    with pytest.raises(ArchiveError, match="member"):
+        idir.install(spec.path, build_of(spec))
+    assert idir.installations() == [] and leftovers(idir) == []
+    assert not (tmp_path / "escaped").exists() and not (idir.root / "escaped").exists()
+
+
+def test_two_installs_of_one_build_at_once(tmp_path: Path, idir: InstallDir) -> None:
+    spec = archive(tmp_path, version="3.12.7", payload_kib=1024)
+    start = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        start.wait()
+        try:
+            idir.install(spec.path, build_of(spec))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert errors == []
+    assert [i.key for i in idir.installations()] == [KEY_12_7]
+    assert run_exe(idir.bin_dir / "python3.12") == "fake-cpython-3.12.7"  # type: ignore[operator]
+    assert leftovers(idir) == []
+
+
+# -- uninstalling -------------------------------------------------------------------------
+
+
+def test_uninstall_repoints_then_removes_links(tmp_path: Path, idir: InstallDir) -> None:
+    new, old = archive(tmp_path, version="3.12.7"), archive(tmp_path, version="3.12.6")
+    idir.install(old.path, build_of(old))
+    idir.install(new.path, build_of(new))
+    exe = idir.bin_dir / "python3.12"  # type: ignore[operator]
+    size = tree_size(idir.root / KEY_12_7)
+    assert idir.uninstall(KEY_12_7) == size
+    assert not (idir.root / KEY_12_7).exists()
+    assert os.readlink(idir.root / MINOR_12) == str(idir.root / old.key)
+    assert run_exe(exe) == "fake-cpython-3.12.6"  # through the repointed minor link
+    idir.uninstall(old.key)
+    assert not os.path.lexists(idir.root / MINOR_12) and not os.path.lexists(exe)
+    assert idir.installations() == [] and leftovers(idir) == []
+    assert (idir.root / ".lock").exists()  # uv shares it: never deleted
+    with pytest.raises(PyshelfError, match="not installed"):
+        idir.uninstall(KEY_12_7)
+
+
+def test_uninstall_removes_a_direct_bin_link(tmp_path: Path, idir: InstallDir) -> None:
+    pypy = archive(tmp_path, implementation="pypy", version="3.10.14")
+    idir.install(pypy.path, build_of(pypy))
+    idir.uninstall(pypy.key)
+    assert os.listdir(tmp_path / "bin") == []
+
+
+# -- the lock -----------------------------------------------------------------------------
+
+HOLDER = (
+    "import fcntl, os, sys; fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o666); "
+    "fcntl.flock(fd, fcntl.LOCK_EX); print('locked', flush=True); sys.stdin.read()"
+)
+
+
+def test_lock_waits_for_another_holder(tmp_path: Path, idir: InstallDir) -> None:
+    idir.root.mkdir(parents=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(idir.lock_path)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        with pytest.raises(LockTimeout) as excinfo, idir.lock(timeout=0.3):
+            pass
+        message = str(excinfo.value)
+        assert str(idir.lock_path) in message
+        if Path("/proc/locks").exists():
+            assert f"pid {holder.pid}" in message
+        cancel = threading.Event()
+        threading.Timer(0.1, cancel.set).start()
+        with pytest.raises(Cancelled), idir.lock(timeout=30, cancel=cancel):
+            pass
+        spec = archive(tmp_path, version="3.12.7")
+        with pytest.raises(LockTimeout):
+            InstallDir(idir.root, lock_timeout=0.2).install(spec.path, build_of(spec))
+        assert idir.installations() == []
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.close()
+        holder.wait(10)
+    with idir.lock(timeout=5), idir.lock():  # free again, and re-entrant
+        pass
+    assert idir.lock_path.exists()
+
+
+def test_lock_excludes_other_threads(idir: InstallDir) -> None:
+    inside = threading.Event()
+    release = threading.Event()
+
+    def hold() -> None:
+        with idir.lock():
+            inside.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    try:
+        assert inside.wait(10)
+        with pytest.raises(LockTimeout), idir.lock(timeout=0.2):
+            pass
+    finally:
+        release.set()
+        thread.join(10)
+
+
+# -- unpacked trees -----------------------------------------------------------------------
+
+
+def test_install_from_tree_hard_links_the_store(tmp_path: Path, idir: InstallDir) -> None:
+    spec = archive(tmp_path, version="3.12.7")
+    store = UnpackedStore(tmp_path / "unpacked")
+    tree = store.add(spec.path, spec.sha256)
+    assert tree == tmp_path / "unpacked" / spec.sha256[:16]
+    assert store.add(spec.path, spec.sha256) == tree and store.get(spec.sha256) == tree
+    assert sorted(os.listdir(tmp_path / "unpacked")) == [spec.sha256[:16]]
+    phases: list[str] = []
+    idir.install_from_tree(tree, build_of(spec), phase=phases.append)
+    result = idir.install_from_tree(tree, build_of(spec))  # a reinstall
+    assert result.replaced and phases == ["extracting", "linking"]
+    installed = idir.root / KEY_12_7
+    payload = Path("lib/python3.12/payload.bin")
+    assert (installed / payload).stat().st_ino == (tree / payload).stat().st_ino
+    assert (installed / "BUILD").read_text() == "20991231" and not (tree / "BUILD").exists()
+    assert run_exe(idir.bin_dir / "python3.12") == "fake-cpython-3.12.7"  # type: ignore[operator]
+    # Shared inodes count once when measured together.
+    sizes = tree_sizes([tree, installed])
+    assert sizes[tree] == tree_size(tree) and sizes[installed] < tree_size(installed)
+    assert leftovers(idir) == []
+    assert store.remove(spec.sha256) > 0 and store.get(spec.sha256) is None
+    assert (installed / payload).is_file()
+
+
+def test_install_from_tree_copies_across_filesystems(
+    tmp_path: Path, idir: InstallDir, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec = archive(tmp_path, version="3.12.7")
+    tree = UnpackedStore(tmp_path / "unpacked").add(spec.path, spec.sha256)
+
+    def no_links(*args: object, **kwargs: object) -> None:
+        raise OSError(18, "Invalid cross-device link")  # EXDEV
+
+    monkeypatch.setattr(os, "link", no_links)
+    idir.install_from_tree(tree, build_of(spec))
+    exe = idir.root / KEY_12_7 / "bin" / "python3.12"
+    assert exe.stat().st_ino != (tree / "bin" / "python3.12").stat().st_ino
+    assert os.access(exe, os.X_OK) and run_exe(exe) == "fake-cpython-3.12.7"
+    assert (idir.root / KEY_12_7 / "bin" / "python3").is_symlink()
+
+
+def test_store_add_failure_leaves_nothing(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.tar.gz"
+    junk.write_bytes(b"nope")
+    store = UnpackedStore(tmp_path / "unpacked")
+    with pytest.raises(ArchiveError):
+        store.add(junk, "ab" * 32)
+    assert os.listdir(tmp_path / "unpacked") == []
+
+
+# -- disk usage ---------------------------------------------------------------------------
+
+
+def test_tree_size_matches_du(tmp_path: Path) -> None:
+    root = tmp_path / "t"
+    (root / "d" / "e").mkdir(parents=True)
+    (root / "d" / "f").write_bytes(b"x" * 1000)
+    (root / "d" / "e" / "g").write_bytes(b"y" * 123)
+    os.link(root / "d" / "f", root / "hard")
+    (root / "link").symlink_to("d/e/g")
+    (root / "dangling").symlink_to("/nonexistent/target")
+    got = tree_size(root)
+    assert got == 1000 + 123 + sum(
+        os.lstat(p).st_size
+        for p in (root, root / "d", root / "d" / "e", root / "link", root / "dangling")
+    )
+    if shutil.which("du"):
+        du = subprocess.run(["du", "-sb", root], capture_output=True, text=True, check=True)
+        assert got == int(du.stdout.split()[0])
+    assert tree_size(root / "d" / "f") == 1000 and tree_size(tmp_path / "missing") == 0
+
+
+# -- uv interop (the real interpreter, packaged the pbs way) --------------------------------
+
+
+def uv_env(tmp_path: Path, idir: InstallDir, catalog: Path) -> dict[str, str]:
+    return {
+        "UV_PYTHON_INSTALL_DIR": str(idir.root),
+        "UV_PYTHON_BIN_DIR": str(idir.bin_dir),
+        "UV_PYTHON_DOWNLOADS_JSON_URL": str(catalog),
+        "UV_PYTHON_CACHE_DIR": str(tmp_path / "uv-cache"),
+        "UV_CACHE_DIR": str(tmp_path / "uv-cache"),
+    }
+
+
+def uv_installed(env: dict[str, str]) -> dict[str, str]:
+    out = run_uv(
+        "python", "list", "--only-installed", "--output-format", "json",
+        env={**env, "UV_PYTHON_DOWNLOADS": "never"},
+    ).stdout  # fmt: skip
+    return {item["key"]: item["path"] for item in json.loads(out)}
+
+
+def test_uv_sees_our_installs_and_we_see_uvs(
+    tmp_path: Path, idir: InstallDir, real_pbs_archive: ArchiveSpec
+) -> None:
+    real = real_pbs_archive
+    # uv installs this one itself from its cache: uv insists on a sysconfigdata with a header.
+    sysconfig = (
+        b"# system configuration generated and used by the sysconfig module\nbuild_time_vars = {}\n"
+    )
+    ti = tarfile.TarInfo("python/lib/python3.12/_sysconfigdata__linux_x86_64-linux-gnu.py")
+    ti.size = len(sysconfig)
+    fake = archive(tmp_path, version="3.12.7", extra_members=[(ti, sysconfig)])
+    catalog = tmp_path / "catalog.json"
+    catalog.write_text(json.dumps(catalog_json([real, fake], "https://example.invalid/pbs")))
+    env = uv_env(tmp_path, idir, catalog)
+
+    result = idir.install(real.path, build_of(real))
+    listed = uv_installed(env)
+    assert list(listed) == [real.key]
+    # uv may print the path relative to the working directory
+    assert Path(os.path.abspath(listed[real.key])).is_relative_to(idir.root)
+    mm = f"{real.major}.{real.minor}"
+    # run_uv sets UV_PYTHON_PREFERENCE=only-managed, which is what --managed-python means.
+    found = run_uv("python", "find", mm, env=env).stdout.strip()
+    assert Path(found).is_relative_to(idir.root)
+    prefix = subprocess.run(
+        [found, "-c", "import sys; print(sys.prefix)"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert Path(prefix).resolve() == (idir.root / real.key).resolve()
+    assert result.bin_link is not None and run_exe_version(result.bin_link) == real.version
+
+    cache = tmp_path / "uv-cache"
+    cache.mkdir(exist_ok=True)
+    shutil.copyfile(fake.path, cache / cache_file_name(fake.sha256, fake.filename))
+    run_uv("python", "install", "--offline", "3.12.7", env=env)
+    ours = {i.key: i for i in scan_installations(idir.root)}
+    assert set(ours) == {real.key, KEY_12_7}
+    assert ours[KEY_12_7].build == "20991231"
+
+    idir.uninstall(real.key)
+    assert uv_installed(env) == {}  # (uv cannot run the fake 3.12.7, so never lists it)
+    assert os.listdir(idir.bin_dir) == ["python3.12"]  # type: ignore[arg-type]
+    idir.uninstall(KEY_12_7)  # one uv made: its links go too
+    assert os.listdir(idir.bin_dir) == []  # type: ignore[arg-type]
+    assert [p for p in os.listdir(idir.root) if not p.startswith(".")] == []
+
+
+def run_exe_version(path: Path) -> str:
+    code = "import platform; print(platform.python_version())"
+    return subprocess.run(
+        [path, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()

@@ -95,7 +95,9 @@ def test_mirrors_rewrite_the_published_prefixes() -> None:
 
 
 def test_uv_cache_names_round_trip() -> None:
-    name = "cpython-3.13.1+20241206-x86_64-unknown-linux-gnu-freethreaded-install_only_stripped.tar.gz"
+    name = (
+        "cpython-3.13.1+20241206-x86_64-unknown-linux-gnu-freethreaded-install_only_stripped.tar.gz"
+    )
     cached = cache_file_name("0123456789abcdef", name)
     assert cached == (
         "012345678-cpython-3.13.1-20241206-x86_64-unknown-linux-gnu-"
@@ -104,7 +106,10 @@ def test_uv_cache_names_round_trip() -> None:
     parsed = parse_archive_name(cached[10:])
     assert parsed is not None
     assert (parsed.version, parsed.build, parsed.variant, parsed.libc) == (
-        "3.13.1", "20241206", "freethreaded", "gnu"
+        "3.13.1",
+        "20241206",
+        "freethreaded",
+        "gnu",
     )
 
 

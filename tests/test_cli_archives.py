@@ -91,7 +91,7 @@ def test_pyshelf_lists_what_uv_cached(world: World) -> None:
         "UV_PYTHON_BIN_DIR": str(world.root / "uv-bin"),
     }
     run_uv("python", "install", "3.11", env=env)
-    code, out, _ = world.cli("list", "--json", "3.11")
+    _, out, _ = world.cli("list", "--json", "3.11")
     row = json.loads(out)[0]
     assert row["cached"] is True and row["cache_size"] == world.spec(row["key"]).size
     world.server.clear_requests()

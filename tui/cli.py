@@ -26,16 +26,34 @@ def _global_options() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     group = common.add_argument_group("global options")
     sup = argparse.SUPPRESS  # so a subcommand's copy does not overwrite a value given before it
-    group.add_argument("--cache-dir", type=Path, default=sup, help="archive cache (UV_PYTHON_CACHE_DIR)")
-    group.add_argument("--install-dir", type=Path, default=sup, help="installs (UV_PYTHON_INSTALL_DIR)")
+    group.add_argument(
+        "--cache-dir", type=Path, default=sup, help="archive cache (UV_PYTHON_CACHE_DIR)"
+    )
+    group.add_argument(
+        "--install-dir", type=Path, default=sup, help="installs (UV_PYTHON_INSTALL_DIR)"
+    )
     group.add_argument("--bin-dir", type=Path, default=sup, help="executables (UV_PYTHON_BIN_DIR)")
-    group.add_argument("--catalog", default=sup, metavar="PATH_OR_URL",
-                       help="uv-format download list (UV_PYTHON_DOWNLOADS_JSON_URL)")
-    group.add_argument("--mirror", default=sup, metavar="URL",
-                       help="python-build-standalone mirror (UV_PYTHON_INSTALL_MIRROR)")
-    group.add_argument("--pypy-mirror", default=sup, metavar="URL", help="PyPy mirror (UV_PYPY_INSTALL_MIRROR)")
-    group.add_argument("--offline", action="store_true", default=sup, help="never use the network (UV_OFFLINE)")
-    group.add_argument("--parallel", type=int, default=sup, metavar="N", help="downloads at once (default 4)")
+    group.add_argument(
+        "--catalog",
+        default=sup,
+        metavar="PATH_OR_URL",
+        help="uv-format download list (UV_PYTHON_DOWNLOADS_JSON_URL)",
+    )
+    group.add_argument(
+        "--mirror",
+        default=sup,
+        metavar="URL",
+        help="python-build-standalone mirror (UV_PYTHON_INSTALL_MIRROR)",
+    )
+    group.add_argument(
+        "--pypy-mirror", default=sup, metavar="URL", help="PyPy mirror (UV_PYPY_INSTALL_MIRROR)"
+    )
+    group.add_argument(
+        "--offline", action="store_true", default=sup, help="never use the network (UV_OFFLINE)"
+    )
+    group.add_argument(
+        "--parallel", type=int, default=sup, metavar="N", help="downloads at once (default 4)"
+    )
     return common
 
 
@@ -51,7 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("list", parents=[common], help="builds for this machine and their state")
     p.add_argument("request", nargs="?", help="only builds matching, e.g. 3.12 or pypy@3.10")
-    p.add_argument("--all", action="store_true", help="every version, not only the newest per minor")
+    p.add_argument(
+        "--all", action="store_true", help="every version, not only the newest per minor"
+    )
     p.add_argument("--all-platforms", action="store_true", help="builds for every platform")
     p.add_argument("--json", action="store_true", help="machine-readable rows")
 
@@ -65,7 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, parents=[common], help=text)
         p.add_argument("requests", nargs="+", metavar="REQUEST")
         if name in ("install", "reinstall"):
-            p.add_argument("--no-bin", action="store_true", help="do not link python3.X into the bin dir")
+            p.add_argument(
+                "--no-bin", action="store_true", help="do not link python3.X into the bin dir"
+            )
     return parser
 
 
@@ -125,7 +147,9 @@ def cmd_list(shelf: Shelf, args: argparse.Namespace) -> int:
         return 0
     table = [("KEY", "STATE", "DOWNLOAD", "CACHED", "INSTALLED")]
     for e in rows:
-        state = e.state if not e.partial_bytes else f"{e.state} ({human_size(e.partial_bytes)} partial)"
+        state = (
+            e.state if not e.partial_bytes else f"{e.state} ({human_size(e.partial_bytes)} partial)"
+        )
         table.append((
             e.key, state, human_size(e.download_size),
             human_size(e.cache_size) if e.cached else "-",
@@ -146,7 +170,9 @@ def _targets(shelf: Shelf, kind: JobKind, requests: Sequence[str]) -> list[Entry
         if kind == JobKind.UNINSTALL:
             entry = shelf.find(request, entries, want=lambda e: e.installation is not None)
         elif kind == JobKind.EVICT:
-            entry = shelf.find(request, entries, want=lambda e: e.cached is not None or e.partial_bytes > 0)
+            entry = shelf.find(
+                request, entries, want=lambda e: e.cached is not None or e.partial_bytes > 0
+            )
         else:
             entry = shelf.resolve_available(request, entries)
         if entry not in targets:

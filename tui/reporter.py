@@ -62,9 +62,10 @@ class Reporter:
     def _plain(self, previous: JobEvent | None, event: JobEvent) -> None:
         # Without a terminal: a line per phase change and per tenth of progress.
         tenth = int(10 * event.done / event.total) if event.total else -1
-        if previous is not None and previous.phase == event.phase:
-            if event.phase not in _WORK or tenth <= self._logged_tenth.get(event.job_id, -1):
-                return
+        same_phase = previous is not None and previous.phase == event.phase
+        no_news = event.phase not in _WORK or tenth <= self._logged_tenth.get(event.job_id, -1)
+        if same_phase and no_news:
+            return
         self._logged_tenth[event.job_id] = tenth
         self.stream.write(self._line(event) + "\n")
         self.stream.flush()

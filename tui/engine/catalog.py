@@ -86,7 +86,9 @@ def builtin_catalog(mirrors: tuple[str | None, str | None] = (None, None)) -> Ca
 def parse_uv_catalog(data: Any, source: str, mirrors: tuple[str | None, str | None]) -> Catalog:
     """Parse uv's download-metadata.json format (``--python-downloads-json-url``)."""
     if not isinstance(data, dict):
-        raise CatalogError(f"{source}: expected a JSON object of downloads, got {type(data).__name__}")
+        raise CatalogError(
+            f"{source}: expected a JSON object of downloads, got {type(data).__name__}"
+        )
     builds = []
     for key, entry in data.items():
         try:

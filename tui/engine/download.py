@@ -7,6 +7,7 @@ renamed into place only when its sha256 matches. A partial file survives any int
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -288,7 +289,6 @@ def _write_validator(meta_path: Path, response: httpx.Response) -> None:
         "last_modified": response.headers.get("last-modified", ""),
         "saved": time.time(),
     }
-    try:
+    # Resuming without If-Range is still safe: the sha256 has the last word.
+    with contextlib.suppress(OSError):
         meta_path.write_text(json.dumps(meta))
-    except OSError:
-        pass  # resuming without If-Range is still safe: the sha256 has the last word

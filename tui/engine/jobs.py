@@ -7,6 +7,7 @@ the worker threads; progress events are coalesced so a fast download cannot floo
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import threading
 import time
@@ -136,7 +137,9 @@ class JobQueue:
         limit = downloads or shelf.settings.parallel_downloads
         self._download_slots = threading.BoundedSemaphore(limit)
         self._disk_slots = threading.BoundedSemaphore(disk_workers)
-        self._pool = ThreadPoolExecutor(max_workers=limit + disk_workers + 4, thread_name_prefix="job")
+        self._pool = ThreadPoolExecutor(
+            max_workers=limit + disk_workers + 4, thread_name_prefix="job"
+        )
         self._subscribers: list[Callable[[JobEvent], None]] = []
         self._lock = threading.Lock()
         self.jobs: list[Job] = []
@@ -150,10 +153,8 @@ class JobQueue:
 
     def _publish(self, event: JobEvent) -> None:
         for callback in list(self._subscribers):
-            try:
+            with contextlib.suppress(Exception):  # a broken subscriber must not kill a download
                 callback(event)
-            except Exception:  # a broken subscriber must not kill a download
-                pass
 
     # -- submitting ----------------------------------------------------------------------
 

@@ -30,7 +30,10 @@ class Request:
     def matches(self, build: Build) -> bool:
         if self.key is not None:
             return build.key == self.key
-        if (build.implementation, build.variant) != (self.implementation or "cpython", self.variant):
+        if (build.implementation, build.variant) != (
+            self.implementation or "cpython",
+            self.variant,
+        ):
             return False
         wanted = (self.major, self.minor, self.patch)
         actual = (build.major, build.minor, build.patch)

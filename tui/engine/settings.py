@@ -20,7 +20,7 @@ def _truthy(name: str) -> bool:
 
 
 def uv_install_dir() -> Path:
-    """uv's managed-Python directory: ``$XDG_DATA_HOME/uv/python`` or ``~/.local/share/uv/python``."""
+    """uv's managed-Python directory, ``$XDG_DATA_HOME/uv/python`` (``~/.local/share/...``)."""
     if sys.platform == "win32":
         return Path(os.environ.get("APPDATA", Path.home())) / "uv" / "data" / "python"
     data = _env_path("XDG_DATA_HOME") or Path.home() / ".local" / "share"
@@ -41,11 +41,19 @@ class Settings:
     cache_dir: Path = field(
         default_factory=lambda: _env_path("UV_PYTHON_CACHE_DIR") or Path(user_cache_dir("pyshelf"))
     )
-    install_dir: Path = field(default_factory=lambda: _env_path("UV_PYTHON_INSTALL_DIR") or uv_install_dir())
+    install_dir: Path = field(
+        default_factory=lambda: _env_path("UV_PYTHON_INSTALL_DIR") or uv_install_dir()
+    )
     bin_dir: Path = field(default_factory=uv_bin_dir)
-    catalog: str | None = field(default_factory=lambda: os.environ.get("UV_PYTHON_DOWNLOADS_JSON_URL"))
-    python_mirror: str | None = field(default_factory=lambda: os.environ.get("UV_PYTHON_INSTALL_MIRROR"))
-    pypy_mirror: str | None = field(default_factory=lambda: os.environ.get("UV_PYPY_INSTALL_MIRROR"))
+    catalog: str | None = field(
+        default_factory=lambda: os.environ.get("UV_PYTHON_DOWNLOADS_JSON_URL")
+    )
+    python_mirror: str | None = field(
+        default_factory=lambda: os.environ.get("UV_PYTHON_INSTALL_MIRROR")
+    )
+    pypy_mirror: str | None = field(
+        default_factory=lambda: os.environ.get("UV_PYPY_INSTALL_MIRROR")
+    )
     offline: bool = field(default_factory=lambda: _truthy("UV_OFFLINE"))
     link_bin: bool = True
     parallel_downloads: int = 4

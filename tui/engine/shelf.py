@@ -158,7 +158,9 @@ class Shelf:
                 out.append(entry)
         return sorted(out, key=lambda e: e.build.sort_key(), reverse=True)
 
-    def find(self, request: str, entries: Iterable[Entry], *, want: Callable[[Entry], bool]) -> Entry:
+    def find(
+        self, request: str, entries: Iterable[Entry], *, want: Callable[[Entry], bool]
+    ) -> Entry:
         """Resolve ``request`` among entries that satisfy ``want`` (cached, installed, ...)."""
         pool = [e for e in entries if want(e)]
         parsed = parse_request(request)
@@ -208,7 +210,9 @@ class Shelf:
             return entry.cached.path  # an archive only the cache knows: nothing to verify it by
         if self.settings.offline and self.cache.find(entry.build) is None:
             raise OfflineError(f"{entry.key} is not in the cache and pyshelf is offline")
-        path = self.downloader.fetch(entry.build, progress=progress, cancel=cancel, on_verify=on_verify)
+        path = self.downloader.fetch(
+            entry.build, progress=progress, cancel=cancel, on_verify=on_verify
+        )
         entry.cached = self.cache.find(entry.build)
         entry.partial_bytes = 0
         return path

@@ -1,7 +1,8 @@
-"""Download sizes learned with HTTP HEAD and remembered on disk (published archives never change)."""
+"""Download sizes learned with HTTP HEAD, remembered on disk: published archives never change."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -39,10 +40,9 @@ class RemoteSizes:
             self._save()
 
     def _save(self) -> None:
-        try:
+        # A read-only cache still works; sizes are simply learned again.
+        with contextlib.suppress(OSError):
             atomic_write_bytes(self.path, json.dumps(self._sizes, sort_keys=True).encode())
-        except OSError:
-            pass  # a read-only cache still works; sizes are simply learned again
 
     def probe(self, build: Build, client: httpx.Client) -> int | None:
         """Learn one size; ``None`` when the server does not say (never a guess)."""

@@ -9,14 +9,15 @@ import subprocess
 import sys
 import tarfile
 import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from tests.pbs_fixtures import ArchiveSpec, catalog_json, make_archive
-from tests.uvtool import run_uv
+from tests.uvtool import run_uv, uv_binary
 from tui.engine.builds import Build
-from tui.engine.du import tree_size, tree_sizes
+from tui.engine.du import freed_size, tree_size, tree_sizes
 from tui.engine.errors import ArchiveError, Cancelled, LockTimeout, PyshelfError
 from tui.engine.installs import (
     InstallDir,
@@ -367,8 +368,10 @@ def test_install_from_tree_hard_links_the_store(tmp_path: Path, idir: InstallDir
     sizes = tree_sizes([tree, installed])
     assert sizes[tree] == tree_size(tree) and sizes[installed] < tree_size(installed)
     assert leftovers(idir) == []
-    assert store.remove(spec.sha256) > 0 and store.get(spec.sha256) is None
-    assert (installed / payload).is_file()
+    # Removing the store frees only what no install shares; then the install frees the rest.
+    assert 0 < store.remove(spec.sha256) < tree_size(installed)
+    assert store.get(spec.sha256) is None and (installed / payload).is_file()
+    assert idir.uninstall(KEY_12_7) > spec.size
 
 
 def test_install_from_tree_copies_across_filesystems(
@@ -417,6 +420,10 @@ def test_tree_size_matches_du(tmp_path: Path) -> None:
         du = subprocess.run(["du", "-sb", root], capture_output=True, text=True, check=True)
         assert got == int(du.stdout.split()[0])
     assert tree_size(root / "d" / "f") == 1000 and tree_size(tmp_path / "missing") == 0
+    # "hard" shares d/f's inode inside the tree: deleting the tree frees it...
+    assert freed_size(root) == got
+    # ...but deleting d alone does not, while "hard" keeps the inode alive.
+    assert freed_size(root / "d") == tree_size(root / "d") - 1000
 
 
 # -- uv interop (the real interpreter, packaged the pbs way) --------------------------------
@@ -473,7 +480,16 @@ def test_uv_sees_our_installs_and_we_see_uvs(
     cache = tmp_path / "uv-cache"
     cache.mkdir(exist_ok=True)
     shutil.copyfile(fake.path, cache / cache_file_name(fake.sha256, fake.filename))
-    run_uv("python", "install", "--offline", "3.12.7", env=env)
+    with idir.lock():  # uv takes the same lock, so it waits for us
+        uv = subprocess.Popen(
+            [uv_binary(), "python", "install", "--offline", "3.12.7"],
+            env={**os.environ, "UV_NO_CONFIG": "1", **env},
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )  # fmt: skip
+        time.sleep(0.5)
+        assert uv.poll() is None and not (idir.root / KEY_12_7).exists()
+    output = uv.communicate(timeout=60)[0]
+    assert uv.returncode == 0, output
     ours = {i.key: i for i in scan_installations(idir.root)}
     assert set(ours) == {real.key, KEY_12_7}
     assert ours[KEY_12_7].build == "20991231"

@@ -239,7 +239,8 @@ class JobQueue:
         if job.kind == JobKind.INSTALL and entry.installation is not None:
             job.result = "already installed"
             return
-        self._fetch(job)
+        if self.shelf.unpacked_tree(entry) is None:
+            self._fetch(job)
         self._slot(self._disk_slots, job)
         try:
             job.set_phase(Phase.EXTRACTING)

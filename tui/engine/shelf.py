@@ -217,6 +217,12 @@ class Shelf:
         entry.partial_bytes = 0
         return path
 
+    def unpacked_tree(self, entry: Entry) -> Path | None:
+        """The unpacked copy of a verified archive, if one is kept: installs need no archive."""
+        if not entry.available or not entry.build.sha256:
+            return None
+        return self.unpacked.get(entry.build.sha256)
+
     def install(
         self,
         entry: Entry,
@@ -230,12 +236,13 @@ class Shelf:
         A verified archive is unpacked once into the cache; installs are hard-linked from that
         copy, which makes every later reinstall a matter of links, not decompression.
         """
-        archive = entry.cached.path if entry.cached else self.fetch(entry, cancel=cancel)
         build, link_bin = entry.build, self.settings.link_bin
-        if build.sha256:
-            tree = self.unpacked.get(build.sha256) or self.unpacked.add(
-                archive, build.sha256, progress=progress, cancel=cancel
-            )
+        tree = self.unpacked_tree(entry)
+        if tree is None:
+            archive = entry.cached.path if entry.cached else self.fetch(entry, cancel=cancel)
+            if build.sha256:
+                tree = self.unpacked.add(archive, build.sha256, progress=progress, cancel=cancel)
+        if tree is not None:
             result = self.installs.install_from_tree(
                 tree, build, link_bin=link_bin, cancel=cancel, phase=phase
             )

@@ -1,0 +1,666 @@
+"""Interpreters installed in uv's layout, changed only under uv's own lock.
+
+Layout (as uv 0.13 writes it, checked against uv itself):
+
+    root/.lock                                   empty; uv and pyshelf take an exclusive flock
+    root/.gitignore                              "*"
+    root/.temp/                                  scratch space on the same filesystem
+    root/cpython-3.12.7-linux-x86_64-gnu/        the install (archive's top directory stripped)
+        BUILD                                    build string, no newline
+    root/cpython-3.12-linux-x86_64-gnu           absolute symlink to the newest 3.12.x (CPython)
+    bin/python3.12                               absolute symlink through the minor link
+
+Every change appears atomically: a new install is built in ``.temp`` and renamed into place, an
+old one is renamed aside before it is deleted, and links are replaced with ``os.replace``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import math
+import os
+import re
+import secrets
+import shutil
+import stat
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from tui.engine.builds import Build, prerelease_order
+from tui.engine.du import freed_size
+from tui.engine.errors import Cancelled, LockTimeout, PyshelfError
+from tui.engine.extract import Progress, extract_archive
+from tui.engine.fsutil import atomic_write_bytes, remove_path
+
+Phase = Callable[[str], None]
+
+LOCK_NAME = ".lock"
+TEMP_NAME = ".temp"
+_OURS = ".pyshelf-"  # marks our scratch entries, so a sweep never touches uv's own
+_LOCK_POLL = 0.05
+_STALE_STORE_TEMP = 24 * 3600.0
+
+_KEY = re.compile(
+    r"^(?P<impl>[a-z]+)-(?P<major>\d+)\.(?P<minor>\d+)\.(?P<patch>\d+)(?P<pre>(?:a|b|rc)\d+)?"
+    r"(?:\+(?P<variant>[a-z]+(?:\+[a-z]+)*))?"
+    r"-(?P<os>[a-z0-9]+)-(?P<arch>[a-z0-9_]+)-(?P<libc>[a-z0-9]+)$"
+)
+_VARIANT_SUFFIX = {"freethreaded": "t", "debug": "d", "freethreaded+debug": "td"}
+_EXE_STEM = {"cpython": "python"}  # pypy -> pypy3.10, graalpy -> graalpy3.11
+
+
+@dataclass(frozen=True, slots=True)
+class KeyParts:
+    """uv's installation key, e.g. ``cpython-3.13.1+freethreaded-linux-x86_64-gnu``, parsed."""
+
+    implementation: str
+    major: int
+    minor: int
+    patch: int
+    prerelease: str
+    variant: str | None
+    os: str
+    arch: str
+    libc: str
+
+    @property
+    def version(self) -> str:
+        return f"{self.major}.{self.minor}.{self.patch}{self.prerelease}"
+
+    @property
+    def variant_suffix(self) -> str:
+        return f"+{self.variant}" if self.variant else ""
+
+    @property
+    def platform(self) -> str:
+        return f"{self.os}-{self.arch}-{self.libc}"
+
+    @property
+    def key(self) -> str:
+        return f"{self.implementation}-{self.version}{self.variant_suffix}-{self.platform}"
+
+    @property
+    def minor_key(self) -> str:
+        """Name of the minor-version link, e.g. ``cpython-3.13+freethreaded-linux-x86_64-gnu``."""
+        mm = f"{self.major}.{self.minor}"
+        return f"{self.implementation}-{mm}{self.variant_suffix}-{self.platform}"
+
+    @property
+    def has_minor_link(self) -> bool:
+        # uv 0.13 makes minor-version links for CPython only (PyPy's bin link points straight
+        # at the patch directory).
+        return self.implementation == "cpython"
+
+    @property
+    def executable_name(self) -> str:
+        """The bin-dir link uv makes: python3.12, python3.13t, python3.12d, pypy3.10."""
+        stem = _EXE_STEM.get(self.implementation, self.implementation)
+        suffix = _VARIANT_SUFFIX.get(self.variant or "", "")
+        return f"{stem}{self.major}.{self.minor}{suffix}"
+
+    def sort_key(self) -> tuple[int, int, int, tuple[int, int]]:
+        return (self.major, self.minor, self.patch, prerelease_order(self.prerelease))
+
+
+def parse_key(name: str) -> KeyParts | None:
+    """Parse an installation key; None for anything else (minor links, .temp, stray dirs)."""
+    match = _KEY.match(name)
+    if not match:
+        return None
+    return KeyParts(
+        implementation=match["impl"],
+        major=int(match["major"]),
+        minor=int(match["minor"]),
+        patch=int(match["patch"]),
+        prerelease=match["pre"] or "",
+        variant=match["variant"],
+        os=match["os"],
+        arch=match["arch"],
+        libc=match["libc"],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Installation:
+    key: str
+    path: Path
+    build: str  # content of BUILD, "" when uv did not know it
+    parts: KeyParts
+
+    @property
+    def implementation(self) -> str:
+        return self.parts.implementation
+
+    @property
+    def version(self) -> str:
+        return self.parts.version
+
+    @property
+    def variant(self) -> str | None:
+        return self.parts.variant
+
+    @property
+    def major(self) -> int:
+        return self.parts.major
+
+    @property
+    def minor(self) -> int:
+        return self.parts.minor
+
+    @property
+    def patch(self) -> int:
+        return self.parts.patch
+
+    @property
+    def prerelease(self) -> str:
+        return self.parts.prerelease
+
+    @property
+    def os(self) -> str:
+        return self.parts.os
+
+    @property
+    def arch(self) -> str:
+        return self.parts.arch
+
+    @property
+    def libc(self) -> str:
+        return self.parts.libc
+
+    @property
+    def minor_link_name(self) -> str:
+        return self.parts.minor_key
+
+    @property
+    def executable(self) -> Path:
+        return self.path / "bin" / self.parts.executable_name
+
+
+@dataclass(frozen=True, slots=True)
+class InstallResult:
+    installation: Installation
+    replaced: bool  # an existing install of the same key was swapped out
+    bin_link: Path | None  # the executable link made or confirmed, if any
+    warnings: tuple[str, ...]  # things left alone, e.g. a bin entry uv does not manage
+
+
+def read_build(path: Path) -> str:
+    try:
+        return (path / "BUILD").read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
+def scan_installations(install_dir: Path) -> list[Installation]:
+    """Every uv-style install directory (not symlinks, not dot entries), sorted by key."""
+    found = []
+    try:
+        entries = list(os.scandir(install_dir))
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    for entry in entries:
+        if entry.name.startswith(".") or not entry.is_dir(follow_symlinks=False):
+            continue
+        parts = parse_key(entry.name)
+        if parts is not None:
+            path = Path(entry.path)
+            found.append(Installation(entry.name, path, read_build(path), parts))
+    return sorted(found, key=lambda i: i.key)
+
+
+def _check_cancel(cancel: threading.Event | None, what: str) -> None:
+    if cancel is not None and cancel.is_set():
+        raise Cancelled(f"{what} cancelled")
+
+
+def _within(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip("/") + "/")
+
+
+def _replace_symlink(link: Path, target: Path) -> None:
+    """Point ``link`` at ``target`` atomically: readers see the old link or the new one."""
+    with contextlib.suppress(OSError):
+        if os.readlink(link) == str(target):
+            return
+    temp = link.parent / f".{link.name}{_OURS}{secrets.token_hex(4)}"
+    os.symlink(target, temp)
+    try:
+        os.replace(temp, link)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+
+
+def _holders(fd: int) -> list[int]:
+    """PIDs holding a flock on fd's file, from /proc/locks (Linux; best effort)."""
+    st = os.fstat(fd)
+    ident = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
+    try:
+        text = Path("/proc/locks").read_text()
+    except OSError:
+        return []
+    pids = []
+    for line in text.splitlines():
+        fields = line.split()
+        # "1: FLOCK  ADVISORY  WRITE 4242 fe:00:1234 0 EOF"; waiters carry a "->" field.
+        if len(fields) >= 6 and fields[1] == "FLOCK" and fields[5] == ident:
+            with contextlib.suppress(ValueError):
+                pids.append(int(fields[4]))
+    return pids
+
+
+def _open_lock_file(path: Path) -> int:
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+    except FileExistsError:
+        pass
+    else:
+        with contextlib.suppress(OSError):
+            os.fchmod(fd, 0o666)  # as uv leaves it, whatever the umask: the lock is shared
+        return fd
+    try:
+        return os.open(path, os.O_RDWR | os.O_CLOEXEC)
+    except PermissionError:
+        return os.open(path, os.O_RDONLY | os.O_CLOEXEC)  # flock needs no write access
+
+
+def _clone_tree(source: Path, dest: Path, cancel: threading.Event | None) -> None:
+    """Recreate ``source`` at ``dest`` (new) with hard links, copying where linking fails."""
+    link_ok = True
+    os.mkdir(dest)
+    modes = [(os.fspath(dest), stat.S_IMODE(os.stat(source).st_mode))]
+    stack = [(os.fspath(source), os.fspath(dest))]
+    while stack:
+        _check_cancel(cancel, "install")
+        src_dir, dst_dir = stack.pop()
+        with os.scandir(src_dir) as entries:
+            for entry in entries:
+                src, dst = entry.path, f"{dst_dir}/{entry.name}"
+                if entry.is_symlink():
+                    os.symlink(os.readlink(src), dst)
+                elif entry.is_dir(follow_symlinks=False):
+                    os.mkdir(dst)
+                    modes.append((dst, stat.S_IMODE(entry.stat(follow_symlinks=False).st_mode)))
+                    stack.append((src, dst))
+                elif entry.is_file(follow_symlinks=False):
+                    link_ok = _link_or_copy(src, dst, link_ok)
+    for path, mode in reversed(modes):  # last, so a read-only directory can still be filled
+        os.chmod(path, mode)
+
+
+def _link_or_copy(src: str, dst: str, link_ok: bool) -> bool:
+    """Returns whether to keep trying links (not across filesystems or where forbidden)."""
+    if link_ok:
+        try:
+            os.link(src, dst, follow_symlinks=False)
+            return True
+        except OSError as exc:
+            if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP):
+                raise
+            link_ok = exc.errno == errno.EMLINK  # too many links to one inode: copy just this
+    shutil.copy2(src, dst, follow_symlinks=False)
+    return link_ok
+
+
+class InstallDir:
+    """uv's python install directory (UV_PYTHON_INSTALL_DIR) and its bin dir."""
+
+    def __init__(
+        self, root: Path, bin_dir: Path | None = None, *, lock_timeout: float = 120.0
+    ) -> None:
+        self.root = Path(os.path.abspath(root))
+        self.bin_dir = Path(os.path.abspath(bin_dir)) if bin_dir is not None else None
+        self.lock_timeout = lock_timeout
+        self._local = threading.local()  # per-thread lock depth, so our methods can nest
+
+    @property
+    def lock_path(self) -> Path:
+        return self.root / LOCK_NAME
+
+    @property
+    def temp_dir(self) -> Path:
+        return self.root / TEMP_NAME
+
+    # -- locking ------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def lock(
+        self, timeout: float | None = None, cancel: threading.Event | None = None
+    ) -> Iterator[None]:
+        """Hold uv's exclusive lock on ``root/.lock`` (fcntl.flock, as uv takes it).
+
+        Waits up to ``timeout`` seconds (default ``lock_timeout``; ``math.inf`` waits for ever),
+        raising LockTimeout, or Cancelled as soon as ``cancel`` is set. Re-entrant per thread.
+        The lock file is never deleted: uv shares it.
+        """
+        depth = getattr(self._local, "depth", 0)
+        if depth:
+            self._local.depth = depth + 1
+            try:
+                yield
+            finally:
+                self._local.depth = depth
+            return
+        fd = self._acquire(self.lock_timeout if timeout is None else timeout, cancel)
+        self._local.depth = 1
+        try:
+            yield
+        finally:
+            self._local.depth = 0
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+    def _acquire(self, timeout: float, cancel: threading.Event | None) -> int:
+        self.root.mkdir(parents=True, exist_ok=True)
+        fd = _open_lock_file(self.lock_path)
+        deadline = time.monotonic() + timeout
+        try:
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    return fd
+                except BlockingIOError:
+                    pass
+                _check_cancel(cancel, f"waiting for {self.lock_path}")
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise LockTimeout(self._timeout_message(fd, timeout))
+                wait = min(_LOCK_POLL, remaining)
+                if cancel is not None:
+                    cancel.wait(wait)
+                else:
+                    time.sleep(wait)
+        except BaseException:
+            os.close(fd)
+            raise
+
+    def _timeout_message(self, fd: int, timeout: float) -> str:
+        pids = _holders(fd)
+        holder = f" (held by pid {', '.join(map(str, pids))})" if pids else ""
+        waited = "" if math.isinf(timeout) else f" after {timeout:g}s"
+        return f"timed out{waited} waiting for the lock {self.lock_path}{holder}"
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def installations(self) -> list[Installation]:
+        return scan_installations(self.root)
+
+    def get(self, key: str) -> Installation | None:
+        parts = parse_key(key)
+        path = self.root / key
+        if parts is None or path.is_symlink() or not path.is_dir():
+            return None
+        return Installation(key, path, read_build(path), parts)
+
+    # -- installing ---------------------------------------------------------------------------
+
+    def install(
+        self,
+        archive: Path,
+        build: Build,
+        *,
+        link_bin: bool = True,
+        progress: Progress | None = None,
+        cancel: threading.Event | None = None,
+        phase: Phase | None = None,
+    ) -> InstallResult:
+        """Extract ``archive`` (already verified) and install it as ``build.key``.
+
+        ``phase`` receives "extracting" then "linking". On any failure or cancellation the
+        previous install of the key, if any, is untouched and no temp dir is left behind.
+        """
+
+        def fill(temp: Path) -> None:
+            extract_archive(archive, temp, progress=progress, cancel=cancel)
+
+        return self._install(build, fill, link_bin=link_bin, cancel=cancel, phase=phase)
+
+    def install_from_tree(
+        self,
+        tree: Path,
+        build: Build,
+        *,
+        link_bin: bool = True,
+        cancel: threading.Event | None = None,
+        phase: Phase | None = None,
+    ) -> InstallResult:
+        """Install an unpacked tree (see UnpackedStore) by hard-linking it: fast reinstalls.
+
+        The install shares inodes with ``tree``: nothing may modify its files in place.
+        """
+        if not tree.is_dir():
+            raise PyshelfError(f"cannot install {build.key}: {tree} is not a directory")
+
+        def fill(temp: Path) -> None:
+            _clone_tree(tree, temp, cancel)
+
+        return self._install(build, fill, link_bin=link_bin, cancel=cancel, phase=phase)
+
+    def _install(
+        self,
+        build: Build,
+        fill: Callable[[Path], None],
+        *,
+        link_bin: bool,
+        cancel: threading.Event | None,
+        phase: Phase | None,
+    ) -> InstallResult:
+        parts = parse_key(build.key)
+        if parts is None:
+            raise PyshelfError(f"cannot install {build.key!r}: not an installation key uv knows")
+        with self.lock(cancel=cancel):
+            self._prepare()
+            temp = self._scratch(build.key)
+            try:
+                if phase:
+                    phase("extracting")
+                fill(temp)
+                if build.build:
+                    # A new inode, never a write into a file a hard-linked tree shares.
+                    atomic_write_bytes(temp / "BUILD", build.build.encode())
+                _check_cancel(cancel, f"install of {build.key}")
+                replaced = self._swap_in(temp, self.root / build.key)
+            except BaseException:
+                remove_path(temp)
+                raise
+            if phase:
+                phase("linking")
+            warnings: list[str] = []
+            self._update_minor_link(parts, warnings)
+            bin_link = self._link_executable(parts, warnings) if link_bin else None
+            installation = Installation(
+                build.key, self.root / build.key, read_build(self.root / build.key), parts
+            )
+            return InstallResult(installation, replaced, bin_link, tuple(warnings))
+
+    def _prepare(self) -> None:
+        """Create uv's scaffolding and sweep scratch left by a crashed pyshelf (we hold the lock,
+        so none of it is in use)."""
+        self.temp_dir.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileExistsError), (self.root / ".gitignore").open("x") as f:
+            f.write("*")
+        for entry in os.scandir(self.temp_dir):
+            if _OURS in entry.name:
+                with contextlib.suppress(OSError):
+                    remove_path(Path(entry.path))
+        for entry in os.scandir(self.root):  # half-made link replacements
+            if entry.name.startswith(".") and _OURS in entry.name and entry.is_symlink():
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
+
+    def _scratch(self, key: str, suffix: str = "") -> Path:
+        return self.temp_dir / f"{key}{_OURS}{secrets.token_hex(4)}{suffix}"
+
+    def _swap_in(self, new: Path, final: Path) -> bool:
+        """Rename ``new`` to ``final``; an existing ``final`` is renamed aside first and only
+        deleted once the new one is in place. Returns whether something was replaced."""
+        if not os.path.lexists(final):
+            os.rename(new, final)
+            return False
+        old = self._scratch(final.name, "-old")
+        os.rename(final, old)
+        try:
+            os.rename(new, final)
+        except BaseException:
+            os.rename(old, final)
+            raise
+        with contextlib.suppress(OSError):  # left for the next sweep
+            remove_path(old)
+        return True
+
+    def _update_minor_link(self, parts: KeyParts, warnings: list[str]) -> None:
+        """Point the minor-version link at the newest installed patch, or remove it."""
+        if not parts.has_minor_link:
+            return
+        link = self.root / parts.minor_key
+        if os.path.lexists(link) and not link.is_symlink():
+            warnings.append(f"{link} is not a symlink; left alone")
+            return
+        same_minor = [i for i in self.installations() if i.minor_link_name == parts.minor_key]
+        if not same_minor:
+            link.unlink(missing_ok=True)
+            return
+        newest = max(same_minor, key=lambda i: i.parts.sort_key())
+        _replace_symlink(link, newest.path)
+
+    def _link_executable(self, parts: KeyParts, warnings: list[str]) -> Path | None:
+        if self.bin_dir is None:
+            return None
+        name = parts.executable_name
+        via = parts.minor_key if parts.has_minor_link else parts.key
+        target = self.root / via / "bin" / name
+        if not target.exists():
+            warnings.append(f"{parts.key} has no bin/{name}; no link made in {self.bin_dir}")
+            return None
+        link = self.bin_dir / name
+        if os.path.lexists(link) and not self._manages(link):
+            warnings.append(f"{link} exists and is not managed by uv; left alone")
+            return None
+        self.bin_dir.mkdir(parents=True, exist_ok=True)
+        _replace_symlink(link, target)
+        return link
+
+    def _manages(self, link: Path) -> bool:
+        """Whether a bin entry is a symlink into this install dir (uv's or ours)."""
+        try:
+            target = os.path.join(link.parent, os.readlink(link))
+        except OSError:
+            return False  # a regular file or unreadable: not ours
+        root = os.fspath(self.root)
+        return _within(os.path.normpath(target), root) or _within(
+            os.path.realpath(target), os.path.realpath(root)
+        )
+
+    # -- uninstalling -------------------------------------------------------------------------
+
+    def uninstall(self, key: str, *, cancel: threading.Event | None = None) -> int:
+        """Remove an install; returns the bytes that came free (files an UnpackedStore still
+        shares through hard links do not count).
+
+        The directory disappears atomically (renamed into ``.temp`` before deletion), the
+        minor link moves to the next newest patch or goes, and bin links that pointed into the
+        install and no longer resolve are removed. Bin entries pointing elsewhere stay.
+        """
+        with self.lock(cancel=cancel):
+            installation = self.get(key)
+            if installation is None:
+                raise PyshelfError(f"{key} is not installed in {self.root}")
+            self._prepare()
+            links = self._bin_links_into(installation.path)
+            aside = self._scratch(key, "-del")
+            os.rename(installation.path, aside)
+            freed = freed_size(aside)
+            self._update_minor_link(installation.parts, [])
+            for link in links:
+                if not os.path.exists(link):  # dangling now; one through a repointed
+                    link.unlink(missing_ok=True)  # minor link still works and stays
+            with contextlib.suppress(OSError):  # left for the next sweep
+                remove_path(aside)
+            return freed
+
+    def _bin_links_into(self, path: Path) -> list[Path]:
+        if self.bin_dir is None:
+            return []
+        real = os.path.realpath(path)
+        try:
+            entries = list(os.scandir(self.bin_dir))
+        except OSError:
+            return []
+        return [
+            Path(e.path)
+            for e in entries
+            if e.is_symlink() and _within(os.path.realpath(e.path), real)
+        ]
+
+
+class UnpackedStore:
+    """Unpacked copies of verified archives, ``root/<sha256[:16]>/``, for hard-link installs.
+
+    An entry appears atomically (extracted beside it, then renamed), so one that exists is
+    complete. Files are shared with installs made from them: never modify them in place.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def path_for(self, sha256: str) -> Path:
+        if not re.fullmatch(r"[0-9a-f]{16,64}", sha256):
+            raise ValueError(f"not a sha256 hex digest: {sha256!r}")
+        return self.root / sha256[:16]
+
+    def get(self, sha256: str) -> Path | None:
+        path = self.path_for(sha256)
+        return path if path.is_dir() else None
+
+    def add(
+        self,
+        archive: Path,
+        sha256: str,
+        *,
+        progress: Progress | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Path:
+        """Unpack ``archive`` (whose digest the caller verified) unless already present."""
+        final = self.path_for(sha256)
+        if final.is_dir():
+            return final
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._sweep()
+        temp = self.root / f".tmp-{sha256[:16]}{_OURS}{secrets.token_hex(4)}"
+        try:
+            extract_archive(archive, temp, progress=progress, cancel=cancel)
+            try:
+                os.rename(temp, final)
+            except OSError as exc:
+                if exc.errno not in (errno.EEXIST, errno.ENOTEMPTY):
+                    raise
+                remove_path(temp)  # another process finished the same archive first
+        except BaseException:
+            remove_path(temp)
+            raise
+        return final
+
+    def remove(self, sha256: str) -> int:
+        """Delete an entry; returns the bytes that came free (installs may still share files)."""
+        path = self.get(sha256)
+        if path is None:
+            return 0
+        aside = self.root / f".del-{path.name}{_OURS}{secrets.token_hex(4)}"
+        os.rename(path, aside)
+        size = freed_size(aside)
+        remove_path(aside)
+        return size
+
+    def _sweep(self) -> None:
+        # No lock guards the store, so only scratch old enough to be a crash's leftover goes.
+        cutoff = time.time() - _STALE_STORE_TEMP
+        for entry in os.scandir(self.root):
+            if entry.name.startswith(".") and _OURS in entry.name:
+                with contextlib.suppress(OSError):
+                    if entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                        remove_path(Path(entry.path))

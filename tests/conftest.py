@@ -98,7 +98,7 @@ class World:
 
 def build_world(root: Path, server: LoopbackServer, archives: list[dict] | None = None) -> World:
     specs = []
-    for spec_args in archives or WORLD_ARCHIVES:
+    for spec_args in WORLD_ARCHIVES if archives is None else archives:
         build = spec_args.get("build", "20991231")
         specs.append(make_archive(server.root / build, **spec_args))
     catalog_path = root / "catalog.json"

@@ -17,7 +17,7 @@ def uv_binary() -> str:
 
 
 def run_uv(*args: str, env: dict[str, str], check: bool = True) -> subprocess.CompletedProcess[str]:
-    full_env = {**os.environ, "UV_NO_CONFIG": "1", "UV_PYTHON_PREFERENCE": "only-managed", **env}
+    full_env = {**os.environ, "UV_NO_CONFIG": "1", **env}
     result = subprocess.run(
         [uv_binary(), *args], env=full_env, capture_output=True, text=True, timeout=120
     )

@@ -27,7 +27,7 @@ class AppMaker:
 
     def __call__(self, shelf: Shelf | None = None, **overrides: object) -> PyshelfApp:
         shelf = shelf or self.world.shelf(**overrides)
-        queue = JobQueue(shelf, min_interval=0.05)
+        queue = JobQueue(shelf)
         self.queues.append(queue)
         return PyshelfApp(shelf, queue)
 

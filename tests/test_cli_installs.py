@@ -1,0 +1,101 @@
+"""install / reinstall / uninstall on the command line, and uv seeing the same world."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+
+from tests.conftest import World, build_world
+from tests.loopback import LoopbackServer
+from tests.pbs_fixtures import ArchiveSpec
+from tests.uvtool import run_uv
+
+
+def test_install_reinstall_uninstall_round_trip(world: World) -> None:
+    code, _, err = world.cli("install", "3.12")
+    assert code == 0, err
+    rows = {r["key"]: r for r in json.loads(world.cli("list", "--json")[1])}
+    row = rows["cpython-3.12.7-linux-x86_64-gnu"]
+    assert row["installed"] and row["install_path"].endswith(row["key"])
+    assert row["install_size"] > 256 * 1024
+    world.server.stop()
+    code, _, err = world.cli("--offline", "reinstall", "3.12")
+    assert code == 0, err
+    assert "reinstalled" in err
+    code, _, err = world.cli("uninstall", "3.12")
+    assert code == 0, err
+    assert "freed" in err
+    assert not (world.root / "installs" / row["key"]).exists()
+    assert not (world.root / "bin" / "python3.12").is_symlink()
+
+
+def test_no_bin_skips_the_executable_link(world: World) -> None:
+    assert world.cli("install", "--no-bin", "3.13")[0] == 0
+    assert (world.root / "installs" / "cpython-3.13.1-linux-x86_64-gnu").is_dir()
+    assert not (world.root / "bin" / "python3.13").exists()
+
+
+def test_uninstall_of_something_not_installed_is_one_line(world: World) -> None:
+    code, _, err = world.cli("uninstall", "3.11")
+    assert code == 1 and err.startswith("pyshelf: error: no build matches '3.11'")
+    assert "Traceback" not in err
+
+
+@pytest.fixture
+def real_world(tmp_path, loopback_server: LoopbackServer, real_pbs_archive: ArchiveSpec) -> World:
+    """A world serving an archive of the interpreter that runs the tests."""
+    target = loopback_server.root / real_pbs_archive.build / real_pbs_archive.filename
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(real_pbs_archive.path.read_bytes())
+    world = build_world(tmp_path, loopback_server, archives=[])
+    catalog = json.loads(world.catalog_path.read_text() or "{}")
+    from tests.pbs_fixtures import catalog_json
+
+    catalog.update(catalog_json([real_pbs_archive], loopback_server.url))
+    world.catalog_path.write_text(json.dumps(catalog))
+    world.specs.append(real_pbs_archive)
+    return world
+
+
+def test_uv_finds_and_runs_what_pyshelf_installed(real_world: World) -> None:
+    spec = real_world.specs[-1]
+    minor = f"{spec.major}.{spec.minor}"
+    assert real_world.cli("install", minor)[0] == 0
+    env = {
+        "UV_PYTHON_INSTALL_DIR": str(real_world.root / "installs"),
+        "UV_PYTHON_BIN_DIR": str(real_world.root / "bin"),
+        "UV_PYTHON_DOWNLOADS_JSON_URL": str(real_world.catalog_path),
+        "UV_PYTHON_CACHE_DIR": str(real_world.root / "cache"),
+    }
+    listed = run_uv("python", "list", "--only-installed", "--managed-python", env=env).stdout
+    assert spec.key in listed
+    found = run_uv("python", "find", "--managed-python", minor, env=env).stdout.strip()
+    assert found.startswith(str(real_world.root / "installs"))
+    prefix = subprocess.check_output([found, "-c", "import sys; print(sys.prefix)"], text=True)
+    assert prefix.strip().startswith(str(real_world.root / "installs"))
+    # The executable link in the bin dir works too.
+    exe = real_world.root / "bin" / f"python{minor}"
+    assert subprocess.check_output([exe, "-c", "print(6 * 7)"], text=True).strip() == "42"
+    assert real_world.cli("uninstall", minor)[0] == 0
+    listed = run_uv("python", "list", "--only-installed", "--managed-python", env=env).stdout
+    assert spec.key not in listed
+    dangling = [p for p in (real_world.root / "installs").iterdir() if p.is_symlink()]
+    assert dangling == []
+
+
+def test_pyshelf_lists_and_uninstalls_what_uv_installed(real_world: World) -> None:
+    spec = real_world.specs[-1]
+    minor = f"{spec.major}.{spec.minor}"
+    env = {
+        "UV_PYTHON_INSTALL_DIR": str(real_world.root / "installs"),
+        "UV_PYTHON_BIN_DIR": str(real_world.root / "bin"),
+        "UV_PYTHON_DOWNLOADS_JSON_URL": str(real_world.catalog_path),
+        "UV_PYTHON_CACHE_DIR": str(real_world.root / "cache"),
+    }
+    run_uv("python", "install", minor, env=env)
+    rows = {r["key"]: r for r in json.loads(real_world.cli("list", "--json")[1])}
+    assert rows[spec.key]["installed"] and rows[spec.key]["cached"]
+    assert real_world.cli("uninstall", minor)[0] == 0
+    assert spec.key not in run_uv("python", "list", "--only-installed", "--managed-python", env=env).stdout

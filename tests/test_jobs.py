@@ -1,0 +1,197 @@
+"""The job queue: parallel downloads, coalesced events, cancel, retry, shared jobs."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from tests.conftest import World
+from tui.engine.jobs import JobEvent, JobKind, JobQueue, Phase
+from tui.engine.shelf import Entry, Shelf
+
+
+def _entry(shelf: Shelf, key: str) -> Entry:
+    return next(e for e in shelf.entries() if e.key == key)
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.events: list[JobEvent] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, event: JobEvent) -> None:
+        with self.lock:
+            self.events.append(event)
+
+    def phases(self, job_id: int) -> list[Phase]:
+        out: list[Phase] = []
+        for e in self.events:
+            if e.job_id == job_id and (not out or out[-1] != e.phase):
+                out.append(e.phase)
+        return out
+
+
+def wait_for(predicate, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.01)
+
+
+def test_four_downloads_run_at_once(world: World) -> None:
+    shelf = world.shelf()
+    queue = JobQueue(shelf, downloads=4)
+    world.server.fault(None, rate=200 * 1024)
+    keys = [s.key for s in world.specs if s.version != "3.12.6"][:4]
+    jobs = [queue.submit(JobKind.FETCH, _entry(shelf, k)) for k in keys]
+    wait_for(lambda: all(j.phase == Phase.DOWNLOADING and j.done > 0 for j in jobs))
+    world.server.clear_faults()
+    queue.wait(jobs)
+    assert all(j.phase == Phase.DONE for j in jobs)
+    queue.close()
+
+
+def test_progress_events_are_coalesced_and_carry_speed(world: World) -> None:
+    shelf = world.shelf()
+    queue = JobQueue(shelf, min_interval=0.2)
+    recorder = Recorder()
+    queue.subscribe(recorder)
+    world.server.fault(None, rate=256 * 1024)  # about a second for the 256 KiB archive
+    job = queue.submit(JobKind.FETCH, _entry(shelf, "cpython-3.12.7-linux-x86_64-gnu"))
+    queue.wait([job])
+    mine = [e for e in recorder.events if e.job_id == job.id]
+    downloading = [e for e in mine if e.phase == Phase.DOWNLOADING]
+    assert 2 <= len(downloading) <= 12  # hundreds of chunks, a handful of events
+    assert any(e.speed and e.eta is not None for e in downloading)
+    # The hash is computed while streaming; "verifying" is the final comparison and rename.
+    assert recorder.phases(job.id) == [
+        Phase.QUEUED, Phase.DOWNLOADING, Phase.VERIFYING, Phase.DONE,
+    ]  # fmt: skip
+    assert mine[-1].result == "cached"
+    queue.close()
+
+
+def test_cancel_keeps_partial_and_retry_completes(world: World) -> None:
+    shelf = world.shelf()
+    queue = JobQueue(shelf)
+    spec = world.spec("cpython-3.12.7-linux-x86_64-gnu")
+    world.server.fault(spec.filename, rate=64 * 1024)
+    entry = _entry(shelf, spec.key)
+    job = queue.submit(JobKind.FETCH, entry)
+    wait_for(lambda: job.done > 32 * 1024)
+    job.cancel()
+    queue.wait([job])
+    assert job.phase == Phase.CANCELLED
+    assert shelf.cache.partial_size(entry.build) > 0
+    world.server.clear_faults()
+    again = queue.retry(job)
+    assert again is not job
+    queue.wait([again])
+    assert again.phase == Phase.DONE
+    assert shelf.cache.find(entry.build) is not None
+    queue.close()
+
+
+def test_duplicate_requests_share_one_job(world: World) -> None:
+    shelf = world.shelf()
+    queue = JobQueue(shelf)
+    world.server.fault(None, rate=256 * 1024)
+    entry = _entry(shelf, "cpython-3.12.7-linux-x86_64-gnu")
+    first = queue.submit(JobKind.FETCH, entry)
+    second = queue.submit(JobKind.FETCH, _entry(shelf, entry.key))
+    assert first is second
+    world.server.clear_faults()
+    queue.wait()
+    assert [r.method for r in world.server.requests].count("GET") == 1
+    queue.close()
+
+
+def test_install_fetches_then_reinstall_works_offline(world: World) -> None:
+    shelf = world.shelf()
+    queue = JobQueue(shelf)
+    recorder = Recorder()
+    queue.subscribe(recorder)
+    entry = _entry(shelf, "cpython-3.12.7-linux-x86_64-gnu")
+    job = queue.submit(JobKind.INSTALL, entry)
+    queue.wait([job])
+    assert job.phase == Phase.DONE, job.error
+    assert recorder.phases(job.id) == [
+        Phase.QUEUED, Phase.DOWNLOADING, Phase.VERIFYING, Phase.EXTRACTING, Phase.LINKING,
+        Phase.DONE,
+    ]  # fmt: skip
+    assert (world.root / "installs" / entry.key / "bin" / "python3.12").exists()
+    assert (world.root / "bin" / "python3.12").exists()
+    world.server.stop()
+    offline = world.shelf(offline=True)
+    queue2 = JobQueue(offline)
+    job = queue2.submit(JobKind.REINSTALL, _entry(offline, entry.key))
+    queue2.wait([job])
+    assert job.phase == Phase.DONE, job.error
+    assert job.result == "reinstalled"
+    queue.close()
+    queue2.close()
+
+
+def test_uninstall_and_evict_report_what_they_freed(world: World) -> None:
+    shelf = world.shelf()
+    queue = JobQueue(shelf)
+    key = "cpython-3.12.7-linux-x86_64-gnu"
+    queue.wait([queue.submit(JobKind.INSTALL, _entry(shelf, key))])
+    entry = _entry(shelf, key)
+    assert entry.installation is not None and entry.cached is not None
+    job = queue.submit(JobKind.UNINSTALL, entry)
+    queue.wait([job])
+    assert job.phase == Phase.DONE and not (world.root / "installs" / key).exists()
+    assert not (world.root / "bin" / "python3.12").exists()
+    job = queue.submit(JobKind.EVICT, _entry(shelf, key))
+    queue.wait([job])
+    assert job.phase == Phase.DONE
+    assert job.freed >= world.spec(key).size
+    assert _entry(shelf, key).state == "available"
+    queue.close()
+
+
+def test_cancel_during_extraction_leaves_previous_install(world: World) -> None:
+    shelf = world.shelf()
+    queue = JobQueue(shelf)
+    key = "cpython-3.12.7-linux-x86_64-gnu"
+    queue.wait([queue.submit(JobKind.INSTALL, _entry(shelf, key))])
+    shelf.unpacked.remove(world.spec(key).sha256)  # force a real extraction next time
+    before = sorted(p.name for p in (world.root / "installs" / key).rglob("*"))
+    entry = _entry(shelf, key)
+    cancel_now = threading.Event()
+
+    def on_event(event: JobEvent) -> None:
+        if event.phase == Phase.EXTRACTING:
+            cancel_now.set()
+
+    queue.subscribe(on_event)
+    original = shelf.unpacked.add
+
+    def slow_add(*args, **kwargs):
+        cancel_now.wait(5)
+        job.cancel()
+        return original(*args, **kwargs)
+
+    shelf.unpacked.add = slow_add  # type: ignore[method-assign]
+    job = queue.submit(JobKind.REINSTALL, entry)
+    queue.wait([job])
+    assert job.phase == Phase.CANCELLED
+    assert sorted(p.name for p in (world.root / "installs" / key).rglob("*")) == before
+    temp = world.root / "installs" / ".temp"
+    assert not temp.exists() or not any(temp.iterdir())
+    queue.close()
+
+
+def test_failed_job_keeps_its_error_and_can_be_retried(world: World) -> None:
+    shelf = world.shelf()
+    queue = JobQueue(shelf)
+    spec = world.spec("cpython-3.11.9-linux-x86_64-gnu")
+    world.server.fault(spec.filename, times=1, corrupt=True)
+    job = queue.submit(JobKind.FETCH, _entry(shelf, spec.key))
+    queue.wait([job])
+    assert job.phase == Phase.FAILED and "checksum mismatch" in (job.error or "")
+    again = queue.retry(job)
+    queue.wait([again])
+    assert again.phase == Phase.DONE
+    queue.close()

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.pbs_fixtures import ArchiveSpec, catalog_json, make_archive
+from tests.pbs_fixtures import ArchiveSpec, _file, catalog_json, make_archive
 from tests.uvtool import run_uv, uv_binary
 from tui.engine.builds import Build
 from tui.engine.du import freed_size, tree_size, tree_sizes
@@ -441,7 +441,7 @@ def uv_env(tmp_path: Path, idir: InstallDir, catalog: Path) -> dict[str, str]:
 
 def uv_installed(env: dict[str, str]) -> dict[str, str]:
     out = run_uv(
-        "python", "list", "--only-installed", "--output-format", "json",
+        "python", "list", "--only-installed", "--managed-python", "--output-format", "json",
         env={**env, "UV_PYTHON_DOWNLOADS": "never"},
     ).stdout  # fmt: skip
     return {item["key"]: item["path"] for item in json.loads(out)}
@@ -469,7 +469,7 @@ def test_uv_sees_our_installs_and_we_see_uvs(
     assert Path(os.path.abspath(listed[real.key])).is_relative_to(idir.root)
     mm = f"{real.major}.{real.minor}"
     # run_uv sets UV_PYTHON_PREFERENCE=only-managed, which is what --managed-python means.
-    found = run_uv("python", "find", mm, env=env).stdout.strip()
+    found = run_uv("python", "find", "--managed-python", mm, env=env).stdout.strip()
     assert Path(found).is_relative_to(idir.root)
     prefix = subprocess.run(
         [found, "-c", "import sys; print(sys.prefix)"], capture_output=True, text=True, check=True
@@ -507,3 +507,31 @@ def run_exe_version(path: Path) -> str:
     return subprocess.run(
         [path, "-c", code], capture_output=True, text=True, check=True
     ).stdout.strip()
+
+
+def test_install_applies_uvs_fixups_without_touching_the_shared_tree(tmp_path: Path) -> None:
+    pc = b"# See: man pkg-config\nprefix=/install\nexec_prefix=${prefix}\n"
+    spec = make_archive(
+        tmp_path / "a", version="3.12.7",
+        extra_members=[_file("python/lib/pkgconfig/python-3.12.pc", pc)],
+    )  # fmt: skip
+    store = UnpackedStore(tmp_path / "store")
+    tree = store.add(spec.path, spec.sha256)
+    installs = InstallDir(tmp_path / "installs", tmp_path / "bin")
+    build = build_of(spec)
+    installs.install_from_tree(tree, build)
+    final = tmp_path / "installs" / spec.key
+    lib = final / "lib" / "python3.12"
+    data = (lib / "_sysconfigdata__linux_x86_64-linux-gnu.py").read_text()
+    assert f'"prefix": "{final}"' in data and '"LIBDIR": "' + str(final / "lib") in data
+    assert '"PYTHON_BUILD_STANDALONE": 1' in data
+    assert (final / "lib" / "pkgconfig" / "python-3.12.pc").read_bytes().startswith(
+        b"# See: man pkg-config\nprefix=${pcfiledir}/../..\n"
+    )
+    assert "externally-managed" in (lib / "EXTERNALLY-MANAGED").read_text()
+    sysconfigdata = lib / "_sysconfigdata__linux_x86_64-linux-gnu.py"
+    assert sysconfigdata.stat().st_mode & 0o777 == 0o644
+    # The unpacked copy keeps the pristine files: the install replaced, never edited, them.
+    pristine = (tree / "lib" / "python3.12" / "_sysconfigdata__linux_x86_64-linux-gnu.py")
+    assert "/install" in pristine.read_text()
+    assert b"prefix=/install" in (tree / "lib" / "pkgconfig" / "python-3.12.pc").read_bytes()

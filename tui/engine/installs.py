@@ -36,6 +36,7 @@ from tui.engine.du import freed_size
 from tui.engine.errors import Cancelled, LockTimeout, PyshelfError
 from tui.engine.extract import Progress, extract_archive
 from tui.engine.fsutil import atomic_write_bytes, remove_path
+from tui.engine.patching import patch_installation
 
 Phase = Callable[[str], None]
 
@@ -460,6 +461,7 @@ class InstallDir:
                 if phase:
                     phase("extracting")
                 fill(temp)
+                patch_installation(temp, self.root / build.key, build.implementation)
                 if build.build:
                     # A new inode, never a write into a file a hard-linked tree shares.
                     atomic_write_bytes(temp / "BUILD", build.build.encode())

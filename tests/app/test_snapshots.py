@@ -1,0 +1,73 @@
+"""Pictures of the app (pytest-textual-snapshot); regenerate with ``--snapshot-update``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+
+from tests.app import scenes
+from tui.app.app import PyshelfApp
+from tui.app.messages import JobUpdated
+
+
+@pytest.fixture
+def app(tmp_path: Path, isolated_home: Path) -> Iterator[PyshelfApp]:
+    app = scenes.make_app(tmp_path, isolated_home)
+    yield app
+    app.queue.close()
+
+
+async def ready(pilot: Pilot) -> None:
+    app: PyshelfApp = pilot.app  # type: ignore[assignment]
+    while not app.all_entries:
+        await pilot.pause(0.01)
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def select(pilot: Pilot, key: str) -> None:
+    app: PyshelfApp = pilot.app  # type: ignore[assignment]
+    while app.table.highlighted is None or app.table.highlighted.key != key:
+        await pilot.press("down")
+
+
+def test_main_view(snap_compare, app: PyshelfApp) -> None:
+    assert snap_compare(app, terminal_size=(120, 30), run_before=ready)
+
+
+def test_main_view_at_80x24(snap_compare, app: PyshelfApp) -> None:
+    assert snap_compare(app, terminal_size=(80, 24), run_before=ready)
+
+
+def test_queue_with_jobs_in_progress(snap_compare, app: PyshelfApp) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        await ready(pilot)
+        sizes = {e.key: e.download_size or 0 for e in app.all_entries}
+        for event in scenes.jobs_in_flight(sizes):
+            app.post_message(JobUpdated(event))
+        await pilot.pause(0.4)  # past the table's progress batching
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        app.clear_notifications()
+
+    assert snap_compare(app, terminal_size=(120, 36), run_before=run_before)
+
+
+def test_confirm_uninstall(snap_compare, app: PyshelfApp) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        await ready(pilot)
+        await select(pilot, "cpython-3.12.7-linux-x86_64-gnu")
+        await pilot.press("u")
+
+    assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)
+
+
+def test_help(snap_compare, app: PyshelfApp) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        await ready(pilot)
+        await pilot.press("f1")
+
+    assert snap_compare(app, terminal_size=(100, 36), run_before=run_before)

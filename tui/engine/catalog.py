@@ -9,10 +9,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-import httpx
 
 from tui.engine import names
 from tui.engine.builds import Build
@@ -20,7 +18,10 @@ from tui.engine.errors import CatalogError
 from tui.engine.fsutil import atomic_write_bytes
 from tui.engine.host import Host
 
-CATALOG_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+if TYPE_CHECKING:
+    import httpx
+
+CATALOG_TIMEOUT = (10.0, 5.0)  # read, connect: a catalog must not hold up the start
 
 
 @dataclass(slots=True)
@@ -151,7 +152,12 @@ def _fetch_remote(
     if cached is not None and meta.get("last_modified"):
         headers["If-Modified-Since"] = meta["last_modified"]
     own = client is None
-    client = client or httpx.Client(timeout=CATALOG_TIMEOUT, follow_redirects=True)
+    import httpx  # only a remote catalog needs it; the CLI starts faster without
+
+    read, connect = CATALOG_TIMEOUT
+    client = client or httpx.Client(
+        timeout=httpx.Timeout(read, connect=connect), follow_redirects=True
+    )
     try:
         response = client.get(url, headers=headers)
     except httpx.HTTPError as exc:

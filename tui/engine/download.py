@@ -16,9 +16,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
-import httpx
 from filelock import FileLock
 from filelock import Timeout as FileLockTimeout
 
@@ -26,7 +26,9 @@ from tui.engine.builds import Build
 from tui.engine.cache import HASH_CHUNK, ArchiveCache, Progress, sha256_file
 from tui.engine.errors import Cancelled, ChecksumError, DownloadError, OfflineError
 
-TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+if TYPE_CHECKING:
+    import httpx
+
 _TRANSIENT_STATUS = {408, 425, 429, 500, 502, 503, 504}
 
 
@@ -49,7 +51,13 @@ class DownloadPolicy:
 
 
 def make_client() -> httpx.Client:
-    return httpx.Client(timeout=TIMEOUT, follow_redirects=True, headers={"User-Agent": "pyshelf"})
+    import httpx  # imported on first use: offline work never pays for it
+
+    return httpx.Client(
+        timeout=httpx.Timeout(30.0, connect=10.0),
+        follow_redirects=True,
+        headers={"User-Agent": "pyshelf"},
+    )
 
 
 def _hash_existing(path: Path, digest: hashlib._Hash) -> int:
@@ -66,13 +74,13 @@ class Downloader:
     def __init__(
         self,
         cache: ArchiveCache,
-        client: httpx.Client | None = None,
+        client: Callable[[], httpx.Client] = make_client,
         *,
         offline: bool = False,
         policy: DownloadPolicy | None = None,
     ) -> None:
         self.cache = cache
-        self.client = client or make_client()
+        self._client_factory = client
         self.offline = offline
         self.policy = policy or DownloadPolicy()
 
@@ -173,6 +181,8 @@ class Downloader:
         """One request: resume from the partial file, stream, hash. Returns the hex digest."""
         if urlsplit(url).scheme == "file":
             return self._copy_local(Path(unquote(urlsplit(url).path)), partial, progress, cancel)
+        import httpx
+
         digest = hashlib.sha256()
         offset = _hash_existing(partial, digest) if partial.exists() else 0
         meta_path = partial.with_suffix(".json")
@@ -184,7 +194,7 @@ class Downloader:
                 # If the file changed on the server, If-Range makes it send the whole new file.
                 headers["If-Range"] = validator
         try:
-            with self.client.stream("GET", url, headers=headers) as response:
+            with self._client_factory().stream("GET", url, headers=headers) as response:
                 status = response.status_code
                 if status == 416 and offset:
                     partial.unlink(missing_ok=True)  # our partial is longer than the file

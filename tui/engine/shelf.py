@@ -6,8 +6,7 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-
-import httpx
+from typing import TYPE_CHECKING
 
 from tui.engine import names
 from tui.engine.builds import Build
@@ -21,6 +20,9 @@ from tui.engine.installs import Installation, InstallDir, UnpackedStore, scan_in
 from tui.engine.resolve import no_match_message, parse_request, resolve
 from tui.engine.settings import Settings
 from tui.engine.sizes import RemoteSizes
+
+if TYPE_CHECKING:
+    import httpx
 
 
 @dataclass(slots=True)
@@ -85,12 +87,12 @@ class Shelf:
     ) -> None:
         self.settings = settings or Settings()
         self.host = host or current_host()
-        self.client = client or make_client()
+        self._client = client
         self.cache = ArchiveCache(self.settings.cache_dir, self.settings.state_dir)
         self.sizes = RemoteSizes(self.settings.state_dir / "download-sizes.json")
         self.downloader = Downloader(
             self.cache,
-            self.client,
+            lambda: self.client,
             offline=self.settings.offline,
             policy=DownloadPolicy(retries=self.settings.retries),
         )
@@ -98,6 +100,14 @@ class Shelf:
         self.unpacked = UnpackedStore(self.settings.state_dir / "unpacked")
         self._catalog: Catalog | None = None
         self._catalog_lock = threading.Lock()
+
+    @property
+    def client(self) -> httpx.Client:
+        """One HTTP client for everything, made on first use (offline runs never make it)."""
+        with self._catalog_lock:
+            if self._client is None:
+                self._client = make_client()
+            return self._client
 
     # -- catalog -------------------------------------------------------------------------
 
@@ -112,7 +122,7 @@ class Shelf:
                     offline=s.offline,
                     python_mirror=s.python_mirror,
                     pypy_mirror=s.pypy_mirror,
-                    client=self.client,
+                    client=self._client,
                 )
             return self._catalog
 

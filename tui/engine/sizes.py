@@ -7,12 +7,14 @@ import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
-
-import httpx
 
 from tui.engine.builds import Build
 from tui.engine.fsutil import atomic_write_bytes
+
+if TYPE_CHECKING:
+    import httpx
 
 
 class RemoteSizes:
@@ -50,6 +52,8 @@ class RemoteSizes:
             return None
         if (known := self.get(build)) is not None:
             return known
+        import httpx
+
         parts = urlsplit(build.url)
         try:
             if parts.scheme == "file":

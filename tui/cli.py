@@ -147,9 +147,9 @@ def cmd_list(shelf: Shelf, args: argparse.Namespace) -> int:
         return 0
     table = [("KEY", "STATE", "DOWNLOAD", "CACHED", "INSTALLED")]
     for e in rows:
-        state = (
-            e.state if not e.partial_bytes else f"{e.state} ({human_size(e.partial_bytes)} partial)"
-        )
+        state = e.state
+        if e.state == "partial":  # how far a resumed download will start from
+            state = f"partial ({human_size(e.partial_bytes)} of {human_size(e.download_size)})"
         table.append((
             e.key, state, human_size(e.download_size),
             human_size(e.cache_size) if e.cached else "-",
@@ -189,10 +189,10 @@ def cmd_jobs(shelf: Shelf, kind: JobKind, requests: Sequence[str]) -> int:
     try:
         queue.wait(jobs)
     except KeyboardInterrupt:
-        reporter.interrupted()
         for job in jobs:
             job.cancel()
         queue.close()
+        reporter.interrupted()
         return EXIT_INTERRUPTED
     queue.close(cancel=False)
     reporter.finish()

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 import threading
 from typing import TextIO
 
 from tui.engine.jobs import JobEvent, Phase
 from tui.format import human_eta, human_speed, progress_text
 
-BAR = 24
+BAR = 20
 _WORK = (Phase.DOWNLOADING, Phase.VERIFYING, Phase.EXTRACTING)
 
 
@@ -37,13 +38,15 @@ class Reporter:
             else:
                 self._plain(previous, event)
 
-    def _line(self, e: JobEvent) -> str:
-        head = f"{e.kind:<9} {e.key}"
-        if e.phase in _WORK:
-            pct = f"{100 * e.done / e.total:5.1f}%" if e.total else "     "
+    def _line(self, e: JobEvent, key_width: int = 0) -> str:
+        head = f"{e.kind:<9} {e.key:<{key_width}}"
+        if e.phase in _WORK and (e.total or e.done):
+            pct = f"{100 * e.done / e.total:3.0f}%" if e.total else "    "
+            # Most telling first, so a narrow terminal cuts the least useful part.
             return (
-                f"{head}  {e.phase:<11} [{_bar(e.done, e.total)}] {pct} "
-                f"{progress_text(e.done, e.total)}  {human_speed(e.speed)}  ETA {human_eta(e.eta)}"
+                f"{head}  {e.phase:<11} [{_bar(e.done, e.total)}] {pct}  "
+                f"{human_speed(e.speed):>11}  ETA {human_eta(e.eta):<6} "
+                f"{progress_text(e.done, e.total)}"
             )
         if e.phase == Phase.FAILED:
             return f"{head}  failed: {e.error}"
@@ -53,7 +56,10 @@ class Reporter:
         out = []
         if self._drawn:
             out.append(f"\x1b[{self._drawn}F")  # back to the top of our block
-        lines = [self._line(e) for e in self._events.values()]
+        # A wrapped line would break the cursor arithmetic: cut each one to the terminal.
+        width = shutil.get_terminal_size().columns - 1
+        key_width = max(len(e.key) for e in self._events.values())
+        lines = [self._line(e, key_width)[:width] for e in self._events.values()]
         out.extend(f"\x1b[2K{line}\n" for line in lines)
         self._drawn = len(lines)
         self.stream.write("".join(out))

@@ -262,6 +262,9 @@ class JobQueue:
         finally:
             self._disk_slots.release()
         job.result = "uninstalled"
+        if self.shelf.unpacked_tree(job.entry) is not None:
+            # The install shared its files with the cache's unpacked copy: say where they went.
+            job.result = "uninstalled; files kept in the cache for an offline reinstall"
 
     def _evict(self, job: Job) -> None:
         self._slot(self._disk_slots, job)

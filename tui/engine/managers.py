@@ -78,9 +78,9 @@ def read_version(tree: Path) -> str | None:
     for base in (tree, *_subdirs(tree)):
         include = base / "include"
         for sub in _subdirs(include):
-            if _STDLIB_DIR.match(sub.name) or sub.name.startswith("pypy"):
-                if found := _patchlevel(sub / "patchlevel.h"):
-                    return found
+            named = _STDLIB_DIR.match(sub.name) or sub.name.startswith("pypy")
+            if named and (found := _patchlevel(sub / "patchlevel.h")):
+                return found
         if found := _patchlevel(include / "patchlevel.h"):  # PyPy keeps it at the top
             return found
         for sub in _subdirs(base / "lib"):
@@ -101,9 +101,7 @@ def _patchlevel(path: Path) -> str | None:
 def _subdirs(path: Path) -> list[Path]:
     try:
         with os.scandir(path) as entries:
-            return sorted(
-                Path(e.path) for e in entries if e.is_dir(follow_symlinks=False)
-            )
+            return sorted(Path(e.path) for e in entries if e.is_dir(follow_symlinks=False))
     except OSError:
         return []
 

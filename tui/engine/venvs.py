@@ -189,3 +189,27 @@ def _minor(version: str | None) -> str | None:
 
 def _within(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip("/") + "/")
+
+
+def link_through(venv: Venv, install_root: Path) -> str | None:
+    """The name of the symlink directly in ``install_root`` (uv's minor-version link, e.g.
+    ``cpython-3.12-linux-x86_64-gnu``) through which the environment reaches its interpreter.
+
+    Such an environment survives the removal of the patch install the link points at, as long
+    as another patch of that minor remains for the link to move to.
+    """
+    roots = {os.path.abspath(install_root), os.path.realpath(install_root)}
+    for start in (venv.home, venv.executable):
+        path = os.path.abspath(start) if start else None
+        for _ in range(16):  # follow the path's own links (a bin-dir python3.12) a few hops
+            if path is None:
+                break
+            for root in roots:
+                if _within(path, root) and path != root:
+                    name = os.path.relpath(path, root).split(os.sep)[0]
+                    return name if os.path.islink(os.path.join(root, name)) else None
+            try:
+                path = os.path.normpath(os.path.join(os.path.dirname(path), os.readlink(path)))
+            except OSError:
+                path = None
+    return None

@@ -1,0 +1,491 @@
+"""PyshelfApp: the table, the job queue and the details, wired to one Shelf and one JobQueue."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.reactive import reactive
+from textual.widgets import DataTable, Footer, Header, Input
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from tui.app.commands import ShelfCommands
+from tui.app.messages import (
+    EntriesLoaded,
+    JobCancelRequested,
+    JobRequested,
+    JobRetryRequested,
+    JobUpdated,
+    SizesKnown,
+)
+from tui.app.present import matches, row_id, totals, totals_text
+from tui.app.rules import VERBS, needs_confirmation, removals
+from tui.app.screens.confirm import ConfirmScreen
+from tui.app.screens.help import HelpScreen
+from tui.app.widgets.details import DetailsPane
+from tui.app.widgets.filter_input import FilterInput
+from tui.app.widgets.queue_panel import QueuePanel
+from tui.app.widgets.shelf_table import ShelfTable
+from tui.app.widgets.status_line import StatusLine
+from tui.engine.catalog import Catalog
+from tui.engine.errors import CatalogError, PyshelfError
+from tui.engine.jobs import Job, JobEvent, JobKind, JobQueue, Phase
+from tui.engine.listing import default_view
+from tui.engine.settings import Settings
+from tui.engine.shelf import Entry, Shelf
+from tui.format import human_size
+
+PROBE_BATCH = 8  # HEAD requests per batch: sizes fill in batch by batch
+
+
+def _use_empty_catalog(shelf: Shelf, reason: str) -> None:
+    # The engine has no public way to go on without a catalog; the cache and the installs
+    # are still worth listing (and reinstalling from), so give the shelf an empty one.
+    shelf._catalog = Catalog([], f"none ({reason})")
+
+
+def _forget_catalog(shelf: Shelf) -> None:
+    shelf._catalog = None  # the next access loads (and refreshes) it again
+
+
+class PyshelfApp(App[int]):
+    CSS_PATH = "app.tcss"
+    TITLE = "pyshelf"
+    COMMANDS = App.COMMANDS | {ShelfCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        # Only a few keys fit a footer at 80 columns; help (?) and Ctrl+P list the rest.
+        Binding("slash", "filter", "Filter", key_display="/", show=False, id="filter"),
+        Binding("a", "toggle_all", "All versions", show=False, id="all"),
+        Binding("q", "toggle_queue", "Queue", tooltip="Show or hide the job queue", id="queue"),
+        Binding("d", "toggle_details", "Details", show=False, id="details"),
+        Binding("t", "toggle_theme", "Theme", show=False, id="theme"),
+        Binding("ctrl+r", "reload", "Reload", show=False, id="reload"),
+        Binding("f1,question_mark", "help", "Help", key_display="?", id="help"),
+    ]
+
+    show_all: reactive[bool] = reactive(False)
+    filter_text: reactive[str] = reactive("")
+
+    def __init__(
+        self,
+        shelf: Shelf | Settings | None = None,
+        queue: JobQueue | None = None,
+        *,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        super().__init__()
+        self.shelf = shelf if isinstance(shelf, Shelf) else Shelf(shelf)
+        self._owns_queue = queue is None
+        self.queue = queue or JobQueue(self.shelf, clock=clock or time.monotonic)
+        self.all_entries: list[Entry] = []
+        self.verified: set[str] = set()  # sha256 of archives a finished job verified
+        self._read_archive: set[int] = set()  # jobs seen downloading or verifying
+        self._measured: dict[str, int] = {}  # install path -> size, until a job changes it
+        self._catalog_failed = False
+        self._warned: set[str] = set()
+        self._queue_hidden_by_user = False
+        self._unsubscribe: Callable[[], None] | None = None
+
+    # -- layout --------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        # Kept by reference: App.query_one looks only at the top screen, and a job can
+        # finish while a dialog is open.
+        self.status = StatusLine(id="status")
+        self.filter_box = FilterInput(id="filter")
+        self.table = ShelfTable(id="table")
+        self.details = DetailsPane(id="details")
+        self.queue_panel = QueuePanel(id="queue")
+        yield Header(icon="≡")
+        yield self.status
+        yield self.filter_box
+        with Horizontal(id="body"):
+            yield self.table
+            yield self.details
+        yield self.queue_panel
+        yield Footer(compact=True)
+
+    @property
+    def _alive(self) -> bool:
+        """False while quitting: late messages from threads find no widgets to update."""
+        return self.table.is_attached
+
+    def on_mount(self) -> None:
+        self.table.offline = self.shelf.settings.offline
+        self.filter_box.display = False
+        self.details.display = False
+        self.queue_panel.display = bool(self.queue.jobs)
+        for job in list(self.queue.jobs):  # a queue handed over with work already in it
+            self.queue_panel.show_event(job.snapshot())
+        # The queue calls back on its worker threads; post_message is thread-safe.
+        self._unsubscribe = self.queue.subscribe(lambda e: self.post_message(JobUpdated(e)))
+        if self.shelf.settings.offline:
+            self._set_warning("offline: listing the cache and installs; downloads are off")
+        self._update_subtitle()
+        self.table.focus()
+        self.load_entries()
+
+    def on_unmount(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        if self._owns_queue:
+            self.queue.close(cancel=True)  # downloads keep their partial files
+
+    # -- loading (thread workers; results come back as messages) ---------------------------
+
+    @work(thread=True, group="entries", exclusive=True, exit_on_error=False)
+    def load_entries(self) -> None:
+        worker = get_current_worker()
+        error = None
+        try:
+            entries = self.shelf.entries()
+        except CatalogError as exc:
+            error = str(exc)
+            self._catalog_failed = True
+            _use_empty_catalog(self.shelf, "failed to load")
+            entries = self.shelf.entries()
+        for entry in entries:  # sizes measured before stay valid until a job touches them
+            if entry.installation is not None:
+                entry.install_size = self._measured.get(str(entry.installation.path))
+        warnings = list(self.shelf.catalog.warnings)
+        if not worker.is_cancelled:
+            self.post_message(EntriesLoaded(entries, warnings, error))
+
+    @work(thread=True, group="probe", exclusive=True, exit_on_error=False)
+    def probe_sizes(self, entries: list[Entry]) -> None:
+        worker = get_current_worker()
+        for start in range(0, len(entries), PROBE_BATCH):
+            if worker.is_cancelled:
+                return
+            batch = entries[start : start + PROBE_BATCH]
+            self.shelf.probe_download_sizes(batch)
+            self.post_message(SizesKnown([row_id(e) for e in batch], "download"))
+        if not worker.is_cancelled:
+            self.post_message(SizesKnown([row_id(e) for e in entries], "download", finished=True))
+
+    @work(thread=True, group="measure", exclusive=True, exit_on_error=False)
+    def measure_installs(self, entries: list[Entry]) -> None:
+        worker = get_current_worker()
+        for entry in entries:
+            if worker.is_cancelled:
+                return
+            size = self.shelf.measure_install(entry)
+            if size is not None and entry.installation is not None:
+                self._measured[str(entry.installation.path)] = size
+            self.post_message(SizesKnown([row_id(entry)], "install"))
+        if not worker.is_cancelled:
+            self.post_message(SizesKnown([], "install", finished=True))
+
+    @on(EntriesLoaded)
+    def _entries_loaded(self, message: EntriesLoaded) -> None:
+        if not self._alive:
+            return
+        self.all_entries = message.entries
+        self._apply_view()
+        if message.catalog_error:
+            self._warn(f"catalog failed: {message.catalog_error}; listing the cache and installs")
+        for warning in message.warnings:
+            self._warn(warning)
+        to_measure = [e for e in message.entries if e.installation and e.install_size is None]
+        self.table.measuring = {row_id(e) for e in to_measure}
+        if to_measure:
+            self.measure_installs(to_measure)
+        self.table.redraw()
+        self._update_details()
+
+    def _probe_visible(self) -> None:
+        todo = [e for e in self.table.entries.values() if e.download_size is None and e.available]
+        self.table.probing = bool(todo) and not self.shelf.settings.offline
+        if self.table.probing:
+            self.probe_sizes(todo)
+
+    @on(SizesKnown)
+    def _sizes_known(self, message: SizesKnown) -> None:
+        if not self._alive:
+            return
+        table = self.table
+        if message.kind == "download" and message.finished:
+            table.probing = False
+        if message.kind == "install":
+            table.measuring.difference_update(message.row_ids)
+            if message.finished:
+                table.measuring.clear()
+        table.redraw(None if message.finished else message.row_ids)
+        self._update_status()
+        self._update_details()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one place worker errors land: a notification and the status line, no traceback."""
+        if event.state != WorkerState.ERROR or not self._alive:
+            return
+        error = event.worker.error
+        what = {
+            "entries": "cannot list builds",
+            "probe": "probing download sizes failed",
+            "measure": "measuring installs failed",
+        }.get(event.worker.group, "background task failed")
+        detail = str(error)
+        if not isinstance(error, PyshelfError):  # a bug, not a condition: name the exception
+            detail = f"{type(error).__name__}: {error}"
+        self.notify(f"{what}: {detail}", severity="error", timeout=8)
+        if event.worker.group == "entries":
+            self._set_warning(f"{what}: {detail}")
+        elif event.worker.group == "probe":
+            self.table.probing = False
+            self.table.redraw()
+        elif event.worker.group == "measure":
+            self.table.measuring.clear()
+            self.table.redraw()
+
+    # -- the view ------------------------------------------------------------------------
+
+    def _apply_view(self) -> None:
+        entries = self.all_entries if self.show_all else default_view(self.all_entries)
+        if self.filter_text:
+            entries = [e for e in entries if matches(e, self.filter_text)]
+        self.table.show(entries)
+        self._probe_visible()
+        self._update_status()
+        self._update_subtitle()
+
+    def watch_show_all(self) -> None:
+        if self.is_mounted:
+            self._apply_view()
+
+    def watch_filter_text(self) -> None:
+        if self.is_mounted:
+            self._apply_view()
+
+    def _update_status(self) -> None:
+        self.status.set_totals(totals_text(totals(self.all_entries)))
+
+    def _update_subtitle(self) -> None:
+        view = "all versions" if self.show_all else "newest per minor (a: all)"
+        shown = f"{len(self.table.entries)} of {len(self.all_entries)}"
+        parts = [str(self.shelf.host), f"{view}, {shown}"]
+        if self.filter_text:
+            parts.append(f"filter “{self.filter_text}”")
+        if self.shelf.settings.offline:
+            parts.append("offline")
+        self.sub_title = " · ".join(parts)
+
+    def _set_warning(self, text: str | None) -> None:
+        self.status.set_warning(text)
+
+    def _warn(self, text: str) -> None:
+        """Show a catalog or network problem in the status line, and notify it once."""
+        self._set_warning(text)
+        if text not in self._warned:
+            self._warned.add(text)
+            self.notify(text, severity="warning", timeout=8)
+
+    def _update_details(self) -> None:
+        pane = self.details
+        if not pane.display:
+            return
+        entry = self.table.highlighted
+        verified = bool(entry and entry.build.sha256 in self.verified)
+        pane.show(entry, verified=verified, job=self.table.jobs.get(entry.key) if entry else None)
+
+    @on(DataTable.RowHighlighted)
+    def _row_highlighted(self) -> None:
+        self._update_details()
+
+    # -- jobs ----------------------------------------------------------------------------
+
+    @on(JobRequested)
+    def _job_requested(self, message: JobRequested) -> None:
+        self.request_jobs(message.kind)
+
+    def request_jobs(self, kind: JobKind) -> None:
+        """Run ``kind`` on the marked rows (or the highlighted one), asking first if it deletes."""
+        why_not = self.table.why_not
+        targets = self.table.targets()
+        if not targets:
+            self.notify("no build highlighted", severity="warning")
+            return
+        ok = [e for e in targets if why_not(kind, e) is None]
+        skipped = [e for e in targets if why_not(kind, e) is not None]
+        if not ok:
+            reason = why_not(kind, targets[0])
+            self.notify(f"{targets[0].build.describe()}: {reason}", severity="warning", timeout=4)
+            return
+        if skipped:
+            reason = why_not(kind, skipped[0])
+            self.notify(
+                f"skipped {len(skipped)}: {skipped[0].build.describe()}: {reason}",
+                severity="warning",
+                timeout=4,
+            )
+        if not needs_confirmation(kind, ok):
+            self._submit(kind, ok)
+            return
+        what = ok[0].build.describe() if len(ok) == 1 else f"{len(ok)} builds"
+        if kind == JobKind.UNINSTALL:
+            title, verb, total = f"Uninstall {what}?", "Uninstall", "frees"
+        elif kind == JobKind.EVICT:
+            title, verb, total = f"Evict the cached archive of {what}?", "Evict", "frees"
+        else:
+            title = f"Reinstall {what} over the existing install?"
+            verb, total = "Reinstall", "replaces"
+        screen = ConfirmScreen(title, removals(kind, ok), verb=verb, total_label=total)
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._submit(kind, ok)
+
+        self.push_screen(screen, answered)
+
+    def _submit(self, kind: JobKind, entries: list[Entry]) -> None:
+        for entry in entries:
+            self.queue.submit(kind, entry)
+        self.table.action_clear_marks()
+
+    def _job(self, job_id: int) -> Job | None:
+        return next((j for j in self.queue.jobs if j.id == job_id), None)
+
+    @on(JobUpdated)
+    def _job_updated(self, message: JobUpdated) -> None:
+        if not self._alive:
+            return
+        event = message.event
+        if event.phase in (Phase.DOWNLOADING, Phase.VERIFYING):
+            self._read_archive.add(event.job_id)
+        if not self._queue_hidden_by_user:
+            self.queue_panel.display = True  # new work shows the queue unless q hid it
+        self.queue_panel.show_event(event)
+        self.table.set_job(event)
+        if event.phase.final:
+            self._job_finished(event)
+        entry = self.table.highlighted
+        if entry is not None and entry.key == event.key:
+            self._update_details()
+
+    def _job_finished(self, event: JobEvent) -> None:
+        job = self._job(event.job_id)
+        verb = VERBS[event.kind]
+        if event.phase == Phase.DONE:
+            # A fetch always checks the sha256 (of a new download or of the cached archive);
+            # an install only when it had to read the archive (not a kept unpacked copy).
+            checked = event.kind == JobKind.FETCH or event.job_id in self._read_archive
+            if checked and job is not None and job.entry.build.sha256:
+                self.verified.add(job.entry.build.sha256)
+            freed = f", freed {human_size(event.freed)}" if event.freed else ""
+            self.notify(f"{event.key}: {event.result or 'done'}{freed}", title=verb, timeout=3)
+        elif event.phase == Phase.FAILED:
+            self.notify(
+                f"{event.key}: {event.error}", title=f"{verb} failed", severity="error", timeout=8
+            )
+        else:
+            self.notify(f"{event.key}: cancelled", title=verb, timeout=3)
+        if event.kind in (JobKind.INSTALL, JobKind.REINSTALL, JobKind.UNINSTALL):
+            for path in [p for p in self._measured if Path(p).name == event.key]:
+                del self._measured[path]
+        self.load_entries()  # the engine says what changed on disk
+
+    @on(JobCancelRequested)
+    def _cancel_requested(self, message: JobCancelRequested) -> None:
+        self.cancel_job(message.job_id)
+
+    @on(JobRetryRequested)
+    def _retry_requested(self, message: JobRetryRequested) -> None:
+        self.retry_job(message.job_id)
+
+    def cancel_job(self, job_id: int) -> None:
+        job = self._job(job_id)
+        if job is None or job.finished:
+            return
+        job.cancel()  # the queue shows it stop; a notice follows when it has
+
+    def retry_job(self, job_id: int) -> None:
+        job = self._job(job_id)
+        if job is None or job.phase not in (Phase.FAILED, Phase.CANCELLED):
+            return
+        # Retry with the entry as the engine sees it now, not as it was when the job began.
+        rid = row_id(job.entry)
+        fresh = next((e for e in self.all_entries if row_id(e) == rid), job.entry)
+        self.queue_panel.remove_job(job_id)
+        self.queue.submit(job.kind, fresh)
+
+    # -- actions -------------------------------------------------------------------------
+
+    def action_toggle_all(self) -> None:
+        self.show_all = not self.show_all
+
+    def action_filter(self) -> None:
+        box = self.filter_box
+        box.display = True
+        box.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.filter_text = event.value.strip()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self) -> None:
+        self._leave_filter()
+
+    @on(FilterInput.Done)
+    def _filter_done(self) -> None:
+        self._leave_filter()
+
+    def _leave_filter(self) -> None:
+        box = self.filter_box
+        box.display = bool(box.value)
+        self.table.focus()
+
+    def action_toggle_queue(self) -> None:
+        panel = self.queue_panel
+        panel.display = not panel.display
+        self._queue_hidden_by_user = not panel.display
+        if not panel.display and self.focused is not None and panel in self.focused.ancestors:
+            self.table.focus()
+
+    def action_toggle_details(self) -> None:
+        pane = self.details
+        pane.display = not pane.display
+        self._update_details()
+
+    def action_toggle_theme(self) -> None:
+        self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
+
+    def action_reload(self) -> None:
+        if self._catalog_failed:
+            self._catalog_failed = False
+            _forget_catalog(self.shelf)
+            self._set_warning(None)
+        self.load_entries()
+
+    def action_help(self) -> None:
+        context = ""
+        for node in [self.focused, *(self.focused.ancestors if self.focused else [])]:
+            if text := getattr(node, "HELP", ""):
+                context = text
+                break
+        self.push_screen(HelpScreen(context))
+
+    async def action_quit(self) -> None:
+        running = self.queue.active()
+        if not running:
+            self.exit(0)
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.exit(0)
+
+        self.push_screen(
+            ConfirmScreen(
+                f"Quit and cancel {len(running)} running job{'s' if len(running) > 1 else ''}?",
+                [],
+                verb="Quit",
+                note="Downloads keep their partial files and resume next time.",
+            ),
+            answered,
+        )

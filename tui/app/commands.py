@@ -1,0 +1,75 @@
+"""Every action in the command palette (Ctrl+P), offered only where it applies."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from functools import partial
+from typing import TYPE_CHECKING
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from tui.engine.jobs import JobKind, Phase
+
+if TYPE_CHECKING:
+    from tui.app.app import PyshelfApp
+
+_JOBS = [
+    (JobKind.FETCH, "Fetch", "download and verify the archive into the cache (f)"),
+    (JobKind.INSTALL, "Install", "install, fetching first when needed (i)"),
+    (JobKind.REINSTALL, "Reinstall from cache", "from the cached archive, offline too (r)"),
+    (JobKind.UNINSTALL, "Uninstall", "remove the installed interpreter (u)"),
+    (JobKind.EVICT, "Evict archive", "remove the cached archive (e)"),
+]
+
+
+class ShelfCommands(Provider):
+    def _commands(self) -> Iterator[tuple[str, Callable[[], object], str]]:
+        app: PyshelfApp = self.app  # type: ignore[assignment]
+        table = app.table
+        targets = table.targets()
+        what = f"{len(targets)} marked builds" if len(targets) > 1 else ""
+        if len(targets) == 1:
+            what = targets[0].build.describe()
+        for kind, label, text in _JOBS:
+            if any(table.why_not(kind, e) is None for e in targets):
+                yield f"{label}: {what}", partial(app.request_jobs, kind), text
+        if targets:
+            yield "Mark / unmark the highlighted build", table.action_toggle_mark, "space"
+        if table.marked:
+            yield "Clear marks", table.action_clear_marks, "Esc in the table"
+        yield (
+            "Show only the newest patch of each minor" if app.show_all else "Show all versions",
+            app.action_toggle_all,
+            "a",
+        )
+        yield "Filter builds", app.action_filter, "/"
+        yield "Sort by the next column", table.action_cycle_sort, "s"
+        yield "Show / hide the job queue", app.action_toggle_queue, "q"
+        selected = app.queue_panel.selected
+        if selected is not None and not selected.phase.final:
+            yield (
+                f"Cancel job: {selected.kind} {selected.key}",
+                partial(app.cancel_job, selected.job_id),
+                "c in the queue",
+            )
+        if selected is not None and selected.phase in (Phase.FAILED, Phase.CANCELLED):
+            yield (
+                f"Retry job: {selected.kind} {selected.key}",
+                partial(app.retry_job, selected.job_id),
+                "R in the queue",
+            )
+        yield "Clear finished jobs", app.queue_panel.action_clear_finished, "x in the queue"
+        yield "Show / hide details", app.action_toggle_details, "d"
+        yield "Toggle dark / light theme", app.action_toggle_theme, "t"
+        yield "Reload the list", app.action_reload, "Ctrl+R"
+        yield "Help: every key", app.action_help, "F1 or ?"
+
+    async def discover(self) -> Hits:
+        for name, command, help_text in self._commands():
+            yield DiscoveryHit(name, command, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, command, help_text in self._commands():
+            if (score := matcher.match(name)) > 0:
+                yield Hit(score, matcher.highlight(name), command, help=help_text)

@@ -1,0 +1,57 @@
+"""Messages that carry results from worker threads (and the job queue) to the UI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from textual.message import Message
+
+from tui.engine.jobs import JobEvent, JobKind
+from tui.engine.shelf import Entry
+
+
+@dataclass
+class EntriesLoaded(Message):
+    """A fresh merged view from ``Shelf.entries()``."""
+
+    entries: list[Entry]
+    warnings: list[str] = field(default_factory=list)
+    catalog_error: str | None = None  # the catalog failed: only cache and installs are listed
+
+
+@dataclass
+class SizesKnown(Message):
+    """Sizes of some rows were learned (entries were updated in place); redraw them."""
+
+    row_ids: list[str]
+    kind: str  # "download" or "install"
+    finished: bool = False  # the probe or measurement is over: unknown stays unknown
+
+
+@dataclass
+class JobUpdated(Message):
+    """The newest snapshot of one job, posted from the queue's worker threads."""
+
+    event: JobEvent
+
+    def can_replace(self, message: Message) -> bool:
+        # A flood of progress collapses to the latest snapshot per job; snapshots are
+        # complete, so the newest (even a final one) carries everything older ones did.
+        return isinstance(message, JobUpdated) and message.event.job_id == self.event.job_id
+
+
+@dataclass
+class JobRequested(Message):
+    """The user asked for ``kind`` on the highlighted or marked rows."""
+
+    kind: JobKind
+
+
+@dataclass
+class JobCancelRequested(Message):
+    job_id: int
+
+
+@dataclass
+class JobRetryRequested(Message):
+    job_id: int

@@ -1,0 +1,230 @@
+"""How an entry reads on screen: table cells, state words, totals and the filter.
+
+Pure functions over engine objects (no widgets), so the table and the tests share them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+
+from tui.engine.jobs import JobEvent, Phase
+from tui.engine.shelf import Entry
+from tui.format import human_size
+
+PENDING = "…"  # a size being probed or measured right now
+NONE = "—"  # nothing to size: not cached, not installed
+
+# Mid-tone colours so the state column reads on dark and light themes alike; the symbol and
+# the word carry the meaning, colour only helps.
+INSTALLED_STYLE = "#3fa34d"
+CACHED_STYLE = "#3b82f6"
+PARTIAL_STYLE = "#d97706"
+JOB_STYLE = "#a855f7"
+ERROR_STYLE = "#dc2626"
+
+# (column key, header label); the order is the table's.
+COLUMNS: list[tuple[str, str]] = [
+    ("mark", "✓"),
+    ("version", "Version"),
+    ("impl", "Impl"),
+    ("variant", "Variant"),
+    ("build", "Build"),
+    ("state", "State"),
+    ("download", "Download"),
+    ("cached", "Cached"),
+    ("installed", "Installed"),
+]
+COLUMN_LABELS = dict(COLUMNS)
+# Below this width the table drops the build and implementation columns (the variant column
+# then names a non-CPython implementation), so all sizes fit in 80 columns.
+NARROW_COLUMNS = ["mark", "version", "variant", "state", "download", "cached", "installed"]
+WIDE_MIN = 97
+SIZE_COLUMNS = {"download", "cached", "installed"}
+# Sizes and versions read best largest / newest first.
+DESCENDING = {"version", "build", "state", "download", "cached", "installed"}
+# Fixed widths for cells whose text changes while the app runs, so columns do not jump;
+# each leaves room for the sort arrow after its label.
+COLUMN_WIDTHS = {"mark": 1, "state": 13, "download": 9, "cached": 9, "installed": 10}
+
+_JOB_WORDS = {
+    Phase.QUEUED: "queued",
+    Phase.DOWNLOADING: "fetch",
+    Phase.VERIFYING: "verify",
+    Phase.EXTRACTING: "unpack",
+    Phase.LINKING: "link",
+    Phase.REMOVING: "remove",
+}
+_STATE_RANK = {"available": 0, "partial": 1, "cached": 2, "installed": 3, "installed+cached": 4}
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """A table cell that renders as ``text`` and sorts by ``sort`` (sizes sort as numbers)."""
+
+    text: Text
+    sort: tuple[Any, ...]
+
+    def __rich__(self) -> Text:
+        return self.text
+
+    @property
+    def plain(self) -> str:
+        return self.text.plain
+
+
+def _cell(text: str, sort: tuple[Any, ...], style: str = "", justify: str = "left") -> Cell:
+    return Cell(Text(text, style=style, justify=justify, no_wrap=True, overflow="ellipsis"), sort)  # type: ignore[arg-type]
+
+
+def row_id(entry: Entry) -> str:
+    """Unique per row: a key can appear twice when uv cached an older build of it."""
+    rid = f"{entry.key}@{entry.build.build}"
+    if not entry.available and entry.cached is not None:
+        rid += f"#{entry.cached.path.name}"
+    return rid
+
+
+def columns(narrow: bool) -> list[tuple[str, str]]:
+    return [(k, label) for k, label in COLUMNS if not narrow or k in NARROW_COLUMNS]
+
+
+def variant_text(entry: Entry, narrow: bool = False) -> str:
+    b = entry.build
+    if narrow and b.implementation != "cpython":
+        return f"{b.implementation} {b.variant}" if b.variant else b.implementation
+    return b.variant or ""
+
+
+def percent(done: int, total: int | None) -> str:
+    if not total:
+        return ""
+    return f"{min(100, int(100 * done / total))}%"
+
+
+def state_parts(entry: Entry, job: JobEvent | None = None) -> tuple[str, str, str]:
+    """(symbol, words, style): a symbol AND a word, so colour is never the only signal."""
+    if job is not None and not job.phase.final:
+        pct = percent(job.done, job.total) if job.phase != Phase.QUEUED else ""
+        return "◌", f"{_JOB_WORDS.get(job.phase, job.phase.value)} {pct}".strip(), JOB_STYLE
+    state = entry.state
+    if entry.installation is not None:
+        return "●", "installed", INSTALLED_STYLE
+    if state == "cached":
+        return "◆", "cached", CACHED_STYLE
+    if state == "partial":
+        pct = percent(entry.partial_bytes, entry.download_size)
+        return "◐", f"partial {pct or human_size(entry.partial_bytes)}", PARTIAL_STYLE
+    return "○", "available", "dim"
+
+
+def state_text(entry: Entry, job: JobEvent | None = None) -> str:
+    symbol, words, _ = state_parts(entry, job)
+    return f"{symbol} {words}"
+
+
+def _size_cell(size: int | None, *, applies: bool, pending: bool) -> Cell:
+    if not applies:
+        return _cell(NONE, (0, 0), "dim", "right")
+    if size is None:
+        return _cell(PENDING if pending else "unknown", (0, 0), "dim", "right")
+    return _cell(human_size(size), (1, size), justify="right")
+
+
+def version_sort(entry: Entry) -> tuple[Any, ...]:
+    b = entry.build
+    return (*b.sort_key(), b.implementation, not b.variant, b.variant or "")
+
+
+def row_cells(
+    entry: Entry,
+    *,
+    marked: bool = False,
+    job: JobEvent | None = None,
+    probing: bool = False,
+    measuring: bool = False,
+    narrow: bool = False,
+) -> dict[str, Cell]:
+    b = entry.build
+    symbol, words, style = state_parts(entry, job)
+    on_disk = entry.cached is not None
+    return {
+        "mark": _cell("✓" if marked else " ", (marked,), "bold"),
+        "version": _cell(b.version, version_sort(entry), "bold"),
+        "impl": _cell(b.implementation, (b.implementation,)),
+        "variant": _cell(variant_text(entry, narrow), (variant_text(entry, narrow),)),
+        "build": _cell(b.build, (b.build,), "dim"),
+        "state": _cell(
+            f"{symbol} {words}", (_STATE_RANK.get(entry.state, 0), entry.partial_bytes), style
+        ),
+        "download": _size_cell(
+            entry.download_size, applies=entry.available or on_disk, pending=probing
+        ),
+        "cached": _size_cell(entry.cache_size, applies=on_disk, pending=False),
+        "installed": _size_cell(
+            entry.install_size, applies=entry.installation is not None, pending=measuring
+        ),
+    }
+
+
+def matches(entry: Entry, text: str) -> bool:
+    """Every word of the filter appears in the row (version, key, variant, state, build)."""
+    words = text.lower().split()
+    if not words:
+        return True
+    b = entry.build
+    haystack = " ".join(
+        [entry.key, b.describe(), b.version, b.build, entry.state, state_text(entry)]
+    ).lower()
+    return all(word in haystack for word in words)
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    installed: int
+    installed_size: int
+    installed_unknown: int  # installs whose size is not measured yet
+    cached: int
+    cache_size: int
+    could_free: int  # archives of installed builds (evictable) plus partial downloads
+
+
+def totals(entries: Iterable[Entry]) -> Totals:
+    installed = installed_size = unknown = cached = cache_size = could_free = 0
+    for e in entries:
+        if e.installation is not None:
+            installed += 1
+            if e.install_size is None:
+                unknown += 1
+            else:
+                installed_size += e.install_size
+        if e.cached is not None:
+            cached += 1
+            cache_size += e.cached.size
+            if e.installation is not None:
+                could_free += e.cached.size
+        could_free += e.partial_bytes
+    return Totals(installed, installed_size, unknown, cached, cache_size, could_free)
+
+
+def totals_text(t: Totals) -> str:
+    installed = human_size(t.installed_size) + ("+" if t.installed_unknown else "")
+    return (
+        f"installed {t.installed} · {installed}   "
+        f"cache {t.cached} · {human_size(t.cache_size)}   "
+        f"could free {human_size(t.could_free)}"
+    )
+
+
+def show_path(path: Path | str) -> str:
+    """A path with the home directory written as ``~``: shorter, and the same on every machine."""
+    text = str(path)
+    home = os.path.expanduser("~")
+    if home not in ("", "/") and (text == home or text.startswith(home + os.sep)):
+        return "~" + text[len(home) :]
+    return text

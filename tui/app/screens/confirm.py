@@ -1,0 +1,73 @@
+"""Ask before deleting: list what goes and how much space it frees."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Label, Static
+
+from tui.app.rules import Removal
+from tui.format import human_size
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "answer(True)", "Yes", show=False),
+        Binding("n,escape", "answer(False)", "No", show=False),
+    ]
+
+    def __init__(
+        self,
+        title: str,
+        removals: list[Removal],
+        *,
+        verb: str = "Remove",
+        total_label: str = "frees",
+        note: str = "",
+    ) -> None:
+        super().__init__()
+        self.title_text = title
+        self.removals = removals
+        self.verb = verb
+        self.total_label = total_label
+        self.note = note
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="confirm-dialog"):
+            yield Label(self.title_text, id="confirm-title")
+            if self.removals:
+                yield Static(self._listing(), id="confirm-list")
+            if self.note:
+                yield Label(self.note, id="confirm-note")
+            with Horizontal(id="confirm-buttons"):
+                yield Button(f"{self.verb} (y)", variant="error", id="confirm-yes")
+                yield Button("Cancel (n)", variant="default", id="confirm-no")
+
+    def _listing(self) -> Table:
+        grid = Table.grid(padding=(0, 2), expand=True)
+        grid.add_column(overflow="fold", ratio=1)
+        grid.add_column(justify="right", no_wrap=True)
+        for r in self.removals:
+            grid.add_row(r.path, human_size(r.size) if r.size is not None else "size unknown")
+        known = sum(r.size or 0 for r in self.removals)
+        unknown = any(r.size is None for r in self.removals)
+        total = f"{'at least ' if unknown else ''}{human_size(known)}"
+        grid.add_row(
+            Text(self.total_label, style="bold"), Text(total, style="bold", justify="right")
+        )
+        return grid
+
+    def on_mount(self) -> None:
+        self.query_one("#confirm-no", Button).focus()  # the safe answer is the default
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "confirm-yes")
+
+    def action_answer(self, answer: bool) -> None:
+        self.dismiss(answer)

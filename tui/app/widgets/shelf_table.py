@@ -1,0 +1,320 @@
+"""The main table: every build in one place, one row each, updated in place."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.binding import Binding, BindingType
+from textual.timer import Timer
+from textual.widgets import DataTable
+from textual.widgets.data_table import RowDoesNotExist
+
+from tui.app import present
+from tui.app.messages import JobRequested
+from tui.app.rules import why_not
+from tui.engine.jobs import JobEvent, JobKind
+from tui.engine.shelf import Entry
+
+TICK = 0.25  # seconds between progress repaints of the table
+
+_JOB_ACTIONS = {
+    "fetch": JobKind.FETCH,
+    "install": JobKind.INSTALL,
+    "reinstall": JobKind.REINSTALL,
+    "uninstall": JobKind.UNINSTALL,
+    "evict": JobKind.EVICT,
+}
+
+
+def _job_bindings() -> list[Binding]:
+    rows = [
+        ("f", "fetch", "Fetch", "Download and verify the archive into the cache"),
+        ("i", "install", "Install", "Install (fetching the archive when it is not cached)"),
+        ("r", "reinstall", "Reinstall", "Reinstall from the cached archive; works offline"),
+        ("u", "uninstall", "Uninstall", "Remove the installed interpreter"),
+        ("e", "evict", "Evict", "Remove the cached archive"),
+    ]
+    out = []
+    for key, action, label, tooltip in rows:
+        out.append(Binding(key, action, label, tooltip=tooltip, id=action))
+        # When the action above is disabled the key falls through to this hidden binding,
+        # which says why instead of doing nothing.
+        out.append(Binding(key, f"explain('{action}')", show=False))
+    return out
+
+
+class ShelfTable(DataTable[present.Cell]):
+    """Rows are keyed by ``present.row_id``; cells change through ``update_cell`` only."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "space", "toggle_mark", "Mark", tooltip="Mark the row for a batch action", id="mark"
+        ),
+        *_job_bindings(),
+        Binding(
+            "s", "cycle_sort", "Sort", show=False, tooltip="Sort by the next column", id="sort"
+        ),
+        Binding("escape", "clear_marks", "Clear marks", show=False),
+    ]
+
+    HELP = "Space marks rows; f i r u e act on the marked rows, or on the highlighted one."
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self.entries: dict[str, Entry] = {}  # row id -> entry, for the rows shown
+        self.marked: set[str] = set()
+        self.jobs: dict[str, JobEvent] = {}  # installation key -> latest unfinished event
+        self.probing = False
+        self.measuring: set[str] = set()  # row ids whose install size is being measured
+        self.offline = False
+        self.sort_column = "version"
+        self.sort_reverse = True
+        self.narrow = False
+        self._ticked: set[str] = set()  # rows with progress not drawn yet
+        self._tick_timer: Timer | None = None
+
+    def on_mount(self) -> None:
+        self._add_columns()
+
+    def _add_columns(self) -> None:
+        for key, _ in present.columns(self.narrow):
+            self.add_column(self._label(key), key=key, width=present.COLUMN_WIDTHS.get(key))
+
+    def on_resize(self) -> None:
+        narrow = self.size.width < present.WIDE_MIN
+        if narrow == self.narrow:
+            return
+        # A different set of columns: the one time rows are rebuilt, keeping the cursor.
+        self.narrow = narrow
+        keep = self.highlighted_row_id
+        self.clear(columns=True)
+        self._add_columns()
+        for rid, entry in self.entries.items():
+            self._add_row(rid, entry)
+        if self.sort_column not in self.columns:
+            self.sort_column, self.sort_reverse = "version", True
+        self._resort(keep=keep)
+
+    # -- what the rows show --------------------------------------------------------------
+
+    def _label(self, key: str) -> Text:
+        label = present.COLUMN_LABELS[key]
+        if key == "mark":
+            return Text(label)
+        arrow = ("▼" if self.sort_reverse else "▲") if key == self.sort_column else ""
+        if key in present.SIZE_COLUMNS:  # right-aligned like the sizes under them
+            return Text(f"{arrow}{label}", justify="right")
+        # The trailing space keeps auto-sized columns wide enough for the arrow.
+        return Text(f"{label}{arrow or ' '}")
+
+    def _cells(self, rid: str, entry: Entry) -> dict[str, present.Cell]:
+        return present.row_cells(
+            entry,
+            marked=rid in self.marked,
+            job=self.jobs.get(entry.key),
+            probing=self.probing,
+            measuring=rid in self.measuring,
+            narrow=self.narrow,
+        )
+
+    def _add_row(self, rid: str, entry: Entry) -> None:
+        cells = self._cells(rid, entry)
+        self.add_row(*(cells[k] for k, _ in present.columns(self.narrow)), key=rid)
+
+    def show(self, entries: Iterable[Entry]) -> None:
+        """Make the table show exactly ``entries``: add, remove and update rows in place."""
+        wanted = {present.row_id(e): e for e in entries}
+        current = self.highlighted_row_id
+        structural = False
+        for rid in [r for r in self.entries if r not in wanted]:
+            self.remove_row(rid)
+            del self.entries[rid]
+            structural = True
+        for rid, entry in wanted.items():
+            if rid in self.entries:
+                self.entries[rid] = entry
+                self.redraw([rid])
+            else:
+                self.entries[rid] = entry
+                self._add_row(rid, entry)
+                structural = True
+        self.marked &= set(wanted)
+        if structural:
+            self._resort(keep=current)
+
+    def redraw(self, row_ids: Iterable[str] | None = None, *, bindings: bool = True) -> None:
+        """Recompute the cells of some rows (all by default) and update those that changed.
+
+        ``bindings=False`` for progress ticks: re-checking the footer on every tick would
+        rebuild it dozens of times a second while downloads run.
+        """
+        for rid in list(self.entries) if row_ids is None else row_ids:
+            entry = self.entries.get(rid)
+            if entry is None:
+                continue
+            cells = self._cells(rid, entry)
+            for key, _ in present.columns(self.narrow):
+                cell = cells[key]
+                try:
+                    if self.get_cell(rid, key) != cell:
+                        self.update_cell(rid, key, cell)
+                except RowDoesNotExist:
+                    break
+        if bindings:
+            self._changed()
+
+    def rows_for_key(self, key: str) -> list[str]:
+        return [rid for rid, e in self.entries.items() if e.key == key]
+
+    def set_job(self, event: JobEvent) -> None:
+        """Show an unfinished job's phase in the state column of its rows."""
+        started = event.key not in self.jobs
+        if event.phase.final:
+            self.jobs.pop(event.key, None)
+        else:
+            self.jobs[event.key] = event
+        rows = self.rows_for_key(event.key)
+        if started or event.phase.final:
+            self.redraw(rows)
+            return
+        # Any cell update repaints the whole table, so progress ticks are batched: a few
+        # repaints a second keep the app responsive while several downloads stream.
+        self._ticked.update(rows)
+        if self._tick_timer is None:
+            self._tick_timer = self.set_timer(TICK, self._flush_ticks)
+
+    def _flush_ticks(self) -> None:
+        rows, self._ticked, self._tick_timer = self._ticked, set(), None
+        self.redraw(rows, bindings=False)
+
+    def _changed(self) -> None:
+        self.refresh_bindings()  # applicability may have changed with the row's state
+
+    # -- cursor and marks ----------------------------------------------------------------
+
+    @property
+    def highlighted_row_id(self) -> str | None:
+        if not self.row_count:
+            return None
+        try:
+            key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
+        except RowDoesNotExist:
+            return None
+        return key.value
+
+    @property
+    def highlighted(self) -> Entry | None:
+        rid = self.highlighted_row_id
+        return self.entries.get(rid) if rid else None
+
+    def ordered(self) -> list[Entry]:
+        """The shown entries in table order."""
+        return [self.entries[row.key.value] for row in self.ordered_rows if row.key.value]
+
+    def targets(self) -> list[Entry]:
+        """The marked rows in table order, else the highlighted row."""
+        if self.marked:
+            order = sorted(self.marked, key=lambda rid: self.get_row_index(rid))
+            return [self.entries[rid] for rid in order if rid in self.entries]
+        entry = self.highlighted
+        return [entry] if entry else []
+
+    def action_toggle_mark(self) -> None:
+        rid = self.highlighted_row_id
+        if rid is None:
+            return
+        self.marked ^= {rid}
+        self.redraw([rid])
+        self.action_cursor_down()
+
+    def action_clear_marks(self) -> None:
+        marked, self.marked = self.marked, set()
+        self.redraw(marked)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "clear_marks":
+            return bool(self.marked)
+        kind = _JOB_ACTIONS.get(action)
+        if kind is None:
+            return True
+        # Hidden when it applies to none of the targets; the explain binding takes the key.
+        return any(self.why_not(kind, e) is None for e in self.targets())
+
+    def why_not(self, kind: JobKind, entry: Entry) -> str | None:
+        job = self.jobs.get(entry.key)
+        return why_not(kind, entry, offline=self.offline, busy=job.kind if job else None)
+
+    def _request(self, kind: JobKind) -> None:
+        self.post_message(JobRequested(kind))
+
+    def action_fetch(self) -> None:
+        self._request(JobKind.FETCH)
+
+    def action_install(self) -> None:
+        self._request(JobKind.INSTALL)
+
+    def action_reinstall(self) -> None:
+        self._request(JobKind.REINSTALL)
+
+    def action_uninstall(self) -> None:
+        self._request(JobKind.UNINSTALL)
+
+    def action_evict(self) -> None:
+        self._request(JobKind.EVICT)
+
+    def action_explain(self, action: str) -> None:
+        targets = self.targets()
+        if not targets:
+            self.notify("no build highlighted", severity="warning")
+            return
+        kind = _JOB_ACTIONS[action]
+        reason = self.why_not(kind, targets[0])
+        what = targets[0].build.describe() if len(targets) == 1 else f"{len(targets)} marked"
+        self.notify(f"{what}: {reason or 'cannot ' + action}", severity="warning", timeout=4)
+
+    # -- sorting -------------------------------------------------------------------------
+
+    def sort_by(self, column: str, reverse: bool | None = None) -> None:
+        if reverse is None:
+            reverse = column in present.DESCENDING
+        self.sort_column, self.sort_reverse = column, reverse
+        for key, _ in present.columns(self.narrow):
+            self.columns[key].label = self._label(key)  # type: ignore[index]
+        self._resort(keep=self.highlighted_row_id)
+
+    def action_cycle_sort(self) -> None:
+        keys = [k for k, _ in present.columns(self.narrow) if k != "mark"]
+        at = keys.index(self.sort_column) if self.sort_column in keys else -1
+        nxt = keys[(at + 1) % len(keys)]
+        self.sort_by(nxt)
+        self.notify(f"sorted by {present.COLUMN_LABELS[nxt].lower()}", timeout=2)
+
+    @on(DataTable.RowHighlighted)
+    def _row_highlighted(self) -> None:
+        self.refresh_bindings()  # the footer shows what applies to this row
+
+    @on(DataTable.HeaderSelected)
+    def _header_clicked(self, event: DataTable.HeaderSelected) -> None:
+        event.stop()
+        key = event.column_key.value or ""
+        if key == "mark":
+            return
+        if key == self.sort_column:
+            self.sort_by(key, not self.sort_reverse)
+        else:
+            self.sort_by(key)
+
+    def _resort(self, keep: str | None) -> None:
+        # Ties fall back to the version order, so equal sizes do not shuffle between sorts.
+        self.sort(
+            self.sort_column,
+            "version",
+            key=lambda cells: (cells[0].sort, cells[1].sort),
+            reverse=self.sort_reverse,
+        )
+        if keep is not None and keep in self.entries:
+            self.move_cursor(row=self.get_row_index(keep), animate=False)
+        self._changed()

@@ -1,0 +1,174 @@
+"""Prune presets: rules that mark uv-managed installs and cache items for removal.
+
+Presets only mark; ``prune_plan`` turns the marks into a ``Plan`` to preview, and nothing is
+deleted until ``tui.engine.removal.execute`` runs it. Other managers' interpreters are never
+marked by a preset: removing those is always an explicit choice.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterable
+
+from tui.engine.du import tree_size
+from tui.engine.errors import PyshelfError
+from tui.engine.names import parse_archive_name, split_version
+from tui.engine.removal import Plan, make_plan
+from tui.engine.usage import Inventory, Item, Kind, Owner
+
+Marks = dict[Item, str]  # item -> why a preset marked it
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$", re.IGNORECASE)
+_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+DAY = 86400.0
+
+
+def parse_size(text: str) -> int:
+    """``2G``, ``500M``, ``1.5GiB``, ``100k``, ``4096`` -> bytes (binary units)."""
+    match = _SIZE.match(text)
+    if not match:
+        raise PyshelfError(f"not a size: {text!r} (try 2G, 500M or a number of bytes)")
+    return int(float(match[1]) * _UNITS[match[2].lower()])
+
+
+def _installs(inventory: Inventory) -> list[Item]:
+    return [
+        i for i in inventory.items
+        if i.kind == Kind.INSTALL and i.entry is not None and i.entry.installation is not None
+    ]  # fmt: skip
+
+
+def _cache(inventory: Inventory) -> list[Item]:
+    return [i for i in inventory.items if i.owner == Owner.CACHE and i.deletable]
+
+
+def newest_patch_only(inventory: Inventory) -> Marks:
+    """Every install but the newest patch of its minor (per implementation, variant, platform)."""
+    groups: dict[str, list[Item]] = {}
+    for item in _installs(inventory):
+        assert item.entry is not None and item.entry.installation is not None
+        groups.setdefault(item.entry.installation.minor_link_name, []).append(item)
+    marks: Marks = {}
+    for members in groups.values():
+        ranked = sorted(members, key=_install_rank, reverse=True)
+        for item in ranked[1:]:
+            marks[item] = f"older patch: {ranked[0].version} is kept"
+    return marks
+
+
+def _install_rank(item: Item) -> tuple:
+    assert item.entry is not None and item.entry.installation is not None
+    return item.entry.installation.parts.sort_key()
+
+
+def _cache_key(item: Item) -> str | None:
+    """The installation key a cache item would install, when known."""
+    if item.entry is not None:
+        return item.entry.build.key
+    if item.kind != Kind.ARCHIVE:
+        return None
+    parsed = parse_archive_name(item.path.name.partition("-")[2])
+    if parsed is None:
+        return None
+    variant = f"+{parsed.variant}" if parsed.variant else ""
+    try:
+        split_version(parsed.version)
+    except ValueError:
+        return None
+    platform = f"{parsed.os}-{parsed.arch}-{parsed.libc}"
+    return f"{parsed.implementation}-{parsed.version}{variant}-{platform}"
+
+
+def uninstalled_archives(inventory: Inventory) -> Marks:
+    """Cache items of builds whose version is not installed (items we cannot name stay)."""
+    installed = {i.entry.key for i in _installs(inventory) if i.entry is not None}
+    marks: Marks = {}
+    for item in _cache(inventory):
+        key = _cache_key(item)
+        if key is not None and key not in installed:
+            marks[item] = f"{item.version or key} is not installed"
+    return marks
+
+
+def older_than(inventory: Inventory, days: float, now: float | None = None) -> Marks:
+    """Cache items last written more than ``days`` ago."""
+    now = time.time() if now is None else now
+    marks: Marks = {}
+    for item in _cache(inventory):
+        age = item.age(now) / DAY
+        if age > days:
+            marks[item] = f"{age:.0f} days old (over {days:g})"
+    return marks
+
+
+def over_cap(inventory: Inventory, limit: int, already: Iterable[Item] = ()) -> Marks:
+    """The oldest cache units (an archive with its partial download and unpacked copy) until
+    what the cache holds is at most ``limit`` bytes. Measures sizes first if needed.
+
+    An unpacked copy costs what it adds beyond its install while that install stays, and its
+    whole tree once the install goes too (``already`` holds what other presets remove).
+    """
+    if not inventory.measured():
+        inventory.scan_sizes()
+    gone = {id(i) for i in already}
+    kept_keys = {
+        i.entry.key for i in _installs(inventory) if id(i) not in gone and i.entry is not None
+    }
+    units: dict[int, list[Item]] = {}
+    for item in _cache(inventory):
+        units.setdefault(id(item.entry) if item.entry else id(item), []).append(item)
+    for key, unit in list(units.items()):
+        # An archive or partial download marked elsewhere is evicted with its whole unit.
+        if any(id(i) in gone and i.kind != Kind.UNPACKED and i.entry for i in unit):
+            del units[key]
+        else:
+            units[key] = [i for i in unit if id(i) not in gone]
+
+    def cost(item: Item) -> int:
+        entry = item.entry
+        if item.kind == Kind.UNPACKED and entry is not None and entry.key not in kept_keys:
+            return tree_size(item.path)
+        return item.size or 0
+
+    def age_key(unit: list[Item]) -> float:
+        archives = [i.mtime for i in unit if i.kind == Kind.ARCHIVE]
+        return min(archives) if archives else max(i.mtime for i in unit)
+
+    sized = [(age_key(u), u, sum(cost(i) for i in u)) for u in units.values() if u]
+    total = sum(size for _, _, size in sized)
+    marks: Marks = {}
+    for _, unit, size in sorted(sized, key=lambda t: t[0]):
+        if total <= limit:
+            break
+        for item in unit:
+            marks[item] = f"oldest while the cache is over {limit} bytes"
+        total -= size
+    return marks
+
+
+def prune_plan(
+    inventory: Inventory,
+    *,
+    keep_newest_patch: bool = False,
+    evict_uninstalled: bool = False,
+    older_than_days: float | None = None,
+    max_cache: int | None = None,
+    now: float | None = None,
+) -> Plan:
+    """The plan for the chosen presets together (an item several mark goes once)."""
+    marks: Marks = {}
+
+    def add(more: Marks) -> None:
+        for item, why in more.items():
+            marks[item] = f"{marks[item]}; {why}" if item in marks else why
+
+    if keep_newest_patch:
+        add(newest_patch_only(inventory))
+    if evict_uninstalled:
+        add(uninstalled_archives(inventory))
+    if older_than_days is not None:
+        add(older_than(inventory, older_than_days, now))
+    if max_cache is not None:
+        add(over_cap(inventory, max_cache, already=list(marks)))
+    return make_plan(inventory, list(marks), marks)

@@ -1,0 +1,354 @@
+"""Removal plans: exactly what goes, what it really frees, and which environments break.
+
+A plan is always made (and shown) before anything is deleted. Its byte counts follow
+``freed_size``: a hard-linked file counts only if every one of its links goes in the same plan,
+so removing an install while its unpacked copy stays frees little, and removing both frees all.
+
+Execution goes through the engine's own paths for uv-managed things (the job queue's
+UNINSTALL and EVICT, i.e. ``Shelf.uninstall`` / ``Shelf.evict``, so uv's lock is held and the
+minor and bin links stay consistent). Another manager's interpreter goes only as its whole
+unit directory, renamed aside (atomically, so the manager never sees half of it) and deleted.
+System interpreters never go.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import shutil
+import stat
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from tui.engine.du import _stats as lstat_tree
+from tui.engine.du import freed_size
+from tui.engine.errors import PyshelfError
+from tui.engine.jobs import JobKind, JobQueue, Phase
+from tui.engine.shelf import Shelf
+from tui.engine.usage import Inventory, Item, Kind, Owner
+from tui.engine.venvs import Venv, link_through
+
+_ASIDE = ".pyshelf-del-"
+
+
+class InUseError(PyshelfError):
+    """The plan breaks environments and the second confirmation was not given."""
+
+
+class Action(StrEnum):
+    UNINSTALL = "uninstall"  # JobKind.UNINSTALL: Shelf.uninstall, links repointed or removed
+    EVICT = "evict"  # JobKind.EVICT: an archive with its partial download and unpacked copy
+    DROP_UNPACKED = "drop unpacked"  # UnpackedStore.remove: only the unpacked copy
+    DELETE_FILE = "delete"  # an archive or partial download no known build describes
+    REMOVE_UNIT = "remove"  # another manager's whole interpreter directory
+
+
+_ORDER = list(Action)
+
+
+@dataclass(frozen=True, slots=True)
+class Removal:
+    item: Item
+    freed: int  # bytes this item gives back, given everything else in the plan goes too
+    reason: str  # why it is in the plan: "marked", a preset's explanation, "evicted together"
+    breaks: tuple[Venv, ...] = ()  # environments left without their interpreter
+    switches: tuple[Venv, ...] = ()  # via the minor link, they move to another patch
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One action; an eviction takes several items at once."""
+
+    action: Action
+    removals: tuple[Removal, ...]
+
+    @property
+    def freed(self) -> int:
+        return sum(r.freed for r in self.removals)
+
+    @property
+    def label(self) -> str:
+        return self.removals[0].item.name
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    steps: tuple[Step, ...]
+    refused: tuple[tuple[Item, str], ...] = ()  # marked, but never removable: (item, why)
+
+    @property
+    def removals(self) -> list[Removal]:
+        return [r for s in self.steps for r in s.removals]
+
+    @property
+    def items(self) -> list[Item]:
+        return [r.item for r in self.removals]
+
+    @property
+    def freed(self) -> int:
+        """Bytes that will really come free."""
+        return sum(s.freed for s in self.steps)
+
+    @property
+    def broken_envs(self) -> list[tuple[Venv, Item]]:
+        """(environment, the interpreter it loses) for every environment the plan breaks."""
+        return [(v, r.item) for r in self.removals for v in r.breaks]
+
+    @property
+    def switched_envs(self) -> list[tuple[Venv, Item]]:
+        return [(v, r.item) for r in self.removals for v in r.switches]
+
+    @property
+    def needs_second_confirmation(self) -> bool:
+        """Interpreters in use go only with ``execute(..., confirmed_in_use=True)``."""
+        return bool(self.broken_envs)
+
+    @property
+    def empty(self) -> bool:
+        return not self.steps
+
+
+def make_plan(
+    inventory: Inventory,
+    marked: Iterable[Item],
+    reasons: Mapping[Item, str] | None = None,
+) -> Plan:
+    """What removing ``marked`` takes: each item's whole unit, bytes freed, environments hit.
+
+    Scans for environments first if the inventory has not (``Inventory.scan_venvs``).
+    """
+    reasons = reasons or {}
+    marked = list(dict.fromkeys(marked))  # keeps order, drops repeats
+    refused: list[tuple[Item, str]] = []
+    units: dict[tuple[Action, int], list[tuple[Item, str]]] = {}
+    for item in marked:
+        why = _refusal(item)
+        if why is not None:
+            refused.append((item, why))
+            continue
+        action = _action(item)
+        if action == Action.EVICT:
+            assert item.entry is not None
+            unit = units.setdefault((action, id(item.entry)), [])
+            for member in inventory.items:  # Shelf.evict takes the archive's whole unit
+                same = member.entry is item.entry and member.kind != Kind.INSTALL
+                if same and all(member is not m for m, _ in unit):
+                    unit.append((member, "same build: evicted together"))
+            _set_reason(unit, item, reasons.get(item, "marked"))
+        else:
+            units[(action, id(item))] = [(item, reasons.get(item, "marked"))]
+    # An unpacked copy marked on its own but also evicted with its archive goes once.
+    evicted = {id(m) for (a, _), u in units.items() if a == Action.EVICT for m, _ in u}
+    units = {
+        k: u for k, u in units.items()
+        if k[0] == Action.EVICT or id(u[0][0]) not in evicted
+    }  # fmt: skip
+
+    ordered = sorted(units.items(), key=lambda kv: _ORDER.index(kv[0][0]))
+    flat = [item for _, unit in ordered for item, _ in unit]
+    freed = _freed_together([i.path for i in flat])
+    if inventory.venvs is None and any(i.is_interpreter for i in flat):
+        inventory.scan_venvs(cwd=Path.cwd())
+    removed = {id(i) for i in flat}
+    survivors = [
+        i for i in inventory.items
+        if i.kind == Kind.INSTALL and id(i) not in removed and i.entry is not None
+    ]  # fmt: skip
+
+    steps = []
+    index = 0
+    for (action, _), unit in ordered:
+        removals = []
+        for item, why in unit:
+            breaks, switches = _impact(item, inventory, survivors)
+            removals.append(Removal(item, freed[index], why, breaks, switches))
+            index += 1
+        steps.append(Step(action, tuple(removals)))
+    return Plan(tuple(steps), tuple(refused))
+
+
+def _set_reason(unit: list[tuple[Item, str]], item: Item, why: str) -> None:
+    for n, (member, _) in enumerate(unit):
+        if member is item:
+            unit[n] = (item, why)
+            return
+    unit.insert(0, (item, why))
+
+
+def _refusal(item: Item) -> str | None:
+    if item.owner == Owner.SYSTEM:
+        return item.reason or "system interpreters are never removed"
+    if not item.deletable:
+        return item.reason or "not deletable"
+    if item.kind == Kind.INSTALL and item.entry is None:
+        return "no install entry to uninstall it through"
+    return None
+
+
+def _action(item: Item) -> Action:
+    if item.kind == Kind.INSTALL:
+        return Action.UNINSTALL
+    if item.kind == Kind.INTERPRETER:
+        return Action.REMOVE_UNIT
+    if item.kind == Kind.UNPACKED:
+        return Action.DROP_UNPACKED
+    return Action.EVICT if item.entry is not None else Action.DELETE_FILE
+
+
+def _impact(
+    item: Item, inventory: Inventory, survivors: list[Item]
+) -> tuple[tuple[Venv, ...], tuple[Venv, ...]]:
+    """(environments broken, environments moved to another patch by the minor link)."""
+    if not item.used_by:
+        return (), ()
+    if item.kind != Kind.INSTALL:
+        return item.used_by, ()
+    breaks, switches = [], []
+    for venv in item.used_by:
+        link = link_through(venv, inventory.install_root)
+        kept = link is not None and any(
+            s.entry.installation is not None and s.entry.installation.minor_link_name == link
+            for s in survivors
+            if s.entry is not None
+        )
+        (switches if kept else breaks).append(venv)
+    return tuple(breaks), tuple(switches)
+
+
+def _freed_together(paths: list[Path]) -> list[int]:
+    """``freed_size`` of the union of ``paths``, split per path: a shared inode whose links
+    all lie in the union counts once, for the first path that holds one."""
+    per = [0] * len(paths)
+    shared: dict[tuple[int, int], list[int]] = {}  # inode -> [links seen, nlink, size, index]
+    for index, path in enumerate(paths):
+        for st in lstat_tree(os.fspath(path)):
+            if st.st_nlink > 1 and not stat.S_ISDIR(st.st_mode):
+                key = (st.st_dev, st.st_ino)
+                shared.setdefault(key, [0, st.st_nlink, st.st_size, index])[0] += 1
+            else:
+                per[index] += st.st_size
+    for seen, nlink, size, index in shared.values():
+        if seen >= nlink:
+            per[index] += size
+    return per
+
+
+# -- execution ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StepResult:
+    step: Step
+    freed: int  # bytes that actually came free
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    results: tuple[StepResult, ...]
+    cancelled: bool = False
+
+    @property
+    def freed(self) -> int:
+        return sum(r.freed for r in self.results)
+
+    @property
+    def failed(self) -> list[StepResult]:
+        return [r for r in self.results if r.error]
+
+
+def execute(
+    plan: Plan,
+    shelf: Shelf,
+    *,
+    confirmed_in_use: bool = False,
+    queue: JobQueue | None = None,
+    on_step: Callable[[StepResult], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> Outcome:
+    """Carry out ``plan`` step by step and report the bytes each step really freed.
+
+    Steps run one after another, not in parallel: an install and its unpacked copy share
+    inodes, and each step's count is only exact once the previous one finished. uv-managed
+    steps run as jobs on ``queue`` (a private one if None), so a UI sees them in its queue.
+    A failed step does not stop the others; ``cancel`` stops before the next step.
+    """
+    if plan.needs_second_confirmation and not confirmed_in_use:
+        envs = plan.broken_envs
+        raise InUseError(
+            f"{len(envs)} environment{'s' if len(envs) != 1 else ''} use interpreters this "
+            f"would remove ({envs[0][0].path}{', ...' if len(envs) > 1 else ''}); "
+            "confirm removing interpreters in use"
+        )
+    for removal in plan.removals:
+        if removal.item.owner == Owner.SYSTEM or not removal.item.deletable:
+            raise PyshelfError(f"{removal.item.path} can never be removed")
+    own_queue = queue is None
+    queue = queue or JobQueue(shelf)
+    results: list[StepResult] = []
+    try:
+        for step in plan.steps:
+            if cancel is not None and cancel.is_set():
+                return Outcome(tuple(results), cancelled=True)
+            result = _run_step(step, shelf, queue)
+            results.append(result)
+            if on_step is not None:
+                on_step(result)
+    finally:
+        if own_queue:
+            queue.close(cancel=False)
+    return Outcome(tuple(results))
+
+
+def _run_step(step: Step, shelf: Shelf, queue: JobQueue) -> StepResult:
+    item = step.removals[0].item
+    try:
+        if step.action in (Action.UNINSTALL, Action.EVICT):
+            assert item.entry is not None
+            kind = JobKind.UNINSTALL if step.action == Action.UNINSTALL else JobKind.EVICT
+            job = queue.submit(kind, item.entry)
+            queue.wait([job])
+            if job.phase == Phase.CANCELLED:
+                return StepResult(step, job.freed, "cancelled")
+            return StepResult(step, job.freed, job.error)
+        if step.action == Action.DROP_UNPACKED:
+            return StepResult(step, shelf.unpacked.remove(item.path.name))
+        if step.action == Action.DELETE_FILE:
+            return StepResult(step, _delete_file(item.path))
+        return _remove_unit(step, item.path)
+    except (OSError, PyshelfError, ValueError) as exc:
+        return StepResult(step, 0, f"{item.name}: {exc}")
+
+
+def _delete_file(path: Path) -> int:
+    st = os.lstat(path)
+    if stat.S_ISDIR(st.st_mode):
+        raise PyshelfError(f"{path} is a directory, not a file")
+    path.unlink()
+    return st.st_size if st.st_nlink == 1 else 0
+
+
+def _remove_unit(step: Step, path: Path) -> StepResult:
+    """Rename the unit aside in its own directory (atomic: the manager sees it whole or not
+    at all, and a dot name hides leftovers from it), then delete it."""
+    if path.is_symlink() or not path.is_dir():
+        return StepResult(step, 0, f"{path} is no longer a directory; left alone")
+    aside = path.parent / f".{path.name}{_ASIDE}{secrets.token_hex(4)}"
+    os.rename(path, aside)
+    freed = freed_size(aside)
+    try:
+        shutil.rmtree(aside)
+    except OSError as exc:
+        left = 0
+        with contextlib.suppress(OSError):
+            left = freed_size(aside)
+        return StepResult(step, freed - left, f"{path} only partly removed ({aside} left): {exc}")
+    return StepResult(step, freed)

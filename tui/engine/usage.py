@@ -1,0 +1,275 @@
+"""What every interpreter and archive costs on disk, grouped by who owns it.
+
+``take_inventory`` lists everything at once from directory listings (fast: a UI can show it
+immediately); ``scan_sizes`` then measures the items one by one in the background and reports
+each size as it comes.
+
+Sizes are apparent bytes, as ``du -sb`` counts them, and every hard-linked inode counts once
+across the whole inventory: the first item scanned that holds a link gets it. Items are scanned
+in inventory order, installs before the cache, so the files an install shares with the unpacked
+copy it was linked from count with the install, and the unpacked copy shows only what it adds
+(nothing, while its install exists). The sizes therefore add up to exactly ``du -sb`` over all
+the items' paths; what deleting something would free is a different number, which a removal
+plan computes (see ``tui.engine.removal``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+from tui.engine.du import _stats as lstat_tree  # the du walker; sizes here must match du's
+from tui.engine.managers import SYSTEM_DIRS, find_foreign, read_version
+from tui.engine.shelf import Entry, Shelf
+from tui.engine.venvs import SearchRoot, Venv, default_roots, find_venvs
+
+_UNPACKED_NAME = re.compile(r"^[0-9a-f]{16,64}$")
+_CANCEL_EVERY = 2048  # stat calls between looks at the cancel event
+
+
+class Owner(StrEnum):
+    """Who an item belongs to; also the inventory's group order."""
+
+    UV = "uv"  # installs in uv's layout, ours or uv's own
+    CACHE = "cache"  # archives, their unpacked copies, partial downloads
+    PYENV = "pyenv"
+    RYE = "rye"
+    HATCH = "hatch"
+    PDM = "pdm"
+    MISE = "mise"
+    SYSTEM = "system"
+
+
+class Kind(StrEnum):
+    INSTALL = "install"  # a uv-layout install directory
+    ARCHIVE = "archive"  # a cached archive file
+    UNPACKED = "unpacked"  # an unpacked copy installs are hard-linked from
+    PARTIAL = "partial"  # a partial download
+    INTERPRETER = "interpreter"  # another manager's unit directory, or a system executable
+
+
+@dataclass(eq=False, slots=True)
+class Item:
+    """One thing on disk. Compared by identity: a UI marks the objects it was given."""
+
+    owner: Owner
+    kind: Kind
+    name: str
+    version: str | None
+    path: Path
+    mtime: float
+    deletable: bool
+    reason: str | None = None  # why not, when not deletable
+    entry: Entry | None = None  # uv-managed items: what Shelf.uninstall / Shelf.evict act on
+    size: int | None = None  # set by scan_sizes; None until measured
+    used_by: tuple[Venv, ...] | None = None  # interpreters only; None until venvs are scanned
+
+    @property
+    def is_interpreter(self) -> bool:
+        return self.kind in (Kind.INSTALL, Kind.INTERPRETER)
+
+    @property
+    def is_file(self) -> bool:
+        """A single file rather than a tree (archives, partials, system executables)."""
+        return self.kind in (Kind.ARCHIVE, Kind.PARTIAL) or self.owner == Owner.SYSTEM
+
+    def age(self, now: float | None = None) -> float:
+        """Seconds since the item last changed."""
+        return max(0.0, (time.time() if now is None else now) - self.mtime)
+
+
+@dataclass(slots=True)
+class Inventory:
+    items: list[Item]
+    install_root: Path  # uv's install dir: venv homes through its minor links are recognised
+    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    home: Path = field(default_factory=Path.home)
+    venvs: list[Venv] | None = None  # None until scan_venvs (or attach_venvs) ran
+
+    def groups(self) -> dict[Owner, list[Item]]:
+        """Non-empty groups, in Owner order."""
+        out: dict[Owner, list[Item]] = {}
+        for owner in Owner:
+            if members := [i for i in self.items if i.owner == owner]:
+                out[owner] = members
+        return out
+
+    def total(self, owner: Owner | None = None) -> int | None:
+        """Bytes of a group (or of everything); None while any of it is unmeasured."""
+        sizes = [i.size for i in self.items if owner is None or i.owner == owner]
+        return None if any(s is None for s in sizes) else sum(s for s in sizes if s is not None)
+
+    def measured(self) -> bool:
+        return all(i.size is not None for i in self.items)
+
+    def scan_sizes(
+        self,
+        on_size: Callable[[Item, int], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> bool:
+        return scan_sizes(self.items, on_size, cancel)
+
+    def scan_venvs(
+        self,
+        roots: Sequence[SearchRoot] | None = None,
+        *,
+        configured: Sequence[Path] = (),
+        cwd: Path | None = None,
+        cancel: threading.Event | None = None,
+    ) -> list[Venv]:
+        """Find environments (default places, ``configured`` dirs, ``cwd``) and attach them."""
+        if roots is None:
+            roots = default_roots(configured=configured, cwd=cwd, env=self.env, home=self.home)
+        venvs = find_venvs(roots, cancel=cancel)
+        self.attach_venvs(venvs)
+        return venvs
+
+    def attach_venvs(self, venvs: Iterable[Venv]) -> None:
+        """Fill each interpreter's ``used_by`` from ``venvs``."""
+        self.venvs = list(venvs)
+        for item in self.items:
+            if not item.is_interpreter:
+                continue
+            real = os.path.realpath(item.path)
+            item.used_by = tuple(
+                v for v in self.venvs if v.uses(real, is_file=item.is_file, version=item.version)
+            )
+
+
+def scan_sizes(
+    items: Sequence[Item],
+    on_size: Callable[[Item, int], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> bool:
+    """Measure ``items`` in order, one shared seen-inode set, calling ``on_size`` after each.
+
+    Meant for a worker thread; returns False when ``cancel`` stopped it (items not reached keep
+    their previous size).
+    """
+    seen: set[tuple[int, int]] = set()
+    for item in items:
+        size = _attributed_size(item.path, seen, cancel)
+        if size is None:
+            return False
+        item.size = size
+        if on_size is not None:
+            on_size(item, size)
+    return True
+
+
+def _attributed_size(
+    path: Path, seen: set[tuple[int, int]], cancel: threading.Event | None
+) -> int | None:
+    total = 0
+    for count, st in enumerate(lstat_tree(os.fspath(path))):
+        if cancel is not None and count % _CANCEL_EVERY == 0 and cancel.is_set():
+            return None
+        if st.st_nlink > 1 and not stat.S_ISDIR(st.st_mode):
+            key = (st.st_dev, st.st_ino)
+            if key in seen:
+                continue
+            seen.add(key)
+        total += st.st_size
+    return total
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return os.lstat(path).st_mtime
+    except OSError:
+        return 0.0
+
+
+def _writable(directory: Path) -> str | None:
+    if os.access(directory, os.W_OK | os.X_OK):
+        return None
+    return f"no write access to {directory}"
+
+
+def uv_items(shelf: Shelf, entries: Sequence[Entry]) -> list[Item]:
+    """uv-layout installs, then the cache: archives, unpacked copies, partial downloads."""
+    items: list[Item] = []
+    install_reason = _writable(shelf.installs.root)
+    installs = [e for e in entries if e.installation is not None]
+    installs.sort(key=lambda e: (e.installation.parts.sort_key(), e.key), reverse=True)  # type: ignore[union-attr]
+    for entry in installs:
+        inst = entry.installation
+        assert inst is not None
+        items.append(Item(
+            Owner.UV, Kind.INSTALL, inst.key, inst.version, inst.path, _mtime(inst.path),
+            install_reason is None, install_reason, entry,
+        ))  # fmt: skip
+
+    # Shelf.evict removes an available build's archive, partial download and unpacked copy
+    # together, so those link to the entry; anything else in the cache stands alone.
+    by_archive = {os.fspath(e.cached.path): e for e in entries if e.cached is not None}
+    evictable = [e for e in entries if e.available and e.build.sha256]
+    by_unpacked = {shelf.unpacked.path_for(e.build.sha256).name: e for e in evictable}  # type: ignore[arg-type]
+    by_partial = {shelf.cache.partial_for(e.build).name: e for e in evictable}
+
+    cache_reason = _writable(shelf.cache.root)
+    for archive in sorted(shelf.cache.scan(), key=lambda a: a.name):
+        entry = by_archive.get(os.fspath(archive.path))
+        items.append(Item(
+            Owner.CACHE, Kind.ARCHIVE, archive.path.name, entry.build.version if entry else None,
+            archive.path, archive.mtime, cache_reason is None, cache_reason, entry,
+        ))  # fmt: skip
+    for path in _listing(shelf.unpacked.root, lambda e: e.is_dir(follow_symlinks=False)):
+        if not _UNPACKED_NAME.match(path.name):
+            continue
+        entry = by_unpacked.get(path.name)
+        name = f"{entry.key} (unpacked)" if entry else f"{path.name} (unpacked)"
+        version = entry.build.version if entry else read_version(path)
+        items.append(Item(
+            Owner.CACHE, Kind.UNPACKED, name, version, path, _mtime(path), True, None, entry,
+        ))  # fmt: skip
+    for path in _listing(shelf.cache.partial_dir, lambda e: e.is_file(follow_symlinks=False)):
+        if not path.name.endswith(".part"):
+            continue
+        entry = by_partial.get(path.name)
+        items.append(Item(
+            Owner.CACHE, Kind.PARTIAL, path.name, entry.build.version if entry else None,
+            path, _mtime(path), True, None, entry,
+        ))  # fmt: skip
+    return items
+
+
+def _listing(directory: Path, keep: Callable[[os.DirEntry[str]], bool]) -> list[Path]:
+    try:
+        with os.scandir(directory) as entries:
+            return sorted(Path(e.path) for e in entries if not e.name.startswith(".") and keep(e))
+    except OSError:
+        return []
+
+
+def take_inventory(
+    shelf: Shelf,
+    *,
+    foreign: bool = True,
+    env: Mapping[str, str] | None = None,
+    home: Path | None = None,
+    system_dirs: Sequence[Path] = SYSTEM_DIRS,
+    entries: Sequence[Entry] | None = None,
+) -> Inventory:
+    """Everything on disk, no sizes yet. ``entries`` reuses a list the caller already has
+    (it must come from ``shelf.entries(all_platforms=True)`` so every archive maps to one)."""
+    env = dict(os.environ) if env is None else dict(env)
+    home = Path.home() if home is None else home
+    if entries is None:
+        entries = shelf.entries(all_platforms=True)
+    items = uv_items(shelf, entries)
+    if foreign:
+        exclude = (shelf.installs.root, shelf.settings.cache_dir)
+        for found in find_foreign(env, home, system_dirs, exclude):
+            items.append(Item(
+                Owner(found.manager), Kind.INTERPRETER, found.name, found.version, found.path,
+                found.mtime, found.deletable, found.reason,
+            ))  # fmt: skip
+    return Inventory(items, shelf.installs.root, env, home)

@@ -20,7 +20,7 @@ SYSTEM_REASON = "system interpreter: the OS package manager owns it"
 _SYSTEM_NAME = re.compile(r"^python3(?:\.\d+)?t?$")
 _VERSION_IN_NAME = re.compile(r"(?<![\d.])(\d+\.\d+(?:\.\d+)?(?:(?:a|b|rc)\d+)?)(?![\d.])")
 _PY_VERSION = re.compile(rb'#define\s+PY_VERSION\s+"([^"]+)"')
-_STDLIB_DIR = re.compile(r"^(?:python|pypy)(\d+\.\d+)t?$")
+_STDLIB_DIR = re.compile(r"^(?:python|pypy)(\d+\.\d+)[a-z]*$")  # python3.13t, python3.6m
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +66,22 @@ def manager_dirs(
         ("pdm", data / "pdm" / "python"),
         ("mise", mise / "installs" / "python"),
     ]
+
+
+# The directories whose children are units (pyenv's versions/, rye's py/, hatch's pythons/,
+# pdm's and mise's python/): a removal checks its target sits in one.
+UNIT_PARENTS = frozenset({"versions", "py", "pythons", "python"})
+
+
+def is_unit(path: Path) -> bool:
+    """Whether ``path`` looks like a manager's interpreter unit: a real directory, not a
+    symlink, directly inside one of the managers' interpreter directories."""
+    return (
+        path.parent.name in UNIT_PARENTS
+        and not path.name.startswith(".")
+        and not path.is_symlink()
+        and path.is_dir()
+    )
 
 
 def read_version(tree: Path) -> str | None:

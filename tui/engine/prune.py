@@ -80,9 +80,13 @@ def _cache_key(item: Item) -> str | None:
     return f"{parsed.implementation}-{parsed.version}{variant}-{platform}"
 
 
-def uninstalled_archives(inventory: Inventory) -> Marks:
-    """Cache items of builds whose version is not installed (items we cannot name stay)."""
-    installed = {i.entry.key for i in _installs(inventory) if i.entry is not None}
+def uninstalled_archives(inventory: Inventory, removing: Iterable[Item] = ()) -> Marks:
+    """Cache items of builds whose version is not installed, or will not be once ``removing``
+    (installs other presets take) is gone. Items we cannot name stay."""
+    gone = {id(i) for i in removing}
+    installed = {
+        i.entry.key for i in _installs(inventory) if i.entry is not None and id(i) not in gone
+    }
     marks: Marks = {}
     for item in _cache(inventory):
         key = _cache_key(item)
@@ -92,10 +96,15 @@ def uninstalled_archives(inventory: Inventory) -> Marks:
 
 
 def older_than(inventory: Inventory, days: float, now: float | None = None) -> Marks:
-    """Cache items last written more than ``days`` ago."""
+    """Archives and partial downloads last written more than ``days`` ago (an archive's
+    eviction takes its unpacked copy along); an unpacked copy whose archive is gone goes by
+    its own age."""
     now = time.time() if now is None else now
+    with_archive = {id(i.entry) for i in _cache(inventory) if i.kind == Kind.ARCHIVE and i.entry}
     marks: Marks = {}
     for item in _cache(inventory):
+        if item.kind == Kind.UNPACKED and item.entry and id(item.entry) in with_archive:
+            continue
         age = item.age(now) / DAY
         if age > days:
             marks[item] = f"{age:.0f} days old (over {days:g})"
@@ -142,7 +151,7 @@ def over_cap(inventory: Inventory, limit: int, already: Iterable[Item] = ()) -> 
         if total <= limit:
             break
         for item in unit:
-            marks[item] = f"oldest while the cache is over {limit} bytes"
+            marks[item] = f"oldest first, to bring the cache under {limit} bytes"
         total -= size
     return marks
 
@@ -166,7 +175,7 @@ def prune_plan(
     if keep_newest_patch:
         add(newest_patch_only(inventory))
     if evict_uninstalled:
-        add(uninstalled_archives(inventory))
+        add(uninstalled_archives(inventory, removing=list(marks)))
     if older_than_days is not None:
         add(older_than(inventory, older_than_days, now))
     if max_cache is not None:

@@ -28,6 +28,7 @@ from tui.engine.du import _stats as lstat_tree
 from tui.engine.du import freed_size
 from tui.engine.errors import PyshelfError
 from tui.engine.jobs import JobKind, JobQueue, Phase
+from tui.engine.managers import is_unit
 from tui.engine.shelf import Shelf
 from tui.engine.usage import Inventory, Item, Kind, Owner
 from tui.engine.venvs import Venv, link_through
@@ -53,7 +54,7 @@ _ORDER = list(Action)
 @dataclass(frozen=True, slots=True)
 class Removal:
     item: Item
-    freed: int  # bytes this item gives back, given everything else in the plan goes too
+    freed: int  # bytes removing this item gives back, the plan's earlier removals done
     reason: str  # why it is in the plan: "marked", a preset's explanation, "evicted together"
     breaks: tuple[Venv, ...] = ()  # environments left without their interpreter
     switches: tuple[Venv, ...] = ()  # via the minor link, they move to another patch
@@ -221,14 +222,18 @@ def _impact(
 
 def _freed_together(paths: list[Path]) -> list[int]:
     """``freed_size`` of the union of ``paths``, split per path: a shared inode whose links
-    all lie in the union counts once, for the first path that holds one."""
+    all lie in the union counts once, for the last path that holds one. Paths go in that
+    order, so that is the removal that really frees it: each step's figure is what its
+    execution reports."""
     per = [0] * len(paths)
     shared: dict[tuple[int, int], list[int]] = {}  # inode -> [links seen, nlink, size, index]
     for index, path in enumerate(paths):
         for st in lstat_tree(os.fspath(path)):
             if st.st_nlink > 1 and not stat.S_ISDIR(st.st_mode):
                 key = (st.st_dev, st.st_ino)
-                shared.setdefault(key, [0, st.st_nlink, st.st_size, index])[0] += 1
+                found = shared.setdefault(key, [0, st.st_nlink, st.st_size, index])
+                found[0] += 1
+                found[3] = index
             else:
                 per[index] += st.st_size
     for seen, nlink, size, index in shared.values():
@@ -265,6 +270,10 @@ class Outcome:
         return [r for r in self.results if r.error]
 
 
+def envs_use(count: int) -> str:
+    return "1 environment uses" if count == 1 else f"{count} environments use"
+
+
 def execute(
     plan: Plan,
     shelf: Shelf,
@@ -284,9 +293,8 @@ def execute(
     if plan.needs_second_confirmation and not confirmed_in_use:
         envs = plan.broken_envs
         raise InUseError(
-            f"{len(envs)} environment{'s' if len(envs) != 1 else ''} use interpreters this "
-            f"would remove ({envs[0][0].path}{', ...' if len(envs) > 1 else ''}); "
-            "confirm removing interpreters in use"
+            f"{envs_use(len(envs))} interpreters this would remove ({envs[0][0].path}"
+            f"{', ...' if len(envs) > 1 else ''}); confirm removing interpreters in use"
         )
     for removal in plan.removals:
         if removal.item.owner == Owner.SYSTEM or not removal.item.deletable:
@@ -339,8 +347,8 @@ def _delete_file(path: Path) -> int:
 def _remove_unit(step: Step, path: Path) -> StepResult:
     """Rename the unit aside in its own directory (atomic: the manager sees it whole or not
     at all, and a dot name hides leftovers from it), then delete it."""
-    if path.is_symlink() or not path.is_dir():
-        return StepResult(step, 0, f"{path} is no longer a directory; left alone")
+    if not is_unit(path):
+        return StepResult(step, 0, f"{path} is not a manager's interpreter directory; left alone")
     aside = path.parent / f".{path.name}{_ASIDE}{secrets.token_hex(4)}"
     os.rename(path, aside)
     freed = freed_size(aside)

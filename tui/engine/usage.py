@@ -197,11 +197,9 @@ def uv_items(shelf: Shelf, entries: Sequence[Entry]) -> list[Item]:
     """uv-layout installs, then the cache: archives, unpacked copies, partial downloads."""
     items: list[Item] = []
     install_reason = _writable(shelf.installs.root)
-    installs = [e for e in entries if e.installation is not None]
-    installs.sort(key=lambda e: (e.installation.parts.sort_key(), e.key), reverse=True)  # type: ignore[union-attr]
-    for entry in installs:
-        inst = entry.installation
-        assert inst is not None
+    installs = [(e.installation, e) for e in entries if e.installation is not None]
+    installs.sort(key=lambda pair: (pair[0].parts.sort_key(), pair[0].key), reverse=True)
+    for inst, entry in installs:
         items.append(Item(
             Owner.UV, Kind.INSTALL, inst.key, inst.version, inst.path, _mtime(inst.path),
             install_reason is None, install_reason, entry,
@@ -210,17 +208,23 @@ def uv_items(shelf: Shelf, entries: Sequence[Entry]) -> list[Item]:
     # Shelf.evict removes an available build's archive, partial download and unpacked copy
     # together, so those link to the entry; anything else in the cache stands alone.
     by_archive = {os.fspath(e.cached.path): e for e in entries if e.cached is not None}
-    evictable = [e for e in entries if e.available and e.build.sha256]
-    by_unpacked = {shelf.unpacked.path_for(e.build.sha256).name: e for e in evictable}  # type: ignore[arg-type]
+    evictable = [e for e in entries if e.available]
+    by_unpacked = {
+        shelf.unpacked.path_for(sha).name: e for e in evictable if (sha := e.build.sha256)
+    }
     by_partial = {shelf.cache.partial_for(e.build).name: e for e in evictable}
 
     cache_reason = _writable(shelf.cache.root)
     for archive in sorted(shelf.cache.scan(), key=lambda a: a.name):
         entry = by_archive.get(os.fspath(archive.path))
+        name = archive.name  # the file's name without uv's sha256 prefix
+        if entry is not None:  # several builds of one key may be cached: say which
+            name = f"{entry.key} (archive{' ' + entry.build.build if entry.build.build else ''})"
         items.append(Item(
-            Owner.CACHE, Kind.ARCHIVE, archive.path.name, entry.build.version if entry else None,
+            Owner.CACHE, Kind.ARCHIVE, name, entry.build.version if entry else None,
             archive.path, archive.mtime, cache_reason is None, cache_reason, entry,
         ))  # fmt: skip
+    unpacked_reason = _writable(shelf.unpacked.root)
     for path in _listing(shelf.unpacked.root, lambda e: e.is_dir(follow_symlinks=False)):
         if not _UNPACKED_NAME.match(path.name):
             continue
@@ -228,15 +232,18 @@ def uv_items(shelf: Shelf, entries: Sequence[Entry]) -> list[Item]:
         name = f"{entry.key} (unpacked)" if entry else f"{path.name} (unpacked)"
         version = entry.build.version if entry else read_version(path)
         items.append(Item(
-            Owner.CACHE, Kind.UNPACKED, name, version, path, _mtime(path), True, None, entry,
+            Owner.CACHE, Kind.UNPACKED, name, version, path, _mtime(path),
+            unpacked_reason is None, unpacked_reason, entry,
         ))  # fmt: skip
+    partial_reason = _writable(shelf.cache.partial_dir)
     for path in _listing(shelf.cache.partial_dir, lambda e: e.is_file(follow_symlinks=False)):
         if not path.name.endswith(".part"):
             continue
         entry = by_partial.get(path.name)
+        name = f"{entry.key} (partial download)" if entry else path.name
         items.append(Item(
-            Owner.CACHE, Kind.PARTIAL, path.name, entry.build.version if entry else None,
-            path, _mtime(path), True, None, entry,
+            Owner.CACHE, Kind.PARTIAL, name, entry.build.version if entry else None,
+            path, _mtime(path), partial_reason is None, partial_reason, entry,
         ))  # fmt: skip
     return items
 

@@ -60,7 +60,11 @@ class PyshelfApp(App[int]):
     COMMANDS = App.COMMANDS | {ShelfCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
         # Only a few keys fit a footer at 80 columns; help (?) and Ctrl+P list the rest.
-        Binding("slash", "filter", "Filter", key_display="/", show=False, id="filter"),
+        # Priority: the app acts on "/" before it forwards the keys typed right after it, so
+        # they land in the filter box (check_action hands "/" back inside text inputs).
+        Binding(
+            "slash", "filter", "Filter", key_display="/", show=False, priority=True, id="filter"
+        ),
         Binding("a", "toggle_all", "All versions", show=False, id="all"),
         Binding("q", "toggle_queue", "Queue", tooltip="Show or hide the job queue", id="queue"),
         Binding("d", "toggle_details", "Details", show=False, id="details"),
@@ -415,13 +419,18 @@ class PyshelfApp(App[int]):
 
     # -- actions -------------------------------------------------------------------------
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "filter":
+            return self.screen is self.table.screen and not isinstance(self.focused, Input)
+        return True
+
     def action_toggle_all(self) -> None:
         self.show_all = not self.show_all
 
     def action_filter(self) -> None:
         box = self.filter_box
         box.display = True
-        box.focus()
+        self.screen.set_focus(box)  # now, not after a refresh: the next key is on its way
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:

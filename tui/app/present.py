@@ -6,6 +6,7 @@ Pure functions over engine objects (no widgets), so the table and the tests shar
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -172,16 +173,22 @@ def row_cells(
     }
 
 
+_VERSIONISH = re.compile(r"\d+(\.\d*)*")
+
+
 def matches(entry: Entry, text: str) -> bool:
-    """Every word of the filter appears in the row (version, key, variant, state, build)."""
+    """Every word of the filter matches the row.
+
+    A version-like word is a prefix of the version ("3.12" is 3.12.x, not 3.13.12); any
+    other word may appear anywhere in the key, name, build or state.
+    """
     words = text.lower().split()
-    if not words:
-        return True
     b = entry.build
-    haystack = " ".join(
-        [entry.key, b.describe(), b.version, b.build, entry.state, state_text(entry)]
-    ).lower()
-    return all(word in haystack for word in words)
+    haystack = " ".join([entry.key, b.describe(), b.build, entry.state, state_text(entry)]).lower()
+    return all(
+        b.version.startswith(word) if _VERSIONISH.fullmatch(word) else word in haystack
+        for word in words
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 _Seen = set[tuple[int, int]]
 
 
-def _stats(root: str) -> Iterator[os.stat_result]:
+def stat_tree(root: str) -> Iterator[os.stat_result]:
     """lstat of ``root`` and of everything below it; never follows symlinks."""
     try:
         st = os.lstat(root)
@@ -44,7 +44,7 @@ def _stats(root: str) -> Iterator[os.stat_result]:
 
 def _size(root: str, seen: _Seen) -> int:
     total = 0
-    for st in _stats(root):
+    for st in stat_tree(root):
         if st.st_nlink > 1 and not stat.S_ISDIR(st.st_mode):
             key = (st.st_dev, st.st_ino)
             if key in seen:
@@ -75,7 +75,7 @@ def freed_size(path: Path | str) -> int:
     when every one of its links is inside the tree (not when an unpacked store shares it)."""
     total = 0
     shared: dict[tuple[int, int], list[int]] = {}  # inode -> [links seen here, nlink, size]
-    for st in _stats(os.fspath(path)):
+    for st in stat_tree(os.fspath(path)):
         if st.st_nlink > 1 and not stat.S_ISDIR(st.st_mode):
             shared.setdefault((st.st_dev, st.st_ino), [0, st.st_nlink, st.st_size])[0] += 1
         else:

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from tui.engine.du import _stats as lstat_tree
 from tui.engine.du import freed_size
+from tui.engine.du import stat_tree as lstat_tree
 from tui.engine.errors import PyshelfError
 from tui.engine.jobs import JobKind, JobQueue, Phase
 from tui.engine.managers import is_unit

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
-from tui.engine.du import _stats as lstat_tree  # the du walker; sizes here must match du's
+from tui.engine.du import stat_tree as lstat_tree  # the du walker; sizes here must match du's
 from tui.engine.managers import SYSTEM_DIRS, find_foreign, read_version
 from tui.engine.shelf import Entry, Shelf
 from tui.engine.venvs import SearchRoot, Venv, default_roots, find_venvs

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+
+from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 from textual.containers import VerticalScroll
@@ -17,6 +20,7 @@ class DetailsPane(VerticalScroll):
     HELP = "Details of the highlighted build. d hides this pane."
 
     entry: Entry | None = None  # the build shown
+    _grid: Table | None = None
 
     def compose(self):  # type: ignore[no-untyped-def]
         yield Static(id="details-body")
@@ -31,6 +35,7 @@ class DetailsPane(VerticalScroll):
         body = self.query_one("#details-body", Static)
         if entry is None:
             body.update(Text("no build highlighted", style="dim"))
+            self._grid = None
             return
         b = entry.build
         grid = Table.grid(padding=(0, 1))
@@ -57,3 +62,12 @@ class DetailsPane(VerticalScroll):
         grid.add_row("sha256", b.sha256 or "not published")
         grid.add_row("download", human_size(entry.download_size))
         body.update(grid)
+        self._grid = grid
+
+    def text(self) -> str:
+        """What the pane shows, as plain text (for tests and copying)."""
+        if self._grid is None:
+            return ""
+        console = Console(width=200, record=True, file=io.StringIO())
+        console.print(self._grid)
+        return console.export_text()

@@ -80,8 +80,27 @@ class ShelfTable(DataTable[present.Cell]):
         self._add_columns()
 
     def _add_columns(self) -> None:
-        for key, _ in present.columns(self.narrow):
-            self.add_column(self._label(key), key=key, width=present.COLUMN_WIDTHS.get(key))
+        for key, label in present.columns(self.narrow):
+            width = present.COLUMN_WIDTHS.get(key, len(label) + 1)
+            self.add_column(self._label(key), key=key, width=width)
+
+    def _fit_columns(self) -> None:
+        """Size the text columns to what they hold.
+
+        Every column has a fixed width: DataTable measures auto widths only when idle and
+        keeps cells rendered at the old width until something else changes.
+        """
+        changed = False
+        for key, label in present.columns(self.narrow):
+            if key in present.COLUMN_WIDTHS:
+                continue
+            cells = (self.get_cell(rid, key).text.cell_len for rid in self.entries)
+            width = max([len(label) + 1, *cells])  # + 1: room for the sort arrow
+            if self.columns[key].width != width:  # type: ignore[index]
+                self.columns[key].width = width  # type: ignore[index]
+                changed = True
+        if changed:
+            self.notify_style_update()  # drops the cells rendered at the old widths
 
     def on_resize(self) -> None:
         narrow = self.size.width < present.WIDE_MIN
@@ -94,6 +113,7 @@ class ShelfTable(DataTable[present.Cell]):
         self._add_columns()
         for rid, entry in self.entries.items():
             self._add_row(rid, entry)
+        self._fit_columns()
         if self.sort_column not in self.columns:
             self.sort_column, self.sort_reverse = "version", True
         self._resort(keep=keep)
@@ -107,8 +127,7 @@ class ShelfTable(DataTable[present.Cell]):
         arrow = ("▼" if self.sort_reverse else "▲") if key == self.sort_column else ""
         if key in present.SIZE_COLUMNS:  # right-aligned like the sizes under them
             return Text(f"{arrow}{label}", justify="right")
-        # The trailing space keeps auto-sized columns wide enough for the arrow.
-        return Text(f"{label}{arrow or ' '}")
+        return Text(f"{label}{arrow}")
 
     def _cells(self, rid: str, entry: Entry) -> dict[str, present.Cell]:
         return present.row_cells(
@@ -133,16 +152,19 @@ class ShelfTable(DataTable[present.Cell]):
             self.remove_row(rid)
             del self.entries[rid]
             structural = True
+        kept = []
         for rid, entry in wanted.items():
             if rid in self.entries:
+                kept.append(rid)
                 self.entries[rid] = entry
-                self.redraw([rid])
             else:
                 self.entries[rid] = entry
                 self._add_row(rid, entry)
                 structural = True
         self.marked &= set(wanted)
+        self.redraw(kept, bindings=not structural)
         if structural:
+            self._fit_columns()
             self._resort(keep=current)
 
     def redraw(self, row_ids: Iterable[str] | None = None, *, bindings: bool = True) -> None:

@@ -13,11 +13,8 @@ from pathlib import Path
 from tui.engine.errors import PyshelfError
 from tui.engine.jobs import JobKind, JobQueue
 from tui.engine.listing import default_view, filter_request
-from tui.engine.prune import parse_size, prune_plan
-from tui.engine.removal import Plan, StepResult, envs_use, execute
 from tui.engine.settings import Settings
 from tui.engine.shelf import Entry, Shelf
-from tui.engine.usage import take_inventory
 from tui.format import human_size
 from tui.reporter import Reporter
 
@@ -230,153 +227,6 @@ def cmd_jobs(shelf: Shelf, kind: JobKind, requests: Sequence[str]) -> int:
     return EXIT_FAILED if failed else 0
 
 
-def _interactive() -> bool:
-    try:
-        return sys.stdin.isatty() and sys.stderr.isatty()
-    except (AttributeError, ValueError, OSError):  # closed or replaced streams
-        return False
-
-
-def _ask(question: str) -> bool:
-    sys.stderr.write(f"{question} [y/N] ")
-    sys.stderr.flush()
-    return sys.stdin.readline().strip().lower() in ("y", "yes")
-
-
-def _print_table(rows: list[tuple[str, ...]], right: int) -> None:
-    """Indented columns; column ``right`` (sizes) aligned to the right."""
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        cells = (
-            c.rjust(w) if n == right else c.ljust(w)
-            for n, (c, w) in enumerate(zip(row, widths, strict=True))
-        )
-        print("  " + "  ".join(cells).rstrip())
-
-
-def _print_plan(plan: Plan, dry_run: bool) -> None:
-    rows = [
-        (str(step.action), r.item.name, human_size(r.freed), r.reason)
-        for step in plan.steps for r in step.removals
-    ]  # fmt: skip
-    if rows:
-        print("would remove:" if dry_run else "to remove:")
-        _print_table(rows, right=2)
-    for item, why in plan.refused:
-        print(f"  skipped {item.name}: {why}")
-    for venv, item in plan.broken_envs:
-        print(f"  breaks {venv.path} (its interpreter {item.name} goes)")
-    for venv, item in plan.switched_envs:
-        print(f"  note: {venv.path} moves from {item.name} to the newest remaining patch")
-    print(f"{'would free' if dry_run else 'frees'} {human_size(plan.freed)}")
-
-
-def _number(text: str | None, option: str) -> float | None:
-    if text is None:
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if value < 0:
-        raise PyshelfError(f"{option} needs a number of days, not {text!r}")
-    return value
-
-
-def cmd_prune(shelf: Shelf, args: argparse.Namespace) -> int:
-    older = _number(args.older_than, "--older-than")
-    cap = parse_size(args.max_cache) if args.max_cache is not None else None
-    if not (
-        args.keep_newest_patch or args.evict_uninstalled or older is not None or cap is not None
-    ):
-        print(
-            "pyshelf: error: choose what to prune: --keep-newest-patch, --evict-uninstalled, "
-            "--older-than DAYS or --max-cache SIZE",
-            file=sys.stderr,
-        )
-        return EXIT_USAGE
-    inventory = take_inventory(shelf, foreign=False)  # presets touch only uv's and the cache
-    inventory.scan_venvs(cwd=Path.cwd())
-    plan = prune_plan(
-        inventory, keep_newest_patch=args.keep_newest_patch,
-        evict_uninstalled=args.evict_uninstalled, older_than_days=older, max_cache=cap,
-    )  # fmt: skip
-    if plan.empty:
-        print("nothing to prune")
-        return 0
-    _print_plan(plan, args.dry_run)
-    if args.dry_run:
-        return 0
-    interactive = _interactive()
-    if not args.yes:
-        if not interactive:
-            raise PyshelfError("not a terminal: pass --yes to remove, or --dry-run to preview")
-        if not _ask(f"Remove {len(plan.removals)} items, freeing {human_size(plan.freed)}?"):
-            print("pyshelf: nothing removed", file=sys.stderr)
-            return EXIT_FAILED
-    in_use_ok = args.yes >= 2
-    if plan.needs_second_confirmation and not in_use_ok:
-        count = len(plan.broken_envs)
-        if not interactive:
-            raise PyshelfError(
-                f"{envs_use(count)} interpreters this removes; "
-                "pass --yes twice (-yy) to remove them anyway"
-            )
-        broken = "1 environment" if count == 1 else f"{count} environments"
-        if not _ask(f"{broken} will break. Remove the interpreters they use anyway?"):
-            print("pyshelf: nothing removed", file=sys.stderr)
-            return EXIT_FAILED
-        in_use_ok = True
-
-    def report(result: StepResult) -> None:
-        outcome = f"failed: {result.error}" if result.error else f"freed {human_size(result.freed)}"
-        print(f"{result.step.action} {result.step.label}: {outcome}", file=sys.stderr)
-
-    outcome = execute(plan, shelf, confirmed_in_use=in_use_ok, on_step=report)
-    print(f"freed {human_size(outcome.freed)}", file=sys.stderr)
-    return EXIT_FAILED if outcome.failed else 0
-
-
-def _age(seconds: float) -> str:
-    days = seconds / 86400
-    return f"{days:.0f}d" if days >= 1 else f"{seconds / 3600:.0f}h"
-
-
-def cmd_du(shelf: Shelf, args: argparse.Namespace) -> int:
-    inventory = take_inventory(shelf)
-    inventory.scan_venvs(cwd=Path.cwd())
-    inventory.scan_sizes()
-    groups = inventory.groups()
-    if args.json:
-        json.dump({
-            "total": inventory.total(),
-            "groups": [{
-                "owner": str(owner), "total": inventory.total(owner),
-                "items": [{
-                    "name": i.name, "kind": str(i.kind), "version": i.version,
-                    "path": str(i.path), "size": i.size, "mtime": i.mtime,
-                    "deletable": i.deletable, "reason": i.reason,
-                    "used_by": [str(v.path) for v in i.used_by or ()],
-                } for i in items],
-            } for owner, items in groups.items()],
-        }, sys.stdout, indent=2)  # fmt: skip
-        sys.stdout.write("\n")
-        return 0
-    for owner, items in groups.items():
-        print(f"{owner}  {human_size(inventory.total(owner))}")
-        rows = []
-        for i in items:
-            notes = [f"used by {len(i.used_by)}"] if i.used_by else []
-            if not i.deletable:
-                notes.append(f"kept: {i.reason}")
-            rows.append(
-                (i.name, i.version or "?", human_size(i.size), _age(i.age()), ", ".join(notes))
-            )
-        _print_table(rows, right=2)
-    print(f"total  {human_size(inventory.total())}")
-    return 0
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -390,10 +240,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         shelf = Shelf(settings_from(args))
         if args.command == "list":
             return cmd_list(shelf, args)
-        if args.command == "prune":
-            return cmd_prune(shelf, args)
-        if args.command == "du":
-            return cmd_du(shelf, args)
+        if args.command in ("prune", "du"):
+            from tui import cleanup_cli
+
+            run = cleanup_cli.cmd_prune if args.command == "prune" else cleanup_cli.cmd_du
+            return run(shelf, args)
         return cmd_jobs(shelf, JobKind(args.command), args.requests)
     except PyshelfError as exc:
         print(f"pyshelf: error: {exc}", file=sys.stderr)

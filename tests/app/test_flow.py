@@ -10,6 +10,7 @@ from tests.conftest import World
 from tui.app.messages import JobUpdated
 from tui.app.screens.confirm import ConfirmScreen
 from tui.app.widgets.details import DetailsPane
+from tui.app.widgets.shelf_table import ShelfTable
 from tui.engine.jobs import Phase
 from tui.format import human_size
 
@@ -23,12 +24,12 @@ async def _focus_312(pilot) -> None:
 def _confirm_text(app) -> str:
     screen = app.screen
     assert isinstance(screen, ConfirmScreen)
-    return " ".join(
-        [screen.title_text, *(f"{r.path} {r.size}" for r in screen.removals)]
-    )
+    return " ".join([screen.title_text, *(f"{r.path} {r.size}" for r in screen.removals)])
 
 
-async def test_fetch_install_reinstall_offline_uninstall_evict(world: World, make_app: AppMaker) -> None:
+async def test_fetch_install_reinstall_offline_uninstall_evict(
+    world: World, make_app: AppMaker
+) -> None:
     events: list[JobUpdated] = []
 
     def hook(message: Message) -> None:
@@ -99,6 +100,9 @@ async def test_fetch_install_reinstall_offline_uninstall_evict(world: World, mak
         # Every job left its line in the queue panel.
         kinds = [i.event.kind.value for i in app.queue_panel.items]
         assert kinds == ["fetch", "install", "reinstall", "uninstall", "evict"]
+        await pilot.press("tab", "x")  # to the queue; clear the finished jobs
+        await pilot.pause()
+        assert app.queue_panel.items == []
 
 
 async def test_cancel_a_slow_download_then_retry_it(world: World, make_app: AppMaker) -> None:
@@ -109,7 +113,10 @@ async def test_cancel_a_slow_download_then_retry_it(world: World, make_app: AppM
         await loaded(pilot)
         await _focus_312(pilot)
         await pilot.press("f")
-        await wait_for(pilot, lambda: app.queue_panel.items and app.queue_panel.items[0].event.done > 0)
+        await wait_for(
+            pilot,
+            lambda: app.queue_panel.items and app.queue_panel.items[0].event.done > spec.size / 20,
+        )
         item = app.queue_panel.items[0]
         assert item.event.phase == Phase.DOWNLOADING
         assert 0 < item.query_one(ProgressBar).progress < spec.size
@@ -136,7 +143,9 @@ async def test_cancel_a_slow_download_then_retry_it(world: World, make_app: AppM
         assert cell(app, CPYTHON_312, "state") == "◆ cached"
 
 
-async def test_four_downloads_at_once_keep_the_app_responsive(world: World, make_app: AppMaker) -> None:
+async def test_four_downloads_at_once_keep_the_app_responsive(
+    world: World, make_app: AppMaker
+) -> None:
     app = make_app()
     async with app.run_test(size=(120, 36)) as pilot:
         await loaded(pilot)
@@ -144,24 +153,36 @@ async def test_four_downloads_at_once_keep_the_app_responsive(world: World, make
         for _ in range(4):
             await pilot.press("space")  # marks and moves down
         await pilot.press("f")
-        await wait_for(pilot, lambda: sum(
-            i.event.phase == Phase.DOWNLOADING for i in app.queue_panel.items) == 4)
+        await wait_for(
+            pilot,
+            lambda: sum(i.event.phase == Phase.DOWNLOADING for i in app.queue_panel.items) == 4,
+        )
         # Keys are answered while four downloads stream: the cursor moves, the view switches.
         await pilot.press("up", "up")
         assert app.table.cursor_row == 2
         await pilot.press("a")
         await wait_for(pilot, lambda: app.table.row_count == 6)
         assert len(app.queue.active()) == 4, [(j.key, j.phase, j.error) for j in app.queue.jobs]
-        assert sum(cell(app, k, "state").startswith("◌ fetch") for k in [
-            "cpython-3.13.1-linux-x86_64-gnu", "cpython-3.13.1+freethreaded-linux-x86_64-gnu",
-            CPYTHON_312, "cpython-3.11.9-linux-x86_64-gnu",
-        ]) == 4
+        assert (
+            sum(
+                cell(app, k, "state").startswith("◌ fetch")
+                for k in [
+                    "cpython-3.13.1-linux-x86_64-gnu",
+                    "cpython-3.13.1+freethreaded-linux-x86_64-gnu",
+                    CPYTHON_312,
+                    "cpython-3.11.9-linux-x86_64-gnu",
+                ]
+            )
+            == 4
+        )
         for job in app.queue.active():
             job.cancel()
         await settle(pilot)
 
 
-async def test_inapplicable_actions_say_why_and_leave_the_footer(world: World, make_app: AppMaker) -> None:
+async def test_inapplicable_actions_say_why_and_leave_the_footer(
+    world: World, make_app: AppMaker
+) -> None:
     app = make_app()
     async with app.run_test(size=(120, 36)) as pilot:
         await loaded(pilot)
@@ -260,4 +281,75 @@ def _palette_options(app) -> str:
     if not found:
         return ""
     options = found.first()
-    return " | ".join(str(options.get_option_at_index(i).prompt) for i in range(options.option_count))
+    return " | ".join(
+        str(options.get_option_at_index(i).prompt) for i in range(options.option_count)
+    )
+
+
+async def test_sizes_fill_in_while_probing_and_unknown_stays_unknown(
+    world: World, make_app: AppMaker
+) -> None:
+    world.server.fault(".tar.gz", hang=0.6)  # every HEAD of a CPython archive waits
+    world.server.fault(world.spec("pypy-3.10.14-linux-x86_64-gnu").filename, status=404)
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for(pilot, lambda: app.table.row_count == 5)
+        assert cell(app, CPYTHON_312, "download") == "…"  # being probed: the table is up already
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert cell(app, CPYTHON_312, "download") == human_size(world.spec(CPYTHON_312).size)
+        assert cell(app, "pypy-3.10.14-linux-x86_64-gnu", "download") == "unknown"
+
+
+async def test_click_a_header_to_sort_and_again_to_reverse(
+    world: World, make_app: AppMaker
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await loaded(pilot)
+        table = app.table
+        x = sum(c.get_render_width(table) for c in table.ordered_columns[:6]) + 2
+        await pilot.click(ShelfTable, offset=(x, 0))  # the Download header
+        assert (table.sort_column, table.sort_reverse) == ("download", True)
+        assert table.ordered()[0].key == CPYTHON_312
+        await pilot.click(ShelfTable, offset=(x, 0))
+        assert table.sort_reverse is False
+        assert table.ordered()[-1].key == CPYTHON_312
+
+
+async def test_worker_errors_become_notifications_not_tracebacks(
+    world: World, make_app: AppMaker
+) -> None:
+    app = make_app()
+
+    def broken(entries: object) -> None:
+        raise RuntimeError("boom")
+
+    app.shelf.probe_download_sizes = broken  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 36)) as pilot:
+        # (workers.wait_for_complete would re-raise the worker's error: wait for its effect)
+        await wait_for(
+            pilot,
+            lambda: any(
+                "probing download sizes failed: RuntimeError: boom" in n.message
+                for n in app._notifications
+            ),
+        )
+        assert cell(app, CPYTHON_312, "download") == "unknown"
+        await pilot.press("down")  # still running
+        assert app.table.cursor_row == 1
+
+
+async def test_details_show_paths_url_and_verification(world: World, make_app: AppMaker) -> None:
+    app = make_app()
+    async with app.run_test(size=(140, 36)) as pilot:
+        await loaded(pilot)
+        await _focus_312(pilot)
+        await pilot.press("d", "f")
+        await settle(pilot)
+        pane = app.query_one(DetailsPane)
+        assert pane.entry is entry(app, CPYTHON_312)
+        assert world.spec(CPYTHON_312).sha256 in app.verified
+        text = pane.text()
+        assert "verified this session" in text and world.server.url in text
+        assert world.spec(CPYTHON_312).sha256 in text

@@ -7,7 +7,6 @@ import json
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -47,6 +46,8 @@ def _mirrored(url: str, mirrors: tuple[str | None, str | None]) -> str:
 
 def builtin_catalog(mirrors: tuple[str | None, str | None] = (None, None)) -> Catalog:
     """The python-build-standalone index that pbs-installer ships: works offline."""
+    from importlib import resources  # a custom catalog never needs it
+
     text = resources.files("pbs_installer").joinpath("versions.json").read_text("utf-8")
     builds: list[Build] = []
     for entry in json.loads(text):

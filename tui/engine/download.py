@@ -19,9 +19,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
-from filelock import FileLock
-from filelock import Timeout as FileLockTimeout
-
 from tui.engine.builds import Build
 from tui.engine.cache import HASH_CHUNK, ArchiveCache, Progress, sha256_file
 from tui.engine.errors import Cancelled, ChecksumError, DownloadError, OfflineError
@@ -103,6 +100,9 @@ class Downloader:
             return dest
         if self.offline:
             raise OfflineError(f"{build.key} is not in the cache and pyshelf is offline")
+        from filelock import FileLock  # only a real download needs it: keeps start-up quick
+        from filelock import Timeout as FileLockTimeout
+
         partial = self.cache.partial_for(build)
         partial.parent.mkdir(parents=True, exist_ok=True)
         lock = FileLock(str(partial) + ".lock")

@@ -1,0 +1,115 @@
+"""The app's pure parts: cells, state words, totals, rules, message coalescing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.conftest import World
+from tui.app.app import PyshelfApp
+from tui.app.messages import JobUpdated
+from tui.app.present import matches, row_cells, show_path, state_text, totals, totals_text
+from tui.app.rules import needs_confirmation, removals, why_not
+from tui.engine.cache import CachedArchive
+from tui.engine.jobs import JobEvent, JobKind, Phase
+from tui.engine.shelf import Entry
+
+KEY = "cpython-3.12.7-linux-x86_64-gnu"
+
+
+def _entry(world: World, key: str = KEY) -> Entry:
+    return next(e for e in world.shelf().entries() if e.key == key)
+
+
+def _event(job_id: int, phase: Phase, done: int = 0, total: int | None = None) -> JobEvent:
+    return JobEvent(job_id, JobKind.FETCH, KEY, phase, done, total, None, None, None, None)
+
+
+def test_states_read_without_colour(world: World) -> None:
+    e = _entry(world)
+    assert state_text(e) == "○ available"
+    e.partial_bytes, e.download_size = 40, 100
+    assert state_text(e) == "◐ partial 40%"
+    e.cached = CachedArchive(Path("/x"), 100, 0.0, "abc", "x")
+    assert state_text(e) == "◆ cached"
+    assert state_text(e, _event(1, Phase.DOWNLOADING, 50, 200)) == "◌ fetch 25%"
+    assert state_text(e, _event(1, Phase.QUEUED)) == "◌ queued"
+
+
+def test_sizes_show_unknown_or_pending_and_sort_as_numbers(world: World) -> None:
+    e = _entry(world)
+    e.download_size = None
+    assert row_cells(e, probing=True)["download"].plain == "…"
+    assert row_cells(e)["download"].plain == "unknown"
+    assert row_cells(e)["installed"].plain == "—"
+    e.download_size = 2048
+    small, big = row_cells(e)["download"], None
+    e.download_size = 10 * 1024 * 1024
+    big = row_cells(e)["download"]
+    assert (small.plain, big.plain) == ("2.0 KiB", "10.0 MiB")
+    assert small.sort < big.sort  # numbers, not text ("10.0 MiB" < "2.0 KiB" as text)
+
+
+def test_filter_words_match_version_variant_and_state(world: World) -> None:
+    entries = world.shelf().entries()
+    assert [e.key for e in entries if matches(e, "3.13 freethreaded")] == [
+        "cpython-3.13.1+freethreaded-linux-x86_64-gnu"
+    ]
+    assert {e.build.implementation for e in entries if matches(e, "PyPy")} == {"pypy"}
+    assert {e.build.version for e in entries if matches(e, "3.1")} == {
+        "3.13.1",
+        "3.12.7",
+        "3.12.6",
+        "3.11.9",
+        "3.10.14",
+    }
+    assert {e.build.version for e in entries if matches(e, "3.12")} == {"3.12.7", "3.12.6"}
+    assert len([e for e in entries if matches(e, "available")]) == len(entries)
+
+
+def test_rules_say_why_an_action_does_not_apply(world: World) -> None:
+    e = _entry(world)
+    assert why_not(JobKind.REINSTALL, e) == "not cached: press f to fetch"
+    assert why_not(JobKind.UNINSTALL, e) == "not installed"
+    assert why_not(JobKind.FETCH, e, offline=True) == "offline: cannot download"
+    assert why_not(JobKind.FETCH, e) is None
+    e.cached = CachedArchive(Path("/c/a.tar.gz"), 100, 0.0, "abc", "a.tar.gz")
+    assert why_not(JobKind.EVICT, e) is None
+    assert "running" in (why_not(JobKind.EVICT, e, busy=JobKind.INSTALL) or "")
+    assert needs_confirmation(JobKind.EVICT, [e])
+    assert not needs_confirmation(JobKind.REINSTALL, [e])  # nothing installed to replace
+    assert [(r.path, r.size) for r in removals(JobKind.EVICT, [e])] == [("/c/a.tar.gz", 100)]
+
+
+def test_totals_and_could_free(world: World) -> None:
+    shelf = world.shelf()
+    assert world.cli("install", "3.12")[0] == 0
+    entries = shelf.entries()
+    for e in entries:
+        shelf.measure_install(e)
+    t = totals(entries)
+    assert (t.installed, t.cached) == (1, 1)
+    assert t.could_free == t.cache_size  # the archive of an installed build
+    assert totals_text(t).startswith("installed 1 · ")
+
+
+def test_paths_under_home_read_with_a_tilde() -> None:
+    assert show_path(Path.home() / ".cache" / "pyshelf") == "~/.cache/pyshelf"
+    assert show_path("/opt/python") == "/opt/python"
+
+
+def test_progress_messages_collapse_per_job() -> None:
+    first, newer, other = (
+        JobUpdated(_event(1, Phase.DOWNLOADING, 1, 10)),
+        JobUpdated(_event(1, Phase.DOWNLOADING, 5, 10)),
+        JobUpdated(_event(2, Phase.DOWNLOADING, 1, 10)),
+    )
+    assert first.can_replace(newer)
+    assert not first.can_replace(other)
+
+
+def test_app_takes_settings_and_a_clock(world: World) -> None:
+    app = PyshelfApp(world.make_settings(), clock=lambda: 42.0)
+    try:
+        assert app.queue.clock() == 42.0 and app.shelf.settings.catalog == str(world.catalog_path)
+    finally:
+        app.queue.close()

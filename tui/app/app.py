@@ -33,7 +33,6 @@ from tui.app.widgets.filter_input import FilterInput
 from tui.app.widgets.queue_panel import QueuePanel
 from tui.app.widgets.shelf_table import ShelfTable
 from tui.app.widgets.status_line import StatusLine
-from tui.engine.catalog import Catalog
 from tui.engine.errors import CatalogError, PyshelfError
 from tui.engine.jobs import Job, JobEvent, JobKind, JobQueue, Phase
 from tui.engine.listing import default_view
@@ -42,16 +41,6 @@ from tui.engine.shelf import Entry, Shelf
 from tui.format import human_size
 
 PROBE_BATCH = 8  # HEAD requests per batch: sizes fill in batch by batch
-
-
-def _use_empty_catalog(shelf: Shelf, reason: str) -> None:
-    # The engine has no public way to go on without a catalog; the cache and the installs
-    # are still worth listing (and reinstalling from), so give the shelf an empty one.
-    shelf._catalog = Catalog([], f"none ({reason})")
-
-
-def _forget_catalog(shelf: Shelf) -> None:
-    shelf._catalog = None  # the next access loads (and refreshes) it again
 
 
 class PyshelfApp(App[int]):
@@ -152,7 +141,7 @@ class PyshelfApp(App[int]):
         except CatalogError as exc:
             error = str(exc)
             self._catalog_failed = True
-            _use_empty_catalog(self.shelf, "failed to load")
+            self.shelf.go_without_catalog("failed to load")
             entries = self.shelf.entries()
         for entry in entries:  # sizes measured before stay valid until a job touches them
             if entry.installation is not None:
@@ -467,7 +456,7 @@ class PyshelfApp(App[int]):
     def action_reload(self) -> None:
         if self._catalog_failed:
             self._catalog_failed = False
-            _forget_catalog(self.shelf)
+            self.shelf.reload_catalog()
             self._set_warning(None)
         self.load_entries()
 

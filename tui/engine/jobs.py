@@ -218,7 +218,7 @@ class JobQueue:
 
     def _fetch(self, job: Job) -> None:
         entry = job.entry
-        if entry.cached is not None and self.shelf.cache.find(entry.build) is None:
+        if entry.cached is not None and not entry.cached.path.exists():
             entry.cached = None  # removed behind our back
         self._slot(self._download_slots, job)
         try:

@@ -126,6 +126,16 @@ class Shelf:
                 )
             return self._catalog
 
+    def reload_catalog(self) -> None:
+        """Forget the catalog; the next use loads (and revalidates) it again."""
+        with self._catalog_lock:
+            self._catalog = None
+
+    def go_without_catalog(self, reason: str) -> None:
+        """Carry on with an empty catalog: the cache and the installs still list and install."""
+        with self._catalog_lock:
+            self._catalog = Catalog([], f"none ({reason})")
+
     def builds(self, all_platforms: bool = False) -> list[Build]:
         builds = self.catalog.builds
         return builds if all_platforms else [b for b in builds if b.runs_on(self.host)]

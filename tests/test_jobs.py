@@ -195,3 +195,25 @@ def test_failed_job_keeps_its_error_and_can_be_retried(world: World) -> None:
     queue.wait([again])
     assert again.phase == Phase.DONE
     queue.close()
+
+
+def test_previews_promise_exactly_what_the_jobs_free(world: World) -> None:
+    from tui.engine.preview import preview_evict, preview_uninstall
+
+    shelf = world.shelf()
+    queue = JobQueue(shelf)
+    key = "cpython-3.12.7-linux-x86_64-gnu"
+    queue.wait([queue.submit(JobKind.INSTALL, _entry(shelf, key))])
+    entry = _entry(shelf, key)
+    promised = sum(r.freed for r in preview_uninstall(shelf, [entry]))
+    assert promised < world.spec(key).size  # the payload is shared with the unpacked copy
+    job = queue.submit(JobKind.UNINSTALL, entry)
+    queue.wait([job])
+    assert job.freed == promised
+    entry = _entry(shelf, key)
+    previews = preview_evict(shelf, [entry])
+    assert len(previews) == 2  # the archive and the unpacked copy
+    job = queue.submit(JobKind.EVICT, entry)
+    queue.wait([job])
+    assert job.freed == sum(r.freed for r in previews)
+    queue.close()

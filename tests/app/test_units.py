@@ -77,7 +77,8 @@ def test_rules_say_why_an_action_does_not_apply(world: World) -> None:
     assert "running" in (why_not(JobKind.EVICT, e, busy=JobKind.INSTALL) or "")
     assert needs_confirmation(JobKind.EVICT, [e])
     assert not needs_confirmation(JobKind.REINSTALL, [e])  # nothing installed to replace
-    assert [(r.path, r.size) for r in removals(JobKind.EVICT, [e])] == [("/c/a.tar.gz", 100)]
+    found = removals(world.shelf(), JobKind.EVICT, [e])
+    assert [(r.path, r.size) for r in found] == [("/c/a.tar.gz", 100)]
 
 
 def test_totals_and_could_free(world: World) -> None:

@@ -327,13 +327,21 @@ class PyshelfApp(App[int]):
         else:
             title = f"Reinstall {what} over the existing install?"
             verb, total = "Reinstall", "replaces"
-        screen = ConfirmScreen(title, removals(kind, ok), verb=verb, total_label=total)
+        self._confirm(kind, ok, title, verb, total)
+
+    @work(thread=True, group="confirm", exclusive=True, exit_on_error=False)
+    def _confirm(
+        self, kind: JobKind, entries: list[Entry], title: str, verb: str, total: str
+    ) -> None:
+        """Count what would come free (a walk of the trees) off the UI thread, then ask."""
+        found = removals(self.shelf, kind, entries)
+        screen = ConfirmScreen(title, found, verb=verb, total_label=total)
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self._submit(kind, ok)
+                self._submit(kind, entries)
 
-        self.push_screen(screen, answered)
+        self.call_from_thread(self.push_screen, screen, answered)
 
     def _submit(self, kind: JobKind, entries: list[Entry]) -> None:
         for entry in entries:

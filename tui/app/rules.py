@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 from tui.app.present import show_path
 from tui.engine.jobs import JobKind
-from tui.engine.shelf import Entry
+from tui.engine.preview import preview_evict, preview_uninstall
+from tui.engine.shelf import Entry, Shelf
 
 DESTRUCTIVE = (JobKind.UNINSTALL, JobKind.EVICT)
 VERBS = {
@@ -70,15 +71,24 @@ class Removal:
     size: int | None  # None: not measured yet
 
 
-def removals(kind: JobKind, entries: Iterable[Entry]) -> list[Removal]:
-    """What the job deletes (or, for a reinstall, replaces)."""
-    out: list[Removal] = []
-    for e in entries:
-        if kind in (JobKind.UNINSTALL, JobKind.REINSTALL) and e.installation is not None:
-            out.append(Removal(show_path(e.installation.path), e.install_size))
-        elif kind == JobKind.EVICT:
-            if e.cached is not None:
-                out.append(Removal(show_path(e.cached.path), e.cached.size))
-            if e.partial_bytes:
-                out.append(Removal(f"partial download of {e.key}", e.partial_bytes))
-    return out
+def removals(shelf: Shelf, kind: JobKind, entries: Iterable[Entry]) -> list[Removal]:
+    """What the job deletes (or, for a reinstall, replaces), with the bytes that come free.
+
+    Walks the trees to count shared files right: call it from a worker, not the UI thread.
+    """
+    entries = list(entries)
+    if kind == JobKind.REINSTALL:
+        return [
+            Removal(show_path(e.installation.path), e.install_size)
+            for e in entries
+            if e.installation is not None
+        ]
+    preview = preview_evict if kind == JobKind.EVICT else preview_uninstall
+    return [
+        Removal(
+            (show_path(r.path) if r.path and r.label == str(r.path) else r.label)
+            + (f"  ({r.note})" if r.note else ""),
+            r.freed,
+        )
+        for r in preview(shelf, entries)
+    ]

@@ -93,7 +93,7 @@ def test_scan_skips_links_dot_entries_and_strangers(tmp_path: Path) -> None:
     assert [i.key for i in found] == [KEY_12_7, "pypy-3.10.14-linux-x86_64-gnu"]
     assert found[0].build == "20991231" and found[1].build == ""
     assert found[0].minor_link_name == MINOR_12
-    assert (found[0].implementation, found[0].version, found[0].variant) == (
+    assert (found[0].parts.implementation, found[0].version, found[0].parts.variant) == (
         "cpython",
         "3.12.7",
         None,

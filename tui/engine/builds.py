@@ -21,20 +21,19 @@ def prerelease_order(pre: str) -> tuple[int, int]:
     return ({"a": 0, "b": 1, "rc": 2}[match[1]], int(match[2]))
 
 
-@dataclass(frozen=True, slots=True)
-class Build:
-    implementation: str  # cpython, pypy, graalpy
+class UvNames:
+    """uv's names for a build, from the fields a build and an installation key share."""
+
+    __slots__ = ()
+    implementation: str
     major: int
     minor: int
     patch: int
-    prerelease: str  # "", "a1", "rc2", ...
-    variant: str | None  # None, freethreaded, debug, freethreaded+debug
+    prerelease: str
+    variant: str | None
     os: str
-    arch: str  # may carry a micro-architecture, e.g. x86_64_v3
+    arch: str
     libc: str
-    build: str  # python-build-standalone release date, or the PyPy version
-    url: str | None  # None for an archive found in the cache that no catalog knows
-    sha256: str | None
 
     @property
     def version(self) -> str:
@@ -61,6 +60,22 @@ class Build:
     def minor_key(self) -> str:
         """uv's minor-version link name, e.g. ``cpython-3.12-linux-x86_64-gnu``."""
         return f"{self.implementation}-{self.minor_version}{self.variant_suffix}-{self.platform}"
+
+
+@dataclass(frozen=True, slots=True)
+class Build(UvNames):
+    implementation: str  # cpython, pypy, graalpy
+    major: int
+    minor: int
+    patch: int
+    prerelease: str  # "", "a1", "rc2", ...
+    variant: str | None  # None, freethreaded, debug, freethreaded+debug
+    os: str
+    arch: str  # may carry a micro-architecture, e.g. x86_64_v3
+    libc: str
+    build: str  # python-build-standalone release date, or the PyPy version
+    url: str | None  # None for an archive found in the cache that no catalog knows
+    sha256: str | None
 
     @property
     def filename(self) -> str:

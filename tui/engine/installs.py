@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from tui.engine.builds import Build, prerelease_order
+from tui.engine.builds import Build, UvNames, prerelease_order
 from tui.engine.du import freed_size
 from tui.engine.errors import Cancelled, LockTimeout, PyshelfError
 from tui.engine.extract import Progress, extract_archive
@@ -56,7 +56,7 @@ _EXE_STEM = {"cpython": "python"}  # pypy -> pypy3.10, graalpy -> graalpy3.11
 
 
 @dataclass(frozen=True, slots=True)
-class KeyParts:
+class KeyParts(UvNames):
     """uv's installation key, e.g. ``cpython-3.13.1+freethreaded-linux-x86_64-gnu``, parsed."""
 
     implementation: str
@@ -68,28 +68,6 @@ class KeyParts:
     os: str
     arch: str
     libc: str
-
-    @property
-    def version(self) -> str:
-        return f"{self.major}.{self.minor}.{self.patch}{self.prerelease}"
-
-    @property
-    def variant_suffix(self) -> str:
-        return f"+{self.variant}" if self.variant else ""
-
-    @property
-    def platform(self) -> str:
-        return f"{self.os}-{self.arch}-{self.libc}"
-
-    @property
-    def key(self) -> str:
-        return f"{self.implementation}-{self.version}{self.variant_suffix}-{self.platform}"
-
-    @property
-    def minor_key(self) -> str:
-        """Name of the minor-version link, e.g. ``cpython-3.13+freethreaded-linux-x86_64-gnu``."""
-        mm = f"{self.major}.{self.minor}"
-        return f"{self.implementation}-{mm}{self.variant_suffix}-{self.platform}"
 
     @property
     def has_minor_link(self) -> bool:
@@ -134,44 +112,8 @@ class Installation:
     parts: KeyParts
 
     @property
-    def implementation(self) -> str:
-        return self.parts.implementation
-
-    @property
     def version(self) -> str:
         return self.parts.version
-
-    @property
-    def variant(self) -> str | None:
-        return self.parts.variant
-
-    @property
-    def major(self) -> int:
-        return self.parts.major
-
-    @property
-    def minor(self) -> int:
-        return self.parts.minor
-
-    @property
-    def patch(self) -> int:
-        return self.parts.patch
-
-    @property
-    def prerelease(self) -> str:
-        return self.parts.prerelease
-
-    @property
-    def os(self) -> str:
-        return self.parts.os
-
-    @property
-    def arch(self) -> str:
-        return self.parts.arch
-
-    @property
-    def libc(self) -> str:
-        return self.parts.libc
 
     @property
     def minor_link_name(self) -> str:

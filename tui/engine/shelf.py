@@ -71,9 +71,10 @@ def _orphan_from_archive(archive: CachedArchive) -> Build | None:
 
 
 def _orphan_from_installation(inst: Installation) -> Build:
+    p = inst.parts
     return Build(
-        inst.implementation, inst.major, inst.minor, inst.patch, inst.prerelease, inst.variant,
-        inst.os, inst.arch, inst.libc, inst.build, url=None, sha256=None,
+        p.implementation, p.major, p.minor, p.patch, p.prerelease, p.variant,
+        p.os, p.arch, p.libc, inst.build, url=None, sha256=None,
     )  # fmt: skip
 
 

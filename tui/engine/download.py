@@ -13,10 +13,10 @@ import json
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 from urllib.parse import unquote, urlsplit
 
 from tui.engine.builds import Build
@@ -213,17 +213,10 @@ class Downloader:
                     # The server ignored Range (or the file changed): start over cleanly.
                     mode, offset, digest = "wb", 0, hashlib.sha256()
                 _write_validator(meta_path, response)
-                done = offset
                 with partial.open(mode) as handle:
                     # No chunk size: a re-chunking buffer would lose its bytes on a drop.
-                    for chunk in response.iter_raw():
-                        if cancel.is_set():
-                            raise Cancelled("download cancelled; the partial file is kept")
-                        handle.write(chunk)
-                        digest.update(chunk)
-                        done += len(chunk)
-                        if progress:
-                            progress(done, total)
+                    chunks = response.iter_raw()
+                    done = _pump(chunks, handle, digest, offset, total, progress, cancel)
                 if total is not None and done < total:
                     raise _Transient(f"connection closed after {done} of {total} bytes")
         except httpx.TimeoutException as exc:
@@ -249,16 +242,30 @@ class Downloader:
             offset, digest = 0, hashlib.sha256()
         with source.open("rb") as src, partial.open("ab") as dst:
             src.seek(offset)
-            done = offset
-            while chunk := src.read(HASH_CHUNK):
-                if cancel.is_set():
-                    raise Cancelled("copy cancelled; the partial file is kept")
-                dst.write(chunk)
-                digest.update(chunk)
-                done += len(chunk)
-                if progress:
-                    progress(done, total)
+            chunks = iter(lambda: src.read(HASH_CHUNK), b"")
+            _pump(chunks, dst, digest, offset, total, progress, cancel)
         return digest.hexdigest()
+
+
+def _pump(
+    chunks: Iterable[bytes],
+    handle: BinaryIO,
+    digest: hashlib._Hash,
+    done: int,
+    total: int | None,
+    progress: Progress | None,
+    cancel: threading.Event,
+) -> int:
+    """Append, hash and report each chunk; returns the byte count reached."""
+    for chunk in chunks:
+        if cancel.is_set():
+            raise Cancelled("download cancelled; the partial file is kept")
+        handle.write(chunk)
+        digest.update(chunk)
+        done += len(chunk)
+        if progress:
+            progress(done, total)
+    return done
 
 
 def _total_size(response: httpx.Response, offset: int) -> int | None:

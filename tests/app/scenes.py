@@ -7,17 +7,25 @@ under the home directory, which the app writes as ``~``.
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
 import shutil
+import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from tests.conftest import WORLD_ARCHIVES
 from tests.pbs_fixtures import catalog_json, make_archive
+from tests.test_managers import make_system, make_unit, make_venv
 from tui.app.app import PyshelfApp
+from tui.app.screens.cleanup import Scope
 from tui.engine.host import Host
 from tui.engine.jobs import JobEvent, JobKind, JobQueue, Phase
+from tui.engine.removal import Plan, make_plan
 from tui.engine.settings import Settings
 from tui.engine.shelf import Entry, Shelf
+from tui.engine.usage import Inventory, Item, take_inventory
 
 HOST = Host("linux", "x86_64", "gnu")
 MIRROR = "https://mirror.example.invalid/python-build-standalone"
@@ -87,3 +95,81 @@ def jobs_in_flight(sizes: dict[str, int]) -> list[JobEvent]:
                  None, None, "cannot reach mirror.example.invalid (name not resolved); check "
                  "the network, or use --offline to work from the cache", None),
     ]  # fmt: skip
+
+
+# -- the disk-usage view -----------------------------------------------------------------
+
+DAY = 86400.0
+NOW = 1_767_225_600.0  # 2026-01-01: the view's clock, so ages never change
+MIB = 1024 * KIB
+# (size, age in days) by the engine's item name (or the last part of it). Sizes and plans are
+# fixed too: du's numbers depend on the filesystem (directory sizes differ).
+USAGE: dict[str, tuple[int, float]] = {
+    "cpython-3.12.7-linux-x86_64-gnu": (61_234 * KIB, 12),
+    "cpython-3.12.7-linux-x86_64-gnu (archive 20991231)": (31 * MIB + 417 * KIB, 12),
+    "cpython-3.12.7-linux-x86_64-gnu (unpacked)": (212 * KIB, 12),
+    "cpython-3.11.9-linux-x86_64-gnu (archive 20991231)": (29 * MIB + 80 * KIB, 95),
+    "cpython-3.13.1+freethreaded-linux-x86_64-gnu (partial download)": (11 * MIB, 3),
+    "3.9.18": (183 * MIB + 600 * KIB, 700),
+    "3.11.7": (201 * MIB + 300 * KIB, 400),
+    "cpython@3.12.3": (98 * MIB, 150),
+    "python3.11": (6 * MIB + 700 * KIB, 900),
+}
+
+
+def _fixed_sizes(
+    items: Sequence[Item],
+    on_size: Callable[[Item, int], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> bool:
+    for item in items:
+        item.size = USAGE[item.name][0]
+        if on_size is not None:
+            on_size(item, item.size)
+    return True
+
+
+def _fixed_plan(inventory: Inventory, marked: list[Item]) -> Plan:
+    """The engine's plan with each removal freeing the item's fixed size."""
+    plan = make_plan(inventory, marked)
+    steps = tuple(
+        dataclasses.replace(
+            step,
+            removals=tuple(
+                dataclasses.replace(r, freed=USAGE[r.item.name][0]) for r in step.removals
+            ),
+        )
+        for step in plan.steps
+    )
+    return Plan(steps, plan.refused)
+
+
+def cleanup_app(root: Path, home: Path) -> PyshelfApp:
+    """The shelf above, plus pyenv and rye interpreters, a system python and environments
+    that use some of them, with fixed sizes, ages and plans.
+
+    Callers clear PYENV_ROOT and the other managers' variables: they would point elsewhere.
+    """
+    shelf = build_shelf(root, home)
+    for name, version in (("3.9.18", "3.9.18"), ("3.11.7", "3.11.7")):
+        make_unit(home / ".pyenv" / "versions" / name, version)
+    make_unit(home / ".rye" / "py" / "cpython@3.12.3", "3.12.3")
+    sysbin = root / "sysbin"
+    make_system(sysbin)
+    work = home / "work"
+    install = shelf.installs.root / "cpython-3.12.7-linux-x86_64-gnu"
+    make_venv(work / "api" / ".venv", install / "bin", "3.12.7")
+    make_venv(work / "site" / ".venv", install / "bin", "3.12.7")
+    make_venv(work / "legacy" / ".venv", home / ".pyenv" / "versions" / "3.9.18" / "bin", "3.9.18")
+    for item in take_inventory(shelf, system_dirs=[sysbin]).items:
+        when = NOW - USAGE[item.name][1] * DAY
+        os.utime(item.path, (when, when), follow_symlinks=False)
+    app = PyshelfApp(shelf, JobQueue(shelf))
+    app.cleanup_scope = Scope(
+        system_dirs=[sysbin],
+        cwd=work,
+        clock=lambda: NOW,
+        scan_sizes=_fixed_sizes,
+        make_plan=_fixed_plan,
+    )
+    return app

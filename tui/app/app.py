@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import App, ComposeResult
@@ -40,7 +40,12 @@ from tui.engine.settings import Settings
 from tui.engine.shelf import Entry, Shelf
 from tui.format import human_size
 
+if TYPE_CHECKING:
+    from tui.app.screens.cleanup import Scope
+
 PROBE_BATCH = 8  # HEAD requests per batch: sizes fill in batch by batch
+# App keys that act on the main view; elsewhere (dialogs, disk usage) they do nothing.
+_MAIN_ONLY = {"toggle_all", "toggle_queue", "toggle_details", "cleanup"}
 
 
 class PyshelfApp(App[int]):
@@ -58,6 +63,15 @@ class PyshelfApp(App[int]):
         Binding("q", "toggle_queue", "Queue", tooltip="Show or hide the job queue", id="queue"),
         Binding("d", "toggle_details", "Details", show=False, id="details"),
         Binding("t", "toggle_theme", "Theme", show=False, id="theme"),
+        Binding(
+            "D",
+            "cleanup",
+            "Disk usage",
+            key_display="D",
+            show=False,
+            tooltip="What every interpreter and archive costs; mark and free space",
+            id="cleanup",
+        ),
         Binding("ctrl+r", "reload", "Reload", show=False, id="reload"),
         Binding("f1,question_mark", "help", "Help", key_display="?", id="help"),
     ]
@@ -84,6 +98,7 @@ class PyshelfApp(App[int]):
         self._warned: set[str] = set()
         self._queue_hidden_by_user = False
         self._unsubscribe: Callable[[], None] | None = None
+        self.cleanup_scope: Scope | None = None  # what the disk-usage view looks at (tests)
 
     # -- layout --------------------------------------------------------------------------
 
@@ -419,6 +434,8 @@ class PyshelfApp(App[int]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "filter":
             return self.screen is self.table.screen and not isinstance(self.focused, Input)
+        if action in _MAIN_ONLY:  # the table and panels they act on are not in view
+            return self.screen is self.table.screen
         return True
 
     def action_toggle_all(self) -> None:
@@ -467,6 +484,12 @@ class PyshelfApp(App[int]):
             self.shelf.reload_catalog()
             self._set_warning(None)
         self.load_entries()
+
+    def action_cleanup(self) -> None:
+        from tui.app.screens.cleanup import CleanupScreen  # its engine modules load on first use
+
+        if not isinstance(self.screen, CleanupScreen):
+            self.push_screen(CleanupScreen(self.shelf, self.queue, self.cleanup_scope))
 
     def action_help(self) -> None:
         context = ""

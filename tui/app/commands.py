@@ -12,6 +12,7 @@ from tui.engine.jobs import JobKind, Phase
 
 if TYPE_CHECKING:
     from tui.app.app import PyshelfApp
+    from tui.app.screens.cleanup import CleanupScreen
 
 _JOBS = [
     (JobKind.FETCH, "Fetch", "download and verify the archive into the cache (f)"),
@@ -25,6 +26,8 @@ _JOBS = [
 class ShelfCommands(Provider):
     def _commands(self) -> Iterator[tuple[str, Callable[[], object], str]]:
         app: PyshelfApp = self.app  # type: ignore[assignment]
+        if self.screen is not app.table.screen:
+            return  # another view (disk usage) offers its own commands
         table = app.table
         targets = table.targets()
         what = f"{len(targets)} marked builds" if len(targets) > 1 else ""
@@ -60,8 +63,51 @@ class ShelfCommands(Provider):
             )
         yield "Clear finished jobs", app.queue_panel.action_clear_finished, "x in the queue"
         yield "Show / hide details", app.action_toggle_details, "d"
+        yield (
+            "Disk usage: what every interpreter and archive costs, and clean-up",
+            app.action_cleanup,
+            "D",
+        )
         yield "Toggle dark / light theme", app.action_toggle_theme, "t"
         yield "Reload the list", app.action_reload, "Ctrl+R"
+        yield "Help: every key", app.action_help, "F1 or ?"
+
+    async def discover(self) -> Hits:
+        for name, command, help_text in self._commands():
+            yield DiscoveryHit(name, command, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, command, help_text in self._commands():
+            if (score := matcher.match(name)) > 0:
+                yield Hit(score, matcher.highlight(name), command, help=help_text)
+
+
+class CleanupCommands(Provider):
+    """The disk-usage view's actions (its screen lists this provider in COMMANDS)."""
+
+    def _commands(self) -> Iterator[tuple[str, Callable[[], object], str]]:
+        from tui.app.screens.prune_menu import PruneChoice
+
+        screen: CleanupScreen = self.screen  # type: ignore[assignment]
+        table = screen.table
+        if table.highlighted is not None:
+            yield "Mark / unmark the highlighted item", table.action_toggle_mark, "space"
+        group = table.highlighted_group
+        if group is not None:
+            yield f"Mark / unmark the whole {group} group", table.action_toggle_group, "g"
+        if table.marked:
+            yield f"Remove the {len(table.marked)} marked items", screen.action_remove, "x"
+            yield "Clear marks", table.clear_marks, "Esc"
+        for preset in ("newest", "uninstalled"):
+            choice = PruneChoice(preset)
+            yield f"Prune: {choice.title}", partial(screen.prune, choice), "p; previewed first"
+        yield "Prune: older than N days, or cap the cache…", screen.action_prune, "p"
+        yield "Sort by size, name, version, age", table.action_cycle_sort, "s"
+        yield "Measure again", screen.action_rescan, "Ctrl+R"
+        yield "Back to the builds", screen.action_close, "Esc"
+        app: PyshelfApp = self.app  # type: ignore[assignment]
+        yield "Toggle dark / light theme", app.action_toggle_theme, "t"
         yield "Help: every key", app.action_help, "F1 or ?"
 
     async def discover(self) -> Hits:

@@ -59,7 +59,10 @@ class RemoteSizes:
             if parts.scheme == "file":
                 size = Path(unquote(parts.path)).stat().st_size
             else:
-                response = client.head(build.url, headers={"Accept-Encoding": "identity"})
+                # Short: a size is a nicety, never worth holding up a listing.
+                response = client.head(
+                    build.url, headers={"Accept-Encoding": "identity"}, timeout=5.0
+                )
                 length = response.headers.get("content-length", "")
                 if response.status_code != 200 or not length.isdigit():
                     return None

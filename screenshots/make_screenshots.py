@@ -4,7 +4,9 @@
 
 Everything is local: a LoopbackServer serves generated python-build-standalone style archives
 (tests/pbs_fixtures.py) and a uv-format catalog; the home directory is a temporary one, so
-paths read ``~/...``. Downloads in the queue picture are real, throttled by the server.
+paths read ``~/...``. Downloads in the queue picture are real, throttled by the server. The
+disk-usage picture adds pyenv and rye interpreters, a system python and a few environments
+(made under the temporary home), and sizes are measured for real.
 PNGs need cairosvg (pip install cairosvg).
 """
 
@@ -17,6 +19,7 @@ import os
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -24,6 +27,7 @@ sys.path.insert(0, str(HERE.parent))
 
 from tests.loopback import LoopbackServer  # noqa: E402
 from tests.pbs_fixtures import catalog_json, make_archive  # noqa: E402
+from tests.test_managers import MANAGER_ENV, make_system, make_unit, make_venv  # noqa: E402
 
 SIZE = (120, 32)
 BUILD = "20251014"
@@ -54,8 +58,34 @@ def to_png(svg: Path) -> Path:
     return png
 
 
+DAY = 86400
+
+
+def other_managers(root: Path, home: Path, install_root: Path) -> tuple[Path, Path]:
+    """pyenv and rye interpreters, a system python and environments that use some of them,
+    aged like a machine that has been around. Returns (system bin dir, projects dir)."""
+    units = [  # (directory, version, payload KiB, age in days)
+        (home / ".pyenv" / "versions" / "3.9.18", "3.9.18", 22 * MIB, 700),
+        (home / ".pyenv" / "versions" / "3.11.7", "3.11.7", 26 * MIB, 400),
+        (home / ".rye" / "py" / "cpython@3.12.3", "3.12.3", 16 * MIB, 150),
+    ]
+    now = time.time()
+    for path, version, payload, days in units:
+        make_unit(path, version, payload=payload * 1024)
+        os.utime(path, (now - days * DAY, now - days * DAY))
+    sysbin = root / "sysbin"
+    make_system(sysbin, size=6 * 1024 * 1024)
+    os.utime(sysbin / "python3.11", (now - 900 * DAY, now - 900 * DAY))
+    work = home / "work"
+    make_venv(work / "api" / ".venv", install_root / "cpython-3.13.8-linux-x86_64-gnu" / "bin")
+    make_venv(work / "site" / ".venv", install_root / "cpython-3.12.12-linux-x86_64-gnu" / "bin")
+    make_venv(work / "legacy" / ".venv", units[0][0] / "bin", "3.9.18")
+    return sysbin, work
+
+
 async def shoot(root: Path, server: LoopbackServer, catalog: Path) -> None:
     from tui.app.app import PyshelfApp
+    from tui.app.screens.cleanup import CleanupScreen, Scope
     from tui.engine.errors import Cancelled
     from tui.engine.host import Host
     from tui.engine.jobs import JobKind, JobQueue, Phase
@@ -122,6 +152,30 @@ async def shoot(root: Path, server: LoopbackServer, catalog: Path) -> None:
         app.save_screenshot("queue.svg", str(HERE))
         for job in queue.active():
             job.cancel()
+        await asyncio.to_thread(queue.wait, None, 30)
+
+        # Disk usage, with the interpreters of other managers and a couple of marks.
+        sysbin, work = other_managers(root, home, settings.install_dir)
+        app.cleanup_scope = Scope(system_dirs=[sysbin], cwd=work)
+        await pilot.press("D")
+        screen = app.screen
+        assert isinstance(screen, CleanupScreen)
+        while screen.inventory is None or screen.progress is not None or not screen.envs_found:
+            await pilot.pause(0.05)
+        table = screen.table
+        for path in [
+            home / ".pyenv" / "versions" / "3.9.18",
+            *sorted(settings.cache_dir.glob("*cpython-3.11.14*.tar.gz")),
+        ]:
+            rid = next(r for r, item in table.items.items() if item.path == path)
+            table.move_cursor(row=table.get_row_index(rid), animate=False)
+            await pilot.press("space")
+        while screen.plan is None:
+            await pilot.pause(0.05)
+        await pilot.press("ctrl+home")
+        app.clear_notifications()
+        await pilot.pause(0.3)
+        app.save_screenshot("cleanup.svg", str(HERE))
     queue.close()
 
 
@@ -131,12 +185,14 @@ def main() -> None:
         os.environ["HOME"] = str(root / "home")  # paths on screen read ~/...
         for name in [n for n in os.environ if n.startswith(("UV_", "XDG_"))]:
             del os.environ[name]
+        for name in MANAGER_ENV:  # the machine's own pyenv must not be in the picture
+            os.environ.pop(name, None)
         with LoopbackServer(root / "www") as server:
             specs = [make_archive(root / "www" / BUILD, build=BUILD, **a) for a in ARCHIVES]
             catalog = root / "catalog.json"
             catalog.write_text(json.dumps(catalog_json(specs, server.url), indent=1))
             asyncio.run(shoot(root, server, catalog))
-    for name in ("main", "queue"):
+    for name in ("main", "queue", "cleanup"):
         print(to_png(HERE / f"{name}.svg"))
 
 

@@ -44,8 +44,8 @@ if TYPE_CHECKING:
     from tui.app.screens.cleanup import Scope
 
 PROBE_BATCH = 8  # HEAD requests per batch: sizes fill in batch by batch
-# App keys that act on the main view; elsewhere (dialogs, disk usage) they do nothing.
-_MAIN_ONLY = {"toggle_all", "toggle_queue", "toggle_details", "cleanup"}
+# App keys that act on the main view; while another view covers it they do nothing.
+_MAIN_ONLY = {"toggle_all", "toggle_queue", "toggle_details"}
 
 
 class PyshelfApp(App[int]):
@@ -434,8 +434,11 @@ class PyshelfApp(App[int]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "filter":
             return self.screen is self.table.screen and not isinstance(self.focused, Input)
-        if action in _MAIN_ONLY:  # the table and panels they act on are not in view
+        if action == "cleanup":
             return self.screen is self.table.screen
+        if action in _MAIN_ONLY:  # another full view (disk usage) hides what they act on
+            under = [s for s in self.screen_stack if not s.is_modal]  # dialogs show the view
+            return bool(under) and under[-1] is self.table.screen
         return True
 
     def action_toggle_all(self) -> None:

@@ -1,0 +1,547 @@
+"""D: what every interpreter and archive costs on disk; mark, prune, and free space safely.
+
+The inventory is listed at once (directory listings only); sizes, then the environments
+that use each interpreter, fill in from thread workers. Whatever is marked is counted by the
+engine's ``make_plan`` (the only count that gets shared files right), shown in a
+confirmation, confirmed a second time if it breaks environments, and carried out by
+``execute`` on the app's job queue.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Label
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from tui.app.commands import CleanupCommands
+from tui.app.messages import JobUpdated
+from tui.app.present import show_path
+from tui.app.screens.plan_confirm import BreakConfirmScreen, PlanConfirmScreen
+from tui.app.screens.prune_menu import PruneChoice, PruneScreen
+from tui.app.widgets.queue_panel import QueuePanel
+from tui.app.widgets.usage_table import (
+    GROUP_TITLES,
+    UsageTable,
+    envs,
+    never_reason,
+    row_id,
+)
+from tui.engine import usage
+from tui.engine.errors import PyshelfError
+from tui.engine.jobs import JobQueue
+from tui.engine.managers import SYSTEM_DIRS
+from tui.engine.prune import prune_plan
+from tui.engine.removal import Outcome, Plan, StepResult, execute, make_plan
+from tui.engine.shelf import Shelf
+from tui.engine.usage import Inventory, Item, Owner, take_inventory
+from tui.format import human_size
+
+SizeScan = Callable[
+    [Sequence[Item], Callable[[Item, int], None] | None, threading.Event | None], bool
+]
+PlanMaker = Callable[[Inventory, list[Item]], Plan]
+
+GROUP_NOTES = {
+    Owner.UV: "interpreters in uv's layout, pyshelf's and uv's own",
+    Owner.CACHE: "archives (offline reinstalls), unpacked copies installs link to, partial "
+    "downloads",
+    Owner.SYSTEM: "the OS package manager owns these: shown, never removed",
+}
+
+
+@dataclass
+class Scope:
+    """Where the view looks, and the seams that make its pictures the same on every run."""
+
+    system_dirs: Sequence[Path] = SYSTEM_DIRS
+    cwd: Path | None = None  # environments below it count; None: the current directory
+    clock: Callable[[], float] = time.time
+    scan_sizes: SizeScan = field(default=usage.scan_sizes)
+    make_plan: PlanMaker = field(default=make_plan)
+
+
+# -- messages from the workers ------------------------------------------------------------
+
+
+@dataclass
+class InventoryTaken(Message):
+    inventory: Inventory
+    generation: int
+
+
+@dataclass
+class SizesMeasured(Message):
+    """Some items have their size now (the engine set ``Item.size``); redraw."""
+
+    generation: int
+    done: int
+    total: int
+    finished: bool = False
+
+    def can_replace(self, message: Message) -> bool:
+        # A flood of sizes collapses to the newest: it counts everything the older ones did.
+        return isinstance(message, SizesMeasured) and message.generation == self.generation
+
+
+@dataclass
+class EnvsFound(Message):
+    generation: int
+
+
+@dataclass
+class PlanCounted(Message):
+    """What the marks would free, for the marks it was counted for."""
+
+    plan: Plan
+    marks: frozenset[str]
+    inventory: Inventory
+
+
+@dataclass
+class PlanReady(Message):
+    """A plan to put to the user (from x or a prune preset)."""
+
+    plan: Plan
+    title: str
+    verb: str
+
+
+@dataclass
+class StepDone(Message):
+    result: StepResult
+    index: int
+    steps: int
+
+
+@dataclass
+class PlanExecuted(Message):
+    outcome: Outcome
+
+
+class ViewJobUpdated(JobUpdated, bubble=False):
+    """A job event for this view's own queue panel; the app gets its own copy."""
+
+
+class CleanupScreen(Screen[None]):
+    COMMANDS: ClassVar = {CleanupCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("x,delete", "remove", "Remove", tooltip="Remove the marked items (asks first)",
+                id="cleanup-remove"),
+        Binding("p", "prune", "Prune", tooltip="Prune by a preset, previewed first",
+                id="cleanup-prune"),
+        Binding("ctrl+r", "rescan", "Rescan", show=False, id="cleanup-rescan"),
+        Binding("escape", "back", "Back", tooltip="Clear the marks, or go back to the builds",
+                id="cleanup-back"),
+        Binding("D", "close", "Close", show=False),
+    ]  # fmt: skip
+
+    def __init__(self, shelf: Shelf, queue: JobQueue, scope: Scope | None = None) -> None:
+        super().__init__()
+        self.shelf = shelf
+        self.queue = queue
+        self.scope = scope or Scope()
+        self.inventory: Inventory | None = None
+        self.generation = 0
+        self.progress: tuple[int, int] | None = None  # (measured, items) while measuring
+        self.envs_found = False
+        self.plan: Plan | None = None  # counted for the current marks
+        self.counting = False
+        self.busy: str | None = None  # what a running removal says about itself
+        self.freed_so_far = 0
+        self.last_prune = PruneChoice("newest")
+        self._cancel = threading.Event()
+        self._venvs_lock = threading.Lock()  # one environment scan per inventory
+        self._sizes_lock = threading.Lock()  # a preset that needs sizes waits for the scan
+        self._unsubscribe: Callable[[], None] | None = None
+
+    def compose(self) -> ComposeResult:
+        self.summary = Label(id="cleanup-summary")
+        self.table = UsageTable(host=str(self.shelf.host), clock=self.scope.clock, id="usage")
+        self.detail = Label(id="cleanup-detail")
+        self.queue_panel = QueuePanel(id="cleanup-queue")
+        yield Header(icon="≡")
+        yield self.summary
+        yield self.table
+        yield self.detail
+        yield self.queue_panel
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.sub_title = "disk usage · Esc goes back"
+        self.queue_panel.display = False
+        # The queue calls back on its worker threads; post_message is thread-safe.
+        self._unsubscribe = self.queue.subscribe(
+            lambda event: self.post_message(ViewJobUpdated(event))
+        )
+        self.table.focus()
+        self._update_summary()
+        self.rescan()
+
+    def on_unmount(self) -> None:
+        self._cancel.set()
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+
+    # -- the inventory, its sizes and its environments -----------------------------------
+
+    def rescan(self) -> None:
+        """Take the inventory again; scans of the old one stop."""
+        self._cancel.set()
+        self._cancel = threading.Event()
+        self.generation += 1
+        self._take(self.generation, self._cancel)
+
+    @work(thread=True, group="cleanup-inventory", exclusive=True, exit_on_error=False)
+    def _take(self, generation: int, cancel: threading.Event) -> None:
+        inventory = take_inventory(self.shelf, system_dirs=self.scope.system_dirs)
+        if not cancel.is_set():
+            self.post_message(InventoryTaken(inventory, generation))
+
+    @on(InventoryTaken)
+    def _taken(self, message: InventoryTaken) -> None:
+        if message.generation != self.generation:
+            return
+        inventory = self.inventory = message.inventory
+        self.progress = (0, len(inventory.items))
+        self.envs_found = False
+        self.table.show(inventory)
+        self._measure(inventory, message.generation, self._cancel)
+        self._find_envs(inventory, message.generation, self._cancel)
+        self._marks_changed()  # marks kept from before are items of the new inventory now
+        self._update_detail()
+
+    @work(thread=True, group="cleanup-sizes", exclusive=True, exit_on_error=False)
+    def _measure(self, inventory: Inventory, generation: int, cancel: threading.Event) -> None:
+        total, done = len(inventory.items), 0
+
+        def measured(item: Item, size: int) -> None:
+            nonlocal done
+            done += 1
+            self.post_message(SizesMeasured(generation, done, total))
+
+        with self._sizes_lock:
+            finished = self.scope.scan_sizes(inventory.items, measured, cancel)
+        if finished:
+            self.post_message(SizesMeasured(generation, total, total, finished=True))
+
+    @on(SizesMeasured)
+    def _sized(self, message: SizesMeasured) -> None:
+        if message.generation != self.generation:
+            return
+        self.progress = None if message.finished else (message.done, message.total)
+        self.table.redraw(resort=self.table.sort_mode == "size")
+        self._update_summary()
+        self._update_detail()
+
+    @work(thread=True, group="cleanup-envs", exclusive=True, exit_on_error=False)
+    def _find_envs(self, inventory: Inventory, generation: int, cancel: threading.Event) -> None:
+        self._ensure_envs(inventory, cancel)
+        if not cancel.is_set():
+            self.post_message(EnvsFound(generation))
+
+    def _ensure_envs(self, inventory: Inventory, cancel: threading.Event | None = None) -> None:
+        """Scan for environments once per inventory, whichever worker needs them first."""
+        with self._venvs_lock:
+            if inventory.venvs is not None:
+                return
+            inventory.scan_venvs(cwd=self.scope.cwd or Path.cwd(), cancel=cancel)
+            if cancel is not None and cancel.is_set():
+                inventory.venvs = None  # a partial list must never decide what breaks
+
+    @on(EnvsFound)
+    def _envs_found(self, message: EnvsFound) -> None:
+        if message.generation != self.generation:
+            return
+        self.envs_found = True
+        self.table.redraw()
+        self._update_summary()
+        self._update_detail()
+
+    # -- marks and what they free ---------------------------------------------------------
+
+    @on(UsageTable.MarksChanged)
+    def _marks_changed(self) -> None:
+        marked = self.table.marked_items()
+        self.plan = None
+        self.counting = bool(marked) and self.inventory is not None
+        if self.counting and self.inventory is not None:
+            self._count(self.inventory, marked, frozenset(self.table.marked))
+        else:
+            self.table.set_implied(())
+        self._update_summary()
+
+    @work(thread=True, group="cleanup-plan", exclusive=True, exit_on_error=False)
+    def _count(self, inventory: Inventory, marked: list[Item], marks: frozenset[str]) -> None:
+        self._ensure_envs(inventory)
+        plan = self.scope.make_plan(inventory, marked)
+        if not get_current_worker().is_cancelled:
+            self.post_message(PlanCounted(plan, marks, inventory))
+
+    @on(PlanCounted)
+    def _counted(self, message: PlanCounted) -> None:
+        if message.marks != frozenset(self.table.marked) or message.inventory is not self.inventory:
+            return  # counted for marks that changed since
+        self.plan = message.plan
+        self.counting = False
+        self.table.set_implied(row_id(i) for i in message.plan.items)
+        self._update_summary()
+
+    # -- removing ---------------------------------------------------------------------------
+
+    def action_remove(self) -> None:
+        if self._refuse_while_busy() or self.inventory is None:
+            return
+        marked = self.table.marked_items()
+        if not marked:
+            item = self.table.highlighted
+            if item is None:
+                self.notify("nothing marked: space marks a row", severity="warning", timeout=4)
+                return
+            why = never_reason(item)
+            if why is not None:
+                self.notify(f"{item.name}: {why}", severity="warning", timeout=5)
+                return
+            marked = [item]
+        what = self.table.labels.get(id(marked[0]), marked[0].name)
+        title = f"Remove {what}?" if len(marked) == 1 else f"Remove {len(marked)} marked items?"
+        if self.plan is not None and self.table.marked:  # counted for exactly these marks
+            self._ask(self.plan, title, "Remove")
+        else:
+            self._plan_then_ask(self.inventory, marked, None, title, "Remove")
+
+    def action_prune(self) -> None:
+        if self._refuse_while_busy():
+            return
+        last = self.last_prune
+
+        def chosen(choice: PruneChoice | None) -> None:
+            if choice is not None:
+                self.prune(choice)
+
+        self.app.push_screen(PruneScreen(f"{last.days:g}", last.cap_text), chosen)
+
+    def prune(self, choice: PruneChoice) -> None:
+        """Preview ``choice`` as a plan in the confirmation; nothing goes before a yes."""
+        if self._refuse_while_busy() or self.inventory is None:
+            return
+        self.last_prune = choice
+        self.notify(f"counting what “{choice.title}” takes…", timeout=2)
+        self._plan_then_ask(self.inventory, [], choice, f"Prune: {choice.title}?", "Prune")
+
+    @work(thread=True, group="cleanup-ask", exclusive=True, exit_on_error=False)
+    def _plan_then_ask(
+        self,
+        inventory: Inventory,
+        items: list[Item],
+        preset: PruneChoice | None,
+        title: str,
+        verb: str,
+    ) -> None:
+        """Make the plan off the UI thread (it walks trees), then ask through a message."""
+        self._ensure_envs(inventory)
+        if preset is None:
+            plan = self.scope.make_plan(inventory, items)
+        else:
+            with self._sizes_lock:  # a cap needs sizes: wait for the scan, not scan twice
+                plan = prune_plan(inventory, now=self.scope.clock(), **preset.options())
+        self.post_message(PlanReady(plan, title, verb))
+
+    @on(PlanReady)
+    def _plan_ready(self, message: PlanReady) -> None:
+        self._ask(message.plan, message.title, message.verb)
+
+    def _ask(self, plan: Plan, title: str, verb: str) -> None:
+        if plan.empty:
+            if plan.refused:
+                item, why = plan.refused[0]
+                self.notify(f"{item.name}: {why}", severity="warning", timeout=5)
+            elif verb == "Prune":
+                self.notify(f"nothing to prune: {title.removeprefix('Prune: ')}", timeout=4)
+            else:
+                self.notify("nothing to remove", timeout=4)
+            return
+
+        def first(yes: bool | None) -> None:
+            if not yes:
+                return
+            if plan.needs_second_confirmation:
+                self.app.push_screen(BreakConfirmScreen(plan), second)
+            else:
+                self._run(plan, in_use_ok=False)
+
+        def second(yes: bool | None) -> None:
+            if yes:
+                self._run(plan, in_use_ok=True)
+
+        self.app.push_screen(PlanConfirmScreen(title, plan, verb=verb), first)
+
+    def _run(self, plan: Plan, *, in_use_ok: bool) -> None:
+        self.busy = f"removing: 0 of {len(plan.steps)} done"
+        self.freed_so_far = 0
+        self._update_summary()
+        self._execute(plan, in_use_ok)
+
+    @work(thread=True, group="cleanup-execute", exit_on_error=False)
+    def _execute(self, plan: Plan, in_use_ok: bool) -> None:
+        done = 0
+
+        def stepped(result: StepResult) -> None:
+            nonlocal done
+            done += 1
+            self.post_message(StepDone(result, done, len(plan.steps)))
+
+        # uv installs and archives go as jobs on the app's queue (and show in its panel).
+        outcome = execute(
+            plan, self.shelf, confirmed_in_use=in_use_ok, queue=self.queue, on_step=stepped
+        )
+        self.post_message(PlanExecuted(outcome))
+
+    @on(StepDone)
+    def _step_done(self, message: StepDone) -> None:
+        self.freed_so_far += message.result.freed
+        self.busy = (
+            f"removing: {message.index} of {message.steps} done, "
+            f"freed {human_size(self.freed_so_far)}"
+        )
+        if message.result.error:
+            self.notify(message.result.error, title="removal failed", severity="error", timeout=8)
+        self._update_summary()
+
+    @on(PlanExecuted)
+    def _executed(self, message: PlanExecuted) -> None:
+        outcome = message.outcome
+        self.busy = None
+        failed = len(outcome.failed)
+        text = f"freed {human_size(outcome.freed)}"
+        if failed:
+            text += f"; {failed} step{'s' if failed > 1 else ''} failed"
+        self.notify(text, title="Clean-up", severity="warning" if failed else "information")
+        self.table.clear_marks()
+        self._after_change()
+
+    def _after_change(self) -> None:
+        """Totals again from disk, and the main table too (the app's reload path)."""
+        self.rescan()
+        load_entries = getattr(self.app, "load_entries", None)
+        if load_entries is not None:
+            load_entries()
+
+    def _refuse_while_busy(self) -> bool:
+        if self.busy:
+            self.notify("a removal is still running", severity="warning", timeout=3)
+        return bool(self.busy)
+
+    # -- jobs, errors, keys ---------------------------------------------------------------
+
+    @on(ViewJobUpdated)
+    def _job_updated(self, message: ViewJobUpdated) -> None:
+        self.queue_panel.display = True
+        self.queue_panel.show_event(message.event)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Worker errors land here: a notification, never a traceback."""
+        if event.state != WorkerState.ERROR:
+            return
+        error = event.worker.error
+        what = {
+            "cleanup-inventory": "cannot list what is on disk",
+            "cleanup-sizes": "measuring sizes failed",
+            "cleanup-envs": "finding environments failed",
+            "cleanup-plan": "counting what the marks free failed",
+            "cleanup-ask": "making the plan failed",
+            "cleanup-execute": "the removal stopped",
+        }.get(event.worker.group, "background task failed")
+        detail = str(error)
+        if not isinstance(error, PyshelfError):  # a bug, not a condition: name the exception
+            detail = f"{type(error).__name__}: {error}"
+        self.notify(f"{what}: {detail}", severity="error", timeout=8)
+        if event.worker.group == "cleanup-sizes":
+            self.progress = None
+        elif event.worker.group == "cleanup-plan":
+            self.counting = False
+        elif event.worker.group == "cleanup-execute":
+            self.busy = None
+            self._after_change()
+        self._update_summary()
+
+    def action_rescan(self) -> None:
+        self.rescan()
+
+    def action_back(self) -> None:
+        if self.table.marked:
+            self.table.clear_marks()
+            return
+        self.dismiss()
+
+    def action_close(self) -> None:
+        self.dismiss()
+
+    # -- what the lines around the table say ----------------------------------------------
+
+    def _update_summary(self) -> None:
+        text = Text()
+        inventory = self.inventory
+        if inventory is None:
+            text.append("listing interpreters and archives…", style="dim")
+        else:
+            known = sum(i.size or 0 for i in inventory.items)
+            count = len(inventory.items)
+            if self.progress is not None:
+                done, total = self.progress
+                text.append(f"measured {done} of {total}: {human_size(known)} so far", "bold")
+            else:
+                text.append(f"total {human_size(known)}", "bold")
+                text.append(f" in {count} items")
+            if not self.envs_found:
+                text.append(" · finding environments…", "dim")
+        text.append("   ")
+        if self.busy:
+            text.append(self.busy, "bold")
+        elif self.table.marked:
+            text.append(f"marked {len(self.table.marked)} · ")
+            if self.plan is not None:
+                text.append(f"to free {human_size(self.plan.freed)}", "bold")
+                if self.plan.broken_envs:
+                    text.append(f" · breaks {envs(len(self.plan.broken_envs))}", "bold")
+            else:
+                text.append("to free …", "dim")
+        else:
+            text.append("space marks · x removes · p prunes", "dim")
+        self.summary.update(text)
+
+    def _update_detail(self) -> None:
+        table = self.table
+        item = table.highlighted
+        text = Text(no_wrap=True, overflow="ellipsis")
+        if item is None:
+            owner = table.highlighted_group
+            if owner is not None:
+                members = table.groups.get(owner, [])
+                text.append(f"{GROUP_TITLES[owner]}: ", "bold")
+                text.append(GROUP_NOTES.get(owner, f"{len(members)} interpreters {owner} manages"))
+            self.detail.update(text)
+            return
+        text.append(show_path(item.path))
+        if (why := never_reason(item)) is not None:
+            text.append(f" · {why}", "bold")
+        if item.used_by:
+            paths = [show_path(v.path) for v in item.used_by[:2]]
+            more = f" +{len(item.used_by) - 2}" if len(item.used_by) > 2 else ""
+            text.append(f" · used by {', '.join(paths)}{more}")
+        self.detail.update(text)
+
+    @on(DataTable.RowHighlighted)
+    def _row_highlighted(self) -> None:
+        self._update_detail()

@@ -1,0 +1,148 @@
+"""Confirmations for a removal plan: exactly what goes and what it frees, then, when the plan
+breaks environments, a second question that names them.
+
+Both look like ``ConfirmScreen`` (same ids, same styles) and answer through it; only the
+contents differ, because a plan knows more than a list of paths.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import ClassVar
+
+from rich.console import Console, Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Button, Label, Static
+
+from tui.app.present import show_path
+from tui.app.screens.confirm import ConfirmScreen
+from tui.engine.removal import Plan
+from tui.format import human_size
+
+
+def _s(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def plain(renderable: RenderableType) -> str:
+    """What a listing says, as plain text on one wide line per row (for tests)."""
+    console = Console(width=300, record=True, file=io.StringIO())
+    console.print(renderable)
+    return console.export_text()
+
+
+class _PlanDialog(ConfirmScreen):
+    """A long listing scrolls, and the buttons stay in view on a small terminal."""
+
+    # Rows the dialog needs besides the listing: border, padding, title and buttons (each
+    # with its margin). Keep in step with app.tcss.
+    FIXED_ROWS = 2 + 2 + 2 + 4
+    DIALOG_WIDTH = 76
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self._fit()
+
+    def on_resize(self) -> None:
+        self._fit()
+
+    def _fit(self) -> None:
+        # An auto-height dialog cannot give its listing "what is left", so count it here.
+        width = max(10, min(self.DIALOG_WIDTH, int(self.size.width * 0.96)) - 6)
+        note = -(-len(self.note) // width) + 1 if self.note else 0
+        room = int(self.size.height * 0.9) - self.FIXED_ROWS - note
+        self.query_one("#confirm-scroll").styles.max_height = max(3, room)
+
+
+class PlanConfirmScreen(_PlanDialog):
+    """The first question: every removal of the plan, with its path and the bytes it frees."""
+
+    def __init__(self, title: str, plan: Plan, *, verb: str = "Remove", note: str = "") -> None:
+        super().__init__(title, [], verb=verb, note=note)
+        self.plan = plan
+        # The total (and the warning that a second question follows) stay below the list.
+        self.FIXED_ROWS = _PlanDialog.FIXED_ROWS + 1 + (1 if plan.broken_envs else 0)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="confirm-dialog"):
+            yield Label(self.title_text, id="confirm-title")
+            with VerticalScroll(id="confirm-scroll"):
+                yield Static(self.listing(), id="confirm-list")
+            yield Static(self.total(), id="confirm-total")
+            if self.note:
+                yield Label(self.note, id="confirm-note")
+            with Horizontal(id="confirm-buttons"):
+                yield Button(f"{self.verb} (y)", variant="error", id="confirm-yes")
+                yield Button("Cancel (n)", variant="default", id="confirm-no")
+
+    def listing(self) -> Group:
+        plan = self.plan
+        grid = Table.grid(padding=(0, 1), expand=True)
+        grid.add_column(no_wrap=True, style="bold")
+        grid.add_column(overflow="fold", ratio=1)
+        grid.add_column(justify="right", no_wrap=True)
+        for step in plan.steps:
+            for n, removal in enumerate(step.removals):
+                path = Text(show_path(removal.item.path))
+                if removal.reason != "marked":
+                    path.append(f"\n{removal.reason}", style="dim")
+                grid.add_row(str(step.action) if n == 0 else "", path, human_size(removal.freed))
+        notes = [Text(f"skipped {item.name}: {why}", style="dim") for item, why in plan.refused]
+        for venv, item in plan.switched_envs:
+            notes.append(
+                Text(f"{show_path(venv.path)} moves from {item.name} to the newest patch left")
+            )
+        return Group(grid, *notes)
+
+    def total(self) -> Group:
+        plan = self.plan
+        line = Text(justify="right")
+        line.append("frees ", style="bold")
+        line.append(human_size(plan.freed), style="bold")
+        if not plan.broken_envs:
+            return Group(line)
+        broken = _s(len(plan.broken_envs), "environment")
+        return Group(line, Text(f"⚠ this breaks {broken}: you will be asked again", style="bold"))
+
+
+class BreakConfirmScreen(_PlanDialog, inherit_bindings=False):
+    """The second question, asked only when the plan breaks environments. Its answer is a
+    different key from the first (b, not y), so a doubled keypress cannot say yes twice."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("b", "answer(True)", "Break them", show=False),
+        Binding("n,escape", "answer(False)", "No", show=False),
+    ]
+
+    def __init__(self, plan: Plan) -> None:
+        count = len(plan.broken_envs)
+        super().__init__(
+            f"Removing these breaks {_s(count, 'environment')}. Remove anyway?",
+            [],
+            verb="Break them",
+            note="An environment whose interpreter is gone stops working until it is made "
+            "again with another Python.",
+        )
+        self.plan = plan
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="confirm-dialog"):
+            yield Label(self.title_text, id="confirm-title")
+            with VerticalScroll(id="confirm-scroll"):
+                yield Static(self.listing(), id="confirm-list")
+            yield Label(self.note, id="confirm-note")
+            with Horizontal(id="confirm-buttons"):
+                yield Button(f"{self.verb} (b)", variant="error", id="confirm-yes")
+                yield Button("Cancel (n)", variant="default", id="confirm-no")
+
+    def listing(self) -> Table:
+        grid = Table.grid(padding=(0, 2), expand=True)
+        grid.add_column(overflow="fold", ratio=1)
+        grid.add_column(overflow="fold", style="dim")
+        for venv, item in self.plan.broken_envs:
+            grid.add_row(show_path(venv.path), f"uses {item.name}")
+        return grid

@@ -349,7 +349,7 @@ async def test_details_show_paths_url_and_verification(world: World, make_app: A
         await settle(pilot)
         pane = app.query_one(DetailsPane)
         assert pane.entry is entry(app, CPYTHON_312)
-        assert world.spec(CPYTHON_312).sha256 in app.verified
+        assert world.spec(CPYTHON_312).sha256 in app.shelf.downloader.verified
         text = pane.text()
         assert "verified this session" in text and world.server.url in text
         assert world.spec(CPYTHON_312).sha256 in text

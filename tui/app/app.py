@@ -91,8 +91,6 @@ class PyshelfApp(App[int]):
         self._owns_queue = queue is None
         self.queue = queue or JobQueue(self.shelf, clock=clock or time.monotonic)
         self.all_entries: list[Entry] = []
-        self.verified: set[str] = set()  # sha256 of archives a finished job verified
-        self._read_archive: set[int] = set()  # jobs seen downloading or verifying
         self._measured: dict[str, int] = {}  # install path -> size, until a job changes it
         self._catalog_failed = False
         self._warned: set[str] = set()
@@ -298,7 +296,7 @@ class PyshelfApp(App[int]):
         if not pane.display:
             return
         entry = self.table.highlighted
-        verified = bool(entry and entry.build.sha256 in self.verified)
+        verified = bool(entry and entry.build.sha256 in self.shelf.downloader.verified)
         pane.show(entry, verified=verified, job=self.table.jobs.get(entry.key) if entry else None)
 
     @on(DataTable.RowHighlighted)
@@ -371,8 +369,6 @@ class PyshelfApp(App[int]):
         if not self._alive:
             return
         event = message.event
-        if event.phase in (Phase.DOWNLOADING, Phase.VERIFYING):
-            self._read_archive.add(event.job_id)
         if not self._queue_hidden_by_user:
             self.queue_panel.display = True  # new work shows the queue unless q hid it
         self.queue_panel.show_event(event)
@@ -384,14 +380,8 @@ class PyshelfApp(App[int]):
             self._update_details()
 
     def _job_finished(self, event: JobEvent) -> None:
-        job = self._job(event.job_id)
         verb = VERBS[event.kind]
         if event.phase == Phase.DONE:
-            # A fetch always checks the sha256 (of a new download or of the cached archive);
-            # an install only when it had to read the archive (not a kept unpacked copy).
-            checked = event.kind == JobKind.FETCH or event.job_id in self._read_archive
-            if checked and job is not None and job.entry.build.sha256:
-                self.verified.add(job.entry.build.sha256)
             freed = f", freed {human_size(event.freed)}" if event.freed else ""
             self.notify(f"{event.key}: {event.result or 'done'}{freed}", title=verb, timeout=3)
         elif event.phase == Phase.FAILED:

@@ -78,6 +78,7 @@ class Downloader:
     ) -> None:
         self.cache = cache
         self._client_factory = client
+        self.verified: set[str] = set()  # digests this process checked, downloaded or cached
         self.offline = offline
         self.policy = policy or DownloadPolicy()
 
@@ -120,6 +121,7 @@ class Downloader:
             if on_verify:
                 on_verify()
             os.replace(partial, dest)
+            self.verified.add(build.sha256)
             partial.with_suffix(".json").unlink(missing_ok=True)
             return dest
         finally:
@@ -139,6 +141,7 @@ class Downloader:
         if on_verify:
             on_verify()
         if sha256_file(dest, progress, cancel) == build.sha256:
+            self.verified.add(build.sha256)
             return True
         dest.unlink(missing_ok=True)
         return False

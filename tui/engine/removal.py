@@ -127,7 +127,7 @@ def make_plan(
     refused: list[tuple[Item, str]] = []
     units: dict[tuple[Action, int], list[tuple[Item, str]]] = {}
     for item in marked:
-        why = _refusal(item)
+        why = refusal(item)
         if why is not None:
             refused.append((item, why))
             continue
@@ -180,7 +180,8 @@ def _set_reason(unit: list[tuple[Item, str]], item: Item, why: str) -> None:
     unit.insert(0, (item, why))
 
 
-def _refusal(item: Item) -> str | None:
+def refusal(item: Item) -> str | None:
+    """Why ``item`` can never be removed, or None."""
     if item.owner == Owner.SYSTEM:
         return item.reason or "system interpreters are never removed"
     if not item.deletable:

@@ -128,6 +128,8 @@ class Inventory:
         if roots is None:
             roots = default_roots(configured=configured, cwd=cwd, env=self.env, home=self.home)
         venvs = find_venvs(roots, cancel=cancel)
+        if cancel is not None and cancel.is_set():
+            return venvs  # a partial list could hide an environment a removal would break
         self.attach_venvs(venvs)
         return venvs
 

@@ -21,6 +21,7 @@ from textual.message import Message
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowDoesNotExist
 
+from tui.engine.removal import refusal
 from tui.engine.usage import Inventory, Item, Kind, Owner
 from tui.format import human_size
 
@@ -106,15 +107,11 @@ def envs(count: int) -> str:
 
 
 def never_reason(item: Item) -> str | None:
-    """Why ``item`` can never be marked, or None: the rules ``make_plan`` refuses by (the
-    engine keeps them private, so they are repeated here)."""
-    if item.owner == Owner.SYSTEM:
+    """Why ``item`` can never be marked, or None: the engine's own refusal rules."""
+    why = refusal(item)
+    if why is not None and item.owner == Owner.SYSTEM:
         return f"{item.reason or 'a system interpreter'}; never removed"
-    if not item.deletable:
-        return item.reason or "cannot be removed"
-    if item.kind == Kind.INSTALL and item.entry is None:
-        return "no install entry to uninstall it through"
-    return None
+    return why
 
 
 def status(item: Item, narrow: bool = False) -> tuple[str, str]:

@@ -100,3 +100,11 @@ def test_pyshelf_lists_and_uninstalls_what_uv_installed(real_world: World) -> No
     assert real_world.cli("uninstall", minor)[0] == 0
     listed = run_uv("python", "list", "--only-installed", "--managed-python", env=env).stdout
     assert spec.key not in listed
+
+
+def test_unwritable_directories_fail_with_one_line(world: World, tmp_path) -> None:
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where a directory should be")
+    code, _, err = world.cli("install", "3.12", "--install-dir", str(blocked / "installs"))
+    assert code == 1 and "Traceback" not in err and "unexpected" not in err
+    assert f"failed: Not a directory: {blocked / 'installs'}" in err

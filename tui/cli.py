@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from tui.engine.errors import PyshelfError
+from tui.engine.errors import PyshelfError, describe_os_error
 from tui.engine.jobs import JobKind, JobQueue
 from tui.engine.listing import default_view, filter_request
 from tui.engine.settings import Settings
@@ -249,10 +249,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PyshelfError as exc:
         print(f"pyshelf: error: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    except KeyboardInterrupt:
-        print("pyshelf: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
     except BrokenPipeError:
         # `pyshelf list | head`: the reader left; stop quietly, like other Unix tools.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_FAILED
+    except OSError as exc:
+        print(f"pyshelf: error: {describe_os_error(exc)}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("pyshelf: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED

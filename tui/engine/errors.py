@@ -5,6 +5,12 @@ class PyshelfError(Exception):
     """An expected failure: shown as one line, never as a traceback."""
 
 
+def describe_os_error(exc: OSError) -> str:
+    """``Permission denied: /opt/python`` rather than ``[Errno 13] ...`` with a class name."""
+    what = exc.strerror or str(exc)
+    return f"{what}: {exc.filename}" if exc.filename else what
+
+
 class CatalogError(PyshelfError):
     """The catalog could not be read or parsed."""
 

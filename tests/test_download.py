@@ -174,3 +174,14 @@ def test_concurrent_fetches_of_one_archive_download_once(world: World) -> None:
         t.join()
     assert errors == []
     assert [r.method for r in world.server.requests].count("GET") == 1
+
+
+def test_damaged_partial_file_gets_one_clean_restart(world: World) -> None:
+    shelf, build = _build(world)
+    partial = shelf.cache.partial_for(build)
+    partial.parent.mkdir(parents=True)
+    partial.write_bytes(b"\0" * 4096)  # what a power cut can leave behind
+    path = shelf.downloader.fetch(build)
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == build.sha256
+    gets = [r for r in world.server.requests if r.method == "GET"]
+    assert [g.headers.get("Range") for g in gets] == ["bytes=4096-", None]

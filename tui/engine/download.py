@@ -151,6 +151,9 @@ class Downloader:
     ) -> None:
         assert build.url and build.sha256
         failures = 0
+        # Bytes kept from an earlier run may be damaged (a crash can leave zeros at the end of
+        # a file): if such a download does not verify, it gets one clean start of its own.
+        suspect = partial.exists() and partial.stat().st_size > 0
         while True:
             before = partial.stat().st_size if partial.exists() else 0
             try:
@@ -172,6 +175,9 @@ class Downloader:
             if digest != build.sha256:
                 partial.unlink(missing_ok=True)
                 partial.with_suffix(".json").unlink(missing_ok=True)
+                if suspect:
+                    suspect = False
+                    continue
                 raise ChecksumError(
                     f"checksum mismatch for {build.url}: expected sha256 {build.sha256}, "
                     f"got {digest}; the partial download was deleted"

@@ -535,3 +535,28 @@ def test_install_applies_uvs_fixups_without_touching_the_shared_tree(tmp_path: P
     pristine = (tree / "lib" / "python3.12" / "_sysconfigdata__linux_x86_64-linux-gnu.py")
     assert "/install" in pristine.read_text()
     assert b"prefix=/install" in (tree / "lib" / "pkgconfig" / "python-3.12.pc").read_bytes()
+
+
+def test_reinstall_swaps_in_one_atomic_step(
+    tmp_path: Path, idir: InstallDir, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With renameat2 the install path never stops existing; without it the fallback works."""
+    from tui.engine import installs as installs_module
+
+    spec = archive(tmp_path)
+    target = idir
+    target.install(spec.path, build_of(spec))
+    calls: list[tuple[Path, Path]] = []
+    real = installs_module.exchange_paths
+
+    def spy(a: Path, b: Path) -> bool:
+        calls.append((a, b))
+        return real(a, b)
+
+    monkeypatch.setattr(installs_module, "exchange_paths", spy)
+    assert target.install(spec.path, build_of(spec)).replaced
+    assert calls and calls[0][1] == target.root / spec.key
+    monkeypatch.setattr(installs_module, "exchange_paths", lambda a, b: False)
+    assert target.install(spec.path, build_of(spec)).replaced
+    assert (target.root / spec.key / "bin").is_dir()
+    assert leftovers(target) == []

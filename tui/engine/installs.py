@@ -17,14 +17,17 @@ old one is renamed aside before it is deleted, and links are replaced with ``os.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import errno
 import fcntl
+import functools
 import math
 import os
 import re
 import secrets
 import shutil
 import stat
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -154,6 +157,39 @@ def scan_installations(install_dir: Path) -> list[Installation]:
             path = Path(entry.path)
             found.append(Installation(entry.name, path, read_build(path), parts))
     return sorted(found, key=lambda i: i.key)
+
+
+_RENAME_EXCHANGE = 2  # linux/fs.h
+
+
+@functools.cache
+def _renameat2() -> Callable[..., int] | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        function = libc.renameat2  # glibc 2.28+
+    except (OSError, AttributeError):
+        return None
+    function.argtypes = [
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_uint,
+    ]
+    function.restype = ctypes.c_int
+    return function
+
+
+def exchange_paths(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux renameat2); False where the system cannot."""
+    function = _renameat2()
+    if function is None:
+        return False
+    at_cwd = -100  # AT_FDCWD
+    result = function(at_cwd, os.fsencode(a), at_cwd, os.fsencode(b), _RENAME_EXCHANGE)
+    return result == 0  # EINVAL/ENOSYS (old kernel, some filesystems): fall back
 
 
 def _check_cancel(cancel: threading.Event | None, what: str) -> None:
@@ -446,6 +482,11 @@ class InstallDir:
         if not os.path.lexists(final):
             os.rename(new, final)
             return False
+        if exchange_paths(new, final):
+            # One atomic step: at no instant is there no interpreter at ``final``.
+            with contextlib.suppress(OSError):
+                remove_path(new)  # now the old tree
+            return True
         old = self._scratch(final.name, "-old")
         os.rename(final, old)
         try:

@@ -108,3 +108,16 @@ def test_unwritable_directories_fail_with_one_line(world: World, tmp_path) -> No
     code, _, err = world.cli("install", "3.12", "--install-dir", str(blocked / "installs"))
     assert code == 1 and "Traceback" not in err and "unexpected" not in err
     assert f"failed: Not a directory: {blocked / 'installs'}" in err
+
+
+def test_du_finds_venvs_in_a_venv_dir_given_on_the_command_line(world: World, tmp_path) -> None:
+    assert world.cli("install", "3.12")[0] == 0
+    venv = tmp_path / "elsewhere" / "project" / ".venv"
+    venv.mkdir(parents=True)
+    home = world.root / "installs" / "cpython-3.12-linux-x86_64-gnu" / "bin"
+    (venv / "pyvenv.cfg").write_text(f"home = {home}\nversion_info = 3.12.7\n")
+    code, out, err = world.cli("du", "--json", "--venv-dir", str(tmp_path / "elsewhere"))
+    assert code == 0, err
+    items = [i for g in json.loads(out)["groups"] for i in g["items"]]
+    install = next(i for i in items if i["name"] == "cpython-3.12.7-linux-x86_64-gnu")
+    assert install["used_by"] == [str(venv)]

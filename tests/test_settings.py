@@ -48,3 +48,10 @@ def test_options_beat_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path:
     )
     s = settings_from(args)
     assert s.cache_dir == tmp_path / "opt" and not s.link_bin and s.parallel_downloads == 2
+
+
+def test_venv_dirs_option_repeats(tmp_path: Path) -> None:
+    args = build_parser().parse_args(
+        ["du", "--venv-dir", str(tmp_path / "a"), "--venv-dir", str(tmp_path / "b")]
+    )
+    assert settings_from(args).venv_dirs == [tmp_path / "a", tmp_path / "b"]

@@ -87,7 +87,7 @@ def cmd_prune(shelf: Shelf, args: argparse.Namespace) -> int:
         )
         return EXIT_USAGE
     inventory = take_inventory(shelf, foreign=False)  # presets touch only uv's and the cache
-    inventory.scan_venvs(cwd=Path.cwd())
+    inventory.scan_venvs(configured=shelf.settings.venv_dirs, cwd=Path.cwd())
     plan = prune_plan(
         inventory, keep_newest_patch=args.keep_newest_patch,
         evict_uninstalled=args.evict_uninstalled, older_than_days=older, max_cache=cap,
@@ -135,7 +135,7 @@ def _age(seconds: float) -> str:
 
 def cmd_du(shelf: Shelf, args: argparse.Namespace) -> int:
     inventory = take_inventory(shelf)
-    inventory.scan_venvs(cwd=Path.cwd())
+    inventory.scan_venvs(configured=shelf.settings.venv_dirs, cwd=Path.cwd())
     inventory.scan_sizes()
     groups = inventory.groups()
     if args.json:

@@ -50,6 +50,10 @@ def _global_options() -> argparse.ArgumentParser:
         "--pypy-mirror", default=sup, metavar="URL", help="PyPy mirror (UV_PYPY_INSTALL_MIRROR)"
     )
     group.add_argument(
+        "--venv-dir", type=Path, action="append", default=sup, metavar="DIR",
+        help="also look for virtual environments here (repeatable; PYSHELF_VENV_DIRS)",
+    )  # fmt: skip
+    group.add_argument(
         "--offline", action="store_true", default=sup, help="never use the network (UV_OFFLINE)"
     )
     group.add_argument(
@@ -120,7 +124,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
     for option, attribute in [
         ("cache_dir", "cache_dir"), ("install_dir", "install_dir"), ("bin_dir", "bin_dir"),
         ("catalog", "catalog"), ("mirror", "python_mirror"), ("pypy_mirror", "pypy_mirror"),
-        ("parallel", "parallel_downloads"),
+        ("parallel", "parallel_downloads"), ("venv_dir", "venv_dirs"),
     ]:  # fmt: skip
         if (value := getattr(args, option, None)) is not None:
             setattr(settings, attribute, value)

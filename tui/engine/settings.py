@@ -55,6 +55,7 @@ class Settings:
         default_factory=lambda: os.environ.get("UV_PYPY_INSTALL_MIRROR")
     )
     offline: bool = field(default_factory=lambda: _truthy("UV_OFFLINE"))
+    venv_dirs: list[Path] = field(default_factory=list)  # where to look for venvs (+ env var)
     link_bin: bool = True
     parallel_downloads: int = 4
     retries: int = 6

@@ -256,7 +256,11 @@ class CleanupScreen(Screen[None]):
         with self._venvs_lock:
             if inventory.venvs is not None:
                 return
-            inventory.scan_venvs(cwd=self.scope.cwd or Path.cwd(), cancel=cancel)
+            inventory.scan_venvs(
+                configured=self.shelf.settings.venv_dirs,
+                cwd=self.scope.cwd or Path.cwd(),
+                cancel=cancel,
+            )
             if cancel is not None and cancel.is_set():
                 inventory.venvs = None  # a partial list must never decide what breaks
 

@@ -22,6 +22,28 @@ EXTERNALLY_MANAGED = (
 )
 _PC_PREFIX = re.compile(rb"^prefix=/install$", re.MULTILINE)
 
+# The builds name the compilers of their build machines (clang, cross gcc); extensions built
+# later must use this machine's ``cc``/``c++``, as uv arranges. The first word is replaced.
+_CROSS = ("arm-linux-gnueabi", "arm-linux-gnueabihf", "mips-linux-gnu", "mipsel-linux-gnu",
+          "powerpc64le-linux-gnu", "riscv64-linux-gnu", "s390x-linux-gnu", "x86_64-linux-gnu",
+          "aarch64-linux-gnu", "loongarch64-linux-gnu")  # fmt: skip
+_C_COMPILERS = {"clang", "musl-clang", *(f"/usr/bin/{t}-gcc" for t in _CROSS)}
+_CXX_COMPILERS = {"clang++", *(f"/usr/bin/{t}-g++" for t in _CROSS)}
+_COMPILER_KEYS = {
+    **dict.fromkeys(("CC", "BLDSHARED", "LDSHARED", "LINKCC"), (_C_COMPILERS, "cc")),
+    **dict.fromkeys(("CXX", "LDCXXSHARED"), (_CXX_COMPILERS, "c++")),
+}
+
+
+def _local_compiler(key: str, value: object) -> object:
+    if key == "AR" and isinstance(value, str):
+        return "ar"
+    if key not in _COMPILER_KEYS or not isinstance(value, str):
+        return value
+    known, replacement = _COMPILER_KEYS[key]
+    first, sep, rest = value.partition(" ")
+    return f"{replacement}{sep}{rest}" if first in known else value
+
 
 def _replace_prefix(value: object, prefix: str) -> object:
     if not isinstance(value, str) or BUILD_PREFIX not in value:
@@ -42,7 +64,9 @@ def patch_sysconfigdata(path: Path, prefix: str) -> bool:
         return False
     if not isinstance(data, dict):
         return False
-    patched = {key: _replace_prefix(value, prefix) for key, value in data.items()}
+    patched = {
+        key: _local_compiler(key, _replace_prefix(value, prefix)) for key, value in data.items()
+    }
     patched["PYTHON_BUILD_STANDALONE"] = 1
     source = f"{head}build_time_vars = {json.dumps(patched, indent=4, sort_keys=True)}\n"
     atomic_write_bytes(path, source.encode("utf-8"))

@@ -23,7 +23,24 @@ _JOBS = [
 ]
 
 
-class ShelfCommands(Provider):
+class _ListedCommands(Provider):
+    """A provider whose commands come from ``_commands()``: (name, callback, key hint)."""
+
+    def _commands(self) -> Iterator[tuple[str, Callable[[], object], str]]:
+        raise NotImplementedError
+
+    async def discover(self) -> Hits:
+        for name, command, help_text in self._commands():
+            yield DiscoveryHit(name, command, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, command, help_text in self._commands():
+            if (score := matcher.match(name)) > 0:
+                yield Hit(score, matcher.highlight(name), command, help=help_text)
+
+
+class ShelfCommands(_ListedCommands):
     def _commands(self) -> Iterator[tuple[str, Callable[[], object], str]]:
         app: PyshelfApp = self.app  # type: ignore[assignment]
         if self.screen is not app.table.screen:
@@ -72,18 +89,8 @@ class ShelfCommands(Provider):
         yield "Reload the list", app.action_reload, "Ctrl+R"
         yield "Help: every key", app.action_help, "F1 or ?"
 
-    async def discover(self) -> Hits:
-        for name, command, help_text in self._commands():
-            yield DiscoveryHit(name, command, help=help_text)
 
-    async def search(self, query: str) -> Hits:
-        matcher = self.matcher(query)
-        for name, command, help_text in self._commands():
-            if (score := matcher.match(name)) > 0:
-                yield Hit(score, matcher.highlight(name), command, help=help_text)
-
-
-class CleanupCommands(Provider):
+class CleanupCommands(_ListedCommands):
     """The disk-usage view's actions (its screen lists this provider in COMMANDS)."""
 
     def _commands(self) -> Iterator[tuple[str, Callable[[], object], str]]:
@@ -109,13 +116,3 @@ class CleanupCommands(Provider):
         app: PyshelfApp = self.app  # type: ignore[assignment]
         yield "Toggle dark / light theme", app.action_toggle_theme, "t"
         yield "Help: every key", app.action_help, "F1 or ?"
-
-    async def discover(self) -> Hits:
-        for name, command, help_text in self._commands():
-            yield DiscoveryHit(name, command, help=help_text)
-
-    async def search(self, query: str) -> Hits:
-        matcher = self.matcher(query)
-        for name, command, help_text in self._commands():
-            if (score := matcher.match(name)) > 0:
-                yield Hit(score, matcher.highlight(name), command, help=help_text)

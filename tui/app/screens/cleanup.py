@@ -27,7 +27,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from tui.app.commands import CleanupCommands
 from tui.app.messages import JobUpdated
-from tui.app.present import show_path
+from tui.app.present import describe_error, show_path
 from tui.app.screens.plan_confirm import BreakConfirmScreen, PlanConfirmScreen
 from tui.app.screens.prune_menu import PruneChoice, PruneScreen
 from tui.app.widgets.queue_panel import QueuePanel
@@ -39,7 +39,6 @@ from tui.app.widgets.usage_table import (
     row_id,
 )
 from tui.engine import usage
-from tui.engine.errors import PyshelfError
 from tui.engine.jobs import JobQueue
 from tui.engine.managers import SYSTEM_DIRS
 from tui.engine.prune import prune_plan
@@ -467,9 +466,7 @@ class CleanupScreen(Screen[None]):
             "cleanup-ask": "making the plan failed",
             "cleanup-execute": "the removal stopped",
         }.get(event.worker.group, "background task failed")
-        detail = str(error)
-        if not isinstance(error, PyshelfError):  # a bug, not a condition: name the exception
-            detail = f"{type(error).__name__}: {error}"
+        detail = describe_error(error)
         self.notify(f"{what}: {detail}", severity="error", timeout=8)
         if event.worker.group == "cleanup-sizes":
             self.progress = None

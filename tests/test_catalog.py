@@ -132,3 +132,16 @@ def test_unknown_download_size_stays_unknown(world: World) -> None:
     entries = shelf.entries()
     shelf.probe_download_sizes(entries)
     assert all(e.download_size is None for e in entries)
+
+
+def test_builds_without_a_checksum_are_listed_but_never_fetched(world: World) -> None:
+    catalog = json.loads(world.catalog_path.read_text())
+    catalog["cpython-3.11.9-linux-x86_64-gnu"]["sha256"] = None
+    world.catalog_path.write_text(json.dumps(catalog))
+    code, out, _ = world.cli("list", "--all")
+    assert code == 0
+    line = next(row for row in out.splitlines() if row.startswith("cpython-3.11.9"))
+    assert "unverifiable" in line
+    code, _, err = world.cli("fetch", "3.11.9")
+    assert code == 1 and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert "has no published sha256" in err

@@ -122,6 +122,8 @@ def state_parts(entry: Entry, job: JobEvent | None = None) -> tuple[str, str, st
     if state == "partial":
         pct = percent(entry.partial_bytes, entry.download_size)
         return "◐", f"partial {pct or human_size(entry.partial_bytes)}", PARTIAL_STYLE
+    if state == "unverifiable":
+        return "⊘", "no checksum", "dim"
     return "○", "available", "dim"
 
 

@@ -51,7 +51,8 @@ class Entry:
             return "cached"
         if self.partial_bytes:
             return "partial"
-        return "available"
+        # Listed, but with no published sha256 there is nothing to verify a download against.
+        return "available" if self.available else "unverifiable"
 
     @property
     def cache_size(self) -> int | None:
@@ -197,8 +198,11 @@ class Shelf:
         try:
             return self.find(request, entries, want=lambda e: e.available or e.cached is not None)
         except RequestError:
-            resolve(request, self.builds())  # raises with the nearest versions named
-            raise
+            unverifiable = resolve(request, self.builds())  # raises, naming the nearest ones
+            raise RequestError(
+                f"{unverifiable.key} has no published sha256, so a download of it cannot be "
+                "verified; pyshelf only fetches verifiable archives"
+            ) from None
 
     # -- sizes ---------------------------------------------------------------------------
 

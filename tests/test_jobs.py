@@ -217,3 +217,33 @@ def test_previews_promise_exactly_what_the_jobs_free(world: World) -> None:
     queue.wait([job])
     assert job.freed == sum(r.freed for r in previews)
     queue.close()
+
+
+def test_removals_of_other_things_run_as_queue_jobs(world: World, tmp_path) -> None:
+    queue = JobQueue(world.shelf())
+    recorder = Recorder()
+    queue.subscribe(recorder)
+    target = tmp_path / "some-interpreter"
+    target.mkdir()
+    (target / "big").write_bytes(b"x" * 5000)
+
+    def remove() -> int:
+        size = (target / "big").stat().st_size
+        (target / "big").unlink()
+        target.rmdir()
+        return size
+
+    job = queue.submit_removal(str(target), remove)
+    queue.wait([job])
+    assert job.phase == Phase.DONE and job.freed == 5000 and not target.exists()
+    assert recorder.phases(job.id) == [Phase.QUEUED, Phase.REMOVING, Phase.DONE]
+    assert recorder.events[-1].key == str(target) and recorder.events[-1].kind == JobKind.REMOVE
+
+    def fails() -> int:
+        raise OSError(13, "Permission denied", str(target))
+
+    failed = queue.submit_removal("locked", fails)
+    queue.wait([failed])
+    assert failed.phase == Phase.FAILED and failed.error == f"Permission denied: {target}"
+    assert queue.retry(failed).kind == JobKind.REMOVE
+    queue.close()

@@ -157,7 +157,7 @@ async def test_view_sizes_marks_and_frees_what_the_plan_said(
         assert f"total {human_size(after)}" in summary(screen)
         assert not table.marked and "freed" in notices(app)
         kinds = {i.event.kind.value for i in screen.queue_panel.items}
-        assert kinds == {"evict"}  # the cache went through the app's job queue
+        assert kinds == {"evict", "remove"}  # the cache and the pyenv version, both queued
         # The main table was reloaded: 3.12.7 is installed but no longer cached.
         await wait_for(pilot, lambda: cell(app, K127, "state") == "● installed")
 

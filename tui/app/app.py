@@ -411,6 +411,10 @@ class PyshelfApp(App[int]):
         job = self._job(job_id)
         if job is None or job.phase not in (Phase.FAILED, Phase.CANCELLED):
             return
+        if job.entry is None:  # a removal from the cleanup view: nothing in the table to refresh
+            self.queue_panel.remove_job(job_id)
+            self.queue.retry(job)
+            return
         # Retry with the entry as the engine sees it now, not as it was when the job began.
         rid = row_id(job.entry)
         fresh = next((e for e in self.all_entries if row_id(e) == rid), job.entry)

@@ -21,6 +21,7 @@ VERBS = {
     JobKind.REINSTALL: "reinstall",
     JobKind.UNINSTALL: "uninstall",
     JobKind.EVICT: "evict",
+    JobKind.REMOVE: "remove",
 }
 
 

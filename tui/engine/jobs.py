@@ -27,6 +27,7 @@ class JobKind(StrEnum):
     REINSTALL = "reinstall"
     UNINSTALL = "uninstall"
     EVICT = "evict"
+    REMOVE = "remove"  # anything else the clean-up removes: another manager's interpreter, ...
 
 
 class Phase(StrEnum):
@@ -65,10 +66,20 @@ class JobEvent:
 class Job:
     _ids = itertools.count(1)
 
-    def __init__(self, kind: JobKind, entry: Entry, queue: JobQueue) -> None:
+    def __init__(
+        self,
+        kind: JobKind,
+        entry: Entry | None,
+        queue: JobQueue,
+        *,
+        label: str = "",
+        remove: Callable[[], int] | None = None,
+    ) -> None:
         self.id = next(Job._ids)
         self.kind = kind
-        self.entry = entry
+        self.entry = entry  # None for a REMOVE job, which names its target by ``label``
+        self.label = label
+        self.remove = remove
         self.phase = Phase.QUEUED
         self.done = 0
         self.total: int | None = None
@@ -83,7 +94,7 @@ class Job:
 
     @property
     def key(self) -> str:
-        return self.entry.key
+        return self.entry.key if self.entry is not None else self.label
 
     @property
     def finished(self) -> bool:
@@ -160,17 +171,27 @@ class JobQueue:
 
     def submit(self, kind: JobKind, entry: Entry) -> Job:
         """Queue a job; the same action on the same build already pending is shared."""
+        return self._enqueue(Job(kind, entry, self))
+
+    def submit_removal(self, label: str, remove: Callable[[], int]) -> Job:
+        """Queue the removal of something that is not a build (``remove`` returns bytes freed),
+        so it shows and waits for a disk slot like an uninstall does."""
+        return self._enqueue(Job(JobKind.REMOVE, None, self, label=label, remove=remove))
+
+    def _enqueue(self, new: Job) -> Job:
         with self._lock:
             for job in self.jobs:
-                if job.kind == kind and job.key == entry.key and not job.finished:
+                if job.kind == new.kind and job.key == new.key and not job.finished:
                     return job
-            job = Job(kind, entry, self)
-            self.jobs.append(job)
-        job._emit(force=True)
-        job.future = self._pool.submit(self._run, job)
-        return job
+            self.jobs.append(new)
+        new._emit(force=True)
+        new.future = self._pool.submit(self._run, new)
+        return new
 
     def retry(self, job: Job) -> Job:
+        if job.entry is None:
+            assert job.remove is not None
+            return self.submit_removal(job.label, job.remove)
         return self.submit(job.kind, job.entry)
 
     def active(self) -> list[Job]:
@@ -197,6 +218,7 @@ class JobQueue:
                 JobKind.REINSTALL: self._install,
                 JobKind.UNINSTALL: self._uninstall,
                 JobKind.EVICT: self._evict,
+                JobKind.REMOVE: self._remove,
             }[job.kind]
             runner(job)
         except Cancelled:
@@ -277,3 +299,13 @@ class JobQueue:
         finally:
             self._disk_slots.release()
         job.result = "evicted"
+
+    def _remove(self, job: Job) -> None:
+        assert job.remove is not None
+        self._slot(self._disk_slots, job)
+        try:
+            job.set_phase(Phase.REMOVING)
+            job.freed = job.remove()
+        finally:
+            self._disk_slots.release()
+        job.result = "removed"

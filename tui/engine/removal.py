@@ -22,6 +22,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 
 from tui.engine.du import freed_size
@@ -328,13 +329,37 @@ def _run_step(step: Step, shelf: Shelf, queue: JobQueue) -> StepResult:
             if job.phase == Phase.CANCELLED:
                 return StepResult(step, job.freed, "cancelled")
             return StepResult(step, job.freed, job.error)
-        if step.action == Action.DROP_UNPACKED:
-            return StepResult(step, shelf.unpacked.remove(item.path.name))
-        if step.action == Action.DELETE_FILE:
-            return StepResult(step, _delete_file(item.path))
-        return _remove_unit(step, item.path)
+        return _as_job(queue, step, str(item.path), partial(_direct_removal, step, shelf))
     except (OSError, PyshelfError, ValueError) as exc:
         return StepResult(step, 0, f"{item.name}: {exc}")
+
+
+def _direct_removal(step: Step, shelf: Shelf) -> StepResult:
+    """The steps that no uninstall or evict covers: done here, inside a REMOVE job."""
+    item = step.removals[0].item
+    if step.action == Action.DROP_UNPACKED:
+        return StepResult(step, shelf.unpacked.remove(item.path.name))
+    if step.action == Action.DELETE_FILE:
+        return StepResult(step, _delete_file(item.path))
+    return _remove_unit(step, item.path)
+
+
+def _as_job(queue: JobQueue, step: Step, label: str, run: Callable[[], StepResult]) -> StepResult:
+    """Run a removal as a REMOVE job, so a UI shows it in its queue like an uninstall."""
+    outcome: list[StepResult] = []
+
+    def remove() -> int:
+        result = run()
+        outcome.append(result)
+        if result.error:
+            raise PyshelfError(result.error)
+        return result.freed
+
+    job = queue.submit_removal(label, remove)
+    queue.wait([job])
+    if outcome:
+        return outcome[0]
+    return StepResult(step, job.freed, job.error or "cancelled")
 
 
 def _delete_file(path: Path) -> int:

@@ -21,18 +21,18 @@ def prerelease_order(pre: str) -> tuple[int, int]:
     return ({"a": 0, "b": 1, "rc": 2}[match[1]], int(match[2]))
 
 
-class UvNames:
-    """uv's names for a build, from the fields a build and an installation key share."""
+@dataclass(frozen=True, slots=True)
+class InstallKey:
+    """What uv's installation key says, e.g. ``cpython-3.13.1+freethreaded-linux-x86_64-gnu``."""
 
-    __slots__ = ()
-    implementation: str
+    implementation: str  # cpython, pypy, graalpy
     major: int
     minor: int
     patch: int
-    prerelease: str
-    variant: str | None
+    prerelease: str  # "", "a1", "rc2", ...
+    variant: str | None  # None, freethreaded, debug, freethreaded+debug
     os: str
-    arch: str
+    arch: str  # may carry a micro-architecture, e.g. x86_64_v3
     libc: str
 
     @property
@@ -63,16 +63,9 @@ class UvNames:
 
 
 @dataclass(frozen=True, slots=True)
-class Build(UvNames):
-    implementation: str  # cpython, pypy, graalpy
-    major: int
-    minor: int
-    patch: int
-    prerelease: str  # "", "a1", "rc2", ...
-    variant: str | None  # None, freethreaded, debug, freethreaded+debug
-    os: str
-    arch: str  # may carry a micro-architecture, e.g. x86_64_v3
-    libc: str
+class Build(InstallKey):
+    """One downloadable archive of a build: its key's fields, then where to get it."""
+
     build: str  # python-build-standalone release date, or the PyPy version
     url: str | None  # None for an archive found in the cache that no catalog knows
     sha256: str | None

@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from tui.engine.builds import Build, UvNames, prerelease_order
+from tui.engine.builds import Build, InstallKey, prerelease_order
 from tui.engine.du import freed_size
 from tui.engine.errors import Cancelled, LockTimeout, PyshelfError
 from tui.engine.extract import Progress, extract_archive
@@ -59,18 +59,8 @@ _EXE_STEM = {"cpython": "python"}  # pypy -> pypy3.10, graalpy -> graalpy3.11
 
 
 @dataclass(frozen=True, slots=True)
-class KeyParts(UvNames):
-    """uv's installation key, e.g. ``cpython-3.13.1+freethreaded-linux-x86_64-gnu``, parsed."""
-
-    implementation: str
-    major: int
-    minor: int
-    patch: int
-    prerelease: str
-    variant: str | None
-    os: str
-    arch: str
-    libc: str
+class KeyParts(InstallKey):
+    """An installation key as found on disk, with what uv derives from it."""
 
     @property
     def has_minor_link(self) -> bool:

@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from tui import __version__
 from tui.engine.errors import PyshelfError, describe_os_error
 from tui.engine.jobs import JobKind, JobQueue
 from tui.engine.listing import default_view, filter_request
@@ -28,12 +29,22 @@ def _global_options() -> argparse.ArgumentParser:
     group = common.add_argument_group("global options")
     sup = argparse.SUPPRESS  # so a subcommand's copy does not overwrite a value given before it
     group.add_argument(
-        "--cache-dir", type=Path, default=sup, help="archive cache (UV_PYTHON_CACHE_DIR)"
+        "--cache-dir",
+        type=Path,
+        default=sup,
+        metavar="DIR",
+        help="archive cache (UV_PYTHON_CACHE_DIR)",
     )
     group.add_argument(
-        "--install-dir", type=Path, default=sup, help="installs (UV_PYTHON_INSTALL_DIR)"
+        "--install-dir",
+        type=Path,
+        default=sup,
+        metavar="DIR",
+        help="installs (UV_PYTHON_INSTALL_DIR)",
     )
-    group.add_argument("--bin-dir", type=Path, default=sup, help="executables (UV_PYTHON_BIN_DIR)")
+    group.add_argument(
+        "--bin-dir", type=Path, default=sup, metavar="DIR", help="executables (UV_PYTHON_BIN_DIR)"
+    )
     group.add_argument(
         "--catalog",
         default=sup,
@@ -70,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Manage python-build-standalone interpreters beside uv. "
         "Without a command, opens the terminal app.",
     )
+    parser.add_argument("--version", action="version", version=f"pyshelf {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("list", parents=[common], help="builds for this machine and their state")

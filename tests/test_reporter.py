@@ -1,0 +1,52 @@
+"""The CLI's progress: live bars that never wrap on a terminal, plain lines otherwise."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from tui.engine.jobs import JobEvent, JobKind, Phase
+from tui.reporter import Reporter
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def event(job_id: int, phase: Phase, done: int = 0, total: int | None = None) -> JobEvent:
+    key = f"cpython-3.1{job_id}.7-linux-x86_64-gnu"
+    return JobEvent(job_id, JobKind.FETCH, key, phase, done, total, 2048.0, 3.0, None, None)
+
+
+def test_live_block_is_redrawn_in_place_and_cut_to_the_width(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("COLUMNS", "60")
+    out = Terminal()
+    reporter = Reporter(out)
+    reporter.on_event(event(1, Phase.DOWNLOADING, 10, 100))
+    reporter.on_event(event(2, Phase.DOWNLOADING, 50, 100))
+    reporter.on_event(event(1, Phase.DOWNLOADING, 90, 100))
+    text = out.getvalue()
+    # Each redraw climbs back over the lines it drew before (1, then 2).
+    assert "\x1b[1F" in text and "\x1b[2F" in text
+    lines = [line.removeprefix("\x1b[2K") for line in text.split("\n") if line]
+    assert all(len(line.split("\x1b[2K")[-1]) <= 59 for line in lines)
+
+
+def test_plain_output_logs_phases_and_tenths_only() -> None:
+    out = io.StringIO()
+    reporter = Reporter(out)
+    reporter.on_event(event(1, Phase.QUEUED))
+    for done in range(0, 101, 2):
+        reporter.on_event(event(1, Phase.DOWNLOADING, done, 100))
+    reporter.on_event(
+        JobEvent(1, JobKind.FETCH, "k", Phase.DONE, 0, None, None, None, None, "cached")
+    )
+    lines = out.getvalue().splitlines()
+    assert "\x1b" not in out.getvalue()
+    assert 10 <= len(lines) <= 14  # queued, one line per tenth, done: not one per chunk
+    assert "ETA" in lines[2] and "%" in lines[2]
+    assert lines[-1].endswith("cached")

@@ -29,7 +29,7 @@ def test_states_read_without_colour(world: World) -> None:
     assert state_text(e) == "○ available"
     e.partial_bytes, e.download_size = 40, 100
     assert state_text(e) == "◐ partial 40%"
-    e.cached = CachedArchive(Path("/x"), 100, 0.0, "abc", "x")
+    e.cached = CachedArchive(Path("/x"), 100, 0.0, "x")
     assert state_text(e) == "◆ cached"
     assert state_text(e, _event(1, Phase.DOWNLOADING, 50, 200)) == "◌ fetch 25%"
     assert state_text(e, _event(1, Phase.QUEUED)) == "◌ queued"
@@ -72,7 +72,7 @@ def test_rules_say_why_an_action_does_not_apply(world: World) -> None:
     assert why_not(JobKind.UNINSTALL, e) == "not installed"
     assert why_not(JobKind.FETCH, e, offline=True) == "offline: cannot download"
     assert why_not(JobKind.FETCH, e) is None
-    e.cached = CachedArchive(Path("/c/a.tar.gz"), 100, 0.0, "abc", "a.tar.gz")
+    e.cached = CachedArchive(Path("/c/a.tar.gz"), 100, 0.0, "a.tar.gz")
     assert why_not(JobKind.EVICT, e) is None
     assert "running" in (why_not(JobKind.EVICT, e, busy=JobKind.INSTALL) or "")
     assert needs_confirmation(JobKind.EVICT, [e])

@@ -23,7 +23,6 @@ class CachedArchive:
     path: Path
     size: int
     mtime: float
-    sha_prefix: str
     name: str  # the archive's name with "+" written as "-"
 
 
@@ -72,7 +71,7 @@ class ArchiveCache:
             stat = path.stat()
         except OSError:
             return None
-        return CachedArchive(path, stat.st_size, stat.st_mtime, build.sha256[:9], path.name[10:])
+        return CachedArchive(path, stat.st_size, stat.st_mtime, path.name[10:])
 
     def scan(self) -> list[CachedArchive]:
         """Every archive in the cache, including those uv put there."""
@@ -89,7 +88,7 @@ class ArchiveCache:
             if not entry.is_file(follow_symlinks=False):
                 continue
             stat = entry.stat(follow_symlinks=False)
-            found.append(CachedArchive(Path(entry.path), stat.st_size, stat.st_mtime, prefix, rest))
+            found.append(CachedArchive(Path(entry.path), stat.st_size, stat.st_mtime, rest))
         return found
 
     def evict(self, build: Build) -> int:

@@ -279,33 +279,27 @@ class JobQueue:
             self._disk_slots.release()
         job.result = "installed" if job.kind == JobKind.INSTALL else "reinstalled"
 
-    def _uninstall(self, job: Job) -> None:
+    def _removing(self, job: Job, remove: Callable[[], int]) -> None:
+        """Run ``remove`` in a disk slot as the job's REMOVING phase; it returns bytes freed."""
         self._slot(self._disk_slots, job)
         try:
             job.set_phase(Phase.REMOVING)
-            job.freed = self.shelf.uninstall(job.entry)
+            job.freed = remove()
         finally:
             self._disk_slots.release()
+
+    def _uninstall(self, job: Job) -> None:
+        self._removing(job, lambda: self.shelf.uninstall(job.entry))
         job.result = "uninstalled"
         if self.shelf.unpacked_tree(job.entry) is not None:
             # The install shared its files with the cache's unpacked copy: say where they went.
             job.result = "uninstalled; files kept in the cache for an offline reinstall"
 
     def _evict(self, job: Job) -> None:
-        self._slot(self._disk_slots, job)
-        try:
-            job.set_phase(Phase.REMOVING)
-            job.freed = self.shelf.evict(job.entry)
-        finally:
-            self._disk_slots.release()
+        self._removing(job, lambda: self.shelf.evict(job.entry))
         job.result = "evicted"
 
     def _remove(self, job: Job) -> None:
         assert job.remove is not None
-        self._slot(self._disk_slots, job)
-        try:
-            job.set_phase(Phase.REMOVING)
-            job.freed = job.remove()
-        finally:
-            self._disk_slots.release()
+        self._removing(job, job.remove)
         job.result = "removed"

@@ -14,7 +14,7 @@ from tui.engine.cache import ArchiveCache, CachedArchive, Progress
 from tui.engine.catalog import Catalog, load_catalog
 from tui.engine.download import Downloader, DownloadPolicy, make_client
 from tui.engine.du import tree_size
-from tui.engine.errors import OfflineError, RequestError
+from tui.engine.errors import RequestError
 from tui.engine.host import Host, current_host
 from tui.engine.installs import Installation, InstallDir, UnpackedStore, scan_installations
 from tui.engine.resolve import no_match_message, parse_request, resolve
@@ -233,9 +233,7 @@ class Shelf:
     ) -> Path:
         if entry.cached is not None and not entry.available:
             return entry.cached.path  # an archive only the cache knows: nothing to verify it by
-        if self.settings.offline and self.cache.find(entry.build) is None:
-            raise OfflineError(f"{entry.key} is not in the cache and pyshelf is offline")
-        path = self.downloader.fetch(
+        path = self.downloader.fetch(  # offline, it says so when the archive is missing
             entry.build, progress=progress, cancel=cancel, on_verify=on_verify
         )
         entry.cached = self.cache.find(entry.build)
@@ -294,9 +292,7 @@ class Shelf:
             freed = entry.cached.size
             entry.cached.path.unlink(missing_ok=True)
         elif entry.build.sha256:
-            freed = self.cache.evict(entry.build)
-            if entry.build.sha256:
-                freed += self.unpacked.remove(entry.build.sha256)
+            freed = self.cache.evict(entry.build) + self.unpacked.remove(entry.build.sha256)
         entry.cached = None
         entry.partial_bytes = 0
         return freed

@@ -43,11 +43,15 @@ class ConfirmScreen(ModalScreen[bool]):
             yield Label(self.title_text, id="confirm-title")
             if self.removals:
                 yield Static(self._listing(), id="confirm-list")
-            if self.note:
-                yield Label(self.note, id="confirm-note")
-            with Horizontal(id="confirm-buttons"):
-                yield Button(f"{self.verb} (y)", variant="error", id="confirm-yes")
-                yield Button("Cancel (n)", variant="default", id="confirm-no")
+            yield from self.compose_answers()
+
+    def compose_answers(self) -> ComposeResult:
+        """The note and the two buttons every confirmation ends with."""
+        if self.note:
+            yield Label(self.note, id="confirm-note")
+        with Horizontal(id="confirm-buttons"):
+            yield Button(f"{self.verb} (y)", variant="error", id="confirm-yes")
+            yield Button("Cancel (n)", variant="default", id="confirm-no")
 
     def _listing(self) -> Table:
         grid = Table.grid(padding=(0, 2), expand=True)

@@ -73,11 +73,7 @@ class PlanConfirmScreen(_PlanDialog):
             with VerticalScroll(id="confirm-scroll"):
                 yield Static(self.listing(), id="confirm-list")
             yield Static(self.total(), id="confirm-total")
-            if self.note:
-                yield Label(self.note, id="confirm-note")
-            with Horizontal(id="confirm-buttons"):
-                yield Button(f"{self.verb} (y)", variant="error", id="confirm-yes")
-                yield Button("Cancel (n)", variant="default", id="confirm-no")
+            yield from self.compose_answers()
 
     def listing(self) -> Group:
         plan = self.plan

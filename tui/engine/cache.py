@@ -12,6 +12,7 @@ from pathlib import Path
 from tui.engine import names
 from tui.engine.builds import Build
 from tui.engine.errors import Cancelled
+from tui.engine.fsutil import inside
 
 Progress = Callable[[int, int | None], None]
 _ARCHIVE_SUFFIXES = (".tar.gz", ".tar.zst", ".tar.bz2", ".tar.xz", ".zip")
@@ -50,10 +51,10 @@ class ArchiveCache:
 
     def path_for(self, build: Build) -> Path:
         assert build.sha256, "only builds with a published sha256 are cached"
-        return self.root / names.cache_file_name(build.sha256, build.filename)
+        return inside(self.root, names.cache_file_name(build.sha256, build.filename))
 
     def partial_for(self, build: Build) -> Path:
-        return self.partial_dir / (self.path_for(build).name + ".part")
+        return inside(self.partial_dir, self.path_for(build).name + ".part")
 
     def partial_size(self, build: Build) -> int:
         if not build.sha256:

@@ -5,22 +5,25 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass, field
+import stat
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from tui.engine import names
+from tui.engine import catalog_schema, names
 from tui.engine.builds import Build
 from tui.engine.errors import CatalogError
 from tui.engine.fsutil import atomic_write_bytes
 from tui.engine.host import Host
+from tui.engine.redact import redact_text, redact_url
 
 if TYPE_CHECKING:
     import httpx
 
 CATALOG_TIMEOUT = (10.0, 5.0)  # read, connect: a catalog must not hold up the start
+MAX_CATALOG_BYTES = 64 << 20  # uv's full catalog is about 3 MiB; anything far larger is hostile
 
 
 @dataclass(slots=True)
@@ -40,8 +43,11 @@ class Catalog:
         return out
 
 
-def _mirrored(url: str, mirrors: tuple[str | None, str | None]) -> str:
-    return names.rewrite_mirror(url, *mirrors)
+def _mirrored(builds: list[Build], mirrors: tuple[str | None, str | None]) -> list[Build]:
+    """Point checked builds at the mirrors; a mirror is the user's own choice of source."""
+    if not any(mirrors):
+        return builds
+    return [replace(b, url=names.rewrite_mirror(b.url, *mirrors)) if b.url else b for b in builds]
 
 
 def builtin_catalog(mirrors: tuple[str | None, str | None] = (None, None)) -> Catalog:
@@ -49,103 +55,90 @@ def builtin_catalog(mirrors: tuple[str | None, str | None] = (None, None)) -> Ca
     from importlib import resources  # a custom catalog never needs it
 
     text = resources.files("pbs_installer").joinpath("versions.json").read_text("utf-8")
-    builds: list[Build] = []
-    for entry in json.loads(text):
-        version = entry["python_version"]
-        impl = version["implementation"]
-        for file in entry["files"]:
-            if not file["install_only"]:
-                continue  # the full builds carry debug info and tests: not what uv installs
-            filename = file["filename"]
-            parsed = names.parse_archive_name(filename) if impl == "cpython" else None
-            if impl == "cpython" and parsed is None:
-                continue
-            major, minor, patch, pre = (
-                names.split_version(parsed.version)
-                if parsed
-                else (version["major"], version["minor"], version["micro"], "")
-            )
-            os_name = file["platform"]
-            builds.append(
-                Build(
-                    implementation=impl,
-                    major=major,
-                    minor=minor,
-                    patch=patch,
-                    prerelease=pre,
-                    variant=parsed.variant if parsed else None,
-                    os=os_name,
-                    arch=file["arch"],
-                    libc=(parsed.libc if parsed else "gnu") if os_name == "linux" else "none",
-                    build=parsed.build if parsed else names.pypy_build(filename),
-                    url=_mirrored(file["url"], mirrors),
-                    sha256=file["sha256"],
-                )
-            )
-    return Catalog(builds, "built-in index (pbs-installer)")
+    source = "built-in index (pbs-installer)"
+    entries = catalog_schema.builtin_entries(json.loads(text))
+    builds, warnings = catalog_schema.builds_from_uv_json(
+        entries, source, schemes=catalog_schema.SCHEMES_REMOTE
+    )
+    return Catalog(_mirrored(builds, mirrors), source, warnings)
 
 
-def parse_uv_catalog(data: Any, source: str, mirrors: tuple[str | None, str | None]) -> Catalog:
-    """Parse uv's download-metadata.json format (``--python-downloads-json-url``)."""
-    if not isinstance(data, dict):
-        raise CatalogError(
-            f"{source}: expected a JSON object of downloads, got {type(data).__name__}"
-        )
-    builds = []
-    for key, entry in data.items():
-        try:
-            arch = entry["arch"]
-            family = arch["family"] if isinstance(arch, dict) else arch
-            micro = arch.get("variant") if isinstance(arch, dict) else None
-            builds.append(
-                Build(
-                    implementation=entry["name"],
-                    major=int(entry["major"]),
-                    minor=int(entry["minor"]),
-                    patch=int(entry["patch"]),
-                    prerelease=entry.get("prerelease") or "",
-                    variant=entry.get("variant") or None,
-                    os=entry["os"],
-                    arch=f"{family}_{micro}" if micro else family,
-                    libc=entry.get("libc") or "none",
-                    build=str(entry.get("build") or ""),
-                    url=_mirrored(entry["url"], mirrors),
-                    sha256=entry.get("sha256"),
-                )
-            )
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise CatalogError(f"{source}: entry {key!r} is malformed ({exc!r})") from None
-    return Catalog(builds, source)
+def parse_uv_catalog(
+    data: Any,
+    source: str,
+    mirrors: tuple[str | None, str | None] = (None, None),
+    *,
+    remote: bool = False,
+) -> Catalog:
+    """Parse uv's download-metadata.json format (``--python-downloads-json-url``).
+
+    A catalog fetched over the network may only point at http(s) archives: ``file://`` would
+    let a server copy any local file (or an endless one) into the cache.
+    """
+    schemes = catalog_schema.SCHEMES_REMOTE if remote else catalog_schema.SCHEMES_LOCAL
+    builds, warnings = catalog_schema.builds_from_uv_json(data, source, schemes=schemes)
+    return Catalog(_mirrored(builds, mirrors), source, warnings)
 
 
 def _is_url(source: str) -> bool:
     return urlsplit(source).scheme in ("http", "https")
 
 
+def _too_big(source: str) -> CatalogError:
+    cap = MAX_CATALOG_BYTES >> 20
+    return CatalogError(f"catalog {source} is larger than {cap} MiB; is it really a catalog?")
+
+
 def _read_local(source: str) -> bytes:
     path = Path(source.removeprefix("file://")).expanduser()
     try:
-        return path.read_bytes()
+        with path.open("rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                raise CatalogError(f"catalog {path} is not a regular file")
+            data = handle.read(MAX_CATALOG_BYTES + 1)
     except OSError as exc:
         raise CatalogError(f"cannot read catalog {path}: {exc.strerror or exc}") from None
+    if len(data) > MAX_CATALOG_BYTES:
+        raise _too_big(str(path))
+    return data
+
+
+def _read_meta(path: Path) -> dict[str, str]:
+    try:
+        meta = json.loads(path.read_text())
+    except (OSError, ValueError, RecursionError):
+        return {}
+    if not isinstance(meta, dict):
+        return {}
+    return {k: v for k, v in meta.items() if isinstance(k, str) and isinstance(v, str)}
+
+
+def _get_capped(
+    client: httpx.Client, url: str, headers: dict[str, str]
+) -> tuple[int, httpx.Headers, bytes]:
+    """GET with the body read into memory only up to the catalog cap."""
+    body = bytearray()
+    with client.stream("GET", url, headers=headers) as response:
+        if response.status_code == 200:
+            for chunk in response.iter_bytes():
+                body += chunk
+                if len(body) > MAX_CATALOG_BYTES:
+                    raise _too_big(redact_url(url))
+    return response.status_code, response.headers, bytes(body)
 
 
 def _fetch_remote(
     url: str, store: Path, offline: bool, client: httpx.Client | None
 ) -> tuple[bytes, list[str]]:
     """Fetch a remote catalog, revalidating a copy kept on disk with its ETag."""
+    shown = redact_url(url)
     digest = hashlib.sha256(url.encode()).hexdigest()[:16]
     body_path, meta_path = store / f"{digest}.json", store / f"{digest}.meta.json"
     cached = body_path.read_bytes() if body_path.exists() else None
-    meta: dict[str, str] = {}
-    if meta_path.exists():
-        try:
-            meta = json.loads(meta_path.read_text())
-        except ValueError:
-            meta = {}
+    meta = _read_meta(meta_path)
     if offline:
         if cached is None:
-            raise CatalogError(f"offline and no saved copy of catalog {url}; run once online")
+            raise CatalogError(f"offline and no saved copy of catalog {shown}; run once online")
         return cached, []
     headers = {}
     if cached is not None and meta.get("etag"):
@@ -160,31 +153,32 @@ def _fetch_remote(
         timeout=httpx.Timeout(read, connect=connect), follow_redirects=True
     )
     try:
-        response = client.get(url, headers=headers)
+        status, response_headers, body = _get_capped(client, url, headers)
     except httpx.HTTPError as exc:
+        why = redact_text(str(exc)) or type(exc).__name__
         if cached is None:
-            raise CatalogError(f"cannot fetch catalog {url}: {exc}") from None
+            raise CatalogError(f"cannot fetch catalog {shown}: {why}") from None
         when = meta.get("fetched_at", "an earlier run")
-        return cached, [f"catalog refresh failed ({exc}); using the copy from {when}"]
+        return cached, [f"catalog refresh failed ({why}); using the copy from {when}"]
     finally:
         if own:
             client.close()
-    if response.status_code == 304 and cached is not None:
+    if status == 304 and cached is not None:
         return cached, []
-    if response.status_code != 200:
+    if status != 200:
         if cached is None:
-            raise CatalogError(f"cannot fetch catalog {url}: HTTP {response.status_code}")
-        return cached, [f"catalog refresh failed (HTTP {response.status_code}); using saved copy"]
-    store.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(body_path, response.content)
+            raise CatalogError(f"cannot fetch catalog {shown}: HTTP {status}")
+        return cached, [f"catalog refresh failed (HTTP {status}); using saved copy"]
+    # Saved privately: a catalog and its URL may hold tokens (signed URLs, user info).
+    atomic_write_bytes(body_path, body, private=True)
     new_meta = {
-        "url": url,
-        "etag": response.headers.get("etag", ""),
-        "last_modified": response.headers.get("last-modified", ""),
+        "url": shown,
+        "etag": response_headers.get("etag", ""),
+        "last_modified": response_headers.get("last-modified", ""),
         "fetched_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
     }
-    atomic_write_bytes(meta_path, json.dumps(new_meta).encode())
-    return response.content, []
+    atomic_write_bytes(meta_path, json.dumps(new_meta).encode(), private=True)
+    return body, []
 
 
 def load_catalog(
@@ -196,20 +190,28 @@ def load_catalog(
     pypy_mirror: str | None = None,
     client: httpx.Client | None = None,
 ) -> Catalog:
-    """Load the catalog named by ``--catalog`` / UV_PYTHON_DOWNLOADS_JSON_URL, else the built-in."""
+    """Load the catalog named by ``--catalog`` / UV_PYTHON_DOWNLOADS_JSON_URL, else the built-in.
+
+    Whatever the source, the entries pass one check (:mod:`catalog_schema`); a bad entry is
+    skipped with a warning, and only :class:`CatalogError` ever leaves here.
+    """
     mirrors = (python_mirror, pypy_mirror)
     if not source:
         return builtin_catalog(mirrors)
     warnings: list[str] = []
-    if _is_url(source):
+    remote = _is_url(source)
+    shown = redact_url(source)
+    if remote:
         raw, warnings = _fetch_remote(source, store, offline, client)
     else:
         raw = _read_local(source)
     try:
         data = json.loads(raw)
-    except ValueError as exc:
-        raise CatalogError(f"catalog {source} is not valid JSON: {exc}") from None
-    catalog = parse_uv_catalog(data, source, mirrors)
+    except (ValueError, RecursionError) as exc:
+        # RecursionError: nesting thousands deep; ValueError also covers 5,000-digit numbers.
+        why = "nested too deeply" if isinstance(exc, RecursionError) else exc
+        raise CatalogError(f"catalog {shown} is not valid JSON: {why}") from None
+    catalog = parse_uv_catalog(data, shown, mirrors, remote=remote)
     catalog.warnings.extend(warnings)
     return catalog
 

@@ -11,6 +11,7 @@ import contextlib
 import hashlib
 import json
 import os
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -22,6 +23,8 @@ from urllib.parse import unquote, urlsplit
 from tui.engine.builds import Build
 from tui.engine.cache import HASH_CHUNK, ArchiveCache, Progress, sha256_file
 from tui.engine.errors import Cancelled, ChecksumError, DownloadError, OfflineError
+from tui.engine.redact import redact_text, redact_url
+from tui.format import human_size
 
 if TYPE_CHECKING:
     import httpx
@@ -41,10 +44,18 @@ class _Transient(Exception):
 CONNECT_RETRIES = 2
 
 
+class _TooLarge(Exception):
+    """More bytes arrived than the archive can have: the server is broken or hostile."""
+
+
+DEFAULT_MAX_DOWNLOAD = 2 << 30  # the largest python-build-standalone archive is ~120 MB
+
+
 @dataclass(slots=True)
 class DownloadPolicy:
     retries: int = 6  # consecutive failures without progress before giving up
     backoff: float = 0.5  # first retry delay, doubled each time, capped at 30 s
+    max_bytes: int = DEFAULT_MAX_DOWNLOAD  # when no size is known: an endless body stops here
 
 
 def make_client() -> httpx.Client:
@@ -89,8 +100,12 @@ class Downloader:
         progress: Progress | None = None,
         cancel: threading.Event | None = None,
         on_verify: Callable[[], None] | None = None,
+        expected_size: int | None = None,
     ) -> Path:
-        """Return the verified archive for ``build``, downloading or resuming it if needed."""
+        """Return the verified archive for ``build``, downloading or resuming it if needed.
+
+        No more than ``expected_size`` bytes (when known, else the policy's cap) are written.
+        """
         if not build.url or not build.sha256:
             raise DownloadError(
                 f"{build.key} has no published sha256; pyshelf only caches verified archives"
@@ -117,7 +132,8 @@ class Downloader:
         try:
             if self._verified(dest, build, progress, cancel, on_verify):
                 return dest
-            self._download(build, partial, progress, cancel)
+            limit = min(expected_size or self.policy.max_bytes, self.policy.max_bytes)
+            self._download(build, partial, progress, cancel, limit)
             if on_verify:
                 on_verify()
             os.replace(partial, dest)
@@ -147,9 +163,15 @@ class Downloader:
         return False
 
     def _download(
-        self, build: Build, partial: Path, progress: Progress | None, cancel: threading.Event
+        self,
+        build: Build,
+        partial: Path,
+        progress: Progress | None,
+        cancel: threading.Event,
+        limit: int,
     ) -> None:
         assert build.url and build.sha256
+        shown = redact_url(build.url)
         failures = 0
         # Bytes kept from an earlier run may be damaged (a crash can leave zeros at the end of
         # a file): if such a download does not verify, it gets one clean start of its own.
@@ -157,17 +179,25 @@ class Downloader:
         while True:
             before = partial.stat().st_size if partial.exists() else 0
             try:
-                digest = self._attempt(build.url, partial, progress, cancel)
+                digest = self._attempt(build.url, partial, progress, cancel, limit)
+            except _TooLarge:
+                # Never kept for a resume: the bytes so far are the start of something wrong.
+                partial.unlink(missing_ok=True)
+                partial.with_suffix(".json").unlink(missing_ok=True)
+                raise DownloadError(
+                    f"{shown} sent more than {human_size(limit)}, more than the archive can be; "
+                    "the partial download was deleted (check the mirror)"
+                ) from None
             except _Transient as exc:
                 after = partial.stat().st_size if partial.exists() else 0
                 failures = 0 if after > before else failures + 1
                 if exc.connect and failures >= CONNECT_RETRIES:
                     raise DownloadError(
-                        f"cannot reach {urlsplit(build.url).netloc} ({exc}); check the network, "
+                        f"cannot reach {urlsplit(shown).netloc} ({exc}); check the network, "
                         "or use --offline to work from the cache"
                     ) from None
                 if failures > self.policy.retries:
-                    raise DownloadError(f"download of {build.url} failed: {exc}") from None
+                    raise DownloadError(f"download of {shown} failed: {exc}") from None
                 delay = min(30.0, self.policy.backoff * 2 ** max(0, failures - 1))
                 if cancel.wait(delay):
                     raise Cancelled("download cancelled") from None
@@ -179,21 +209,29 @@ class Downloader:
                     suspect = False
                     continue
                 raise ChecksumError(
-                    f"checksum mismatch for {build.url}: expected sha256 {build.sha256}, "
+                    f"checksum mismatch for {shown}: expected sha256 {build.sha256}, "
                     f"got {digest}; the partial download was deleted"
                 )
             return
 
     def _attempt(
-        self, url: str, partial: Path, progress: Progress | None, cancel: threading.Event
+        self,
+        url: str,
+        partial: Path,
+        progress: Progress | None,
+        cancel: threading.Event,
+        limit: int,
     ) -> str:
         """One request: resume from the partial file, stream, hash. Returns the hex digest."""
         if urlsplit(url).scheme == "file":
-            return self._copy_local(Path(unquote(urlsplit(url).path)), partial, progress, cancel)
+            source = Path(unquote(urlsplit(url).path))
+            return self._copy_local(source, partial, progress, cancel, limit)
         import httpx
 
         digest = hashlib.sha256()
         offset = _hash_existing(partial, digest) if partial.exists() else 0
+        if offset > limit:
+            raise _TooLarge
         meta_path = partial.with_suffix(".json")
         headers = {"Accept-Encoding": "identity"}
         if offset:
@@ -211,8 +249,10 @@ class Downloader:
                 if status in _TRANSIENT_STATUS:
                     raise _Transient(f"HTTP {status}")
                 if status not in (200, 206):
-                    raise DownloadError(f"download of {url} failed: HTTP {status}")
+                    raise DownloadError(f"download of {redact_url(url)} failed: HTTP {status}")
                 total = _total_size(response, offset)
+                if total is not None and total > limit:
+                    raise _TooLarge
                 mode = "ab"
                 if status == 206:
                     start = _range_start(response)
@@ -225,34 +265,47 @@ class Downloader:
                 with partial.open(mode) as handle:
                     # No chunk size: a re-chunking buffer would lose its bytes on a drop.
                     chunks = response.iter_raw()
-                    done = _pump(chunks, handle, digest, offset, total, progress, cancel)
+                    done = _pump(chunks, handle, digest, offset, total, progress, cancel, limit)
                 if total is not None and done < total:
                     raise _Transient(f"connection closed after {done} of {total} bytes")
         except httpx.TimeoutException as exc:
             raise _Transient(f"timed out ({type(exc).__name__})") from None
         except httpx.TransportError as exc:
+            why = redact_text(str(exc))
             if isinstance(exc, httpx.ConnectError):
-                raise _Transient(str(exc) or "connection failed", connect=True) from None
-            raise _Transient(str(exc) or type(exc).__name__) from None
+                raise _Transient(why or "connection failed", connect=True) from None
+            raise _Transient(why or type(exc).__name__) from None
         return digest.hexdigest()
 
     def _copy_local(
-        self, source: Path, partial: Path, progress: Progress | None, cancel: threading.Event
+        self,
+        source: Path,
+        partial: Path,
+        progress: Progress | None,
+        cancel: threading.Event,
+        limit: int,
     ) -> str:
         """A file:// mirror: copy with hashing, resuming like HTTP does."""
         try:
-            total = source.stat().st_size
+            src = source.open("rb")
         except OSError as exc:
             raise DownloadError(f"cannot read {source}: {exc.strerror or exc}") from None
-        digest = hashlib.sha256()
-        offset = _hash_existing(partial, digest) if partial.exists() else 0
-        if offset > total:
-            partial.unlink()
-            offset, digest = 0, hashlib.sha256()
-        with source.open("rb") as src, partial.open("ab") as dst:
-            src.seek(offset)
-            chunks = iter(lambda: src.read(HASH_CHUNK), b"")
-            _pump(chunks, dst, digest, offset, total, progress, cancel)
+        with src:
+            info = os.fstat(src.fileno())
+            if not stat.S_ISREG(info.st_mode):  # /dev/zero, a fifo: no archive, maybe endless
+                raise DownloadError(f"{source} is not a regular file; check the mirror")
+            total = info.st_size
+            if total > limit:
+                raise _TooLarge
+            digest = hashlib.sha256()
+            offset = _hash_existing(partial, digest) if partial.exists() else 0
+            if offset > total:
+                partial.unlink()
+                offset, digest = 0, hashlib.sha256()
+            with partial.open("ab") as dst:
+                src.seek(offset)
+                chunks = iter(lambda: src.read(HASH_CHUNK), b"")
+                _pump(chunks, dst, digest, offset, total, progress, cancel, limit)
         return digest.hexdigest()
 
 
@@ -264,14 +317,17 @@ def _pump(
     total: int | None,
     progress: Progress | None,
     cancel: threading.Event,
+    limit: int,
 ) -> int:
     """Append, hash and report each chunk; returns the byte count reached."""
     for chunk in chunks:
         if cancel.is_set():
             raise Cancelled("download cancelled; the partial file is kept")
+        done += len(chunk)
+        if done > limit:
+            raise _TooLarge
         handle.write(chunk)
         digest.update(chunk)
-        done += len(chunk)
         if progress:
             progress(done, total)
     return done

@@ -8,15 +8,18 @@ import stat
 import tempfile
 from pathlib import Path
 
+from tui.engine.errors import PyshelfError
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
+
+def atomic_write_bytes(path: Path, data: bytes, *, private: bool = False) -> None:
     """Write beside the destination, then rename, so readers never see half a file.
 
-    The new file keeps the mode of the one it replaces (mkstemp alone would make it 0600).
+    The new file keeps the mode of the one it replaces (mkstemp alone would make it 0600);
+    a ``private`` file (one that may hold URLs, hence tokens) is always 0600.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        mode = stat.S_IMODE(path.stat().st_mode)
+        mode = 0o600 if private else stat.S_IMODE(path.stat().st_mode)
     except FileNotFoundError:
         mode = 0o644
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -28,6 +31,36 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+class UnsafePath(PyshelfError):
+    """A path built from outside data would leave the folder it belongs in."""
+
+
+def inside(root: Path, *parts: str) -> Path:
+    """``root / parts``, refused unless it stays inside ``root``.
+
+    Every path built from catalog or archive data goes through here before it is opened,
+    unlinked or renamed: each part must be one plain name (no separator, no ``..``, no NUL),
+    and the folders between ``root`` and the last part must not lead out through a link (the
+    last part itself is never followed by the callers' unlink and rename).
+    """
+    for part in parts:
+        if (
+            not part
+            or part in (".", "..")
+            or "/" in part
+            or "\\" in part
+            or "\0" in part
+            or len(part.encode("utf-8", "surrogateescape")) > 255
+        ):
+            raise UnsafePath(f"refusing a path outside {root}: {part!r} is not a plain name")
+    path = root.joinpath(*parts)
+    if len(parts) > 1:  # a folder on the way may be a link that leads out
+        base, real = os.path.realpath(root), os.path.realpath(path.parent)
+        if real != base and not real.startswith(base.rstrip(os.sep) + os.sep):
+            raise UnsafePath(f"refusing a path outside {root}: {path}")
+    return path
 
 
 def remove_path(path: Path) -> None:

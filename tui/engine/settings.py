@@ -59,6 +59,7 @@ class Settings:
     link_bin: bool = True
     parallel_downloads: int = 4
     retries: int = 6
+    max_download: int = 2 << 30  # bytes one archive may have when no size is known
 
     @property
     def state_dir(self) -> Path:

@@ -96,7 +96,9 @@ class Shelf:
             self.cache,
             lambda: self.client,
             offline=self.settings.offline,
-            policy=DownloadPolicy(retries=self.settings.retries),
+            policy=DownloadPolicy(
+                retries=self.settings.retries, max_bytes=self.settings.max_download
+            ),
         )
         self.installs = InstallDir(self.settings.install_dir, self.settings.bin_dir)
         self.unpacked = UnpackedStore(self.settings.state_dir / "unpacked")
@@ -234,7 +236,11 @@ class Shelf:
         if entry.cached is not None and not entry.available:
             return entry.cached.path  # an archive only the cache knows: nothing to verify it by
         path = self.downloader.fetch(  # offline, it says so when the archive is missing
-            entry.build, progress=progress, cancel=cancel, on_verify=on_verify
+            entry.build,
+            progress=progress,
+            cancel=cancel,
+            on_verify=on_verify,
+            expected_size=self.sizes.get(entry.build),
         )
         entry.cached = self.cache.find(entry.build)
         entry.partial_bytes = 0

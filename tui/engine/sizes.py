@@ -1,9 +1,14 @@
-"""Download sizes learned with HTTP HEAD, remembered on disk: published archives never change."""
+"""Download sizes learned with HTTP HEAD, remembered on disk: published archives never change.
+
+Sizes are keyed by the archive's sha256, never by its URL: a URL may carry credentials, and
+the same archive has the same size on every mirror.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import json
+import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -16,35 +21,44 @@ from tui.engine.fsutil import atomic_write_bytes
 if TYPE_CHECKING:
     import httpx
 
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
 
 class RemoteSizes:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
         try:
-            self._sizes: dict[str, int] = json.loads(path.read_text())
-        except (OSError, ValueError):
-            self._sizes = {}
+            saved = json.loads(path.read_text())
+        except (OSError, ValueError, RecursionError):
+            saved = {}
+        # Only well-formed pairs: an older file keyed by URL (or a damaged one) is dropped.
+        self._sizes: dict[str, int] = {
+            k: v
+            for k, v in (saved.items() if isinstance(saved, dict) else ())
+            if isinstance(k, str) and _SHA256.match(k) and type(v) is int and v >= 0
+        }
 
     def get(self, build: Build) -> int | None:
-        if not build.url:
+        if not build.sha256:
             return None
         with self._lock:
-            return self._sizes.get(build.url)
+            return self._sizes.get(build.sha256)
 
     def remember(self, build: Build, size: int) -> None:
-        if not build.url:
+        if not build.sha256:
             return
         with self._lock:
-            if self._sizes.get(build.url) == size:
+            if self._sizes.get(build.sha256) == size:
                 return
-            self._sizes[build.url] = size
+            self._sizes[build.sha256] = size
             self._save()
 
     def _save(self) -> None:
         # A read-only cache still works; sizes are simply learned again.
+        data = json.dumps(self._sizes, sort_keys=True).encode()
         with contextlib.suppress(OSError):
-            atomic_write_bytes(self.path, json.dumps(self._sizes, sort_keys=True).encode())
+            atomic_write_bytes(self.path, data, private=True)
 
     def probe(self, build: Build, client: httpx.Client) -> int | None:
         """Learn one size; ``None`` when the server does not say (never a guess)."""
@@ -64,7 +78,8 @@ class RemoteSizes:
                     build.url, headers={"Accept-Encoding": "identity"}, timeout=5.0
                 )
                 length = response.headers.get("content-length", "")
-                if response.status_code != 200 or not length.isdigit():
+                # A hostile length (thousands of digits) is no size either.
+                if response.status_code != 200 or not length.isdigit() or len(length) > 15:
                     return None
                 size = int(length)
         except (httpx.HTTPError, OSError):
@@ -73,7 +88,7 @@ class RemoteSizes:
         return size
 
     def probe_many(self, builds: list[Build], client: httpx.Client, workers: int = 8) -> None:
-        missing = [b for b in builds if b.url and self.get(b) is None]
+        missing = [b for b in builds if b.url and b.sha256 and self.get(b) is None]
         if not missing:
             return
         with ThreadPoolExecutor(max_workers=workers) as pool:

@@ -1,0 +1,201 @@
+"""The rules a catalog entry must meet before it becomes a :class:`Build`.
+
+A catalog comes from the network or from a file someone handed over, so every field is
+hostile until checked here: the words must be ones uv knows, numbers must be small, the
+sha256 must be 64 hex digits, the URL must use an allowed scheme and end in a plain archive
+file name. Everything derived from a build later (cache names, install directory names,
+links) is built from these checked parts only.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from tui.engine import names
+from tui.engine.builds import Build
+from tui.engine.errors import CatalogError
+
+IMPLEMENTATIONS = frozenset({"cpython", "pypy", "graalpy"})
+OSES = {"linux": "linux", "macos": "macos", "darwin": "macos", "windows": "windows"}
+ARCH_FAMILIES = frozenset(
+    {"x86_64", "aarch64", "x86", "i686", "armv7", "armv6", "ppc64le", "ppc64", "s390x",
+     "riscv64", "loongarch64"}
+)  # fmt: skip
+ARCH_VARIANTS = frozenset({"v1", "v2", "v3", "v4"})
+LIBCS = frozenset({"gnu", "musl", "none", "gnueabi", "gnueabihf", "musleabi", "musleabihf"})
+VARIANTS = frozenset({"freethreaded", "debug", "freethreaded+debug"})
+SCHEMES_REMOTE = frozenset({"http", "https"})
+SCHEMES_LOCAL = SCHEMES_REMOTE | {"file"}
+ARCHIVE_SUFFIXES = (".tar.gz", ".tar.zst", ".tar.bz2", ".tar.xz", ".zip")
+
+MAX_VERSION_PART = 999
+MAX_URL = 2048
+MAX_FILENAME = 200  # leaves room for the cache's 10-character prefix under NAME_MAX (255)
+_SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
+_PRERELEASE = re.compile(r"^(?:a|b|rc)\d{1,3}$")
+_BUILD = re.compile(r"^[0-9A-Za-z.]{0,32}$")
+_FILENAME = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._+-]*$")
+
+
+class BadEntry(Exception):
+    """One catalog entry broke a rule; the catalog skips it and says why."""
+
+
+def _word(value: object, allowed: frozenset[str] | dict[str, str], what: str) -> str:
+    if not isinstance(value, str) or value not in allowed:
+        raise BadEntry(f"unknown {what} {_show(value)}")
+    return allowed[value] if isinstance(allowed, dict) else value
+
+
+def _number(value: object, what: str) -> int:
+    # bool is an int to Python, never to a catalog.
+    if type(value) is not int or not 0 <= value <= MAX_VERSION_PART:
+        raise BadEntry(f"{what} must be a whole number from 0 to {MAX_VERSION_PART}")
+    return value
+
+
+def _optional(value: object, pattern: re.Pattern[str], what: str) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str) or not pattern.match(value):
+        raise BadEntry(f"{what} {_show(value)} is not valid")
+    return value
+
+
+def _show(value: object) -> str:
+    """A short, printable rendering of a hostile value for a warning line."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def check_sha256(value: object) -> str | None:
+    """64 hex digits, lower-cased; ``None`` when the catalog publishes none."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _SHA256.match(value):
+        raise BadEntry("sha256 must be 64 hex digits")
+    return value.lower()
+
+
+def check_url(value: object, schemes: frozenset[str]) -> str:
+    """An absolute URL with an allowed scheme whose last segment is a plain archive name."""
+    if not isinstance(value, str) or not value or len(value) > MAX_URL:
+        raise BadEntry("url must be a string of at most 2048 characters")
+    if any(ord(c) < 0x21 or ord(c) == 0x7F for c in value):
+        raise BadEntry("url holds spaces or control characters")
+    parts = urlsplit(value)
+    if parts.scheme not in schemes:
+        allowed = ", ".join(sorted(schemes))
+        raise BadEntry(f"url scheme {parts.scheme or 'none'!r} is not allowed here ({allowed})")
+    if parts.scheme != "file" and not parts.hostname:
+        raise BadEntry("url names no host")
+    check_filename(unquote(parts.path.rsplit("/", 1)[-1]))
+    return value
+
+
+def check_filename(name: str) -> str:
+    """A single path component that can only ever name a file inside the cache."""
+    if not name or len(name) > MAX_FILENAME or not _FILENAME.match(name):
+        raise BadEntry(f"archive file name {_show(name)} is not a plain file name")
+    if not name.endswith(ARCHIVE_SUFFIXES):
+        raise BadEntry(f"archive file name {_show(name)} is not a known archive type")
+    return name
+
+
+def build_from_entry(entry: object, schemes: frozenset[str]) -> Build:
+    """One entry of uv's download-metadata.json as a checked :class:`Build`."""
+    if not isinstance(entry, dict):
+        raise BadEntry(f"expected an object, got {type(entry).__name__}")
+    arch = entry.get("arch")
+    if isinstance(arch, dict):
+        family, micro = arch.get("family"), arch.get("variant")
+    else:
+        family, micro = arch, None
+    family = _word(family, ARCH_FAMILIES, "arch")
+    if micro is not None:
+        micro = _word(micro, ARCH_VARIANTS, "arch variant")
+    os_name = _word(entry.get("os"), OSES, "os")
+    libc = entry.get("libc")
+    libc = "none" if libc is None else _word(libc, LIBCS, "libc")
+    variant = entry.get("variant") or None
+    if variant is not None:
+        variant = _word(variant, VARIANTS, "variant")
+    return Build(
+        implementation=_word(entry.get("name"), IMPLEMENTATIONS, "implementation"),
+        major=_number(entry.get("major"), "major"),
+        minor=_number(entry.get("minor"), "minor"),
+        patch=_number(entry.get("patch"), "patch"),
+        prerelease=_optional(entry.get("prerelease") or None, _PRERELEASE, "prerelease"),
+        variant=variant,
+        os=os_name,
+        arch=f"{family}_{micro}" if micro else family,
+        libc=libc,
+        build=_optional(_build_text(entry.get("build")), _BUILD, "build"),
+        url=check_url(entry.get("url"), schemes),
+        sha256=check_sha256(entry.get("sha256")),
+    )
+
+
+def _build_text(value: object) -> object:
+    # uv writes the release date as a string; an older catalog may hold a number.
+    return str(value) if type(value) is int and 0 <= value < 10**12 else value
+
+
+def builds_from_uv_json(
+    data: Any, source: str, *, schemes: frozenset[str], limit_warnings: int = 20
+) -> tuple[list[Build], list[str]]:
+    """Every valid entry as a build; each bad one skipped with a line naming key and reason."""
+    if not isinstance(data, dict):
+        raise CatalogError(
+            f"{source}: expected a JSON object of downloads, got {type(data).__name__}"
+        )
+    builds: list[Build] = []
+    warnings: list[str] = []
+    skipped = 0
+    for key, entry in data.items():
+        try:
+            builds.append(build_from_entry(entry, schemes))
+        except BadEntry as exc:
+            skipped += 1
+            if len(warnings) < limit_warnings:
+                warnings.append(f"catalog {source}: skipped entry {_show(key)}: {exc}")
+    if skipped > len(warnings):
+        warnings.append(f"catalog {source}: skipped {skipped - len(warnings)} more bad entries")
+    return builds, warnings
+
+
+def builtin_entries(index: Any) -> dict[str, dict[str, Any]]:
+    """pbs-installer's shipped index, restated as uv-format entries so one check covers both."""
+    out: dict[str, dict[str, Any]] = {}
+    if not isinstance(index, list):
+        raise CatalogError("the built-in index is not a list; reinstall pbs-installer")
+    for release in index:
+        version = release.get("python_version", {}) if isinstance(release, dict) else {}
+        impl = version.get("implementation")
+        for file in release.get("files", []) if isinstance(release, dict) else []:
+            if not isinstance(file, dict) or not file.get("install_only"):
+                continue  # the full builds carry debug info and tests: not what uv installs
+            filename = str(file.get("filename", ""))
+            entry: dict[str, Any] = {
+                "name": impl, "os": file.get("platform"), "arch": file.get("arch"),
+                "url": file.get("url"), "sha256": file.get("sha256"),
+                "major": version.get("major"), "minor": version.get("minor"),
+                "patch": version.get("micro"), "libc": "gnu" if file.get("platform") == "linux"
+                else "none", "build": names.pypy_build(filename), "variant": None,
+            }  # fmt: skip
+            if impl == "cpython":
+                parsed = names.parse_archive_name(filename)
+                if parsed is None:
+                    continue
+                try:
+                    major, minor, patch, pre = names.split_version(parsed.version)
+                except ValueError:
+                    continue
+                entry.update(
+                    major=major, minor=minor, patch=patch, prerelease=pre, build=parsed.build,
+                    variant=parsed.variant, libc=parsed.libc if parsed.os == "linux" else "none",
+                )  # fmt: skip
+            out[filename] = entry
+    return out

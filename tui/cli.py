@@ -11,9 +11,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from tui import __version__
-from tui.engine.errors import PyshelfError, describe_os_error
+from tui.engine.errors import PyshelfError, describe_error
 from tui.engine.jobs import JobKind, JobQueue
 from tui.engine.listing import default_view, filter_request
+from tui.engine.redact import redact_url
 from tui.engine.settings import Settings
 from tui.engine.shelf import Entry, Shelf
 from tui.format import human_size
@@ -158,7 +159,7 @@ def _row(entry: Entry) -> dict[str, object]:
         "variant": b.variant,
         "build": b.build or None,
         "platform": b.platform,
-        "url": b.url,
+        "url": redact_url(b.url) if b.url else None,
         "sha256": b.sha256,
         "available": entry.available,
         "cached": entry.cached is not None,
@@ -243,6 +244,10 @@ def cmd_jobs(shelf: Shelf, kind: JobKind, requests: Sequence[str]) -> int:
     return EXIT_FAILED if failed else 0
 
 
+def _warn(message: str) -> None:
+    print(f"pyshelf: warning: {message}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -253,7 +258,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Ctrl-C raises KeyboardInterrupt in the main thread; downloads keep their partial files.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        shelf = Shelf(settings_from(args))
+        shelf = Shelf(settings_from(args), on_warning=_warn)
         if args.command == "list":
             return cmd_list(shelf, args)
         if args.command in ("prune", "du"):
@@ -263,14 +268,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run(shelf, args)
         return cmd_jobs(shelf, JobKind(args.command), args.requests)
     except PyshelfError as exc:
-        print(f"pyshelf: error: {exc}", file=sys.stderr)
+        print(f"pyshelf: error: {describe_error(exc)}", file=sys.stderr)
         return EXIT_FAILED
     except BrokenPipeError:
         # `pyshelf list | head`: the reader left; stop quietly, like other Unix tools.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_FAILED
     except OSError as exc:
-        print(f"pyshelf: error: {describe_os_error(exc)}", file=sys.stderr)
+        print(f"pyshelf: error: {describe_error(exc)}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
         print("pyshelf: interrupted", file=sys.stderr)

@@ -24,7 +24,7 @@ from tui.app.messages import (
     JobUpdated,
     SizesKnown,
 )
-from tui.app.present import describe_error, matches, row_id, totals, totals_text
+from tui.app.present import matches, row_id, totals, totals_text
 from tui.app.rules import VERBS, needs_confirmation, removals
 from tui.app.screens.confirm import ConfirmScreen
 from tui.app.screens.help import HelpScreen
@@ -33,7 +33,7 @@ from tui.app.widgets.filter_input import FilterInput
 from tui.app.widgets.queue_panel import QueuePanel
 from tui.app.widgets.shelf_table import ShelfTable
 from tui.app.widgets.status_line import StatusLine
-from tui.engine.errors import CatalogError
+from tui.engine.errors import CatalogError, describe_error
 from tui.engine.jobs import Job, JobEvent, JobKind, JobQueue, Phase
 from tui.engine.listing import default_view
 from tui.engine.settings import Settings

@@ -14,7 +14,6 @@ from typing import Any
 
 from rich.text import Text
 
-from tui.engine.errors import PyshelfError, describe_os_error
 from tui.engine.jobs import JobEvent, Phase
 from tui.engine.shelf import Entry
 from tui.format import human_size
@@ -238,12 +237,3 @@ def show_path(path: Path | str) -> str:
     if home not in ("", "/") and (text == home or text.startswith(home + os.sep)):
         return "~" + text[len(home) :]
     return text
-
-
-def describe_error(error: BaseException | None) -> str:
-    """One line for a worker's error: the message of an expected failure, or what broke."""
-    if isinstance(error, PyshelfError):
-        return str(error)
-    if isinstance(error, OSError):
-        return describe_os_error(error)
-    return f"{type(error).__name__}: {error}"  # a bug, not a condition: name the exception

@@ -11,6 +11,23 @@ def describe_os_error(exc: OSError) -> str:
     return f"{what}: {exc.filename}" if exc.filename else what
 
 
+def describe_error(error: BaseException | None) -> str:
+    """One line for any failure, for the CLI, the queue and the app alike.
+
+    An expected failure says what to do; an OS error names what and where; anything else is
+    a bug, so it names the exception. URLs in the text lose their credentials on the way.
+    """
+    from tui.engine.redact import redact_text
+
+    if isinstance(error, PyshelfError):
+        text = str(error)
+    elif isinstance(error, OSError):
+        text = describe_os_error(error)
+    else:
+        text = f"unexpected error: {type(error).__name__}: {error}"
+    return redact_text(" ".join(text.split()))
+
+
 class CatalogError(PyshelfError):
     """The catalog could not be read or parsed."""
 

@@ -16,7 +16,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
 
-from tui.engine.errors import Cancelled, PyshelfError, describe_os_error
+from tui.engine.errors import Cancelled, describe_error
 from tui.engine.progress import SpeedMeter
 from tui.engine.shelf import Entry, Shelf
 
@@ -223,14 +223,8 @@ class JobQueue:
             runner(job)
         except Cancelled:
             job.phase = Phase.CANCELLED
-        except PyshelfError as exc:
-            job.error = str(exc)
-            job.phase = Phase.FAILED
-        except OSError as exc:  # a full disk, a read-only or missing directory
-            job.error = describe_os_error(exc)
-            job.phase = Phase.FAILED
         except Exception as exc:  # never a traceback in the UI; the message still says what
-            job.error = f"unexpected error: {type(exc).__name__}: {exc}"
+            job.error = describe_error(exc)
             job.phase = Phase.FAILED
         else:
             job.phase = Phase.DONE

@@ -86,8 +86,10 @@ class Shelf:
         *,
         client: httpx.Client | None = None,
         host: Host | None = None,
+        on_warning: Callable[[str], None] | None = None,
     ) -> None:
         self.settings = settings or Settings()
+        self.on_warning = on_warning  # told each catalog warning once, as the catalog loads
         self.host = host or current_host()
         self._client = client
         self.cache = ArchiveCache(self.settings.cache_dir, self.settings.state_dir)
@@ -128,6 +130,9 @@ class Shelf:
                     pypy_mirror=s.pypy_mirror,
                     client=self._client,
                 )
+                if self.on_warning:
+                    for warning in self._catalog.warnings:
+                        self.on_warning(warning)
             return self._catalog
 
     def reload_catalog(self) -> None:

@@ -27,7 +27,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from tui.app.commands import CleanupCommands
 from tui.app.messages import JobUpdated
-from tui.app.present import describe_error, show_path
+from tui.app.present import show_path
 from tui.app.screens.plan_confirm import BreakConfirmScreen, PlanConfirmScreen
 from tui.app.screens.prune_menu import PruneChoice, PruneScreen
 from tui.app.widgets.queue_panel import QueuePanel
@@ -39,6 +39,7 @@ from tui.app.widgets.usage_table import (
     row_id,
 )
 from tui.engine import usage
+from tui.engine.errors import describe_error
 from tui.engine.jobs import JobQueue
 from tui.engine.managers import SYSTEM_DIRS
 from tui.engine.prune import prune_plan

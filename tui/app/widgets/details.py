@@ -12,6 +12,7 @@ from textual.widgets import Static
 
 from tui.app.present import NONE, show_path, state_parts
 from tui.engine.jobs import JobEvent
+from tui.engine.redact import redact_url
 from tui.engine.shelf import Entry
 from tui.format import human_size
 
@@ -58,7 +59,7 @@ class DetailsPane(VerticalScroll):
             grid.add_row("archive", f"partial, {human_size(entry.partial_bytes)} so far")
         else:
             grid.add_row("archive", "not cached")
-        grid.add_row("url", b.url or "none: no catalog lists this build")
+        grid.add_row("url", redact_url(b.url) if b.url else "none: no catalog lists this build")
         grid.add_row("sha256", b.sha256 or "not published")
         grid.add_row("download", human_size(entry.download_size))
         body.update(grid)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import stat
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,7 +14,7 @@ from urllib.parse import urlsplit
 from tui.engine import catalog_schema, names
 from tui.engine.builds import Build
 from tui.engine.errors import CatalogError
-from tui.engine.fsutil import atomic_write_bytes
+from tui.engine.fsutil import atomic_write_bytes, open_regular
 from tui.engine.host import Host
 from tui.engine.redact import redact_text, redact_url
 
@@ -92,9 +91,10 @@ def _too_big(source: str) -> CatalogError:
 def _read_local(source: str) -> bytes:
     path = Path(source.removeprefix("file://")).expanduser()
     try:
-        with path.open("rb") as handle:
-            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-                raise CatalogError(f"catalog {path} is not a regular file")
+        handle = open_regular(path)
+        if handle is None:
+            raise CatalogError(f"catalog {path} is not a regular file")
+        with handle:
             data = handle.read(MAX_CATALOG_BYTES + 1)
     except OSError as exc:
         raise CatalogError(f"cannot read catalog {path}: {exc.strerror or exc}") from None
@@ -148,10 +148,9 @@ def _fetch_remote(
     own = client is None
     import httpx  # only a remote catalog needs it; the CLI starts faster without
 
-    read, connect = CATALOG_TIMEOUT
-    client = client or httpx.Client(
-        timeout=httpx.Timeout(read, connect=connect), follow_redirects=True
-    )
+    from tui.engine.download import make_client
+
+    client = client or make_client(*CATALOG_TIMEOUT)
     try:
         status, response_headers, body = _get_capped(client, url, headers)
     except httpx.HTTPError as exc:

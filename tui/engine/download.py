@@ -11,11 +11,11 @@ import contextlib
 import hashlib
 import json
 import os
-import stat
 import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from netrc import NetrcParseError
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 from urllib.parse import unquote, urlsplit
@@ -23,6 +23,7 @@ from urllib.parse import unquote, urlsplit
 from tui.engine.builds import Build
 from tui.engine.cache import HASH_CHUNK, ArchiveCache, Progress, sha256_file
 from tui.engine.errors import Cancelled, ChecksumError, DownloadError, OfflineError
+from tui.engine.fsutil import atomic_write_bytes, open_regular
 from tui.engine.redact import redact_text, redact_url
 from tui.format import human_size
 
@@ -58,13 +59,31 @@ class DownloadPolicy:
     max_bytes: int = DEFAULT_MAX_DOWNLOAD  # when no size is known: an endless body stops here
 
 
-def make_client() -> httpx.Client:
+def _netrc_file() -> str | None:
+    """``$NETRC`` or ``~/.netrc``, when there is one: credentials for private mirrors."""
+    path = os.environ.get("NETRC") or os.path.expanduser("~/.netrc")
+    return path if os.path.isfile(path) else None
+
+
+def make_client(read_timeout: float = 30.0, connect_timeout: float = 10.0) -> httpx.Client:
+    """The HTTP client for downloads and catalogs.
+
+    Credentials come from the URL's user info or from netrc, and only ever go to the host
+    they belong to: httpx drops the Authorization header on a redirect to another origin.
+    """
     import httpx  # imported on first use: offline work never pays for it
 
+    auth = None
+    if netrc := _netrc_file():
+        try:
+            auth = httpx.NetRCAuth(netrc)
+        except (OSError, NetrcParseError) as exc:
+            raise DownloadError(f"cannot read {netrc}: {exc}; fix or move it") from None
     return httpx.Client(
-        timeout=httpx.Timeout(30.0, connect=10.0),
+        timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
         follow_redirects=True,
         headers={"User-Agent": "pyshelf"},
+        auth=auth,
     )
 
 
@@ -287,14 +306,13 @@ class Downloader:
     ) -> str:
         """A file:// mirror: copy with hashing, resuming like HTTP does."""
         try:
-            src = source.open("rb")
+            src = open_regular(source)
         except OSError as exc:
             raise DownloadError(f"cannot read {source}: {exc.strerror or exc}") from None
+        if src is None:  # /dev/zero, a fifo: no archive, maybe endless
+            raise DownloadError(f"{source} is not a regular file; check the mirror")
         with src:
-            info = os.fstat(src.fileno())
-            if not stat.S_ISREG(info.st_mode):  # /dev/zero, a fifo: no archive, maybe endless
-                raise DownloadError(f"{source} is not a regular file; check the mirror")
-            total = info.st_size
+            total = os.fstat(src.fileno()).st_size
             if total > limit:
                 raise _TooLarge
             digest = hashlib.sha256()
@@ -373,4 +391,4 @@ def _write_validator(meta_path: Path, response: httpx.Response) -> None:
     }
     # Resuming without If-Range is still safe: the sha256 has the last word.
     with contextlib.suppress(OSError):
-        meta_path.write_text(json.dumps(meta))
+        atomic_write_bytes(meta_path, json.dumps(meta).encode(), private=True)

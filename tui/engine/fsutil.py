@@ -7,6 +7,7 @@ import shutil
 import stat
 import tempfile
 from pathlib import Path
+from typing import BinaryIO
 
 from tui.engine.errors import PyshelfError
 
@@ -61,6 +62,20 @@ def inside(root: Path, *parts: str) -> Path:
         if real != base and not real.startswith(base.rstrip(os.sep) + os.sep):
             raise UnsafePath(f"refusing a path outside {root}: {path}")
     return path
+
+
+def open_regular(path: Path) -> BinaryIO | None:
+    """Open ``path`` for reading if it is a regular file, else ``None``.
+
+    A fifo or a device named by a catalog or a mirror (``/dev/zero``) must neither block the
+    open nor feed bytes for ever, so the open does not wait and the type is checked first.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        return None
+    os.set_blocking(fd, True)
+    return os.fdopen(fd, "rb")
 
 
 def remove_path(path: Path) -> None:

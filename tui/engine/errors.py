@@ -5,10 +5,24 @@ class PyshelfError(Exception):
     """An expected failure: shown as one line, never as a traceback."""
 
 
+def shown(text: str, limit: int = 40) -> str:
+    """Input quoted for an error line: escaped (NULs, newlines) and cut short when long."""
+    return repr(text if len(text) <= limit else text[:limit] + "…")
+
+
 def describe_os_error(exc: OSError) -> str:
     """``Permission denied: /opt/python`` rather than ``[Errno 13] ...`` with a class name."""
     what = exc.strerror or str(exc)
     return f"{what}: {exc.filename}" if exc.filename else what
+
+
+def describe_unexpected(exc: BaseException) -> str:
+    """``unexpected ValueError: ...`` on one line, for an error no code path expected (a bug)."""
+    message = " ".join(str(exc).split())
+    if len(message) > 200:
+        message = message[:200] + "…"
+    name = type(exc).__name__
+    return f"unexpected {name}: {message}" if message else f"unexpected {name}"
 
 
 class CatalogError(PyshelfError):

@@ -124,6 +124,24 @@ def test_a_bad_variable_is_refused_like_its_option(
     assert code == EXIT_USAGE and one_line(err).startswith(f"pyshelf: error: {variable}: ")
 
 
+@pytest.mark.parametrize(
+    "url",
+    ["ftp://user:hunter2@example.invalid/pbs?key=hunter2", "user:hunter2@example.invalid",
+     "https://hunter2@example.invalid:port/", "https://example.invalid/a b?token=hunter2"],
+)  # fmt: skip
+def test_a_refused_url_is_not_repeated_with_its_secrets(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    url: str,
+) -> None:
+    code, err = run(capsys, tmp_path, "--mirror", url, "list")
+    assert code == EXIT_USAGE and "***" in one_line(err) and "hunter2" not in err
+    monkeypatch.setenv("UV_PYTHON_INSTALL_MIRROR", url)
+    code, err = run(capsys, tmp_path, "list")
+    assert code == EXIT_USAGE and "hunter2" not in one_line(err)
+
+
 def test_an_option_overrides_a_bad_variable(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -22,10 +22,18 @@ T = TypeVar("T")
 MAX_PARALLEL = 64  # more connections than this only slows a mirror down
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")  # C:\\ is a path, not a scheme
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_USERINFO = re.compile(r"^([^/?#]*//)?[^/?#@]*@")  # user:password@ before the host
 
 
 def _bad(message: str) -> argparse.ArgumentTypeError:
     return argparse.ArgumentTypeError(message)
+
+
+def _shown_url(text: str) -> str:
+    """A refused URL as an error may repeat it: no password, no query string (tokens)."""
+    text = _USERINFO.sub(lambda m: f"{m[1] or ''}***@", text, count=1)
+    base, query, _ = text.partition("?")
+    return shown(f"{base}?***" if query else base)
 
 
 def _engine(parse: Callable[[str], T], text: str) -> T:
@@ -76,7 +84,7 @@ def catalog(text: str) -> str:
     if not text.strip():
         raise _bad("needs a file or an http(s) URL, not an empty string")
     if _CONTROL.search(text):
-        raise _bad(f"control characters in {shown(text)}")
+        raise _bad(f"control characters in {_shown_url(text)}")
     if _SCHEME.match(text):
         _url(text)
     return text
@@ -85,25 +93,25 @@ def catalog(text: str) -> str:
 def mirror(text: str) -> str:
     """An http(s):// or file:// URL that stands in for the downloads' own host."""
     if not _SCHEME.match(text):
-        raise _bad(f"needs an http://, https:// or file:// URL, not {shown(text)}")
+        raise _bad(f"needs an http://, https:// or file:// URL, not {_shown_url(text)}")
     return _url(text)
 
 
 def _url(text: str) -> str:
     if _CONTROL.search(text) or " " in text:
-        raise _bad(f"spaces or control characters in the URL {shown(text)}")
+        raise _bad(f"spaces or control characters in the URL {_shown_url(text)}")
     try:
         parts = urlsplit(text)
         _ = parts.port  # raises on a port that is not a number
     except ValueError:
-        raise _bad(f"not a URL: {shown(text)}") from None
+        raise _bad(f"not a URL: {_shown_url(text)}") from None
     scheme = parts.scheme.lower()
     if scheme in ("http", "https"):
         if not parts.hostname:
-            raise _bad(f"no host in the URL {shown(text)}")
+            raise _bad(f"no host in the URL {_shown_url(text)}")
     elif scheme == "file":
         if not parts.path.strip("/"):
-            raise _bad(f"no path in the URL {shown(text)}")
+            raise _bad(f"no path in the URL {_shown_url(text)}")
     else:
-        raise _bad(f"only http://, https:// and file:// URLs work, not {shown(text)}")
+        raise _bad(f"only http://, https:// and file:// URLs work, not {_shown_url(text)}")
     return text

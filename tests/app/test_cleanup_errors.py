@@ -15,6 +15,7 @@ from tests.test_managers import clear_manager_env
 from tests.test_usage import Machine, stock
 from tui.app.app import PyshelfApp
 from tui.app.screens.cleanup import CleanupScreen, Scope
+from tui.app.screens.prune_menu import PruneScreen
 from tui.engine.jobs import JobQueue
 from tui.engine.shelf import Shelf
 from tui.engine.usage import Inventory, Kind, Owner, take_inventory
@@ -140,3 +141,29 @@ async def test_any_error_from_the_inventory_is_one_line_and_the_view_stays_usabl
 
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, CleanupScreen))
+
+
+@pytest.mark.parametrize(
+    ("field", "text", "says"),
+    [
+        (1, "nan", "not a number of days: 'nan'"),
+        (1, "inf", "not a number of days: 'inf'"),
+        (2, "nan", "not a size: 'nan'"),
+        (2, "9" * 30, "size too large"),
+    ],
+)
+async def test_the_prune_menu_refuses_nonsense_numbers(
+    machine: Machine, make_app: AppMaker, field: int, text: str, says: str
+) -> None:
+    app = make_app(machine.shelf)
+    app.cleanup_scope = Scope(system_dirs=[machine.sysbin], cwd=Path.cwd())
+    async with app.run_test(size=(120, 36)) as pilot:
+        await loaded(pilot)
+        await pilot.press("D")
+        screen = await open_view(pilot)
+        await wait_for(pilot, lambda: screen.inventory is not None)
+        await pilot.press("p")
+        await wait_for(pilot, lambda: isinstance(app.screen, PruneScreen))
+        await pilot.press(*["tab"] * field, "ctrl+a", "ctrl+k", *text, "enter")
+        await wait_for(pilot, lambda: says in notes(app))
+        assert isinstance(app.screen, PruneScreen)  # still asking; nothing was planned

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import NoReturn
 
 from tui import __version__, options
-from tui.engine.errors import PyshelfError, describe_os_error, describe_unexpected
+from tui.engine.errors import PyshelfError, describe_os_error
 from tui.engine.jobs import JobKind, JobQueue
 from tui.engine.listing import default_view, filter_request
 from tui.engine.settings import Settings
@@ -308,8 +308,12 @@ def report_unexpected(exc: BaseException) -> None:
     debug = os.environ.get(DEBUG_ENV, "").strip().lower() in ("1", "true", "yes", "on")
     if debug:
         traceback.print_exception(exc, file=sys.stderr)
+    message = " ".join(str(exc).split())  # one line, however the message was written
+    if len(message) > 200:
+        message = message[:200] + "…"
+    what = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
     hint = "" if debug else f" (set {DEBUG_ENV}=1 for the traceback)"
-    print(f"pyshelf: error: {describe_unexpected(exc)} — please report this{hint}", file=sys.stderr)
+    print(f"pyshelf: error: unexpected {what} — please report this{hint}", file=sys.stderr)
 
 
 def _main(argv: Sequence[str] | None) -> int:

@@ -127,8 +127,8 @@ async def test_any_error_from_the_inventory_is_one_line_and_the_view_stays_usabl
         await wait_for(pilot, lambda: "cannot list" in summary(screen))
         line = summary(screen)
         assert "\n" not in line and "listing" not in line
-        assert line.startswith("cannot list what is on disk: unexpected ValueError: bad thing")
-        assert "please report this" in line and "Ctrl+R tries again, Esc goes back" in line
+        assert line.startswith("cannot list what is on disk: ") and "ValueError: bad thing" in line
+        assert "Ctrl+R tries again, Esc goes back" in line
         assert "cannot list what is on disk" in notes(app)
 
         await pilot.press("ctrl+r")  # tries again, and fails again the same way

@@ -331,7 +331,7 @@ async def test_worker_errors_become_notifications_not_tracebacks(
         await wait_for(
             pilot,
             lambda: any(
-                "probing download sizes failed: unexpected RuntimeError: boom" in n.message
+                "probing download sizes failed: RuntimeError: boom" in n.message
                 for n in app._notifications
             ),
         )

@@ -14,7 +14,7 @@ from typing import Any
 
 from rich.text import Text
 
-from tui.engine.errors import PyshelfError, describe_os_error, describe_unexpected
+from tui.engine.errors import PyshelfError, describe_os_error
 from tui.engine.jobs import JobEvent, Phase
 from tui.engine.shelf import Entry
 from tui.format import human_size
@@ -246,4 +246,4 @@ def describe_error(error: BaseException | None) -> str:
         return str(error)
     if isinstance(error, OSError):
         return describe_os_error(error)
-    return f"{describe_unexpected(error)} (please report this)"  # a bug, not a condition
+    return f"{type(error).__name__}: {error}"  # a bug, not a condition: name the exception

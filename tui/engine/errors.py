@@ -16,15 +16,6 @@ def describe_os_error(exc: OSError) -> str:
     return f"{what}: {exc.filename}" if exc.filename else what
 
 
-def describe_unexpected(exc: BaseException) -> str:
-    """``unexpected ValueError: ...`` on one line, for an error no code path expected (a bug)."""
-    message = " ".join(str(exc).split())
-    if len(message) > 200:
-        message = message[:200] + "…"
-    name = type(exc).__name__
-    return f"unexpected {name}: {message}" if message else f"unexpected {name}"
-
-
 class CatalogError(PyshelfError):
     """The catalog could not be read or parsed."""
 

@@ -491,7 +491,8 @@ class CleanupScreen(Screen[None]):
         detail = describe_error(error)
         self.notify(f"{what}: {detail}", severity="error", timeout=8)
         if event.worker.group == "cleanup-inventory":
-            self.error = f"{what}: {detail}"  # in place of "listing…", which would never end
+            # In place of "listing…", which would never end; one line whatever the message.
+            self.error = " ".join(f"{what}: {detail}".split())
         elif event.worker.group == "cleanup-envs":
             self.envs_found = True  # no longer looking; the notification said why
         elif event.worker.group == "cleanup-sizes":

@@ -26,7 +26,7 @@ from tests.test_usage import (
 )
 from tui.engine.du import tree_size
 from tui.engine.errors import PyshelfError
-from tui.engine.prune import over_cap, parse_size, prune_plan
+from tui.engine.prune import over_cap, parse_days, parse_size, prune_plan
 from tui.engine.removal import Action, InUseError, Plan, Removal, Step, execute, make_plan
 from tui.engine.usage import Kind
 from tui.format import human_size
@@ -252,8 +252,20 @@ def test_parse_size() -> None:
     assert parse_size("2G") == 2 << 30 and parse_size("500M") == 500 << 20
     assert parse_size("1.5GiB") == 3 << 29 and parse_size("100k") == 102400
     assert parse_size("4096") == 4096 and parse_size("2gb") == 2 << 30
-    with pytest.raises(PyshelfError, match="not a size"):
-        parse_size("2X")
+    for bad in ("2X", "nan", "inf", "-1", "1e3", "", "\uff12G"):  # \uff12: a fullwidth 2
+        with pytest.raises(PyshelfError, match="not a size"):
+            parse_size(bad)
+    assert parse_size("1024T") == 1 << 50
+    for absurd in ("1025T", "9" * 400, "9" * 5000 + "T"):  # inf as a float: refused, not raised
+        with pytest.raises(PyshelfError, match="too large"):
+            parse_size(absurd)
+
+
+def test_parse_days() -> None:
+    assert parse_days("30") == 30 and parse_days(" 0.5 ") == 0.5 and parse_days("0") == 0
+    for bad in ("nan", "inf", "-inf", "-1", "abc", "", "1e308", "36501"):
+        with pytest.raises(PyshelfError, match="not a number of days"):
+            parse_days(bad)
 
 
 # -- the command line ----------------------------------------------------------------------
@@ -275,10 +287,10 @@ def test_cli_prune_confirms_and_reports(
 
     code, _, err = world.cli("prune")
     assert code == 2 and "choose what to prune" in one_line(err)
-    code, _, err = world.cli("prune", "--max-cache", "2X")
-    assert code == 1 and "not a size" in one_line(err)
+    code, _, err = world.cli("prune", "--max-cache", "2X")  # a usage error, like argparse's
+    assert code == 2 and "not a size" in one_line(err)
     code, _, err = world.cli("prune", "--older-than", "soon")
-    assert code == 1 and "--older-than" in one_line(err)
+    assert code == 2 and "--older-than" in one_line(err)
     code, out, _ = world.cli("prune", "--older-than", "365")
     assert code == 0 and out.strip() == "nothing to prune"
 

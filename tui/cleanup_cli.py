@@ -12,7 +12,7 @@ from pathlib import Path
 
 from tui.cli import EXIT_FAILED, EXIT_USAGE
 from tui.engine.errors import PyshelfError
-from tui.engine.prune import parse_size, prune_plan
+from tui.engine.prune import prune_plan
 from tui.engine.removal import Plan, StepResult, envs_use, execute
 from tui.engine.shelf import Shelf
 from tui.engine.usage import take_inventory
@@ -60,21 +60,8 @@ def _print_plan(plan: Plan, dry_run: bool) -> None:
     print(f"{'would free' if dry_run else 'frees'} {human_size(plan.freed)}")
 
 
-def _number(text: str | None, option: str) -> float | None:
-    if text is None:
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if value < 0:
-        raise PyshelfError(f"{option} needs a number of days, not {text!r}")
-    return value
-
-
 def cmd_prune(shelf: Shelf, args: argparse.Namespace) -> int:
-    older = _number(args.older_than, "--older-than")
-    cap = parse_size(args.max_cache) if args.max_cache is not None else None
+    older, cap = args.older_than, args.max_cache  # checked by their argparse types
     if not (
         args.keep_newest_patch or args.evict_uninstalled or older is not None or cap is not None
     ):

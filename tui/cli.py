@@ -7,14 +7,15 @@ import json
 import os
 import signal
 import sys
-from collections.abc import Sequence
-from pathlib import Path
+import traceback
+from collections.abc import Callable, Sequence
+from typing import NoReturn
 
-from tui import __version__
+from tui import __version__, options
 from tui.engine.errors import PyshelfError, describe_error
 from tui.engine.jobs import JobKind, JobQueue
 from tui.engine.listing import default_view, filter_request
-from tui.engine.redact import redact_url
+from tui.engine.redact import redact_text, redact_url
 from tui.engine.settings import Settings
 from tui.engine.shelf import Entry, Shelf
 from tui.format import human_size
@@ -23,60 +24,86 @@ from tui.reporter import Reporter
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+DEBUG_ENV = "PYSHELF_DEBUG"  # set to 1: an unexpected error prints its traceback too
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with its usage errors on one line (the usage itself is in ``--help``)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"pyshelf: error: {message} (see {self.prog} --help)\n")
+
+
+class UsageError(Exception):
+    """A setting from the environment that pyshelf cannot use: exit 2, like a bad option."""
 
 
 def _global_options() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = Parser(add_help=False)
     group = common.add_argument_group("global options")
     sup = argparse.SUPPRESS  # so a subcommand's copy does not overwrite a value given before it
     group.add_argument(
         "--cache-dir",
-        type=Path,
+        type=options.directory,
         default=sup,
         metavar="DIR",
         help="archive cache (UV_PYTHON_CACHE_DIR)",
     )
     group.add_argument(
         "--install-dir",
-        type=Path,
+        type=options.directory,
         default=sup,
         metavar="DIR",
         help="installs (UV_PYTHON_INSTALL_DIR)",
     )
     group.add_argument(
-        "--bin-dir", type=Path, default=sup, metavar="DIR", help="executables (UV_PYTHON_BIN_DIR)"
+        "--bin-dir",
+        type=options.directory,
+        default=sup,
+        metavar="DIR",
+        help="executables (UV_PYTHON_BIN_DIR)",
     )
     group.add_argument(
         "--catalog",
+        type=options.catalog,
         default=sup,
         metavar="PATH_OR_URL",
         help="uv-format download list (UV_PYTHON_DOWNLOADS_JSON_URL)",
     )
     group.add_argument(
         "--mirror",
+        type=options.mirror,
         default=sup,
         metavar="URL",
         help="python-build-standalone mirror (UV_PYTHON_INSTALL_MIRROR)",
     )
     group.add_argument(
-        "--pypy-mirror", default=sup, metavar="URL", help="PyPy mirror (UV_PYPY_INSTALL_MIRROR)"
+        "--pypy-mirror",
+        type=options.mirror,
+        default=sup,
+        metavar="URL",
+        help="PyPy mirror (UV_PYPY_INSTALL_MIRROR)",
     )
     group.add_argument(
-        "--venv-dir", type=Path, action="append", default=sup, metavar="DIR",
+        "--venv-dir", type=options.directory, action="append", default=sup, metavar="DIR",
         help="also look for virtual environments here (repeatable; PYSHELF_VENV_DIRS)",
     )  # fmt: skip
     group.add_argument(
         "--offline", action="store_true", default=sup, help="never use the network (UV_OFFLINE)"
     )
     group.add_argument(
-        "--parallel", type=int, default=sup, metavar="N", help="downloads at once (default 4)"
+        "--parallel",
+        type=options.parallel,
+        default=sup,
+        metavar="N",
+        help=f"downloads at once (default 4, at most {options.MAX_PARALLEL})",
     )
     return common
 
 
 def build_parser() -> argparse.ArgumentParser:
     common = _global_options()
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="pyshelf",
         parents=[common],
         description="Manage python-build-standalone interpreters beside uv. "
@@ -86,7 +113,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("list", parents=[common], help="builds for this machine and their state")
-    p.add_argument("request", nargs="?", help="only builds matching, e.g. 3.12 or pypy@3.10")
+    p.add_argument(
+        "request",
+        nargs="?",
+        type=options.request,
+        help="only builds matching, e.g. 3.12 or pypy@3.10",
+    )
     p.add_argument(
         "--all", action="store_true", help="every version, not only the newest per minor"
     )
@@ -101,7 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("evict", "remove cached archives"),
     ]:
         p = sub.add_parser(name, parents=[common], help=text)
-        p.add_argument("requests", nargs="+", metavar="REQUEST")
+        p.add_argument("requests", nargs="+", type=options.request, metavar="REQUEST")
         if name in ("install", "reinstall"):
             p.add_argument(
                 "--no-bin", action="store_true", help="do not link python3.X into the bin dir"
@@ -116,9 +148,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--evict-uninstalled", action="store_true",
         help="evict archives of versions that are not installed",
     )  # fmt: skip
-    p.add_argument("--older-than", metavar="DAYS", help="evict archives older than DAYS days")
     p.add_argument(
-        "--max-cache", metavar="SIZE",
+        "--older-than", type=options.days, metavar="DAYS",
+        help="evict archives older than DAYS days",
+    )  # fmt: skip
+    p.add_argument(
+        "--max-cache", type=options.size, metavar="SIZE",
         help="evict the oldest archives until the cache fits in SIZE (e.g. 2G, 500M)",
     )  # fmt: skip
     p.add_argument("--dry-run", action="store_true", help="show what would go; remove nothing")
@@ -132,7 +167,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# uv's variables for what the options set, checked by the options' own rules (an empty one
+# is unset, as uv has it). Paths need no check: the OS refuses NULs in the environment.
+_ENV_CHECKS: list[tuple[str, str, Callable[[str], object]]] = [
+    ("catalog", "UV_PYTHON_DOWNLOADS_JSON_URL", options.catalog),
+    ("mirror", "UV_PYTHON_INSTALL_MIRROR", options.mirror),
+    ("pypy_mirror", "UV_PYPY_INSTALL_MIRROR", options.mirror),
+]
+
+
 def settings_from(args: argparse.Namespace) -> Settings:
+    for option, name, check in _ENV_CHECKS:
+        if getattr(args, option, None) is None and (value := os.environ.get(name)):
+            try:
+                check(value)
+            except argparse.ArgumentTypeError as exc:
+                raise UsageError(f"{name}: {exc}") from None
     settings = Settings()
     for option, attribute in [
         ("cache_dir", "cache_dir"), ("install_dir", "install_dir"), ("bin_dir", "bin_dir"),
@@ -145,8 +195,6 @@ def settings_from(args: argparse.Namespace) -> Settings:
         settings.offline = True
     if getattr(args, "no_bin", False):
         settings.link_bin = False
-    if settings.parallel_downloads < 1:
-        raise PyshelfError("--parallel needs a number of at least 1")
     return settings
 
 
@@ -249,16 +297,48 @@ def _warn(message: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        from tui.app.main import run_app  # Textual loads only when the app is wanted
-
-        return run_app(settings_from(args))
-    # Ctrl-C raises KeyboardInterrupt in the main thread; downloads keep their partial files.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    """The command line; every way out is an exit status and at most a line on stderr."""
     try:
-        shelf = Shelf(settings_from(args), on_warning=_warn)
+        return _main(argv)
+    except KeyboardInterrupt:
+        print("pyshelf: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # the last guard: a bug reads as one line, not a traceback
+        report_unexpected(exc)
+        return EXIT_FAILED
+
+
+def report_unexpected(exc: BaseException) -> None:
+    """One line naming the error; the traceback above it only when PYSHELF_DEBUG is set."""
+    debug = os.environ.get(DEBUG_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+    if debug:
+        traceback.print_exception(exc, file=sys.stderr)
+    message = redact_text(" ".join(str(exc).split()))  # one line, no credentials
+    if len(message) > 200:
+        message = message[:200] + "…"
+    what = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+    hint = "" if debug else f" (set {DEBUG_ENV}=1 for the traceback)"
+    print(f"pyshelf: error: unexpected {what} — please report this{hint}", file=sys.stderr)
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        settings = settings_from(args)
+    except SystemExit as exc:  # --help, --version, or a usage error argparse printed
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    except UsageError as exc:
+        print(f"pyshelf: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        if args.command is None:
+            from tui.app.main import run_app  # Textual loads only when the app is wanted
+
+            return run_app(settings)
+        # Ctrl-C raises KeyboardInterrupt in the main thread; downloads keep their partial files.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        shelf = Shelf(settings, on_warning=_warn)
         if args.command == "list":
             return cmd_list(shelf, args)
         if args.command in ("prune", "du"):
@@ -277,6 +357,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         print(f"pyshelf: error: {describe_error(exc)}", file=sys.stderr)
         return EXIT_FAILED
-    except KeyboardInterrupt:
-        print("pyshelf: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED

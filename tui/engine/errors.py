@@ -5,6 +5,11 @@ class PyshelfError(Exception):
     """An expected failure: shown as one line, never as a traceback."""
 
 
+def shown(text: str, limit: int = 40) -> str:
+    """Input quoted for an error line: escaped (NULs, newlines) and cut short when long."""
+    return repr(text if len(text) <= limit else text[:limit] + "…")
+
+
 def describe_os_error(exc: OSError) -> str:
     """``Permission denied: /opt/python`` rather than ``[Errno 13] ...`` with a class name."""
     what = exc.strerror or str(exc)

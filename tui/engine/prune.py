@@ -7,29 +7,49 @@ marked by a preset: removing those is always an explicit choice.
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from collections.abc import Iterable
 
 from tui.engine.du import tree_size
-from tui.engine.errors import PyshelfError
+from tui.engine.errors import PyshelfError, shown
 from tui.engine.names import parse_archive_name, split_version
 from tui.engine.removal import Plan, make_plan
 from tui.engine.usage import Inventory, Item, Kind, Owner
 
 Marks = dict[Item, str]  # item -> why a preset marked it
 
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$", re.IGNORECASE)
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$", re.IGNORECASE | re.ASCII)
 _UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+MAX_SIZE = 1 << 50  # 1024T: more than any disk, so a larger cap means nothing
 DAY = 86400.0
+MAX_DAYS = 36500.0  # a century: older than any file's mtime can say
 
 
 def parse_size(text: str) -> int:
-    """``2G``, ``500M``, ``1.5GiB``, ``100k``, ``4096`` -> bytes (binary units)."""
+    """``2G``, ``500M``, ``1.5GiB``, ``100k``, ``4096`` -> bytes (binary units), at most 1024T."""
     match = _SIZE.match(text)
     if not match:
-        raise PyshelfError(f"not a size: {text!r} (try 2G, 500M or a number of bytes)")
-    return int(float(match[1]) * _UNITS[match[2].lower()])
+        raise PyshelfError(f"not a size: {shown(text)} (try 2G, 500M or a number of bytes)")
+    value = float(match[1]) * _UNITS[match[2].lower()]  # a long digit string is inf, not an error
+    if not value <= MAX_SIZE:
+        raise PyshelfError(f"size too large: {shown(text)} (at most 1024T)")
+    return int(value)
+
+
+def parse_days(text: str) -> float:
+    """A number of days, ``0`` to a century; ``nan``, ``inf`` and negatives are refused."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 <= value <= MAX_DAYS:  # nan fails every comparison
+        raise PyshelfError(
+            f"not a number of days: {shown(text)} (try 30, or 0.5 for twelve hours; "
+            f"at most {MAX_DAYS:g})"
+        )
+    return value
 
 
 def _installs(inventory: Inventory) -> list[Item]:

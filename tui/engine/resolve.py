@@ -7,13 +7,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from tui.engine.builds import Build
-from tui.engine.errors import RequestError
+from tui.engine.errors import RequestError, shown
 
 _VERSION = r"(?P<major>\d+)(?:\.(?P<minor>\d+)(?:\.(?P<patch>\d+)(?P<pre>(?:a|b|rc)\d+)?)?)?"
 _SIMPLE = re.compile(
-    rf"^(?:(?P<impl>cpython|pypy|graalpy)(?:@|-)?)?{_VERSION}(?P<t>t)?(?P<variants>(?:\+[a-z]+)*)$"
+    rf"^(?:(?P<impl>cpython|pypy|graalpy)(?:@|-)?)?{_VERSION}(?P<t>t)?(?P<variants>(?:\+[a-z]+)*)$",
+    re.ASCII,  # \d is 0-9 only
 )
 _IMPL_ALIASES = {"python": "cpython", "py": "cpython", "cp": "cpython", "pp": "pypy"}
+_KEY = re.compile(r"^[a-z0-9._+-]+$")  # what installation keys are made of
+MAX_REQUEST = 100  # longer than any installation key; longer text is not a request
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,27 +46,32 @@ class Request:
 
 
 def parse_request(text: str) -> Request:
+    """Read a request; anything else (too long, odd characters) raises ``RequestError``."""
     raw = text.strip().lower()
+    if len(raw) > MAX_REQUEST:
+        raise RequestError(
+            f"cannot read {shown(text)} as a Python request: longer than {MAX_REQUEST} characters"
+        )
     for alias, impl in _IMPL_ALIASES.items():
         if raw.startswith(alias + "@"):
             raw = impl + raw[len(alias) :]
-    if raw.count("-") >= 3:  # cpython-3.12.7-linux-x86_64-gnu
+    if raw.count("-") >= 3 and _KEY.match(raw):  # cpython-3.12.7-linux-x86_64-gnu
         return Request(text, key=raw)
     match = _SIMPLE.match(raw)
     if not match:
         raise RequestError(
-            f"cannot read {text!r} as a Python request; try 3.12, 3.12.7, 3.13t, pypy@3.10 "
-            "or a key such as cpython-3.12.7-linux-x86_64-gnu"
+            f"cannot read {shown(text)} as a Python request; try 3.12, 3.12.7, 3.13t, "
+            "pypy@3.10 or a key such as cpython-3.12.7-linux-x86_64-gnu"
         )
     variants = [v for v in match["variants"].split("+") if v]
     if match["t"]:
         variants.insert(0, "freethreaded")
     unknown = set(variants) - {"freethreaded", "debug"}
     if unknown:
-        raise RequestError(f"unknown variant {'+'.join(sorted(unknown))!r} in {text!r}")
+        raise RequestError(f"unknown variant {shown('+'.join(sorted(unknown)))} in {shown(text)}")
     ordered = [v for v in ("freethreaded", "debug") if v in variants]
 
-    def num(group: str) -> int | None:
+    def num(group: str) -> int | None:  # at most MAX_REQUEST digits: int() takes them
         return int(match[group]) if match[group] is not None else None
 
     return Request(
@@ -100,5 +108,5 @@ def no_match_message(text: str, builds: Iterable[Build]) -> str:
         pool.sort(key=lambda b: abs(b.major * 100 + b.minor - target))
     nearest = ", ".join(sorted({b.minor_version for b in pool[:4]}, reverse=True))
     if not nearest:
-        return f"no build matches {text!r} for this platform; try --all-platforms or --catalog"
-    return f"no build matches {text!r} for this platform; nearest available: {nearest}"
+        return f"no build matches {shown(text)} for this platform; try --all-platforms or --catalog"
+    return f"no build matches {shown(text)} for this platform; nearest available: {nearest}"

@@ -10,8 +10,13 @@ from pathlib import Path
 from platformdirs import user_cache_dir
 
 
+def _env(name: str) -> str | None:
+    """A variable's value; empty counts as unset, as uv has it."""
+    return os.environ.get(name) or None
+
+
 def _env_path(name: str) -> Path | None:
-    value = os.environ.get(name)
+    value = _env(name)
     return Path(value).expanduser() if value else None
 
 
@@ -45,15 +50,9 @@ class Settings:
         default_factory=lambda: _env_path("UV_PYTHON_INSTALL_DIR") or uv_install_dir()
     )
     bin_dir: Path = field(default_factory=uv_bin_dir)
-    catalog: str | None = field(
-        default_factory=lambda: os.environ.get("UV_PYTHON_DOWNLOADS_JSON_URL")
-    )
-    python_mirror: str | None = field(
-        default_factory=lambda: os.environ.get("UV_PYTHON_INSTALL_MIRROR")
-    )
-    pypy_mirror: str | None = field(
-        default_factory=lambda: os.environ.get("UV_PYPY_INSTALL_MIRROR")
-    )
+    catalog: str | None = field(default_factory=lambda: _env("UV_PYTHON_DOWNLOADS_JSON_URL"))
+    python_mirror: str | None = field(default_factory=lambda: _env("UV_PYTHON_INSTALL_MIRROR"))
+    pypy_mirror: str | None = field(default_factory=lambda: _env("UV_PYPY_INSTALL_MIRROR"))
     offline: bool = field(default_factory=lambda: _truthy("UV_OFFLINE"))
     venv_dirs: list[Path] = field(default_factory=list)  # where to look for venvs (+ env var)
     link_bin: bool = True

@@ -39,7 +39,7 @@ from tui.app.widgets.usage_table import (
     row_id,
 )
 from tui.engine import usage
-from tui.engine.errors import describe_error
+from tui.engine.errors import CatalogError, describe_error
 from tui.engine.jobs import JobQueue
 from tui.engine.managers import SYSTEM_DIRS
 from tui.engine.prune import prune_plan
@@ -79,6 +79,7 @@ class Scope:
 class InventoryTaken(Message):
     inventory: Inventory
     generation: int
+    catalog_error: str | None = None  # the catalog failed: only the cache and installs count
 
 
 @dataclass
@@ -154,6 +155,9 @@ class CleanupScreen(Screen[None]):
         self.scope = scope or Scope()
         self.inventory: Inventory | None = None
         self.generation = 0
+        self.error: str | None = None  # why the inventory could not be taken; shown in place
+        self.catalog_error: str | None = None
+        self._taking: Worker[None] | None = None  # the inventory worker of this generation
         self.progress: tuple[int, int] | None = None  # (measured, items) while measuring
         self.envs_found = False
         self.plan: Plan | None = None  # counted for the current marks
@@ -201,19 +205,34 @@ class CleanupScreen(Screen[None]):
         self._cancel.set()
         self._cancel = threading.Event()
         self.generation += 1
-        self._take(self.generation, self._cancel)
+        self.error = None
+        self._update_summary()
+        self._taking = self._take(self.generation, self._cancel)
 
     @work(thread=True, group="cleanup-inventory", exclusive=True, exit_on_error=False)
     def _take(self, generation: int, cancel: threading.Event) -> None:
-        inventory = take_inventory(self.shelf, system_dirs=self.scope.system_dirs)
+        catalog_error = None
+        try:
+            inventory = take_inventory(self.shelf, system_dirs=self.scope.system_dirs)
+        except CatalogError as exc:  # as the builds view does: the disk still lists without it
+            catalog_error = str(exc)
+            self.shelf.go_without_catalog("failed to load")
+            inventory = take_inventory(self.shelf, system_dirs=self.scope.system_dirs)
         if not cancel.is_set():
-            self.post_message(InventoryTaken(inventory, generation))
+            self.post_message(InventoryTaken(inventory, generation, catalog_error))
 
     @on(InventoryTaken)
     def _taken(self, message: InventoryTaken) -> None:
         if message.generation != self.generation:
             return
         inventory = self.inventory = message.inventory
+        self.catalog_error = message.catalog_error
+        if message.catalog_error:
+            self.notify(
+                f"catalog failed: {message.catalog_error}; listing the cache and installs",
+                severity="warning",
+                timeout=8,
+            )
         self.progress = (0, len(inventory.items))
         self.envs_found = False
         self.table.show(inventory)
@@ -458,6 +477,8 @@ class CleanupScreen(Screen[None]):
         """Worker errors land here: a notification, never a traceback."""
         if event.state != WorkerState.ERROR:
             return
+        if event.worker.group == "cleanup-inventory" and event.worker is not self._taking:
+            return  # a scan a rescan replaced: its error no longer matters
         error = event.worker.error
         what = {
             "cleanup-inventory": "cannot list what is on disk",
@@ -469,7 +490,12 @@ class CleanupScreen(Screen[None]):
         }.get(event.worker.group, "background task failed")
         detail = describe_error(error)
         self.notify(f"{what}: {detail}", severity="error", timeout=8)
-        if event.worker.group == "cleanup-sizes":
+        if event.worker.group == "cleanup-inventory":
+            # In place of "listing…", which would never end; one line whatever the message.
+            self.error = " ".join(f"{what}: {detail}".split())
+        elif event.worker.group == "cleanup-envs":
+            self.envs_found = True  # no longer looking; the notification said why
+        elif event.worker.group == "cleanup-sizes":
             self.progress = None
         elif event.worker.group == "cleanup-plan":
             self.counting = False
@@ -495,6 +521,11 @@ class CleanupScreen(Screen[None]):
     def _update_summary(self) -> None:
         text = Text()
         inventory = self.inventory
+        if self.error is not None:
+            text.append(self.error, "bold red")
+            text.append(" · Ctrl+R tries again, Esc goes back")
+            self.summary.update(text)
+            return
         if inventory is None:
             text.append("listing interpreters and archives…", style="dim")
         else:
@@ -508,6 +539,8 @@ class CleanupScreen(Screen[None]):
                 text.append(f" in {count} items")
             if not self.envs_found:
                 text.append(" · finding environments…", "dim")
+            if self.catalog_error:
+                text.append(" · catalog failed: only the cache and installs", "yellow")
         text.append("   ")
         if self.busy:
             text.append(self.busy, "bold")

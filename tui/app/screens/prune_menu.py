@@ -14,7 +14,7 @@ from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from tui.engine.errors import PyshelfError
-from tui.engine.prune import parse_size
+from tui.engine.prune import parse_days, parse_size
 
 PRESETS = ["newest", "uninstalled", "older", "cap"]
 
@@ -104,12 +104,10 @@ class PruneScreen(ModalScreen[PruneChoice | None]):
 
     def _choose(self, preset: str) -> None:
         try:
-            days = float(self.days_text)
-            if days < 0:
-                raise ValueError
-        except ValueError:
+            days = parse_days(self.days_text)
+        except PyshelfError as exc:
             if preset == "older":
-                self.notify(f"not a number of days: {self.days_text!r}", severity="error")
+                self.notify(str(exc), severity="error")
                 return
             days = 30.0
         try:

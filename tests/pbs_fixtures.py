@@ -7,11 +7,13 @@ PYTEST_DONT_REWRITE: no asserts here, and conftest imports it before registering
 
 from __future__ import annotations
 
+import ast
 import atexit
 import bz2
 import gzip
 import hashlib
 import io
+import json
 import lzma
 import os
 import random
@@ -124,12 +126,15 @@ def make_archive(dest_dir: Path, *, implementation: str = "cpython", version: st
                  build: str = "20991231", variant: str | None = None,
                  triple: str = "x86_64-unknown-linux-gnu", payload_kib: int = 64,
                  extra_members: list[Member] | None = None, fmt: str | None = None,
-                 pypy_version: str = "7.3.17") -> ArchiveSpec:
+                 pypy_version: str = "7.3.17", interpreter: str | None = None,
+                 interpreter_mode: int = 0o755) -> ArchiveSpec:
     """Write a fake interpreter archive into dest_dir.
 
     ``fmt`` defaults to "gz" for cpython and "bz2" for pypy (as upstream ships them).
     ``extra_members`` are appended after the sorted regular members, in the given order, so
     tests can craft hostile entries (``../`` paths, escaping symlinks) exactly where they want.
+    ``interpreter`` replaces the shim script (``""`` leaves the interpreter out, so the archive
+    holds no ``bin/python3.X``), ``interpreter_mode`` its permissions.
     """
     if variant not in (None, "freethreaded", "debug"):
         raise ValueError(f"bad variant {variant!r}")
@@ -152,13 +157,24 @@ def make_archive(dest_dir: Path, *, implementation: str = "cpython", version: st
     else:
         raise ValueError(f"bad implementation {implementation!r}")
 
-    script = f"#!/bin/sh\necho fake-{implementation}-{version}\n".encode()
+    # Stands in for the interpreter: answers pyshelf's probe (any ``-c``) the way a real one
+    # of this version would, and otherwise says which fake it is.
+    numbers = re.match(r"\d+\.\d+\.\d+", version)[0]  # type: ignore[index]
+    abiflags = {"freethreaded": "t", "debug": "d"}.get(variant or "", "")
+    abiflags = abiflags if implementation == "cpython" else ""
+    if interpreter is None:
+        interpreter = (
+            "#!/bin/sh\n"
+            f'for arg; do [ "$arg" = -c ] && {{ echo "{numbers} {abiflags}"; exit 0; }}; done\n'
+            f"echo fake-{implementation}-{version}\n"
+        )
+    script = interpreter.encode()
     # Seeded from the arguments: incompressible (realistic sizes) yet reproducible.
     seed = f"{implementation}-{version}-{build}-{variant}-{triple}"
     payload = random.Random(seed).randbytes(payload_kib * 1024)
     lib = f"{top}/lib/{libdir}"
     members: list[Member] = [
-        _file(f"{top}/bin/{exe}", script, 0o755),
+        *([_file(f"{top}/bin/{exe}", script, interpreter_mode)] if script else []),
         *((_info(f"{top}/bin/{name}", tarfile.SYMTYPE, 0o777, link=exe), None) for name in links),
         _file(f"{lib}/os.py", b"# fake os module\n"),
         # uv refuses an install without one (it rewrites the build-time prefix in it).
@@ -200,16 +216,46 @@ def _real_members() -> Iterator[tuple[Path, str]]:
             yield src, f"python/lib/python{mm}/{src.relative_to(stdlib).as_posix()}"
 
 
-_real_cache: ArchiveSpec | None = None
+def pbs_build_vars(source: Path) -> dict[str, Any]:
+    """The running interpreter's build-time variables as python-build-standalone records them.
+
+    Its prefix becomes the build prefix ``/install`` (where it is a whole path), and the
+    compiler settings are those of a pbs build machine, with the words that tripped fix-ups
+    before: ``/usr/bin/install``, ``-L/install/lib``, ``--prefix=/install``, doubled spaces.
+    """
+    data = ast.literal_eval(source.read_text().partition("build_time_vars = ")[2].strip())
+    base = sys.base_prefix.rstrip("/")
+    if base not in ("", "/usr", "/usr/local"):  # a system prefix is no distinctive string
+        whole = re.compile(re.escape(base) + r"(?![\w.+-])")
+        data = {k: whole.sub("/install", v) if isinstance(v, str) else v for k, v in data.items()}
+    mm = f"{sys.version_info.major}.{sys.version_info.minor}"
+    data.update({
+        "prefix": "/install", "exec_prefix": "/install", "BINDIR": "/install/bin",
+        "LIBDIR": "/install/lib", "INCLUDEDIR": "/install/include",
+        "INCLUDEPY": f"/install/include/python{mm}", "LIBDEST": f"/install/lib/python{mm}",
+        "BINLIBDEST": f"/install/lib/python{mm}", "LIBPC": "/install/lib/pkgconfig",
+        "CONFIG_ARGS": "'--build=x86_64-pc-linux-gnu' '--prefix=/install' '--with-lto'",
+        "CC": "clang -pthread", "CXX": "clang++ -pthread", "LINKCC": "clang -pthread",
+        "LDSHARED": "clang -pthread -shared -L/tools/deps/lib  -L/install/lib",
+        "BLDSHARED": "clang -pthread -shared -L/tools/deps/lib  -L/install/lib",
+        "LDCXXSHARED": "clang++ -pthread -shared", "AR": "/tools/llvm/bin/llvm-ar",
+        "INSTALL": "/usr/bin/install -c", "INSTALL_DATA": "${INSTALL} -m 644",
+        "CFLAGS": "-Wsign-compare  -DNDEBUG -g -O3 -Wall -I/tools/deps/include",
+    })  # fmt: skip
+    return data
 
 
-def make_real_archive(dest_dir: Path) -> ArchiveSpec:
+_real_cache: dict[bool, ArchiveSpec] = {}
+
+
+def make_real_archive(dest_dir: Path, *, build_prefix: bool = False) -> ArchiveSpec:
     """Archive the interpreter running the tests in pbs layout, so installs can really run it.
 
-    Built once per process (it takes seconds); later calls copy the cached file into dest_dir.
+    With ``build_prefix`` its ``_sysconfigdata`` is the one a pbs build ships (see
+    pbs_build_vars), for comparing fix-ups with uv's. Built once per process and kind (it
+    takes seconds); later calls copy the cached file into dest_dir.
     """
-    global _real_cache
-    if _real_cache is None:
+    if build_prefix not in _real_cache:
         # Private build dir so dest_dir holds only the archive; removed at interpreter exit.
         build_dir = Path(tempfile.mkdtemp(prefix="pyshelf-real-pbs-"))
         atexit.register(shutil.rmtree, build_dir, ignore_errors=True)
@@ -218,6 +264,12 @@ def make_real_archive(dest_dir: Path) -> ArchiveSpec:
         for src, name in _real_members():
             if src.is_symlink():  # keep libpython3.X.so -> libpython3.X.so.1.0 style links
                 members.append((_info(name, tarfile.SYMTYPE, 0o777, link=os.readlink(src)), None))
+            elif build_prefix and src.name.startswith("_sysconfigdata_") and src.suffix == ".py":
+                data = (
+                    "# system configuration generated and used by the sysconfig module\n"
+                    f"build_time_vars = {json.dumps(pbs_build_vars(src), indent=4)}\n"
+                ).encode()
+                members.append(_file(name, data))
             else:
                 st = src.stat()
                 members.append((_info(name, mode=st.st_mode & 0o777, size=st.st_size), src))
@@ -227,13 +279,16 @@ def make_real_archive(dest_dir: Path) -> ArchiveSpec:
         triple = f"{ARCH}-unknown-{OS}-{LIBC}"
         path = build_dir / f"cpython-{version}+20991231-{triple}-install_only_stripped.tar.gz"
         _write_tar(path, _with_dirs(members), "gz", level=1)  # level 1: speed over size
-        _real_cache = _spec(path, implementation="cpython", version=version, build="20991231",
-                            variant=None, top="python", executable=f"python/bin/python{mm}")
+        _real_cache[build_prefix] = _spec(
+            path, implementation="cpython", version=version, build="20991231", variant=None,
+            top="python", executable=f"python/bin/python{mm}",
+        )  # fmt: skip
+    cached = _real_cache[build_prefix]
     dest_dir.mkdir(parents=True, exist_ok=True)
-    target = dest_dir / _real_cache.filename
-    if target != _real_cache.path:
-        shutil.copyfile(_real_cache.path, target)
-    return replace(_real_cache, path=target)
+    target = dest_dir / cached.filename
+    if target != cached.path:
+        shutil.copyfile(cached.path, target)
+    return replace(cached, path=target)
 
 
 def archive_url(spec: ArchiveSpec, base_url: str) -> str:
@@ -258,3 +313,9 @@ def catalog_json(specs: Iterable[ArchiveSpec], base_url: str) -> dict[str, dict[
 def real_pbs_archive(tmp_path_factory: pytest.TempPathFactory) -> ArchiveSpec:
     """The running interpreter packaged as a pbs archive (built once per session)."""
     return make_real_archive(tmp_path_factory.mktemp("real-pbs"))
+
+
+@pytest.fixture(scope="session")
+def build_prefix_archive(tmp_path_factory: pytest.TempPathFactory) -> ArchiveSpec:
+    """As real_pbs_archive, with the build-time variables of a real pbs build (``/install``)."""
+    return make_real_archive(tmp_path_factory.mktemp("real-pbs-prefix"), build_prefix=True)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+from pathlib import Path
 
 import pytest
 
 from tests.conftest import World, build_world
 from tests.loopback import LoopbackServer
-from tests.pbs_fixtures import ArchiveSpec
+from tests.pbs_fixtures import ArchiveSpec, catalog_json, make_archive
 from tests.uvtool import run_uv
 
 
@@ -121,3 +123,45 @@ def test_du_finds_venvs_in_a_venv_dir_given_on_the_command_line(world: World, tm
     items = [i for g in json.loads(out)["groups"] for i in g["items"]]
     install = next(i for i in items if i["name"] == "cpython-3.12.7-linux-x86_64-gnu")
     assert install["used_by"] == [str(venv)]
+
+
+def test_an_archive_without_its_interpreter_is_refused_in_one_line(
+    tmp_path: Path, loopback_server: LoopbackServer
+) -> None:
+    world = build_world(tmp_path, loopback_server, archives=[{"version": "3.12.6"}])
+    assert world.cli("install", "3.12.6")[0] == 0
+    broken = make_archive(loopback_server.root / "20991231", version="3.12.7", interpreter="")
+    world.catalog_path.write_text(
+        json.dumps(catalog_json([*world.specs, broken], loopback_server.url))
+    )
+    installs, bin_dir = world.root / "installs", world.root / "bin"
+    minor_link = os.readlink(installs / "cpython-3.12-linux-x86_64-gnu")
+    code, _, err = world.cli("install", "3.12.7")
+    assert code == 1 and "Traceback" not in err
+    failed = [line for line in err.splitlines() if "failed" in line]
+    assert failed == [
+        f"install   {broken.key}  failed: cannot install {broken.key} from {broken.filename}: "
+        "it has no bin/python3.12"
+    ]
+    assert not (installs / broken.key).exists()
+    assert os.readlink(installs / "cpython-3.12-linux-x86_64-gnu") == minor_link  # no link moved
+    assert os.path.realpath(bin_dir / "python3.12").startswith(str(installs / "cpython-3.12.6"))
+    assert os.listdir(installs / ".temp") == []
+    # The unpacked copy no install can use is gone: a fixed archive would be unpacked afresh.
+    unpacked = world.settings.state_dir / "unpacked"
+    assert broken.sha256[:16] not in os.listdir(unpacked)
+
+
+def test_install_warnings_reach_stderr(world: World) -> None:
+    bin_dir = world.root / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "python3.12").write_text("#!/bin/sh\necho mine\n")
+    code, _, err = world.cli("install", "3.12")
+    assert code == 0, err
+    warning = (
+        f"pyshelf: warning: {bin_dir / 'python3.12'} exists and is not managed by uv; left alone"
+    )
+    assert err.splitlines()[-1] == warning
+    # An install already there is linked again, as uv does, and says the same.
+    code, _, err = world.cli("install", "3.12")
+    assert code == 0 and "already installed" in err and err.splitlines()[-1] == warning

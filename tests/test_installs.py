@@ -18,7 +18,7 @@ from tests.pbs_fixtures import ArchiveSpec, _file, catalog_json, make_archive
 from tests.uvtool import run_uv, uv_binary
 from tui.engine.builds import Build
 from tui.engine.du import freed_size, tree_size, tree_sizes
-from tui.engine.errors import ArchiveError, Cancelled, LockTimeout, PyshelfError
+from tui.engine.errors import ArchiveError, Cancelled, LockTimeout, NotAnInterpreter, PyshelfError
 from tui.engine.installs import (
     InstallDir,
     UnpackedStore,
@@ -525,14 +525,16 @@ def test_install_applies_uvs_fixups_without_touching_the_shared_tree(tmp_path: P
     data = (lib / "_sysconfigdata__linux_x86_64-linux-gnu.py").read_text()
     assert f'"prefix": "{final}"' in data and '"LIBDIR": "' + str(final / "lib") in data
     assert '"PYTHON_BUILD_STANDALONE": 1' in data
-    assert (final / "lib" / "pkgconfig" / "python-3.12.pc").read_bytes().startswith(
-        b"# See: man pkg-config\nprefix=${pcfiledir}/../..\n"
+    assert (
+        (final / "lib" / "pkgconfig" / "python-3.12.pc")
+        .read_bytes()
+        .startswith(b"# See: man pkg-config\nprefix=${pcfiledir}/../..\n")
     )
     assert "externally-managed" in (lib / "EXTERNALLY-MANAGED").read_text()
     sysconfigdata = lib / "_sysconfigdata__linux_x86_64-linux-gnu.py"
     assert sysconfigdata.stat().st_mode & 0o777 == 0o644
     # The unpacked copy keeps the pristine files: the install replaced, never edited, them.
-    pristine = (tree / "lib" / "python3.12" / "_sysconfigdata__linux_x86_64-linux-gnu.py")
+    pristine = tree / "lib" / "python3.12" / "_sysconfigdata__linux_x86_64-linux-gnu.py"
     assert "/install" in pristine.read_text()
     assert b"prefix=/install" in (tree / "lib" / "pkgconfig" / "python-3.12.pc").read_bytes()
 
@@ -560,3 +562,121 @@ def test_reinstall_swaps_in_one_atomic_step(
     assert target.install(spec.path, build_of(spec)).replaced
     assert (target.root / spec.key / "bin").is_dir()
     assert leftovers(target) == []
+
+
+# -- an install holds a runnable interpreter of its version ---------------------------------
+
+
+def assert_untouched_since(idir: InstallDir, before: dict[str, str]) -> None:
+    """The installs and every link are as they were, and no scratch is left."""
+    assert links_of(idir) == before
+    assert leftovers(idir) == []
+
+
+def links_of(idir: InstallDir) -> dict[str, str]:
+    out = {p.name: "dir" for p in idir.root.iterdir() if p.is_dir() and not p.is_symlink()}
+    for folder in (idir.root, idir.bin_dir):
+        for p in folder.iterdir():  # type: ignore[union-attr]
+            if p.is_symlink():
+                out[p.name] = os.readlink(p)
+    return out
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "problem"),
+    [
+        ({"interpreter": ""}, "it has no bin/python3.12"),
+        ({"interpreter_mode": 0o644}, "bin/python3.12 is not executable"),
+        ({"interpreter": "#!/bin/sh\necho 3.12.6\n"}, "bin/python3.12 is not Python 3.12.7"),
+        ({"interpreter": "#!/bin/sh\nexit 3\n"}, "bin/python3.12 does not run: exit 3"),
+        ({"interpreter": "#!/nonexistent/sh\n"}, "bin/python3.12 does not run:"),
+    ],
+)
+def test_an_archive_without_a_runnable_interpreter_is_refused(
+    tmp_path: Path, idir: InstallDir, kwargs: dict[str, object], problem: str
+) -> None:
+    older = archive(tmp_path, version="3.12.6")
+    idir.install(older.path, build_of(older))
+    before = links_of(idir)
+    spec = make_archive(tmp_path / "broken", version="3.12.7", **kwargs)  # type: ignore[arg-type]
+    with pytest.raises(NotAnInterpreter) as excinfo:
+        idir.install(spec.path, build_of(spec))
+    message = str(excinfo.value)
+    assert message.startswith(f"cannot install {KEY_12_7} from {spec.filename}: {problem}")
+    assert "\n" not in message
+    assert_untouched_since(idir, before)  # no link moved to the refused 3.12.7
+    assert run_exe(idir.bin_dir / "python3.12") == "fake-cpython-3.12.6"  # type: ignore[operator]
+
+
+def test_a_reinstall_that_is_refused_keeps_the_old_install(
+    tmp_path: Path, idir: InstallDir
+) -> None:
+    good = archive(tmp_path, version="3.12.7")
+    idir.install(good.path, build_of(good))
+    before = links_of(idir)
+    broken = make_archive(tmp_path / "broken", version="3.12.7", interpreter="")
+    with pytest.raises(NotAnInterpreter, match=r"it has no bin/python3\.12"):
+        idir.install(broken.path, build_of(broken))
+    assert_untouched_since(idir, before)
+    assert run_exe(idir.bin_dir / "python3.12") == "fake-cpython-3.12.7"  # type: ignore[operator]
+
+
+def test_the_variant_must_match_too(tmp_path: Path, idir: InstallDir) -> None:
+    # A free-threaded key whose interpreter has the GIL (no "t" in sys.abiflags).
+    spec = make_archive(
+        tmp_path / "a", version="3.13.1", variant="freethreaded",
+        interpreter='#!/bin/sh\necho "3.13.1 "\n',
+    )  # fmt: skip
+    with pytest.raises(NotAnInterpreter, match=r"bin/python3\.13t is not Python 3\.13\.1t"):
+        idir.install(spec.path, build_of(spec))
+    assert idir.installations() == [] and leftovers(idir) == []
+
+
+def test_an_interpreter_link_must_stay_inside_the_install(tmp_path: Path, idir: InstallDir) -> None:
+    spec = archive(tmp_path, version="3.12.7")
+    tree = tmp_path / "tree"
+    shutil.copytree(UnpackedStore(tmp_path / "u").add(spec.path, spec.sha256), tree, symlinks=True)
+    exe = tree / "bin" / "python3.12"
+    for target, problem in [
+        ("/bin/sh", r"bin/python3\.12 links outside the install"),
+        ("python-missing", r"bin/python3\.12 is a broken link"),
+        ("../lib/python3.12/os.py", r"bin/python3\.12 is not executable"),  # inside, no program
+    ]:
+        exe.unlink()
+        exe.symlink_to(target)
+        with pytest.raises(NotAnInterpreter, match=problem):
+            idir.install_from_tree(tree, build_of(spec))
+    assert idir.installations() == [] and leftovers(idir) == []
+
+
+def test_run_check_false_checks_the_structure_only(
+    tmp_path: Path, idir: InstallDir, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tree an earlier install already ran is not started again: reinstalls stay fast."""
+    from tui.engine import installs as installs_module
+
+    spec = archive(tmp_path, version="3.12.7")
+    tree = UnpackedStore(tmp_path / "u").add(spec.path, spec.sha256)
+    runs: list[object] = []
+    real_run = installs_module.subprocess.run
+
+    def counting_run(*args: object, **kwargs: object) -> object:
+        runs.append(args)
+        return real_run(*args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(installs_module.subprocess, "run", counting_run)
+    idir.install_from_tree(tree, build_of(spec))
+    assert len(runs) == 1
+    idir.install_from_tree(tree, build_of(spec), run_check=False)
+    assert len(runs) == 1
+    (tree / "bin" / "python3.12").unlink()
+    with pytest.raises(NotAnInterpreter, match=r"it has no bin/python3\.12"):
+        idir.install_from_tree(tree, build_of(spec), run_check=False)
+
+
+def test_a_real_interpreter_passes_the_check(
+    tmp_path: Path, idir: InstallDir, real_pbs_archive: ArchiveSpec
+) -> None:
+    result = idir.install(real_pbs_archive.path, build_of(real_pbs_archive))
+    assert result.installation.executable.is_file()
+    assert not list(result.installation.path.rglob("__pycache__"))  # -B: the probe wrote none

@@ -50,3 +50,21 @@ def test_plain_output_logs_phases_and_tenths_only() -> None:
     assert 10 <= len(lines) <= 14  # queued, one line per tenth, done: not one per chunk
     assert "ETA" in lines[2] and "%" in lines[2]
     assert lines[-1].endswith("cached")
+
+
+@pytest.mark.parametrize("stream", [io.StringIO, Terminal])
+def test_warnings_come_last_one_line_each(stream: type[io.StringIO]) -> None:
+    out = stream()
+    reporter = Reporter(out)
+    reporter.on_event(event(1, Phase.EXTRACTING, 5, 10))
+    done = JobEvent(
+        1, JobKind.INSTALL, "k", Phase.DONE, 0, None, None, None, None, "installed",
+        warnings=("bin/python3.12 exists and is not managed by uv; left alone", "second"),
+    )  # fmt: skip
+    reporter.on_event(done)
+    assert "warning" not in out.getvalue()  # not inside a block that is still redrawn
+    reporter.finish()
+    assert out.getvalue().splitlines()[-2:] == [
+        "pyshelf: warning: bin/python3.12 exists and is not managed by uv; left alone",
+        "pyshelf: warning: second",
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -270,6 +271,13 @@ def _targets(shelf: Shelf, kind: JobKind, requests: Sequence[str]) -> list[Entry
 
 
 def cmd_jobs(shelf: Shelf, kind: JobKind, requests: Sequence[str]) -> int:
+    if kind in (JobKind.INSTALL, JobKind.REINSTALL, JobKind.UNINSTALL):
+        # A command that writes the install dir first finishes whatever a killed one left
+        # half done, so what it resolves below is the tree as it should be. (A directory it
+        # cannot write is the jobs' to report, per build.)
+        with contextlib.suppress(OSError):
+            for warning in shelf.installs.repair():
+                print(f"pyshelf: warning: {warning}", file=sys.stderr)
     targets = _targets(shelf, kind, requests)
     queue = JobQueue(shelf)
     reporter = Reporter(sys.stderr)

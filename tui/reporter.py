@@ -28,11 +28,14 @@ class Reporter:
         self._events: dict[int, JobEvent] = {}
         self._drawn = 0  # lines of the live block currently on screen
         self._logged_tenth: dict[int, int] = {}
+        self._warnings: dict[int, tuple[str, ...]] = {}  # job id: its final event's warnings
 
     def on_event(self, event: JobEvent) -> None:
         with self._lock:
             previous = self._events.get(event.job_id)
             self._events[event.job_id] = event
+            if event.phase.final and event.warnings:
+                self._warnings[event.job_id] = event.warnings
             if self.live:
                 self._redraw()
             else:
@@ -81,4 +84,11 @@ class Reporter:
             self.stream.write("interrupted: partial downloads are kept and resume next time\n")
 
     def finish(self) -> None:
-        self.stream.flush()
+        """Print the jobs' warnings, one line each, below everything else (a live block must
+        stay the last thing on screen while it is redrawn)."""
+        with self._lock:
+            for warnings in self._warnings.values():
+                for warning in warnings:
+                    self.stream.write(f"pyshelf: warning: {warning}\n")
+            self._warnings.clear()
+            self.stream.flush()

@@ -353,3 +353,24 @@ async def test_details_show_paths_url_and_verification(world: World, make_app: A
         text = pane.text()
         assert "verified this session" in text and world.server.url in text
         assert world.spec(CPYTHON_312).sha256 in text
+
+
+async def test_an_install_warning_shows_in_the_job_and_a_notification(
+    world: World, make_app: AppMaker
+) -> None:
+    bin_dir = world.root / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "python3.12").write_text("#!/bin/sh\necho mine\n")
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await loaded(pilot)
+        await _focus_312(pilot)
+        await pilot.press("i")
+        await settle(pilot)
+        warning = f"{bin_dir / 'python3.12'} exists and is not managed by uv; left alone"
+        [item] = app.queue_panel.items
+        assert item.event.phase == Phase.DONE and item.event.warnings == (warning,)
+        head = str(item.query_one("#job-head").render())
+        assert "installed" in head and "⚠" in head and "not managed by uv" in head
+        notes = [n for n in app._notifications if n.severity == "warning"]
+        assert [n.message for n in notes] == [warning]

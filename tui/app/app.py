@@ -382,6 +382,8 @@ class PyshelfApp(App[int]):
         if event.phase == Phase.DONE:
             freed = f", freed {human_size(event.freed)}" if event.freed else ""
             self.notify(f"{event.key}: {event.result or 'done'}{freed}", title=verb, timeout=3)
+            for warning in event.warnings:
+                self.notify(warning, title=f"{verb}: warning", severity="warning", timeout=8)
         elif event.phase == Phase.FAILED:
             self.notify(
                 f"{event.key}: {event.error}", title=f"{verb} failed", severity="error", timeout=8

@@ -63,3 +63,7 @@ class ArchiveError(PyshelfError):
 
 class LockTimeout(PyshelfError):
     """Another process holds a lock we need."""
+
+
+class NotAnInterpreter(ArchiveError):
+    """An archive (or its unpacked copy) holds no runnable interpreter of its key's version."""

@@ -12,6 +12,12 @@ Layout (as uv 0.13 writes it, checked against uv itself):
 
 Every change appears atomically: a new install is built in ``.temp`` and renamed into place, an
 old one is renamed aside before it is deleted, and links are replaced with ``os.replace``.
+
+A process killed between those steps leaves a tree that ``InstallDir.repair`` (run first by every
+command that writes here) brings back to what a finished command would have left: scratch in
+``.temp`` goes (or, for a reinstall killed between its two renames, the old tree comes back),
+links into missing installs are re-pointed or removed, and an install whose linking was cut
+short gets the links its command meant to make (a journal in ``.temp`` says which).
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ import re
 import secrets
 import shutil
 import stat
+import subprocess
 import sys
 import threading
 import time
@@ -36,9 +43,10 @@ from pathlib import Path
 
 from tui.engine.builds import Build, InstallKey, prerelease_order
 from tui.engine.du import freed_size
-from tui.engine.errors import Cancelled, LockTimeout, PyshelfError
+from tui.engine.errors import Cancelled, LockTimeout, NotAnInterpreter, PyshelfError
 from tui.engine.extract import Progress, extract_archive
 from tui.engine.fsutil import atomic_write_bytes, remove_path
+from tui.engine.host import current_host
 from tui.engine.patching import patch_installation
 
 Phase = Callable[[str], None]
@@ -46,6 +54,7 @@ Phase = Callable[[str], None]
 LOCK_NAME = ".lock"
 TEMP_NAME = ".temp"
 _OURS = ".pyshelf-"  # marks our scratch entries, so a sweep never touches uv's own
+_JOURNAL = "links"  # .temp/<key>.pyshelf-links: an install's linking is under way
 _LOCK_POLL = 0.05
 _STALE_STORE_TEMP = 24 * 3600.0
 
@@ -54,8 +63,16 @@ _KEY = re.compile(
     r"(?:\+(?P<variant>[a-z]+(?:\+[a-z]+)*))?"
     r"-(?P<os>[a-z0-9]+)-(?P<arch>[a-z0-9_]+)-(?P<libc>[a-z0-9]+)$"
 )
+_MINOR_KEY = re.compile(
+    r"^[a-z]+-\d+\.\d+(?:\+[a-z]+(?:\+[a-z]+)*)?-[a-z0-9]+-[a-z0-9_]+-[a-z0-9]+$"
+)
 _VARIANT_SUFFIX = {"freethreaded": "t", "debug": "d", "freethreaded+debug": "td"}
 _EXE_STEM = {"cpython": "python"}  # pypy -> pypy3.10, graalpy -> graalpy3.11
+# Bin-dir names uv may manage: python3.12, python3.13t, python3, python, pypy3.10, graalpy.
+_BIN_NAME = re.compile(r"^(?:python|pypy|graalpy)(?:\d+(?:\.\d+)?)?[td]{0,2}$")
+# Prints what the interpreter is; -E -S -B: no environment, no site, no .pyc written.
+_PROBE = 'import sys; print("%d.%d.%d" % sys.version_info[:3], getattr(sys, "abiflags", ""))'
+PROBE_TIMEOUT = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +91,11 @@ class KeyParts(InstallKey):
         stem = _EXE_STEM.get(self.implementation, self.implementation)
         suffix = _VARIANT_SUFFIX.get(self.variant or "", "")
         return f"{stem}{self.major}.{self.minor}{suffix}"
+
+    @property
+    def interpreter_name(self) -> str:
+        """The interpreter uv runs in the install's ``bin``: as above, but plain ``graalpy``."""
+        return "graalpy" if self.implementation == "graalpy" else self.executable_name
 
     def sort_key(self) -> tuple[int, int, int, tuple[int, int]]:
         return (self.major, self.minor, self.patch, prerelease_order(self.prerelease))
@@ -276,6 +298,67 @@ def _link_or_copy(src: str, dst: str, link_ok: bool) -> bool:
     return link_ok
 
 
+def check_interpreter(tree: Path, parts: KeyParts, source: str, *, run: bool) -> None:
+    """Refuse a tree that holds no interpreter of ``parts``' version (NotAnInterpreter).
+
+    Always cheap (a few stats): ``bin/<interpreter>`` exists, is a regular file or a link that
+    stays inside the tree, and is executable. With ``run``, and when the build is for this
+    machine, it is also started once (about 10 ms) and must report the key's version.
+    """
+    name = parts.interpreter_name
+    rel = f"bin/{name}"
+
+    def refuse(problem: str) -> NotAnInterpreter:
+        return NotAnInterpreter(f"cannot install {parts.key} from {source}: {problem}")
+
+    exe = tree / "bin" / name
+    try:
+        st = os.lstat(exe)
+    except FileNotFoundError:
+        raise refuse(f"it has no {rel}") from None
+    if stat.S_ISLNK(st.st_mode):
+        real = os.path.realpath(exe)
+        if not _within(real, os.path.realpath(tree)):
+            raise refuse(f"{rel} links outside the install")
+        try:
+            st = os.stat(real)
+        except OSError:
+            raise refuse(f"{rel} is a broken link") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise refuse(f"{rel} is not a file")
+    if not st.st_mode & 0o111:
+        raise refuse(f"{rel} is not executable")
+    host = current_host()
+    if not run or (parts.os, parts.arch, parts.libc) != (host.os, host.arch, host.libc):
+        return
+    try:
+        done = subprocess.run(
+            [os.fspath(exe), "-E", "-S", "-B", "-c", _PROBE],
+            stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=PROBE_TIMEOUT,
+        )  # fmt: skip
+    except subprocess.TimeoutExpired:
+        raise refuse(f"{rel} did not answer within {PROBE_TIMEOUT:g}s") from None
+    except OSError as exc:
+        raise refuse(f"{rel} does not run: {exc.strerror or exc}") from None
+    if done.returncode != 0:
+        lines = (done.stderr or done.stdout).strip().splitlines()
+        raise refuse(f"{rel} does not run: {lines[-1] if lines else f'exit {done.returncode}'}")
+    version, _, flags = done.stdout.strip().partition(" ")
+    expected = f"{parts.major}.{parts.minor}.{parts.patch}"
+    wanted = ""
+    if parts.implementation == "cpython":  # abiflags: t free-threaded, d debug
+        wanted = _VARIANT_SUFFIX.get(parts.variant or "", "")
+        version_ok = version == expected and set(flags) & set("td") == set(wanted)
+    elif parts.implementation == "pypy":  # the key names the Python version PyPy implements
+        version_ok = version == expected
+    else:  # GraalPy's keys may not track the language's patch release: the minor must match
+        expected = parts.minor_version
+        version_ok = version.rpartition(".")[0] == expected
+    if not version_ok:
+        said = (done.stdout.strip() or "nothing")[:60]
+        raise refuse(f"{rel} is not Python {expected}{wanted} (it says {said!r})")
+
+
 class InstallDir:
     """uv's python install directory (UV_PYTHON_INSTALL_DIR) and its bin dir."""
 
@@ -387,7 +470,10 @@ class InstallDir:
         def fill(temp: Path) -> None:
             extract_archive(archive, temp, progress=progress, cancel=cancel)
 
-        return self._install(build, fill, link_bin=link_bin, cancel=cancel, phase=phase)
+        return self._install(
+            build, fill, source=archive.name, run_check=True,
+            link_bin=link_bin, cancel=cancel, phase=phase,
+        )  # fmt: skip
 
     def install_from_tree(
         self,
@@ -397,10 +483,13 @@ class InstallDir:
         link_bin: bool = True,
         cancel: threading.Event | None = None,
         phase: Phase | None = None,
+        run_check: bool = True,
     ) -> InstallResult:
         """Install an unpacked tree (see UnpackedStore) by hard-linking it: fast reinstalls.
 
         The install shares inodes with ``tree``: nothing may modify its files in place.
+        ``run_check=False`` skips starting the interpreter (the structural check stays), for a
+        tree whose archive an earlier install already ran.
         """
         if not tree.is_dir():
             raise PyshelfError(f"cannot install {build.key}: {tree} is not a directory")
@@ -408,13 +497,18 @@ class InstallDir:
         def fill(temp: Path) -> None:
             _clone_tree(tree, temp, cancel)
 
-        return self._install(build, fill, link_bin=link_bin, cancel=cancel, phase=phase)
+        return self._install(
+            build, fill, source=build.filename or os.fspath(tree), run_check=run_check,
+            link_bin=link_bin, cancel=cancel, phase=phase,
+        )  # fmt: skip
 
     def _install(
         self,
         build: Build,
         fill: Callable[[Path], None],
         *,
+        source: str,
+        run_check: bool,
         link_bin: bool,
         cancel: threading.Event | None,
         phase: Phase | None,
@@ -422,46 +516,168 @@ class InstallDir:
         parts = parse_key(build.key)
         if parts is None:
             raise PyshelfError(f"cannot install {build.key!r}: not an installation key uv knows")
+        final = self.root / build.key
         with self.lock(cancel=cancel):
-            self._prepare()
+            warnings = self._repair()
             temp = self._scratch(build.key)
+            journal = self._journal(build.key)
             try:
                 if phase:
                     phase("extracting")
                 fill(temp)
-                patch_installation(temp, self.root / build.key, build.implementation)
+                check_interpreter(temp, parts, source, run=run_check)
+                patch_installation(temp, final, build.implementation)
                 if build.build:
                     # A new inode, never a write into a file a hard-linked tree shares.
                     atomic_write_bytes(temp / "BUILD", build.build.encode())
                 _check_cancel(cancel, f"install of {build.key}")
-                replaced = self._swap_in(temp, self.root / build.key)
+                # From here a crash leaves linking to do: the next repair finishes it.
+                atomic_write_bytes(journal, b"bin" if link_bin else b"")
+                replaced = self._swap_in(temp, final)
             except BaseException:
                 remove_path(temp)
+                journal.unlink(missing_ok=True)
                 raise
             if phase:
                 phase("linking")
-            warnings: list[str] = []
-            self._update_minor_link(parts, warnings)
-            bin_link = self._link_executable(parts, warnings) if link_bin else None
-            installation = Installation(
-                build.key, self.root / build.key, read_build(self.root / build.key), parts
-            )
+            try:
+                self._update_minor_link(parts, warnings)
+                bin_link = self._link_executable(parts, warnings) if link_bin else None
+            finally:
+                journal.unlink(missing_ok=True)
+            installation = Installation(build.key, final, read_build(final), parts)
             return InstallResult(installation, replaced, bin_link, tuple(warnings))
 
-    def _prepare(self) -> None:
-        """Create uv's scaffolding and sweep scratch left by a crashed pyshelf (we hold the lock,
-        so none of it is in use)."""
+    def relink(
+        self, key: str, *, link_bin: bool = True, cancel: threading.Event | None = None
+    ) -> tuple[str, ...] | None:
+        """Repair, then give an existing install its minor link and (with ``link_bin``) its
+        bin link, as uv does for a request already satisfied. None when ``key`` is not
+        installed. Returns the warnings."""
+        with self.lock(cancel=cancel):
+            warnings = self._repair()
+            installation = self.get(key)
+            if installation is None:
+                return None
+            self._update_minor_link(installation.parts, warnings)
+            if link_bin:
+                self._link_executable(installation.parts, warnings)
+            return tuple(warnings)
+
+    # -- repairing ----------------------------------------------------------------------------
+
+    def repair(self, cancel: threading.Event | None = None) -> tuple[str, ...]:
+        """Bring the tree back to what finished commands leave (see the module doc)."""
+        with self.lock(cancel=cancel):
+            return tuple(self._repair())
+
+    def _journal(self, key: str) -> Path:
+        return self.temp_dir / f"{key}{_OURS}{_JOURNAL}"
+
+    def _repair(self) -> list[str]:
+        """Under the lock: make uv's scaffolding, sweep our scratch, fix links.
+
+        A handful of scandir/readlink/stat calls: it runs at the start of every writing command.
+        """
+        warnings: list[str] = []
         self.temp_dir.mkdir(parents=True, exist_ok=True)
         with contextlib.suppress(FileExistsError), (self.root / ".gitignore").open("x") as f:
             f.write("*")
+        journals = self._sweep_temp(warnings)
+        by_minor: dict[str, list[KeyParts]] = {}
+        links: list[str] = []
+        names: set[str] = set()
+        for entry in os.scandir(self.root):
+            name = entry.name
+            names.add(name)
+            if name.startswith("."):
+                if _OURS in name and entry.is_symlink():  # a half-made link replacement
+                    self._fix(warnings, os.unlink, entry.path)
+            elif entry.is_symlink():
+                if _MINOR_KEY.match(name):
+                    links.append(name)
+            elif entry.is_dir(follow_symlinks=False) and (parts := parse_key(name)):
+                by_minor.setdefault(parts.minor_key, []).append(parts)
+        newest = {
+            minor: max(group, key=KeyParts.sort_key)
+            for minor, group in by_minor.items()
+            if group[0].has_minor_link
+        }
+        for name in links:  # links into missing installs: the newest patch left, or none
+            link = self.root / name
+            if not os.path.isdir(link):
+                if name in newest:
+                    self._fix(warnings, _replace_symlink, link, self.root / newest[name].key)
+                else:
+                    self._fix(warnings, os.unlink, link)
+        for minor, parts in newest.items():  # installs whose minor link never came
+            if minor not in names:
+                self._fix(warnings, _replace_symlink, self.root / minor, self.root / parts.key)
+        for key, link_bin in journals.items():  # linking a crash cut short
+            parts = parse_key(key)
+            if parts is not None and self.get(key) is not None:
+                with contextlib.suppress(OSError):
+                    self._update_minor_link(parts, warnings)
+                    if link_bin:
+                        self._link_executable(parts, warnings)
+            self._fix(warnings, os.unlink, self._journal(key))
+        self._repair_bin_dir(warnings)
+        return warnings
+
+    def _sweep_temp(self, warnings: list[str]) -> dict[str, bool]:
+        """Delete our scratch in ``.temp``; returns the link journals found (key: link_bin).
+
+        Only the lock holder writes our entries there, so under the lock none is in use.
+        """
+        journals: dict[str, bool] = {}
         for entry in os.scandir(self.temp_dir):
-            if _OURS in entry.name:
+            key, ours, tail = entry.name.partition(_OURS)
+            if not ours:
+                continue  # uv's own scratch
+            if tail == _JOURNAL:
                 with contextlib.suppress(OSError):
-                    remove_path(Path(entry.path))
-        for entry in os.scandir(self.root):  # half-made link replacements
-            if entry.name.startswith(".") and _OURS in entry.name and entry.is_symlink():
-                with contextlib.suppress(OSError):
-                    os.unlink(entry.path)
+                    journals[key] = Path(entry.path).read_bytes() == b"bin"
+                continue
+            final = self.root / key
+            if tail.endswith("-old") and parse_key(key) and not os.path.lexists(final):
+                # A reinstall died between renaming the old tree aside and the new one in.
+                self._fix(warnings, os.rename, entry.path, final)
+                continue
+            self._fix(warnings, remove_path, Path(entry.path))
+        return journals
+
+    def _repair_bin_dir(self, warnings: list[str]) -> None:
+        """Remove our half-made links and managed links that resolve to nothing.
+
+        A link through a minor link that was just re-pointed resolves again and stays.
+        """
+        if self.bin_dir is None:
+            return
+        try:
+            entries = list(os.scandir(self.bin_dir))
+        except OSError:
+            return
+        for entry in entries:
+            name = entry.name
+            if not entry.is_symlink():
+                continue
+            half_made = name.startswith(".") and _OURS in name
+            if half_made or (
+                _BIN_NAME.match(name)
+                and not os.path.exists(entry.path)  # one stat, only for python-like names
+                and self._manages(Path(entry.path))
+            ):
+                self._fix(warnings, os.unlink, entry.path)
+
+    @staticmethod
+    def _fix(warnings: list[str], step: Callable[..., object], *args: object) -> None:
+        """One repair step; a failure becomes a warning, never the command's failure."""
+        try:
+            step(*args)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            warnings.append(f"could not repair {exc.filename or args[0]}: {exc.strerror or exc}")
 
     def _scratch(self, key: str, suffix: str = "") -> Path:
         return self.temp_dir / f"{key}{_OURS}{secrets.token_hex(4)}{suffix}"
@@ -542,10 +758,10 @@ class InstallDir:
         install and no longer resolve are removed. Bin entries pointing elsewhere stay.
         """
         with self.lock(cancel=cancel):
+            self._repair()
             installation = self.get(key)
             if installation is None:
                 raise PyshelfError(f"{key} is not installed in {self.root}")
-            self._prepare()
             links = self._bin_links_into(installation.path)
             aside = self._scratch(key, "-del")
             os.rename(installation.path, aside)

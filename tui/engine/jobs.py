@@ -61,6 +61,7 @@ class JobEvent:
     error: str | None
     result: str | None  # a short summary once done, e.g. "freed 61.2 MB"
     freed: int = 0
+    warnings: tuple[str, ...] = ()  # things the job left alone or could not do, one line each
 
 
 class Job:
@@ -86,6 +87,7 @@ class Job:
         self.error: str | None = None
         self.result: str | None = None
         self.freed = 0
+        self.warnings: tuple[str, ...] = ()
         self.cancel_event = threading.Event()
         self.meter = SpeedMeter(queue.clock)
         self.future: Future[None] | None = None
@@ -107,7 +109,7 @@ class Job:
         return JobEvent(
             self.id, self.kind, self.key, self.phase, self.done, self.total,
             self.meter.speed, self.meter.eta(self.done, self.total), self.error, self.result,
-            self.freed,
+            self.freed, self.warnings,
         )  # fmt: skip
 
     # Called from the worker thread.
@@ -256,14 +258,19 @@ class JobQueue:
     def _install(self, job: Job) -> None:
         entry = job.entry
         if job.kind == JobKind.INSTALL and entry.installation is not None:
-            job.result = "already installed"
-            return
+            # Still a command that writes the install dir: repair it, and make sure this
+            # install has its links (a crash may have cut them short), as uv does.
+            warnings = self.shelf.relink(entry, cancel=job.cancel_event)
+            if warnings is not None:
+                job.warnings = warnings
+                job.result = "already installed"
+                return
         if self.shelf.unpacked_tree(entry) is None:
             self._fetch(job)
         self._slot(self._disk_slots, job)
         try:
             job.set_phase(Phase.EXTRACTING)
-            self.shelf.install(
+            result = self.shelf.install(
                 entry,
                 progress=job.progress,
                 cancel=job.cancel_event,
@@ -271,6 +278,7 @@ class JobQueue:
             )
         finally:
             self._disk_slots.release()
+        job.warnings = result.warnings
         job.result = "installed" if job.kind == JobKind.INSTALL else "reinstalled"
 
     def _removing(self, job: Job, remove: Callable[[], int]) -> None:

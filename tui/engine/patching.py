@@ -20,36 +20,71 @@ EXTERNALLY_MANAGED = (
     "[externally-managed]\n"
     "Error=This Python installation is managed by uv and should not be modified."
 )
-_PC_PREFIX = re.compile(rb"^prefix=/install$", re.MULTILINE)
+# A pkg-config variable that is exactly the build prefix, e.g. ``prefix=/install``.
+_PC_PREFIX = re.compile(rb"^([A-Za-z]+)=/install$", re.MULTILINE)
 
 # The builds name the compilers of their build machines (clang, cross gcc); extensions built
-# later must use this machine's ``cc``/``c++``, as uv arranges. The first word is replaced.
-_CROSS = ("arm-linux-gnueabi", "arm-linux-gnueabihf", "mips-linux-gnu", "mipsel-linux-gnu",
-          "powerpc64le-linux-gnu", "riscv64-linux-gnu", "s390x-linux-gnu", "x86_64-linux-gnu",
-          "aarch64-linux-gnu", "loongarch64-linux-gnu")  # fmt: skip
-_C_COMPILERS = {"clang", "musl-clang", *(f"/usr/bin/{t}-gcc" for t in _CROSS)}
-_CXX_COMPILERS = {"clang++", *(f"/usr/bin/{t}-g++" for t in _CROSS)}
+# later must use this machine's ``cc``/``c++``, as uv arranges: any word of these variables
+# that names one of them is replaced, and ``AR`` becomes ``ar`` whatever it was.
+_CROSS = ("aarch64-linux-gnu", "arm-linux-gnueabi", "arm-linux-gnueabihf",
+          "loongarch64-linux-gnu", "mips-linux-gnu", "mipsel-linux-gnu", "powerpc64le-linux-gnu",
+          "riscv64-linux-gnu", "s390x-linux-gnu", "x86_64-linux-gnu")  # fmt: skip
+_C_COMPILERS = frozenset(
+    ("clang", "musl-clang", "/usr/bin/riscv64-linux-gnu-clang",
+     *(f"/usr/bin/{t}-gcc" for t in _CROSS))
+)  # fmt: skip
+_CXX_COMPILERS = frozenset(
+    ("clang++", "/usr/bin/riscv64-linux-gnu-clang++", *(f"/usr/bin/{t}-g++" for t in _CROSS))
+)
 _COMPILER_KEYS = {
     **dict.fromkeys(("CC", "BLDSHARED", "LDSHARED", "LINKCC"), (_C_COMPILERS, "cc")),
     **dict.fromkeys(("CXX", "LDCXXSHARED"), (_CXX_COMPILERS, "c++")),
 }
 
 
-def _local_compiler(key: str, value: object) -> object:
-    if key == "AR" and isinstance(value, str):
+def _prefixed(word: str, prefix: str) -> str:
+    """``word`` with the build prefix replaced, when the word is that path or one below it.
+
+    Only a whole word that starts the path counts, as uv does it: ``/usr/bin/install`` and
+    ``/installer`` are not the prefix, and neither is ``-L/install/lib`` (uv leaves it too).
+    """
+    if word == BUILD_PREFIX:
+        return prefix
+    if word.startswith(BUILD_PREFIX + "/"):
+        return prefix + word[len(BUILD_PREFIX) :]
+    return word
+
+
+def _without_isysroot(words: list[str]) -> list[str]:
+    """Drop ``-isysroot <sdk>`` (macOS builds name the build machine's SDK)."""
+    out: list[str] = []
+    skip = False
+    for word in words:
+        if skip:
+            skip = False
+        elif word == "-isysroot":
+            skip = True
+        else:
+            out.append(word)
+    return out
+
+
+def patch_value(key: str, value: object, prefix: str) -> object:
+    """One build-time variable as uv leaves it once the build lives at ``prefix``.
+
+    uv works on whitespace-separated words and joins them with single spaces; a value with
+    nothing to fix is returned as it was, so the only difference from uv is whitespace.
+    """
+    if not isinstance(value, str):
+        return value
+    if key == "AR":
         return "ar"
-    if key not in _COMPILER_KEYS or not isinstance(value, str):
-        return value
-    known, replacement = _COMPILER_KEYS[key]
-    first, sep, rest = value.partition(" ")
-    return f"{replacement}{sep}{rest}" if first in known else value
-
-
-def _replace_prefix(value: object, prefix: str) -> object:
-    if not isinstance(value, str) or BUILD_PREFIX not in value:
-        return value
-    # Only whole path components: "/install" and "/install/...", not "/installer".
-    return re.sub(r"/install(?=/|\s|$|\")", prefix, value)
+    words = value.split()
+    patched = _without_isysroot([_prefixed(word, prefix) for word in words])
+    if key in _COMPILER_KEYS:
+        known, replacement = _COMPILER_KEYS[key]
+        patched = [replacement if word in known else word for word in patched]
+    return value if patched == words else " ".join(patched)
 
 
 def patch_sysconfigdata(path: Path, prefix: str) -> bool:
@@ -64,9 +99,7 @@ def patch_sysconfigdata(path: Path, prefix: str) -> bool:
         return False
     if not isinstance(data, dict):
         return False
-    patched = {
-        key: _local_compiler(key, _replace_prefix(value, prefix)) for key, value in data.items()
-    }
+    patched = {key: patch_value(key, value, prefix) for key, value in data.items()}
     patched["PYTHON_BUILD_STANDALONE"] = 1
     source = f"{head}build_time_vars = {json.dumps(patched, indent=4, sort_keys=True)}\n"
     atomic_write_bytes(path, source.encode("utf-8"))
@@ -75,7 +108,7 @@ def patch_sysconfigdata(path: Path, prefix: str) -> bool:
 
 def patch_pkgconfig(path: Path) -> None:
     data = path.read_bytes()
-    fixed = _PC_PREFIX.sub(rb"prefix=${pcfiledir}/../..", data)
+    fixed = _PC_PREFIX.sub(rb"\1=${pcfiledir}/../..", data)
     if fixed != data:
         atomic_write_bytes(path, fixed)
 

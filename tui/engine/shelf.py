@@ -14,9 +14,15 @@ from tui.engine.cache import ArchiveCache, CachedArchive, Progress
 from tui.engine.catalog import Catalog, load_catalog
 from tui.engine.download import Downloader, DownloadPolicy, make_client
 from tui.engine.du import tree_size
-from tui.engine.errors import RequestError
+from tui.engine.errors import NotAnInterpreter, RequestError
 from tui.engine.host import Host, current_host
-from tui.engine.installs import Installation, InstallDir, UnpackedStore, scan_installations
+from tui.engine.installs import (
+    Installation,
+    InstallDir,
+    InstallResult,
+    UnpackedStore,
+    scan_installations,
+)
 from tui.engine.resolve import no_match_message, parse_request, resolve
 from tui.engine.settings import Settings
 from tui.engine.sizes import RemoteSizes
@@ -264,29 +270,47 @@ class Shelf:
         progress: Progress | None = None,
         cancel: threading.Event | None = None,
         phase: Callable[[str], None] | None = None,
-    ) -> Installation:
+    ) -> InstallResult:
         """Install (or reinstall over) ``entry`` from its cached archive.
 
         A verified archive is unpacked once into the cache; installs are hard-linked from that
-        copy, which makes every later reinstall a matter of links, not decompression.
+        copy, which makes every later reinstall a matter of links, not decompression. The
+        interpreter is started once, on the install that unpacked the archive.
         """
         build, link_bin = entry.build, self.settings.link_bin
         tree = self.unpacked_tree(entry)
+        fresh = tree is None
         if tree is None:
             archive = entry.cached.path if entry.cached else self.fetch(entry, cancel=cancel)
             if build.sha256:
                 tree = self.unpacked.add(archive, build.sha256, progress=progress, cancel=cancel)
         if tree is not None:
-            result = self.installs.install_from_tree(
-                tree, build, link_bin=link_bin, cancel=cancel, phase=phase
-            )
+            try:
+                result = self.installs.install_from_tree(
+                    tree, build, link_bin=link_bin, cancel=cancel, phase=phase, run_check=fresh
+                )
+            except NotAnInterpreter:
+                if build.sha256:  # a copy no install can use: the next try unpacks again
+                    self.unpacked.remove(build.sha256)
+                raise
         else:  # an archive only the cache knows: its name is all we have to go on
             result = self.installs.install(
                 archive, build, link_bin=link_bin, progress=progress, cancel=cancel, phase=phase
             )
         entry.installation = result.installation
         entry.install_size = None
-        return result.installation
+        return result
+
+    def relink(
+        self, entry: Entry, *, cancel: threading.Event | None = None
+    ) -> tuple[str, ...] | None:
+        """For an install already there: repair the install dir and make sure the install has
+        its links (the bin link unless the settings say no). Returns the warnings, or None
+        when the install has gone meanwhile."""
+        warnings = self.installs.relink(entry.key, link_bin=self.settings.link_bin, cancel=cancel)
+        if warnings is None:
+            entry.installation = None
+        return warnings
 
     def uninstall(self, entry: Entry, *, cancel: threading.Event | None = None) -> int:
         """Remove the install; returns the bytes that really came free on disk."""

@@ -8,7 +8,7 @@ from textual.containers import Horizontal
 from textual.reactive import reactive
 from textual.widgets import ListItem, ProgressBar, Static
 
-from tui.app.present import ERROR_STYLE, INSTALLED_STYLE, JOB_STYLE
+from tui.app.present import ERROR_STYLE, INSTALLED_STYLE, JOB_STYLE, PARTIAL_STYLE
 from tui.engine.jobs import JobEvent, Phase
 from tui.format import human_eta, human_size, human_speed, progress_text
 
@@ -21,6 +21,7 @@ _BUSY = {
     Phase.REMOVING: "removing files",
 }
 _SYMBOL = {Phase.DONE: "✓", Phase.FAILED: "✗", Phase.CANCELLED: "⊘"}
+_WARNING_STYLE = PARTIAL_STYLE  # amber: done, but something was left alone
 
 
 class JobItem(ListItem):
@@ -60,6 +61,9 @@ class JobItem(ListItem):
             if event.freed:
                 words += f", freed {human_size(event.freed)}"
             head.append(f"{_SYMBOL[phase]} {words}", _RESULT_STYLE[phase])
+            if event.warnings:
+                more = f" (+{len(event.warnings) - 1} more)" if len(event.warnings) > 1 else ""
+                head.append(f"  ⚠ {event.warnings[0]}{more}", _WARNING_STYLE)
         else:
             head.append(phase.value, JOB_STYLE)
         self._update("#job-head", head)

@@ -14,7 +14,7 @@ from tui import __version__
 from tui.engine.errors import PyshelfError, describe_os_error
 from tui.engine.jobs import JobKind, JobQueue
 from tui.engine.listing import default_view, filter_request
-from tui.engine.settings import Settings
+from tui.engine.settings import Settings, parse_size
 from tui.engine.shelf import Entry, Shelf
 from tui.format import human_size
 from tui.reporter import Reporter
@@ -70,6 +70,11 @@ def _global_options() -> argparse.ArgumentParser:
     group.add_argument(
         "--parallel", type=int, default=sup, metavar="N", help="downloads at once (default 4)"
     )
+    group.add_argument(
+        "--keep-unpacked", default=sup, metavar="SIZE",
+        help="keep unpacked copies of uninstalled builds up to SIZE in all, e.g. 2G "
+        "(PYSHELF_KEEP_UNPACKED; default 0: they go with the uninstall)",
+    )  # fmt: skip
     return common
 
 
@@ -126,6 +131,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="remove without asking; twice (-yy) to also remove interpreters environments use",
     )  # fmt: skip
 
+    p = sub.add_parser(
+        "verify", parents=[common],
+        help="hash cached archives and unpacked copies in full; drop damaged unpacked copies",
+    )  # fmt: skip
+    p.add_argument("requests", nargs="*", metavar="REQUEST", help="default: the whole cache")
+
     p = sub.add_parser("du", parents=[common], help="what every interpreter and archive costs")
     p.add_argument("--json", action="store_true", help="machine-readable groups and items")
     return parser
@@ -140,6 +151,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
     ]:  # fmt: skip
         if (value := getattr(args, option, None)) is not None:
             setattr(settings, attribute, value)
+    if (keep := getattr(args, "keep_unpacked", None)) is not None:
+        settings.keep_unpacked = parse_size(keep)
     if getattr(args, "offline", False):
         settings.offline = True
     if getattr(args, "no_bin", False):
@@ -243,19 +256,51 @@ def cmd_jobs(shelf: Shelf, kind: JobKind, requests: Sequence[str]) -> int:
     return EXIT_FAILED if failed else 0
 
 
+def cmd_verify(shelf: Shelf, requests: Sequence[str]) -> int:
+    from tui.engine.verify import verify
+
+    targets = None
+    if requests:
+        entries = shelf.entries(all_platforms=True)
+        targets = []
+        for request in requests:
+            entry = shelf.find(
+                request,
+                entries,
+                want=lambda e: e.cached is not None or shelf.unpacked_tree(e) is not None,
+            )
+            if entry not in targets:
+                targets.append(entry)
+    result = verify(shelf, targets, on_line=print)
+    checked = f"{result.archives} archives and {result.copies} unpacked copies"
+    if result.ok:
+        print(f"verified {checked}: all match", file=sys.stderr)
+        return 0
+    count = len(result.problems)
+    print(f"verified {checked}: {count} problem{'s' if count > 1 else ''}", file=sys.stderr)
+    return EXIT_FAILED
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
         from tui.app.main import run_app  # Textual loads only when the app is wanted
 
-        return run_app(settings_from(args))
+        try:
+            settings = settings_from(args)
+        except PyshelfError as exc:
+            print(f"pyshelf: error: {exc}", file=sys.stderr)
+            return EXIT_FAILED
+        return run_app(settings)
     # Ctrl-C raises KeyboardInterrupt in the main thread; downloads keep their partial files.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         shelf = Shelf(settings_from(args))
         if args.command == "list":
             return cmd_list(shelf, args)
+        if args.command == "verify":
+            return cmd_verify(shelf, args.requests)
         if args.command in ("prune", "du"):
             from tui import cleanup_cli
 

@@ -7,29 +7,18 @@ marked by a preset: removing those is always an explicit choice.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Iterable
 
 from tui.engine.du import tree_size
-from tui.engine.errors import PyshelfError
 from tui.engine.names import parse_archive_name, split_version
 from tui.engine.removal import Plan, make_plan
+from tui.engine.settings import parse_size as parse_size  # where the CLI finds it
 from tui.engine.usage import Inventory, Item, Kind, Owner
 
 Marks = dict[Item, str]  # item -> why a preset marked it
 
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$", re.IGNORECASE)
-_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 DAY = 86400.0
-
-
-def parse_size(text: str) -> int:
-    """``2G``, ``500M``, ``1.5GiB``, ``100k``, ``4096`` -> bytes (binary units)."""
-    match = _SIZE.match(text)
-    if not match:
-        raise PyshelfError(f"not a size: {text!r} (try 2G, 500M or a number of bytes)")
-    return int(float(match[1]) * _UNITS[match[2].lower()])
 
 
 def _installs(inventory: Inventory) -> list[Item]:

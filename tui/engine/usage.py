@@ -92,6 +92,9 @@ class Inventory:
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     home: Path = field(default_factory=Path.home)
     venvs: list[Venv] | None = None  # None until scan_venvs (or attach_venvs) ran
+    # The unpacked copies an uninstall of these entries takes along (Shelf.uninstall trims
+    # copies no install uses to Settings.keep_unpacked); None: none go.
+    unpacked_going: Callable[[Sequence[Entry]], list[Path]] | None = None
 
     def groups(self) -> dict[Owner, list[Item]]:
         """Non-empty groups, in Owner order."""
@@ -281,4 +284,9 @@ def take_inventory(
                 Owner(found.manager), Kind.INTERPRETER, found.name, found.version, found.path,
                 found.mtime, found.deletable, found.reason,
             ))  # fmt: skip
-    return Inventory(items, shelf.installs.root, env, home)
+
+    def unpacked_going(uninstalled: Sequence[Entry]) -> list[Path]:
+        going = [sha for e in uninstalled for sha in shelf.unpacked_going(e)]
+        return shelf.unpacked.plan_trim(shelf.settings.keep_unpacked, going)
+
+    return Inventory(items, shelf.installs.root, env, home, unpacked_going=unpacked_going)

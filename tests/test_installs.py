@@ -526,14 +526,16 @@ def test_install_applies_uvs_fixups_without_touching_the_shared_tree(tmp_path: P
     data = (lib / "_sysconfigdata__linux_x86_64-linux-gnu.py").read_text()
     assert f'"prefix": "{final}"' in data and '"LIBDIR": "' + str(final / "lib") in data
     assert '"PYTHON_BUILD_STANDALONE": 1' in data
-    assert (final / "lib" / "pkgconfig" / "python-3.12.pc").read_bytes().startswith(
-        b"# See: man pkg-config\nprefix=${pcfiledir}/../..\n"
+    assert (
+        (final / "lib" / "pkgconfig" / "python-3.12.pc")
+        .read_bytes()
+        .startswith(b"# See: man pkg-config\nprefix=${pcfiledir}/../..\n")
     )
     assert "externally-managed" in (lib / "EXTERNALLY-MANAGED").read_text()
     sysconfigdata = lib / "_sysconfigdata__linux_x86_64-linux-gnu.py"
     assert sysconfigdata.stat().st_mode & 0o777 == 0o644
     # The unpacked copy keeps the pristine files: the install replaced, never edited, them.
-    pristine = (tree / "lib" / "python3.12" / "_sysconfigdata__linux_x86_64-linux-gnu.py")
+    pristine = tree / "lib" / "python3.12" / "_sysconfigdata__linux_x86_64-linux-gnu.py"
     assert "/install" in pristine.read_text()
     assert b"prefix=/install" in (tree / "lib" / "pkgconfig" / "python-3.12.pc").read_bytes()
 

@@ -46,10 +46,6 @@ _HEADER = "pyshelf-unpacked 1"
 _ID = re.compile(r"[0-9a-f]{16}")
 _FILE, _DIR, _LINK = "f", "d", "l"
 
-# One manifest row as the check compares it: (st_mode with the type bits, size, mtime_ns) for
-# files, (st_mode, 0, 0) for directories, (st_mode, 0, target) for symlinks.
-_Row = tuple[int, int, int | str]
-
 
 def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
@@ -69,9 +65,9 @@ def _unescape(text: str) -> str:
 @dataclass(frozen=True, slots=True)
 class Manifest:
     archive_sha256: str
-    rows: dict[str, _Row]  # relative path ("." for the root) -> what the check compares
-    digests: dict[str, str]  # relative path -> sha256 of each regular file
-    nlinks: dict[str, int]  # links each file had in the fresh tree (an archive's own hard links)
+    rows: dict[str, str]  # relative path ("." for the root) -> what the check compares
+    digests: dict[str, str]  # relative path -> sha256 of each regular file (full parse only)
+    nlinks: dict[str, int]  # links each file had when unpacked (the archive's own hard links)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,57 +99,58 @@ def _walk(root: str) -> Iterator[tuple[str, os.stat_result, int]]:
             os.close(fd)
 
 
-def _row(st: os.stat_result, name: str, fd: int) -> _Row:
+def _key(st: os.stat_result, name: str, fd: int) -> str:
+    """What the check compares for one entry, as its manifest line starts: a string, so the
+    check neither parses numbers nor builds tuples (a few thousand entries per reinstall)."""
     mode = st.st_mode
     if stat.S_ISREG(mode):
-        return (mode, st.st_size, st.st_mtime_ns)
+        return f"{_FILE}\t{mode:o}\t{st.st_size}\t{st.st_mtime_ns}"
     if stat.S_ISLNK(mode):
-        return (mode, 0, os.readlink(name, dir_fd=fd))
-    return (mode, 0, 0)
+        return f"{_LINK}\t{mode:o}\t\t{_escape(os.readlink(name, dir_fd=fd))}"
+    return f"{_DIR if stat.S_ISDIR(mode) else '?'}\t{mode:o}\t\t"
 
 
 def _render(tree: Path, archive_sha256: str, digests: dict[str, str]) -> bytes:
-    """The manifest of a fresh tree: one tab-separated line per entry, then a checksum line so
-    a truncated or damaged manifest is never taken for a short tree."""
+    """The manifest of a fresh tree: a line per entry (what the check compares, the file's
+    link count and sha256, its path), then a checksum line so that a truncated or damaged
+    manifest is never taken for a short tree."""
     root = os.fspath(tree)
-    lines = [_HEADER, f"a\t{archive_sha256}", f"{_DIR}\t{os.lstat(root).st_mode:o}\t\t\t\t\t."]
+    top = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        lines = [_HEADER, f"a\t{archive_sha256}", f"{_key(os.lstat(root), '.', top)}\t\t\t."]
+    finally:
+        os.close(top)
     for rel, st, fd in _walk(root):
-        mode, path = st.st_mode, _escape(rel)
-        if stat.S_ISREG(mode):
-            digest = digests.get(rel) or _hash_file(f"{root}/{rel}")
-            row = f"{_FILE}\t{mode:o}\t{st.st_size}\t{st.st_mtime_ns}\t{st.st_nlink}\t{digest}"
-        elif stat.S_ISLNK(mode):
-            target = os.readlink(rel.rpartition("/")[2], dir_fd=fd)
-            row = f"{_LINK}\t{mode:o}\t\t\t\t{_escape(target)}"
-        else:
-            row = f"{_DIR}\t{mode:o}\t\t\t\t"
-        lines.append(f"{row}\t{path}")
+        name = rel.rpartition("/")[2]
+        nlink = digest = ""
+        if stat.S_ISREG(st.st_mode):
+            nlink, digest = str(st.st_nlink), digests.get(rel) or _hash_file(f"{root}/{rel}")
+        lines.append(f"{_key(st, name, fd)}\t{nlink}\t{digest}\t{_escape(rel)}")
     body = "\n".join(lines) + "\n"
     check = hashlib.sha256(body.encode("utf-8", "surrogateescape")).hexdigest()
     return (body + f"end\t{check}\n").encode("utf-8", "surrogateescape")
 
 
-def _parse(data: bytes) -> Manifest | None:
+def _parse(data: bytes, *, full: bool = False) -> Manifest | None:
+    """The manifest, or None when it is damaged; ``full`` also reads digests and links."""
     body, sep, last = data.rstrip(b"\n").rpartition(b"\nend\t")
     if not sep or hashlib.sha256(body + b"\n").hexdigest().encode() != last:
         return None
     lines = body.decode("utf-8", "surrogateescape").split("\n")
     if len(lines) < 2 or lines[0] != _HEADER or not lines[1].startswith("a\t"):
         return None
-    rows: dict[str, _Row] = {}
+    rows: dict[str, str] = {}
     digests: dict[str, str] = {}
     nlinks: dict[str, int] = {}
     try:
         for line in lines[2:]:
-            kind, mode_text, size, mtime, nlink, extra, path_text = line.split("\t")
-            path, mode = _unescape(path_text), int(mode_text, 8)
-            if kind == _FILE:
-                rows[path] = (mode, int(size), int(mtime))
-                digests[path], nlinks[path] = extra, int(nlink)
-            elif kind == _LINK:
-                rows[path] = (mode, 0, _unescape(extra))
-            else:
-                rows[path] = (mode, 0, 0)
+            rest, _, path = line.rpartition("\t")
+            if "\\" in path:
+                path = _unescape(path)
+            key, nlink, digest = rest.rsplit("\t", 2)
+            rows[path] = key
+            if full and digest:
+                digests[path], nlinks[path] = digest, int(nlink)
     except ValueError:
         return None
     return Manifest(lines[1][2:], rows, digests, nlinks)
@@ -228,12 +225,12 @@ class UnpackedStore:
 
     # -- checking ------------------------------------------------------------------------
 
-    def manifest(self, sha256: str) -> Manifest | None:
+    def manifest(self, sha256: str, *, full: bool = True) -> Manifest | None:
         try:
             data = self.manifest_for(sha256).read_bytes()
         except OSError:
             return None
-        return _parse(data)
+        return _parse(data, full=full)
 
     def check(self, sha256: str) -> str | None:
         """Why the copy differs from what was unpacked, or None when it matches (or is absent).
@@ -244,20 +241,20 @@ class UnpackedStore:
         tree = self.get(sha256)
         if tree is None:
             return None
-        manifest = self.manifest(sha256)
+        manifest = self.manifest(sha256, full=False)
         if manifest is None:
             return "it has no readable manifest"
         rows = manifest.rows
         root = os.fspath(tree)
         try:
-            if (os.lstat(root).st_mode, 0, 0) != rows.get("."):
+            if f"{_DIR}\t{os.lstat(root).st_mode:o}\t\t" != rows.get("."):
                 return "the mode of its top directory changed"
             seen = 1
             for rel, st, fd in _walk(root):
                 want = rows.get(rel)
                 if want is None:
                     return f"{rel} was added"
-                if _row(st, rel.rpartition("/")[2], fd) != want:
+                if _key(st, rel.rpartition("/")[2], fd) != want:
                     return f"{rel} changed ({_what_changed(st, want)})"
                 seen += 1
         except OSError as exc:
@@ -301,7 +298,8 @@ class UnpackedStore:
         structural = self.check(sha256)
         if structural is not None:
             problems.append(f"{tree}: {structural}")
-        total = sum(row[1] for row in manifest.rows.values() if isinstance(row[2], int))
+        sizes = {rel: int(manifest.rows[rel].split("\t")[2]) for rel in manifest.digests}
+        total = sum(sizes.values())
         done = 0
         for rel, want in manifest.digests.items():
             path = f"{tree}/{rel}"
@@ -316,7 +314,7 @@ class UnpackedStore:
                 continue
             if got != want:
                 problems.append(f"{path}: content differs from the archive's (sha256 {got})")
-            done += manifest.rows[rel][1]
+            done += sizes[rel]
             if progress is not None:
                 progress(done, total)
         return problems
@@ -476,14 +474,15 @@ class UnpackedStore:
         return sum(self.remove(path.name) for path in self.plan_trim(keep_bytes, going))
 
 
-def _what_changed(st: os.stat_result, want: _Row) -> str:
-    mode, size, extra = want
+def _what_changed(st: os.stat_result, want: str) -> str:
+    kind, mode_text, size, mtime = want.split("\t", 3)
+    mode = int(mode_text, 8)
     if stat.S_IFMT(st.st_mode) != stat.S_IFMT(mode):
         return "file type"
-    if stat.S_ISLNK(mode):
+    if kind == _LINK:
         return "link target"
     if st.st_mode != mode:
         return f"mode {stat.S_IMODE(st.st_mode):o}, was {stat.S_IMODE(mode):o}"
-    if st.st_size != size:
+    if kind == _FILE and str(st.st_size) != size:
         return f"size {st.st_size}, was {size}"
-    return "modification time" if st.st_mtime_ns != extra else "unknown"
+    return "modification time" if kind == _FILE and str(st.st_mtime_ns) != mtime else "unknown"

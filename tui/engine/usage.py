@@ -235,7 +235,8 @@ def uv_items(shelf: Shelf, entries: Sequence[Entry]) -> list[Item]:
             continue
         entry = by_unpacked.get(path.name)
         name = f"{entry.key} (unpacked)" if entry else f"{path.name} (unpacked)"
-        version = entry.build.version if entry else read_version(path)
+        tree = path / "tree"  # UnpackedStore keeps the tree beside its manifest
+        version = entry.build.version if entry else read_version(tree if tree.is_dir() else path)
         items.append(Item(
             Owner.CACHE, Kind.UNPACKED, name, version, path, _mtime(path),
             unpacked_reason is None, unpacked_reason, entry,

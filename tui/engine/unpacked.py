@@ -27,6 +27,7 @@ import re
 import secrets
 import stat
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -419,8 +420,9 @@ class UnpackedStore:
 
     def touch(self, sha256: str) -> None:
         """Mark the copy as just used: the hot-copy cap keeps the most recently used."""
+        now = time.time_ns()  # not utime(None): the kernel's file clock ticks coarsely
         with contextlib.suppress(OSError):
-            os.utime(self.manifest_for(sha256))
+            os.utime(self.manifest_for(sha256), ns=(now, now))
 
     def remove(self, sha256: str) -> int:
         """Delete a copy (tree and manifest); returns the bytes that came free (installs may

@@ -86,8 +86,13 @@ class _Handler(BaseHTTPRequestHandler):
     def do_HEAD(self) -> None:
         self._serve(head=True)
 
-    def _simple(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None,
-                head: bool = False) -> None:
+    def _simple(
+        self,
+        status: int,
+        body: bytes = b"",
+        headers: dict[str, str] | None = None,
+        head: bool = False,
+    ) -> None:
         self.send_response(status)
         for k, v in (headers or {}).items():
             self.send_header(k, v)
@@ -213,8 +218,9 @@ class LoopbackServer:
     def start(self) -> Self:
         self._stopping.clear()
         self._httpd = _Server(self)
-        self._thread = threading.Thread(target=self._httpd.serve_forever,
-                                        kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
         return self
 
@@ -239,8 +245,9 @@ class LoopbackServer:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def fault(self, path_suffix: str | None = None, *, times: int | None = None,
-              **opts: Any) -> Fault:
+    def fault(
+        self, path_suffix: str | None = None, *, times: int | None = None, **opts: Any
+    ) -> Fault:
         """Inject a fault for paths ending in path_suffix (None: all), for the next `times`.
 
         opts: drop_after, status, retry_after, corrupt, ignore_range, rate, no_length, hang.
@@ -263,8 +270,11 @@ class LoopbackServer:
         path = unquote(urlsplit(raw_path).path)
         with self._lock:
             for f in reversed(self._faults):
-                if f.path_suffix is None or path.endswith(f.path_suffix) \
-                        or raw_path.endswith(f.path_suffix):
+                if (
+                    f.path_suffix is None
+                    or path.endswith(f.path_suffix)
+                    or raw_path.endswith(f.path_suffix)
+                ):
                     f.used += 1
                     if f.times is not None and f.used >= f.times:
                         self._faults.remove(f)

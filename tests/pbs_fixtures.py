@@ -34,8 +34,16 @@ import pytest
 MTIME = 1_700_000_000  # fixed so identical arguments give identical bytes
 ARCH, OS, LIBC = "x86_64", "linux", "gnu"
 # Directories a real pbs install_only build lacks or that only bloat the archive.
-_STDLIB_EXCLUDE = {"site-packages", "test", "idlelib", "tkinter", "turtledemo", "ensurepip",
-                   "lib2to3", "__pycache__"}
+_STDLIB_EXCLUDE = {
+    "site-packages",
+    "test",
+    "idlelib",
+    "tkinter",
+    "turtledemo",
+    "ensurepip",
+    "lib2to3",
+    "__pycache__",
+}
 
 
 @dataclass(frozen=True)
@@ -64,8 +72,9 @@ Member = tuple[tarfile.TarInfo, bytes | None]
 _AnyMember = tuple[tarfile.TarInfo, bytes | Path | None]  # Path: stream from disk
 
 
-def _info(name: str, kind: bytes = tarfile.REGTYPE, mode: int = 0o644, size: int = 0,
-          link: str = "") -> tarfile.TarInfo:
+def _info(
+    name: str, kind: bytes = tarfile.REGTYPE, mode: int = 0o644, size: int = 0, link: str = ""
+) -> tarfile.TarInfo:
     ti = tarfile.TarInfo(name)
     ti.type, ti.mode, ti.size, ti.linkname, ti.mtime = kind, mode, size, link, MTIME
     ti.uid = ti.gid = 0
@@ -88,13 +97,17 @@ def _with_dirs(members: list[_AnyMember]) -> list[_AnyMember]:
 def _write_tar(path: Path, members: Iterable[_AnyMember], fmt: str, level: int = 9) -> None:
     # Compress ourselves: tarfile's gzip mode stamps the current time into the header.
     opener: dict[str, Callable[[BinaryIO], BinaryIO]] = {
-        "gz": lambda f: gzip.GzipFile(filename="", mode="wb", fileobj=f, mtime=0,
-                                      compresslevel=level),
+        "gz": lambda f: gzip.GzipFile(
+            filename="", mode="wb", fileobj=f, mtime=0, compresslevel=level
+        ),
         "bz2": lambda f: bz2.BZ2File(f, "wb"),
         "xz": lambda f: lzma.LZMAFile(f, "wb"),  # noqa: SIM115 (closed by the with below)
     }
-    with path.open("wb") as raw, opener[fmt](raw) as comp, \
-            tarfile.TarFile(fileobj=comp, mode="w", format=tarfile.PAX_FORMAT) as tar:
+    with (
+        path.open("wb") as raw,
+        opener[fmt](raw) as comp,
+        tarfile.TarFile(fileobj=comp, mode="w", format=tarfile.PAX_FORMAT) as tar,
+    ):
         for ti, data in members:
             if isinstance(data, Path):
                 with data.open("rb") as f:
@@ -104,8 +117,16 @@ def _write_tar(path: Path, members: Iterable[_AnyMember], fmt: str, level: int =
                 tar.addfile(ti, io.BytesIO(data) if data is not None else None)
 
 
-def _spec(path: Path, *, implementation: str, version: str, build: str, variant: str | None,
-          top: str, executable: str) -> ArchiveSpec:
+def _spec(
+    path: Path,
+    *,
+    implementation: str,
+    version: str,
+    build: str,
+    variant: str | None,
+    top: str,
+    executable: str,
+) -> ArchiveSpec:
     m = re.fullmatch(r"(\d+)\.(\d+)\.(\d+)((?:a|b|rc)\d+)?", version)
     if not m:
         raise ValueError(f"bad version {version!r}")
@@ -115,19 +136,42 @@ def _spec(path: Path, *, implementation: str, version: str, build: str, variant:
     with path.open("rb") as f:
         sha256 = hashlib.file_digest(f, "sha256").hexdigest()
     return ArchiveSpec(
-        path=path, filename=path.name, sha256=sha256, size=path.stat().st_size,
-        implementation=implementation, version=version, major=major, minor=minor, patch=patch,
-        prerelease=prerelease, variant=variant, build=build, os=OS, arch=ARCH, libc=LIBC,
-        key=key, top=top, executable=executable,
+        path=path,
+        filename=path.name,
+        sha256=sha256,
+        size=path.stat().st_size,
+        implementation=implementation,
+        version=version,
+        major=major,
+        minor=minor,
+        patch=patch,
+        prerelease=prerelease,
+        variant=variant,
+        build=build,
+        os=OS,
+        arch=ARCH,
+        libc=LIBC,
+        key=key,
+        top=top,
+        executable=executable,
     )
 
 
-def make_archive(dest_dir: Path, *, implementation: str = "cpython", version: str = "3.12.7",
-                 build: str = "20991231", variant: str | None = None,
-                 triple: str = "x86_64-unknown-linux-gnu", payload_kib: int = 64,
-                 extra_members: list[Member] | None = None, fmt: str | None = None,
-                 pypy_version: str = "7.3.17", interpreter: str | None = None,
-                 interpreter_mode: int = 0o755) -> ArchiveSpec:
+def make_archive(
+    dest_dir: Path,
+    *,
+    implementation: str = "cpython",
+    version: str = "3.12.7",
+    build: str = "20991231",
+    variant: str | None = None,
+    triple: str = "x86_64-unknown-linux-gnu",
+    payload_kib: int = 64,
+    extra_members: list[Member] | None = None,
+    fmt: str | None = None,
+    pypy_version: str = "7.3.17",
+    interpreter: str | None = None,
+    interpreter_mode: int = 0o755,
+) -> ArchiveSpec:
     """Write a fake interpreter archive into dest_dir.
 
     ``fmt`` defaults to "gz" for cpython and "bz2" for pypy (as upstream ships them).
@@ -141,8 +185,11 @@ def make_archive(dest_dir: Path, *, implementation: str = "cpython", version: st
     mm = ".".join(version.split(".")[:2])
     if implementation == "cpython":
         fmt = fmt or "gz"
-        suffix = {None: "install_only_stripped", "debug": "debug-install_only",
-                  "freethreaded": "freethreaded-install_only_stripped"}[variant]
+        suffix = {
+            None: "install_only_stripped",
+            "debug": "debug-install_only",
+            "freethreaded": "freethreaded-install_only_stripped",
+        }[variant]
         filename = f"cpython-{version}+{build}-{triple}-{suffix}.tar.{fmt}"
         top, exe, libdir = "python", f"python{mm}", f"python{mm}"
         if variant == "freethreaded":  # free-threaded builds name everything with a "t"
@@ -178,20 +225,31 @@ def make_archive(dest_dir: Path, *, implementation: str = "cpython", version: st
         *((_info(f"{top}/bin/{name}", tarfile.SYMTYPE, 0o777, link=exe), None) for name in links),
         _file(f"{lib}/os.py", b"# fake os module\n"),
         # uv refuses an install without one (it rewrites the build-time prefix in it).
-        _file(f"{lib}/_sysconfigdata__linux_x86_64-linux-gnu.py",
-              b"# system configuration generated and used by the sysconfig module\n"
-              b"build_time_vars = {'prefix': '/install', 'LIBDIR': '/install/lib'}\n"),
+        _file(
+            f"{lib}/_sysconfigdata__linux_x86_64-linux-gnu.py",
+            b"# system configuration generated and used by the sysconfig module\n"
+            b"build_time_vars = {'prefix': '/install', 'LIBDIR': '/install/lib'}\n",
+        ),
         _file(f"{lib}/encodings/__init__.py", b""),
-        _file(f"{lib}/site-packages/README.txt", b"This directory exists so that 3rd party "
-              b"packages can be placed here.\n"),
+        _file(
+            f"{lib}/site-packages/README.txt",
+            b"This directory exists so that 3rd party packages can be placed here.\n",
+        ),
         _file(f"{top}/include/{libdir}/Python.h", b"/* fake header */\n"),
         _file(f"{lib}/payload.bin", payload),
     ]
     dest_dir.mkdir(parents=True, exist_ok=True)
     path = dest_dir / filename
     _write_tar(path, _with_dirs(members) + list(extra_members or []), fmt)
-    return _spec(path, implementation=implementation, version=version, build=build,
-                 variant=variant, top=top, executable=f"{top}/bin/{exe}")
+    return _spec(
+        path,
+        implementation=implementation,
+        version=version,
+        build=build,
+        variant=variant,
+        top=top,
+        executable=f"{top}/bin/{exe}",
+    )
 
 
 def _real_members() -> Iterator[tuple[Path, str]]:
@@ -209,8 +267,9 @@ def _real_members() -> Iterator[tuple[Path, str]]:
             yield so, f"python/lib/{so.name}"
     stdlib = Path(sysconfig.get_paths()["stdlib"])  # the base install's, even inside a venv
     for dirpath, dirnames, filenames in os.walk(stdlib):
-        dirnames[:] = sorted(d for d in dirnames
-                             if d not in _STDLIB_EXCLUDE and not d.startswith("config-"))
+        dirnames[:] = sorted(
+            d for d in dirnames if d not in _STDLIB_EXCLUDE and not d.startswith("config-")
+        )
         for name in sorted(filenames):
             src = Path(dirpath, name)
             yield src, f"python/lib/python{mm}/{src.relative_to(stdlib).as_posix()}"
@@ -273,8 +332,10 @@ def make_real_archive(dest_dir: Path, *, build_prefix: bool = False) -> ArchiveS
             else:
                 st = src.stat()
                 members.append((_info(name, mode=st.st_mode & 0o777, size=st.st_size), src))
-        members += [(_info(f"python/bin/{n}", tarfile.SYMTYPE, 0o777, link=f"python{mm}"), None)
-                    for n in ("python3", "python")]
+        members += [
+            (_info(f"python/bin/{n}", tarfile.SYMTYPE, 0o777, link=f"python{mm}"), None)
+            for n in ("python3", "python")
+        ]
         version = ".".join(map(str, sys.version_info[:3]))
         triple = f"{ARCH}-unknown-{OS}-{LIBC}"
         path = build_dir / f"cpython-{version}+20991231-{triple}-install_only_stripped.tar.gz"
@@ -300,10 +361,18 @@ def catalog_json(specs: Iterable[ArchiveSpec], base_url: str) -> dict[str, dict[
     """uv's download-metadata.json mapping for the given archives."""
     return {
         s.key: {
-            "name": s.implementation, "arch": {"family": s.arch, "variant": None},
-            "os": s.os, "libc": s.libc, "major": s.major, "minor": s.minor, "patch": s.patch,
-            "prerelease": s.prerelease, "url": archive_url(s, base_url), "sha256": s.sha256,
-            "variant": s.variant, "build": s.build,
+            "name": s.implementation,
+            "arch": {"family": s.arch, "variant": None},
+            "os": s.os,
+            "libc": s.libc,
+            "major": s.major,
+            "minor": s.minor,
+            "patch": s.patch,
+            "prerelease": s.prerelease,
+            "url": archive_url(s, base_url),
+            "sha256": s.sha256,
+            "variant": s.variant,
+            "build": s.build,
         }
         for s in specs
     }

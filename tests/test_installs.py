@@ -352,9 +352,10 @@ def test_install_from_tree_hard_links_the_store(tmp_path: Path, idir: InstallDir
     spec = archive(tmp_path, version="3.12.7")
     store = UnpackedStore(tmp_path / "unpacked")
     tree = store.add(spec.path, spec.sha256)
-    assert tree == tmp_path / "unpacked" / spec.sha256[:16]
+    assert tree == tmp_path / "unpacked" / spec.sha256[:16] / "tree"
     assert store.add(spec.path, spec.sha256) == tree and store.get(spec.sha256) == tree
-    assert sorted(os.listdir(tmp_path / "unpacked")) == [spec.sha256[:16]]
+    assert sorted(os.listdir(tmp_path / "unpacked")) == [".lock", spec.sha256[:16]]
+    assert sorted(os.listdir(tree.parent)) == ["manifest", "tree"]
     phases: list[str] = []
     idir.install_from_tree(tree, build_of(spec), phase=phases.append)
     result = idir.install_from_tree(tree, build_of(spec))  # a reinstall
@@ -397,7 +398,7 @@ def test_store_add_failure_leaves_nothing(tmp_path: Path) -> None:
     store = UnpackedStore(tmp_path / "unpacked")
     with pytest.raises(ArchiveError):
         store.add(junk, "ab" * 32)
-    assert os.listdir(tmp_path / "unpacked") == []
+    assert os.listdir(tmp_path / "unpacked") == [".lock"]
 
 
 # -- disk usage ---------------------------------------------------------------------------

@@ -49,8 +49,7 @@ def _stream(client: httpx.Client, path: str) -> tuple[httpx.Response, bytes, boo
     return r, bytes(got), False
 
 
-def test_head_and_get(loopback_server: LoopbackServer, client: httpx.Client,
-                      blob: bytes) -> None:
+def test_head_and_get(loopback_server: LoopbackServer, client: httpx.Client, blob: bytes) -> None:
     head = client.head("/blob.bin")
     assert head.status_code == 200 and head.content == b""
     assert int(head.headers["content-length"]) == SIZE
@@ -86,8 +85,9 @@ def test_conditional_requests(client: httpx.Client, blob: bytes) -> None:
     assert fresh.status_code == 206 and fresh.content == blob[10:]
 
 
-def test_drop_after_truncates(loopback_server: LoopbackServer, client: httpx.Client,
-                              blob: bytes) -> None:
+def test_drop_after_truncates(
+    loopback_server: LoopbackServer, client: httpx.Client, blob: bytes
+) -> None:
     loopback_server.fault("blob.bin", drop_after=1000, times=1)
     r, got, early = _stream(client, "/blob.bin")
     assert early and int(r.headers["content-length"]) == SIZE and len(got) == 1000
@@ -95,8 +95,9 @@ def test_drop_after_truncates(loopback_server: LoopbackServer, client: httpx.Cli
     assert client.get("/blob.bin").content == blob  # times=1: the next request is healthy
 
 
-def test_status_then_recovers(loopback_server: LoopbackServer, client: httpx.Client,
-                              blob: bytes) -> None:
+def test_status_then_recovers(
+    loopback_server: LoopbackServer, client: httpx.Client, blob: bytes
+) -> None:
     loopback_server.fault(None, status=503, times=1, retry_after=2)
     r = client.get("/blob.bin")
     assert r.status_code == 503 and r.headers["retry-after"] == "2"
@@ -105,8 +106,9 @@ def test_status_then_recovers(loopback_server: LoopbackServer, client: httpx.Cli
     assert loopback_server.requests[0].path == "/blob.bin"
 
 
-def test_corrupt_ignore_range_no_length(loopback_server: LoopbackServer, client: httpx.Client,
-                                        blob: bytes) -> None:
+def test_corrupt_ignore_range_no_length(
+    loopback_server: LoopbackServer, client: httpx.Client, blob: bytes
+) -> None:
     loopback_server.fault("blob.bin", corrupt=True, times=1)
     bad = client.get("/blob.bin").content
     assert len(bad) == SIZE and bad != blob
@@ -120,8 +122,9 @@ def test_corrupt_ignore_range_no_length(loopback_server: LoopbackServer, client:
     assert client.get("/blob.bin").headers["content-length"] == str(SIZE)
 
 
-def test_fault_matches_suffix_only(loopback_server: LoopbackServer, client: httpx.Client,
-                                   blob: bytes) -> None:
+def test_fault_matches_suffix_only(
+    loopback_server: LoopbackServer, client: httpx.Client, blob: bytes
+) -> None:
     (loopback_server.root / "other.bin").write_bytes(b"x")
     loopback_server.fault("other.bin", status=500)
     assert client.get("/blob.bin").status_code == 200
@@ -136,8 +139,9 @@ def test_rate_limit(loopback_server: LoopbackServer, client: httpx.Client, blob:
     assert r.content == blob[:65536] and 0.2 <= elapsed < 1.0
 
 
-def test_hang_times_out_and_stop_is_prompt(loopback_server: LoopbackServer,
-                                           client: httpx.Client, blob: bytes) -> None:
+def test_hang_times_out_and_stop_is_prompt(
+    loopback_server: LoopbackServer, client: httpx.Client, blob: bytes
+) -> None:
     loopback_server.fault("blob.bin", hang=5, times=1)
     with pytest.raises(httpx.ReadTimeout):
         client.get("/blob.bin", timeout=0.2)
@@ -175,8 +179,9 @@ def test_archive_layout_runs(tmp_path: Path) -> None:
             assert tar.getmember(f"python/bin/{name}").linkname == "python3.12"
         assert tar.getmember("python/lib/python3.12/payload.bin").size == 64 * 1024
         tar.extractall(tmp_path / "x", filter="data")
-    out = subprocess.run([tmp_path / "x/python/bin/python3"], capture_output=True, text=True,
-                         check=True)
+    out = subprocess.run(
+        [tmp_path / "x/python/bin/python3"], capture_output=True, text=True, check=True
+    )
     assert out.stdout == "fake-cpython-3.12.7\n"
 
 
@@ -195,8 +200,9 @@ def test_variants_and_pypy(tmp_path: Path) -> None:
         assert tar.getnames()[-1] == "../escape.txt"
 
 
-def test_catalog_served_over_loopback(loopback_server: LoopbackServer,
-                                      client: httpx.Client) -> None:
+def test_catalog_served_over_loopback(
+    loopback_server: LoopbackServer, client: httpx.Client
+) -> None:
     specs: list[ArchiveSpec] = [
         make_archive(loopback_server.root / "20991231"),
         make_archive(loopback_server.root / "20991231", version="3.13.1", variant="freethreaded"),
@@ -204,11 +210,19 @@ def test_catalog_served_over_loopback(loopback_server: LoopbackServer,
     catalog = json.loads(json.dumps(catalog_json(specs, loopback_server.url)))
     entry = catalog["cpython-3.12.7-linux-x86_64-gnu"]
     assert entry == {
-        "name": "cpython", "arch": {"family": "x86_64", "variant": None}, "os": "linux",
-        "libc": "gnu", "major": 3, "minor": 12, "patch": 7, "prerelease": "",
+        "name": "cpython",
+        "arch": {"family": "x86_64", "variant": None},
+        "os": "linux",
+        "libc": "gnu",
+        "major": 3,
+        "minor": 12,
+        "patch": 7,
+        "prerelease": "",
         "url": f"{loopback_server.url}/20991231/cpython-3.12.7%2B20991231-x86_64-unknown-linux-gnu"
-               "-install_only_stripped.tar.gz",
-        "sha256": specs[0].sha256, "variant": None, "build": "20991231",
+        "-install_only_stripped.tar.gz",
+        "sha256": specs[0].sha256,
+        "variant": None,
+        "build": "20991231",
     }
     assert catalog["cpython-3.13.1+freethreaded-linux-x86_64-gnu"]["variant"] == "freethreaded"
     for e in catalog.values():

@@ -99,10 +99,13 @@ def test_dry_run_changes_nothing_and_the_real_run_frees_what_it_previewed(
     plan = prune_plan(inv, keep_newest_patch=True, evict_uninstalled=True)
     assert f"would free {human_size(plan.freed)}" in out
     names = [(s.action, r.item.kind, r.item.name) for s in plan.steps for r in s.removals]
-    # 3.12.6 goes, and then its archive and unpacked copy are of a version not installed.
-    assert names[0] == (Action.UNINSTALL, Kind.INSTALL, K126)
+    # 3.12.6 goes with its unpacked copy, and then its archive is of a version not installed.
+    assert names[:2] == [
+        (Action.UNINSTALL, Kind.INSTALL, K126),
+        (Action.UNINSTALL, Kind.UNPACKED, f"{K126} (unpacked)"),
+    ]
     evicted = {(k, n) for a, k, n in names if a == Action.EVICT}
-    assert (Kind.UNPACKED, f"{K126} (unpacked)") in evicted
+    assert (Kind.ARCHIVE, f"{K126} (archive 20991231)") in evicted
     partial = next(i for i in inv.items if i.kind == Kind.PARTIAL)
     assert partial.entry is not None and partial.entry.key == K131
     assert (Kind.PARTIAL, partial.name) in evicted
@@ -130,7 +133,7 @@ def test_an_interpreter_in_use_needs_a_second_confirmation(
     pinned = make_venv(tmp_path / "work" / "pinned", root / K126 / "bin", "3.12.6")
     inv = machine.inventory(foreign=False)
     plan = prune_plan(inv, keep_newest_patch=True)
-    assert [r.item.name for r in plan.removals] == [K126]
+    assert [r.item.name for r in plan.removals] == [K126, f"{K126} (unpacked)"]
     assert plan.needs_second_confirmation
     assert [(v.path, i.name) for v, i in plan.broken_envs] == [(pinned, K126)]
     with pytest.raises(InUseError, match="confirm"):

@@ -99,6 +99,11 @@ def _global_options() -> argparse.ArgumentParser:
         metavar="N",
         help=f"downloads at once (default 4, at most {options.MAX_PARALLEL})",
     )
+    group.add_argument(
+        "--keep-unpacked", type=options.size, default=sup, metavar="SIZE",
+        help="keep unpacked copies of uninstalled builds up to SIZE in all, e.g. 2G "
+        "(PYSHELF_KEEP_UNPACKED; default 0: they go with the uninstall)",
+    )  # fmt: skip
     return common
 
 
@@ -163,6 +168,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="remove without asking; twice (-yy) to also remove interpreters environments use",
     )  # fmt: skip
 
+    p = sub.add_parser(
+        "verify", parents=[common],
+        help="hash cached archives and unpacked copies in full; drop damaged unpacked copies",
+    )  # fmt: skip
+    p.add_argument("requests", nargs="*", metavar="REQUEST", help="default: the whole cache")
+
     p = sub.add_parser("du", parents=[common], help="what every interpreter and archive costs")
     p.add_argument("--json", action="store_true", help="machine-readable groups and items")
     return parser
@@ -192,6 +203,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
     ]:  # fmt: skip
         if (value := getattr(args, option, None)) is not None:
             setattr(settings, attribute, value)
+    if (keep := getattr(args, "keep_unpacked", None)) is not None:
+        settings.keep_unpacked = keep
     if getattr(args, "offline", False):
         settings.offline = True
     if getattr(args, "no_bin", False):
@@ -300,6 +313,31 @@ def cmd_jobs(shelf: Shelf, kind: JobKind, requests: Sequence[str]) -> int:
     return EXIT_FAILED if failed else 0
 
 
+def cmd_verify(shelf: Shelf, requests: Sequence[str]) -> int:
+    from tui.engine.verify import verify
+
+    targets = None
+    if requests:
+        entries = shelf.entries(all_platforms=True)
+        targets = []
+        for request in requests:
+            entry = shelf.find(
+                request,
+                entries,
+                want=lambda e: e.cached is not None or shelf.unpacked_tree(e) is not None,
+            )
+            if entry not in targets:
+                targets.append(entry)
+    result = verify(shelf, targets, on_line=print)
+    checked = f"{result.archives} archives and {result.copies} unpacked copies"
+    if result.ok:
+        print(f"verified {checked}: all match", file=sys.stderr)
+        return 0
+    count = len(result.problems)
+    print(f"verified {checked}: {count} problem{'s' if count > 1 else ''}", file=sys.stderr)
+    return EXIT_FAILED
+
+
 def _warn(message: str) -> None:
     print(f"pyshelf: warning: {message}", file=sys.stderr)
 
@@ -336,7 +374,7 @@ def _main(argv: Sequence[str] | None) -> int:
         settings = settings_from(args)
     except SystemExit as exc:  # --help, --version, or a usage error argparse printed
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
-    except UsageError as exc:
+    except (UsageError, PyshelfError) as exc:  # PyshelfError: a bad PYSHELF_* variable
         print(f"pyshelf: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     try:
@@ -349,6 +387,8 @@ def _main(argv: Sequence[str] | None) -> int:
         shelf = Shelf(settings, on_warning=_warn)
         if args.command == "list":
             return cmd_list(shelf, args)
+        if args.command == "verify":
+            return cmd_verify(shelf, args.requests)
         if args.command in ("prune", "du"):
             from tui import cleanup_cli
 

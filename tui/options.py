@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from tui.engine.errors import PyshelfError, shown
 from tui.engine.resolve import parse_request
+from tui.engine.settings import parse_size
 
 T = TypeVar("T")
 
@@ -59,8 +60,6 @@ def days(text: str) -> float:
 
 
 def size(text: str) -> int:
-    from tui.engine.prune import parse_size
-
     return _engine(parse_size, text)
 
 

@@ -246,7 +246,8 @@ async def test_a_prune_preset_is_previewed_and_changes_nothing_until_confirmed(
         await wait_for(pilot, lambda: isinstance(app.screen, PlanConfirmScreen))
         confirm: PlanConfirmScreen = app.screen  # type: ignore[assignment]
         assert "newest patch" in confirm.title_text
-        assert [r.item.name for r in confirm.plan.removals] == [K126]
+        # Its unpacked copy goes with the uninstall (no hot copies are kept by default).
+        assert [r.item.name for r in confirm.plan.removals] == [K126, f"{K126} (unpacked)"]
         assert "3.12.7 is kept" in plain(confirm.listing())
         await pilot.press("n")
         await wait_for(pilot, lambda: app.screen is screen)

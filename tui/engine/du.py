@@ -70,14 +70,16 @@ def tree_sizes(paths: Iterable[Path | str]) -> dict[Path, int]:
     return {Path(p): _size(os.fspath(p), seen) for p in paths}
 
 
-def freed_size(path: Path | str) -> int:
-    """Apparent bytes that deleting ``path`` would give back: a hard-linked file counts only
-    when every one of its links is inside the tree (not when an unpacked store shares it)."""
+def freed_size(path: Path | str, *more: Path | str) -> int:
+    """Apparent bytes that deleting ``path`` (and ``more``, together) would give back: a
+    hard-linked file counts only when every one of its links is inside the trees deleted
+    (not when an unpacked store or an install left in place shares it), and then once."""
     total = 0
     shared: dict[tuple[int, int], list[int]] = {}  # inode -> [links seen here, nlink, size]
-    for st in stat_tree(os.fspath(path)):
-        if st.st_nlink > 1 and not stat.S_ISDIR(st.st_mode):
-            shared.setdefault((st.st_dev, st.st_ino), [0, st.st_nlink, st.st_size])[0] += 1
-        else:
-            total += st.st_size
+    for root in (path, *more):
+        for st in stat_tree(os.fspath(root)):
+            if st.st_nlink > 1 and not stat.S_ISDIR(st.st_mode):
+                shared.setdefault((st.st_dev, st.st_ino), [0, st.st_nlink, st.st_size])[0] += 1
+            else:
+                total += st.st_size
     return total + sum(size for seen, nlink, size in shared.values() if seen >= nlink)

@@ -8,6 +8,7 @@ directory (``python/`` for CPython, ``pypy3.10-v7.3.17-linux64/`` for PyPy) is s
 from __future__ import annotations
 
 import bz2
+import hashlib
 import io
 import lzma
 import os
@@ -158,9 +159,10 @@ def _file_mode(mode: int) -> int:
 
 
 class _Extractor:
-    def __init__(self, archive: Path, dest: Path) -> None:
+    def __init__(self, archive: Path, dest: Path, digests: dict[str, str] | None) -> None:
         self.archive = archive
         self.dest = os.fspath(dest)
+        self.digests = digests  # relative path -> sha256 of each regular file, when wanted
         self.top: str | None = None
         self.dirs: set[str] = {""}
         self.files: set[str] = set()  # regular files (and hard links to them)
@@ -237,9 +239,14 @@ class _Extractor:
         if source is None:
             raise self.fail(member.name, "unreadable file entry")
         fd = os.open(self.path(rel), _OPEN_FLAGS, _file_mode(member.mode))
+        digest = hashlib.sha256() if self.digests is not None else None
         with open(fd, "wb", buffering=0) as out:
             while chunk := source.read(_CHUNK):
                 out.write(chunk)
+                if digest is not None:
+                    digest.update(chunk)
+            if digest is not None and self.digests is not None:
+                self.digests[rel] = digest.hexdigest()
             # Keep mtimes: bytecode caches are validated against the source's mtime.
             mtime = int(member.mtime * 1_000_000_000)
             os.utime(fd, ns=(mtime, mtime))
@@ -269,6 +276,8 @@ class _Extractor:
         self.ensure_parents(member.name, parts)
         os.link(self.path("/".join(source)), self.path(rel), follow_symlinks=False)
         self.files.add(rel)
+        if self.digests is not None:
+            self.digests[rel] = self.digests["/".join(source)]
 
 
 def _prepare_dest(dest: Path) -> None:
@@ -285,8 +294,12 @@ def extract_archive(
     *,
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
+    digests: dict[str, str] | None = None,
 ) -> None:
     """Extract ``archive`` into ``dest`` (new or empty), stripping the top-level directory.
+
+    ``digests``, when given, receives the sha256 of every regular file (by path relative to
+    ``dest``), hashed from the bytes as they are written: no second read.
 
     Raises ArchiveError for corrupt or hostile archives, Cancelled when ``cancel`` is set, and
     PyshelfError for I/O failures. Partial output is left in ``dest``: the caller removes it.
@@ -300,7 +313,7 @@ def extract_archive(
         fmt = _detect_format(raw_file, archive)
         _prepare_dest(dest)
         counter = _CountingReader(raw_file)
-        extractor = _Extractor(archive, dest)
+        extractor = _Extractor(archive, dest, digests)
         try:
             with (
                 _decompressed(counter, fmt, archive) as stream,

@@ -48,6 +48,7 @@ from tui.engine.extract import Progress, extract_archive
 from tui.engine.fsutil import atomic_write_bytes, remove_path
 from tui.engine.host import current_host
 from tui.engine.patching import patch_installation
+from tui.engine.unpacked import UnpackedStore as UnpackedStore  # its home before unpacked.py
 
 Phase = Callable[[str], None]
 
@@ -56,7 +57,6 @@ TEMP_NAME = ".temp"
 _OURS = ".pyshelf-"  # marks our scratch entries, so a sweep never touches uv's own
 _JOURNAL = "links"  # .temp/<key>.pyshelf-links: an install's linking is under way
 _LOCK_POLL = 0.05
-_STALE_STORE_TEMP = 24 * 3600.0
 
 _KEY = re.compile(
     r"^(?P<impl>[a-z]+)-(?P<major>\d+)\.(?P<minor>\d+)\.(?P<patch>\d+)(?P<pre>(?:a|b|rc)\d+)?"
@@ -787,71 +787,3 @@ class InstallDir:
             for e in entries
             if e.is_symlink() and _within(os.path.realpath(e.path), real)
         ]
-
-
-class UnpackedStore:
-    """Unpacked copies of verified archives, ``root/<sha256[:16]>/``, for hard-link installs.
-
-    An entry appears atomically (extracted beside it, then renamed), so one that exists is
-    complete. Files are shared with installs made from them: never modify them in place.
-    """
-
-    def __init__(self, root: Path) -> None:
-        self.root = Path(root)
-
-    def path_for(self, sha256: str) -> Path:
-        if not re.fullmatch(r"[0-9a-f]{16,64}", sha256):
-            raise ValueError(f"not a sha256 hex digest: {sha256!r}")
-        return self.root / sha256[:16]
-
-    def get(self, sha256: str) -> Path | None:
-        path = self.path_for(sha256)
-        return path if path.is_dir() else None
-
-    def add(
-        self,
-        archive: Path,
-        sha256: str,
-        *,
-        progress: Progress | None = None,
-        cancel: threading.Event | None = None,
-    ) -> Path:
-        """Unpack ``archive`` (whose digest the caller verified) unless already present."""
-        final = self.path_for(sha256)
-        if final.is_dir():
-            return final
-        self.root.mkdir(parents=True, exist_ok=True)
-        self._sweep()
-        temp = self.root / f".tmp-{sha256[:16]}{_OURS}{secrets.token_hex(4)}"
-        try:
-            extract_archive(archive, temp, progress=progress, cancel=cancel)
-            try:
-                os.rename(temp, final)
-            except OSError as exc:
-                if exc.errno not in (errno.EEXIST, errno.ENOTEMPTY):
-                    raise
-                remove_path(temp)  # another process finished the same archive first
-        except BaseException:
-            remove_path(temp)
-            raise
-        return final
-
-    def remove(self, sha256: str) -> int:
-        """Delete an entry; returns the bytes that came free (installs may still share files)."""
-        path = self.get(sha256)
-        if path is None:
-            return 0
-        aside = self.root / f".del-{path.name}{_OURS}{secrets.token_hex(4)}"
-        os.rename(path, aside)
-        size = freed_size(aside)
-        remove_path(aside)
-        return size
-
-    def _sweep(self) -> None:
-        # No lock guards the store, so only scratch old enough to be a crash's leftover goes.
-        cutoff = time.time() - _STALE_STORE_TEMP
-        for entry in os.scandir(self.root):
-            if entry.name.startswith(".") and _OURS in entry.name:
-                with contextlib.suppress(OSError):
-                    if entry.stat(follow_symlinks=False).st_mtime < cutoff:
-                        remove_path(Path(entry.path))

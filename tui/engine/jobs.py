@@ -15,6 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 
 from tui.engine.errors import Cancelled, describe_error
 from tui.engine.progress import SpeedMeter
@@ -237,14 +238,14 @@ class JobQueue:
             if job.cancel_event.is_set():
                 raise Cancelled("cancelled while queued")
 
-    def _fetch(self, job: Job) -> None:
+    def _fetch(self, job: Job) -> Path:
         entry = job.entry
         if entry.cached is not None and not entry.cached.path.exists():
             entry.cached = None  # removed behind our back
         self._slot(self._download_slots, job)
         try:
             job.set_phase(Phase.VERIFYING if entry.cached else Phase.DOWNLOADING)
-            self.shelf.fetch(
+            path = self.shelf.fetch(
                 entry,
                 progress=job.progress,
                 cancel=job.cancel_event,
@@ -254,6 +255,7 @@ class JobQueue:
             self._download_slots.release()
         if job.kind == JobKind.FETCH:
             job.result = "cached"
+        return path
 
     def _install(self, job: Job) -> None:
         entry = job.entry
@@ -265,13 +267,15 @@ class JobQueue:
                 job.warnings = warnings
                 job.result = "already installed"
                 return
+        archive = None  # with no unpacked copy the archive is needed: verify (or fetch) it now
         if self.shelf.unpacked_tree(entry) is None:
-            self._fetch(job)
+            archive = self._fetch(job)
         self._slot(self._disk_slots, job)
         try:
             job.set_phase(Phase.EXTRACTING)
             result = self.shelf.install(
                 entry,
+                archive=archive,
                 progress=job.progress,
                 cancel=job.cancel_event,
                 phase=lambda name: job.set_phase(Phase(name)),
@@ -294,8 +298,8 @@ class JobQueue:
         self._removing(job, lambda: self.shelf.uninstall(job.entry))
         job.result = "uninstalled"
         if self.shelf.unpacked_tree(job.entry) is not None:
-            # The install shared its files with the cache's unpacked copy: say where they went.
-            job.result = "uninstalled; files kept in the cache for an offline reinstall"
+            # A hot copy was kept (Settings.keep_unpacked): say where the files went.
+            job.result = "uninstalled; unpacked copy kept in the cache for a quick reinstall"
 
     def _evict(self, job: Job) -> None:
         self._removing(job, lambda: self.shelf.evict(job.entry))

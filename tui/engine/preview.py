@@ -24,15 +24,36 @@ class Removal:
 
 
 def preview_uninstall(shelf: Shelf, entries: Iterable[Entry]) -> list[Removal]:
+    """The installs, then the unpacked copies that go with them (all of them unless hot
+    copies are kept, see ``Settings.keep_unpacked``): ``Shelf.uninstall`` frees the sum."""
+    entries = [e for e in entries if e.installation is not None]
+    going = [sha for e in entries for sha in shelf.unpacked_going(e)]
+    cap = shelf.settings.keep_unpacked
+    trimmed = shelf.unpacked.plan_trim(cap, going)
     out = []
+    deleted: list[Path] = []
+    before = 0
+
+    def freed_by(*paths: Path) -> int:
+        # What ``paths`` add once the removals before them are done: a file they share with
+        # those counts once, in the step that deletes its last link.
+        nonlocal before
+        deleted.extend(paths)
+        after = freed_size(*deleted)
+        freed, before = after - before, after
+        return freed
+
+    mine = {shelf.unpacked.path_for(sha) for sha in going}
     for entry in entries:
-        if entry.installation is None:
-            continue
+        assert entry.installation is not None
         path = entry.installation.path
         note = ""
-        if shelf.unpacked_tree(entry) is not None:
-            note = "files shared with the cache stay for an offline reinstall"
-        out.append(Removal(path, str(path), freed_size(path), note))
+        if any(shelf.unpacked.path_for(sha) not in trimmed for sha in shelf.unpacked_going(entry)):
+            note = "files shared with the cache's unpacked copy stay for a quick reinstall"
+        out.append(Removal(path, str(path), freed_by(path), note))
+    for copy in trimmed:
+        note = "its unpacked copy goes with it" if copy in mine else "unused unpacked copy"
+        out.append(Removal(copy, str(copy), freed_by(copy), note))
     return out
 
 
@@ -44,8 +65,8 @@ def preview_evict(shelf: Shelf, entries: Iterable[Entry]) -> list[Removal]:
         if entry.partial_bytes:
             partial = shelf.cache.partial_for(entry.build)
             out.append(Removal(partial, f"partial download of {entry.key}", entry.partial_bytes))
-        tree = shelf.unpacked_tree(entry)
-        if tree is not None:
+        if shelf.unpacked_tree(entry) is not None and entry.build.sha256:
+            copy = shelf.unpacked.path_for(entry.build.sha256)
             note = "shared with the install, which keeps it" if entry.installation else ""
-            out.append(Removal(tree, str(tree), freed_size(tree), note))
+            out.append(Removal(copy, str(copy), freed_size(copy), note))
     return out

@@ -8,7 +8,6 @@ marked by a preset: removing those is always an explicit choice.
 from __future__ import annotations
 
 import math
-import re
 import time
 from collections.abc import Iterable
 
@@ -16,26 +15,13 @@ from tui.engine.du import tree_size
 from tui.engine.errors import PyshelfError, shown
 from tui.engine.names import parse_archive_name, split_version
 from tui.engine.removal import Plan, make_plan
+from tui.engine.settings import parse_size as parse_size  # where the CLI finds it
 from tui.engine.usage import Inventory, Item, Kind, Owner
 
 Marks = dict[Item, str]  # item -> why a preset marked it
 
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$", re.IGNORECASE | re.ASCII)
-_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
-MAX_SIZE = 1 << 50  # 1024T: more than any disk, so a larger cap means nothing
 DAY = 86400.0
 MAX_DAYS = 36500.0  # a century: older than any file's mtime can say
-
-
-def parse_size(text: str) -> int:
-    """``2G``, ``500M``, ``1.5GiB``, ``100k``, ``4096`` -> bytes (binary units), at most 1024T."""
-    match = _SIZE.match(text)
-    if not match:
-        raise PyshelfError(f"not a size: {shown(text)} (try 2G, 500M or a number of bytes)")
-    value = float(match[1]) * _UNITS[match[2].lower()]  # a long digit string is inf, not an error
-    if not value <= MAX_SIZE:
-        raise PyshelfError(f"size too large: {shown(text)} (at most 1024T)")
-    return int(value)
 
 
 def parse_days(text: str) -> float:

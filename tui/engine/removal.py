@@ -143,6 +143,7 @@ def make_plan(
             _set_reason(unit, item, reasons.get(item, "marked"))
         else:
             units[(action, id(item))] = [(item, reasons.get(item, "marked"))]
+    _take_unpacked_along(inventory, units)
     # An unpacked copy marked on its own but also evicted with its archive goes once.
     evicted = {id(m) for (a, _), u in units.items() if a == Action.EVICT for m, _ in u}
     units = {
@@ -171,6 +172,31 @@ def make_plan(
             index += 1
         steps.append(Step(action, tuple(removals)))
     return Plan(tuple(steps), tuple(refused))
+
+
+def _take_unpacked_along(
+    inventory: Inventory, units: dict[tuple[Action, int], list[tuple[Item, str]]]
+) -> None:
+    """Shelf.uninstall also drops the unpacked copies no install uses any more, beyond the
+    hot copies kept: each goes in its build's uninstall step, any other in the first one."""
+    uninstalls = [u for (a, _), u in units.items() if a == Action.UNINSTALL]
+    if not uninstalls or inventory.unpacked_going is None:
+        return
+    entries = [u[0][0].entry for u in uninstalls if u[0][0].entry is not None]
+    going = {os.fspath(p) for p in inventory.unpacked_going(entries)}
+    for item in inventory.items:
+        if item.kind != Kind.UNPACKED or os.fspath(item.path) not in going:
+            continue
+        unit = next((u for u in uninstalls if u[0][0].entry is item.entry), uninstalls[0])
+        if all(item is not m for m, _ in unit):
+            why = "its unpacked copy goes with the uninstall"
+            unit.append((item, why if unit[0][0].entry is item.entry else "unused unpacked copy"))
+        units.pop((Action.DROP_UNPACKED, id(item)), None)  # marked too: it goes once
+        for key, other in list(units.items()):  # and not again with its archive's eviction
+            if key[0] == Action.EVICT:
+                other[:] = [(m, w) for m, w in other if m is not item]
+                if not other:
+                    del units[key]
 
 
 def _set_reason(unit: list[tuple[Item, str]], item: Item, why: str) -> None:

@@ -3,11 +3,40 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from platformdirs import user_cache_dir
+
+from tui.engine.errors import PyshelfError, shown
+
+KEEP_UNPACKED_ENV = "PYSHELF_KEEP_UNPACKED"
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$", re.IGNORECASE | re.ASCII)
+_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+MAX_SIZE = 1 << 50  # 1024T: more than any disk, so a larger cap means nothing
+
+
+def parse_size(text: str) -> int:
+    """``2G``, ``500M``, ``1.5GiB``, ``100k``, ``4096`` -> bytes (binary units), at most 1024T."""
+    match = _SIZE.match(text)
+    if not match:
+        raise PyshelfError(f"not a size: {shown(text)} (try 2G, 500M or a number of bytes)")
+    value = float(match[1]) * _UNITS[match[2].lower()]  # a long digit string is inf, not an error
+    if not value <= MAX_SIZE:
+        raise PyshelfError(f"size too large: {shown(text)} (at most 1024T)")
+    return int(value)
+
+
+def _env_size(name: str) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return 0
+    try:
+        return parse_size(value)
+    except PyshelfError as exc:
+        raise PyshelfError(f"{name}: {exc}") from None
 
 
 def _env(name: str) -> str | None:
@@ -56,6 +85,9 @@ class Settings:
     offline: bool = field(default_factory=lambda: _truthy("UV_OFFLINE"))
     venv_dirs: list[Path] = field(default_factory=list)  # where to look for venvs (+ env var)
     link_bin: bool = True
+    # Unpacked copies of uninstalled builds kept for instant reinstalls, up to this many bytes
+    # in all (the most recently used kept). 0: an unpacked copy goes with its install.
+    keep_unpacked: int = field(default_factory=lambda: _env_size(KEEP_UNPACKED_ENV))
     parallel_downloads: int = 4
     retries: int = 6
     max_download: int = 2 << 30  # bytes one archive may have when no size is known

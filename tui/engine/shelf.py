@@ -14,18 +14,13 @@ from tui.engine.cache import ArchiveCache, CachedArchive, Progress
 from tui.engine.catalog import Catalog, load_catalog
 from tui.engine.download import Downloader, DownloadPolicy, make_client
 from tui.engine.du import tree_size
-from tui.engine.errors import NotAnInterpreter, RequestError
+from tui.engine.errors import NotAnInterpreter, OfflineError, PyshelfError, RequestError
 from tui.engine.host import Host, current_host
-from tui.engine.installs import (
-    Installation,
-    InstallDir,
-    InstallResult,
-    UnpackedStore,
-    scan_installations,
-)
+from tui.engine.installs import Installation, InstallDir, InstallResult, scan_installations
 from tui.engine.resolve import no_match_message, parse_request, resolve
 from tui.engine.settings import Settings
 from tui.engine.sizes import RemoteSizes
+from tui.engine.unpacked import UnpackedStore
 
 if TYPE_CHECKING:
     import httpx
@@ -258,7 +253,8 @@ class Shelf:
         return path
 
     def unpacked_tree(self, entry: Entry) -> Path | None:
-        """The unpacked copy of a verified archive, if one is kept: installs need no archive."""
+        """The unpacked copy of a verified archive, if one is kept (unchecked: ``install``
+        checks it against its manifest before reusing it)."""
         if not entry.available or not entry.build.sha256:
             return None
         return self.unpacked.get(entry.build.sha256)
@@ -267,36 +263,46 @@ class Shelf:
         self,
         entry: Entry,
         *,
+        archive: Path | None = None,
         progress: Progress | None = None,
         cancel: threading.Event | None = None,
         phase: Callable[[str], None] | None = None,
     ) -> InstallResult:
-        """Install (or reinstall over) ``entry`` from its cached archive.
+        """Install (or reinstall over) ``entry`` from the cache.
 
         A verified archive is unpacked once into the cache; installs are hard-linked from that
-        copy, which makes every later reinstall a matter of links, not decompression. The
-        interpreter is started once, on the install that unpacked the archive.
+        copy, which makes every later reinstall a matter of links, not decompression. The copy
+        is checked against its manifest first; one that differs (an install's file edited in
+        place edits it too) is dropped and unpacked again from the archive, verified again,
+        so a reinstall always yields the archive's bytes. ``archive`` is the cached archive
+        when the caller has just verified it. The interpreter is started once, on the install
+        that unpacked the archive.
         """
         build, link_bin = entry.build, self.settings.link_bin
-        tree = self.unpacked_tree(entry)
-        fresh = tree is None
-        if tree is None:
-            archive = entry.cached.path if entry.cached else self.fetch(entry, cancel=cancel)
-            if build.sha256:
-                tree = self.unpacked.add(archive, build.sha256, progress=progress, cancel=cancel)
-        if tree is not None:
+        sha = build.sha256 if entry.available else None
+        if sha is None:  # an archive only the cache knows: its name is all we have to go on
+            if archive is None:
+                archive = entry.cached.path if entry.cached else self.fetch(entry, cancel=cancel)
+            result = self.installs.install(
+                archive, build, link_bin=link_bin, progress=progress, cancel=cancel, phase=phase
+            )
+        else:
+            tree, problem = self.unpacked.usable(sha)
+            fresh = tree is None
+            if tree is None:
+                if archive is None:
+                    archive = self._archive_for_unpack(entry, problem, progress, cancel, phase)
+                if phase:
+                    phase("extracting")
+                tree = self.unpacked.add(archive, sha, progress=progress, cancel=cancel)
             try:
                 result = self.installs.install_from_tree(
                     tree, build, link_bin=link_bin, cancel=cancel, phase=phase, run_check=fresh
                 )
             except NotAnInterpreter:
-                if build.sha256:  # a copy no install can use: the next try unpacks again
-                    self.unpacked.remove(build.sha256)
+                self.unpacked.remove(sha)  # a copy no install can use: the next try unpacks again
                 raise
-        else:  # an archive only the cache knows: its name is all we have to go on
-            result = self.installs.install(
-                archive, build, link_bin=link_bin, progress=progress, cancel=cancel, phase=phase
-            )
+            self.unpacked.touch(sha)
         entry.installation = result.installation
         entry.install_size = None
         return result
@@ -312,14 +318,42 @@ class Shelf:
             entry.installation = None
         return warnings
 
+    def _archive_for_unpack(
+        self,
+        entry: Entry,
+        problem: str | None,
+        progress: Progress | None,
+        cancel: threading.Event | None,
+        phase: Callable[[str], None] | None,
+    ) -> Path:
+        """The verified archive, hashed again now: the unpacked copy is missing or was dropped."""
+        if phase:
+            phase("verifying")
+        try:
+            return self.fetch(entry, progress=progress, cancel=cancel)
+        except OfflineError:
+            if problem is None:
+                raise
+            raise PyshelfError(
+                f"the unpacked copy of {entry.key} differed from its archive ({problem}) and "
+                f"was dropped, and the archive is not in the cache; run `pyshelf fetch "
+                f"{entry.key}` online, then reinstall"
+            ) from None
+
     def uninstall(self, entry: Entry, *, cancel: threading.Event | None = None) -> int:
-        """Remove the install; returns the bytes that really came free on disk."""
+        """Remove the install, and its unpacked copy unless hot copies are kept (see
+        ``Settings.keep_unpacked``); returns the bytes that really came free on disk."""
         if entry.installation is None:
             raise RequestError(f"{entry.key} is not installed")
         freed = self.installs.uninstall(entry.key, cancel=cancel)
         entry.installation = None
         entry.install_size = None
-        return freed
+        return freed + self.unpacked.trim(self.settings.keep_unpacked, self.unpacked_going(entry))
+
+    def unpacked_going(self, entry: Entry) -> list[str]:
+        """The unpacked copy an uninstall of ``entry`` leaves without an install."""
+        sha = entry.build.sha256
+        return [sha] if entry.available and sha and self.unpacked.get(sha) else []
 
     def evict(self, entry: Entry) -> int:
         freed = 0

@@ -92,6 +92,9 @@ class Inventory:
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     home: Path = field(default_factory=Path.home)
     venvs: list[Venv] | None = None  # None until scan_venvs (or attach_venvs) ran
+    # The unpacked copies an uninstall of these entries takes along (Shelf.uninstall trims
+    # copies no install uses to Settings.keep_unpacked); None: none go.
+    unpacked_going: Callable[[Sequence[Entry]], list[Path]] | None = None
 
     def groups(self) -> dict[Owner, list[Item]]:
         """Non-empty groups, in Owner order."""
@@ -232,7 +235,8 @@ def uv_items(shelf: Shelf, entries: Sequence[Entry]) -> list[Item]:
             continue
         entry = by_unpacked.get(path.name)
         name = f"{entry.key} (unpacked)" if entry else f"{path.name} (unpacked)"
-        version = entry.build.version if entry else read_version(path)
+        tree = path / "tree"  # UnpackedStore keeps the tree beside its manifest
+        version = entry.build.version if entry else read_version(tree if tree.is_dir() else path)
         items.append(Item(
             Owner.CACHE, Kind.UNPACKED, name, version, path, _mtime(path),
             unpacked_reason is None, unpacked_reason, entry,
@@ -281,4 +285,9 @@ def take_inventory(
                 Owner(found.manager), Kind.INTERPRETER, found.name, found.version, found.path,
                 found.mtime, found.deletable, found.reason,
             ))  # fmt: skip
-    return Inventory(items, shelf.installs.root, env, home)
+
+    def unpacked_going(uninstalled: Sequence[Entry]) -> list[Path]:
+        going = [sha for e in uninstalled for sha in shelf.unpacked_going(e)]
+        return shelf.unpacked.plan_trim(shelf.settings.keep_unpacked, going)
+
+    return Inventory(items, shelf.installs.root, env, home, unpacked_going=unpacked_going)

@@ -1,0 +1,490 @@
+"""Unpacked copies of verified archives, which installs are hard-linked from.
+
+Layout, inside the cache's ``.pyshelf/``:
+
+    unpacked/.lock                      writers share it; a sweep of leftovers takes it alone
+    unpacked/<sha256[:16]>/             one copy, appearing with a single rename:
+        tree/                           the archive's tree (top directory stripped)
+        manifest                        every entry of tree: type, mode, size, mtime, sha256
+    unpacked/.tmp-<id>.pyshelf-<rand>/  an unpack in progress, or a killed one's leftover
+    unpacked/.del-<id>.pyshelf-<rand>/  a copy being deleted
+
+An install shares inodes with its copy, so an edit made in the install is an edit to the copy.
+Before a copy is reused it is checked against its manifest with one lstat per entry (size,
+mtime and mode catch an append or a chmod; extra or missing entries are found too); a copy
+that differs is dropped and unpacked again from the verified archive. An edit that keeps size
+and mtime is only found by hashing every file: ``verify`` does that.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import hashlib
+import os
+import re
+import secrets
+import stat
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from tui.engine.cache import HASH_CHUNK
+from tui.engine.du import freed_size, tree_size
+from tui.engine.errors import Cancelled
+from tui.engine.extract import Progress, extract_archive
+from tui.engine.fsutil import remove_path
+
+_OURS = ".pyshelf-"  # marks scratch entries (the same mark the install dir's sweep uses)
+_TEMP = ".tmp-"
+_ASIDE = ".del-"
+_TREE = "tree"
+_MANIFEST = "manifest"
+_HEADER = "pyshelf-unpacked 1"
+_ID = re.compile(r"[0-9a-f]{16}")
+_FILE, _DIR, _LINK = "f", "d", "l"
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+
+
+def _unescape(text: str) -> str:
+    if "\\" not in text:
+        return text
+    out, chars = [], iter(text)
+    for char in chars:
+        if char == "\\":
+            char = {"t": "\t", "n": "\n"}.get(nxt := next(chars, "\\"), nxt)
+        out.append(char)
+    return "".join(out)
+
+
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    archive_sha256: str
+    rows: dict[str, str]  # relative path ("." for the root) -> what the check compares
+    digests: dict[str, str]  # relative path -> sha256 of each regular file (full parse only)
+    nlinks: dict[str, int]  # links each file had when unpacked (the archive's own hard links)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCopy:
+    """One unpacked copy as the store lists it."""
+
+    name: str  # sha256[:16]
+    path: Path  # the copy's directory: its tree and its manifest
+    last_used: float  # when an install was made from it or its install went
+
+
+def _walk(root: str) -> Iterator[tuple[str, os.stat_result, int]]:
+    """(relative path, lstat, directory fd) below ``root``; the fd is open only during the
+    yield, so symlink targets can be read relative to it."""
+    stack = [""]
+    while stack:
+        rel_dir = stack.pop()
+        fd = os.open(f"{root}/{rel_dir}" if rel_dir else root, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            with os.scandir(fd) as entries:
+                names = [e.name for e in entries]
+            for name in names:
+                st = os.lstat(name, dir_fd=fd)
+                rel = f"{rel_dir}/{name}" if rel_dir else name
+                if stat.S_ISDIR(st.st_mode):
+                    stack.append(rel)
+                yield rel, st, fd
+        finally:
+            os.close(fd)
+
+
+def _key(st: os.stat_result, name: str, fd: int) -> str:
+    """What the check compares for one entry, as its manifest line starts: a string, so the
+    check neither parses numbers nor builds tuples (a few thousand entries per reinstall)."""
+    mode = st.st_mode
+    if stat.S_ISREG(mode):
+        return f"{_FILE}\t{mode:o}\t{st.st_size}\t{st.st_mtime_ns}"
+    if stat.S_ISLNK(mode):
+        return f"{_LINK}\t{mode:o}\t\t{_escape(os.readlink(name, dir_fd=fd))}"
+    return f"{_DIR if stat.S_ISDIR(mode) else '?'}\t{mode:o}\t\t"
+
+
+def _render(tree: Path, archive_sha256: str, digests: dict[str, str]) -> bytes:
+    """The manifest of a fresh tree: a line per entry (what the check compares, the file's
+    link count and sha256, its path), then a checksum line so that a truncated or damaged
+    manifest is never taken for a short tree."""
+    root = os.fspath(tree)
+    top = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        lines = [_HEADER, f"a\t{archive_sha256}", f"{_key(os.lstat(root), '.', top)}\t\t\t."]
+    finally:
+        os.close(top)
+    for rel, st, fd in _walk(root):
+        name = rel.rpartition("/")[2]
+        nlink = digest = ""
+        if stat.S_ISREG(st.st_mode):
+            nlink, digest = str(st.st_nlink), digests.get(rel) or _hash_file(f"{root}/{rel}")
+        lines.append(f"{_key(st, name, fd)}\t{nlink}\t{digest}\t{_escape(rel)}")
+    body = "\n".join(lines) + "\n"
+    check = hashlib.sha256(body.encode("utf-8", "surrogateescape")).hexdigest()
+    return (body + f"end\t{check}\n").encode("utf-8", "surrogateescape")
+
+
+def _parse(data: bytes, *, full: bool = False) -> Manifest | None:
+    """The manifest, or None when it is damaged; ``full`` also reads digests and links."""
+    body, sep, last = data.rstrip(b"\n").rpartition(b"\nend\t")
+    if not sep or hashlib.sha256(body + b"\n").hexdigest().encode() != last:
+        return None
+    lines = body.decode("utf-8", "surrogateescape").split("\n")
+    if len(lines) < 2 or lines[0] != _HEADER or not lines[1].startswith("a\t"):
+        return None
+    rows: dict[str, str] = {}
+    digests: dict[str, str] = {}
+    nlinks: dict[str, int] = {}
+    try:
+        for line in lines[2:]:
+            rest, _, path = line.rpartition("\t")
+            if "\\" in path:
+                path = _unescape(path)
+            key, nlink, digest = rest.rsplit("\t", 2)
+            rows[path] = key
+            if full and digest:
+                digests[path], nlinks[path] = digest, int(nlink)
+    except ValueError:
+        return None
+    return Manifest(lines[1][2:], rows, digests, nlinks)
+
+
+def _hash_file(path: str, cancel: threading.Event | None = None) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb", buffering=0) as handle:
+        while chunk := handle.read(HASH_CHUNK):
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("verification cancelled")
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _lock_fd(path: Path, kind: int, *, wait: bool) -> int | None:
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        fcntl.flock(fd, kind if wait else kind | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+class UnpackedStore:
+    """Unpacked copies of verified archives, ``root/<sha256[:16]>/``, for hard-link installs.
+
+    A copy (tree and manifest) appears with one rename, so one that exists is complete. Its
+    files are shared with installs made from them: nothing may modify them in place, and a
+    copy is only reused once ``usable`` has checked it.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    # -- naming --------------------------------------------------------------------------
+
+    def path_for(self, sha256: str) -> Path:
+        """The copy's directory (its tree and manifest): what deleting the copy removes."""
+        if not re.fullmatch(r"[0-9a-f]{16,64}", sha256):
+            raise ValueError(f"not a sha256 hex digest: {sha256!r}")
+        return self.root / sha256[:16]
+
+    def manifest_for(self, sha256: str) -> Path:
+        return self.path_for(sha256) / _MANIFEST
+
+    def get(self, sha256: str) -> Path | None:
+        """The copy's tree if one exists, unchecked (``usable`` checks it)."""
+        path = self.path_for(sha256) / _TREE
+        return path if path.is_dir() else None
+
+    def copies(self) -> list[StoredCopy]:
+        """Every copy in the store, newest use first."""
+        try:
+            names = [e.name for e in os.scandir(self.root) if e.is_dir(follow_symlinks=False)]
+        except OSError:
+            return []
+        found = []
+        for name in names:
+            if not _ID.fullmatch(name):
+                continue
+            try:
+                used = (self.root / name / _MANIFEST).stat().st_mtime
+            except OSError:
+                used = 0.0  # no manifest: oldest, the first to go
+            found.append(StoredCopy(name, self.root / name, used))
+        return sorted(found, key=lambda c: c.last_used, reverse=True)
+
+    # -- checking ------------------------------------------------------------------------
+
+    def manifest(self, sha256: str, *, full: bool = True) -> Manifest | None:
+        try:
+            data = self.manifest_for(sha256).read_bytes()
+        except OSError:
+            return None
+        return _parse(data, full=full)
+
+    def check(self, sha256: str) -> str | None:
+        """Why the copy differs from what was unpacked, or None when it matches (or is absent).
+
+        One lstat per entry: a changed size, mtime, mode, file type or link target, and any
+        extra or missing entry. Content changes that keep size and mtime need ``verify``.
+        """
+        tree = self.get(sha256)
+        if tree is None:
+            return None
+        manifest = self.manifest(sha256, full=False)
+        if manifest is None:
+            return "it has no readable manifest"
+        rows = manifest.rows
+        root = os.fspath(tree)
+        try:
+            if f"{_DIR}\t{os.lstat(root).st_mode:o}\t\t" != rows.get("."):
+                return "the mode of its top directory changed"
+            seen = 1
+            for rel, st, fd in _walk(root):
+                want = rows.get(rel)
+                if want is None:
+                    return f"{rel} was added"
+                if _key(st, rel.rpartition("/")[2], fd) != want:
+                    return f"{rel} changed ({_what_changed(st, want)})"
+                seen += 1
+        except OSError as exc:
+            return f"it cannot be read ({exc.strerror or exc})"
+        if seen != len(rows):
+            missing = next(
+                (r for r in rows if r != "." and not os.path.lexists(f"{root}/{r}")), "a file"
+            )
+            return f"{missing} is missing"
+        return None
+
+    def usable(self, sha256: str) -> tuple[Path | None, str | None]:
+        """The copy when it matches its manifest; a copy that differs is dropped, and the
+        reason is returned with None so the caller can unpack the archive again."""
+        if self.get(sha256) is None:
+            if self.path_for(sha256).exists():  # no tree inside: an older layout, or damaged
+                self.remove(sha256)
+            return None, None
+        problem = self.check(sha256)
+        if problem is None:
+            return self.get(sha256), None
+        self.remove(sha256)
+        return None, problem
+
+    def verify(
+        self,
+        sha256: str,
+        *,
+        progress: Callable[[int, int], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> list[str]:
+        """Every difference between the copy and its manifest, hashing every file in full:
+        one line each, naming the file. Empty when the copy is intact (or absent)."""
+        tree = self.get(sha256)
+        if tree is None:
+            return []
+        manifest = self.manifest(sha256)
+        if manifest is None:
+            return [f"{self.manifest_for(sha256)}: missing or damaged manifest"]
+        problems = []
+        structural = self.check(sha256)
+        if structural is not None:
+            problems.append(f"{tree}: {structural}")
+        sizes = {rel: int(manifest.rows[rel].split("\t")[2]) for rel in manifest.digests}
+        total = sum(sizes.values())
+        done = 0
+        for rel, want in manifest.digests.items():
+            path = f"{tree}/{rel}"
+            try:
+                if not stat.S_ISREG(os.lstat(path).st_mode):
+                    continue  # the structural check named it
+                got = _hash_file(path, cancel)
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                problems.append(f"{path}: unreadable ({exc.strerror or exc})")
+                continue
+            if got != want:
+                problems.append(f"{path}: content differs from the archive's (sha256 {got})")
+            done += sizes[rel]
+            if progress is not None:
+                progress(done, total)
+        return problems
+
+    def in_use(self, sha256: str) -> bool:
+        """Whether an install still shares this copy's files (more links than it was made
+        with). While one does, the copy costs almost nothing of its own."""
+        manifest = self.manifest(sha256)
+        tree = self.get(sha256)
+        if manifest is None or tree is None:
+            return False
+        for rel, nlink in manifest.nlinks.items():
+            with contextlib.suppress(OSError):
+                if os.lstat(f"{tree}/{rel}").st_nlink > nlink:
+                    return True
+        return False
+
+    # -- writing -------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Shared hold on the store lock for one write, after sweeping what killed runs left.
+
+        Every unpack and deletion holds the lock shared, so a sweep that gets it exclusively
+        knows no scratch entry is in use by any process."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.sweep()
+        fd = _lock_fd(self.root / ".lock", fcntl.LOCK_SH, wait=True)
+        assert fd is not None
+        try:
+            yield
+        finally:
+            os.close(fd)  # releases the flock
+
+    def sweep(self) -> int:
+        """Delete the scratch entries of unpacks and deletions that were killed; returns the
+        bytes freed. Skipped (0) while any process is writing the store."""
+        if not self.root.is_dir():
+            return 0
+        fd = _lock_fd(self.root / ".lock", fcntl.LOCK_EX, wait=False)
+        if fd is None:
+            return 0  # an unpack is under way somewhere: its scratch is not a leftover
+        freed = 0
+        try:
+            for path in self.leftovers():
+                with contextlib.suppress(OSError):
+                    size = freed_size(path)
+                    remove_path(path)
+                    freed += size
+        finally:
+            os.close(fd)
+        return freed
+
+    def leftovers(self) -> list[Path]:
+        """Scratch entries: unpacks and deletions under way, or left by a killed run (the next
+        run that writes the store sweeps those)."""
+        try:
+            entries = list(os.scandir(self.root))
+        except OSError:
+            return []
+        return [Path(e.path) for e in entries if e.name.startswith(".") and _OURS in e.name]
+
+    def leftover_bytes(self) -> int:
+        """Apparent bytes of ``leftovers()``, hard links counted once, as ``du -sb`` counts."""
+        return sum(tree_size(p) for p in self.leftovers())
+
+    def add(
+        self,
+        archive: Path,
+        sha256: str,
+        *,
+        progress: Progress | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Path:
+        """Unpack ``archive`` (whose digest the caller verified) unless a copy matching its
+        manifest is already present; a copy that does not match is replaced."""
+        final = self.path_for(sha256)
+        tree, _ = self.usable(sha256)  # drops a copy that differs from its manifest
+        if tree is not None:
+            return tree
+        with self._writing():
+            temp = self.root / f"{_TEMP}{sha256[:16]}{_OURS}{secrets.token_hex(4)}"
+            try:
+                os.mkdir(temp)
+                digests: dict[str, str] = {}
+                extract_archive(
+                    archive, temp / _TREE, progress=progress, cancel=cancel, digests=digests
+                )
+                manifest = _render(temp / _TREE, sha256, digests)
+                with open(temp / _MANIFEST, "xb") as handle:
+                    handle.write(manifest)
+                try:
+                    os.rename(temp, final)  # tree and manifest appear together
+                except OSError as exc:
+                    if exc.errno not in (errno.EEXIST, errno.ENOTEMPTY):
+                        raise
+                    remove_path(temp)  # another process finished the same archive first
+            except BaseException:
+                remove_path(temp)
+                raise
+        return final / _TREE
+
+    def touch(self, sha256: str) -> None:
+        """Mark the copy as just used: the hot-copy cap keeps the most recently used."""
+        now = time.time_ns()  # not utime(None): the kernel's file clock ticks coarsely
+        with contextlib.suppress(OSError):
+            os.utime(self.manifest_for(sha256), ns=(now, now))
+
+    def remove(self, sha256: str) -> int:
+        """Delete a copy (tree and manifest); returns the bytes that came free (installs may
+        still share some of its files)."""
+        path = self.path_for(sha256)
+        if not path.exists():
+            return 0
+        with self._writing():
+            aside = self.root / f"{_ASIDE}{path.name}{_OURS}{secrets.token_hex(4)}"
+            try:
+                os.rename(path, aside)
+            except FileNotFoundError:
+                return 0  # another process removed it first
+            size = freed_size(aside)
+            remove_path(aside)
+        return size
+
+    # -- the hot-copy cap ------------------------------------------------------------------
+
+    def plan_trim(self, keep_bytes: int, going: list[str] | None = None) -> list[Path]:
+        """The copies a trim to ``keep_bytes`` removes, oldest use first to go.
+
+        Copies an install still links to cost nothing of their own and always stay (and so do
+        copies without a manifest, which this store did not make), except those named in
+        ``going`` (their installs are being removed); those count as the
+        most recently used, in the order given (the last is the newest).
+        """
+        going_names = [sha[:16] for sha in going or []]
+        cold: list[Path] = [self.root / n for n in reversed(going_names)]
+        for copy in self.copies():
+            # Only copies this store made (with a manifest); another's stay for prune/evict.
+            managed = (copy.path / _MANIFEST).is_file()
+            if managed and copy.name not in going_names and not self.in_use(copy.name):
+                cold.append(copy.path)
+        kept = 0
+        doomed = []
+        for path in cold:
+            if not path.is_dir():
+                continue
+            size = tree_size(path)
+            if doomed or kept + size > keep_bytes:
+                doomed.append(path)  # oldest dropped first: once one does not fit, none older
+            else:
+                kept += size
+        return doomed
+
+    def trim(self, keep_bytes: int, going: list[str] | None = None) -> int:
+        """Remove the copies ``plan_trim`` names; returns the bytes freed."""
+        for sha in going or []:
+            self.touch(sha)
+        return sum(self.remove(path.name) for path in self.plan_trim(keep_bytes, going))
+
+
+def _what_changed(st: os.stat_result, want: str) -> str:
+    kind, mode_text, size, mtime = want.split("\t", 3)
+    mode = int(mode_text, 8)
+    if stat.S_IFMT(st.st_mode) != stat.S_IFMT(mode):
+        return "file type"
+    if kind == _LINK:
+        return "link target"
+    if st.st_mode != mode:
+        return f"mode {stat.S_IMODE(st.st_mode):o}, was {stat.S_IMODE(mode):o}"
+    if kind == _FILE and str(st.st_size) != size:
+        return f"size {st.st_size}, was {size}"
+    return "modification time" if kind == _FILE and str(st.st_mtime_ns) != mtime else "unknown"

@@ -259,7 +259,7 @@ def test_keep_unpacked_setting_reads_sizes(monkeypatch: pytest.MonkeyPatch, worl
     assert code == 2 and err.count("\n") == 1 and "PYSHELF_KEEP_UNPACKED" in err
     monkeypatch.delenv("PYSHELF_KEEP_UNPACKED")
     code, _, err = world.cli("--keep-unpacked", "1.5x", "list")
-    assert code == 1 and "not a size" in err
+    assert code == 2 and "not a size" in err
 
 
 # -- scratch of killed unpacks ---------------------------------------------------------------

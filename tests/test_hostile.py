@@ -274,9 +274,12 @@ def test_a_download_larger_than_its_known_size_is_deleted(world: World) -> None:
     assert not list((world.root / "cache").glob("*.tar.gz"))
 
 
-def test_a_declared_length_over_the_cap_is_refused_before_writing(world: World) -> None:
+def test_a_declared_length_over_the_cap_is_refused_before_writing(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PYSHELF_MAX_DOWNLOAD", "10000")
     shelf = world.shelf()
-    shelf.downloader.policy.max_bytes = 10_000
+    assert shelf.downloader.policy.max_bytes == 10_000
     build = resolve(KEY, shelf.builds())
     with pytest.raises(DownloadError, match=r"more than 9\.8 KiB"):
         shelf.downloader.fetch(build)

@@ -38,6 +38,11 @@ class UnsafePath(PyshelfError):
     """A path built from outside data would leave the folder it belongs in."""
 
 
+def within(path: str, root: str) -> bool:
+    """Whether ``path`` is ``root`` or below it; both already resolved or normalised."""
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
 def inside(root: Path, *parts: str) -> Path:
     """``root / parts``, refused unless it stays inside ``root``.
 
@@ -59,7 +64,7 @@ def inside(root: Path, *parts: str) -> Path:
     path = root.joinpath(*parts)
     if len(parts) > 1:  # a folder on the way may be a link that leads out
         base, real = os.path.realpath(root), os.path.realpath(path.parent)
-        if real != base and not real.startswith(base.rstrip(os.sep) + os.sep):
+        if not within(real, base):
             raise UnsafePath(f"refusing a path outside {root}: {path}")
     return path
 

@@ -45,7 +45,7 @@ from tui.engine.builds import Build, InstallKey, prerelease_order
 from tui.engine.du import freed_size
 from tui.engine.errors import Cancelled, LockTimeout, NotAnInterpreter, PyshelfError
 from tui.engine.extract import Progress, extract_archive
-from tui.engine.fsutil import atomic_write_bytes, remove_path
+from tui.engine.fsutil import atomic_write_bytes, inside, remove_path, within
 from tui.engine.host import current_host
 from tui.engine.patching import patch_installation
 from tui.engine.unpacked import UnpackedStore as UnpackedStore  # its home before unpacked.py
@@ -209,10 +209,6 @@ def _check_cancel(cancel: threading.Event | None, what: str) -> None:
         raise Cancelled(f"{what} cancelled")
 
 
-def _within(path: str, root: str) -> bool:
-    return path == root or path.startswith(root.rstrip("/") + "/")
-
-
 def _replace_symlink(link: Path, target: Path) -> None:
     """Point ``link`` at ``target`` atomically: readers see the old link or the new one."""
     with contextlib.suppress(OSError):
@@ -318,7 +314,7 @@ def check_interpreter(tree: Path, parts: KeyParts, source: str, *, run: bool) ->
         raise refuse(f"it has no {rel}") from None
     if stat.S_ISLNK(st.st_mode):
         real = os.path.realpath(exe)
-        if not _within(real, os.path.realpath(tree)):
+        if not within(real, os.path.realpath(tree)):
             raise refuse(f"{rel} links outside the install")
         try:
             st = os.stat(real)
@@ -444,8 +440,10 @@ class InstallDir:
 
     def get(self, key: str) -> Installation | None:
         parts = parse_key(key)
-        path = self.root / key
-        if parts is None or path.is_symlink() or not path.is_dir():
+        if parts is None:
+            return None
+        path = inside(self.root, key)
+        if path.is_symlink() or not path.is_dir():
             return None
         return Installation(key, path, read_build(path), parts)
 
@@ -516,7 +514,7 @@ class InstallDir:
         parts = parse_key(build.key)
         if parts is None:
             raise PyshelfError(f"cannot install {build.key!r}: not an installation key uv knows")
-        final = self.root / build.key
+        final = inside(self.root, build.key)
         with self.lock(cancel=cancel):
             warnings = self._repair()
             temp = self._scratch(build.key)
@@ -708,7 +706,7 @@ class InstallDir:
         """Point the minor-version link at the newest installed patch, or remove it."""
         if not parts.has_minor_link:
             return
-        link = self.root / parts.minor_key
+        link = inside(self.root, parts.minor_key)
         if os.path.lexists(link) and not link.is_symlink():
             warnings.append(f"{link} is not a symlink; left alone")
             return
@@ -724,11 +722,11 @@ class InstallDir:
             return None
         name = parts.executable_name
         via = parts.minor_key if parts.has_minor_link else parts.key
-        target = self.root / via / "bin" / name
+        target = inside(self.root, via, "bin", name)
         if not target.exists():
             warnings.append(f"{parts.key} has no bin/{name}; no link made in {self.bin_dir}")
             return None
-        link = self.bin_dir / name
+        link = inside(self.bin_dir, name)
         if os.path.lexists(link) and not self._manages(link):
             warnings.append(f"{link} exists and is not managed by uv; left alone")
             return None
@@ -743,7 +741,7 @@ class InstallDir:
         except OSError:
             return False  # a regular file or unreadable: not ours
         root = os.fspath(self.root)
-        return _within(os.path.normpath(target), root) or _within(
+        return within(os.path.normpath(target), root) or within(
             os.path.realpath(target), os.path.realpath(root)
         )
 
@@ -785,5 +783,5 @@ class InstallDir:
         return [
             Path(e.path)
             for e in entries
-            if e.is_symlink() and _within(os.path.realpath(e.path), real)
+            if e.is_symlink() and within(os.path.realpath(e.path), real)
         ]

@@ -13,6 +13,7 @@ from platformdirs import user_cache_dir
 from tui.engine.errors import PyshelfError, shown
 
 KEEP_UNPACKED_ENV = "PYSHELF_KEEP_UNPACKED"
+MAX_DOWNLOAD_ENV = "PYSHELF_MAX_DOWNLOAD"
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$", re.IGNORECASE | re.ASCII)
 _UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 MAX_SIZE = 1 << 50  # 1024T: more than any disk, so a larger cap means nothing
@@ -29,10 +30,10 @@ def parse_size(text: str) -> int:
     return int(value)
 
 
-def _env_size(name: str) -> int:
+def _env_size(name: str, default: int = 0) -> int:
     value = os.environ.get(name, "").strip()
     if not value:
-        return 0
+        return default
     try:
         return parse_size(value)
     except PyshelfError as exc:
@@ -90,7 +91,8 @@ class Settings:
     keep_unpacked: int = field(default_factory=lambda: _env_size(KEEP_UNPACKED_ENV))
     parallel_downloads: int = 4
     retries: int = 6
-    max_download: int = 2 << 30  # bytes one archive may have when no size is known
+    # Bytes one archive may have when no size is known: an endless body stops there.
+    max_download: int = field(default_factory=lambda: _env_size(MAX_DOWNLOAD_ENV, 2 << 30))
 
     @property
     def state_dir(self) -> Path:

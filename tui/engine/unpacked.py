@@ -36,7 +36,7 @@ from tui.engine.cache import HASH_CHUNK
 from tui.engine.du import freed_size, tree_size
 from tui.engine.errors import Cancelled
 from tui.engine.extract import Progress, extract_archive
-from tui.engine.fsutil import remove_path
+from tui.engine.fsutil import inside, remove_path
 
 _OURS = ".pyshelf-"  # marks scratch entries (the same mark the install dir's sweep uses)
 _TEMP = ".tmp-"
@@ -197,7 +197,7 @@ class UnpackedStore:
         """The copy's directory (its tree and manifest): what deleting the copy removes."""
         if not re.fullmatch(r"[0-9a-f]{16,64}", sha256):
             raise ValueError(f"not a sha256 hex digest: {sha256!r}")
-        return self.root / sha256[:16]
+        return inside(self.root, sha256[:16])
 
     def manifest_for(self, sha256: str) -> Path:
         return self.path_for(sha256) / _MANIFEST

@@ -351,15 +351,18 @@ def _pump(
     return done
 
 
+def _count(text: str | None) -> int | None:
+    """A byte count from a header; a hostile one (thousands of digits) is no count at all."""
+    return int(text) if text and text.isdigit() and len(text) <= 18 else None
+
+
 def _total_size(response: httpx.Response, offset: int) -> int | None:
     if response.status_code == 206:
         content_range = response.headers.get("content-range", "")
-        total = content_range.rpartition("/")[2]
-        if total.isdigit():
-            return int(total)
-    length = response.headers.get("content-length")
-    if length and length.isdigit():
-        return int(length) + (offset if response.status_code == 206 else 0)
+        if (total := _count(content_range.rpartition("/")[2])) is not None:
+            return total
+    if (length := _count(response.headers.get("content-length"))) is not None:
+        return length + (offset if response.status_code == 206 else 0)
     return None
 
 

@@ -95,6 +95,21 @@ def main() -> int:
             task = f"reinstall from cache, offline ({real.size / 2**20:.1f} MiB archive)"
             rows.append((task, "uv", uv_time, "pyshelf", ps_time))
 
+            # Install from the cached archive alone: nothing unpacked, so both tools decompress.
+            # (pyshelf's uninstall drops the unpacked copy too, by default.)
+            uv_time = timed(
+                lambda: run([uv, "python", "install", "--offline", request], uv_env),
+                args.runs,
+                before=lambda: run([uv, "python", "uninstall", request], uv_env),
+            )
+            ps_time = timed(
+                lambda: run([pyshelf, "--offline", "install", request], ps_env),
+                args.runs,
+                before=lambda: run([pyshelf, "uninstall", request], ps_env),
+            )
+            task = f"install from the cached archive alone, offline ({real.size / 2**20:.1f} MiB)"
+            rows.append((task, "uv", uv_time, "pyshelf", ps_time))
+
             # Download throughput on loopback: pyshelf (hashing while streaming) vs curl.
             url = json.loads(catalog.read_text())[big.key]["url"]
             out = tmp / "curl.out"

@@ -24,7 +24,7 @@ from tests.loopback import LoopbackServer
 from tui.engine import catalog as catalog_module
 from tui.engine.catalog import load_catalog, parse_uv_catalog
 from tui.engine.catalog_schema import SCHEMES_LOCAL
-from tui.engine.errors import CatalogError, DownloadError
+from tui.engine.errors import CatalogError, DownloadError, PyshelfError
 from tui.engine.fsutil import UnsafePath, inside
 from tui.engine.names import cache_file_name
 from tui.engine.resolve import resolve
@@ -432,3 +432,20 @@ def test_credentials_are_not_sent_to_another_host_after_a_redirect(tmp_path: Pat
     (first_port, first_auth), (other_port, other_auth) = seen
     assert first_port == first.server_address[1] and first_auth is not None
     assert other_port == other.server_address[1] and other_auth is None
+
+
+def test_netrc_credentials_reach_their_host(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, world: World
+) -> None:
+    netrc = tmp_path / "netrc"
+    netrc.write_text(f"machine 127.0.0.1 login alice password {SECRET}\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    (world.server.root / "private.json").write_text(world.catalog_path.read_text())
+    catalog = load_catalog(f"{world.server.url}/private.json", store=tmp_path / "store")
+    assert catalog.builds
+    (request,) = [r for r in world.server.requests if r.path.endswith("/private.json")]
+    assert request.headers.get("Authorization", "").startswith("Basic ")
+    netrc.write_text("machine")  # a broken netrc is one line, not a traceback
+    with pytest.raises(PyshelfError, match=r"cannot read .*netrc, line 1: missing 'machine'"):
+        load_catalog(f"{world.server.url}/private.json", store=tmp_path / "store2")

@@ -77,8 +77,11 @@ def make_client(read_timeout: float = 30.0, connect_timeout: float = 10.0) -> ht
     if netrc := _netrc_file():
         try:
             auth = httpx.NetRCAuth(netrc)
-        except (OSError, NetrcParseError) as exc:
-            raise DownloadError(f"cannot read {netrc}: {exc}; fix or move it") from None
+        except NetrcParseError as exc:
+            where = f"{netrc}, line {exc.lineno}"
+            raise DownloadError(f"cannot read {where}: {exc.msg}; fix or move it") from None
+        except OSError as exc:
+            raise DownloadError(f"cannot read {netrc}: {exc.strerror or exc}") from None
     return httpx.Client(
         timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
         follow_redirects=True,

@@ -106,6 +106,25 @@ def build_world(root: Path, server: LoopbackServer, archives: list[dict] | None 
     return World(server, specs, catalog_path, root)
 
 
+def world_serving(root: Path, server: LoopbackServer, spec: ArchiveSpec) -> World:
+    """A world whose server and catalog hold one prebuilt archive (a real interpreter, say)."""
+    target = server.root / spec.build / spec.filename
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(spec.path.read_bytes())
+    world = build_world(root, server, archives=[])
+    world.catalog_path.write_text(json.dumps(catalog_json([spec], server.url)))
+    world.specs.append(spec)
+    return world
+
+
+@pytest.fixture
+def real_world(
+    tmp_path: Path, loopback_server: LoopbackServer, real_pbs_archive: ArchiveSpec
+) -> World:
+    """A world serving an archive of the interpreter that runs the tests."""
+    return world_serving(tmp_path, loopback_server, real_pbs_archive)
+
+
 @pytest.fixture
 def world(tmp_path: Path, loopback_server: LoopbackServer) -> Iterator[World]:
     yield build_world(tmp_path, loopback_server)

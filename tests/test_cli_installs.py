@@ -7,11 +7,9 @@ import os
 import subprocess
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import World, build_world
 from tests.loopback import LoopbackServer
-from tests.pbs_fixtures import ArchiveSpec, catalog_json, make_archive
+from tests.pbs_fixtures import catalog_json, make_archive
 from tests.uvtool import run_uv
 
 
@@ -43,22 +41,6 @@ def test_uninstall_of_something_not_installed_is_one_line(world: World) -> None:
     code, _, err = world.cli("uninstall", "3.11")
     assert code == 1 and err.startswith("pyshelf: error: no build matches '3.11'")
     assert "Traceback" not in err
-
-
-@pytest.fixture
-def real_world(tmp_path, loopback_server: LoopbackServer, real_pbs_archive: ArchiveSpec) -> World:
-    """A world serving an archive of the interpreter that runs the tests."""
-    target = loopback_server.root / real_pbs_archive.build / real_pbs_archive.filename
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(real_pbs_archive.path.read_bytes())
-    world = build_world(tmp_path, loopback_server, archives=[])
-    catalog = json.loads(world.catalog_path.read_text() or "{}")
-    from tests.pbs_fixtures import catalog_json
-
-    catalog.update(catalog_json([real_pbs_archive], loopback_server.url))
-    world.catalog_path.write_text(json.dumps(catalog))
-    world.specs.append(real_pbs_archive)
-    return world
 
 
 def test_uv_finds_and_runs_what_pyshelf_installed(real_world: World) -> None:

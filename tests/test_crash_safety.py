@@ -17,11 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
-from tests.conftest import World, build_world
-from tests.loopback import LoopbackServer
-from tests.pbs_fixtures import ArchiveSpec, catalog_json, make_archive
+from tests.conftest import World
+from tests.pbs_fixtures import ArchiveSpec, make_archive
 from tests.uvtool import run_uv
 from tui.engine import installs as installs_module
 from tui.engine.builds import Build
@@ -209,20 +206,6 @@ def _matrix(
 
 
 # -- the real interpreter: uv reads every tree -----------------------------------------------
-
-
-@pytest.fixture
-def real_world(
-    tmp_path: Path, loopback_server: LoopbackServer, real_pbs_archive: ArchiveSpec
-) -> World:
-    spec = real_pbs_archive
-    target = loopback_server.root / spec.build / spec.filename
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(spec.path.read_bytes())
-    world = build_world(tmp_path, loopback_server, archives=[])
-    world.catalog_path.write_text(json.dumps(catalog_json([spec], loopback_server.url)))
-    world.specs.append(spec)
-    return world
 
 
 def test_a_kill_at_any_step_is_repaired_by_the_next_command(

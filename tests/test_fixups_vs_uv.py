@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import World, build_world
+from tests.conftest import World, world_serving
 from tests.loopback import LoopbackServer
-from tests.pbs_fixtures import ArchiveSpec, catalog_json
+from tests.pbs_fixtures import ArchiveSpec
 from tests.uvtool import run_uv
 
 DUMP = "import json, sysconfig; print(json.dumps(sysconfig.get_config_vars(), default=repr))"
@@ -36,14 +36,7 @@ def config_vars(prefix: Path, executable: str) -> dict[str, object]:
 def prefix_world(
     tmp_path: Path, loopback_server: LoopbackServer, build_prefix_archive: ArchiveSpec
 ) -> World:
-    spec = build_prefix_archive
-    target = loopback_server.root / spec.build / spec.filename
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(spec.path.read_bytes())
-    world = build_world(tmp_path, loopback_server, archives=[])
-    world.catalog_path.write_text(json.dumps(catalog_json([spec], loopback_server.url)))
-    world.specs.append(spec)
-    return world
+    return world_serving(tmp_path, loopback_server, build_prefix_archive)
 
 
 def test_sysconfig_of_our_install_is_uvs(prefix_world: World) -> None:

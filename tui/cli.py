@@ -17,6 +17,7 @@ from tui.engine.errors import PyshelfError, describe_error
 from tui.engine.jobs import JobKind, JobQueue
 from tui.engine.listing import default_view, filter_request
 from tui.engine.redact import redact_text, redact_url
+from tui.engine.resolve import no_match_message
 from tui.engine.settings import Settings
 from tui.engine.shelf import Entry, Shelf
 from tui.format import human_size
@@ -261,8 +262,12 @@ def cmd_list(shelf: Shelf, args: argparse.Namespace) -> int:
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
     for row in table:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    if not rows and args.request:  # a request that matches nothing is an error, as in uv
+        pool = [e.build for e in entries]
+        print(f"pyshelf: error: {no_match_message(args.request, pool)}", file=sys.stderr)
+        return EXIT_FAILED
     if not rows:
-        print("no builds match", file=sys.stderr)
+        print("no builds listed; try --all-platforms or --catalog", file=sys.stderr)
     return 0
 
 

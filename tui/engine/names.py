@@ -15,7 +15,9 @@ PYPY_PREFIX = "https://downloads.python.org/pypy"
 _CPYTHON = re.compile(
     r"^(?P<impl>cpython)-(?P<version>\d+\.\d+\.\d+(?:(?:a|b|rc)\d+)?)"
     r"(?:[+-](?P<build>\d{8}))?"
-    r"-(?P<arch>[a-z0-9_]+)-(?:unknown|apple|pc)-(?P<os>linux|darwin|windows)(?:-(?P<env>[a-z]+))?"
+    r"-(?P<arch>[a-z0-9_]+)-(?:unknown|apple|pc)-(?P<os>linux|darwin|windows)"
+    # The ABI part only: on macOS the next word is already the flavour ("-freethreaded-...").
+    r"(?:-(?P<env>gnu|gnueabi|gnueabihf|musl|musleabi|musleabihf|msvc))?"
     r"-(?P<flavor>.+?)(?:-(?P<oldbuild>\d{8})T\d{4})?\.(?:tar\.(?:gz|zst|bz2|xz)|zip)$"
 )
 _ARCHES = {"i686": "x86", "armv7": "armv7", "x86_64": "x86_64", "aarch64": "aarch64"}

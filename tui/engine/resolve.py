@@ -1,4 +1,10 @@
-"""Requests as people type them (``3.12``, ``3.13t``, ``pypy@3.10``, an installation key)."""
+"""Requests as people type them, in uv's grammar.
+
+``3``, ``3.12``, ``3.12.7``, ``312``, ``3.14.0rc1``, ``>=3.12,<3.14``, ``3.13t``, ``3.12d``,
+``3.13+freethreaded``, ``3.14+gil``, ``cpython``, ``cp312``, ``pypy3.10``, ``pypy@3.10``,
+``graalpy``, ``any``, ``default``, and installation keys, whole or in part, with ``any`` for
+a part: ``cpython-3.12.7-linux-x86_64-gnu``, ``pypy-3.10``, ``any-3.12-linux``.
+"""
 
 from __future__ import annotations
 
@@ -6,83 +12,171 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import Version
+
 from tui.engine.builds import Build
 from tui.engine.errors import RequestError, shown
 
-_VERSION = r"(?P<major>\d+)(?:\.(?P<minor>\d+)(?:\.(?P<patch>\d+)(?P<pre>(?:a|b|rc)\d+)?)?)?"
-_SIMPLE = re.compile(
-    rf"^(?:(?P<impl>cpython|pypy|graalpy)(?:@|-)?)?{_VERSION}(?P<t>t)?(?P<variants>(?:\+[a-z]+)*)$",
+MAX_REQUEST = 100  # longer than any installation key; longer text is not a request
+# Longest first: "cp" must not swallow "cpython", nor "pp" anything.
+_IMPLEMENTATIONS = (
+    ("cpython", "cpython"), ("graalpy", "graalpy"), ("pypy", "pypy"),
+    ("cp", "cpython"), ("gp", "graalpy"), ("pp", "pypy"),
+)  # fmt: skip
+_VERSION = re.compile(
+    r"^(?P<digits>\d{1,3}(?:\.\d{1,3}){0,2})(?P<pre>(?:a|b|rc)\d{1,3})?"
+    r"(?P<short>td|t|d)?(?P<plus>(?:\+[a-z]+)*)$",
     re.ASCII,  # \d is 0-9 only
 )
-_IMPL_ALIASES = {"python": "cpython", "py": "cpython", "cp": "cpython", "pp": "pypy"}
-_KEY = re.compile(r"^[a-z0-9._+-]+$")  # what installation keys are made of
-MAX_REQUEST = 100  # longer than any installation key; longer text is not a request
+_WORD = re.compile(r"^[a-z0-9_]+$", re.ASCII)
+_VARIANT_WORDS = {"freethreaded", "debug", "gil"}
+_HINT = (
+    "try 3.12, 3.12.7, '>=3.12,<3.14', 3.13t, pypy@3.10, cp312 or a key such as "
+    "cpython-3.12.7-linux-x86_64-gnu"
+)
 
 
 @dataclass(frozen=True, slots=True)
 class Request:
     text: str
-    implementation: str | None = None
+    implementation: str | None = "cpython"  # None: any implementation
     major: int | None = None
     minor: int | None = None
     patch: int | None = None
     prerelease: str | None = None
-    variant: str | None = None
-    key: str | None = None  # a full installation key matches exactly one build
+    specifiers: SpecifierSet | None = None
+    variant: str | None = None  # None: the default build (GIL, no debug)
+    any_variant: bool = False
+    os: str | None = None
+    arch: str | None = None
+    libc: str | None = None
 
     def matches(self, build: Build) -> bool:
-        if self.key is not None:
-            return build.key == self.key
-        if (build.implementation, build.variant) != (
-            self.implementation or "cpython",
-            self.variant,
-        ):
+        if self.implementation is not None and build.implementation != self.implementation:
             return False
+        if not self.any_variant and build.variant != self.variant:
+            return False
+        for wanted, actual in (
+            (self.os, build.os),
+            (self.arch, build.arch),
+            (self.libc, build.libc),
+        ):
+            if wanted is not None and wanted != actual:
+                return False
+        if self.specifiers is not None:
+            return self.specifiers.contains(Version(build.version), prereleases=True)
         wanted = (self.major, self.minor, self.patch)
         actual = (build.major, build.minor, build.patch)
         if any(w is not None and w != a for w, a in zip(wanted, actual, strict=True)):
             return False
         return self.prerelease is None or build.prerelease == self.prerelease
 
+    @property
+    def precision(self) -> int:
+        """How many version parts the request names (0 to 3)."""
+        return sum(part is not None for part in (self.major, self.minor, self.patch))
+
+
+def _refuse(text: str, why: str = "") -> RequestError:
+    reason = f": {why}" if why else f"; {_HINT}"
+    return RequestError(f"cannot read {shown(text)} as a Python request{reason}")
+
+
+def _variant(short: str | None, plus: str, text: str) -> tuple[str | None, bool]:
+    """The variant a suffix names, and whether it was named at all."""
+    words = {"t": ["freethreaded"], "d": ["debug"], "td": ["freethreaded", "debug"]}.get(
+        short or "", []
+    ) + [w for w in plus.split("+") if w]
+    unknown = set(words) - _VARIANT_WORDS
+    if unknown:
+        raise RequestError(f"unknown variant {shown('+'.join(sorted(unknown)))} in {shown(text)}")
+    if "gil" in words:
+        if "freethreaded" in words:
+            raise _refuse(text, "a build cannot be both +gil and free-threaded")
+        words = [w for w in words if w != "gil"]
+        return ("debug" if "debug" in words else None), True
+    ordered = [v for v in ("freethreaded", "debug") if v in words]
+    return "+".join(ordered) or None, bool(words)
+
+
+def _version_part(part: str, text: str, base: Request) -> Request:
+    """``3.12.7``, ``312``, ``3.14rc1``, ``3.13t``, ``>=3.12,<3.14`` onto ``base``."""
+    if part[:1] in "<>=!~":
+        try:
+            return _with(base, specifiers=SpecifierSet(part))
+        except InvalidSpecifier:
+            raise _refuse(text, f"{shown(part)} is not a version specifier") from None
+    match = _VERSION.match(part)
+    if not match:
+        raise _refuse(text)
+    digits = match["digits"]
+    if "." not in digits and len(digits) > 1:  # "312" is 3.12, as in cp312
+        digits = f"{digits[0]}.{digits[1:]}"
+    numbers = [int(n) for n in digits.split(".")]
+    major, minor, patch = [*numbers, None, None][:3]
+    pre = match["pre"]
+    if pre is not None:
+        if minor is None:
+            raise _refuse(text, "a pre-release needs a minor version, e.g. 3.14rc1")
+        patch = 0 if patch is None else patch  # 3.14rc1 is 3.14.0rc1
+    variant, named = _variant(match["short"], match["plus"], text)
+    return _with(
+        base, major=major, minor=minor, patch=patch, prerelease=pre, variant=variant,
+        any_variant=base.any_variant and not named,
+    )  # fmt: skip
+
+
+def _with(base: Request, **changes: object) -> Request:
+    fields = {name: getattr(base, name) for name in base.__dataclass_fields__}
+    fields.update(changes)
+    return Request(**fields)  # type: ignore[arg-type]
+
+
+def _implementation(word: str) -> str | None:
+    return next((impl for name, impl in _IMPLEMENTATIONS if word == name), None)
+
+
+def _key_request(raw: str, text: str) -> Request:
+    """``<impl>-<version>-<os>-<arch>-<libc>``; later parts optional, any part ``any``."""
+    parts = raw.split("-")
+    if len(parts) > 5:
+        raise _refuse(text)
+    impl_word, rest = parts[0], parts[1:]
+    impl = None if impl_word == "any" else _implementation(impl_word)
+    if impl is None and impl_word != "any":
+        raise _refuse(text, f"unknown implementation {shown(impl_word)}")
+    request = Request(text, implementation=impl)
+    if rest and rest[0] != "any":
+        request = _version_part(rest[0], text, request)
+    platform: dict[str, str | None] = {}
+    for name, value in zip(("os", "arch", "libc"), rest[1:], strict=False):
+        if not _WORD.match(value):
+            raise _refuse(text, f"{shown(value)} is not a {name}")
+        platform[name] = None if value == "any" else {"darwin": "macos"}.get(value, value)
+    return _with(request, **platform)
+
 
 def parse_request(text: str) -> Request:
     """Read a request; anything else (too long, odd characters) raises ``RequestError``."""
     raw = text.strip().lower()
     if len(raw) > MAX_REQUEST:
-        raise RequestError(
-            f"cannot read {shown(text)} as a Python request: longer than {MAX_REQUEST} characters"
-        )
-    for alias, impl in _IMPL_ALIASES.items():
-        if raw.startswith(alias + "@"):
-            raw = impl + raw[len(alias) :]
-    if raw.count("-") >= 3 and _KEY.match(raw):  # cpython-3.12.7-linux-x86_64-gnu
-        return Request(text, key=raw)
-    match = _SIMPLE.match(raw)
-    if not match:
-        raise RequestError(
-            f"cannot read {shown(text)} as a Python request; try 3.12, 3.12.7, 3.13t, "
-            "pypy@3.10 or a key such as cpython-3.12.7-linux-x86_64-gnu"
-        )
-    variants = [v for v in match["variants"].split("+") if v]
-    if match["t"]:
-        variants.insert(0, "freethreaded")
-    unknown = set(variants) - {"freethreaded", "debug"}
-    if unknown:
-        raise RequestError(f"unknown variant {shown('+'.join(sorted(unknown)))} in {shown(text)}")
-    ordered = [v for v in ("freethreaded", "debug") if v in variants]
-
-    def num(group: str) -> int | None:  # at most MAX_REQUEST digits: int() takes them
-        return int(match[group]) if match[group] is not None else None
-
-    return Request(
-        text,
-        implementation=match["impl"],
-        major=num("major"),
-        minor=num("minor"),
-        patch=num("patch"),
-        prerelease=match["pre"],
-        variant="+".join(ordered) or None,
-    )
+        raise _refuse(text, f"longer than {MAX_REQUEST} characters")
+    if raw in ("", "any"):
+        return Request(text, implementation=None, any_variant=True)
+    if raw == "default":
+        return Request(text)
+    if raw.startswith("python@"):  # kept from earlier pyshelf releases: CPython
+        raw = "cpython@" + raw.removeprefix("python@")
+    head = raw.split("-", 1)[0]
+    if "-" in raw and (head == "any" or _implementation(head)):
+        return _key_request(raw, text)
+    for name, impl in _IMPLEMENTATIONS:
+        if raw.startswith(name):
+            rest = raw[len(name) :].removeprefix("@")
+            base = Request(text, implementation=impl)
+            return _version_part(rest, text, base) if rest else base
+    return _version_part(raw, text, Request(text))
 
 
 def resolve(text: str, builds: Iterable[Build]) -> Build:
@@ -93,20 +187,58 @@ def resolve(text: str, builds: Iterable[Build]) -> Build:
     if not candidates:
         raise RequestError(no_match_message(text, builds))
     stable = [b for b in candidates if not b.is_prerelease]
-    return max(stable or candidates, key=Build.sort_key)
+    return max(stable or candidates, key=preference)
+
+
+def preference(build: Build) -> tuple:
+    """Among matches, what uv would pick: CPython, then the default build, then the newest."""
+    return (build.implementation == "cpython", build.variant is None, build.sort_key())
 
 
 def no_match_message(text: str, builds: Iterable[Build]) -> str:
-    """Name the nearest available versions, so the next try succeeds."""
-    pool = sorted({b.minor_version: b for b in builds}.values(), key=Build.sort_key, reverse=True)
+    """Name the nearest versions of the same implementation and variant, so the next try works.
+
+    A request for a patch (``3.12.99``) is answered with patches of that minor, a request for
+    a minor with minors.
+    """
+    builds = list(builds)
     try:
-        request = parse_request(text)
+        request: Request | None = parse_request(text)
     except RequestError:
         request = None
-    if request and request.major is not None and request.minor is not None:
-        target = request.major * 100 + request.minor
-        pool.sort(key=lambda b: abs(b.major * 100 + b.minor - target))
-    nearest = ", ".join(sorted({b.minor_version for b in pool[:4]}, reverse=True))
-    if not nearest:
-        return f"no build matches {shown(text)} for this platform; try --all-platforms or --catalog"
-    return f"no build matches {shown(text)} for this platform; nearest available: {nearest}"
+    if request is not None:
+        alike = _with(request, major=None, minor=None, patch=None, prerelease=None, specifiers=None)
+        builds = [b for b in builds if alike.matches(b)]
+    depth = 3 if request is not None and request.patch is not None else 2
+
+    def label(build: Build) -> str:
+        version = build.version if depth == 3 else build.minor_version
+        impl = "" if build.implementation == "cpython" else f"{build.implementation}@"
+        return f"{impl}{version}{build.variant_suffix}"
+
+    if request is not None and request.major is not None:
+        target = (request.major, request.minor or 0, request.patch or 0)
+        if depth == 3:
+            same_minor = [b for b in builds if (b.major, b.minor) == target[:2]]
+            builds = same_minor or builds
+
+        def distance(build: Build) -> tuple[int, ...]:
+            diff = [abs(a - b) for a, b in zip(build.sort_key()[:3], target, strict=True)]
+            return tuple(diff[:depth])
+
+        builds = sorted(builds, key=distance)
+    else:
+        builds = sorted(builds, key=Build.sort_key, reverse=True)
+    names: list[str] = []
+    for build in builds:
+        if label(build) not in names:
+            names.append(label(build))
+        if len(names) == 4:
+            break
+    where = "for this platform"
+    if not names:
+        return f"no build matches {shown(text)} {where}; try --all-platforms or --catalog"
+    newest_first = sorted(
+        names, key=lambda n: Version(n.split("@")[-1].split("+")[0]), reverse=True
+    )
+    return f"no build matches {shown(text)} {where}; nearest available: {', '.join(newest_first)}"

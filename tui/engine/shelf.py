@@ -17,7 +17,7 @@ from tui.engine.du import tree_size
 from tui.engine.errors import NotAnInterpreter, OfflineError, PyshelfError, RequestError
 from tui.engine.host import Host, current_host
 from tui.engine.installs import Installation, InstallDir, InstallResult, scan_installations
-from tui.engine.resolve import no_match_message, parse_request, resolve
+from tui.engine.resolve import no_match_message, parse_request, preference, resolve
 from tui.engine.settings import Settings
 from tui.engine.sizes import RemoteSizes
 from tui.engine.unpacked import UnpackedStore
@@ -198,7 +198,7 @@ class Shelf:
         if not matching:
             raise RequestError(no_match_message(request, [e.build for e in pool]))
         stable = [e for e in matching if not e.build.is_prerelease]
-        return max(stable or matching, key=lambda e: e.build.sort_key())
+        return max(stable or matching, key=lambda e: preference(e.build))
 
     def resolve_available(self, request: str, entries: Iterable[Entry]) -> Entry:
         """The newest downloadable (or already cached) build matching ``request``."""

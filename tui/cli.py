@@ -249,6 +249,13 @@ def cmd_list(shelf: Shelf, args: argparse.Namespace) -> int:
         json.dump([_row(e) for e in rows], sys.stdout, indent=2)
         sys.stdout.write("\n")
         return 0
+    if not rows and args.request:  # a request that matches nothing is an error, as in uv
+        pool = [e.build for e in entries]
+        print(f"pyshelf: error: {no_match_message(args.request, pool)}", file=sys.stderr)
+        return EXIT_FAILED
+    if not rows:
+        print("no builds listed; try --all-platforms or --catalog", file=sys.stderr)
+        return 0
     table = [("KEY", "STATE", "DOWNLOAD", "CACHED", "INSTALLED")]
     for e in rows:
         state = e.state
@@ -262,12 +269,6 @@ def cmd_list(shelf: Shelf, args: argparse.Namespace) -> int:
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
     for row in table:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
-    if not rows and args.request:  # a request that matches nothing is an error, as in uv
-        pool = [e.build for e in entries]
-        print(f"pyshelf: error: {no_match_message(args.request, pool)}", file=sys.stderr)
-        return EXIT_FAILED
-    if not rows:
-        print("no builds listed; try --all-platforms or --catalog", file=sys.stderr)
     return 0
 
 

@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import json
 import os
+import shlex
 import signal
 import sys
 import traceback
@@ -16,6 +17,7 @@ from tui import __version__, options
 from tui.engine.errors import PyshelfError, describe_error
 from tui.engine.jobs import JobKind, JobQueue
 from tui.engine.listing import default_view, filter_request
+from tui.engine.pins import find_pins
 from tui.engine.redact import redact_text, redact_url
 from tui.engine.resolve import no_match_message
 from tui.engine.settings import Settings
@@ -140,11 +142,26 @@ def build_parser() -> argparse.ArgumentParser:
         ("evict", "remove cached archives"),
     ]:
         p = sub.add_parser(name, parents=[common], help=text)
-        p.add_argument("requests", nargs="+", type=options.request, metavar="REQUEST")
+        pinned = name in ("fetch", "install")  # with no request: what the folder pins, as uv
+        p.add_argument(
+            "requests", nargs="*" if pinned else "+", type=options.request, metavar="REQUEST",
+            help="what UV_PYTHON or .python-version(s) pins when none is given" if pinned else None,
+        )  # fmt: skip
         if name in ("install", "reinstall"):
             p.add_argument(
                 "--no-bin", action="store_true", help="do not link python3.X into the bin dir"
             )
+
+    p = sub.add_parser("find", parents=[common], help="the installed interpreter uv would pick")
+    p.add_argument("request", nargs="?", type=options.request, help="default: what is pinned")
+
+    p = sub.add_parser("dir", parents=[common], help="where installs, links and the cache are")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--bin", action="store_true", help="the python3.X links' folder")
+    where.add_argument("--cache", action="store_true", help="the archive cache")
+    where.add_argument(
+        "--env", action="store_true", help="the line that points uv at this archive cache"
+    )
 
     p = sub.add_parser("prune", parents=[common], help="free disk space: preview, confirm, remove")
     p.add_argument(
@@ -319,6 +336,43 @@ def cmd_jobs(shelf: Shelf, kind: JobKind, requests: Sequence[str]) -> int:
     return EXIT_FAILED if failed else 0
 
 
+def _pinned(requests: Sequence[str]) -> Sequence[str]:
+    if requests:
+        return requests
+    pins = find_pins()
+    if pins is None:
+        raise PyshelfError(
+            "name a version (e.g. 3.12), or pin one with UV_PYTHON or a .python-version file"
+        )
+    print(f"pyshelf: using {pins.describe()}", file=sys.stderr)
+    return pins.requests
+
+
+def cmd_find(shelf: Shelf, request: str | None) -> int:
+    """Print the managed interpreter uv would pick for ``request`` (or the pin)."""
+    if request is None:
+        pins = find_pins()
+        request = pins.requests[0] if pins else "default"
+    entry = shelf.find(request, shelf.entries(), want=lambda e: e.installation is not None)
+    assert entry.installation is not None
+    print(entry.installation.executable)
+    return 0
+
+
+def cmd_dir(settings: Settings, args: argparse.Namespace) -> int:
+    if args.env:
+        print(f"export UV_PYTHON_CACHE_DIR={shlex.quote(str(settings.cache_dir))}")
+    else:
+        print(
+            settings.bin_dir
+            if args.bin
+            else settings.cache_dir
+            if args.cache
+            else settings.install_dir
+        )
+    return 0
+
+
 def cmd_verify(shelf: Shelf, requests: Sequence[str]) -> int:
     from tui.engine.verify import verify
 
@@ -393,6 +447,10 @@ def _main(argv: Sequence[str] | None) -> int:
         shelf = Shelf(settings, on_warning=_warn)
         if args.command == "list":
             return cmd_list(shelf, args)
+        if args.command == "find":
+            return cmd_find(shelf, args.request)
+        if args.command == "dir":
+            return cmd_dir(shelf.settings, args)
         if args.command == "verify":
             return cmd_verify(shelf, args.requests)
         if args.command in ("prune", "du"):
@@ -400,7 +458,7 @@ def _main(argv: Sequence[str] | None) -> int:
 
             run = cleanup_cli.cmd_prune if args.command == "prune" else cleanup_cli.cmd_du
             return run(shelf, args)
-        return cmd_jobs(shelf, JobKind(args.command), args.requests)
+        return cmd_jobs(shelf, JobKind(args.command), _pinned(args.requests))
     except PyshelfError as exc:
         print(f"pyshelf: error: {describe_error(exc)}", file=sys.stderr)
         return EXIT_FAILED

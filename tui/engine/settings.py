@@ -85,7 +85,13 @@ class Settings:
     pypy_mirror: str | None = field(default_factory=lambda: _env("UV_PYPY_INSTALL_MIRROR"))
     offline: bool = field(default_factory=lambda: _truthy("UV_OFFLINE"))
     venv_dirs: list[Path] = field(default_factory=list)  # where to look for venvs (+ env var)
-    link_bin: bool = True
+    # uv's UV_PYTHON_INSTALL_BIN=0 (or false) installs without the python3.X link.
+    link_bin: bool = field(
+        default_factory=lambda: (
+            os.environ.get("UV_PYTHON_INSTALL_BIN", "1").strip().lower()
+            not in ("0", "false", "no", "off")
+        )
+    )
     # Unpacked copies of uninstalled builds kept for instant reinstalls, up to this many bytes
     # in all (the most recently used kept). 0: an unpacked copy goes with its install.
     keep_unpacked: int = field(default_factory=lambda: _env_size(KEEP_UNPACKED_ENV))

@@ -89,7 +89,7 @@ BAD_OPTIONS = [
     # argparse's own refusals, on one line too
     (["bogus"], "invalid choice"),
     (["list", "--jsn"], "unrecognized arguments"),
-    (["install"], "required"),
+    (["reinstall"], "required"),  # install and fetch take the pins instead
 ]
 
 

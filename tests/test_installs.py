@@ -19,13 +19,10 @@ from tests.uvtool import run_uv, uv_binary
 from tui.engine.builds import Build
 from tui.engine.du import freed_size, tree_size, tree_sizes
 from tui.engine.errors import ArchiveError, Cancelled, LockTimeout, NotAnInterpreter, PyshelfError
-from tui.engine.installs import (
-    InstallDir,
-    UnpackedStore,
-    parse_key,
-    scan_installations,
-)
+from tui.engine.installs import InstallDir, scan_installations
+from tui.engine.keys import parse_key
 from tui.engine.names import cache_file_name
+from tui.engine.unpacked import UnpackedStore
 
 KEY_12_7 = "cpython-3.12.7-linux-x86_64-gnu"
 MINOR_12 = "cpython-3.12-linux-x86_64-gnu"
@@ -654,18 +651,18 @@ def test_run_check_false_checks_the_structure_only(
     tmp_path: Path, idir: InstallDir, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A tree an earlier install already ran is not started again: reinstalls stay fast."""
-    from tui.engine import installs as installs_module
+    from tui.engine import probe
 
     spec = archive(tmp_path, version="3.12.7")
     tree = UnpackedStore(tmp_path / "u").add(spec.path, spec.sha256)
     runs: list[object] = []
-    real_run = installs_module.subprocess.run
+    real_run = probe.subprocess.run
 
     def counting_run(*args: object, **kwargs: object) -> object:
         runs.append(args)
         return real_run(*args, **kwargs)  # type: ignore[call-overload]
 
-    monkeypatch.setattr(installs_module.subprocess, "run", counting_run)
+    monkeypatch.setattr(probe.subprocess, "run", counting_run)
     idir.install_from_tree(tree, build_of(spec))
     assert len(runs) == 1
     idir.install_from_tree(tree, build_of(spec), run_check=False)

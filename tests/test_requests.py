@@ -12,7 +12,7 @@ from tests.conftest import World
 from tui.engine.builds import Build, InstallKey
 from tui.engine.catalog import Catalog, load_catalog
 from tui.engine.errors import RequestError
-from tui.engine.installs import parse_key
+from tui.engine.keys import parse_key
 from tui.engine.resolve import no_match_message, parse_request, resolve
 
 

@@ -10,12 +10,12 @@ import json
 import sys
 from pathlib import Path
 
-from tui.cli import EXIT_FAILED, EXIT_USAGE
 from tui.engine.errors import PyshelfError
 from tui.engine.prune import prune_plan
 from tui.engine.removal import Plan, StepResult, envs_use, execute
 from tui.engine.shelf import Shelf
 from tui.engine.usage import take_inventory
+from tui.exit_codes import EXIT_FAILED, EXIT_USAGE
 from tui.format import human_size
 
 

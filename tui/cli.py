@@ -22,12 +22,10 @@ from tui.engine.redact import redact_text, redact_url
 from tui.engine.resolve import no_match_message
 from tui.engine.settings import Settings
 from tui.engine.shelf import Entry, Shelf
+from tui.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
 from tui.format import human_size
 from tui.reporter import Reporter
 
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
 DEBUG_ENV = "PYSHELF_DEBUG"  # set to 1: an unexpected error prints its traceback too
 
 

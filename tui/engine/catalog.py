@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,7 +14,6 @@ from tui.engine import catalog_schema, names
 from tui.engine.builds import Build
 from tui.engine.errors import CatalogError
 from tui.engine.fsutil import atomic_write_bytes, open_regular
-from tui.engine.host import Host
 from tui.engine.redact import redact_text, redact_url
 
 if TYPE_CHECKING:
@@ -30,16 +28,6 @@ class Catalog:
     builds: list[Build]
     source: str  # what the user would recognise: "built-in index", a path or a URL
     warnings: list[str] = field(default_factory=list)
-
-    def for_host(self, host: Host) -> list[Build]:
-        return [b for b in self.builds if b.runs_on(host)]
-
-    def by_key(self) -> dict[str, Build]:
-        """Newest build per installation key (a catalog may list several builds of one)."""
-        out: dict[str, Build] = {}
-        for build in sorted(self.builds, key=Build.sort_key):
-            out[build.key] = build
-        return out
 
 
 def _mirrored(builds: list[Build], mirrors: tuple[str | None, str | None]) -> list[Build]:
@@ -213,7 +201,3 @@ def load_catalog(
     catalog = parse_uv_catalog(data, shown, mirrors, remote=remote)
     catalog.warnings.extend(warnings)
     return catalog
-
-
-def default_catalog_source() -> str | None:
-    return os.environ.get("UV_PYTHON_DOWNLOADS_JSON_URL") or None

@@ -23,32 +23,27 @@ short gets the links its command meant to make (a journal in ``.temp`` says whic
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import errno
 import fcntl
-import functools
 import math
 import os
 import re
 import secrets
-import shutil
-import stat
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from tui.engine.builds import Build, InstallKey, prerelease_order
+from tui.engine.builds import Build
 from tui.engine.du import freed_size
-from tui.engine.errors import Cancelled, LockTimeout, NotAnInterpreter, PyshelfError
+from tui.engine.errors import Cancelled, LockTimeout, PyshelfError
 from tui.engine.extract import Progress, extract_archive
-from tui.engine.fsutil import atomic_write_bytes, inside, remove_path, within
-from tui.engine.host import current_host
+from tui.engine.flock import lock_holders, open_lock_file
+from tui.engine.fsutil import atomic_write_bytes, exchange_paths, inside, remove_path, within
+from tui.engine.keys import MINOR_KEY, KeyParts, parse_key
+from tui.engine.linktree import clone_tree
 from tui.engine.patching import patch_installation
-from tui.engine.unpacked import UnpackedStore as UnpackedStore  # its home before unpacked.py
+from tui.engine.probe import check_interpreter
 
 Phase = Callable[[str], None]
 
@@ -58,65 +53,8 @@ _OURS = ".pyshelf-"  # marks our scratch entries, so a sweep never touches uv's 
 _JOURNAL = "links"  # .temp/<key>.pyshelf-links: an install's linking is under way
 _LOCK_POLL = 0.05
 
-_KEY = re.compile(
-    r"^(?P<impl>[a-z]+)-(?P<major>\d+)\.(?P<minor>\d+)\.(?P<patch>\d+)(?P<pre>(?:a|b|rc)\d+)?"
-    r"(?:\+(?P<variant>[a-z]+(?:\+[a-z]+)*))?"
-    r"-(?P<os>[a-z0-9]+)-(?P<arch>[a-z0-9_]+)-(?P<libc>[a-z0-9]+)$"
-)
-_MINOR_KEY = re.compile(
-    r"^[a-z]+-\d+\.\d+(?:\+[a-z]+(?:\+[a-z]+)*)?-[a-z0-9]+-[a-z0-9_]+-[a-z0-9]+$"
-)
-_VARIANT_SUFFIX = {"freethreaded": "t", "debug": "d", "freethreaded+debug": "td"}
-_EXE_STEM = {"cpython": "python"}  # pypy -> pypy3.10, graalpy -> graalpy3.11
 # Bin-dir names uv may manage: python3.12, python3.13t, python3, python, pypy3.10, graalpy.
 _BIN_NAME = re.compile(r"^(?:python|pypy|graalpy)(?:\d+(?:\.\d+)?)?[td]{0,2}$")
-# Prints what the interpreter is; -E -S -B: no environment, no site, no .pyc written.
-_PROBE = 'import sys; print("%d.%d.%d" % sys.version_info[:3], getattr(sys, "abiflags", ""))'
-PROBE_TIMEOUT = 30.0
-
-
-@dataclass(frozen=True, slots=True)
-class KeyParts(InstallKey):
-    """An installation key as found on disk, with what uv derives from it."""
-
-    @property
-    def has_minor_link(self) -> bool:
-        # uv 0.13 makes minor-version links for CPython only (PyPy's bin link points straight
-        # at the patch directory).
-        return self.implementation == "cpython"
-
-    @property
-    def executable_name(self) -> str:
-        """The bin-dir link uv makes: python3.12, python3.13t, python3.12d, pypy3.10."""
-        stem = _EXE_STEM.get(self.implementation, self.implementation)
-        suffix = _VARIANT_SUFFIX.get(self.variant or "", "")
-        return f"{stem}{self.major}.{self.minor}{suffix}"
-
-    @property
-    def interpreter_name(self) -> str:
-        """The interpreter uv runs in the install's ``bin``: as above, but plain ``graalpy``."""
-        return "graalpy" if self.implementation == "graalpy" else self.executable_name
-
-    def sort_key(self) -> tuple[int, int, int, tuple[int, int]]:
-        return (self.major, self.minor, self.patch, prerelease_order(self.prerelease))
-
-
-def parse_key(name: str) -> KeyParts | None:
-    """Parse an installation key; None for anything else (minor links, .temp, stray dirs)."""
-    match = _KEY.match(name)
-    if not match:
-        return None
-    return KeyParts(
-        implementation=match["impl"],
-        major=int(match["major"]),
-        minor=int(match["minor"]),
-        patch=int(match["patch"]),
-        prerelease=match["pre"] or "",
-        variant=match["variant"],
-        os=match["os"],
-        arch=match["arch"],
-        libc=match["libc"],
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,39 +109,6 @@ def scan_installations(install_dir: Path) -> list[Installation]:
     return sorted(found, key=lambda i: i.key)
 
 
-_RENAME_EXCHANGE = 2  # linux/fs.h
-
-
-@functools.cache
-def _renameat2() -> Callable[..., int] | None:
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        function = libc.renameat2  # glibc 2.28+
-    except (OSError, AttributeError):
-        return None
-    function.argtypes = [
-        ctypes.c_int,
-        ctypes.c_char_p,
-        ctypes.c_int,
-        ctypes.c_char_p,
-        ctypes.c_uint,
-    ]
-    function.restype = ctypes.c_int
-    return function
-
-
-def exchange_paths(a: Path, b: Path) -> bool:
-    """Swap two paths atomically (Linux renameat2); False where the system cannot."""
-    function = _renameat2()
-    if function is None:
-        return False
-    at_cwd = -100  # AT_FDCWD
-    result = function(at_cwd, os.fsencode(a), at_cwd, os.fsencode(b), _RENAME_EXCHANGE)
-    return result == 0  # EINVAL/ENOSYS (old kernel, some filesystems): fall back
-
-
 def _check_cancel(cancel: threading.Event | None, what: str) -> None:
     if cancel is not None and cancel.is_set():
         raise Cancelled(f"{what} cancelled")
@@ -221,138 +126,6 @@ def _replace_symlink(link: Path, target: Path) -> None:
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
-
-
-def _holders(fd: int) -> list[int]:
-    """PIDs holding a flock on fd's file, from /proc/locks (Linux; best effort)."""
-    st = os.fstat(fd)
-    ident = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
-    try:
-        text = Path("/proc/locks").read_text()
-    except OSError:
-        return []
-    pids = []
-    for line in text.splitlines():
-        fields = line.split()
-        # "1: FLOCK  ADVISORY  WRITE 4242 fe:00:1234 0 EOF"; waiters carry a "->" field.
-        if len(fields) >= 6 and fields[1] == "FLOCK" and fields[5] == ident:
-            with contextlib.suppress(ValueError):
-                pids.append(int(fields[4]))
-    return pids
-
-
-def _open_lock_file(path: Path) -> int:
-    try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
-    except FileExistsError:
-        pass
-    else:
-        with contextlib.suppress(OSError):
-            os.fchmod(fd, 0o666)  # as uv leaves it, whatever the umask: the lock is shared
-        return fd
-    try:
-        return os.open(path, os.O_RDWR | os.O_CLOEXEC)
-    except PermissionError:
-        return os.open(path, os.O_RDONLY | os.O_CLOEXEC)  # flock needs no write access
-
-
-def _clone_tree(source: Path, dest: Path, cancel: threading.Event | None) -> None:
-    """Recreate ``source`` at ``dest`` (new) with hard links, copying where linking fails."""
-    link_ok = True
-    os.mkdir(dest)
-    modes = [(os.fspath(dest), stat.S_IMODE(os.stat(source).st_mode))]
-    stack = [(os.fspath(source), os.fspath(dest))]
-    while stack:
-        _check_cancel(cancel, "install")
-        src_dir, dst_dir = stack.pop()
-        with os.scandir(src_dir) as entries:
-            for entry in entries:
-                src, dst = entry.path, f"{dst_dir}/{entry.name}"
-                if entry.is_symlink():
-                    os.symlink(os.readlink(src), dst)
-                elif entry.is_dir(follow_symlinks=False):
-                    os.mkdir(dst)
-                    modes.append((dst, stat.S_IMODE(entry.stat(follow_symlinks=False).st_mode)))
-                    stack.append((src, dst))
-                elif entry.is_file(follow_symlinks=False):
-                    link_ok = _link_or_copy(src, dst, link_ok)
-    for path, mode in reversed(modes):  # last, so a read-only directory can still be filled
-        os.chmod(path, mode)
-
-
-def _link_or_copy(src: str, dst: str, link_ok: bool) -> bool:
-    """Returns whether to keep trying links (not across filesystems or where forbidden)."""
-    if link_ok:
-        try:
-            os.link(src, dst, follow_symlinks=False)
-            return True
-        except OSError as exc:
-            if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP):
-                raise
-            link_ok = exc.errno == errno.EMLINK  # too many links to one inode: copy just this
-    shutil.copy2(src, dst, follow_symlinks=False)
-    return link_ok
-
-
-def check_interpreter(tree: Path, parts: KeyParts, source: str, *, run: bool) -> None:
-    """Refuse a tree that holds no interpreter of ``parts``' version (NotAnInterpreter).
-
-    Always cheap (a few stats): ``bin/<interpreter>`` exists, is a regular file or a link that
-    stays inside the tree, and is executable. With ``run``, and when the build is for this
-    machine, it is also started once (about 10 ms) and must report the key's version.
-    """
-    name = parts.interpreter_name
-    rel = f"bin/{name}"
-
-    def refuse(problem: str) -> NotAnInterpreter:
-        return NotAnInterpreter(f"cannot install {parts.key} from {source}: {problem}")
-
-    exe = tree / "bin" / name
-    try:
-        st = os.lstat(exe)
-    except FileNotFoundError:
-        raise refuse(f"it has no {rel}") from None
-    if stat.S_ISLNK(st.st_mode):
-        real = os.path.realpath(exe)
-        if not within(real, os.path.realpath(tree)):
-            raise refuse(f"{rel} links outside the install")
-        try:
-            st = os.stat(real)
-        except OSError:
-            raise refuse(f"{rel} is a broken link") from None
-    if not stat.S_ISREG(st.st_mode):
-        raise refuse(f"{rel} is not a file")
-    if not st.st_mode & 0o111:
-        raise refuse(f"{rel} is not executable")
-    host = current_host()
-    if not run or (parts.os, parts.arch, parts.libc) != (host.os, host.arch, host.libc):
-        return
-    try:
-        done = subprocess.run(
-            [os.fspath(exe), "-E", "-S", "-B", "-c", _PROBE],
-            stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=PROBE_TIMEOUT,
-        )  # fmt: skip
-    except subprocess.TimeoutExpired:
-        raise refuse(f"{rel} did not answer within {PROBE_TIMEOUT:g}s") from None
-    except OSError as exc:
-        raise refuse(f"{rel} does not run: {exc.strerror or exc}") from None
-    if done.returncode != 0:
-        lines = (done.stderr or done.stdout).strip().splitlines()
-        raise refuse(f"{rel} does not run: {lines[-1] if lines else f'exit {done.returncode}'}")
-    version, _, flags = done.stdout.strip().partition(" ")
-    expected = f"{parts.major}.{parts.minor}.{parts.patch}"
-    wanted = ""
-    if parts.implementation == "cpython":  # abiflags: t free-threaded, d debug
-        wanted = _VARIANT_SUFFIX.get(parts.variant or "", "")
-        version_ok = version == expected and set(flags) & set("td") == set(wanted)
-    elif parts.implementation == "pypy":  # the key names the Python version PyPy implements
-        version_ok = version == expected
-    else:  # GraalPy's keys may not track the language's patch release: the minor must match
-        expected = parts.minor_version
-        version_ok = version.rpartition(".")[0] == expected
-    if not version_ok:
-        said = (done.stdout.strip() or "nothing")[:60]
-        raise refuse(f"{rel} is not Python {expected}{wanted} (it says {said!r})")
 
 
 class InstallDir:
@@ -405,7 +178,7 @@ class InstallDir:
 
     def _acquire(self, timeout: float, cancel: threading.Event | None) -> int:
         self.root.mkdir(parents=True, exist_ok=True)
-        fd = _open_lock_file(self.lock_path)
+        fd = open_lock_file(self.lock_path)
         deadline = time.monotonic() + timeout
         try:
             while True:
@@ -428,7 +201,7 @@ class InstallDir:
             raise
 
     def _timeout_message(self, fd: int, timeout: float) -> str:
-        pids = _holders(fd)
+        pids = lock_holders(fd)
         holder = f" (held by pid {', '.join(map(str, pids))})" if pids else ""
         waited = "" if math.isinf(timeout) else f" after {timeout:g}s"
         return f"timed out{waited} waiting for the lock {self.lock_path}{holder}"
@@ -493,7 +266,7 @@ class InstallDir:
             raise PyshelfError(f"cannot install {build.key}: {tree} is not a directory")
 
         def fill(temp: Path) -> None:
-            _clone_tree(tree, temp, cancel)
+            clone_tree(tree, temp, cancel)
 
         return self._install(
             build, fill, source=build.filename or os.fspath(tree), run_check=run_check,
@@ -592,7 +365,7 @@ class InstallDir:
                 if _OURS in name and entry.is_symlink():  # a half-made link replacement
                     self._fix(warnings, os.unlink, entry.path)
             elif entry.is_symlink():
-                if _MINOR_KEY.match(name):
+                if MINOR_KEY.match(name):
                     links.append(name)
             elif entry.is_dir(follow_symlinks=False) and (parts := parse_key(name)):
                 by_minor.setdefault(parts.minor_key, []).append(parts)

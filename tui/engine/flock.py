@@ -1,0 +1,40 @@
+"""The lock file uv and pyshelf share: opened as uv leaves it, and who holds it."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+
+
+def lock_holders(fd: int) -> list[int]:
+    """PIDs holding a flock on fd's file, from /proc/locks (Linux; best effort)."""
+    st = os.fstat(fd)
+    ident = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
+    try:
+        text = Path("/proc/locks").read_text()
+    except OSError:
+        return []
+    pids = []
+    for line in text.splitlines():
+        fields = line.split()
+        # "1: FLOCK  ADVISORY  WRITE 4242 fe:00:1234 0 EOF"; waiters carry a "->" field.
+        if len(fields) >= 6 and fields[1] == "FLOCK" and fields[5] == ident:
+            with contextlib.suppress(ValueError):
+                pids.append(int(fields[4]))
+    return pids
+
+
+def open_lock_file(path: Path) -> int:
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+    except FileExistsError:
+        pass
+    else:
+        with contextlib.suppress(OSError):
+            os.fchmod(fd, 0o666)  # as uv leaves it, whatever the umask: the lock is shared
+        return fd
+    try:
+        return os.open(path, os.O_RDWR | os.O_CLOEXEC)
+    except PermissionError:
+        return os.open(path, os.O_RDONLY | os.O_CLOEXEC)  # flock needs no write access

@@ -1,0 +1,51 @@
+"""Hard-linked copies of trees: an install made from an unpacked copy shares its disk space."""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import stat
+import threading
+from pathlib import Path
+
+from tui.engine.errors import Cancelled
+
+
+def clone_tree(source: Path, dest: Path, cancel: threading.Event | None) -> None:
+    """Recreate ``source`` at ``dest`` (new) with hard links, copying where linking fails."""
+    link_ok = True
+    os.mkdir(dest)
+    modes = [(os.fspath(dest), stat.S_IMODE(os.stat(source).st_mode))]
+    stack = [(os.fspath(source), os.fspath(dest))]
+    while stack:
+        if cancel is not None and cancel.is_set():
+            raise Cancelled("install cancelled")
+        src_dir, dst_dir = stack.pop()
+        with os.scandir(src_dir) as entries:
+            for entry in entries:
+                src, dst = entry.path, f"{dst_dir}/{entry.name}"
+                if entry.is_symlink():
+                    os.symlink(os.readlink(src), dst)
+                elif entry.is_dir(follow_symlinks=False):
+                    os.mkdir(dst)
+                    modes.append((dst, stat.S_IMODE(entry.stat(follow_symlinks=False).st_mode)))
+                    stack.append((src, dst))
+                elif entry.is_file(follow_symlinks=False):
+                    link_ok = link_or_copy(src, dst, link_ok)
+    for path, mode in reversed(modes):  # last, so a read-only directory can still be filled
+        os.chmod(path, mode)
+
+
+def link_or_copy(src: str, dst: str, link_ok: bool) -> bool:
+    """Returns whether to keep trying links (not across filesystems or where forbidden)."""
+    if link_ok:
+        try:
+            os.link(src, dst, follow_symlinks=False)
+            return True
+        except OSError as exc:
+            if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP):
+                raise
+            link_ok = exc.errno == errno.EMLINK  # too many links to one inode: copy just this
+    shutil.copy2(src, dst, follow_symlinks=False)
+    return link_ok

@@ -9,6 +9,7 @@ from tests.app.conftest import CPYTHON_312, AppMaker, cell, entry, loaded, settl
 from tests.conftest import World
 from tui.app.messages import JobUpdated
 from tui.app.screens.confirm import ConfirmScreen
+from tui.app.screens.plan_confirm import PlanConfirmScreen, plain
 from tui.app.widgets.details import DetailsPane
 from tui.app.widgets.shelf_table import ShelfTable
 from tui.engine.jobs import Phase
@@ -24,7 +25,10 @@ async def _focus_312(pilot) -> None:
 def _confirm_text(app) -> str:
     screen = app.screen
     assert isinstance(screen, ConfirmScreen)
-    return " ".join([screen.title_text, *(f"{r.path} {r.size}" for r in screen.removals)])
+    rows = [f"{r.path} {r.size}" for r in screen.rows]
+    if isinstance(screen, PlanConfirmScreen):  # uninstall and evict: a removal plan
+        rows.append(plain(screen.listing()))
+    return " ".join([screen.title_text, *rows])
 
 
 async def test_fetch_install_reinstall_offline_uninstall_evict(

@@ -104,9 +104,7 @@ def test_a_pin_with_another_match_left_or_none_at_all_breaks_nothing(
     assert code == 1 and f"breaks {work / PIN} (asks for 3.12: {K126}" in err
 
 
-def test_evict_goes_through_the_plan_and_frees_what_it_previewed(
-    world: World, work: Path
-) -> None:
+def test_evict_goes_through_the_plan_and_frees_what_it_previewed(world: World, work: Path) -> None:
     assert world.cli("fetch", "3.12.7")[0] == 0
     code, out, err = world.cli("evict", "3.12.7", "-y")  # -y is accepted, and not needed
     assert code == 0, err

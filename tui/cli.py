@@ -148,7 +148,8 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument(
                 "-y", "--yes", action="count", default=0,
                 help="twice (-yy): also remove interpreters that environments or "
-                ".python-version files use (refused otherwise)",
+                ".python-version files use (refused otherwise)" if name == "uninstall"
+                else "accepted as uninstall does; an archive going breaks no environment",
             )  # fmt: skip
 
     p = sub.add_parser("prune", parents=[common], help="free disk space: preview, confirm, remove")

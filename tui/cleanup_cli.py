@@ -85,9 +85,9 @@ def remove_builds(shelf: Shelf, kind: JobKind, targets: list[Entry], *, yes: int
     """
     action = Action.UNINSTALL if kind == JobKind.UNINSTALL else Action.EVICT
     plan = plan_builds(shelf, action, targets, cwd=Path.cwd())
-    if plan.empty and plan.refused:
-        item, why = plan.refused[0]
-        raise PyshelfError(f"{item.name}: {why}")
+    if plan.empty:
+        item, why = plan.refused[0] if plan.refused else (None, "nothing on disk to remove")
+        raise PyshelfError(f"{item.name}: {why}" if item else why)
     _print_plan(plan, dry_run=False, file=sys.stderr)
     if plan.needs_second_confirmation and yes < 2:
         users = count_users(u for u, _ in plan.broken_envs)

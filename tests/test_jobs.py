@@ -227,7 +227,7 @@ def test_plans_promise_exactly_what_the_jobs_free(world: World) -> None:
 
 
 def test_a_kept_hot_copy_stays_and_the_plan_says_so(world: World) -> None:
-    from tui.engine.removal import Action, execute, plan_builds
+    from tui.engine.removal import KEPT_COPY, Action, execute, plan_builds
 
     shelf = world.shelf(keep_unpacked=1 << 30)
     queue = JobQueue(shelf)
@@ -237,6 +237,7 @@ def test_a_kept_hot_copy_stays_and_the_plan_says_so(world: World) -> None:
     copy = shelf.unpacked.path_for(world.spec(key).sha256)
     plan = plan_builds(shelf, Action.UNINSTALL, [entry], cwd=world.root)
     assert [r.item.path for r in plan.removals] == [entry.installation.path]  # the copy stays
+    assert plan.removals[0].reason == KEPT_COPY  # and the plan says why it frees so little
     assert plan.freed < world.spec(key).size  # the payload is shared with the unpacked copy
     outcome = execute(plan, shelf, queue=queue)
     assert outcome.freed == plan.freed and "kept in the cache" in (queue.jobs[-1].result or "")

@@ -155,6 +155,8 @@ def make_plan(
         if k[0] == Action.EVICT or id(u[0][0]) not in evicted
     }  # fmt: skip
 
+    _note_kept_copies(inventory, units)
+
     ordered = sorted(units.items(), key=lambda kv: _ORDER.index(kv[0][0]))
     flat = [item for _, unit in ordered for item, _ in unit]
     freed = _freed_together([i.path for i in flat])
@@ -238,6 +240,27 @@ def _take_unpacked_along(
                 other[:] = [(m, w) for m, w in other if m is not item]
                 if not other:
                     del units[key]
+
+
+KEPT_COPY = "files it shares with its unpacked copy stay in the cache for a quick reinstall"
+
+
+def _note_kept_copies(
+    inventory: Inventory, units: dict[tuple[Action, int], list[tuple[Item, str]]]
+) -> None:
+    """Say why an uninstall frees less than the install's size: a hot copy kept (see
+    ``Settings.keep_unpacked``) still holds the payload."""
+    going = {id(m) for unit in units.values() for m, _ in unit}
+    for (action, _), unit in units.items():
+        install, why = unit[0]
+        if action != Action.UNINSTALL or install.entry is None:
+            continue
+        kept = any(
+            i.kind == Kind.UNPACKED and i.entry is install.entry and id(i) not in going
+            for i in inventory.items
+        )
+        if kept:
+            unit[0] = (install, KEPT_COPY if why == "marked" else f"{why}; {KEPT_COPY}")
 
 
 def _set_reason(unit: list[tuple[Item, str]], item: Item, why: str) -> None:

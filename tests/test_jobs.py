@@ -197,9 +197,9 @@ def test_failed_job_keeps_its_error_and_can_be_retried(world: World) -> None:
     queue.close()
 
 
-def test_previews_promise_exactly_what_the_jobs_free(world: World) -> None:
+def test_plans_promise_exactly_what_the_jobs_free(world: World) -> None:
     from tui.engine.du import tree_size
-    from tui.engine.preview import preview_evict, preview_uninstall
+    from tui.engine.removal import Action, execute, plan_builds
 
     shelf = world.shelf()
     queue = JobQueue(shelf)
@@ -208,46 +208,44 @@ def test_previews_promise_exactly_what_the_jobs_free(world: World) -> None:
     entry = _entry(shelf, key)
     assert entry.installation is not None
     copy = shelf.unpacked.path_for(world.spec(key).sha256)
-    previews = preview_uninstall(shelf, [entry])
+    plan = plan_builds(shelf, Action.UNINSTALL, [entry], cwd=world.root)
     # By default the unpacked copy goes with the uninstall, so the payload it shares with
-    # the install comes free too: the preview says so.
-    assert [r.path for r in previews] == [entry.installation.path, copy]
-    promised = sum(r.freed for r in previews)
-    assert promised > tree_size(copy) > world.spec(key).size
-    job = queue.submit(JobKind.UNINSTALL, entry)
-    queue.wait([job])
-    assert job.freed == promised and not copy.exists()
-    assert job.result == "uninstalled"
+    # the install comes free too: the plan says so.
+    assert [r.item.path for r in plan.removals] == [entry.installation.path, copy]
+    assert plan.freed > tree_size(copy) > world.spec(key).size
+    outcome = execute(plan, shelf, queue=queue)
+    assert outcome.freed == plan.freed and not copy.exists()
+    assert queue.jobs[-1].kind == JobKind.UNINSTALL and queue.jobs[-1].result == "uninstalled"
     entry = _entry(shelf, key)
-    previews = preview_evict(shelf, [entry])
-    assert [r.path for r in previews] == [entry.cached.path]  # the archive stays until evicted
-    job = queue.submit(JobKind.EVICT, entry)
-    queue.wait([job])
-    assert job.freed == sum(r.freed for r in previews)
+    plan = plan_builds(shelf, Action.EVICT, [entry], cwd=world.root)
+    assert entry.cached is not None
+    assert [r.item.path for r in plan.removals] == [entry.cached.path]  # the archive alone
+    outcome = execute(plan, shelf, queue=queue)
+    assert outcome.freed == plan.freed == entry.cached.size
+    assert queue.jobs[-1].kind == JobKind.EVICT and not entry.cached.path.exists()
     queue.close()
 
 
-def test_a_kept_hot_copy_stays_and_the_preview_says_so(world: World) -> None:
-    from tui.engine.preview import preview_evict, preview_uninstall
+def test_a_kept_hot_copy_stays_and_the_plan_says_so(world: World) -> None:
+    from tui.engine.removal import KEPT_COPY, Action, execute, plan_builds
 
     shelf = world.shelf(keep_unpacked=1 << 30)
     queue = JobQueue(shelf)
     key = "cpython-3.12.7-linux-x86_64-gnu"
     queue.wait([queue.submit(JobKind.INSTALL, _entry(shelf, key))])
     entry = _entry(shelf, key)
-    previews = preview_uninstall(shelf, [entry])
-    assert len(previews) == 1 and "stay" in previews[0].note
-    promised = previews[0].freed
-    assert promised < world.spec(key).size  # the payload is shared with the unpacked copy
-    job = queue.submit(JobKind.UNINSTALL, entry)
-    queue.wait([job])
-    assert job.freed == promised and "kept in the cache" in (job.result or "")
+    copy = shelf.unpacked.path_for(world.spec(key).sha256)
+    plan = plan_builds(shelf, Action.UNINSTALL, [entry], cwd=world.root)
+    assert [r.item.path for r in plan.removals] == [entry.installation.path]  # the copy stays
+    assert plan.removals[0].reason == KEPT_COPY  # and the plan says why it frees so little
+    assert plan.freed < world.spec(key).size  # the payload is shared with the unpacked copy
+    outcome = execute(plan, shelf, queue=queue)
+    assert outcome.freed == plan.freed and "kept in the cache" in (queue.jobs[-1].result or "")
     entry = _entry(shelf, key)
-    previews = preview_evict(shelf, [entry])
-    assert len(previews) == 2  # the archive and the unpacked copy
-    job = queue.submit(JobKind.EVICT, entry)
-    queue.wait([job])
-    assert job.freed == sum(r.freed for r in previews)
+    plan = plan_builds(shelf, Action.EVICT, [entry], cwd=world.root)
+    assert {r.item.path for r in plan.removals} == {entry.cached.path, copy}
+    outcome = execute(plan, shelf, queue=queue)
+    assert outcome.freed == plan.freed and not copy.exists()
     queue.close()
 
 

@@ -1,6 +1,9 @@
-"""``pyshelf prune`` and ``pyshelf du``: disk usage and clean-up on the command line.
+"""``pyshelf prune``, ``uninstall``, ``evict`` and ``du``: disk usage and removal plans on the
+command line.
 
-Loaded only for these commands, so the everyday ones start without the inventory code.
+Every removal here is a plan from ``tui.engine.removal``, printed before it runs. Removing
+interpreters that environments (or ``.python-version`` files) use needs ``--yes`` twice.
+Loaded only for these commands, so the others start without the inventory code.
 """
 
 from __future__ import annotations
@@ -9,14 +12,26 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TextIO
 
 from tui.engine.errors import PyshelfError
+from tui.engine.jobs import JobKind, JobQueue
 from tui.engine.prune import prune_plan
-from tui.engine.removal import Plan, StepResult, envs_use, execute
-from tui.engine.shelf import Shelf
+from tui.engine.removal import (
+    Action,
+    Plan,
+    StepResult,
+    count_users,
+    envs_use,
+    execute,
+    how_used,
+    plan_builds,
+)
+from tui.engine.shelf import Entry, Shelf
 from tui.engine.usage import take_inventory
-from tui.exit_codes import EXIT_FAILED, EXIT_USAGE
+from tui.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
 from tui.format import human_size
+from tui.reporter import Reporter
 
 
 def _interactive() -> bool:
@@ -32,7 +47,7 @@ def _ask(question: str) -> bool:
     return sys.stdin.readline().strip().lower() in ("y", "yes")
 
 
-def _print_table(rows: list[tuple[str, ...]], right: int) -> None:
+def _print_table(rows: list[tuple[str, ...]], right: int, file: TextIO | None = None) -> None:
     """Indented columns; column ``right`` (sizes) aligned to the right."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
@@ -40,24 +55,61 @@ def _print_table(rows: list[tuple[str, ...]], right: int) -> None:
             c.rjust(w) if n == right else c.ljust(w)
             for n, (c, w) in enumerate(zip(row, widths, strict=True))
         )
-        print("  " + "  ".join(cells).rstrip())
+        print("  " + "  ".join(cells).rstrip(), file=file)
 
 
-def _print_plan(plan: Plan, dry_run: bool) -> None:
+def _print_plan(plan: Plan, dry_run: bool, file: TextIO | None = None) -> None:
     rows = [
         (str(step.action), r.item.name, human_size(r.freed), r.reason)
         for step in plan.steps for r in step.removals
     ]  # fmt: skip
     if rows:
-        print("would remove:" if dry_run else "to remove:")
-        _print_table(rows, right=2)
+        print("would remove:" if dry_run else "to remove:", file=file)
+        _print_table(rows, right=2, file=file)
     for item, why in plan.refused:
-        print(f"  skipped {item.name}: {why}")
-    for venv, item in plan.broken_envs:
-        print(f"  breaks {venv.path} (its interpreter {item.name} goes)")
-    for venv, item in plan.switched_envs:
-        print(f"  note: {venv.path} moves from {item.name} to the newest remaining patch")
-    print(f"{'would free' if dry_run else 'frees'} {human_size(plan.freed)}")
+        print(f"  skipped {item.name}: {why}", file=file)
+    for user, item in plan.broken_envs:
+        print(f"  breaks {user.path} ({how_used(user, item)})", file=file)
+    for user, item in plan.switched_envs:
+        print(
+            f"  note: {user.path} moves from {item.name} to the newest remaining patch", file=file
+        )
+    print(f"{'would free' if dry_run else 'frees'} {human_size(plan.freed)}", file=file)
+
+
+def remove_builds(shelf: Shelf, kind: JobKind, targets: list[Entry], *, yes: int) -> int:
+    """``pyshelf uninstall`` / ``evict``: the plan on stderr, then its jobs.
+
+    No prompt, so scripts keep working: a plan that breaks nothing runs as it always did.
+    One that breaks environments is refused (exit 1, naming them) unless ``yes >= 2``.
+    """
+    action = Action.UNINSTALL if kind == JobKind.UNINSTALL else Action.EVICT
+    plan = plan_builds(shelf, action, targets, cwd=Path.cwd())
+    if plan.empty:
+        item, why = plan.refused[0] if plan.refused else (None, "nothing on disk to remove")
+        raise PyshelfError(f"{item.name}: {why}" if item else why)
+    _print_plan(plan, dry_run=False, file=sys.stderr)
+    if plan.needs_second_confirmation and yes < 2:
+        users = count_users(u for u, _ in plan.broken_envs)
+        raise PyshelfError(
+            f"{users} would break (named above), so nothing was removed; "
+            "pass --yes twice (-yy) to remove the interpreters they use anyway"
+        )
+    queue = JobQueue(shelf)
+    reporter = Reporter(sys.stderr)
+    queue.subscribe(reporter.on_event)
+    try:
+        outcome = execute(plan, shelf, confirmed_in_use=yes >= 2, queue=queue)
+    except KeyboardInterrupt:
+        for job in queue.jobs:
+            job.cancel()
+        queue.close()
+        reporter.interrupted()
+        return EXIT_INTERRUPTED
+    queue.close(cancel=False)
+    reporter.finish()
+    print(f"freed {human_size(outcome.freed)}", file=sys.stderr)
+    return EXIT_FAILED if outcome.failed or plan.refused else 0
 
 
 def cmd_prune(shelf: Shelf, args: argparse.Namespace) -> int:

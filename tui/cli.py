@@ -149,6 +149,13 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument(
                 "--no-bin", action="store_true", help="do not link python3.X into the bin dir"
             )
+        if name in ("uninstall", "evict"):
+            p.add_argument(
+                "-y", "--yes", action="count", default=0,
+                help="twice (-yy): also remove interpreters that environments or "
+                ".python-version files use (refused otherwise)" if name == "uninstall"
+                else "accepted as uninstall does; an archive going breaks no environment",
+            )  # fmt: skip
 
     p = sub.add_parser("find", parents=[common], help="the installed interpreter uv would pick")
     p.add_argument("request", nargs="?", type=options.request, help="default: what is pinned")
@@ -304,14 +311,18 @@ def _targets(shelf: Shelf, kind: JobKind, requests: Sequence[str]) -> list[Entry
     return targets
 
 
+def _repair(shelf: Shelf) -> None:
+    """A command that writes the install dir first finishes whatever a killed one left half
+    done, so what it resolves next is the tree as it should be. (A directory it cannot
+    write is the jobs' to report, per build.)"""
+    with contextlib.suppress(OSError):
+        for warning in shelf.installs.repair():
+            print(f"pyshelf: warning: {warning}", file=sys.stderr)
+
+
 def cmd_jobs(shelf: Shelf, kind: JobKind, requests: Sequence[str]) -> int:
-    if kind in (JobKind.INSTALL, JobKind.REINSTALL, JobKind.UNINSTALL):
-        # A command that writes the install dir first finishes whatever a killed one left
-        # half done, so what it resolves below is the tree as it should be. (A directory it
-        # cannot write is the jobs' to report, per build.)
-        with contextlib.suppress(OSError):
-            for warning in shelf.installs.repair():
-                print(f"pyshelf: warning: {warning}", file=sys.stderr)
+    if kind in (JobKind.INSTALL, JobKind.REINSTALL):
+        _repair(shelf)
     targets = _targets(shelf, kind, requests)
     queue = JobQueue(shelf)
     reporter = Reporter(sys.stderr)
@@ -328,9 +339,6 @@ def cmd_jobs(shelf: Shelf, kind: JobKind, requests: Sequence[str]) -> int:
     queue.close(cancel=False)
     reporter.finish()
     failed = [j for j in jobs if j.error]
-    freed = sum(j.freed for j in jobs)
-    if kind in (JobKind.EVICT, JobKind.UNINSTALL) and not failed:
-        print(f"freed {human_size(freed)}", file=sys.stderr)
     return EXIT_FAILED if failed else 0
 
 
@@ -369,6 +377,16 @@ def cmd_dir(settings: Settings, args: argparse.Namespace) -> int:
             else settings.install_dir
         )
     return 0
+
+
+def cmd_remove(shelf: Shelf, kind: JobKind, args: argparse.Namespace) -> int:
+    """uninstall and evict: a removal plan, like prune's and the app's (see cleanup_cli)."""
+    if kind == JobKind.UNINSTALL:
+        _repair(shelf)
+    targets = _targets(shelf, kind, args.requests)
+    from tui import cleanup_cli
+
+    return cleanup_cli.remove_builds(shelf, kind, targets, yes=args.yes)
 
 
 def cmd_verify(shelf: Shelf, requests: Sequence[str]) -> int:
@@ -456,7 +474,10 @@ def _main(argv: Sequence[str] | None) -> int:
 
             run = cleanup_cli.cmd_prune if args.command == "prune" else cleanup_cli.cmd_du
             return run(shelf, args)
-        return cmd_jobs(shelf, JobKind(args.command), _pinned(args.requests))
+        kind = JobKind(args.command)
+        if kind in (JobKind.UNINSTALL, JobKind.EVICT):
+            return cmd_remove(shelf, kind, args)
+        return cmd_jobs(shelf, kind, _pinned(args.requests))
     except PyshelfError as exc:
         print(f"pyshelf: error: {describe_error(exc)}", file=sys.stderr)
         return EXIT_FAILED

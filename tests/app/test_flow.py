@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from textual.message import Message
 from textual.widgets import ProgressBar
 
 from tests.app.conftest import CPYTHON_312, AppMaker, cell, entry, loaded, settle, wait_for
 from tests.conftest import World
+from tests.test_managers import make_venv
 from tui.app.messages import JobUpdated
+from tui.app.present import show_path
 from tui.app.screens.confirm import ConfirmScreen
+from tui.app.screens.plan_confirm import BreakConfirmScreen, PlanConfirmScreen, plain
 from tui.app.widgets.details import DetailsPane
 from tui.app.widgets.shelf_table import ShelfTable
 from tui.engine.jobs import Phase
@@ -24,7 +30,10 @@ async def _focus_312(pilot) -> None:
 def _confirm_text(app) -> str:
     screen = app.screen
     assert isinstance(screen, ConfirmScreen)
-    return " ".join([screen.title_text, *(f"{r.path} {r.size}" for r in screen.removals)])
+    rows = [f"{r.path} {r.size}" for r in screen.rows]
+    if isinstance(screen, PlanConfirmScreen):  # uninstall and evict: a removal plan
+        rows.append(plain(screen.listing()))
+    return " ".join([screen.title_text, *rows])
 
 
 async def test_fetch_install_reinstall_offline_uninstall_evict(
@@ -103,6 +112,48 @@ async def test_fetch_install_reinstall_offline_uninstall_evict(
         await pilot.press("tab", "x")  # to the queue; clear the finished jobs
         await pilot.pause()
         assert app.queue_panel.items == []
+
+
+async def test_u_on_an_interpreter_in_use_asks_twice_and_names_the_environment(
+    world: World, make_app: AppMaker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)  # environments are looked for below the current directory
+    assert world.cli("install", "3.12.7")[0] == 0
+    install_dir = world.root / "installs" / CPYTHON_312
+    venv = make_venv(work / "proj" / ".venv", install_dir / "bin", "3.12.7")
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await loaded(pilot)
+        await _focus_312(pilot)
+        await pilot.press("u")
+        await wait_for(pilot, lambda: isinstance(app.screen, PlanConfirmScreen))
+        first: PlanConfirmScreen = app.screen  # type: ignore[assignment]
+        assert "this breaks 1 environment" in plain(first.total())
+        await pilot.press("y")  # the first yes
+        await wait_for(pilot, lambda: isinstance(app.screen, BreakConfirmScreen))
+        second: BreakConfirmScreen = app.screen  # type: ignore[assignment]
+        assert "breaks 1 environment" in second.title_text
+        listing = plain(second.listing())
+        assert show_path(venv) in listing and f"uses {CPYTHON_312}" in listing
+        await pilot.press("y")  # not the answer to this question: nothing happens
+        await pilot.pause()
+        assert app.screen is second
+        await pilot.press("n")
+        await wait_for(pilot, lambda: not isinstance(app.screen, ConfirmScreen))
+        await settle(pilot)
+        assert install_dir.is_dir() and not app.queue.jobs  # one yes removed nothing
+
+        await pilot.press("u")
+        await wait_for(pilot, lambda: isinstance(app.screen, PlanConfirmScreen))
+        await pilot.press("y")
+        await wait_for(pilot, lambda: isinstance(app.screen, BreakConfirmScreen))
+        await pilot.press("b")
+        await wait_for(pilot, lambda: not install_dir.exists())
+        await settle(pilot)
+        assert [j.kind.value for j in app.queue.jobs] == ["uninstall"]
+        await wait_for(pilot, lambda: cell(app, CPYTHON_312, "state") == "◆ cached")
 
 
 async def test_cancel_a_slow_download_then_retry_it(world: World, make_app: AppMaker) -> None:

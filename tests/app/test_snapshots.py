@@ -11,6 +11,7 @@ from textual.pilot import Pilot
 from tests.app import scenes
 from tui.app.app import PyshelfApp
 from tui.app.messages import JobUpdated
+from tui.app.screens.plan_confirm import PlanConfirmScreen
 
 
 @pytest.fixture
@@ -61,6 +62,9 @@ def test_confirm_uninstall(snap_compare, app: PyshelfApp) -> None:
         await ready(pilot)
         await select(pilot, "cpython-3.12.7-linux-x86_64-gnu")
         await pilot.press("u")
+        while not isinstance(pilot.app.screen, PlanConfirmScreen):  # planned in a worker
+            await pilot.pause(0.01)
+        await pilot.pause()
 
     assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)
 

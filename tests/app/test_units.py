@@ -8,7 +8,7 @@ from tests.conftest import World
 from tui.app.app import PyshelfApp
 from tui.app.messages import JobUpdated
 from tui.app.present import matches, row_cells, show_path, state_text, totals, totals_text
-from tui.app.rules import needs_confirmation, removals, why_not
+from tui.app.rules import needs_confirmation, replacements, why_not
 from tui.engine.cache import CachedArchive
 from tui.engine.jobs import JobEvent, JobKind, Phase
 from tui.engine.shelf import Entry
@@ -77,8 +77,7 @@ def test_rules_say_why_an_action_does_not_apply(world: World) -> None:
     assert "running" in (why_not(JobKind.EVICT, e, busy=JobKind.INSTALL) or "")
     assert needs_confirmation(JobKind.EVICT, [e])
     assert not needs_confirmation(JobKind.REINSTALL, [e])  # nothing installed to replace
-    found = removals(world.shelf(), JobKind.EVICT, [e])
-    assert [(r.path, r.size) for r in found] == [("/c/a.tar.gz", 100)]
+    assert replacements([e]) == []  # not installed: a reinstall would replace nothing
 
 
 def test_totals_and_could_free(world: World) -> None:

@@ -25,9 +25,10 @@ from tui.app.messages import (
     SizesKnown,
 )
 from tui.app.present import matches, row_id, totals, totals_text
-from tui.app.rules import VERBS, needs_confirmation, removals
+from tui.app.rules import DESTRUCTIVE, VERBS, needs_confirmation, replacements
 from tui.app.screens.confirm import ConfirmScreen
 from tui.app.screens.help import HelpScreen
+from tui.app.screens.plan_confirm import confirm_plan
 from tui.app.widgets.details import DetailsPane
 from tui.app.widgets.filter_input import FilterInput
 from tui.app.widgets.queue_panel import QueuePanel
@@ -36,6 +37,7 @@ from tui.app.widgets.status_line import StatusLine
 from tui.engine.errors import CatalogError, describe_error
 from tui.engine.jobs import Job, JobEvent, JobKind, JobQueue, Phase
 from tui.engine.listing import default_view
+from tui.engine.removal import Action, Plan, execute, plan_builds
 from tui.engine.settings import Settings
 from tui.engine.shelf import Entry, Shelf
 from tui.format import human_size
@@ -235,6 +237,8 @@ class PyshelfApp(App[int]):
             "entries": "cannot list builds",
             "probe": "probing download sizes failed",
             "measure": "measuring installs failed",
+            "confirm": "counting what the removal frees failed",
+            "remove": "the removal stopped",
         }.get(event.worker.group, "background task failed")
         detail = describe_error(error)
         self.notify(f"{what}: {detail}", severity="error", timeout=8)
@@ -327,32 +331,55 @@ class PyshelfApp(App[int]):
                 severity="warning",
                 timeout=4,
             )
+        what = ok[0].build.describe() if len(ok) == 1 else f"{len(ok)} builds"
+        if kind in DESTRUCTIVE:
+            # The same plan, confirmations and execution as the disk-usage view's x.
+            if kind == JobKind.UNINSTALL:
+                self._plan_removal(Action.UNINSTALL, ok, f"Uninstall {what}?", "Uninstall")
+            else:
+                title = f"Evict the cached archive of {what}?"
+                self._plan_removal(Action.EVICT, ok, title, "Evict")
+            return
         if not needs_confirmation(kind, ok):
             self._submit(kind, ok)
             return
-        what = ok[0].build.describe() if len(ok) == 1 else f"{len(ok)} builds"
-        if kind == JobKind.UNINSTALL:
-            title, verb, total = f"Uninstall {what}?", "Uninstall", "frees"
-        elif kind == JobKind.EVICT:
-            title, verb, total = f"Evict the cached archive of {what}?", "Evict", "frees"
-        else:
-            title = f"Reinstall {what} over the existing install?"
-            verb, total = "Reinstall", "replaces"
-        self._confirm(kind, ok, title, verb, total)
+        self._confirm_reinstall(ok, f"Reinstall {what} over the existing install?")
 
-    @work(thread=True, group="confirm", exclusive=True, exit_on_error=False)
-    def _confirm(
-        self, kind: JobKind, entries: list[Entry], title: str, verb: str, total: str
-    ) -> None:
-        """Count what would come free (a walk of the trees) off the UI thread, then ask."""
-        found = removals(self.shelf, kind, entries)
-        screen = ConfirmScreen(title, found, verb=verb, total_label=total)
+    def _confirm_reinstall(self, entries: list[Entry], title: str) -> None:
+        screen = ConfirmScreen(
+            title, replacements(entries), verb="Reinstall", total_label="replaces"
+        )
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self._submit(kind, entries)
+                self._submit(JobKind.REINSTALL, entries)
 
-        self.call_from_thread(self.push_screen, screen, answered)
+        self.push_screen(screen, answered)
+
+    @work(thread=True, group="confirm", exclusive=True, exit_on_error=False)
+    def _plan_removal(self, action: Action, entries: list[Entry], title: str, verb: str) -> None:
+        """Make the plan off the UI thread (it walks trees and looks for environments)."""
+        scope = self.cleanup_scope
+        cwd = scope.cwd if scope is not None and scope.cwd is not None else Path.cwd()
+        plan = plan_builds(self.shelf, action, entries, cwd=cwd)
+        self.call_from_thread(self._ask_plan, plan, title, verb)
+
+    def _ask_plan(self, plan: Plan, title: str, verb: str) -> None:
+        if plan.empty:
+            item, why = plan.refused[0] if plan.refused else (None, "nothing to remove")
+            self.notify(f"{item.name}: {why}" if item else why, severity="warning", timeout=5)
+            return
+
+        def run(in_use_ok: bool) -> None:
+            self.table.action_clear_marks()
+            self._execute_plan(plan, in_use_ok)
+
+        confirm_plan(self, plan, title, verb, run)
+
+    @work(thread=True, group="remove", exit_on_error=False)
+    def _execute_plan(self, plan: Plan, in_use_ok: bool) -> None:
+        """Steps run as jobs on the app's queue: the panel and the notices show each one."""
+        execute(plan, self.shelf, confirmed_in_use=in_use_ok, queue=self.queue)
 
     def _submit(self, kind: JobKind, entries: list[Entry]) -> None:
         for entry in entries:

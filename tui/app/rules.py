@@ -1,4 +1,4 @@
-"""Which actions apply to which entry, and what a destructive action will remove.
+"""Which actions apply to which entry, and what a reinstall will replace.
 
 The answers come only from the entry's state as the engine reports it; the engine still has
 the last word when the job runs.
@@ -11,8 +11,7 @@ from dataclasses import dataclass
 
 from tui.app.present import show_path
 from tui.engine.jobs import JobKind
-from tui.engine.preview import preview_evict, preview_uninstall
-from tui.engine.shelf import Entry, Shelf
+from tui.engine.shelf import Entry
 
 DESTRUCTIVE = (JobKind.UNINSTALL, JobKind.EVICT)
 VERBS = {
@@ -67,29 +66,18 @@ def needs_confirmation(kind: JobKind, entries: Iterable[Entry]) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
-class Removal:
+class Replacement:
+    """An install a reinstall replaces, with its size (None: not measured yet)."""
+
     path: str
-    size: int | None  # None: not measured yet
+    size: int | None
 
 
-def removals(shelf: Shelf, kind: JobKind, entries: Iterable[Entry]) -> list[Removal]:
-    """What the job deletes (or, for a reinstall, replaces), with the bytes that come free.
-
-    Walks the trees to count shared files right: call it from a worker, not the UI thread.
-    """
-    entries = list(entries)
-    if kind == JobKind.REINSTALL:
-        return [
-            Removal(show_path(e.installation.path), e.install_size)
-            for e in entries
-            if e.installation is not None
-        ]
-    preview = preview_evict if kind == JobKind.EVICT else preview_uninstall
+def replacements(entries: Iterable[Entry]) -> list[Replacement]:
+    """What a reinstall replaces. Uninstalls and evictions are removal plans instead
+    (``tui.engine.removal.plan_builds``): they free space, and may break environments."""
     return [
-        Removal(
-            (show_path(r.path) if r.path and r.label == str(r.path) else r.label)
-            + (f"  ({r.note})" if r.note else ""),
-            r.freed,
-        )
-        for r in preview(shelf, entries)
+        Replacement(show_path(e.installation.path), e.install_size)
+        for e in entries
+        if e.installation is not None
     ]

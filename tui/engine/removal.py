@@ -1,6 +1,9 @@
 """Removal plans: exactly what goes, what it really frees, and which environments break.
 
-A plan is always made (and shown) before anything is deleted. Its byte counts follow
+This is the one way anything is removed: ``u`` and ``e`` on builds, the disk-usage view,
+``pyshelf prune``, ``pyshelf uninstall`` and ``pyshelf evict`` all make a plan (``make_plan``,
+or ``plan_builds`` for builds), confirm it (twice when it breaks environments), and
+``execute`` it. A plan is always made (and shown) before anything is deleted. Its byte counts follow
 ``freed_size``: a hard-linked file counts only if every one of its links goes in the same plan,
 so removing an install while its unpacked copy stays frees little, and removing both frees all.
 
@@ -27,12 +30,13 @@ from pathlib import Path
 
 from tui.engine.du import freed_size
 from tui.engine.du import stat_tree as lstat_tree
-from tui.engine.errors import PyshelfError
+from tui.engine.errors import PyshelfError, RequestError
 from tui.engine.jobs import JobKind, JobQueue, Phase
 from tui.engine.managers import is_unit
-from tui.engine.shelf import Shelf
-from tui.engine.usage import Inventory, Item, Kind, Owner
-from tui.engine.venvs import Venv, link_through
+from tui.engine.resolve import parse_request
+from tui.engine.shelf import Entry, Shelf
+from tui.engine.usage import Inventory, Item, Kind, Owner, take_inventory
+from tui.engine.venvs import Pin, User, link_through
 
 _ASIDE = ".pyshelf-del-"
 
@@ -57,8 +61,8 @@ class Removal:
     item: Item
     freed: int  # bytes removing this item gives back, the plan's earlier removals done
     reason: str  # why it is in the plan: "marked", a preset's explanation, "evicted together"
-    breaks: tuple[Venv, ...] = ()  # environments left without their interpreter
-    switches: tuple[Venv, ...] = ()  # via the minor link, they move to another patch
+    breaks: tuple[User, ...] = ()  # environments and pins left without their interpreter
+    switches: tuple[User, ...] = ()  # via the minor link (or a pin), they move to another patch
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,12 +100,12 @@ class Plan:
         return sum(s.freed for s in self.steps)
 
     @property
-    def broken_envs(self) -> list[tuple[Venv, Item]]:
-        """(environment, the interpreter it loses) for every environment the plan breaks."""
+    def broken_envs(self) -> list[tuple[User, Item]]:
+        """(environment or pin, the interpreter it loses) for every user the plan breaks."""
         return [(v, r.item) for r in self.removals for v in r.breaks]
 
     @property
-    def switched_envs(self) -> list[tuple[Venv, Item]]:
+    def switched_envs(self) -> list[tuple[User, Item]]:
         return [(v, r.item) for r in self.removals for v in r.switches]
 
     @property
@@ -151,6 +155,8 @@ def make_plan(
         if k[0] == Action.EVICT or id(u[0][0]) not in evicted
     }  # fmt: skip
 
+    _note_kept_copies(inventory, units)
+
     ordered = sorted(units.items(), key=lambda kv: _ORDER.index(kv[0][0]))
     flat = [item for _, unit in ordered for item, _ in unit]
     freed = _freed_together([i.path for i in flat])
@@ -161,6 +167,7 @@ def make_plan(
         i for i in inventory.items
         if i.kind == Kind.INSTALL and id(i) not in removed and i.entry is not None
     ]  # fmt: skip
+    pinned = _pin_impact(inventory, removed)
 
     steps = []
     index = 0
@@ -168,10 +175,46 @@ def make_plan(
         removals = []
         for item, why in unit:
             breaks, switches = _impact(item, inventory, survivors)
-            removals.append(Removal(item, freed[index], why, breaks, switches))
+            pin_breaks, pin_switches = pinned.get(id(item), ((), ()))
+            removals.append(
+                Removal(item, freed[index], why, breaks + pin_breaks, switches + pin_switches)
+            )
             index += 1
         steps.append(Step(action, tuple(removals)))
     return Plan(tuple(steps), tuple(refused))
+
+
+def plan_builds(
+    shelf: Shelf,
+    action: Action,
+    entries: Iterable[Entry],
+    *,
+    cwd: Path | None = None,
+) -> Plan:
+    """The plan for uninstalling (or evicting) builds: ``u`` and ``e``, ``pyshelf uninstall``
+    and ``pyshelf evict``. Their items in a fresh inventory go through ``make_plan``, exactly
+    as if they were marked in the disk-usage view, so the count and the users are the same.
+
+    Environments and ``.python-version`` files are looked for where the view looks: the
+    usual places, ``Settings.venv_dirs`` (and PYSHELF_VENV_DIRS) and ``cwd``.
+    Walks trees: call it from a worker, not a UI thread.
+    """
+    if action not in (Action.UNINSTALL, Action.EVICT):
+        raise ValueError(f"builds are uninstalled or evicted, not {action}")
+    inventory = take_inventory(shelf, foreign=False)
+    inventory.scan_venvs(configured=shelf.settings.venv_dirs, cwd=cwd or Path.cwd())
+    wanted: set[str] = set()
+    for entry in entries:
+        if action == Action.UNINSTALL:
+            if entry.installation is not None:
+                wanted.add(os.fspath(entry.installation.path))
+        elif entry.cached is not None:  # make_plan takes its partial and unpacked copy along
+            wanted.add(os.fspath(entry.cached.path))
+        elif entry.partial_bytes:
+            wanted.add(os.fspath(shelf.cache.partial_for(entry.build)))
+    kinds = (Kind.INSTALL,) if action == Action.UNINSTALL else (Kind.ARCHIVE, Kind.PARTIAL)
+    marked = [i for i in inventory.items if i.kind in kinds and os.fspath(i.path) in wanted]
+    return make_plan(inventory, marked)
 
 
 def _take_unpacked_along(
@@ -197,6 +240,27 @@ def _take_unpacked_along(
                 other[:] = [(m, w) for m, w in other if m is not item]
                 if not other:
                     del units[key]
+
+
+KEPT_COPY = "files it shares with its unpacked copy stay in the cache for a quick reinstall"
+
+
+def _note_kept_copies(
+    inventory: Inventory, units: dict[tuple[Action, int], list[tuple[Item, str]]]
+) -> None:
+    """Say why an uninstall frees less than the install's size: a hot copy kept (see
+    ``Settings.keep_unpacked``) still holds the payload."""
+    going = {id(m) for unit in units.values() for m, _ in unit}
+    for (action, _), unit in units.items():
+        install, why = unit[0]
+        if action != Action.UNINSTALL or install.entry is None:
+            continue
+        kept = any(
+            i.kind == Kind.UNPACKED and i.entry is install.entry and id(i) not in going
+            for i in inventory.items
+        )
+        if kept:
+            unit[0] = (install, KEPT_COPY if why == "marked" else f"{why}; {KEPT_COPY}")
 
 
 def _set_reason(unit: list[tuple[Item, str]], item: Item, why: str) -> None:
@@ -230,13 +294,14 @@ def _action(item: Item) -> Action:
 
 def _impact(
     item: Item, inventory: Inventory, survivors: list[Item]
-) -> tuple[tuple[Venv, ...], tuple[Venv, ...]]:
+) -> tuple[tuple[User, ...], tuple[User, ...]]:
     """(environments broken, environments moved to another patch by the minor link)."""
     if not item.used_by:
         return (), ()
     if item.kind != Kind.INSTALL:
         return item.used_by, ()
-    breaks, switches = [], []
+    breaks: list[User] = []
+    switches: list[User] = []
     for venv in item.used_by:
         link = link_through(venv, inventory.install_root)
         kept = link is not None and any(
@@ -246,6 +311,32 @@ def _impact(
         )
         (switches if kept else breaks).append(venv)
     return tuple(breaks), tuple(switches)
+
+
+def _pin_impact(
+    inventory: Inventory, removed: set[int]
+) -> dict[int, tuple[tuple[Pin, ...], tuple[Pin, ...]]]:
+    """For each removed install: (pins left with no installed match, pins that move to
+    another match). A pin is charged to the install it resolves to today: the newest
+    matching one, stable releases first, as ``Shelf.find`` picks."""
+    installs = [i for i in inventory.items if i.kind == Kind.INSTALL and i.entry is not None]
+    out: dict[int, tuple[list[Pin], list[Pin]]] = {}
+    for pin in inventory.pins:
+        try:
+            request = parse_request(pin.request)
+        except RequestError:
+            continue  # not a request pyshelf reads: it names no install of ours
+        matches = [i for i in installs if i.entry is not None and request.matches(i.entry.build)]
+        if not matches:
+            continue
+        stable = [i for i in matches if i.entry is not None and not i.entry.build.is_prerelease]
+        target = max(stable or matches, key=lambda i: i.entry.build.sort_key() if i.entry else ())
+        if id(target) not in removed:
+            continue
+        breaks, switches = out.setdefault(id(target), ([], []))
+        left = any(id(i) not in removed for i in matches)
+        (switches if left else breaks).append(pin)
+    return {k: (tuple(b), tuple(s)) for k, (b, s) in out.items()}
 
 
 def _freed_together(paths: list[Path]) -> list[int]:
@@ -300,6 +391,26 @@ class Outcome:
 
 def envs_use(count: int) -> str:
     return "1 environment uses" if count == 1 else f"{count} environments use"
+
+
+def count_users(users: Iterable[User]) -> str:
+    """``2 environments``, ``1 .python-version file``, or both joined by "and"."""
+    users = list(users)
+    pins = sum(isinstance(u, Pin) for u in users)
+    venvs = len(users) - pins
+    parts = []
+    if venvs or not pins:
+        parts.append("1 environment" if venvs == 1 else f"{venvs} environments")
+    if pins:
+        parts.append("1 .python-version file" if pins == 1 else f"{pins} .python-version files")
+    return " and ".join(parts)
+
+
+def how_used(user: User, item: Item) -> str:
+    """How ``user`` depends on ``item``, for a confirmation that names it."""
+    if isinstance(user, Pin):
+        return f"asks for {user.request}: {item.name}, and no other install left matches"
+    return f"uses {item.name}"
 
 
 def execute(

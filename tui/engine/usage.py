@@ -28,7 +28,7 @@ from pathlib import Path
 from tui.engine.du import stat_tree as lstat_tree  # the du walker; sizes here must match du's
 from tui.engine.managers import SYSTEM_DIRS, find_foreign, read_version
 from tui.engine.shelf import Entry, Shelf
-from tui.engine.venvs import SearchRoot, Venv, default_roots, find_venvs
+from tui.engine.venvs import Pin, SearchRoot, Venv, default_roots, find_users
 
 _UNPACKED_NAME = re.compile(r"^[0-9a-f]{16,64}$")
 _CANCEL_EVERY = 2048  # stat calls between looks at the cancel event
@@ -92,6 +92,7 @@ class Inventory:
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     home: Path = field(default_factory=Path.home)
     venvs: list[Venv] | None = None  # None until scan_venvs (or attach_venvs) ran
+    pins: list[Pin] = field(default_factory=list)  # .python-version files scan_venvs found
     # The unpacked copies an uninstall of these entries takes along (Shelf.uninstall trims
     # copies no install uses to Settings.keep_unpacked); None: none go.
     unpacked_going: Callable[[Sequence[Entry]], list[Path]] | None = None
@@ -127,12 +128,14 @@ class Inventory:
         cwd: Path | None = None,
         cancel: threading.Event | None = None,
     ) -> list[Venv]:
-        """Find environments (default places, ``configured`` dirs, ``cwd``) and attach them."""
+        """Find environments and ``.python-version`` files (default places, ``configured``
+        dirs, ``cwd``) and attach them."""
         if roots is None:
             roots = default_roots(configured=configured, cwd=cwd, env=self.env, home=self.home)
-        venvs = find_venvs(roots, cancel=cancel)
+        venvs, pins = find_users(roots, cancel=cancel)
         if cancel is not None and cancel.is_set():
             return venvs  # a partial list could hide an environment a removal would break
+        self.pins = pins
         self.attach_venvs(venvs)
         return venvs
 

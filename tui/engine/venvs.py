@@ -16,6 +16,8 @@ from pathlib import Path
 
 VENV_DIRS_ENV = "PYSHELF_VENV_DIRS"
 CFG = "pyvenv.cfg"
+PIN = ".python-version"  # a project's pinned request, as uv and pyenv read it
+MAX_PIN_BYTES = 4096  # a request is one short line; more is not a pin file
 CWD_DEPTH = 3
 CONFIGURED_DEPTH = 3
 MAX_DIRS = 20_000  # per search root: a scan started from ~ or / must still end quickly
@@ -56,6 +58,17 @@ class Venv:
     @property
     def _real_paths(self) -> tuple[str | None, str | None]:
         return (self.real_home, self.real_executable)
+
+
+@dataclass(frozen=True, slots=True)
+class Pin:
+    """A ``.python-version`` file: a project that asks for an interpreter by request."""
+
+    path: Path  # the file itself
+    request: str  # its first request line, e.g. "3.12", "3.12.7" or an installation key
+
+
+User = Venv | Pin  # whatever stops working when its interpreter goes
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,26 +154,59 @@ def _children(path: Path) -> list[Path]:
         return []
 
 
+def read_pin(path: Path) -> Pin | None:
+    """The first request in a ``.python-version`` (blank lines and ``#`` comments skipped)."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read(MAX_PIN_BYTES + 1)
+    except OSError:
+        return None
+    if len(data) > MAX_PIN_BYTES:
+        return None
+    for line in data.decode("utf-8", errors="replace").splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            return Pin(path, line)
+    return None
+
+
 def find_venvs(
     roots: Iterable[SearchRoot],
     *,
     max_dirs: int = MAX_DIRS,
     cancel: threading.Event | None = None,
 ) -> list[Venv]:
-    """Environments under ``roots``, each listed once, never descending into one.
+    """Environments under ``roots``, each listed once, never descending into one."""
+    return find_users(roots, max_dirs=max_dirs, cancel=cancel)[0]
 
-    Symlinked directories are not followed (no loops, no wandering off the tree), hidden
-    directories are (``.venv``, ``.tox``), the ``SKIP_DIRS`` are not.
+
+def find_users(
+    roots: Iterable[SearchRoot],
+    *,
+    max_dirs: int = MAX_DIRS,
+    cancel: threading.Event | None = None,
+) -> tuple[list[Venv], list[Pin]]:
+    """Environments and ``.python-version`` files under ``roots``, in one bounded walk.
+
+    Each is listed once; the walk never descends into an environment. Symlinked directories
+    are not followed (no loops, no wandering off the tree), hidden directories are
+    (``.venv``, ``.tox``), the ``SKIP_DIRS`` are not.
     """
     found: dict[str, Venv] = {}
+    pins: dict[str, Pin] = {}
     for root in roots:
         budget = max_dirs
         stack = [(os.fspath(root.path), 0)]
         while stack and budget > 0:
             if cancel is not None and cancel.is_set():
-                return list(found.values())
+                return list(found.values()), list(pins.values())
             directory, depth = stack.pop()
             budget -= 1
+            pin_path = os.path.join(directory, PIN)
+            if os.path.isfile(pin_path):
+                real = os.path.realpath(pin_path)
+                if real not in pins and (pin := read_pin(Path(pin_path))) is not None:
+                    pins[real] = pin
             if os.path.isfile(os.path.join(directory, CFG)):
                 real = os.path.realpath(directory)
                 if real not in found and (venv := load_venv(Path(directory))) is not None:
@@ -178,7 +224,8 @@ def find_venvs(
             except OSError:
                 continue
             stack.extend((d, depth + 1) for d in sorted(subdirs, reverse=True))
-    return sorted(found.values(), key=lambda v: os.fspath(v.path))
+    by_path = sorted(found.values(), key=lambda v: os.fspath(v.path))
+    return by_path, sorted(pins.values(), key=lambda p: os.fspath(p.path))
 
 
 def _minor(version: str | None) -> str | None:

@@ -28,7 +28,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from tui.app.commands import CleanupCommands
 from tui.app.messages import JobUpdated
 from tui.app.present import show_path
-from tui.app.screens.plan_confirm import BreakConfirmScreen, PlanConfirmScreen
+from tui.app.screens.plan_confirm import confirm_plan
 from tui.app.screens.prune_menu import PruneChoice, PruneScreen
 from tui.app.widgets.queue_panel import QueuePanel
 from tui.app.widgets.usage_table import (
@@ -396,21 +396,9 @@ class CleanupScreen(Screen[None]):
                 self.notify("nothing to remove", timeout=4)
             return
 
-        def first(yes: bool | None) -> None:
-            if not yes:
-                return
-            if plan.needs_second_confirmation:
-                self.app.push_screen(BreakConfirmScreen(plan), second)
-            else:
-                self._run(plan, in_use_ok=False)
+        confirm_plan(self.app, plan, title, verb, lambda in_use_ok: self._run(plan, in_use_ok))
 
-        def second(yes: bool | None) -> None:
-            if yes:
-                self._run(plan, in_use_ok=True)
-
-        self.app.push_screen(PlanConfirmScreen(title, plan, verb=verb), first)
-
-    def _run(self, plan: Plan, *, in_use_ok: bool) -> None:
+    def _run(self, plan: Plan, in_use_ok: bool) -> None:
         self.busy = f"removing: 0 of {len(plan.steps)} done"
         self.freed_so_far = 0
         self._update_summary()

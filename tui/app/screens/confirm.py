@@ -1,4 +1,4 @@
-"""Ask before deleting: list what goes and how much space it frees."""
+"""Ask before something drastic: list what it touches and the bytes involved."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
-from tui.app.rules import Removal
+from tui.app.rules import Replacement
 from tui.format import human_size
 
 
@@ -25,7 +25,7 @@ class ConfirmScreen(ModalScreen[bool]):
     def __init__(
         self,
         title: str,
-        removals: list[Removal],
+        rows: list[Replacement],
         *,
         verb: str = "Remove",
         total_label: str = "frees",
@@ -33,7 +33,7 @@ class ConfirmScreen(ModalScreen[bool]):
     ) -> None:
         super().__init__()
         self.title_text = title
-        self.removals = removals
+        self.rows = rows
         self.verb = verb
         self.total_label = total_label
         self.note = note
@@ -41,7 +41,7 @@ class ConfirmScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-dialog"):
             yield Label(self.title_text, id="confirm-title")
-            if self.removals:
+            if self.rows:
                 yield Static(self._listing(), id="confirm-list")
             yield from self.compose_answers()
 
@@ -57,10 +57,10 @@ class ConfirmScreen(ModalScreen[bool]):
         grid = Table.grid(padding=(0, 2), expand=True)
         grid.add_column(overflow="fold", ratio=1)
         grid.add_column(justify="right", no_wrap=True)
-        for r in self.removals:
+        for r in self.rows:
             grid.add_row(r.path, human_size(r.size) if r.size is not None else "size unknown")
-        known = sum(r.size or 0 for r in self.removals)
-        unknown = any(r.size is None for r in self.removals)
+        known = sum(r.size or 0 for r in self.rows)
+        unknown = any(r.size is None for r in self.rows)
         total = f"{'at least ' if unknown else ''}{human_size(known)}"
         grid.add_row(
             Text(self.total_label, style="bold"), Text(total, style="bold", justify="right")

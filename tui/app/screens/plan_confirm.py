@@ -8,24 +8,21 @@ contents differ, because a plan knows more than a list of paths.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from typing import ClassVar
 
 from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Label, Static
 
 from tui.app.present import show_path
 from tui.app.screens.confirm import ConfirmScreen
-from tui.engine.removal import Plan
+from tui.engine.removal import Plan, count_users, how_used
 from tui.format import human_size
-
-
-def _s(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
 def plain(renderable: RenderableType) -> str:
@@ -101,7 +98,7 @@ class PlanConfirmScreen(_PlanDialog):
         line.append(human_size(plan.freed), style="bold")
         if not plan.broken_envs:
             return Group(line)
-        broken = _s(len(plan.broken_envs), "environment")
+        broken = count_users(v for v, _ in plan.broken_envs)
         return Group(line, Text(f"⚠ this breaks {broken}: you will be asked again", style="bold"))
 
 
@@ -115,9 +112,8 @@ class BreakConfirmScreen(_PlanDialog, inherit_bindings=False):
     ]
 
     def __init__(self, plan: Plan) -> None:
-        count = len(plan.broken_envs)
         super().__init__(
-            f"Removing these breaks {_s(count, 'environment')}. Remove anyway?",
+            f"Removing these breaks {count_users(v for v, _ in plan.broken_envs)}. Remove anyway?",
             [],
             verb="Break them",
             note="An environment whose interpreter is gone stops working until it is made "
@@ -140,5 +136,26 @@ class BreakConfirmScreen(_PlanDialog, inherit_bindings=False):
         grid.add_column(overflow="fold", ratio=1)
         grid.add_column(overflow="fold", style="dim")
         for venv, item in self.plan.broken_envs:
-            grid.add_row(show_path(venv.path), f"uses {item.name}")
+            grid.add_row(show_path(venv.path), how_used(venv, item))
         return grid
+
+
+def confirm_plan(
+    app: App[object], plan: Plan, title: str, verb: str, run: Callable[[bool], None]
+) -> None:
+    """Ask about ``plan``, a second time (naming them) if it breaks environments; on yes,
+    ``run(in_use_ok)``. The one confirmation every removal in the app goes through."""
+
+    def first(yes: bool | None) -> None:
+        if not yes:
+            return
+        if plan.needs_second_confirmation:
+            app.push_screen(BreakConfirmScreen(plan), second)
+        else:
+            run(False)
+
+    def second(yes: bool | None) -> None:
+        if yes:
+            run(True)
+
+    app.push_screen(PlanConfirmScreen(title, plan, verb=verb), first)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from tui.cli import EXIT_FAILED, EXIT_USAGE
 from tui.engine.errors import PyshelfError
+from tui.engine.ledger import Ledger
 from tui.engine.prune import prune_plan
 from tui.engine.removal import Plan, StepResult, envs_use, execute
 from tui.engine.shelf import Shelf
@@ -126,11 +127,12 @@ def cmd_du(shelf: Shelf, args: argparse.Namespace) -> int:
     if args.json:
         json.dump({
             "total": inventory.total(),
+            "ledger": Ledger.of(shelf, inventory.items).summary(),
             "groups": [{
                 "owner": str(owner), "total": inventory.total(owner),
                 "items": [{
                     "name": i.name, "kind": str(i.kind), "version": i.version,
-                    "path": str(i.path), "size": i.size, "mtime": i.mtime,
+                    "path": str(i.path), "size": i.size, "shared": i.shared, "mtime": i.mtime,
                     "deletable": i.deletable, "reason": i.reason,
                     "used_by": [str(v.path) for v in i.used_by or ()],
                 } for i in items],

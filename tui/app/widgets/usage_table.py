@@ -123,6 +123,10 @@ def status(item: Item, narrow: bool = False) -> tuple[str, str]:
         if used:
             return f"{NEVER} system, in use by {used}", NEVER_STYLE
         return f"{NEVER} system: never removed", NEVER_STYLE
+    if item.kind == Kind.OTHER:  # links, locks, state: they go with what they serve
+        return f"{NEVER} kept" if narrow else f"{NEVER} never removed alone", "dim"
+    if item.kind == Kind.LEFTOVER:
+        return f"{NEVER} swept later" if narrow else f"{NEVER} swept by next install", "dim"
     if not item.deletable:
         return f"{NEVER} read-only" if narrow else f"{NEVER} no write access", NEVER_STYLE
     if not item.is_interpreter:
@@ -373,7 +377,8 @@ class UsageTable(DataTable[Cell]):
         if used and owner != Owner.SYSTEM:
             notes = f"{used} in use"
         share = f"{100 * known / everything:.0f}%" if everything and measured else ""
-        title = f"{GROUP_TITLES[owner]} ({len(members)})"
+        things = [i for i in members if i.kind != Kind.OTHER]  # the rest is not a thing
+        title = f"{GROUP_TITLES[owner]} ({len(things)})"
         return {
             "mark": _cell(mark, NEVER_STYLE if mark == NEVER else "bold", rid=rid),
             "name": _cell(title, HEADER_STYLE),

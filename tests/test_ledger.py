@@ -180,7 +180,7 @@ def test_every_figure_agrees_with_du_and_with_the_others(stocked: Stocked) -> No
 
 
 def test_what_an_action_frees_is_what_it_frees(stocked: Stocked) -> None:
-    shelf, ledger, entries = measured(stocked)
+    shelf, _, entries = measured(stocked)
     # Evicting any build frees its Cached column: the copy of an installed build adds only
     # its directories and manifest, the hot copy of an uninstalled one its whole tree.
     for entry in entries.values():

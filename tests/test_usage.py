@@ -98,7 +98,7 @@ def test_inventory_finds_each_kind(machine: Machine) -> None:
     kinds = {(i.owner, i.kind, i.name) for i in inv.items}
     uv = [i.name for i in inv.groups()[Owner.UV]]
     # Newest first; the minor links count in the rest of the install dir, never removed alone.
-    assert uv == [K127, K126, "links, locks and directories (install dir)"]
+    assert uv == [K127, K126, "(links, locks, dirs)"]
     rest = inv.groups()[Owner.CACHE][-1]
     assert rest.kind == Kind.OTHER and not rest.deletable and rest.path == machine.cache_dir
     cache = inv.groups()[Owner.CACHE]

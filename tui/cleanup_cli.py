@@ -16,8 +16,10 @@ from tui.engine.ledger import Ledger
 from tui.engine.prune import prune_plan
 from tui.engine.removal import Plan, StepResult, envs_use, execute
 from tui.engine.shelf import Shelf
-from tui.engine.usage import take_inventory
+from tui.engine.usage import Kind, take_inventory
 from tui.format import human_size
+
+_NOT_BUILDS = (Kind.OTHER, Kind.LEFTOVER)
 
 
 def _interactive() -> bool:
@@ -147,9 +149,8 @@ def cmd_du(shelf: Shelf, args: argparse.Namespace) -> int:
             notes = [f"used by {len(i.used_by)}"] if i.used_by else []
             if not i.deletable:
                 notes.append(f"kept: {i.reason}")
-            rows.append(
-                (i.name, i.version or "?", human_size(i.size), _age(i.age()), ", ".join(notes))
-            )
+            version = i.version or ("-" if i.kind in _NOT_BUILDS else "?")
+            rows.append((i.name, version, human_size(i.size), _age(i.age()), ", ".join(notes)))
         _print_table(rows, right=2)
     print(f"total  {human_size(inventory.total())}")
     return 0

@@ -67,7 +67,7 @@ def build_shelf(root: Path, home: Path) -> Shelf:
 
 
 # What the ledger's other items hold, by kind: fixed like the install sizes.
-FIXED_BY_KIND = {Kind.UNPACKED: 212 * KIB, Kind.OTHER: 24 * KIB, Kind.LEFTOVER: 0}
+FIXED_BY_KIND = {Kind.UNPACKED: 12 * KIB, Kind.OTHER: 24 * KIB, Kind.LEFTOVER: 0}
 
 
 def fixed_ledger(shelf: Shelf) -> Ledger:
@@ -126,8 +126,8 @@ USAGE: dict[str, tuple[int, float]] = {
     "3.11.7": (201 * MIB + 300 * KIB, 400),
     "cpython@3.12.3": (98 * MIB, 150),
     "python3.11": (6 * MIB + 700 * KIB, 900),
-    "links, locks and directories (install dir)": (8 * KIB, 12),
-    "pyshelf state and directories (cache)": (24 * KIB, 12),
+    "(links, locks, dirs)": (8 * KIB, 12),
+    "(pyshelf state, dirs)": (24 * KIB, 12),
 }
 
 

@@ -205,7 +205,7 @@ def uv_items(shelf: Shelf, entries: Sequence[Entry]) -> list[Item]:
             False, "scratch of an install: the next install sweeps it", None,
         ))  # fmt: skip
     items += _rest(
-        shelf.installs.root, Owner.UV, "links, locks and directories (install dir)",
+        shelf.installs.root, Owner.UV, "(links, locks, dirs)",
         [*(i.path for i in items), shelf.settings.cache_dir], "uv's own: goes with the installs",
     )  # fmt: skip
 
@@ -257,7 +257,7 @@ def uv_items(shelf: Shelf, entries: Sequence[Entry]) -> list[Item]:
         ))  # fmt: skip
     cache_items = [i.path for i in items if i.owner == Owner.CACHE]
     items += _rest(
-        shelf.settings.cache_dir, Owner.CACHE, "pyshelf state and directories (cache)",
+        shelf.settings.cache_dir, Owner.CACHE, "(pyshelf state, dirs)",
         [*cache_items, shelf.installs.root], "pyshelf's own: catalogs, sizes, locks",
     )  # fmt: skip
     return items

@@ -138,6 +138,12 @@ def status(item: Item, narrow: bool = False) -> tuple[str, str]:
     return f"in use by {envs(used)}", USED_STYLE
 
 
+def _version_text(item: Item) -> str:
+    if item.version:
+        return item.version
+    return "" if item.kind in (Kind.OTHER, Kind.LEFTOVER) else "?"  # no version to know
+
+
 def version_key(version: str | None) -> tuple[int, ...]:
     return tuple(int(n) for n in re.findall(r"\d+", version or ""))
 
@@ -352,7 +358,7 @@ class UsageTable(DataTable[Cell]):
         return {
             "mark": _cell(mark, mark_style, rid=rid),
             "name": _cell(f"  {self.labels.get(id(item), item.name)}", name_style),
-            "version": _cell(item.version or "?", "" if item.version else "dim"),
+            "version": _cell(_version_text(item), "" if item.version else "dim"),
             "size": _cell(size, "" if item.size is not None else "dim", "right"),
             "bar": _cell(bar(item.size, self._max, BAR_WIDTH[self.narrow])),
             "age": _cell(age_text(item.age(self._now)), "dim", "right"),

@@ -142,7 +142,7 @@ class Ledger:
 
     @property
     def leftovers(self) -> int:
-        """Scratch of killed runs, install dir and cache; the next install sweeps it."""
+        """Scratch of killed runs, install dir and cache; the next write there sweeps it."""
         return self.total(Owner.UV, Kind.LEFTOVER) + self.total(Owner.CACHE, Kind.LEFTOVER)
 
     def summary(self) -> dict[str, object]:

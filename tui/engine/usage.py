@@ -54,7 +54,7 @@ class Kind(StrEnum):
     ARCHIVE = "archive"  # a cached archive file
     UNPACKED = "unpacked"  # an unpacked copy installs are hard-linked from
     PARTIAL = "partial"  # a partial download
-    LEFTOVER = "leftover"  # scratch of a killed unpack or install, swept by the next one
+    LEFTOVER = "leftover"  # scratch of a killed unpack or install, swept by the next write
     OTHER = "other"  # the rest of the install dir or cache: links, locks, state, directories
     INTERPRETER = "interpreter"  # another manager's unit directory, or a system executable
 
@@ -202,11 +202,12 @@ def uv_items(shelf: Shelf, entries: Sequence[Entry]) -> list[Item]:
     for path in _install_scratch(shelf):
         items.append(Item(
             Owner.UV, Kind.LEFTOVER, f"{path.name} (leftover)", None, path, _mtime(path),
-            False, "scratch of an install: the next install sweeps it", None,
+            False, "a killed install's scratch: the next install or uninstall sweeps it", None,
         ))  # fmt: skip
     items += _rest(
         shelf.installs.root, Owner.UV, "(links, locks, dirs)",
-        [*(i.path for i in items), shelf.settings.cache_dir], "uv's own: goes with the installs",
+        [*(i.path for i in items), shelf.settings.cache_dir],
+        "links and locks: they go with the installs",
     )  # fmt: skip
 
     # Shelf.evict removes an available build's archive, partial download and unpacked copy
@@ -253,12 +254,12 @@ def uv_items(shelf: Shelf, entries: Sequence[Entry]) -> list[Item]:
     for path in sorted(shelf.unpacked.leftovers()):
         items.append(Item(
             Owner.CACHE, Kind.LEFTOVER, f"{path.name} (leftover)", None, path, _mtime(path),
-            False, "scratch of an unpack: the next install sweeps it", None,
+            False, "a killed unpack's scratch: the next write to the cache sweeps it", None,
         ))  # fmt: skip
     cache_items = [i.path for i in items if i.owner == Owner.CACHE]
     items += _rest(
         shelf.settings.cache_dir, Owner.CACHE, "(pyshelf state, dirs)",
-        [*cache_items, shelf.installs.root], "pyshelf's own: catalogs, sizes, locks",
+        [*cache_items, shelf.installs.root], "pyshelf's state: catalogs, sizes, locks",
     )  # fmt: skip
     return items
 

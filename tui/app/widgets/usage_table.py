@@ -126,7 +126,7 @@ def status(item: Item, narrow: bool = False) -> tuple[str, str]:
     if item.kind == Kind.OTHER:  # links, locks, state: they go with what they serve
         return f"{NEVER} kept" if narrow else f"{NEVER} never removed alone", "dim"
     if item.kind == Kind.LEFTOVER:
-        return f"{NEVER} swept later" if narrow else f"{NEVER} swept by next install", "dim"
+        return f"{NEVER} swept later" if narrow else f"{NEVER} swept on next write", "dim"
     if not item.deletable:
         return f"{NEVER} read-only" if narrow else f"{NEVER} no write access", NEVER_STYLE
     if not item.is_interpreter:

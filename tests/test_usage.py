@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import threading
 from dataclasses import dataclass
@@ -42,6 +41,10 @@ class Machine:
     @property
     def install_root(self) -> Path:
         return self.world.root / "installs"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.world.root / "cache"
 
     def inventory(self, *, foreign: bool = True) -> Inventory:
         return take_inventory(self.shelf, foreign=foreign, system_dirs=[self.sysbin])
@@ -94,7 +97,10 @@ def test_inventory_finds_each_kind(machine: Machine) -> None:
     assert list(inv.groups()) == [Owner.UV, Owner.CACHE, Owner.PYENV, Owner.RYE, Owner.SYSTEM]
     kinds = {(i.owner, i.kind, i.name) for i in inv.items}
     uv = [i.name for i in inv.groups()[Owner.UV]]
-    assert uv == [K127, K126]  # newest first; the minor link is not an item
+    # Newest first; the minor links count in the rest of the install dir, never removed alone.
+    assert uv == [K127, K126, "(links, locks, dirs)"]
+    rest = inv.groups()[Owner.CACHE][-1]
+    assert rest.kind == Kind.OTHER and not rest.deletable and rest.path == machine.cache_dir
     cache = inv.groups()[Owner.CACHE]
     assert sorted(i.kind for i in cache).count(Kind.ARCHIVE) == 4  # 3.12.6, 3.12.7, 3.11, orphan
     assert (Owner.CACHE, Kind.UNPACKED, f"{K127} (unpacked)") in kinds
@@ -137,8 +143,11 @@ def test_sizes_equal_du_with_hard_links_counted_once(machine: Machine) -> None:
     assert inv.scan_sizes(lambda item, size: seen.append((item, size)))
     assert [i for i, _ in seen] == inv.items  # reported one by one, in inventory order
     assert all(size == item.size for item, size in seen)
-    if shutil.which("du"):
-        assert [i.size for i in inv.items] == du_sb([i.path for i in inv.items])
+    plain = [i for i in inv.items if i.kind != Kind.OTHER]
+    assert [i.size for i in plain] == du_sb([i.path for i in plain])
+    # The rest of the install dir and the cache make each group what du says of its directory.
+    dirs = du_sb([machine.install_root, machine.cache_dir])
+    assert dirs == [inv.total(Owner.UV), inv.total(Owner.CACHE)]
     total = inv.total()
     assert total == sum(i.size or 0 for i in inv.items)
     assert total == sum(inv.total(owner) or 0 for owner in inv.groups())

@@ -16,6 +16,7 @@ from typing import TextIO
 
 from tui.engine.errors import PyshelfError
 from tui.engine.jobs import JobKind, JobQueue
+from tui.engine.ledger import Ledger
 from tui.engine.prune import prune_plan
 from tui.engine.removal import (
     Action,
@@ -28,10 +29,12 @@ from tui.engine.removal import (
     plan_builds,
 )
 from tui.engine.shelf import Entry, Shelf
-from tui.engine.usage import take_inventory
+from tui.engine.usage import Kind, take_inventory
 from tui.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
 from tui.format import human_size
 from tui.reporter import Reporter
+
+_NOT_BUILDS = (Kind.OTHER, Kind.LEFTOVER)
 
 
 def _interactive() -> bool:
@@ -178,11 +181,12 @@ def cmd_du(shelf: Shelf, args: argparse.Namespace) -> int:
     if args.json:
         json.dump({
             "total": inventory.total(),
+            "ledger": Ledger.of(shelf, inventory.items).summary(),
             "groups": [{
                 "owner": str(owner), "total": inventory.total(owner),
                 "items": [{
                     "name": i.name, "kind": str(i.kind), "version": i.version,
-                    "path": str(i.path), "size": i.size, "mtime": i.mtime,
+                    "path": str(i.path), "size": i.size, "shared": i.shared, "mtime": i.mtime,
                     "deletable": i.deletable, "reason": i.reason,
                     "used_by": [str(v.path) for v in i.used_by or ()],
                 } for i in items],
@@ -197,9 +201,8 @@ def cmd_du(shelf: Shelf, args: argparse.Namespace) -> int:
             notes = [f"used by {len(i.used_by)}"] if i.used_by else []
             if not i.deletable:
                 notes.append(f"kept: {i.reason}")
-            rows.append(
-                (i.name, i.version or "?", human_size(i.size), _age(i.age()), ", ".join(notes))
-            )
+            version = i.version or ("-" if i.kind in _NOT_BUILDS else "?")
+            rows.append((i.name, version, human_size(i.size), _age(i.age()), ", ".join(notes)))
         _print_table(rows, right=2)
     print(f"total  {human_size(inventory.total())}")
     return 0

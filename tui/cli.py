@@ -11,7 +11,7 @@ import signal
 import sys
 import traceback
 from collections.abc import Callable, Sequence
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from tui import __version__, options
 from tui.engine.errors import PyshelfError, describe_error
@@ -25,6 +25,9 @@ from tui.engine.shelf import Entry, Shelf
 from tui.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
 from tui.format import human_size
 from tui.reporter import Reporter
+
+if TYPE_CHECKING:
+    from tui.engine.ledger import Cost
 
 DEBUG_ENV = "PYSHELF_DEBUG"  # set to 1: an unexpected error prints its traceback too
 
@@ -235,7 +238,9 @@ def settings_from(args: argparse.Namespace) -> Settings:
     return settings
 
 
-def _row(entry: Entry) -> dict[str, object]:
+def _row(shelf: Shelf, entry: Entry, cost: Cost) -> dict[str, object]:
+    from tui.engine.ledger import evict_frees, uninstall_frees
+
     b = entry.build
     return {
         "key": b.key,
@@ -253,22 +258,33 @@ def _row(entry: Entry) -> dict[str, object]:
         "partial_size": entry.partial_bytes or None,
         "cache_path": str(entry.cached.path) if entry.cached else None,
         "cache_size": entry.cache_size,
+        "archive_size": entry.cached.size if entry.cached else None,
+        "unpacked_size": entry.unpacked_size or None,
+        "unpacked_shared": cost.shared or None,
         "install_path": str(entry.installation.path) if entry.installation else None,
         "install_size": entry.install_size,
+        "uninstall_frees": uninstall_frees(shelf, [entry]) if entry.installation else None,
+        "evict_frees": evict_frees(shelf, [entry]) if entry.in_cache else None,
     }
 
 
 def cmd_list(shelf: Shelf, args: argparse.Namespace) -> int:
+    from tui.engine.ledger import Ledger  # the disk walk: only the commands that show sizes
+
     entries = shelf.entries(all_platforms=args.all_platforms)
     if args.request:
         rows = filter_request(entries, args.request)
     else:
         rows = entries if args.all else default_view(entries)
     shelf.probe_download_sizes(rows)
-    for entry in rows:
-        shelf.measure_install(entry)
+    ledger = Ledger.measure(shelf)
+    assert ledger is not None  # no cancel event: never stopped
+    ledger.apply(shelf, rows)
     if args.json:
-        json.dump([_row(e) for e in rows], sys.stdout, indent=2)
+        costs = ledger.costs(shelf, rows)
+        json.dump(
+            [_row(shelf, e, c) for e, c in zip(rows, costs, strict=True)], sys.stdout, indent=2
+        )
         sys.stdout.write("\n")
         return 0
     if not rows and args.request:  # a request that matches nothing is an error, as in uv
@@ -285,7 +301,7 @@ def cmd_list(shelf: Shelf, args: argparse.Namespace) -> int:
             state = f"partial ({human_size(e.partial_bytes)} of {human_size(e.download_size)})"
         table.append((
             e.key, state, human_size(e.download_size),
-            human_size(e.cache_size) if e.cached else "-",
+            human_size(e.cache_size) if e.in_cache else "-",
             human_size(e.install_size) if e.installation else "-",
         ))  # fmt: skip
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]

@@ -22,10 +22,11 @@ from tui.app.app import PyshelfApp
 from tui.app.screens.cleanup import Scope
 from tui.engine.host import Host
 from tui.engine.jobs import JobEvent, JobKind, JobQueue, Phase
+from tui.engine.ledger import Ledger
 from tui.engine.removal import Plan, make_plan
 from tui.engine.settings import Settings
-from tui.engine.shelf import Entry, Shelf
-from tui.engine.usage import Inventory, Item, take_inventory
+from tui.engine.shelf import Shelf
+from tui.engine.usage import Inventory, Item, Kind, take_inventory, uv_items
 
 HOST = Host("linux", "x86_64", "gnu")
 MIRROR = "https://mirror.example.invalid/python-build-standalone"
@@ -62,20 +63,31 @@ def build_shelf(root: Path, home: Path) -> Shelf:
     partial.write_bytes(data[: len(data) * 2 // 5])
     entries = {e.key: e for e in shelf.entries()}
     shelf.install(entries["cpython-3.12.7-linux-x86_64-gnu"])
-
-    def measure(entry: Entry) -> int | None:
-        if entry.installation is None:
-            return None
-        entry.install_size = INSTALL_SIZES.get(entry.key, 12_345 * KIB)
-        return entry.install_size
-
-    shelf.measure_install = measure  # type: ignore[method-assign]
     return shelf
+
+
+# What the ledger's other items hold, by kind: fixed like the install sizes.
+FIXED_BY_KIND = {Kind.UNPACKED: 12 * KIB, Kind.OTHER: 24 * KIB, Kind.LEFTOVER: 0}
+
+
+def fixed_ledger(shelf: Shelf) -> Ledger:
+    """The ledger with the filesystem-dependent sizes fixed (archives keep their real size)."""
+    items = uv_items(shelf, shelf.entries(all_platforms=True))
+    for item in items:
+        if item.kind == Kind.INSTALL:
+            item.size = INSTALL_SIZES.get(item.name, 12_345 * KIB)
+        elif item.kind in FIXED_BY_KIND:
+            item.size = FIXED_BY_KIND[item.kind]
+        else:
+            item.size = item.path.stat().st_size
+    return Ledger.of(shelf, items)
 
 
 def make_app(root: Path, home: Path) -> PyshelfApp:
     shelf = build_shelf(root, home)
-    return PyshelfApp(shelf, JobQueue(shelf))
+    app = PyshelfApp(shelf, JobQueue(shelf))
+    app.measure = fixed_ledger
+    return app
 
 
 def jobs_in_flight(sizes: dict[str, int]) -> list[JobEvent]:
@@ -114,6 +126,8 @@ USAGE: dict[str, tuple[int, float]] = {
     "3.11.7": (201 * MIB + 300 * KIB, 400),
     "cpython@3.12.3": (98 * MIB, 150),
     "python3.11": (6 * MIB + 700 * KIB, 900),
+    "(links, locks, dirs)": (8 * KIB, 12),
+    "(pyshelf state, dirs)": (24 * KIB, 12),
 }
 
 
@@ -165,6 +179,7 @@ def cleanup_app(root: Path, home: Path) -> PyshelfApp:
         when = NOW - USAGE[item.name][1] * DAY
         os.utime(item.path, (when, when), follow_symlinks=False)
     app = PyshelfApp(shelf, JobQueue(shelf))
+    app.measure = fixed_ledger
     app.cleanup_scope = Scope(
         system_dirs=[sysbin],
         cwd=work,

@@ -11,6 +11,7 @@ from tui.app.present import matches, row_cells, show_path, state_text, totals, t
 from tui.app.rules import needs_confirmation, replacements, why_not
 from tui.engine.cache import CachedArchive
 from tui.engine.jobs import JobEvent, JobKind, Phase
+from tui.engine.ledger import Ledger
 from tui.engine.shelf import Entry
 
 KEY = "cpython-3.12.7-linux-x86_64-gnu"
@@ -84,12 +85,16 @@ def test_totals_and_could_free(world: World) -> None:
     shelf = world.shelf()
     assert world.cli("install", "3.12")[0] == 0
     entries = shelf.entries()
-    for e in entries:
-        shelf.measure_install(e)
-    t = totals(entries)
+    ledger = Ledger.measure(shelf)
+    assert ledger is not None
+    ledger.apply(shelf, entries)
+    t = totals(entries, ledger)
     assert (t.installed, t.cached) == (1, 1)
-    assert t.could_free == t.cache_size  # the archive of an installed build
+    (installed,) = [e for e in entries if e.installation]
+    assert t.could_free == installed.cache_size  # what the installed build holds in the cache
+    assert t.cache_size == ledger.cache_total > t.could_free  # plus state files, directories
     assert totals_text(t).startswith("installed 1 · ")
+    assert "+" not in totals_text(t) and "+" in totals_text(totals(entries))
 
 
 def test_paths_under_home_read_with_a_tilde() -> None:

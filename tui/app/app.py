@@ -22,6 +22,7 @@ from tui.app.messages import (
     JobRequested,
     JobRetryRequested,
     JobUpdated,
+    LedgerMeasured,
     SizesKnown,
 )
 from tui.app.present import matches, row_id, totals, totals_text
@@ -36,6 +37,7 @@ from tui.app.widgets.shelf_table import ShelfTable
 from tui.app.widgets.status_line import StatusLine
 from tui.engine.errors import CatalogError, describe_error
 from tui.engine.jobs import Job, JobEvent, JobKind, JobQueue, Phase
+from tui.engine.ledger import Ledger
 from tui.engine.listing import default_view
 from tui.engine.removal import Action, Plan, execute, plan_builds
 from tui.engine.settings import Settings
@@ -93,7 +95,11 @@ class PyshelfApp(App[int]):
         self._owns_queue = queue is None
         self.queue = queue or JobQueue(self.shelf, clock=clock or time.monotonic)
         self.all_entries: list[Entry] = []
-        self._measured: dict[str, int] = {}  # install path -> size, until a job changes it
+        # Every size on screen comes from one measurement of the install dir and the cache
+        # (tests put fixed figures here).
+        self.measure: Callable[[Shelf], Ledger | None] = Ledger.measure
+        self.ledger: Ledger | None = None  # of the entries loaded last, once measured
+        self._generation = 0  # entry loads so far: a ledger of older entries is dropped
         self._catalog_failed = False
         self._warned: set[str] = set()
         self._queue_hidden_by_user = False
@@ -158,9 +164,6 @@ class PyshelfApp(App[int]):
             self._catalog_failed = True
             self.shelf.go_without_catalog("failed to load")
             entries = self.shelf.entries()
-        for entry in entries:  # sizes measured before stay valid until a job touches them
-            if entry.installation is not None:
-                entry.install_size = self._measured.get(str(entry.installation.path))
         warnings = list(self.shelf.catalog.warnings)
         if not worker.is_cancelled:
             self.post_message(EntriesLoaded(entries, warnings, error))
@@ -178,32 +181,28 @@ class PyshelfApp(App[int]):
             self.post_message(SizesKnown([row_id(e) for e in entries], "download", finished=True))
 
     @work(thread=True, group="measure", exclusive=True, exit_on_error=False)
-    def measure_installs(self, entries: list[Entry]) -> None:
-        worker = get_current_worker()
-        for entry in entries:
-            if worker.is_cancelled:
-                return
-            size = self.shelf.measure_install(entry)
-            if size is not None and entry.installation is not None:
-                self._measured[str(entry.installation.path)] = size
-            self.post_message(SizesKnown([row_id(entry)], "install"))
-        if not worker.is_cancelled:
-            self.post_message(SizesKnown([], "install", finished=True))
+    def measure_sizes(self, generation: int) -> None:
+        """Walk the install dir and the cache once: every size on screen comes from it."""
+        ledger = self.measure(self.shelf)
+        if ledger is not None and not get_current_worker().is_cancelled:
+            self.post_message(LedgerMeasured(ledger, generation))
 
     @on(EntriesLoaded)
     def _entries_loaded(self, message: EntriesLoaded) -> None:
         if not self._alive:
             return
         self.all_entries = message.entries
+        self._generation += 1
+        self.ledger = None  # the totals wait for this load's own measurement
+        self.table.measuring = {
+            row_id(e) for e in message.entries if e.installation or e.unpacked_size is None
+        }
         self._apply_view()
         if message.catalog_error:
             self._warn(f"catalog failed: {message.catalog_error}; listing the cache and installs")
         for warning in message.warnings:
             self._warn(warning)
-        to_measure = [e for e in message.entries if e.installation and e.install_size is None]
-        self.table.measuring = {row_id(e) for e in to_measure}
-        if to_measure:
-            self.measure_installs(to_measure)
+        self.measure_sizes(self._generation)
         self.table.redraw()
         self._update_details()
 
@@ -220,11 +219,18 @@ class PyshelfApp(App[int]):
         table = self.table
         if message.kind == "download" and message.finished:
             table.probing = False
-        if message.kind == "install":
-            table.measuring.difference_update(message.row_ids)
-            if message.finished:
-                table.measuring.clear()
         table.redraw(None if message.finished else message.row_ids)
+        self._update_status()
+        self._update_details()
+
+    @on(LedgerMeasured)
+    def _ledger_measured(self, message: LedgerMeasured) -> None:
+        if not self._alive or message.generation != self._generation:
+            return  # entries loaded since: their own measurement follows
+        self.ledger = message.ledger
+        message.ledger.apply(self.shelf, self.all_entries)
+        self.table.measuring.clear()
+        self.table.redraw()
         self._update_status()
         self._update_details()
 
@@ -236,7 +242,7 @@ class PyshelfApp(App[int]):
         what = {
             "entries": "cannot list builds",
             "probe": "probing download sizes failed",
-            "measure": "measuring installs failed",
+            "measure": "measuring sizes failed",
             "confirm": "counting what the removal frees failed",
             "remove": "the removal stopped",
         }.get(event.worker.group, "background task failed")
@@ -271,7 +277,7 @@ class PyshelfApp(App[int]):
             self._apply_view()
 
     def _update_status(self) -> None:
-        self.status.set_totals(totals_text(totals(self.all_entries)))
+        self.status.set_totals(totals_text(totals(self.all_entries, self.ledger)))
 
     def _update_subtitle(self) -> None:
         view = "all versions" if self.show_all else "newest per minor (a: all)"
@@ -417,9 +423,6 @@ class PyshelfApp(App[int]):
             )
         else:
             self.notify(f"{event.key}: cancelled", title=verb, timeout=3)
-        if event.kind in (JobKind.INSTALL, JobKind.REINSTALL, JobKind.UNINSTALL):
-            for path in [p for p in self._measured if Path(p).name == event.key]:
-                del self._measured[path]
         self.load_entries()  # the engine says what changed on disk
 
     @on(JobCancelRequested)

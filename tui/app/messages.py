@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from textual.message import Message
 
 from tui.engine.jobs import JobEvent, JobKind
+from tui.engine.ledger import Ledger
 from tui.engine.shelf import Entry
 
 
@@ -20,11 +21,19 @@ class EntriesLoaded(Message):
 
 
 @dataclass
+class LedgerMeasured(Message):
+    """The install dir and the cache were measured for the entries of load ``generation``."""
+
+    ledger: Ledger
+    generation: int
+
+
+@dataclass
 class SizesKnown(Message):
     """Sizes of some rows were learned (entries were updated in place); redraw them."""
 
     row_ids: list[str]
-    kind: str  # "download" or "install"
+    kind: str  # "download"
     finished: bool = False  # the probe or measurement is over: unknown stays unknown
 
 

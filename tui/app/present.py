@@ -15,6 +15,7 @@ from typing import Any
 from rich.text import Text
 
 from tui.engine.jobs import JobEvent, Phase
+from tui.engine.ledger import Ledger
 from tui.engine.shelf import Entry
 from tui.format import human_size
 
@@ -168,7 +169,7 @@ def row_cells(
         "download": _size_cell(
             entry.download_size, applies=entry.available or on_disk, pending=probing
         ),
-        "cached": _size_cell(entry.cache_size, applies=on_disk, pending=False),
+        "cached": _size_cell(entry.cache_size, applies=entry.in_cache, pending=measuring),
         "installed": _size_cell(
             entry.install_size, applies=entry.installation is not None, pending=measuring
         ),
@@ -196,14 +197,17 @@ def matches(entry: Entry, text: str) -> bool:
 @dataclass(frozen=True, slots=True)
 class Totals:
     installed: int
-    installed_size: int
+    installed_size: int  # the install dir, as ``du -sb`` counts it (see tui.engine.ledger)
     installed_unknown: int  # installs whose size is not measured yet
-    cached: int
-    cache_size: int
-    could_free: int  # archives of installed builds (evictable) plus partial downloads
+    cached: int  # builds the cache holds anything of
+    cache_size: int  # the whole cache dir, as ``du -sb`` counts it after the install dir
+    could_free: int  # what installed builds hold in the cache, partial downloads, leftovers
+    measured: bool = True  # False: the sizes are what is known so far
 
 
-def totals(entries: Iterable[Entry]) -> Totals:
+def totals(entries: Iterable[Entry], ledger: Ledger | None = None) -> Totals:
+    """Counts from ``entries``; sizes from ``ledger`` (whole directories, so they agree with
+    ``du -sb``), or, until it is measured, the sum of what the entries know."""
     installed = installed_size = unknown = cached = cache_size = could_free = 0
     for e in entries:
         if e.installation is not None:
@@ -212,21 +216,26 @@ def totals(entries: Iterable[Entry]) -> Totals:
                 unknown += 1
             else:
                 installed_size += e.install_size
-        if e.cached is not None:
+        if e.in_cache:
             cached += 1
-            cache_size += e.cached.size
-            if e.installation is not None:
-                could_free += e.cached.size
-        could_free += e.partial_bytes
-    return Totals(installed, installed_size, unknown, cached, cache_size, could_free)
+            cache_size += e.cache_size or 0
+        # Eviction frees what an installed build holds in the cache; a partial download of
+        # any build is only waiting to be resumed.
+        could_free += (e.cache_size or 0) if e.installation is not None else e.partial_bytes
+    if ledger is None:
+        return Totals(installed, installed_size, unknown, cached, cache_size, could_free, False)
+    return Totals(
+        installed, ledger.installs_total, 0, cached, ledger.cache_total,
+        could_free + ledger.leftovers,
+    )  # fmt: skip
 
 
 def totals_text(t: Totals) -> str:
-    installed = human_size(t.installed_size) + ("+" if t.installed_unknown else "")
+    more = "" if t.measured else "+"
     return (
-        f"installed {t.installed} · {installed}   "
-        f"cache {t.cached} · {human_size(t.cache_size)}   "
-        f"could free {human_size(t.could_free)}"
+        f"installed {t.installed} · {human_size(t.installed_size)}{more}   "
+        f"cache {t.cached} · {human_size(t.cache_size)}{more}   "
+        f"could free {human_size(t.could_free)}{more}"
     )
 
 

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterable, Iterator
+import threading
+from collections.abc import Container, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 _Seen = set[tuple[int, int]]
+_CANCEL_EVERY = 2048  # entries between looks at a cancel event
 
 
-def stat_tree(root: str) -> Iterator[os.stat_result]:
-    """lstat of ``root`` and of everything below it; never follows symlinks."""
+def stat_tree(root: str, skip: Container[str] = ()) -> Iterator[os.stat_result]:
+    """lstat of ``root`` and of everything below it; never follows symlinks. Entries whose
+    path (``root`` joined with names by "/") is in ``skip`` are left out with all they hold."""
     try:
         st = os.lstat(root)
     except OSError:
@@ -31,6 +35,8 @@ def stat_tree(root: str) -> Iterator[os.stat_result]:
         try:
             with os.scandir(fd) as entries:
                 for entry in entries:
+                    if skip and f"{directory}/{entry.name}" in skip:
+                        continue  # measured on its own
                     try:
                         st = lstat(entry.name, dir_fd=fd)
                     except OSError:
@@ -42,16 +48,45 @@ def stat_tree(root: str) -> Iterator[os.stat_result]:
             os.close(fd)
 
 
-def _size(root: str, seen: _Seen) -> int:
-    total = 0
-    for st in stat_tree(root):
-        if st.st_nlink > 1 and not stat.S_ISDIR(st.st_mode):
-            key = (st.st_dev, st.st_ino)
-            if key in seen:
-                continue  # another link to an inode already counted
-            seen.add(key)
-        total += st.st_size
-    return total
+@dataclass(frozen=True, slots=True)
+class Measured:
+    size: int  # apparent bytes, each hard-linked inode counted where the tally first met it
+    shared: int  # bytes of hard-linked files left out because an earlier path holds them
+
+
+class Tally:
+    """Sizes of several trees measured in turn with one seen-inode set, as one ``du -sb a b``
+    invocation prints them: a file hard-linked into two trees counts in the first one only."""
+
+    def __init__(self) -> None:
+        self.seen: _Seen = set()
+
+    def measure(
+        self,
+        path: Path | str,
+        skip: Container[str] = (),
+        cancel: threading.Event | None = None,
+    ) -> Measured | None:
+        """The tree's bytes not counted before (``skip`` as for ``stat_tree``); None when
+        ``cancel`` was set meanwhile."""
+        size = shared = 0
+        seen = self.seen
+        for count, st in enumerate(stat_tree(os.fspath(path), skip)):
+            if cancel is not None and count % _CANCEL_EVERY == 0 and cancel.is_set():
+                return None
+            if st.st_nlink > 1 and not stat.S_ISDIR(st.st_mode):
+                key = (st.st_dev, st.st_ino)
+                if key in seen:
+                    shared += st.st_size  # another link to an inode already counted
+                    continue
+                seen.add(key)
+            size += st.st_size
+        return Measured(size, shared)
+
+    def size(self, path: Path | str) -> int:
+        measured = self.measure(path)
+        assert measured is not None  # no cancel event, so never stopped
+        return measured.size
 
 
 def tree_size(path: Path | str) -> int:
@@ -60,14 +95,14 @@ def tree_size(path: Path | str) -> int:
     Counts directories' and symlinks' own sizes, each hard-linked inode once, never follows
     symlinks, and treats a missing path as 0.
     """
-    return _size(os.fspath(path), set())
+    return Tally().size(path)
 
 
 def tree_sizes(paths: Iterable[Path | str]) -> dict[Path, int]:
     """Sizes of several trees sharing one seen-inode set, like ``du -sb a b``: an inode
     hard-linked into two trees counts in the first only."""
-    seen: _Seen = set()
-    return {Path(p): _size(os.fspath(p), seen) for p in paths}
+    tally = Tally()
+    return {Path(p): tally.size(p) for p in paths}
 
 
 def freed_size(path: Path | str, *more: Path | str) -> int:

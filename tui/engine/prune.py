@@ -151,7 +151,10 @@ def over_cap(inventory: Inventory, limit: int, already: Iterable[Item] = ()) -> 
         return min(archives) if archives else max(i.mtime for i in unit)
 
     sized = [(age_key(u), u, sum(cost(i) for i in u)) for u in units.values() if u]
-    total = sum(size for _, _, size in sized)
+    # What stays whatever goes (state files, directories, leftovers) counts too: the cap is
+    # on the cache as ``du`` measures it (tui.engine.ledger).
+    fixed = sum(i.size or 0 for i in inventory.items if i.owner == Owner.CACHE and not i.deletable)
+    total = fixed + sum(size for _, _, size in sized)
     marks: Marks = {}
     for _, unit, size in sorted(sized, key=lambda t: t[0]):
         if total <= limit:

@@ -13,7 +13,6 @@ from tui.engine.builds import Build
 from tui.engine.cache import ArchiveCache, CachedArchive, Progress
 from tui.engine.catalog import Catalog, load_catalog
 from tui.engine.download import Downloader, DownloadPolicy, make_client
-from tui.engine.du import tree_size
 from tui.engine.errors import NotAnInterpreter, OfflineError, PyshelfError, RequestError
 from tui.engine.host import Host, current_host
 from tui.engine.installs import Installation, InstallDir, InstallResult, scan_installations
@@ -37,6 +36,9 @@ class Entry:
     download_size: int | None = None
     partial_bytes: int = 0
     install_size: int | None = None  # filled in by a scan; None means not known yet
+    # What its unpacked copy adds beyond the files an install shares (see tui.engine.ledger):
+    # 0 without a copy, None while a copy is there but not measured yet.
+    unpacked_size: int | None = 0
 
     @property
     def key(self) -> str:
@@ -56,8 +58,17 @@ class Entry:
         return "available" if self.available else "unverifiable"
 
     @property
+    def in_cache(self) -> bool:
+        """Whether the cache holds anything of it: archive, partial download, unpacked copy."""
+        return self.cached is not None or self.partial_bytes > 0 or self.unpacked_size != 0
+
+    @property
     def cache_size(self) -> int | None:
-        return self.cached.size if self.cached else None
+        """What it costs in the cache, the Cached column: the archive, a partial download and
+        what its unpacked copy adds. None while the copy is unmeasured or nothing is cached."""
+        if self.unpacked_size is None or not self.in_cache:
+            return None
+        return (self.cached.size if self.cached else 0) + self.partial_bytes + self.unpacked_size
 
 
 def _orphan_from_archive(archive: CachedArchive) -> Build | None:
@@ -156,10 +167,13 @@ class Shelf:
         """Every build of the catalog, plus whatever is cached or installed without one."""
         by_cache_name: dict[str, Entry] = {}
         by_key: dict[str, Entry] = {}
+        copies = {c.name for c in self.unpacked.copies()}
         for build in sorted(self.builds(all_platforms), key=Build.sort_key):
             entry = Entry(build, available=bool(build.url and build.sha256))
             entry.download_size = self.sizes.get(build)
             entry.partial_bytes = self.cache.partial_size(build)
+            if entry.available and build.sha256 and build.sha256[:16] in copies:
+                entry.unpacked_size = None  # the ledger measures it
             if build.sha256 and build.url:
                 by_cache_name[self.cache.path_for(build).name] = entry
             by_key[build.key] = entry  # the newest build of a key wins
@@ -222,12 +236,6 @@ class Shelf:
         self.sizes.probe_many([e.build for e in targets], self.client)
         for entry in targets:
             entry.download_size = self.sizes.get(entry.build)
-
-    def measure_install(self, entry: Entry) -> int | None:
-        if entry.installation is None:
-            return None
-        entry.install_size = tree_size(entry.installation.path)
-        return entry.install_size
 
     # -- actions (the job queue runs these) ------------------------------------------------
 
@@ -305,6 +313,7 @@ class Shelf:
             self.unpacked.touch(sha)
         entry.installation = result.installation
         entry.install_size = None
+        entry.unpacked_size = None if sha else 0
         return result
 
     def relink(
@@ -348,7 +357,10 @@ class Shelf:
         freed = self.installs.uninstall(entry.key, cancel=cancel)
         entry.installation = None
         entry.install_size = None
-        return freed + self.unpacked.trim(self.settings.keep_unpacked, self.unpacked_going(entry))
+        going = self.unpacked_going(entry)
+        freed += self.unpacked.trim(self.settings.keep_unpacked, going)
+        entry.unpacked_size = None if self.unpacked_going(entry) else 0  # kept hot: measure it
+        return freed
 
     def unpacked_going(self, entry: Entry) -> list[str]:
         """The unpacked copy an uninstall of ``entry`` leaves without an install."""
@@ -364,4 +376,5 @@ class Shelf:
             freed = self.cache.evict(entry.build) + self.unpacked.remove(entry.build.sha256)
         entry.cached = None
         entry.partial_bytes = 0
+        entry.unpacked_size = 0
         return freed

@@ -8,16 +8,18 @@ Sizes are apparent bytes, as ``du -sb`` counts them, and every hard-linked inode
 across the whole inventory: the first item scanned that holds a link gets it. Items are scanned
 in inventory order, installs before the cache, so the files an install shares with the unpacked
 copy it was linked from count with the install, and the unpacked copy shows only what it adds
-(nothing, while its install exists). The sizes therefore add up to exactly ``du -sb`` over all
-the items' paths; what deleting something would free is a different number, which a removal
-plan computes (see ``tui.engine.removal``).
+(nothing, while its install exists). Besides the things a user can remove, the install dir and
+the cache each have an item for the rest of their bytes (links, locks, pyshelf's state files,
+the directories themselves), and the cache one for each leftover of a killed run, so the uv
+group adds up to the first line of ``du -sb <install dir> <cache dir>`` and the cache group to
+the second (see ``tui.engine.ledger``). What deleting something would free is a different
+number, which a removal plan computes (see ``tui.engine.removal``).
 """
 
 from __future__ import annotations
 
 import os
 import re
-import stat
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -25,13 +27,13 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
-from tui.engine.du import stat_tree as lstat_tree  # the du walker; sizes here must match du's
+from tui.engine.du import Tally  # the du walker; sizes here must match du's
 from tui.engine.managers import SYSTEM_DIRS, find_foreign, read_version
 from tui.engine.shelf import Entry, Shelf
 from tui.engine.venvs import Pin, SearchRoot, Venv, default_roots, find_users
 
 _UNPACKED_NAME = re.compile(r"^[0-9a-f]{16,64}$")
-_CANCEL_EVERY = 2048  # stat calls between looks at the cancel event
+_SCRATCH = ".pyshelf-"  # marks pyshelf's scratch entries in the install dir's .temp
 
 
 class Owner(StrEnum):
@@ -52,6 +54,8 @@ class Kind(StrEnum):
     ARCHIVE = "archive"  # a cached archive file
     UNPACKED = "unpacked"  # an unpacked copy installs are hard-linked from
     PARTIAL = "partial"  # a partial download
+    LEFTOVER = "leftover"  # scratch of a killed unpack or install, swept by the next write
+    OTHER = "other"  # the rest of the install dir or cache: links, locks, state, directories
     INTERPRETER = "interpreter"  # another manager's unit directory, or a system executable
 
 
@@ -70,6 +74,8 @@ class Item:
     entry: Entry | None = None  # uv-managed items: what Shelf.uninstall / Shelf.evict act on
     size: int | None = None  # set by scan_sizes; None until measured
     used_by: tuple[Venv, ...] | None = None  # interpreters only; None until venvs are scanned
+    skip: frozenset[str] = frozenset()  # paths inside ``path`` that other items measure
+    shared: int = 0  # hard-linked bytes an earlier item holds (an unpacked copy's install)
 
     @property
     def is_interpreter(self) -> bool:
@@ -161,31 +167,15 @@ def scan_sizes(
     Meant for a worker thread; returns False when ``cancel`` stopped it (items not reached keep
     their previous size).
     """
-    seen: set[tuple[int, int]] = set()
+    tally = Tally()
     for item in items:
-        size = _attributed_size(item.path, seen, cancel)
-        if size is None:
+        measured = tally.measure(item.path, item.skip, cancel)
+        if measured is None:
             return False
-        item.size = size
+        item.size, item.shared = measured.size, measured.shared
         if on_size is not None:
-            on_size(item, size)
+            on_size(item, measured.size)
     return True
-
-
-def _attributed_size(
-    path: Path, seen: set[tuple[int, int]], cancel: threading.Event | None
-) -> int | None:
-    total = 0
-    for count, st in enumerate(lstat_tree(os.fspath(path))):
-        if cancel is not None and count % _CANCEL_EVERY == 0 and cancel.is_set():
-            return None
-        if st.st_nlink > 1 and not stat.S_ISDIR(st.st_mode):
-            key = (st.st_dev, st.st_ino)
-            if key in seen:
-                continue
-            seen.add(key)
-        total += st.st_size
-    return total
 
 
 def _mtime(path: Path) -> float:
@@ -212,6 +202,16 @@ def uv_items(shelf: Shelf, entries: Sequence[Entry]) -> list[Item]:
             Owner.UV, Kind.INSTALL, inst.key, inst.version, inst.path, _mtime(inst.path),
             install_reason is None, install_reason, entry,
         ))  # fmt: skip
+    for path in _install_scratch(shelf):
+        items.append(Item(
+            Owner.UV, Kind.LEFTOVER, f"{path.name} (leftover)", None, path, _mtime(path),
+            False, "a killed install's scratch: the next install or uninstall sweeps it", None,
+        ))  # fmt: skip
+    items += _rest(
+        shelf.installs.root, Owner.UV, "(links, locks, dirs)",
+        [*(i.path for i in items), shelf.settings.cache_dir],
+        "links and locks: they go with the installs",
+    )  # fmt: skip
 
     # Shelf.evict removes an available build's archive, partial download and unpacked copy
     # together, so those link to the entry; anything else in the cache stands alone.
@@ -254,13 +254,42 @@ def uv_items(shelf: Shelf, entries: Sequence[Entry]) -> list[Item]:
             Owner.CACHE, Kind.PARTIAL, name, entry.build.version if entry else None,
             path, _mtime(path), partial_reason is None, partial_reason, entry,
         ))  # fmt: skip
+    for path in sorted(shelf.unpacked.leftovers()):
+        items.append(Item(
+            Owner.CACHE, Kind.LEFTOVER, f"{path.name} (leftover)", None, path, _mtime(path),
+            False, "a killed unpack's scratch: the next write to the cache sweeps it", None,
+        ))  # fmt: skip
+    cache_items = [i.path for i in items if i.owner == Owner.CACHE]
+    items += _rest(
+        shelf.settings.cache_dir, Owner.CACHE, "(pyshelf state, dirs)",
+        [*cache_items, shelf.installs.root], "pyshelf's state: catalogs, sizes, locks",
+    )  # fmt: skip
     return items
 
 
-def _listing(directory: Path, keep: Callable[[os.DirEntry[str]], bool]) -> list[Path]:
+def _install_scratch(shelf: Shelf) -> list[Path]:
+    """pyshelf's scratch in the install dir's ``.temp``; the next install sweeps it."""
+    return [p for p in _listing(shelf.installs.temp_dir, lambda e: True, dots=True)
+            if _SCRATCH in p.name]  # fmt: skip
+
+
+def _rest(root: Path, owner: Owner, name: str, measured: list[Path], why: str) -> list[Item]:
+    """The bytes of ``root`` no other item measures, as one item that is never removed."""
+    root = Path(os.path.abspath(root))
+    return [Item(
+        owner, Kind.OTHER, name, None, root, _mtime(root), False, why,
+        skip=frozenset(os.path.abspath(p) for p in measured),
+    )]  # fmt: skip
+
+
+def _listing(
+    directory: Path, keep: Callable[[os.DirEntry[str]], bool], *, dots: bool = False
+) -> list[Path]:
     try:
         with os.scandir(directory) as entries:
-            return sorted(Path(e.path) for e in entries if not e.name.startswith(".") and keep(e))
+            return sorted(
+                Path(e.path) for e in entries if (dots or not e.name.startswith(".")) and keep(e)
+            )
     except OSError:
         return []
 

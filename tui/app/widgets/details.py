@@ -59,6 +59,9 @@ class DetailsPane(VerticalScroll):
             grid.add_row("archive", f"partial, {human_size(entry.partial_bytes)} so far")
         else:
             grid.add_row("archive", "not cached")
+        if entry.unpacked_size != 0 and entry.build.sha256:
+            shared = ", the rest shared with the install" if installation else ""
+            grid.add_row("unpacked", f"{human_size(entry.unpacked_size)} of its own{shared}")
         grid.add_row("url", redact_url(b.url) if b.url else "none: no catalog lists this build")
         grid.add_row("sha256", b.sha256 or "not published")
         grid.add_row("download", human_size(entry.download_size))

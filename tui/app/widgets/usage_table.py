@@ -123,6 +123,10 @@ def status(item: Item, narrow: bool = False) -> tuple[str, str]:
         if used:
             return f"{NEVER} system, in use by {used}", NEVER_STYLE
         return f"{NEVER} system: never removed", NEVER_STYLE
+    if item.kind == Kind.OTHER:  # links, locks, state: they go with what they serve
+        return f"{NEVER} kept" if narrow else f"{NEVER} never removed alone", "dim"
+    if item.kind == Kind.LEFTOVER:
+        return f"{NEVER} swept later" if narrow else f"{NEVER} swept on next write", "dim"
     if not item.deletable:
         return f"{NEVER} read-only" if narrow else f"{NEVER} no write access", NEVER_STYLE
     if not item.is_interpreter:
@@ -132,6 +136,12 @@ def status(item: Item, narrow: bool = False) -> tuple[str, str]:
     if used == 0:
         return "unused", "dim"
     return f"in use by {envs(used)}", USED_STYLE
+
+
+def _version_text(item: Item) -> str:
+    if item.version:
+        return item.version
+    return "" if item.kind in (Kind.OTHER, Kind.LEFTOVER) else "?"  # no version to know
 
 
 def version_key(version: str | None) -> tuple[int, ...]:
@@ -348,7 +358,7 @@ class UsageTable(DataTable[Cell]):
         return {
             "mark": _cell(mark, mark_style, rid=rid),
             "name": _cell(f"  {self.labels.get(id(item), item.name)}", name_style),
-            "version": _cell(item.version or "?", "" if item.version else "dim"),
+            "version": _cell(_version_text(item), "" if item.version else "dim"),
             "size": _cell(size, "" if item.size is not None else "dim", "right"),
             "bar": _cell(bar(item.size, self._max, BAR_WIDTH[self.narrow])),
             "age": _cell(age_text(item.age(self._now)), "dim", "right"),
@@ -373,7 +383,8 @@ class UsageTable(DataTable[Cell]):
         if used and owner != Owner.SYSTEM:
             notes = f"{used} in use"
         share = f"{100 * known / everything:.0f}%" if everything and measured else ""
-        title = f"{GROUP_TITLES[owner]} ({len(members)})"
+        things = [i for i in members if i.kind != Kind.OTHER]  # the rest is not a thing
+        title = f"{GROUP_TITLES[owner]} ({len(things)})"
         return {
             "mark": _cell(mark, NEVER_STYLE if mark == NEVER else "bold", rid=rid),
             "name": _cell(title, HEADER_STYLE),

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from tests.conftest import World
-from tui.engine.catalog import builtin_catalog, load_catalog
+from tui.engine.archives.catalog import builtin_catalog, load_catalog
 from tui.engine.errors import CatalogError, RequestError
 from tui.engine.host import Host
 from tui.engine.names import cache_file_name, parse_archive_name, rewrite_mirror

@@ -20,10 +20,10 @@ from pathlib import Path
 from tests.conftest import World
 from tests.pbs_fixtures import ArchiveSpec, make_archive
 from tests.uvtool import run_uv
-from tui.engine import installs as installs_module
 from tui.engine.builds import Build
-from tui.engine.installs import InstallDir, scan_installations
-from tui.engine.unpacked import UnpackedStore
+from tui.engine.installs import installdir as installs_module
+from tui.engine.installs.installdir import InstallDir, scan_installations
+from tui.engine.installs.unpacked import UnpackedStore
 
 STEPS = ("rename", "replace", "symlink", "unlink")  # os.*; plus rmtree and exchange_paths
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from tests.pbs_fixtures import MTIME, make_archive
+from tui.engine.archives.extract import extract_archive
 from tui.engine.errors import ArchiveError, Cancelled
-from tui.engine.extract import extract_archive
 
 Member = tuple[tarfile.TarInfo, bytes | None]
 

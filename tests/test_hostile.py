@@ -21,9 +21,9 @@ from hypothesis import strategies as st
 
 from tests.conftest import World, build_world
 from tests.loopback import LoopbackServer
-from tui.engine import catalog as catalog_module
-from tui.engine.catalog import load_catalog, parse_uv_catalog
-from tui.engine.catalog_schema import SCHEMES_LOCAL
+from tui.engine.archives import catalog as catalog_module
+from tui.engine.archives.catalog import load_catalog, parse_uv_catalog
+from tui.engine.archives.schema import SCHEMES_LOCAL
 from tui.engine.errors import CatalogError, DownloadError, PyshelfError
 from tui.engine.fsutil import UnsafePath, inside
 from tui.engine.names import cache_file_name

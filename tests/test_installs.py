@@ -19,10 +19,10 @@ from tests.uvtool import run_uv, uv_binary
 from tui.engine.builds import Build
 from tui.engine.du import freed_size, tree_size, tree_sizes
 from tui.engine.errors import ArchiveError, Cancelled, LockTimeout, NotAnInterpreter, PyshelfError
-from tui.engine.installs import InstallDir, scan_installations
-from tui.engine.keys import parse_key
+from tui.engine.installs.installdir import InstallDir, scan_installations
+from tui.engine.installs.keys import parse_key
+from tui.engine.installs.unpacked import UnpackedStore
 from tui.engine.names import cache_file_name
-from tui.engine.unpacked import UnpackedStore
 
 KEY_12_7 = "cpython-3.12.7-linux-x86_64-gnu"
 MINOR_12 = "cpython-3.12-linux-x86_64-gnu"
@@ -541,7 +541,7 @@ def test_reinstall_swaps_in_one_atomic_step(
     tmp_path: Path, idir: InstallDir, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With renameat2 the install path never stops existing; without it the fallback works."""
-    from tui.engine import installs as installs_module
+    from tui.engine.installs import installdir as installs_module
 
     spec = archive(tmp_path)
     target = idir
@@ -651,7 +651,7 @@ def test_run_check_false_checks_the_structure_only(
     tmp_path: Path, idir: InstallDir, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A tree an earlier install already ran is not started again: reinstalls stay fast."""
-    from tui.engine import probe
+    from tui.engine.installs import probe
 
     spec = archive(tmp_path, version="3.12.7")
     tree = UnpackedStore(tmp_path / "u").add(spec.path, spec.sha256)

@@ -199,7 +199,7 @@ def test_failed_job_keeps_its_error_and_can_be_retried(world: World) -> None:
 
 def test_plans_promise_exactly_what_the_jobs_free(world: World) -> None:
     from tui.engine.du import tree_size
-    from tui.engine.removal import Action, execute, plan_builds
+    from tui.engine.usage.removal import Action, execute, plan_builds
 
     shelf = world.shelf()
     queue = JobQueue(shelf)
@@ -227,7 +227,7 @@ def test_plans_promise_exactly_what_the_jobs_free(world: World) -> None:
 
 
 def test_a_kept_hot_copy_stays_and_the_plan_says_so(world: World) -> None:
-    from tui.engine.removal import KEPT_COPY, Action, execute, plan_builds
+    from tui.engine.usage.removal import KEPT_COPY, Action, execute, plan_builds
 
     shelf = world.shelf(keep_unpacked=1 << 30)
     queue = JobQueue(shelf)

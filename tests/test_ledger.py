@@ -17,9 +17,9 @@ from tests.loopback import LoopbackServer
 from tests.pbs_fixtures import ArchiveSpec, catalog_json
 from tui.app.present import row_cells, totals, totals_text
 from tui.engine.du import tree_size
-from tui.engine.ledger import Ledger, evict_frees, uninstall_frees
 from tui.engine.shelf import Entry, Shelf
-from tui.engine.usage import Kind, Owner, take_inventory
+from tui.engine.usage.inventory import Kind, Owner, take_inventory
+from tui.engine.usage.ledger import Ledger, evict_frees, uninstall_frees
 from tui.format import human_size
 
 K3126 = "cpython-3.12.6-linux-x86_64-gnu"

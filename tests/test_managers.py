@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tui.engine.managers import find_foreign, find_managed, find_system, read_version
-from tui.engine.venvs import (
+from tui.engine.usage.managers import find_foreign, find_managed, find_system, read_version
+from tui.engine.usage.venvs import (
     SearchRoot,
     default_roots,
     find_venvs,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from tui.engine.patching import patch_pkgconfig, patch_sysconfigdata, patch_value
+from tui.engine.installs.fixups import patch_pkgconfig, patch_sysconfigdata, patch_value
 
 BUILD_VARS = {
     "prefix": "/install",

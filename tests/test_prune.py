@@ -26,9 +26,9 @@ from tests.test_usage import (
 )
 from tui.engine.du import tree_size
 from tui.engine.errors import PyshelfError
-from tui.engine.prune import over_cap, parse_days, parse_size, prune_plan
-from tui.engine.removal import Action, InUseError, Plan, Removal, Step, execute, make_plan
-from tui.engine.usage import Kind
+from tui.engine.usage.inventory import Kind
+from tui.engine.usage.prune import over_cap, parse_days, parse_size, prune_plan
+from tui.engine.usage.removal import Action, InUseError, Plan, Removal, Step, execute, make_plan
 from tui.format import human_size
 
 DAY = 86400

@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import World
 from tests.test_managers import make_venv
-from tui.engine.venvs import CWD_DEPTH, PIN, SearchRoot, find_users, read_pin
+from tui.engine.usage.venvs import CWD_DEPTH, PIN, SearchRoot, find_users, read_pin
 from tui.format import human_size
 
 K127 = "cpython-3.12.7-linux-x86_64-gnu"

@@ -9,10 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import World
+from tui.engine.archives.catalog import Catalog, load_catalog
 from tui.engine.builds import Build, InstallKey
-from tui.engine.catalog import Catalog, load_catalog
 from tui.engine.errors import RequestError
-from tui.engine.keys import parse_key
+from tui.engine.installs.keys import parse_key
 from tui.engine.resolve import no_match_message, parse_request, resolve
 
 

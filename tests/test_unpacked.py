@@ -17,9 +17,9 @@ import pytest
 from tests.conftest import World
 from tests.pbs_fixtures import make_archive
 from tui.engine.du import freed_size, tree_size
+from tui.engine.installs.unpacked import UnpackedStore
 from tui.engine.settings import Settings
 from tui.engine.shelf import Entry, Shelf
-from tui.engine.unpacked import UnpackedStore
 from tui.format import human_size
 
 K127 = "cpython-3.12.7-linux-x86_64-gnu"
@@ -268,7 +268,7 @@ _SLOW_UNPACK = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    import tui.engine.unpacked as unpacked
+    import tui.engine.installs.unpacked as unpacked
 
     def stuck(archive, dest, **kwargs):
         dest.mkdir()
@@ -311,7 +311,7 @@ def test_a_killed_unpack_is_swept_next_run_but_a_live_one_never(tmp_path: Path) 
 def test_an_unpack_in_another_thread_is_not_swept(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tui.engine import unpacked
+    from tui.engine.installs import unpacked
 
     spec = make_archive(tmp_path / "a", version="3.12.7")
     other = make_archive(tmp_path / "a", version="3.11.9")

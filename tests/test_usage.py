@@ -14,7 +14,7 @@ from tests.conftest import World
 from tests.test_managers import clear_manager_env, make_system, make_unit, make_venv
 from tui.engine.du import tree_size
 from tui.engine.shelf import Shelf
-from tui.engine.usage import Inventory, Item, Kind, Owner, take_inventory
+from tui.engine.usage.inventory import Inventory, Item, Kind, Owner, take_inventory
 
 K126 = "cpython-3.12.6-linux-x86_64-gnu"
 K127 = "cpython-3.12.7-linux-x86_64-gnu"

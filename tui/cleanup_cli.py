@@ -1,7 +1,7 @@
 """``pyshelf prune``, ``uninstall``, ``evict`` and ``du``: disk usage and removal plans on the
 command line.
 
-Every removal here is a plan from ``tui.engine.removal``, printed before it runs. Removing
+Every removal here is a plan from ``tui.engine.usage.removal``, printed before it runs. Removing
 interpreters that environments (or ``.python-version`` files) use needs ``--yes`` twice.
 Loaded only for these commands, so the others start without the inventory code.
 """
@@ -16,9 +16,11 @@ from typing import TextIO
 
 from tui.engine.errors import PyshelfError
 from tui.engine.jobs import JobKind, JobQueue
-from tui.engine.ledger import Ledger
-from tui.engine.prune import prune_plan
-from tui.engine.removal import (
+from tui.engine.shelf import Entry, Shelf
+from tui.engine.usage.inventory import Kind, take_inventory
+from tui.engine.usage.ledger import Ledger
+from tui.engine.usage.prune import prune_plan
+from tui.engine.usage.removal import (
     Action,
     Plan,
     StepResult,
@@ -28,8 +30,6 @@ from tui.engine.removal import (
     how_used,
     plan_builds,
 )
-from tui.engine.shelf import Entry, Shelf
-from tui.engine.usage import Kind, take_inventory
 from tui.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
 from tui.format import human_size
 from tui.reporter import Reporter

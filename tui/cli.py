@@ -27,7 +27,7 @@ from tui.format import human_size
 from tui.reporter import Reporter
 
 if TYPE_CHECKING:
-    from tui.engine.ledger import Cost
+    from tui.engine.usage.ledger import Cost
 
 DEBUG_ENV = "PYSHELF_DEBUG"  # set to 1: an unexpected error prints its traceback too
 
@@ -239,7 +239,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 
 def _row(shelf: Shelf, entry: Entry, cost: Cost) -> dict[str, object]:
-    from tui.engine.ledger import evict_frees, uninstall_frees
+    from tui.engine.usage.ledger import evict_frees, uninstall_frees
 
     b = entry.build
     return {
@@ -269,7 +269,7 @@ def _row(shelf: Shelf, entry: Entry, cost: Cost) -> dict[str, object]:
 
 
 def cmd_list(shelf: Shelf, args: argparse.Namespace) -> int:
-    from tui.engine.ledger import Ledger  # the disk walk: only the commands that show sizes
+    from tui.engine.usage.ledger import Ledger  # the disk walk: only the commands that show sizes
 
     entries = shelf.entries(all_platforms=args.all_platforms)
     if args.request:

@@ -54,7 +54,7 @@ def parallel(text: str) -> int:
 
 
 def days(text: str) -> float:
-    from tui.engine.prune import parse_days  # the inventory code loads only for prune
+    from tui.engine.usage.prune import parse_days  # the inventory code loads only for prune
 
     return _engine(parse_days, text)
 

@@ -22,11 +22,11 @@ from tui.app.app import PyshelfApp
 from tui.app.screens.cleanup import Scope
 from tui.engine.host import Host
 from tui.engine.jobs import JobEvent, JobKind, JobQueue, Phase
-from tui.engine.ledger import Ledger
-from tui.engine.removal import Plan, make_plan
 from tui.engine.settings import Settings
 from tui.engine.shelf import Shelf
-from tui.engine.usage import Inventory, Item, Kind, take_inventory, uv_items
+from tui.engine.usage.inventory import Inventory, Item, Kind, take_inventory, uv_items
+from tui.engine.usage.ledger import Ledger
+from tui.engine.usage.removal import Plan, make_plan
 
 HOST = Host("linux", "x86_64", "gnu")
 MIRROR = "https://mirror.example.invalid/python-build-standalone"

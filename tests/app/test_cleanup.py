@@ -24,8 +24,8 @@ from tui.app.screens.help import HelpScreen
 from tui.app.screens.plan_confirm import BreakConfirmScreen, PlanConfirmScreen, plain
 from tui.app.screens.prune_menu import PruneScreen
 from tui.app.widgets.usage_table import bar, group_id, row_id
-from tui.engine.removal import make_plan
-from tui.engine.usage import Item, Kind, Owner, scan_sizes, take_inventory
+from tui.engine.usage.inventory import Item, Kind, Owner, scan_sizes, take_inventory
+from tui.engine.usage.removal import make_plan
 from tui.format import human_size
 
 

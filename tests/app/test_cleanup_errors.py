@@ -18,7 +18,7 @@ from tui.app.screens.cleanup import CleanupScreen, Scope
 from tui.app.screens.prune_menu import PruneScreen
 from tui.engine.jobs import JobQueue
 from tui.engine.shelf import Shelf
-from tui.engine.usage import Inventory, Kind, Owner, take_inventory
+from tui.engine.usage.inventory import Inventory, Kind, Owner, take_inventory
 
 BROKEN_CATALOGS = {"not JSON": "{not json", "a list, not an object": "[1, 2]"}
 

@@ -9,10 +9,10 @@ from tui.app.app import PyshelfApp
 from tui.app.messages import JobUpdated
 from tui.app.present import matches, row_cells, show_path, state_text, totals, totals_text
 from tui.app.rules import needs_confirmation, replacements, why_not
-from tui.engine.cache import CachedArchive
+from tui.engine.archives.cache import CachedArchive
 from tui.engine.jobs import JobEvent, JobKind, Phase
-from tui.engine.ledger import Ledger
 from tui.engine.shelf import Entry
+from tui.engine.usage.ledger import Ledger
 
 KEY = "cpython-3.12.7-linux-x86_64-gnu"
 

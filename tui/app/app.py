@@ -37,11 +37,11 @@ from tui.app.widgets.shelf_table import ShelfTable
 from tui.app.widgets.status_line import StatusLine
 from tui.engine.errors import CatalogError, describe_error
 from tui.engine.jobs import Job, JobEvent, JobKind, JobQueue, Phase
-from tui.engine.ledger import Ledger
 from tui.engine.listing import default_view
-from tui.engine.removal import Action, Plan, execute, plan_builds
 from tui.engine.settings import Settings
 from tui.engine.shelf import Entry, Shelf
+from tui.engine.usage.ledger import Ledger
+from tui.engine.usage.removal import Action, Plan, execute, plan_builds
 from tui.format import human_size
 
 if TYPE_CHECKING:

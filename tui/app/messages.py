@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from textual.message import Message
 
 from tui.engine.jobs import JobEvent, JobKind
-from tui.engine.ledger import Ledger
 from tui.engine.shelf import Entry
+from tui.engine.usage.ledger import Ledger
 
 
 @dataclass

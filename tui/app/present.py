@@ -15,8 +15,8 @@ from typing import Any
 from rich.text import Text
 
 from tui.engine.jobs import JobEvent, Phase
-from tui.engine.ledger import Ledger
 from tui.engine.shelf import Entry
+from tui.engine.usage.ledger import Ledger
 from tui.format import human_size
 
 PENDING = "…"  # a size being probed or measured right now
@@ -197,7 +197,7 @@ def matches(entry: Entry, text: str) -> bool:
 @dataclass(frozen=True, slots=True)
 class Totals:
     installed: int
-    installed_size: int  # the install dir, as ``du -sb`` counts it (see tui.engine.ledger)
+    installed_size: int  # the install dir, as ``du -sb`` counts it (see tui.engine.usage.ledger)
     installed_unknown: int  # installs whose size is not measured yet
     cached: int  # builds the cache holds anything of
     cache_size: int  # the whole cache dir, as ``du -sb`` counts it after the install dir

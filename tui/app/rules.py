@@ -75,7 +75,7 @@ class Replacement:
 
 def replacements(entries: Iterable[Entry]) -> list[Replacement]:
     """What a reinstall replaces. Uninstalls and evictions are removal plans instead
-    (``tui.engine.removal.plan_builds``): they free space, and may break environments."""
+    (``tui.engine.usage.removal.plan_builds``): they free space, and may break environments."""
     return [
         Replacement(show_path(e.installation.path), e.install_size)
         for e in entries

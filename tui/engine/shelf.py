@@ -9,17 +9,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tui.engine import names
+from tui.engine.archives.cache import ArchiveCache, CachedArchive, Progress
+from tui.engine.archives.catalog import Catalog, load_catalog
+from tui.engine.archives.download import Downloader, DownloadPolicy, make_client
+from tui.engine.archives.sizes import RemoteSizes
 from tui.engine.builds import Build
-from tui.engine.cache import ArchiveCache, CachedArchive, Progress
-from tui.engine.catalog import Catalog, load_catalog
-from tui.engine.download import Downloader, DownloadPolicy, make_client
 from tui.engine.errors import NotAnInterpreter, OfflineError, PyshelfError, RequestError
 from tui.engine.host import Host, current_host
-from tui.engine.installs import Installation, InstallDir, InstallResult, scan_installations
+from tui.engine.installs.installdir import (
+    Installation,
+    InstallDir,
+    InstallResult,
+    scan_installations,
+)
+from tui.engine.installs.unpacked import UnpackedStore
 from tui.engine.resolve import no_match_message, parse_request, preference, resolve
 from tui.engine.settings import Settings
-from tui.engine.sizes import RemoteSizes
-from tui.engine.unpacked import UnpackedStore
 
 if TYPE_CHECKING:
     import httpx
@@ -36,7 +41,7 @@ class Entry:
     download_size: int | None = None
     partial_bytes: int = 0
     install_size: int | None = None  # filled in by a scan; None means not known yet
-    # What its unpacked copy adds beyond the files an install shares (see tui.engine.ledger):
+    # What its unpacked copy adds beyond the files an install shares (see tui.engine.usage.ledger):
     # 0 without a copy, None while a copy is there but not measured yet.
     unpacked_size: int | None = 0
 

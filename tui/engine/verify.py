@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from tui.engine.cache import CachedArchive, sha256_file
+from tui.engine.archives.cache import CachedArchive, sha256_file
 from tui.engine.shelf import Entry, Shelf
 
 

@@ -38,14 +38,14 @@ from tui.app.widgets.usage_table import (
     never_reason,
     row_id,
 )
-from tui.engine import usage
 from tui.engine.errors import CatalogError, describe_error
 from tui.engine.jobs import JobQueue
-from tui.engine.managers import SYSTEM_DIRS
-from tui.engine.prune import prune_plan
-from tui.engine.removal import Outcome, Plan, StepResult, execute, make_plan
 from tui.engine.shelf import Shelf
-from tui.engine.usage import Inventory, Item, Owner, take_inventory
+from tui.engine.usage import inventory as usage
+from tui.engine.usage.inventory import Inventory, Item, Owner, take_inventory
+from tui.engine.usage.managers import SYSTEM_DIRS
+from tui.engine.usage.prune import prune_plan
+from tui.engine.usage.removal import Outcome, Plan, StepResult, execute, make_plan
 from tui.format import human_size
 
 SizeScan = Callable[

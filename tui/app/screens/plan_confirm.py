@@ -21,7 +21,7 @@ from textual.widgets import Button, Label, Static
 
 from tui.app.present import show_path
 from tui.app.screens.confirm import ConfirmScreen
-from tui.engine.removal import Plan, count_users, how_used
+from tui.engine.usage.removal import Plan, count_users, how_used
 from tui.format import human_size
 
 

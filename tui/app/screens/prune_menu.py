@@ -14,7 +14,7 @@ from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from tui.engine.errors import PyshelfError
-from tui.engine.prune import parse_days, parse_size
+from tui.engine.usage.prune import parse_days, parse_size
 
 PRESETS = ["newest", "uninstalled", "older", "cap"]
 

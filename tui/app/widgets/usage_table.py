@@ -21,8 +21,8 @@ from textual.message import Message
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowDoesNotExist
 
-from tui.engine.removal import refusal
-from tui.engine.usage import Inventory, Item, Kind, Owner
+from tui.engine.usage.inventory import Inventory, Item, Kind, Owner
+from tui.engine.usage.removal import refusal
 from tui.format import human_size
 
 # The orders s cycles through, each named after the column it sorts by.

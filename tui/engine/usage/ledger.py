@@ -2,7 +2,7 @@
 
 Every size pyshelf shows comes from here: the table's Cached and Installed columns, the header
 totals, the disk view, ``list --json`` and ``du --json``. It measures the uv-managed part of an
-inventory (``tui.engine.usage``) in one pass that counts each hard-linked inode once.
+inventory (``tui.engine.usage.inventory``) in one pass that counts each hard-linked inode once.
 
 What "agrees with ``du -sb``" means, exactly: apparent sizes (``st_size``) of every entry,
 regular files, symlinks and directories alike, each hard-linked inode counted once, measured
@@ -32,7 +32,7 @@ from pathlib import Path
 
 from tui.engine.du import freed_size
 from tui.engine.shelf import Entry, Shelf
-from tui.engine.usage import Item, Kind, Owner, scan_sizes, uv_items
+from tui.engine.usage.inventory import Item, Kind, Owner, scan_sizes, uv_items
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +55,7 @@ class Cost:
 class Ledger:
     install_dir: Path
     cache_dir: Path
-    items: tuple[Item, ...]  # measured, installs first: see ``tui.engine.usage``
+    items: tuple[Item, ...]  # measured, installs first: see ``tui.engine.usage.inventory``
 
     @classmethod
     def measure(

@@ -32,10 +32,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from tui.engine.cache import HASH_CHUNK
+from tui.engine.archives.cache import HASH_CHUNK
+from tui.engine.archives.extract import Progress, extract_archive
 from tui.engine.du import freed_size, tree_size
 from tui.engine.errors import Cancelled
-from tui.engine.extract import Progress, extract_archive
 from tui.engine.fsutil import inside, remove_path
 
 _OURS = ".pyshelf-"  # marks scratch entries (the same mark the install dir's sweep uses)

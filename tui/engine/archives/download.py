@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 from urllib.parse import unquote, urlsplit
 
+from tui.engine.archives.cache import HASH_CHUNK, ArchiveCache, Progress, sha256_file
 from tui.engine.builds import Build
-from tui.engine.cache import HASH_CHUNK, ArchiveCache, Progress, sha256_file
 from tui.engine.errors import Cancelled, ChecksumError, DownloadError, OfflineError
 from tui.engine.fsutil import atomic_write_bytes, open_regular
 from tui.engine.redact import redact_text, redact_url

@@ -1,7 +1,7 @@
 """Prune presets: rules that mark uv-managed installs and cache items for removal.
 
 Presets only mark; ``prune_plan`` turns the marks into a ``Plan`` to preview, and nothing is
-deleted until ``tui.engine.removal.execute`` runs it. Other managers' interpreters are never
+deleted until ``tui.engine.usage.removal.execute`` runs it. Other managers' interpreters are never
 marked by a preset: removing those is always an explicit choice.
 """
 
@@ -14,9 +14,9 @@ from collections.abc import Iterable
 from tui.engine.du import tree_size
 from tui.engine.errors import PyshelfError, shown
 from tui.engine.names import parse_archive_name, split_version
-from tui.engine.removal import Plan, make_plan
 from tui.engine.settings import parse_size as parse_size  # where the CLI finds it
-from tui.engine.usage import Inventory, Item, Kind, Owner
+from tui.engine.usage.inventory import Inventory, Item, Kind, Owner
+from tui.engine.usage.removal import Plan, make_plan
 
 Marks = dict[Item, str]  # item -> why a preset marked it
 
@@ -152,7 +152,7 @@ def over_cap(inventory: Inventory, limit: int, already: Iterable[Item] = ()) -> 
 
     sized = [(age_key(u), u, sum(cost(i) for i in u)) for u in units.values() if u]
     # What stays whatever goes (state files, directories, leftovers) counts too: the cap is
-    # on the cache as ``du`` measures it (tui.engine.ledger).
+    # on the cache as ``du`` measures it (tui.engine.usage.ledger).
     fixed = sum(i.size or 0 for i in inventory.items if i.owner == Owner.CACHE and not i.deletable)
     total = fixed + sum(size for _, _, size in sized)
     marks: Marks = {}

@@ -34,16 +34,16 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from tui.engine.archives.extract import Progress, extract_archive
 from tui.engine.builds import Build
 from tui.engine.du import freed_size
 from tui.engine.errors import Cancelled, LockTimeout, PyshelfError
-from tui.engine.extract import Progress, extract_archive
-from tui.engine.flock import lock_holders, open_lock_file
 from tui.engine.fsutil import atomic_write_bytes, exchange_paths, inside, remove_path, within
-from tui.engine.keys import MINOR_KEY, KeyParts, parse_key
-from tui.engine.linktree import clone_tree
-from tui.engine.patching import patch_installation
-from tui.engine.probe import check_interpreter
+from tui.engine.installs.fixups import patch_installation
+from tui.engine.installs.keys import MINOR_KEY, KeyParts, parse_key
+from tui.engine.installs.linktree import clone_tree
+from tui.engine.installs.lock import lock_holders, open_lock_file
+from tui.engine.installs.probe import check_interpreter
 
 Phase = Callable[[str], None]
 

@@ -12,8 +12,8 @@ copy it was linked from count with the install, and the unpacked copy shows only
 the cache each have an item for the rest of their bytes (links, locks, pyshelf's state files,
 the directories themselves), and the cache one for each leftover of a killed run, so the uv
 group adds up to the first line of ``du -sb <install dir> <cache dir>`` and the cache group to
-the second (see ``tui.engine.ledger``). What deleting something would free is a different
-number, which a removal plan computes (see ``tui.engine.removal``).
+the second (see ``tui.engine.usage.ledger``). What deleting something would free is a different
+number, which a removal plan computes (see ``tui.engine.usage.removal``).
 """
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ from enum import StrEnum
 from pathlib import Path
 
 from tui.engine.du import Tally  # the du walker; sizes here must match du's
-from tui.engine.managers import SYSTEM_DIRS, find_foreign, read_version
 from tui.engine.shelf import Entry, Shelf
-from tui.engine.venvs import Pin, SearchRoot, Venv, default_roots, find_users
+from tui.engine.usage.managers import SYSTEM_DIRS, find_foreign, read_version
+from tui.engine.usage.venvs import Pin, SearchRoot, Venv, default_roots, find_users
 
 _UNPACKED_NAME = re.compile(r"^[0-9a-f]{16,64}$")
 _SCRATCH = ".pyshelf-"  # marks pyshelf's scratch entries in the install dir's .temp

@@ -10,7 +10,7 @@ from pathlib import Path
 from tui.engine.errors import NotAnInterpreter
 from tui.engine.fsutil import within
 from tui.engine.host import current_host
-from tui.engine.keys import VARIANT_SUFFIX, KeyParts
+from tui.engine.installs.keys import VARIANT_SUFFIX, KeyParts
 
 # Prints what the interpreter is; -E -S -B: no environment, no site, no .pyc written.
 _PROBE = 'import sys; print("%d.%d.%d" % sys.version_info[:3], getattr(sys, "abiflags", ""))'

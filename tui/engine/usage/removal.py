@@ -32,11 +32,11 @@ from tui.engine.du import freed_size
 from tui.engine.du import stat_tree as lstat_tree
 from tui.engine.errors import PyshelfError, RequestError
 from tui.engine.jobs import JobKind, JobQueue, Phase
-from tui.engine.managers import is_unit
 from tui.engine.resolve import parse_request
 from tui.engine.shelf import Entry, Shelf
-from tui.engine.usage import Inventory, Item, Kind, Owner, take_inventory
-from tui.engine.venvs import Pin, User, link_through
+from tui.engine.usage.inventory import Inventory, Item, Kind, Owner, take_inventory
+from tui.engine.usage.managers import is_unit
+from tui.engine.usage.venvs import Pin, User, link_through
 
 _ASIDE = ".pyshelf-del-"
 

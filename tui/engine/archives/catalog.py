@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from tui.engine import catalog_schema, names
+from tui.engine import names
+from tui.engine.archives import schema
 from tui.engine.builds import Build
 from tui.engine.errors import CatalogError
 from tui.engine.fsutil import atomic_write_bytes, open_regular
@@ -43,10 +44,8 @@ def builtin_catalog(mirrors: tuple[str | None, str | None] = (None, None)) -> Ca
 
     text = resources.files("pbs_installer").joinpath("versions.json").read_text("utf-8")
     source = "built-in index (pbs-installer)"
-    entries = catalog_schema.builtin_entries(json.loads(text))
-    builds, warnings = catalog_schema.builds_from_uv_json(
-        entries, source, schemes=catalog_schema.SCHEMES_REMOTE
-    )
+    entries = schema.builtin_entries(json.loads(text))
+    builds, warnings = schema.builds_from_uv_json(entries, source, schemes=schema.SCHEMES_REMOTE)
     return Catalog(_mirrored(builds, mirrors), source, warnings)
 
 
@@ -62,8 +61,8 @@ def parse_uv_catalog(
     A catalog fetched over the network may only point at http(s) archives: ``file://`` would
     let a server copy any local file (or an endless one) into the cache.
     """
-    schemes = catalog_schema.SCHEMES_REMOTE if remote else catalog_schema.SCHEMES_LOCAL
-    builds, warnings = catalog_schema.builds_from_uv_json(data, source, schemes=schemes)
+    schemes = schema.SCHEMES_REMOTE if remote else schema.SCHEMES_LOCAL
+    builds, warnings = schema.builds_from_uv_json(data, source, schemes=schemes)
     return Catalog(_mirrored(builds, mirrors), source, warnings)
 
 
@@ -136,7 +135,7 @@ def _fetch_remote(
     own = client is None
     import httpx  # only a remote catalog needs it; the CLI starts faster without
 
-    from tui.engine.download import make_client
+    from tui.engine.archives.download import make_client
 
     client = client or make_client(*CATALOG_TIMEOUT)
     try:
@@ -179,7 +178,7 @@ def load_catalog(
 ) -> Catalog:
     """Load the catalog named by ``--catalog`` / UV_PYTHON_DOWNLOADS_JSON_URL, else the built-in.
 
-    Whatever the source, the entries pass one check (:mod:`catalog_schema`); a bad entry is
+    Whatever the source, the entries pass one check (:mod:`schema`); a bad entry is
     skipped with a warning, and only :class:`CatalogError` ever leaves here.
     """
     mirrors = (python_mirror, pypy_mirror)

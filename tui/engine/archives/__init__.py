@@ -1,0 +1,1 @@
+"""Archives: the catalog that lists them, downloads into the cache, extraction."""

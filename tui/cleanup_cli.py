@@ -37,14 +37,14 @@ from tui.reporter import Reporter
 _NOT_BUILDS = (Kind.OTHER, Kind.LEFTOVER)
 
 
-def _interactive() -> bool:
+def interactive() -> bool:
     try:
         return sys.stdin.isatty() and sys.stderr.isatty()
     except (AttributeError, ValueError, OSError):  # closed or replaced streams
         return False
 
 
-def _ask(question: str) -> bool:
+def ask(question: str) -> bool:
     sys.stderr.write(f"{question} [y/N] ")
     sys.stderr.flush()
     return sys.stdin.readline().strip().lower() in ("y", "yes")
@@ -138,23 +138,23 @@ def cmd_prune(shelf: Shelf, args: argparse.Namespace) -> int:
     _print_plan(plan, args.dry_run)
     if args.dry_run:
         return 0
-    interactive = _interactive()
+    on_terminal = interactive()
     if not args.yes:
-        if not interactive:
+        if not on_terminal:
             raise PyshelfError("not a terminal: pass --yes to remove, or --dry-run to preview")
-        if not _ask(f"Remove {len(plan.removals)} items, freeing {human_size(plan.freed)}?"):
+        if not ask(f"Remove {len(plan.removals)} items, freeing {human_size(plan.freed)}?"):
             print("pyshelf: nothing removed", file=sys.stderr)
             return EXIT_FAILED
     in_use_ok = args.yes >= 2
     if plan.needs_second_confirmation and not in_use_ok:
         count = len(plan.broken_envs)
-        if not interactive:
+        if not on_terminal:
             raise PyshelfError(
                 f"{envs_use(count)} interpreters this removes; "
                 "pass --yes twice (-yy) to remove them anyway"
             )
         broken = "1 environment" if count == 1 else f"{count} environments"
-        if not _ask(f"{broken} will break. Remove the interpreters they use anyway?"):
+        if not ask(f"{broken} will break. Remove the interpreters they use anyway?"):
             print("pyshelf: nothing removed", file=sys.stderr)
             return EXIT_FAILED
         in_use_ok = True

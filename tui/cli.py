@@ -160,6 +160,18 @@ def build_parser() -> argparse.ArgumentParser:
                 else "accepted as uninstall does; an archive going breaks no environment",
             )  # fmt: skip
 
+    p = sub.add_parser(
+        "upgrade", parents=[common],
+        help="install the newest patch of installed minors; environments follow",
+    )  # fmt: skip
+    p.add_argument("requests", nargs="*", type=options.request, metavar="REQUEST",
+                   help="the minors to upgrade (default: every installed one)")  # fmt: skip
+    p.add_argument("--dry-run", action="store_true", help="show the plan; change nothing")
+    p.add_argument(
+        "-y", "--yes", action="count", default=0,
+        help="repoint environments and remove the old patch without asking",
+    )  # fmt: skip
+
     p = sub.add_parser("find", parents=[common], help="the installed interpreter uv would pick")
     p.add_argument("request", nargs="?", type=options.request, help="default: what is pinned")
 
@@ -479,6 +491,10 @@ def _main(argv: Sequence[str] | None) -> int:
         shelf = Shelf(settings, on_warning=_warn)
         if args.command == "list":
             return cmd_list(shelf, args)
+        if args.command == "upgrade":
+            from tui.upgrade_cli import cmd_upgrade
+
+            return cmd_upgrade(shelf, args)
         if args.command == "find":
             return cmd_find(shelf, args.request)
         if args.command == "dir":

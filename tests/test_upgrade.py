@@ -1,0 +1,124 @@
+"""`pyshelf upgrade`, with uv as the judge: environments made through the minor link follow,
+ones made from the old patch's path are repointed, and the old patch goes when unused."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import subprocess
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import World
+from tests.pbs_fixtures import ArchiveSpec, catalog_json
+from tests.uvtool import run_uv
+from tui.engine.installs import installdir
+from tui.engine.installs.probe import check_interpreter
+
+
+@pytest.fixture
+def two_patches(
+    real_world: World, real_pbs_archive: ArchiveSpec, monkeypatch: pytest.MonkeyPatch
+) -> tuple[World, ArchiveSpec, ArchiveSpec]:
+    """The running interpreter published twice: as itself and as the next patch.
+
+    The second archive holds the same interpreter (re-compressed, so its sha256 differs), so
+    the install's version check is told not to start it; everything else is real.
+    """
+    old = real_pbs_archive
+    version = f"{old.major}.{old.minor}.{old.patch + 1}"
+    name = old.filename.replace(old.version, version)
+    tar = gzip.decompress(old.path.read_bytes())
+    path = real_world.server.root / old.build / name
+    path.write_bytes(gzip.compress(tar, mtime=1))
+    import hashlib
+
+    data = path.read_bytes()
+    new = replace(
+        old, path=path, filename=name, version=version, patch=old.patch + 1,
+        sha256=hashlib.sha256(data).hexdigest(), size=len(data),
+        key=old.key.replace(old.version, version),
+    )  # fmt: skip
+    real_world.catalog_path.write_text(json.dumps(catalog_json([old, new], real_world.server.url)))
+    monkeypatch.setattr(
+        installdir,
+        "check_interpreter",
+        lambda tree, parts, source, *, run: check_interpreter(tree, parts, source, run=False),
+    )
+    return real_world, old, new
+
+
+def _runs_from(python: Path) -> str:
+    out = subprocess.run(
+        [python, "-c", "import os, sys; print(os.path.realpath(sys.base_prefix))"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return out.stdout.strip()
+
+
+def test_upgrade_moves_environments_and_removes_the_old_patch(
+    two_patches: tuple[World, ArchiveSpec, ArchiveSpec], tmp_path: Path
+) -> None:
+    world, old, new = two_patches
+    minor = f"{old.major}.{old.minor}"
+    code, _, err = world.cli("install", old.version)
+    assert code == 0, err
+    installs = world.root / "installs"
+    uv_env = {
+        "UV_PYTHON_INSTALL_DIR": str(installs),
+        "UV_OFFLINE": "1",
+        "UV_PYTHON_DOWNLOADS": "never",
+        "PATH": "/nonexistent",  # managed interpreters only: no pyenv shims to query
+    }
+    envs = tmp_path / "envs"
+    run_uv("venv", "--python", minor, str(envs / "linked"), env=uv_env)
+    # uv itself writes the minor link into every environment; one made by the old patch's
+    # own interpreter (python -m venv) names the patch's path.
+    own_python = installs / old.key / "bin" / f"python{minor}"
+    subprocess.run([own_python, "-m", "venv", "--without-pip", envs / "pinned"], check=True)
+    old_dir = os.path.realpath(installs / old.key)
+    assert _runs_from(envs / "pinned" / "bin" / "python") == old_dir
+
+    code, _, err = world.cli("--venv-dir", str(envs), "upgrade", minor, "--dry-run")
+    assert code == 0, err
+    assert f"{old.key} -> {new.version}: install {new.key}" in err
+    assert "1 environment(s) follow the minor link" in err
+    assert f"repoint {envs / 'pinned'}" in err
+    assert not (installs / new.key).exists()  # a dry run changes nothing
+
+    code, _, err = world.cli("--venv-dir", str(envs), "upgrade", minor, "--yes")
+    assert code == 0, err
+    new_dir = os.path.realpath(installs / new.key)
+    assert _runs_from(envs / "linked" / "bin" / "python") == new_dir
+    assert _runs_from(envs / "pinned" / "bin" / "python") == new_dir
+    assert not (installs / old.key).exists()  # nothing used it any more
+    # uv names installs by what the interpreter says (both archives hold the same one), so
+    # the judge is where its one managed install lives.
+    listed = run_uv("python", "list", "--only-installed", "--managed-python", env=uv_env).stdout
+    (line,) = listed.strip().splitlines()
+    assert os.path.realpath(line.split()[-1]).startswith(new_dir + os.sep)
+
+
+def test_an_old_patch_still_in_use_is_kept(
+    two_patches: tuple[World, ArchiveSpec, ArchiveSpec], tmp_path: Path
+) -> None:
+    world, old, new = two_patches
+    code, _, err = world.cli("install", old.version)
+    assert code == 0, err
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / ".python-version").write_text(f"{old.version}\n")  # asks for the old patch
+    code, _, err = world.cli("--venv-dir", str(project), "upgrade", "--yes")
+    assert (world.root / "installs" / new.key).is_dir()
+    assert (world.root / "installs" / old.key).is_dir()
+    assert code == 1 and ".python-version" in err
+
+
+def test_nothing_to_upgrade_says_so(world: World) -> None:
+    code, _, err = world.cli("install", "3.12")
+    assert code == 0, err
+    code, _, err = world.cli("upgrade")
+    assert code == 0 and "every installed minor is on its newest patch" in err

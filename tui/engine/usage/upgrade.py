@@ -1,0 +1,161 @@
+"""Patch upgrades that environments follow.
+
+An upgrade installs the newest patch of an installed minor (same implementation, variant and
+platform); the install moves uv's minor-version link, so every environment made through the
+link (``uv venv --python 3.12``) runs the new patch at once. Environments made from the old
+patch's own path are listed and can be repointed: their ``pyvenv.cfg`` and ``bin/python*``
+links are rewritten, only after the new interpreter has started, and put back if the
+environment does not start afterwards. The old patch can then go once nothing uses it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from tui.engine.errors import PyshelfError
+from tui.engine.fsutil import atomic_write_bytes, within
+from tui.engine.resolve import Request, parse_request
+from tui.engine.shelf import Entry
+from tui.engine.usage.venvs import CFG, Venv, link_through
+
+RUN_TIMEOUT = 30.0
+
+
+@dataclass(slots=True)
+class Upgrade:
+    old: Entry  # the newest installed patch of its minor
+    new: Entry  # the newest patch the catalog (or the cache) has for it
+    via_link: list[Venv] = field(default_factory=list)  # follow the minor link: nothing to do
+    pinned: list[Venv] = field(default_factory=list)  # use the old patch's own path
+
+    def describe(self) -> str:
+        return f"{self.old.key} -> {self.new.build.version}"
+
+
+def _family(entry: Entry) -> tuple:
+    b = entry.build
+    return (b.implementation, b.variant, b.os, b.arch, b.libc, b.major, b.minor)
+
+
+def find_upgrades(entries: Iterable[Entry], requests: Sequence[str] = ()) -> list[Upgrade]:
+    """One upgrade per installed minor that has a newer patch to install."""
+    entries = list(entries)
+    wanted = [parse_request(r) for r in requests]
+    installed: dict[tuple, Entry] = {}
+    for entry in entries:
+        if entry.installation is None:
+            continue
+        if wanted and not any(_loosely(r, entry) for r in wanted):
+            continue
+        family = _family(entry)
+        if family not in installed or entry.build.sort_key() > installed[family].build.sort_key():
+            installed[family] = entry
+    upgrades = []
+    for family, old in installed.items():
+        pool = [
+            e for e in entries
+            if _family(e) == family and (e.available or e.cached is not None)
+            and (old.build.is_prerelease or not e.build.is_prerelease)
+        ]  # fmt: skip
+        newest = max(pool, key=lambda e: e.build.sort_key(), default=None)
+        if newest is not None and newest.build.sort_key() > old.build.sort_key():
+            upgrades.append(Upgrade(old, newest))
+    return sorted(upgrades, key=lambda u: u.old.build.sort_key(), reverse=True)
+
+
+def _loosely(request: Request, entry: Entry) -> bool:
+    """A request names the line to upgrade: ``3.12.7`` means the 3.12 line that patch is on."""
+    return replace(request, patch=None, prerelease=None).matches(entry.build)
+
+
+def sort_users(upgrades: Iterable[Upgrade], venvs: Iterable[Venv], install_root: Path) -> None:
+    """Split each upgrade's environments into those that follow the link and those pinned."""
+    venvs = list(venvs)
+    for upgrade in upgrades:
+        assert upgrade.old.installation is not None
+        old = os.path.realpath(upgrade.old.installation.path)
+        for venv in venvs:
+            if not venv.uses(old):
+                continue
+            linked = link_through(venv, install_root)
+            (upgrade.via_link if linked else upgrade.pinned).append(venv)
+
+
+_PROBE = (
+    "import os, sys; print('%d.%d.%d' % sys.version_info[:3], os.path.realpath(sys.base_prefix))"
+)
+
+
+def _probe(python: Path) -> tuple[str, str]:
+    """The version ``python`` reports and the install it runs from; PyshelfError if it fails."""
+    try:
+        done = subprocess.run(
+            [os.fspath(python), "-E", "-c", _PROBE],
+            stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=RUN_TIMEOUT,
+        )  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise PyshelfError(f"{python} does not start: {exc}") from None
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise PyshelfError(f"{python} does not start: {last}")
+    version, _, prefix = done.stdout.strip().partition(" ")
+    return version, prefix
+
+
+def repoint(venv: Venv, old: Path, new: Path, executable: str) -> None:
+    """Move ``venv`` from the ``old`` install to the ``new`` one, or leave it as it was.
+
+    The new interpreter (``new/bin/<executable>``) must start first. ``home``, ``executable``
+    and ``base-executable`` in ``pyvenv.cfg`` and the ``bin/`` links that lead into ``old``
+    are rewritten; if the environment's python then does not run from ``new`` with its
+    version, everything is put back and the error says why.
+    """
+    new_version, new_prefix = _probe(new / "bin" / executable)
+    prefixes = sorted({os.path.abspath(old), os.path.realpath(old)}, key=len, reverse=True)
+
+    def moved(value: str) -> str:
+        for prefix in prefixes:
+            if within(value, prefix):
+                return os.fspath(new) + value[len(prefix) :]
+        return value
+
+    cfg = venv.path / CFG
+    before = cfg.read_bytes()
+    lines = []
+    for line in before.decode("utf-8", "replace").splitlines():
+        key, sep, value = line.partition("=")
+        name = key.strip().lower()
+        if sep and name in ("home", "executable", "base-executable"):
+            line = f"{key}= {moved(value.strip())}"
+        elif sep and name in ("version_info", "version"):
+            line = f"{key}= {new_version}"
+        lines.append(line)
+    links: list[tuple[Path, str]] = []
+    bin_dir = venv.path / "bin"
+    with contextlib.suppress(OSError), os.scandir(bin_dir) as found:
+        for item in found:
+            if item.is_symlink() and (target := os.readlink(item.path)) != moved(target):
+                links.append((Path(item.path), target))
+    try:
+        atomic_write_bytes(cfg, ("\n".join(lines) + "\n").encode())
+        for link, target in links:
+            _relink(link, moved(target))
+        if _probe(bin_dir / "python") != (new_version, new_prefix):
+            raise PyshelfError(f"{venv.path} does not run {new} after the change")
+    except BaseException:
+        atomic_write_bytes(cfg, before)
+        for link, target in links:
+            _relink(link, target)
+        raise
+
+
+def _relink(link: Path, target: str) -> None:
+    temp = link.with_name(f".{link.name}.pyshelf-repoint")
+    temp.unlink(missing_ok=True)
+    os.symlink(target, temp)
+    os.replace(temp, link)

@@ -1,0 +1,94 @@
+"""``pyshelf upgrade``: the newest patch of each installed minor, and environments that follow.
+
+Loaded only for this command, like the clean-up commands.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from tui.cleanup_cli import ask, interactive, remove_builds
+from tui.engine.errors import PyshelfError, describe_error
+from tui.engine.jobs import JobKind, JobQueue
+from tui.engine.shelf import Shelf
+from tui.engine.usage.upgrade import Upgrade, find_upgrades, repoint, sort_users
+from tui.engine.usage.venvs import default_roots, find_venvs
+from tui.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED
+from tui.reporter import Reporter
+
+
+def _plan(upgrades: list[Upgrade]) -> None:
+    for up in upgrades:
+        print(f"{up.describe()}: install {up.new.key}", file=sys.stderr)
+        if up.via_link:
+            print(f"  {len(up.via_link)} environment(s) follow the minor link", file=sys.stderr)
+        for venv in up.pinned:
+            print(f"  repoint {venv.path} (uses {up.old.key} itself)", file=sys.stderr)
+
+
+def _agree(question: str, yes: int) -> bool:
+    """--yes answers for scripts; a terminal is asked; anything else means no."""
+    return yes > 0 or (interactive() and ask(question))
+
+
+def cmd_upgrade(shelf: Shelf, args: argparse.Namespace) -> int:
+    upgrades = find_upgrades(shelf.entries(), args.requests)
+    if not upgrades:
+        print("every installed minor is on its newest patch", file=sys.stderr)
+        return 0
+    roots = default_roots(configured=shelf.settings.venv_dirs, cwd=Path.cwd())
+    sort_users(upgrades, find_venvs(roots), shelf.settings.install_dir)
+    _plan(upgrades)
+    if args.dry_run:
+        return 0
+    queue = JobQueue(shelf)
+    reporter = Reporter(sys.stderr)
+    queue.subscribe(reporter.on_event)
+    jobs = [queue.submit(JobKind.INSTALL, up.new) for up in upgrades]
+    try:
+        queue.wait(jobs)
+    except KeyboardInterrupt:
+        for job in jobs:
+            job.cancel()
+        queue.close()
+        reporter.interrupted()
+        return EXIT_INTERRUPTED
+    queue.close(cancel=False)
+    reporter.finish()
+    failed = False
+    for up, job in zip(upgrades, jobs, strict=True):
+        if job.error or up.new.installation is None:
+            failed = True
+            continue
+        failed |= not _follow(up, args.yes)
+        if _agree(f"uninstall {up.old.key}, now that {up.new.key} is installed?", args.yes):
+            # The removal plan keeps it when anything still uses it (exit 1 says what).
+            failed |= remove_builds(shelf, JobKind.UNINSTALL, [up.old], yes=1) != 0
+    return EXIT_FAILED if failed else 0
+
+
+def _follow(up: Upgrade, yes: int) -> bool:
+    """Repoint the environments pinned to the old patch; False when one could not be."""
+    if not up.pinned:
+        return True
+    assert up.old.installation is not None and up.new.installation is not None
+    names = ", ".join(str(v.path) for v in up.pinned)
+    if not _agree(f"repoint {names} to {up.new.key}?", yes):
+        print(f"left on {up.old.key}: {names}", file=sys.stderr)
+        return True
+    ok = True
+    old, new = up.old.installation, up.new.installation
+    for venv in up.pinned:
+        try:
+            repoint(venv, old.path, new.path, new.parts.executable_name)
+        except (PyshelfError, OSError) as exc:  # each environment on its own; the rest go on
+            why = describe_error(exc)
+            print(f"pyshelf: error: cannot repoint {venv.path}: {why}", file=sys.stderr)
+            ok = False
+        else:
+            print(f"repointed {venv.path} to {up.new.key}", file=sys.stderr)
+    if ok:
+        up.pinned.clear()
+    return ok

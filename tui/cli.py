@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 from tui import __version__, options
 from tui.engine.errors import PyshelfError, describe_error
-from tui.engine.jobs import JobKind, JobQueue
+from tui.engine.jobs import JobKind
 from tui.engine.listing import default_view, filter_request
 from tui.engine.pins import find_pins
 from tui.engine.redact import redact_text, redact_url
@@ -23,8 +23,8 @@ from tui.engine.resolve import no_match_message
 from tui.engine.settings import Settings
 from tui.engine.shelf import Entry, Shelf
 from tui.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
+from tui.foreground import Interrupted, run_jobs
 from tui.format import human_size
-from tui.reporter import Reporter
 
 if TYPE_CHECKING:
     from tui.engine.usage.ledger import Cost
@@ -170,6 +170,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "-y", "--yes", action="count", default=0,
         help="repoint environments and remove the old patch without asking",
+    )  # fmt: skip
+
+    p = sub.add_parser(
+        "export", parents=[common], help="write a bundle (a static mirror) of cached archives"
+    )
+    p.add_argument("dir", type=options.directory, metavar="DIR", help="the bundle's folder")
+    p.add_argument("requests", nargs="+", type=options.request, metavar="REQUEST")
+    p.add_argument("--all-platforms", action="store_true", help="requests may name any platform")
+
+    p = sub.add_parser("import", parents=[common], help="add a bundle's or a file's archives")
+    p.add_argument(
+        "paths", nargs="+", type=options.directory, metavar="PATH",
+        help="a bundle folder, or archives downloaded by hand",
     )  # fmt: skip
 
     p = sub.add_parser("find", parents=[common], help="the installed interpreter uv would pick")
@@ -351,21 +364,10 @@ def _repair(shelf: Shelf) -> None:
 def cmd_jobs(shelf: Shelf, kind: JobKind, requests: Sequence[str]) -> int:
     if kind in (JobKind.INSTALL, JobKind.REINSTALL):
         _repair(shelf)
-    targets = _targets(shelf, kind, requests)
-    queue = JobQueue(shelf)
-    reporter = Reporter(sys.stderr)
-    queue.subscribe(reporter.on_event)
-    jobs = [queue.submit(kind, entry) for entry in targets]
     try:
-        queue.wait(jobs)
-    except KeyboardInterrupt:
-        for job in jobs:
-            job.cancel()
-        queue.close()
-        reporter.interrupted()
+        jobs = run_jobs(shelf, kind, _targets(shelf, kind, requests))
+    except Interrupted:
         return EXIT_INTERRUPTED
-    queue.close(cancel=False)
-    reporter.finish()
     failed = [j for j in jobs if j.error]
     return EXIT_FAILED if failed else 0
 
@@ -491,6 +493,11 @@ def _main(argv: Sequence[str] | None) -> int:
         shelf = Shelf(settings, on_warning=_warn)
         if args.command == "list":
             return cmd_list(shelf, args)
+        if args.command in ("export", "import"):
+            from tui import bundle_cli
+
+            run = bundle_cli.cmd_export if args.command == "export" else bundle_cli.cmd_import
+            return run(shelf, args)
         if args.command == "upgrade":
             from tui.upgrade_cli import cmd_upgrade
 

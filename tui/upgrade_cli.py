@@ -11,12 +11,12 @@ from pathlib import Path
 
 from tui.cleanup_cli import ask, interactive, remove_builds
 from tui.engine.errors import PyshelfError, describe_error
-from tui.engine.jobs import JobKind, JobQueue
+from tui.engine.jobs import JobKind
 from tui.engine.shelf import Shelf
 from tui.engine.usage.upgrade import Upgrade, find_upgrades, repoint, sort_users
 from tui.engine.usage.venvs import default_roots, find_venvs
 from tui.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED
-from tui.reporter import Reporter
+from tui.foreground import Interrupted, run_jobs
 
 
 def _plan(upgrades: list[Upgrade]) -> None:
@@ -43,20 +43,10 @@ def cmd_upgrade(shelf: Shelf, args: argparse.Namespace) -> int:
     _plan(upgrades)
     if args.dry_run:
         return 0
-    queue = JobQueue(shelf)
-    reporter = Reporter(sys.stderr)
-    queue.subscribe(reporter.on_event)
-    jobs = [queue.submit(JobKind.INSTALL, up.new) for up in upgrades]
     try:
-        queue.wait(jobs)
-    except KeyboardInterrupt:
-        for job in jobs:
-            job.cancel()
-        queue.close()
-        reporter.interrupted()
+        jobs = run_jobs(shelf, JobKind.INSTALL, [up.new for up in upgrades])
+    except Interrupted:
         return EXIT_INTERRUPTED
-    queue.close(cancel=False)
-    reporter.finish()
     failed = False
     for up, job in zip(upgrades, jobs, strict=True):
         if job.error or up.new.installation is None:

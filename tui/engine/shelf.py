@@ -7,10 +7,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from tui.engine import names
 from tui.engine.archives.cache import ArchiveCache, CachedArchive, Progress
-from tui.engine.archives.catalog import Catalog, load_catalog
+from tui.engine.archives.catalog import Catalog, is_url, load_catalog
 from tui.engine.archives.download import Downloader, DownloadPolicy, make_client
 from tui.engine.archives.sizes import RemoteSizes
 from tui.engine.builds import Build
@@ -123,14 +124,25 @@ class Shelf:
         self.unpacked = UnpackedStore(self.settings.state_dir / "unpacked")
         self._catalog: Catalog | None = None
         self._catalog_lock = threading.Lock()
+        self._client_lock = threading.Lock()
 
     @property
     def client(self) -> httpx.Client:
         """One HTTP client for everything, made on first use (offline runs never make it)."""
-        with self._catalog_lock:
+        with self._client_lock:
             if self._client is None:
-                self._client = make_client()
+                self._client = make_client(token_hosts=self.token_hosts())
             return self._client
+
+    def token_hosts(self) -> frozenset[str]:
+        """The hosts that get PYSHELF_MIRROR_TOKEN: the mirrors' and a remote catalog's."""
+        s = self.settings
+        urls = (s.python_mirror, s.pypy_mirror, s.catalog)
+        return frozenset(
+            host
+            for url in urls
+            if url and (host := urlsplit(url).hostname) and urlsplit(url).scheme != "file"
+        )
 
     # -- catalog -------------------------------------------------------------------------
 
@@ -145,7 +157,7 @@ class Shelf:
                     offline=s.offline,
                     python_mirror=s.python_mirror,
                     pypy_mirror=s.pypy_mirror,
-                    client=self._client,
+                    client=self.client if s.catalog and is_url(s.catalog) else None,
                 )
                 if self.on_warning:
                     for warning in self._catalog.warnings:

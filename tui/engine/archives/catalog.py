@@ -66,7 +66,7 @@ def parse_uv_catalog(
     return Catalog(_mirrored(builds, mirrors), source, warnings)
 
 
-def _is_url(source: str) -> bool:
+def is_url(source: str) -> bool:
     return urlsplit(source).scheme in ("http", "https")
 
 
@@ -185,7 +185,7 @@ def load_catalog(
     if not source:
         return builtin_catalog(mirrors)
     warnings: list[str] = []
-    remote = _is_url(source)
+    remote = is_url(source)
     shown = redact_url(source)
     if remote:
         raw, warnings = _fetch_remote(source, store, offline, client)

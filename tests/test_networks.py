@@ -1,0 +1,222 @@
+"""Networks as they are: proxies (plain and CONNECT), a private CA, a mirror token."""
+
+from __future__ import annotations
+
+import json
+import select
+import socket
+import ssl
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.request import ProxyHandler, build_opener
+
+import pytest
+import trustme
+
+from tests.conftest import World
+from tui.engine.archives.catalog import load_catalog
+from tui.engine.archives.download import make_client
+from tui.engine.errors import CatalogError
+
+KEY = "cpython-3.12.7-linux-x86_64-gnu"
+_DIRECT = build_opener(ProxyHandler({}))  # the proxy's own requests ignore HTTP_PROXY
+
+
+class _Proxy(BaseHTTPRequestHandler):
+    """A forward proxy: absolute-URI GET/HEAD for http, CONNECT tunnels for https."""
+
+    protocol_version = "HTTP/1.0"
+    seen: list[str]
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self.seen.append(f"GET {self.path}")
+        with _DIRECT.open(self.path, timeout=10) as upstream:  # never through itself
+            body = upstream.read()
+            self.send_response(upstream.status)
+            for name in ("Content-Type", "ETag", "Last-Modified"):
+                if upstream.headers.get(name):
+                    self.send_header(name, upstream.headers[name])
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_HEAD(self) -> None:
+        self.seen.append(f"HEAD {self.path}")
+        self.send_response(405)
+        self.end_headers()
+
+    def do_CONNECT(self) -> None:
+        self.seen.append(f"CONNECT {self.path}")
+        host, _, port = self.path.rpartition(":")
+        upstream = socket.create_connection((host, int(port)), timeout=10)
+        self.send_response(200, "Connection established")
+        self.end_headers()
+        sockets = [self.connection, upstream]
+        try:
+            while True:
+                ready, _, _ = select.select(sockets, [], [], 10)
+                if not ready:
+                    return
+                for sock in ready:
+                    data = sock.recv(65536)
+                    if not data:
+                        return
+                    (upstream if sock is self.connection else self.connection).sendall(data)
+        finally:
+            upstream.close()
+
+
+def _serve(handler: type[BaseHTTPRequestHandler]) -> tuple[ThreadingHTTPServer, str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}"
+
+
+@pytest.fixture
+def proxy() -> Iterator[tuple[str, list[str]]]:
+    seen: list[str] = []
+    handler = type("Proxy", (_Proxy,), {"seen": seen})
+    server, url = _serve(handler)
+    yield url, seen
+    server.shutdown()
+    server.server_close()
+
+
+def _catalog_at(world: World, base: str) -> Path:
+    catalog = json.loads(world.catalog_path.read_text())
+    for entry in catalog.values():
+        entry["url"] = entry["url"].replace(world.server.url, base)
+    path = world.root / "via.json"
+    path.write_text(json.dumps(catalog))
+    return path
+
+
+def test_a_fetch_goes_through_an_http_proxy(
+    world: World, proxy: tuple[str, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, seen = proxy
+    monkeypatch.setenv("HTTP_PROXY", url)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    code, _, err = world.cli("fetch", "3.12")
+    assert code == 0, err
+    spec = world.spec(KEY)
+    assert any(line.startswith("GET http://127.0.0.1") and spec.build in line for line in seen)
+
+
+@pytest.fixture
+def https_world(world: World, tmp_path: Path) -> Iterator[tuple[World, str, Path]]:
+    """The world's archives served over TLS by a certificate from a private CA."""
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1")
+    root = world.server.root
+
+    class Files(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.0"
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            from urllib.parse import unquote
+
+            path = root / unquote(self.path.lstrip("/"))
+            data = path.read_bytes() if path.is_file() else b""
+            self.send_response(200 if data else 404)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_HEAD = do_GET
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Files)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    cert.configure_cert(context)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    ca_file = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    yield world, f"https://127.0.0.1:{server.server_address[1]}", ca_file
+    server.shutdown()
+    server.server_close()
+
+
+def test_https_through_a_connect_proxy_with_a_private_ca(
+    https_world: tuple[World, str, Path],
+    proxy: tuple[str, list[str]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    world, base, ca_file = https_world
+    url, seen = proxy
+    catalog = _catalog_at(world, base)
+    code, _, err = world.cli("--catalog", str(catalog), "fetch", "3.12")
+    assert code == 1 and "certificate" in err.lower()  # an unknown CA is refused
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))
+    monkeypatch.setenv("HTTPS_PROXY", url)
+    code, _, err = world.cli("--catalog", str(catalog), "fetch", "3.12")
+    assert code == 0, err
+    assert any(line.startswith("CONNECT 127.0.0.1:") for line in seen)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    seen.clear()
+    code, _, err = world.cli("--catalog", str(catalog), "fetch", "3.13")
+    assert code == 0 and not seen, (err, seen)
+
+
+SECRET = "t0k3n-s3cr3t"
+
+
+@pytest.mark.parametrize("header", ["", "PRIVATE-TOKEN"])
+def test_a_mirror_token_goes_to_the_mirror_host_only(
+    world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, header: str
+) -> None:
+    monkeypatch.setenv("PYSHELF_MIRROR_TOKEN", SECRET)
+    monkeypatch.setenv("PYSHELF_MIRROR_TOKEN_HEADER", header)
+    name = header or "Authorization"
+    sent = f"Bearer {SECRET}" if not header else SECRET
+    code, _, err = world.cli("--mirror", world.server.url, "fetch", "3.12")
+    assert code == 0, err
+    gets = [r for r in world.server.requests if r.method == "GET"]
+    assert gets and all(r.headers.get(name) == sent for r in gets)
+
+    # A redirect from the mirror's host to another host: the token must not follow it.
+    seen: list[tuple[str, str | None]] = []
+
+    class Hop(BaseHTTPRequestHandler):
+        target: str | None = None
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            seen.append((self.headers["Host"], self.headers.get(name)))
+            self.send_response(302 if self.target else 404)
+            if self.target:
+                self.send_header("Location", self.target + self.path)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    other, other_url = _serve(Hop)
+    first, first_url = _serve(
+        type("First", (Hop,), {"target": other_url.replace("127.0.0.1", "localhost")})
+    )
+    try:
+        client = make_client(token_hosts=frozenset({"127.0.0.1"}))
+        with pytest.raises(CatalogError, match="HTTP 404"):
+            load_catalog(f"{first_url}/catalog.json", store=tmp_path, client=client)
+    finally:
+        for server in (first, other):
+            server.shutdown()
+            server.server_close()
+    (mirror_host, mirror_got), (other_host, other_got) = seen
+    assert mirror_host.startswith("127.0.0.1") and mirror_got == sent
+    assert other_host.startswith("localhost") and other_got is None
+    for path in (world.root / "cache").rglob("*"):
+        if path.is_file() and path.suffix == ".json":
+            assert SECRET not in path.read_text()

@@ -220,3 +220,17 @@ def test_a_mirror_token_goes_to_the_mirror_host_only(
     for path in (world.root / "cache").rglob("*"):
         if path.is_file() and path.suffix == ".json":
             assert SECRET not in path.read_text()
+
+
+def test_doctor_says_what_answers_without_showing_secrets(world: World) -> None:
+    secret_url = world.server.url.replace("http://", f"http://alice:{SECRET}@")
+    catalog = _catalog_at(world, secret_url)
+    code, out, err = world.cli("--catalog", str(catalog), "doctor")
+    assert code == 0, out + err
+    assert "ok   catalog" in out and "ok   cpython archives http://***@127.0.0.1:" in out
+    assert "HTTP 200 in" in out and SECRET not in out + err
+    world.server.stop()
+    code, out, _ = world.cli("--catalog", str(catalog), "doctor")
+    assert code == 1 and "FAIL cpython archives" in out and "no answer" in out
+    code, out, _ = world.cli("--catalog", str(catalog), "--offline", "doctor")
+    assert code == 0 and "not checked: offline" in out

@@ -185,6 +185,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="a bundle folder, or archives downloaded by hand",
     )  # fmt: skip
 
+    sub.add_parser(
+        "doctor", parents=[common], help="check the catalog, mirrors, proxies and certificates"
+    )
+
     p = sub.add_parser("find", parents=[common], help="the installed interpreter uv would pick")
     p.add_argument("request", nargs="?", type=options.request, help="default: what is pinned")
 
@@ -384,6 +388,18 @@ def _pinned(requests: Sequence[str]) -> Sequence[str]:
     return pins.requests
 
 
+def cmd_doctor(shelf: Shelf) -> int:
+    """One line per source: whether it answers, and how fast (URLs redacted)."""
+    from tui.engine.doctor import run_checks
+
+    failed = False
+    for check in run_checks(shelf):
+        failed |= not check.ok
+        mark = "ok  " if check.ok else "FAIL"
+        print(f"{mark} {check.what:<16} {check.target}  {check.detail}")
+    return EXIT_FAILED if failed else 0
+
+
 def cmd_find(shelf: Shelf, request: str | None) -> int:
     """Print the managed interpreter uv would pick for ``request`` (or the pin)."""
     if request is None:
@@ -502,6 +518,8 @@ def _main(argv: Sequence[str] | None) -> int:
             from tui.upgrade_cli import cmd_upgrade
 
             return cmd_upgrade(shelf, args)
+        if args.command == "doctor":
+            return cmd_doctor(shelf)
         if args.command == "find":
             return cmd_find(shelf, args.request)
         if args.command == "dir":

@@ -44,6 +44,9 @@ def test_export_then_import_round_trip(world: World, tmp_path: Path) -> None:
     assert len(_cached(world, fresh)) == 3
     code, _, err = world.cli("--cache-dir", str(fresh), "import", str(bundle))
     assert code == 0 and err.count("already in the cache") == 3
+    # What the README's Dockerfile does: import, then install with no network at all.
+    code, _, err = world.cli("--cache-dir", str(fresh), "--offline", "install", "3.12")
+    assert code == 0, err
 
     # The bundle is a mirror: installs from it need nothing else.
     world.server.stop()

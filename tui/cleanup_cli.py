@@ -31,7 +31,7 @@ from tui.engine.usage.removal import (
     plan_builds,
 )
 from tui.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
-from tui.format import human_size
+from tui.format import human_age, human_size
 from tui.reporter import Reporter
 
 _NOT_BUILDS = (Kind.OTHER, Kind.LEFTOVER)
@@ -168,11 +168,6 @@ def cmd_prune(shelf: Shelf, args: argparse.Namespace) -> int:
     return EXIT_FAILED if outcome.failed else 0
 
 
-def _age(seconds: float) -> str:
-    days = seconds / 86400
-    return f"{days:.0f}d" if days >= 1 else f"{seconds / 3600:.0f}h"
-
-
 def cmd_du(shelf: Shelf, args: argparse.Namespace) -> int:
     inventory = take_inventory(shelf)
     inventory.scan_venvs(configured=shelf.settings.venv_dirs, cwd=Path.cwd())
@@ -202,7 +197,7 @@ def cmd_du(shelf: Shelf, args: argparse.Namespace) -> int:
             if not i.deletable:
                 notes.append(f"kept: {i.reason}")
             version = i.version or ("-" if i.kind in _NOT_BUILDS else "?")
-            rows.append((i.name, version, human_size(i.size), _age(i.age()), ", ".join(notes)))
+            rows.append((i.name, version, human_size(i.size), human_age(i.age()), ", ".join(notes)))
         _print_table(rows, right=2)
     print(f"total  {human_size(inventory.total())}")
     return 0

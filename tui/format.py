@@ -34,3 +34,21 @@ def progress_text(done: int, total: int | None) -> str:
     if total is None:
         return human_size(done)
     return f"{human_size(done)} / {human_size(total)}"
+
+
+def human_age(seconds: float) -> str:
+    """Compact ages: now, 45m, 5h, 12d, 7mo, 2y."""
+    minutes = seconds / 60
+    if minutes < 1:
+        return "now"
+    if minutes < 60:
+        return f"{int(minutes)}m"
+    hours = minutes / 60
+    if hours < 48:
+        return f"{int(hours)}h"
+    days = hours / 24
+    if days < 60:
+        return f"{int(days)}d"
+    if days < 730:
+        return f"{int(days / 30.44)}mo"
+    return f"{int(days / 365.25)}y"

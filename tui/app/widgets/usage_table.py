@@ -23,7 +23,7 @@ from textual.widgets.data_table import RowDoesNotExist
 
 from tui.engine.usage.inventory import Inventory, Item, Kind, Owner
 from tui.engine.usage.removal import refusal
-from tui.format import human_size
+from tui.format import human_age, human_size
 
 # The orders s cycles through, each named after the column it sorts by.
 SORTS = ["size", "name", "version", "age"]
@@ -82,24 +82,6 @@ def bar(size: int | None, largest: int, width: int) -> str:
     eighths = max(1, round(min(1.0, size / largest) * width * 8))
     full, rest = divmod(eighths, 8)
     return ("█" * full + (_BLOCKS[rest] if rest else "")).ljust(width)
-
-
-def age_text(seconds: float) -> str:
-    """Compact ages: now, 45m, 5h, 12d, 7mo, 2y."""
-    minutes = seconds / 60
-    if minutes < 1:
-        return "now"
-    if minutes < 60:
-        return f"{int(minutes)}m"
-    hours = minutes / 60
-    if hours < 48:
-        return f"{int(hours)}h"
-    days = hours / 24
-    if days < 60:
-        return f"{int(days)}d"
-    if days < 730:
-        return f"{int(days / 30.44)}mo"
-    return f"{int(days / 365.25)}y"
 
 
 def envs(count: int) -> str:
@@ -361,7 +343,7 @@ class UsageTable(DataTable[Cell]):
             "version": _cell(_version_text(item), "" if item.version else "dim"),
             "size": _cell(size, "" if item.size is not None else "dim", "right"),
             "bar": _cell(bar(item.size, self._max, BAR_WIDTH[self.narrow])),
-            "age": _cell(age_text(item.age(self._now)), "dim", "right"),
+            "age": _cell(human_age(item.age(self._now)), "dim", "right"),
             "status": _cell(words, style),
         }  # fmt: skip
 

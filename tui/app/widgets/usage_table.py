@@ -28,16 +28,7 @@ from tui.format import human_size
 # The orders s cycles through, each named after the column it sorts by.
 SORTS = ["size", "name", "version", "age"]
 
-GROUP_TITLES = {
-    Owner.UV: "uv installs",
-    Owner.CACHE: "archive cache",
-    Owner.PYENV: "pyenv",
-    Owner.RYE: "rye",
-    Owner.HATCH: "hatch",
-    Owner.PDM: "pdm",
-    Owner.MISE: "mise",
-    Owner.SYSTEM: "system",
-}
+GROUP_TITLES = {owner: owner.title for owner in Owner}  # from the manager registry
 _KIND_WORDS = {Kind.ARCHIVE: "archive", Kind.UNPACKED: "unpacked", Kind.PARTIAL: "partial"}
 
 MARKED = "✓"

@@ -4,30 +4,24 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import shlex
 import signal
 import sys
 import traceback
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, NoReturn
+from typing import Any, NoReturn
 
 from tui import __version__, options
 from tui.engine.errors import PyshelfError, describe_error
-from tui.engine.jobs import JobKind, JobQueue
-from tui.engine.listing import default_view, filter_request
+from tui.engine.jobs import Job, JobKind, JobQueue
 from tui.engine.pins import find_pins
-from tui.engine.redact import redact_text, redact_url
-from tui.engine.resolve import no_match_message
+from tui.engine.redact import redact_text
 from tui.engine.settings import Settings
 from tui.engine.shelf import Entry, Shelf
 from tui.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
-from tui.format import human_size
-from tui.reporter import Reporter
-
-if TYPE_CHECKING:
-    from tui.engine.usage.ledger import Cost
+from tui.list_cli import cmd_list
+from tui.reporter import Interrupted, run_reported
 
 DEBUG_ENV = "PYSHELF_DEBUG"  # set to 1: an unexpected error prints its traceback too
 
@@ -43,71 +37,39 @@ class UsageError(Exception):
     """A setting from the environment that pyshelf cannot use: exit 2, like a bad option."""
 
 
+# The options every command takes, before or after its name (the later one wins).
+_GLOBAL_OPTIONS: list[tuple[str, dict[str, Any]]] = [
+    ("--cache-dir", dict(type=options.directory, metavar="DIR",
+                         help="archive cache (UV_PYTHON_CACHE_DIR)")),
+    ("--install-dir", dict(type=options.directory, metavar="DIR",
+                           help="installs (UV_PYTHON_INSTALL_DIR)")),
+    ("--bin-dir", dict(type=options.directory, metavar="DIR",
+                       help="executables (UV_PYTHON_BIN_DIR)")),
+    ("--catalog", dict(type=options.catalog, metavar="PATH_OR_URL",
+                       help="uv-format download list (UV_PYTHON_DOWNLOADS_JSON_URL)")),
+    ("--mirror", dict(type=options.mirror, metavar="URL",
+                      help="python-build-standalone mirror (UV_PYTHON_INSTALL_MIRROR)")),
+    ("--pypy-mirror", dict(type=options.mirror, metavar="URL",
+                           help="PyPy mirror (UV_PYPY_INSTALL_MIRROR)")),
+    ("--venv-dir", dict(type=options.directory, action="append", metavar="DIR",
+                        help="also look for virtual environments here (repeatable; "
+                        "PYSHELF_VENV_DIRS)")),
+    ("--offline", dict(action="store_true", help="never use the network (UV_OFFLINE)")),
+    ("--parallel", dict(type=options.parallel, metavar="N",
+                        help=f"downloads at once (default 4, at most {options.MAX_PARALLEL})")),
+    ("--keep-unpacked", dict(type=options.size, metavar="SIZE",
+                             help="keep unpacked copies of uninstalled builds up to SIZE in "
+                             "all, e.g. 2G (PYSHELF_KEEP_UNPACKED; default 0: they go with the "
+                             "uninstall)")),
+]  # fmt: skip
+
+
 def _global_options() -> argparse.ArgumentParser:
     common = Parser(add_help=False)
     group = common.add_argument_group("global options")
-    sup = argparse.SUPPRESS  # so a subcommand's copy does not overwrite a value given before it
-    group.add_argument(
-        "--cache-dir",
-        type=options.directory,
-        default=sup,
-        metavar="DIR",
-        help="archive cache (UV_PYTHON_CACHE_DIR)",
-    )
-    group.add_argument(
-        "--install-dir",
-        type=options.directory,
-        default=sup,
-        metavar="DIR",
-        help="installs (UV_PYTHON_INSTALL_DIR)",
-    )
-    group.add_argument(
-        "--bin-dir",
-        type=options.directory,
-        default=sup,
-        metavar="DIR",
-        help="executables (UV_PYTHON_BIN_DIR)",
-    )
-    group.add_argument(
-        "--catalog",
-        type=options.catalog,
-        default=sup,
-        metavar="PATH_OR_URL",
-        help="uv-format download list (UV_PYTHON_DOWNLOADS_JSON_URL)",
-    )
-    group.add_argument(
-        "--mirror",
-        type=options.mirror,
-        default=sup,
-        metavar="URL",
-        help="python-build-standalone mirror (UV_PYTHON_INSTALL_MIRROR)",
-    )
-    group.add_argument(
-        "--pypy-mirror",
-        type=options.mirror,
-        default=sup,
-        metavar="URL",
-        help="PyPy mirror (UV_PYPY_INSTALL_MIRROR)",
-    )
-    group.add_argument(
-        "--venv-dir", type=options.directory, action="append", default=sup, metavar="DIR",
-        help="also look for virtual environments here (repeatable; PYSHELF_VENV_DIRS)",
-    )  # fmt: skip
-    group.add_argument(
-        "--offline", action="store_true", default=sup, help="never use the network (UV_OFFLINE)"
-    )
-    group.add_argument(
-        "--parallel",
-        type=options.parallel,
-        default=sup,
-        metavar="N",
-        help=f"downloads at once (default 4, at most {options.MAX_PARALLEL})",
-    )
-    group.add_argument(
-        "--keep-unpacked", type=options.size, default=sup, metavar="SIZE",
-        help="keep unpacked copies of uninstalled builds up to SIZE in all, e.g. 2G "
-        "(PYSHELF_KEEP_UNPACKED; default 0: they go with the uninstall)",
-    )  # fmt: skip
+    for flag, spec in _GLOBAL_OPTIONS:
+        # SUPPRESS: a subcommand's copy does not overwrite a value given before it.
+        group.add_argument(flag, default=argparse.SUPPRESS, **spec)
     return common
 
 
@@ -238,78 +200,6 @@ def settings_from(args: argparse.Namespace) -> Settings:
     return settings
 
 
-def _row(shelf: Shelf, entry: Entry, cost: Cost) -> dict[str, object]:
-    from tui.engine.usage.ledger import evict_frees, uninstall_frees
-
-    b = entry.build
-    return {
-        "key": b.key,
-        "version": b.version,
-        "implementation": b.implementation,
-        "variant": b.variant,
-        "build": b.build or None,
-        "platform": b.platform,
-        "url": redact_url(b.url) if b.url else None,
-        "sha256": b.sha256,
-        "available": entry.available,
-        "cached": entry.cached is not None,
-        "installed": entry.installation is not None,
-        "download_size": entry.download_size,
-        "partial_size": entry.partial_bytes or None,
-        "cache_path": str(entry.cached.path) if entry.cached else None,
-        "cache_size": entry.cache_size,
-        "archive_size": entry.cached.size if entry.cached else None,
-        "unpacked_size": entry.unpacked_size or None,
-        "unpacked_shared": cost.shared or None,
-        "install_path": str(entry.installation.path) if entry.installation else None,
-        "install_size": entry.install_size,
-        "uninstall_frees": uninstall_frees(shelf, [entry]) if entry.installation else None,
-        "evict_frees": evict_frees(shelf, [entry]) if entry.in_cache else None,
-    }
-
-
-def cmd_list(shelf: Shelf, args: argparse.Namespace) -> int:
-    from tui.engine.usage.ledger import Ledger  # the disk walk: only the commands that show sizes
-
-    entries = shelf.entries(all_platforms=args.all_platforms)
-    if args.request:
-        rows = filter_request(entries, args.request)
-    else:
-        rows = entries if args.all else default_view(entries)
-    shelf.probe_download_sizes(rows)
-    ledger = Ledger.measure(shelf)
-    assert ledger is not None  # no cancel event: never stopped
-    ledger.apply(shelf, rows)
-    if args.json:
-        costs = ledger.costs(shelf, rows)
-        json.dump(
-            [_row(shelf, e, c) for e, c in zip(rows, costs, strict=True)], sys.stdout, indent=2
-        )
-        sys.stdout.write("\n")
-        return 0
-    if not rows and args.request:  # a request that matches nothing is an error, as in uv
-        pool = [e.build for e in entries]
-        print(f"pyshelf: error: {no_match_message(args.request, pool)}", file=sys.stderr)
-        return EXIT_FAILED
-    if not rows:
-        print("no builds listed; try --all-platforms or --catalog", file=sys.stderr)
-        return 0
-    table = [("KEY", "STATE", "DOWNLOAD", "CACHED", "INSTALLED")]
-    for e in rows:
-        state = e.state
-        if e.state == "partial":  # how far a resumed download will start from
-            state = f"partial ({human_size(e.partial_bytes)} of {human_size(e.download_size)})"
-        table.append((
-            e.key, state, human_size(e.download_size),
-            human_size(e.cache_size) if e.in_cache else "-",
-            human_size(e.install_size) if e.installation else "-",
-        ))  # fmt: skip
-    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
-    for row in table:
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
-    return 0
-
-
 def _targets(shelf: Shelf, kind: JobKind, requests: Sequence[str]) -> list[Entry]:
     entries = shelf.entries()
     targets = []
@@ -340,20 +230,16 @@ def cmd_jobs(shelf: Shelf, kind: JobKind, requests: Sequence[str]) -> int:
     if kind in (JobKind.INSTALL, JobKind.REINSTALL):
         _repair(shelf)
     targets = _targets(shelf, kind, requests)
-    queue = JobQueue(shelf)
-    reporter = Reporter(sys.stderr)
-    queue.subscribe(reporter.on_event)
-    jobs = [queue.submit(kind, entry) for entry in targets]
-    try:
+
+    def run(queue: JobQueue) -> list[Job]:
+        jobs = [queue.submit(kind, entry) for entry in targets]
         queue.wait(jobs)
-    except KeyboardInterrupt:
-        for job in jobs:
-            job.cancel()
-        queue.close()
-        reporter.interrupted()
+        return jobs
+
+    try:
+        jobs = run_reported(shelf, run)
+    except Interrupted:
         return EXIT_INTERRUPTED
-    queue.close(cancel=False)
-    reporter.finish()
     failed = [j for j in jobs if j.error]
     return EXIT_FAILED if failed else 0
 

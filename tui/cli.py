@@ -37,39 +37,35 @@ class UsageError(Exception):
     """A setting from the environment that pyshelf cannot use: exit 2, like a bad option."""
 
 
-# The options every command takes, before or after its name (the later one wins).
-_GLOBAL_OPTIONS: list[tuple[str, dict[str, Any]]] = [
-    ("--cache-dir", dict(type=options.directory, metavar="DIR",
-                         help="archive cache (UV_PYTHON_CACHE_DIR)")),
-    ("--install-dir", dict(type=options.directory, metavar="DIR",
-                           help="installs (UV_PYTHON_INSTALL_DIR)")),
-    ("--bin-dir", dict(type=options.directory, metavar="DIR",
-                       help="executables (UV_PYTHON_BIN_DIR)")),
-    ("--catalog", dict(type=options.catalog, metavar="PATH_OR_URL",
-                       help="uv-format download list (UV_PYTHON_DOWNLOADS_JSON_URL)")),
-    ("--mirror", dict(type=options.mirror, metavar="URL",
-                      help="python-build-standalone mirror (UV_PYTHON_INSTALL_MIRROR)")),
-    ("--pypy-mirror", dict(type=options.mirror, metavar="URL",
-                           help="PyPy mirror (UV_PYPY_INSTALL_MIRROR)")),
-    ("--venv-dir", dict(type=options.directory, action="append", metavar="DIR",
-                        help="also look for virtual environments here (repeatable; "
-                        "PYSHELF_VENV_DIRS)")),
-    ("--offline", dict(action="store_true", help="never use the network (UV_OFFLINE)")),
-    ("--parallel", dict(type=options.parallel, metavar="N",
-                        help=f"downloads at once (default 4, at most {options.MAX_PARALLEL})")),
-    ("--keep-unpacked", dict(type=options.size, metavar="SIZE",
-                             help="keep unpacked copies of uninstalled builds up to SIZE in "
-                             "all, e.g. 2G (PYSHELF_KEEP_UNPACKED; default 0: they go with the "
-                             "uninstall)")),
+# The options every command takes, before or after its name (the later one wins):
+# (flag, how argparse reads it, help).
+_DIR: dict[str, Any] = {"type": options.directory, "metavar": "DIR"}
+_URL: dict[str, Any] = {"type": options.mirror, "metavar": "URL"}
+_GLOBAL_OPTIONS: list[tuple[str, dict[str, Any], str]] = [
+    ("--cache-dir", _DIR, "archive cache (UV_PYTHON_CACHE_DIR)"),
+    ("--install-dir", _DIR, "installs (UV_PYTHON_INSTALL_DIR)"),
+    ("--bin-dir", _DIR, "executables (UV_PYTHON_BIN_DIR)"),
+    ("--catalog", {"type": options.catalog, "metavar": "PATH_OR_URL"},
+     "uv-format download list (UV_PYTHON_DOWNLOADS_JSON_URL)"),
+    ("--mirror", _URL, "python-build-standalone mirror (UV_PYTHON_INSTALL_MIRROR)"),
+    ("--pypy-mirror", _URL, "PyPy mirror (UV_PYPY_INSTALL_MIRROR)"),
+    ("--venv-dir", {**_DIR, "action": "append"},
+     "also look for virtual environments here (repeatable; PYSHELF_VENV_DIRS)"),
+    ("--offline", {"action": "store_true"}, "never use the network (UV_OFFLINE)"),
+    ("--parallel", {"type": options.parallel, "metavar": "N"},
+     f"downloads at once (default 4, at most {options.MAX_PARALLEL})"),
+    ("--keep-unpacked", {"type": options.size, "metavar": "SIZE"}, "keep unpacked copies of "
+     "uninstalled builds up to SIZE in all, e.g. 2G (PYSHELF_KEEP_UNPACKED; default 0: they go "
+     "with the uninstall)"),
 ]  # fmt: skip
 
 
 def _global_options() -> argparse.ArgumentParser:
     common = Parser(add_help=False)
     group = common.add_argument_group("global options")
-    for flag, spec in _GLOBAL_OPTIONS:
+    for flag, how, text in _GLOBAL_OPTIONS:
         # SUPPRESS: a subcommand's copy does not overwrite a value given before it.
-        group.add_argument(flag, default=argparse.SUPPRESS, **spec)
+        group.add_argument(flag, default=argparse.SUPPRESS, help=text, **how)
     return common
 
 

@@ -12,7 +12,7 @@ from tui.engine.usage.registry import MANAGER_ENV as REGISTRY_ENV
 from tui.engine.usage.venvs import (
     SearchRoot,
     default_roots,
-    find_venvs,
+    find_users,
     link_through,
     load_venv,
     read_pyvenv_cfg,
@@ -154,7 +154,7 @@ def test_pyvenv_cfg_reading(tmp_path: Path) -> None:
     assert load_venv(tmp_path) is None
 
 
-def test_find_venvs_bounded_and_skipping(tmp_path: Path) -> None:
+def test_find_users_bounded_and_skipping(tmp_path: Path) -> None:
     home = Path("/opt/py/bin")
     proj = tmp_path / "proj"
     make_venv(proj / ".venv", home)
@@ -164,9 +164,9 @@ def test_find_venvs_bounded_and_skipping(tmp_path: Path) -> None:
     make_venv(proj / ".git" / "x", home)
     make_venv(proj / ".venv" / "inner", home)  # inside an environment: never looked at
     (proj / "link").symlink_to(proj / "a")  # not followed: no loops, no duplicates
-    found = find_venvs([SearchRoot(proj, 3, "cwd")])
+    found = find_users([SearchRoot(proj, 3, "cwd")])[0]
     assert [v.path for v in found] == [proj / ".venv", proj / "a" / "b" / "venv"]
-    assert find_venvs([SearchRoot(proj, 3, "cwd")], max_dirs=1) == []
+    assert find_users([SearchRoot(proj, 3, "cwd")], max_dirs=1)[0] == []
 
 
 def test_default_roots(tmp_path: Path) -> None:

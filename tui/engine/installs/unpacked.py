@@ -273,10 +273,6 @@ class UnpackedStore:
             return []
         return [Path(e.path) for e in entries if e.name.startswith(".") and _OURS in e.name]
 
-    def leftover_bytes(self) -> int:
-        """Apparent bytes of ``leftovers()``, hard links counted once, as ``du -sb`` counts."""
-        return sum(tree_size(p) for p in self.leftovers())
-
     def add(
         self,
         archive: Path,

@@ -173,16 +173,6 @@ def read_pin(path: Path) -> Pin | None:
     return None
 
 
-def find_venvs(
-    roots: Iterable[SearchRoot],
-    *,
-    max_dirs: int = MAX_DIRS,
-    cancel: threading.Event | None = None,
-) -> list[Venv]:
-    """Environments under ``roots``, each listed once, never descending into one."""
-    return find_users(roots, max_dirs=max_dirs, cancel=cancel)[0]
-
-
 def find_users(
     roots: Iterable[SearchRoot],
     *,

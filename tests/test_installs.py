@@ -17,7 +17,7 @@ import pytest
 from tests.pbs_fixtures import ArchiveSpec, _file, catalog_json, make_archive
 from tests.uvtool import run_uv, uv_binary
 from tui.engine.builds import Build
-from tui.engine.du import freed_size, tree_size, tree_sizes
+from tui.engine.du import Tally, freed_size, tree_size
 from tui.engine.errors import ArchiveError, Cancelled, LockTimeout, NotAnInterpreter, PyshelfError
 from tui.engine.installs.installdir import InstallDir, scan_installations
 from tui.engine.installs.keys import parse_key
@@ -363,8 +363,8 @@ def test_install_from_tree_hard_links_the_store(tmp_path: Path, idir: InstallDir
     assert (installed / "BUILD").read_text() == "20991231" and not (tree / "BUILD").exists()
     assert run_exe(idir.bin_dir / "python3.12") == "fake-cpython-3.12.7"  # type: ignore[operator]
     # Shared inodes count once when measured together.
-    sizes = tree_sizes([tree, installed])
-    assert sizes[tree] == tree_size(tree) and sizes[installed] < tree_size(installed)
+    tally = Tally()
+    assert tally.size(tree) == tree_size(tree) and tally.size(installed) < tree_size(installed)
     assert leftovers(idir) == []
     # Removing the store frees only what no install shares; then the install frees the rest.
     assert 0 < store.remove(spec.sha256) < tree_size(installed)

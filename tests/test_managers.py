@@ -8,19 +8,17 @@ from pathlib import Path
 import pytest
 
 from tui.engine.usage.managers import find_foreign, find_managed, find_system, read_version
+from tui.engine.usage.registry import MANAGER_ENV as REGISTRY_ENV
 from tui.engine.usage.venvs import (
     SearchRoot,
     default_roots,
-    find_venvs,
+    find_users,
     link_through,
     load_venv,
     read_pyvenv_cfg,
 )
 
-MANAGER_ENV = (
-    "PYENV_ROOT", "RYE_HOME", "HATCH_DATA_DIR", "MISE_DATA_DIR", "WORKON_HOME", "PIPX_HOME",
-    "PYSHELF_VENV_DIRS",
-)  # fmt: skip
+MANAGER_ENV = (*REGISTRY_ENV, "WORKON_HOME", "PIPX_HOME", "PYSHELF_VENV_DIRS")
 
 
 def clear_manager_env(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -156,7 +154,7 @@ def test_pyvenv_cfg_reading(tmp_path: Path) -> None:
     assert load_venv(tmp_path) is None
 
 
-def test_find_venvs_bounded_and_skipping(tmp_path: Path) -> None:
+def test_find_users_bounded_and_skipping(tmp_path: Path) -> None:
     home = Path("/opt/py/bin")
     proj = tmp_path / "proj"
     make_venv(proj / ".venv", home)
@@ -166,9 +164,9 @@ def test_find_venvs_bounded_and_skipping(tmp_path: Path) -> None:
     make_venv(proj / ".git" / "x", home)
     make_venv(proj / ".venv" / "inner", home)  # inside an environment: never looked at
     (proj / "link").symlink_to(proj / "a")  # not followed: no loops, no duplicates
-    found = find_venvs([SearchRoot(proj, 3, "cwd")])
+    found = find_users([SearchRoot(proj, 3, "cwd")])[0]
     assert [v.path for v in found] == [proj / ".venv", proj / "a" / "b" / "venv"]
-    assert find_venvs([SearchRoot(proj, 3, "cwd")], max_dirs=1) == []
+    assert find_users([SearchRoot(proj, 3, "cwd")], max_dirs=1)[0] == []
 
 
 def test_default_roots(tmp_path: Path) -> None:
@@ -206,3 +204,15 @@ def test_link_through_the_minor_link(tmp_path: Path) -> None:
     assert link_through(via_bin, root) == minor.name
     for venv in (via_minor, direct, via_bin):
         assert venv.uses(os.path.realpath(patch))
+
+
+def test_asdf_python_installs_are_found(isolated_home: Path, tmp_path: Path) -> None:
+    make_unit(isolated_home / ".asdf" / "installs" / "python" / "3.12.1", "3.12.1")
+    (isolated_home / ".asdf" / "installs" / "python" / "3.12").symlink_to("3.12.1")
+    found = find_managed(dict(os.environ), isolated_home)
+    assert [(f.manager, f.name, f.version) for f in found] == [("asdf", "3.12.1", "3.12.1")]
+    assert found[0].deletable
+
+    make_unit(tmp_path / "moved" / "installs" / "python" / "3.11.9", "3.11.9")
+    env = {**os.environ, "ASDF_DATA_DIR": str(tmp_path / "moved")}
+    assert [f.name for f in find_managed(env, isolated_home)] == ["3.11.9"]

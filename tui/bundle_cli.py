@@ -12,7 +12,7 @@ from tui.engine.bundle import CATALOG_NAME, Report, export, import_paths
 from tui.engine.jobs import JobKind
 from tui.engine.shelf import Shelf
 from tui.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED
-from tui.foreground import Interrupted, run_jobs
+from tui.reporter import Interrupted, run_jobs
 
 
 def _print(report: Report, there: str) -> int:

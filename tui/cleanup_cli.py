@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TextIO
 
 from tui.engine.errors import PyshelfError
-from tui.engine.jobs import JobKind, JobQueue
+from tui.engine.jobs import JobKind
 from tui.engine.shelf import Entry, Shelf
 from tui.engine.usage.inventory import Kind, take_inventory
 from tui.engine.usage.ledger import Ledger
@@ -32,7 +32,7 @@ from tui.engine.usage.removal import (
 )
 from tui.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
 from tui.format import human_age, human_size
-from tui.reporter import Reporter
+from tui.reporter import Interrupted, run_reported
 
 _NOT_BUILDS = (Kind.OTHER, Kind.LEFTOVER)
 
@@ -98,19 +98,12 @@ def remove_builds(shelf: Shelf, kind: JobKind, targets: list[Entry], *, yes: int
             f"{users} would break (named above), so nothing was removed; "
             "pass --yes twice (-yy) to remove the interpreters they use anyway"
         )
-    queue = JobQueue(shelf)
-    reporter = Reporter(sys.stderr)
-    queue.subscribe(reporter.on_event)
     try:
-        outcome = execute(plan, shelf, confirmed_in_use=yes >= 2, queue=queue)
-    except KeyboardInterrupt:
-        for job in queue.jobs:
-            job.cancel()
-        queue.close()
-        reporter.interrupted()
+        outcome = run_reported(
+            shelf, lambda queue: execute(plan, shelf, confirmed_in_use=yes >= 2, queue=queue)
+        )
+    except Interrupted:
         return EXIT_INTERRUPTED
-    queue.close(cancel=False)
-    reporter.finish()
     print(f"freed {human_size(outcome.freed)}", file=sys.stderr)
     return EXIT_FAILED if outcome.failed or plan.refused else 0
 

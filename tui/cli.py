@@ -4,30 +4,24 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import shlex
 import signal
 import sys
 import traceback
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, NoReturn
+from typing import Any, NoReturn
 
 from tui import __version__, options
 from tui.engine.errors import PyshelfError, describe_error
 from tui.engine.jobs import JobKind
-from tui.engine.listing import default_view, filter_request
 from tui.engine.pins import find_pins
-from tui.engine.redact import redact_text, redact_url
-from tui.engine.resolve import no_match_message
+from tui.engine.redact import redact_text
 from tui.engine.settings import Settings
 from tui.engine.shelf import Entry, Shelf
 from tui.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
-from tui.foreground import Interrupted, run_jobs
-from tui.format import human_size
-
-if TYPE_CHECKING:
-    from tui.engine.usage.ledger import Cost
+from tui.list_cli import cmd_list
+from tui.reporter import Interrupted, run_jobs
 
 DEBUG_ENV = "PYSHELF_DEBUG"  # set to 1: an unexpected error prints its traceback too
 
@@ -43,71 +37,35 @@ class UsageError(Exception):
     """A setting from the environment that pyshelf cannot use: exit 2, like a bad option."""
 
 
+# The options every command takes, before or after its name (the later one wins):
+# (flag, how argparse reads it, help).
+_DIR: dict[str, Any] = {"type": options.directory, "metavar": "DIR"}
+_URL: dict[str, Any] = {"type": options.mirror, "metavar": "URL"}
+_GLOBAL_OPTIONS: list[tuple[str, dict[str, Any], str]] = [
+    ("--cache-dir", _DIR, "archive cache (UV_PYTHON_CACHE_DIR)"),
+    ("--install-dir", _DIR, "installs (UV_PYTHON_INSTALL_DIR)"),
+    ("--bin-dir", _DIR, "executables (UV_PYTHON_BIN_DIR)"),
+    ("--catalog", {"type": options.catalog, "metavar": "PATH_OR_URL"},
+     "uv-format download list (UV_PYTHON_DOWNLOADS_JSON_URL)"),
+    ("--mirror", _URL, "python-build-standalone mirror (UV_PYTHON_INSTALL_MIRROR)"),
+    ("--pypy-mirror", _URL, "PyPy mirror (UV_PYPY_INSTALL_MIRROR)"),
+    ("--venv-dir", {**_DIR, "action": "append"},
+     "also look for virtual environments here (repeatable; PYSHELF_VENV_DIRS)"),
+    ("--offline", {"action": "store_true"}, "never use the network (UV_OFFLINE)"),
+    ("--parallel", {"type": options.parallel, "metavar": "N"},
+     f"downloads at once (default 4, at most {options.MAX_PARALLEL})"),
+    ("--keep-unpacked", {"type": options.size, "metavar": "SIZE"}, "keep unpacked copies of "
+     "uninstalled builds up to SIZE in all, e.g. 2G (PYSHELF_KEEP_UNPACKED; default 0: they go "
+     "with the uninstall)"),
+]  # fmt: skip
+
+
 def _global_options() -> argparse.ArgumentParser:
     common = Parser(add_help=False)
     group = common.add_argument_group("global options")
-    sup = argparse.SUPPRESS  # so a subcommand's copy does not overwrite a value given before it
-    group.add_argument(
-        "--cache-dir",
-        type=options.directory,
-        default=sup,
-        metavar="DIR",
-        help="archive cache (UV_PYTHON_CACHE_DIR)",
-    )
-    group.add_argument(
-        "--install-dir",
-        type=options.directory,
-        default=sup,
-        metavar="DIR",
-        help="installs (UV_PYTHON_INSTALL_DIR)",
-    )
-    group.add_argument(
-        "--bin-dir",
-        type=options.directory,
-        default=sup,
-        metavar="DIR",
-        help="executables (UV_PYTHON_BIN_DIR)",
-    )
-    group.add_argument(
-        "--catalog",
-        type=options.catalog,
-        default=sup,
-        metavar="PATH_OR_URL",
-        help="uv-format download list (UV_PYTHON_DOWNLOADS_JSON_URL)",
-    )
-    group.add_argument(
-        "--mirror",
-        type=options.mirror,
-        default=sup,
-        metavar="URL",
-        help="python-build-standalone mirror (UV_PYTHON_INSTALL_MIRROR)",
-    )
-    group.add_argument(
-        "--pypy-mirror",
-        type=options.mirror,
-        default=sup,
-        metavar="URL",
-        help="PyPy mirror (UV_PYPY_INSTALL_MIRROR)",
-    )
-    group.add_argument(
-        "--venv-dir", type=options.directory, action="append", default=sup, metavar="DIR",
-        help="also look for virtual environments here (repeatable; PYSHELF_VENV_DIRS)",
-    )  # fmt: skip
-    group.add_argument(
-        "--offline", action="store_true", default=sup, help="never use the network (UV_OFFLINE)"
-    )
-    group.add_argument(
-        "--parallel",
-        type=options.parallel,
-        default=sup,
-        metavar="N",
-        help=f"downloads at once (default 4, at most {options.MAX_PARALLEL})",
-    )
-    group.add_argument(
-        "--keep-unpacked", type=options.size, default=sup, metavar="SIZE",
-        help="keep unpacked copies of uninstalled builds up to SIZE in all, e.g. 2G "
-        "(PYSHELF_KEEP_UNPACKED; default 0: they go with the uninstall)",
-    )  # fmt: skip
+    for flag, how, text in _GLOBAL_OPTIONS:
+        # SUPPRESS: a subcommand's copy does not overwrite a value given before it.
+        group.add_argument(flag, default=argparse.SUPPRESS, help=text, **how)
     return common
 
 
@@ -265,78 +223,6 @@ def settings_from(args: argparse.Namespace) -> Settings:
     if getattr(args, "no_bin", False):
         settings.link_bin = False
     return settings
-
-
-def _row(shelf: Shelf, entry: Entry, cost: Cost) -> dict[str, object]:
-    from tui.engine.usage.ledger import evict_frees, uninstall_frees
-
-    b = entry.build
-    return {
-        "key": b.key,
-        "version": b.version,
-        "implementation": b.implementation,
-        "variant": b.variant,
-        "build": b.build or None,
-        "platform": b.platform,
-        "url": redact_url(b.url) if b.url else None,
-        "sha256": b.sha256,
-        "available": entry.available,
-        "cached": entry.cached is not None,
-        "installed": entry.installation is not None,
-        "download_size": entry.download_size,
-        "partial_size": entry.partial_bytes or None,
-        "cache_path": str(entry.cached.path) if entry.cached else None,
-        "cache_size": entry.cache_size,
-        "archive_size": entry.cached.size if entry.cached else None,
-        "unpacked_size": entry.unpacked_size or None,
-        "unpacked_shared": cost.shared or None,
-        "install_path": str(entry.installation.path) if entry.installation else None,
-        "install_size": entry.install_size,
-        "uninstall_frees": uninstall_frees(shelf, [entry]) if entry.installation else None,
-        "evict_frees": evict_frees(shelf, [entry]) if entry.in_cache else None,
-    }
-
-
-def cmd_list(shelf: Shelf, args: argparse.Namespace) -> int:
-    from tui.engine.usage.ledger import Ledger  # the disk walk: only the commands that show sizes
-
-    entries = shelf.entries(all_platforms=args.all_platforms)
-    if args.request:
-        rows = filter_request(entries, args.request)
-    else:
-        rows = entries if args.all else default_view(entries)
-    shelf.probe_download_sizes(rows)
-    ledger = Ledger.measure(shelf)
-    assert ledger is not None  # no cancel event: never stopped
-    ledger.apply(shelf, rows)
-    if args.json:
-        costs = ledger.costs(shelf, rows)
-        json.dump(
-            [_row(shelf, e, c) for e, c in zip(rows, costs, strict=True)], sys.stdout, indent=2
-        )
-        sys.stdout.write("\n")
-        return 0
-    if not rows and args.request:  # a request that matches nothing is an error, as in uv
-        pool = [e.build for e in entries]
-        print(f"pyshelf: error: {no_match_message(args.request, pool)}", file=sys.stderr)
-        return EXIT_FAILED
-    if not rows:
-        print("no builds listed; try --all-platforms or --catalog", file=sys.stderr)
-        return 0
-    table = [("KEY", "STATE", "DOWNLOAD", "CACHED", "INSTALLED")]
-    for e in rows:
-        state = e.state
-        if e.state == "partial":  # how far a resumed download will start from
-            state = f"partial ({human_size(e.partial_bytes)} of {human_size(e.download_size)})"
-        table.append((
-            e.key, state, human_size(e.download_size),
-            human_size(e.cache_size) if e.in_cache else "-",
-            human_size(e.install_size) if e.installation else "-",
-        ))  # fmt: skip
-    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
-    for row in table:
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
-    return 0
 
 
 def _targets(shelf: Shelf, kind: JobKind, requests: Sequence[str]) -> list[Entry]:

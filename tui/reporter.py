@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import shutil
+import sys
 import threading
-from typing import TextIO
+from collections.abc import Callable, Iterable
+from typing import TextIO, TypeVar
 
-from tui.engine.jobs import JobEvent, Phase
+from tui.engine.jobs import Job, JobEvent, JobKind, JobQueue, Phase
+from tui.engine.shelf import Entry, Shelf
 from tui.format import human_eta, human_speed, progress_text
 
 BAR = 20
+T = TypeVar("T")
 _WORK = (Phase.DOWNLOADING, Phase.VERIFYING, Phase.EXTRACTING)
 
 
@@ -92,3 +96,37 @@ class Reporter:
                     self.stream.write(f"pyshelf: warning: {warning}\n")
             self._warnings.clear()
             self.stream.flush()
+
+
+class Interrupted(Exception):
+    """Ctrl-C stopped ``run_reported``: its jobs were cancelled and the interruption told."""
+
+
+def run_reported(shelf: Shelf, work: Callable[[JobQueue], T]) -> T:
+    """``work(queue)`` on a job queue whose progress goes to stderr. On Ctrl-C every job is
+    cancelled (downloads keep their partial files) and ``Interrupted`` is raised."""
+    queue = JobQueue(shelf)
+    reporter = Reporter(sys.stderr)
+    queue.subscribe(reporter.on_event)
+    try:
+        result = work(queue)
+    except KeyboardInterrupt:
+        for job in queue.jobs:
+            job.cancel()
+        queue.close()
+        reporter.interrupted()
+        raise Interrupted from None
+    queue.close(cancel=False)
+    reporter.finish()
+    return result
+
+
+def run_jobs(shelf: Shelf, kind: JobKind, entries: Iterable[Entry]) -> list[Job]:
+    """One job per entry, waited for with progress on stderr; errors stay in the jobs."""
+
+    def run(queue: JobQueue) -> list[Job]:
+        jobs = [queue.submit(kind, entry) for entry in entries]
+        queue.wait(jobs)
+        return jobs
+
+    return run_reported(shelf, run)

@@ -14,9 +14,9 @@ from tui.engine.errors import PyshelfError, describe_error
 from tui.engine.jobs import JobKind
 from tui.engine.shelf import Shelf
 from tui.engine.usage.upgrade import Upgrade, find_upgrades, repoint, sort_users
-from tui.engine.usage.venvs import default_roots, find_venvs
+from tui.engine.usage.venvs import default_roots, find_users
 from tui.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED
-from tui.foreground import Interrupted, run_jobs
+from tui.reporter import Interrupted, run_jobs
 
 
 def _plan(upgrades: list[Upgrade]) -> None:
@@ -39,7 +39,8 @@ def cmd_upgrade(shelf: Shelf, args: argparse.Namespace) -> int:
         print("every installed minor is on its newest patch", file=sys.stderr)
         return 0
     roots = default_roots(configured=shelf.settings.venv_dirs, cwd=Path.cwd())
-    sort_users(upgrades, find_venvs(roots), shelf.settings.install_dir)
+    venvs, _pins = find_users(roots)
+    sort_users(upgrades, venvs, shelf.settings.install_dir)
     _plan(upgrades)
     if args.dry_run:
         return 0

@@ -70,7 +70,8 @@ class Cell:
     """A table cell that renders as ``text`` and sorts by ``sort`` (sizes sort as numbers)."""
 
     text: Text
-    sort: tuple[Any, ...]
+    sort: tuple[Any, ...] = ()
+    rid: str = ""  # the disk-usage table's mark column: lets DataTable.sort find the row's rank
 
     def __rich__(self) -> Text:
         return self.text

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import stat
 import threading
-from collections.abc import Container, Iterable, Iterator
+from collections.abc import Container, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,23 +98,30 @@ def tree_size(path: Path | str) -> int:
     return Tally().size(path)
 
 
-def tree_sizes(paths: Iterable[Path | str]) -> dict[Path, int]:
-    """Sizes of several trees sharing one seen-inode set, like ``du -sb a b``: an inode
-    hard-linked into two trees counts in the first only."""
-    tally = Tally()
-    return {Path(p): tally.size(p) for p in paths}
-
-
 def freed_size(path: Path | str, *more: Path | str) -> int:
     """Apparent bytes that deleting ``path`` (and ``more``, together) would give back: a
     hard-linked file counts only when every one of its links is inside the trees deleted
     (not when an unpacked store or an install left in place shares it), and then once."""
-    total = 0
-    shared: dict[tuple[int, int], list[int]] = {}  # inode -> [links seen here, nlink, size]
-    for root in (path, *more):
-        for st in stat_tree(os.fspath(root)):
+    return sum(freed_sizes([path, *more]))
+
+
+def freed_sizes(paths: Sequence[Path | str]) -> list[int]:
+    """``freed_size`` of the union of ``paths``, split per path: a shared inode whose links
+    all lie in the union counts once, for the last path that holds one. Paths go in that
+    order, so that is the removal that really frees it: each step's figure is what its
+    execution reports."""
+    per = [0] * len(paths)
+    shared: dict[tuple[int, int], list[int]] = {}  # inode -> [links seen, nlink, size, index]
+    for index, path in enumerate(paths):
+        for st in stat_tree(os.fspath(path)):
             if st.st_nlink > 1 and not stat.S_ISDIR(st.st_mode):
-                shared.setdefault((st.st_dev, st.st_ino), [0, st.st_nlink, st.st_size])[0] += 1
+                key = (st.st_dev, st.st_ino)
+                found = shared.setdefault(key, [0, st.st_nlink, st.st_size, index])
+                found[0] += 1
+                found[3] = index
             else:
-                total += st.st_size
-    return total + sum(size for seen, nlink, size in shared.values() if seen >= nlink)
+                per[index] += st.st_size
+    for seen, nlink, size, index in shared.values():
+        if seen >= nlink:
+            per[index] += size
+    return per

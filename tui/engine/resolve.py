@@ -72,11 +72,6 @@ class Request:
             return False
         return self.prerelease is None or build.prerelease == self.prerelease
 
-    @property
-    def precision(self) -> int:
-        """How many version parts the request names (0 to 3)."""
-        return sum(part is not None for part in (self.major, self.minor, self.patch))
-
 
 def _refuse(text: str, why: str = "") -> RequestError:
     reason = f": {why}" if why else f"; {_HINT}"

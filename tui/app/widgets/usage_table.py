@@ -11,7 +11,6 @@ import contextlib
 import re
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -21,6 +20,7 @@ from textual.message import Message
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowDoesNotExist
 
+from tui.app.present import Cell
 from tui.engine.usage.inventory import Inventory, Item, Kind, Owner
 from tui.engine.usage.removal import refusal
 from tui.format import human_age, human_size
@@ -28,16 +28,7 @@ from tui.format import human_age, human_size
 # The orders s cycles through, each named after the column it sorts by.
 SORTS = ["size", "name", "version", "age"]
 
-GROUP_TITLES = {
-    Owner.UV: "uv installs",
-    Owner.CACHE: "archive cache",
-    Owner.PYENV: "pyenv",
-    Owner.RYE: "rye",
-    Owner.HATCH: "hatch",
-    Owner.PDM: "pdm",
-    Owner.MISE: "mise",
-    Owner.SYSTEM: "system",
-}
+GROUP_TITLES = {owner: owner.title for owner in Owner}  # from the manager registry
 _KIND_WORDS = {Kind.ARCHIVE: "archive", Kind.UNPACKED: "unpacked", Kind.PARTIAL: "partial"}
 
 MARKED = "✓"
@@ -160,21 +151,10 @@ def group_id(owner: Owner) -> str:
     return f"group:{owner}"
 
 
-@dataclass(frozen=True, slots=True)
-class Cell:
-    text: Text
-    rid: str = ""  # only in the mark column: lets DataTable.sort find the row's rank
-
-    def __rich__(self) -> Text:
-        return self.text
-
-    @property
-    def plain(self) -> str:
-        return self.text.plain
-
-
 def _cell(text: str, style: str = "", justify: str = "left", rid: str = "") -> Cell:
-    return Cell(Text(text, style=style, justify=justify, no_wrap=True, overflow="ellipsis"), rid)  # type: ignore[arg-type]
+    return Cell(
+        Text(text, style=style, justify=justify, no_wrap=True, overflow="ellipsis"), rid=rid
+    )  # type: ignore[arg-type]
 
 
 class UsageTable(DataTable[Cell]):

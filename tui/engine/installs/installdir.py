@@ -26,7 +26,6 @@ import contextlib
 import fcntl
 import math
 import os
-import re
 import secrets
 import threading
 import time
@@ -38,23 +37,20 @@ from tui.engine.archives.extract import Progress, extract_archive
 from tui.engine.builds import Build
 from tui.engine.du import freed_size
 from tui.engine.errors import Cancelled, LockTimeout, PyshelfError
-from tui.engine.fsutil import atomic_write_bytes, exchange_paths, inside, remove_path, within
+from tui.engine.fsutil import atomic_write_bytes, exchange_paths, inside, remove_path
 from tui.engine.installs.fixups import patch_installation
-from tui.engine.installs.keys import MINOR_KEY, KeyParts, parse_key
+from tui.engine.installs.keys import KeyParts, parse_key
+from tui.engine.installs.links import OURS
 from tui.engine.installs.linktree import clone_tree
 from tui.engine.installs.lock import lock_holders, open_lock_file
 from tui.engine.installs.probe import check_interpreter
+from tui.engine.installs.repair import Repair
 
 Phase = Callable[[str], None]
 
 LOCK_NAME = ".lock"
 TEMP_NAME = ".temp"
-_OURS = ".pyshelf-"  # marks our scratch entries, so a sweep never touches uv's own
-_JOURNAL = "links"  # .temp/<key>.pyshelf-links: an install's linking is under way
 _LOCK_POLL = 0.05
-
-# Bin-dir names uv may manage: python3.12, python3.13t, python3, python, pypy3.10, graalpy.
-_BIN_NAME = re.compile(r"^(?:python|pypy|graalpy)(?:\d+(?:\.\d+)?)?[td]{0,2}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,21 +110,7 @@ def _check_cancel(cancel: threading.Event | None, what: str) -> None:
         raise Cancelled(f"{what} cancelled")
 
 
-def _replace_symlink(link: Path, target: Path) -> None:
-    """Point ``link`` at ``target`` atomically: readers see the old link or the new one."""
-    with contextlib.suppress(OSError):
-        if os.readlink(link) == str(target):
-            return
-    temp = link.parent / f".{link.name}{_OURS}{secrets.token_hex(4)}"
-    os.symlink(target, temp)
-    try:
-        os.replace(temp, link)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-
-
-class InstallDir:
+class InstallDir(Repair):
     """uv's python install directory (UV_PYTHON_INSTALL_DIR) and its bin dir."""
 
     def __init__(
@@ -335,123 +317,8 @@ class InstallDir:
                 self._link_executable(installation.parts, warnings)
             return tuple(warnings)
 
-    # -- repairing ----------------------------------------------------------------------------
-
-    def repair(self, cancel: threading.Event | None = None) -> tuple[str, ...]:
-        """Bring the tree back to what finished commands leave (see the module doc)."""
-        with self.lock(cancel=cancel):
-            return tuple(self._repair())
-
-    def _journal(self, key: str) -> Path:
-        return self.temp_dir / f"{key}{_OURS}{_JOURNAL}"
-
-    def _repair(self) -> list[str]:
-        """Under the lock: make uv's scaffolding, sweep our scratch, fix links.
-
-        A handful of scandir/readlink/stat calls: it runs at the start of every writing command.
-        """
-        warnings: list[str] = []
-        self.temp_dir.mkdir(parents=True, exist_ok=True)
-        with contextlib.suppress(FileExistsError), (self.root / ".gitignore").open("x") as f:
-            f.write("*")
-        journals = self._sweep_temp(warnings)
-        by_minor: dict[str, list[KeyParts]] = {}
-        links: list[str] = []
-        names: set[str] = set()
-        for entry in os.scandir(self.root):
-            name = entry.name
-            names.add(name)
-            if name.startswith("."):
-                if _OURS in name and entry.is_symlink():  # a half-made link replacement
-                    self._fix(warnings, os.unlink, entry.path)
-            elif entry.is_symlink():
-                if MINOR_KEY.match(name):
-                    links.append(name)
-            elif entry.is_dir(follow_symlinks=False) and (parts := parse_key(name)):
-                by_minor.setdefault(parts.minor_key, []).append(parts)
-        newest = {
-            minor: max(group, key=KeyParts.sort_key)
-            for minor, group in by_minor.items()
-            if group[0].has_minor_link
-        }
-        for name in links:  # links into missing installs: the newest patch left, or none
-            link = self.root / name
-            if not os.path.isdir(link):
-                if name in newest:
-                    self._fix(warnings, _replace_symlink, link, self.root / newest[name].key)
-                else:
-                    self._fix(warnings, os.unlink, link)
-        for minor, parts in newest.items():  # installs whose minor link never came
-            if minor not in names:
-                self._fix(warnings, _replace_symlink, self.root / minor, self.root / parts.key)
-        for key, link_bin in journals.items():  # linking a crash cut short
-            parts = parse_key(key)
-            if parts is not None and self.get(key) is not None:
-                with contextlib.suppress(OSError):
-                    self._update_minor_link(parts, warnings)
-                    if link_bin:
-                        self._link_executable(parts, warnings)
-            self._fix(warnings, os.unlink, self._journal(key))
-        self._repair_bin_dir(warnings)
-        return warnings
-
-    def _sweep_temp(self, warnings: list[str]) -> dict[str, bool]:
-        """Delete our scratch in ``.temp``; returns the link journals found (key: link_bin).
-
-        Only the lock holder writes our entries there, so under the lock none is in use.
-        """
-        journals: dict[str, bool] = {}
-        for entry in os.scandir(self.temp_dir):
-            key, ours, tail = entry.name.partition(_OURS)
-            if not ours:
-                continue  # uv's own scratch
-            if tail == _JOURNAL:
-                with contextlib.suppress(OSError):
-                    journals[key] = Path(entry.path).read_bytes() == b"bin"
-                continue
-            final = self.root / key
-            if tail.endswith("-old") and parse_key(key) and not os.path.lexists(final):
-                # A reinstall died between renaming the old tree aside and the new one in.
-                self._fix(warnings, os.rename, entry.path, final)
-                continue
-            self._fix(warnings, remove_path, Path(entry.path))
-        return journals
-
-    def _repair_bin_dir(self, warnings: list[str]) -> None:
-        """Remove our half-made links and managed links that resolve to nothing.
-
-        A link through a minor link that was just re-pointed resolves again and stays.
-        """
-        if self.bin_dir is None:
-            return
-        try:
-            entries = list(os.scandir(self.bin_dir))
-        except OSError:
-            return
-        for entry in entries:
-            name = entry.name
-            if not entry.is_symlink():
-                continue
-            half_made = name.startswith(".") and _OURS in name
-            if half_made or (
-                _BIN_NAME.match(name)
-                and not os.path.exists(entry.path)  # one stat, only for python-like names
-                and self._manages(Path(entry.path))
-            ):
-                self._fix(warnings, os.unlink, entry.path)
-
-    @staticmethod
-    def _fix(warnings: list[str], step: Callable[..., object], *args: object) -> None:
-        """One repair step; a failure becomes a warning, never the command's failure."""
-        try:
-            step(*args)
-        except FileNotFoundError:
-            pass
-        except OSError as exc:
-            warnings.append(f"could not repair {exc.filename or args[0]}: {exc.strerror or exc}")
-
     def _scratch(self, key: str, suffix: str = "") -> Path:
-        return self.temp_dir / f"{key}{_OURS}{secrets.token_hex(4)}{suffix}"
+        return self.temp_dir / f"{key}{OURS}{secrets.token_hex(4)}{suffix}"
 
     def _swap_in(self, new: Path, final: Path) -> bool:
         """Rename ``new`` to ``final``; an existing ``final`` is renamed aside first and only
@@ -474,49 +341,6 @@ class InstallDir:
         with contextlib.suppress(OSError):  # left for the next sweep
             remove_path(old)
         return True
-
-    def _update_minor_link(self, parts: KeyParts, warnings: list[str]) -> None:
-        """Point the minor-version link at the newest installed patch, or remove it."""
-        if not parts.has_minor_link:
-            return
-        link = inside(self.root, parts.minor_key)
-        if os.path.lexists(link) and not link.is_symlink():
-            warnings.append(f"{link} is not a symlink; left alone")
-            return
-        same_minor = [i for i in self.installations() if i.minor_link_name == parts.minor_key]
-        if not same_minor:
-            link.unlink(missing_ok=True)
-            return
-        newest = max(same_minor, key=lambda i: i.parts.sort_key())
-        _replace_symlink(link, newest.path)
-
-    def _link_executable(self, parts: KeyParts, warnings: list[str]) -> Path | None:
-        if self.bin_dir is None:
-            return None
-        name = parts.executable_name
-        via = parts.minor_key if parts.has_minor_link else parts.key
-        target = inside(self.root, via, "bin", name)
-        if not target.exists():
-            warnings.append(f"{parts.key} has no bin/{name}; no link made in {self.bin_dir}")
-            return None
-        link = inside(self.bin_dir, name)
-        if os.path.lexists(link) and not self._manages(link):
-            warnings.append(f"{link} exists and is not managed by uv; left alone")
-            return None
-        self.bin_dir.mkdir(parents=True, exist_ok=True)
-        _replace_symlink(link, target)
-        return link
-
-    def _manages(self, link: Path) -> bool:
-        """Whether a bin entry is a symlink into this install dir (uv's or ours)."""
-        try:
-            target = os.path.join(link.parent, os.readlink(link))
-        except OSError:
-            return False  # a regular file or unreadable: not ours
-        root = os.fspath(self.root)
-        return within(os.path.normpath(target), root) or within(
-            os.path.realpath(target), os.path.realpath(root)
-        )
 
     # -- uninstalling -------------------------------------------------------------------------
 
@@ -544,17 +368,3 @@ class InstallDir:
             with contextlib.suppress(OSError):  # left for the next sweep
                 remove_path(aside)
             return freed
-
-    def _bin_links_into(self, path: Path) -> list[Path]:
-        if self.bin_dir is None:
-            return []
-        real = os.path.realpath(path)
-        try:
-            entries = list(os.scandir(self.bin_dir))
-        except OSError:
-            return []
-        return [
-            Path(e.path)
-            for e in entries
-            if e.is_symlink() and within(os.path.realpath(e.path), real)
-        ]

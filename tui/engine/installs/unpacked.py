@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
-import hashlib
 import os
 import re
 import secrets
@@ -32,43 +31,26 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from tui.engine.archives.cache import HASH_CHUNK
 from tui.engine.archives.extract import Progress, extract_archive
 from tui.engine.du import freed_size, tree_size
-from tui.engine.errors import Cancelled
 from tui.engine.fsutil import inside, remove_path
+from tui.engine.installs.manifest import (
+    DIR,
+    Manifest,
+    entry_key,
+    hash_file,
+    parse,
+    render,
+    walk,
+    what_changed,
+)
 
 _OURS = ".pyshelf-"  # marks scratch entries (the same mark the install dir's sweep uses)
 _TEMP = ".tmp-"
 _ASIDE = ".del-"
 _TREE = "tree"
 _MANIFEST = "manifest"
-_HEADER = "pyshelf-unpacked 1"
 _ID = re.compile(r"[0-9a-f]{16}")
-_FILE, _DIR, _LINK = "f", "d", "l"
-
-
-def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
-
-
-def _unescape(text: str) -> str:
-    if "\\" not in text:
-        return text
-    out, chars = [], iter(text)
-    for char in chars:
-        if char == "\\":
-            char = {"t": "\t", "n": "\n"}.get(nxt := next(chars, "\\"), nxt)
-        out.append(char)
-    return "".join(out)
-
-
-@dataclass(frozen=True, slots=True)
-class Manifest:
-    archive_sha256: str
-    rows: dict[str, str]  # relative path ("." for the root) -> what the check compares
-    digests: dict[str, str]  # relative path -> sha256 of each regular file (full parse only)
-    nlinks: dict[str, int]  # links each file had when unpacked (the archive's own hard links)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,93 +60,6 @@ class StoredCopy:
     name: str  # sha256[:16]
     path: Path  # the copy's directory: its tree and its manifest
     last_used: float  # when an install was made from it or its install went
-
-
-def _walk(root: str) -> Iterator[tuple[str, os.stat_result, int]]:
-    """(relative path, lstat, directory fd) below ``root``; the fd is open only during the
-    yield, so symlink targets can be read relative to it."""
-    stack = [""]
-    while stack:
-        rel_dir = stack.pop()
-        fd = os.open(f"{root}/{rel_dir}" if rel_dir else root, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            with os.scandir(fd) as entries:
-                names = [e.name for e in entries]
-            for name in names:
-                st = os.lstat(name, dir_fd=fd)
-                rel = f"{rel_dir}/{name}" if rel_dir else name
-                if stat.S_ISDIR(st.st_mode):
-                    stack.append(rel)
-                yield rel, st, fd
-        finally:
-            os.close(fd)
-
-
-def _key(st: os.stat_result, name: str, fd: int) -> str:
-    """What the check compares for one entry, as its manifest line starts: a string, so the
-    check neither parses numbers nor builds tuples (a few thousand entries per reinstall)."""
-    mode = st.st_mode
-    if stat.S_ISREG(mode):
-        return f"{_FILE}\t{mode:o}\t{st.st_size}\t{st.st_mtime_ns}"
-    if stat.S_ISLNK(mode):
-        return f"{_LINK}\t{mode:o}\t\t{_escape(os.readlink(name, dir_fd=fd))}"
-    return f"{_DIR if stat.S_ISDIR(mode) else '?'}\t{mode:o}\t\t"
-
-
-def _render(tree: Path, archive_sha256: str, digests: dict[str, str]) -> bytes:
-    """The manifest of a fresh tree: a line per entry (what the check compares, the file's
-    link count and sha256, its path), then a checksum line so that a truncated or damaged
-    manifest is never taken for a short tree."""
-    root = os.fspath(tree)
-    top = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        lines = [_HEADER, f"a\t{archive_sha256}", f"{_key(os.lstat(root), '.', top)}\t\t\t."]
-    finally:
-        os.close(top)
-    for rel, st, fd in _walk(root):
-        name = rel.rpartition("/")[2]
-        nlink = digest = ""
-        if stat.S_ISREG(st.st_mode):
-            nlink, digest = str(st.st_nlink), digests.get(rel) or _hash_file(f"{root}/{rel}")
-        lines.append(f"{_key(st, name, fd)}\t{nlink}\t{digest}\t{_escape(rel)}")
-    body = "\n".join(lines) + "\n"
-    check = hashlib.sha256(body.encode("utf-8", "surrogateescape")).hexdigest()
-    return (body + f"end\t{check}\n").encode("utf-8", "surrogateescape")
-
-
-def _parse(data: bytes, *, full: bool = False) -> Manifest | None:
-    """The manifest, or None when it is damaged; ``full`` also reads digests and links."""
-    body, sep, last = data.rstrip(b"\n").rpartition(b"\nend\t")
-    if not sep or hashlib.sha256(body + b"\n").hexdigest().encode() != last:
-        return None
-    lines = body.decode("utf-8", "surrogateescape").split("\n")
-    if len(lines) < 2 or lines[0] != _HEADER or not lines[1].startswith("a\t"):
-        return None
-    rows: dict[str, str] = {}
-    digests: dict[str, str] = {}
-    nlinks: dict[str, int] = {}
-    try:
-        for line in lines[2:]:
-            rest, _, path = line.rpartition("\t")
-            if "\\" in path:
-                path = _unescape(path)
-            key, nlink, digest = rest.rsplit("\t", 2)
-            rows[path] = key
-            if full and digest:
-                digests[path], nlinks[path] = digest, int(nlink)
-    except ValueError:
-        return None
-    return Manifest(lines[1][2:], rows, digests, nlinks)
-
-
-def _hash_file(path: str, cancel: threading.Event | None = None) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb", buffering=0) as handle:
-        while chunk := handle.read(HASH_CHUNK):
-            if cancel is not None and cancel.is_set():
-                raise Cancelled("verification cancelled")
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _lock_fd(path: Path, kind: int, *, wait: bool) -> int | None:
@@ -231,7 +126,7 @@ class UnpackedStore:
             data = self.manifest_for(sha256).read_bytes()
         except OSError:
             return None
-        return _parse(data, full=full)
+        return parse(data, full=full)
 
     def check(self, sha256: str) -> str | None:
         """Why the copy differs from what was unpacked, or None when it matches (or is absent).
@@ -248,15 +143,15 @@ class UnpackedStore:
         rows = manifest.rows
         root = os.fspath(tree)
         try:
-            if f"{_DIR}\t{os.lstat(root).st_mode:o}\t\t" != rows.get("."):
+            if f"{DIR}\t{os.lstat(root).st_mode:o}\t\t" != rows.get("."):
                 return "the mode of its top directory changed"
             seen = 1
-            for rel, st, fd in _walk(root):
+            for rel, st, fd in walk(root):
                 want = rows.get(rel)
                 if want is None:
                     return f"{rel} was added"
-                if _key(st, rel.rpartition("/")[2], fd) != want:
-                    return f"{rel} changed ({_what_changed(st, want)})"
+                if entry_key(st, rel.rpartition("/")[2], fd) != want:
+                    return f"{rel} changed ({what_changed(st, want)})"
                 seen += 1
         except OSError as exc:
             return f"it cannot be read ({exc.strerror or exc})"
@@ -307,7 +202,7 @@ class UnpackedStore:
             try:
                 if not stat.S_ISREG(os.lstat(path).st_mode):
                     continue  # the structural check named it
-                got = _hash_file(path, cancel)
+                got = hash_file(path, cancel)
             except FileNotFoundError:
                 continue
             except OSError as exc:
@@ -378,10 +273,6 @@ class UnpackedStore:
             return []
         return [Path(e.path) for e in entries if e.name.startswith(".") and _OURS in e.name]
 
-    def leftover_bytes(self) -> int:
-        """Apparent bytes of ``leftovers()``, hard links counted once, as ``du -sb`` counts."""
-        return sum(tree_size(p) for p in self.leftovers())
-
     def add(
         self,
         archive: Path,
@@ -404,7 +295,7 @@ class UnpackedStore:
                 extract_archive(
                     archive, temp / _TREE, progress=progress, cancel=cancel, digests=digests
                 )
-                manifest = _render(temp / _TREE, sha256, digests)
+                manifest = render(temp / _TREE, sha256, digests)
                 with open(temp / _MANIFEST, "xb") as handle:
                     handle.write(manifest)
                 try:
@@ -474,17 +365,3 @@ class UnpackedStore:
         for sha in going or []:
             self.touch(sha)
         return sum(self.remove(path.name) for path in self.plan_trim(keep_bytes, going))
-
-
-def _what_changed(st: os.stat_result, want: str) -> str:
-    kind, mode_text, size, mtime = want.split("\t", 3)
-    mode = int(mode_text, 8)
-    if stat.S_IFMT(st.st_mode) != stat.S_IFMT(mode):
-        return "file type"
-    if kind == _LINK:
-        return "link target"
-    if st.st_mode != mode:
-        return f"mode {stat.S_IMODE(st.st_mode):o}, was {stat.S_IMODE(mode):o}"
-    if kind == _FILE and str(st.st_size) != size:
-        return f"size {st.st_size}, was {size}"
-    return "modification time" if kind == _FILE and str(st.st_mtime_ns) != mtime else "unknown"

@@ -30,23 +30,24 @@ from pathlib import Path
 from tui.engine.du import Tally  # the du walker; sizes here must match du's
 from tui.engine.shelf import Entry, Shelf
 from tui.engine.usage.managers import SYSTEM_DIRS, find_foreign, read_version
+from tui.engine.usage.registry import GROUP_TITLES
 from tui.engine.usage.venvs import Pin, SearchRoot, Venv, default_roots, find_users
 
 _UNPACKED_NAME = re.compile(r"^[0-9a-f]{16,64}$")
 _SCRATCH = ".pyshelf-"  # marks pyshelf's scratch entries in the install dir's .temp
 
 
-class Owner(StrEnum):
-    """Who an item belongs to; also the inventory's group order."""
+class _Group(StrEnum):
+    @property
+    def title(self) -> str:
+        """The group's title in the disk-usage view."""
+        return GROUP_TITLES[self.value]
 
-    UV = "uv"  # installs in uv's layout, ours or uv's own
-    CACHE = "cache"  # archives, their unpacked copies, partial downloads
-    PYENV = "pyenv"
-    RYE = "rye"
-    HATCH = "hatch"
-    PDM = "pdm"
-    MISE = "mise"
-    SYSTEM = "system"
+
+# Who an item belongs to, also the inventory's group order: UV (installs in uv's layout, ours
+# or uv's own), CACHE (archives, their unpacked copies, partial downloads), one per
+# registry.MANAGERS entry (PYENV, RYE, ...), then SYSTEM.
+Owner = _Group("Owner", [(name.upper(), name) for name in GROUP_TITLES])
 
 
 class Kind(StrEnum):

@@ -1,4 +1,4 @@
-"""Interpreters other managers put on this machine: pyenv, rye, hatch, pdm, mise, the system.
+"""Interpreters other managers put on this machine (see ``registry.MANAGERS``) and the system.
 
 Found by listing directories and reading files only: nothing here runs an interpreter, so a
 scan is fast and safe even over broken installs. Each interpreter of a manager is its whole
@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from tui.engine.fsutil import within
+from tui.engine.usage.registry import MANAGERS, UNIT_PARENTS
 
 SYSTEM_DIRS: tuple[Path, ...] = (Path("/usr/bin"), Path("/usr/local/bin"))
 SYSTEM_REASON = "system interpreter: the OS package manager owns it"
@@ -27,7 +29,7 @@ _STDLIB_DIR = re.compile(r"^(?:python|pypy)(\d+\.\d+)[a-z]*$")  # python3.13t, p
 class ForeignPython:
     """One interpreter another manager (or the OS) owns."""
 
-    manager: str  # pyenv, rye, hatch, pdm, mise, system
+    manager: str  # a registry.MANAGERS name, or "system"
     name: str  # the unit's directory name, or the executable's for the system
     version: str | None
     path: Path  # the unit directory; for the system, the resolved executable
@@ -36,41 +38,13 @@ class ForeignPython:
     reason: str | None  # why not, when not deletable
 
 
-def _data_home(env: Mapping[str, str], home: Path) -> Path:
-    if sys.platform == "darwin":
-        return home / "Library" / "Application Support"
-    xdg = env.get("XDG_DATA_HOME")
-    return Path(xdg).expanduser() if xdg else home / ".local" / "share"
-
-
-def _env_dir(env: Mapping[str, str], name: str) -> Path | None:
-    value = env.get(name)
-    return Path(value).expanduser() if value else None
-
-
 def manager_dirs(
     env: Mapping[str, str] | None = None, home: Path | None = None
 ) -> list[tuple[str, Path]]:
     """(manager, directory holding its interpreters, one per subdirectory), existing or not."""
     env = os.environ if env is None else env
     home = Path.home() if home is None else home
-    data = _data_home(env, home)
-    pyenv = _env_dir(env, "PYENV_ROOT") or home / ".pyenv"
-    rye = _env_dir(env, "RYE_HOME") or home / ".rye"
-    hatch = _env_dir(env, "HATCH_DATA_DIR") or data / "hatch"
-    mise = _env_dir(env, "MISE_DATA_DIR") or data / "mise"
-    return [
-        ("pyenv", pyenv / "versions"),
-        ("rye", rye / "py"),
-        ("hatch", hatch / "pythons"),
-        ("pdm", data / "pdm" / "python"),
-        ("mise", mise / "installs" / "python"),
-    ]
-
-
-# The directories whose children are units (pyenv's versions/, rye's py/, hatch's pythons/,
-# pdm's and mise's python/): a removal checks its target sits in one.
-UNIT_PARENTS = frozenset({"versions", "py", "pythons", "python"})
+    return [(m.name, m.interpreters(env, home)) for m in MANAGERS]
 
 
 def is_unit(path: Path) -> bool:
@@ -138,7 +112,7 @@ def _removable(unit: Path) -> str | None:
 def find_managed(
     env: Mapping[str, str] | None = None, home: Path | None = None
 ) -> list[ForeignPython]:
-    """Every interpreter directory of pyenv, rye, hatch, pdm and mise.
+    """Every interpreter directory of the managers in ``registry.MANAGERS``.
 
     Symlinks are skipped: pyenv-virtualenv's ``versions/<env>`` and mise's ``3.12`` aliases
     point into real units, which are listed themselves.
@@ -201,10 +175,6 @@ def find_foreign(
     roots = [os.path.realpath(p) for p in (*exclude, *(m.path for m in managed))]
     system = [
         s for s in find_system(system_dirs)
-        if not any(_within(os.fspath(s.path), root) for root in roots)
+        if not any(within(os.fspath(s.path), root) for root in roots)
     ]  # fmt: skip
     return managed + system
-
-
-def _within(path: str, root: str) -> bool:
-    return path == root or path.startswith(root.rstrip("/") + "/")

@@ -14,6 +14,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from tui.engine.fsutil import within
+from tui.engine.usage.registry import manager
+
+PYENV = manager("pyenv")  # pyenv-virtualenv nests envs in it
 VENV_DIRS_ENV = "PYSHELF_VENV_DIRS"
 CFG = "pyvenv.cfg"
 PIN = ".python-version"  # a project's pinned request, as uv and pyenv read it
@@ -48,7 +52,7 @@ class Venv:
         same minor version, since ``home = /usr/bin`` alone does not say which python3.X.
         """
         if not is_file:
-            return any(p is not None and _within(p, interpreter) for p in self._real_paths)
+            return any(p is not None and within(p, interpreter) for p in self._real_paths)
         if self.real_executable is not None:
             return self.real_executable == interpreter
         if self.real_home != os.path.dirname(interpreter):
@@ -130,14 +134,13 @@ def default_roots(
     tools = Path(env["UV_TOOL_DIR"]).expanduser() if env.get("UV_TOOL_DIR") else None
     pipx = Path(env["PIPX_HOME"]).expanduser() / "venvs" if env.get("PIPX_HOME") else None
     workon = Path(env["WORKON_HOME"]).expanduser() if env.get("WORKON_HOME") else None
-    pyenv = Path(env["PYENV_ROOT"]).expanduser() if env.get("PYENV_ROOT") else home / ".pyenv"
     roots = [
         SearchRoot(tools or data / "uv" / "tools", 1, "uv tools"),
         SearchRoot(pipx or data / "pipx" / "venvs", 1, "pipx"),
         SearchRoot(workon or home / ".virtualenvs", 1, "virtualenvs"),
     ]
     # pyenv-virtualenv keeps environments inside the version they were made from.
-    for version in _children(pyenv_versions or pyenv / "versions"):
+    for version in _children(pyenv_versions or PYENV.interpreters(env, home)):
         roots.append(SearchRoot(version / "envs", 1, "pyenv-virtualenv"))
     for path in [*configured, *configured_dirs(env)]:
         roots.append(SearchRoot(path, CONFIGURED_DEPTH, "configured"))
@@ -168,16 +171,6 @@ def read_pin(path: Path) -> Pin | None:
         if line and not line.startswith("#"):
             return Pin(path, line)
     return None
-
-
-def find_venvs(
-    roots: Iterable[SearchRoot],
-    *,
-    max_dirs: int = MAX_DIRS,
-    cancel: threading.Event | None = None,
-) -> list[Venv]:
-    """Environments under ``roots``, each listed once, never descending into one."""
-    return find_users(roots, max_dirs=max_dirs, cancel=cancel)[0]
 
 
 def find_users(
@@ -234,10 +227,6 @@ def _minor(version: str | None) -> str | None:
     return ".".join(version.split(".")[:2])
 
 
-def _within(path: str, root: str) -> bool:
-    return path == root or path.startswith(root.rstrip("/") + "/")
-
-
 def link_through(venv: Venv, install_root: Path) -> str | None:
     """The name of the symlink directly in ``install_root`` (uv's minor-version link, e.g.
     ``cpython-3.12-linux-x86_64-gnu``) through which the environment reaches its interpreter.
@@ -252,7 +241,7 @@ def link_through(venv: Venv, install_root: Path) -> str | None:
             if path is None:
                 break
             for root in roots:
-                if _within(path, root) and path != root:
+                if within(path, root) and path != root:
                     name = os.path.relpath(path, root).split(os.sep)[0]
                     return name if os.path.islink(os.path.join(root, name)) else None
             try:

@@ -1,0 +1,100 @@
+"""The links uv keeps beside its installs: the minor-version link and the bin dir's executables.
+
+Every link is replaced atomically (a new symlink renamed over the old one), and a bin entry is
+only ever touched when it is a symlink into this install dir: anything else there is the
+user's. Mixed into ``InstallDir``, which holds ``root`` and ``bin_dir``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import secrets
+from pathlib import Path
+
+from tui.engine.fsutil import inside, within
+from tui.engine.installs.keys import KeyParts
+
+OURS = ".pyshelf-"  # marks our scratch entries, so a sweep never touches uv's own
+
+# Bin-dir names uv may manage: python3.12, python3.13t, python3, python, pypy3.10, graalpy.
+BIN_NAME = re.compile(r"^(?:python|pypy|graalpy)(?:\d+(?:\.\d+)?)?[td]{0,2}$")
+
+
+def replace_symlink(link: Path, target: Path) -> None:
+    """Point ``link`` at ``target`` atomically: readers see the old link or the new one."""
+    with contextlib.suppress(OSError):
+        if os.readlink(link) == str(target):
+            return
+    temp = link.parent / f".{link.name}{OURS}{secrets.token_hex(4)}"
+    os.symlink(target, temp)
+    try:
+        os.replace(temp, link)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+
+
+class Links:
+    """The minor link and bin links of an ``InstallDir``."""
+
+    root: Path
+    bin_dir: Path | None
+
+    def _update_minor_link(self, parts: KeyParts, warnings: list[str]) -> None:
+        """Point the minor-version link at the newest installed patch, or remove it."""
+        if not parts.has_minor_link:
+            return
+        link = inside(self.root, parts.minor_key)
+        if os.path.lexists(link) and not link.is_symlink():
+            warnings.append(f"{link} is not a symlink; left alone")
+            return
+        same_minor = [i for i in self.installations() if i.minor_link_name == parts.minor_key]
+        if not same_minor:
+            link.unlink(missing_ok=True)
+            return
+        newest = max(same_minor, key=lambda i: i.parts.sort_key())
+        replace_symlink(link, newest.path)
+
+    def _link_executable(self, parts: KeyParts, warnings: list[str]) -> Path | None:
+        if self.bin_dir is None:
+            return None
+        name = parts.executable_name
+        via = parts.minor_key if parts.has_minor_link else parts.key
+        target = inside(self.root, via, "bin", name)
+        if not target.exists():
+            warnings.append(f"{parts.key} has no bin/{name}; no link made in {self.bin_dir}")
+            return None
+        link = inside(self.bin_dir, name)
+        if os.path.lexists(link) and not self._manages(link):
+            warnings.append(f"{link} exists and is not managed by uv; left alone")
+            return None
+        self.bin_dir.mkdir(parents=True, exist_ok=True)
+        replace_symlink(link, target)
+        return link
+
+    def _manages(self, link: Path) -> bool:
+        """Whether a bin entry is a symlink into this install dir (uv's or ours)."""
+        try:
+            target = os.path.join(link.parent, os.readlink(link))
+        except OSError:
+            return False  # a regular file or unreadable: not ours
+        root = os.fspath(self.root)
+        return within(os.path.normpath(target), root) or within(
+            os.path.realpath(target), os.path.realpath(root)
+        )
+
+    def _bin_links_into(self, path: Path) -> list[Path]:
+        if self.bin_dir is None:
+            return []
+        real = os.path.realpath(path)
+        try:
+            entries = list(os.scandir(self.bin_dir))
+        except OSError:
+            return []
+        return [
+            Path(e.path)
+            for e in entries
+            if e.is_symlink() and within(os.path.realpath(e.path), real)
+        ]

@@ -1,0 +1,146 @@
+"""The manifest of an unpacked copy: one line per entry of its tree, and a checksum line.
+
+Each line holds what the quick check compares (type, mode, size, mtime, or a link's target),
+the file's link count and sha256, and its path. A damaged or truncated manifest fails its
+checksum and is never taken for a short tree.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from tui.engine.archives.cache import HASH_CHUNK
+from tui.engine.errors import Cancelled
+
+_HEADER = "pyshelf-unpacked 1"
+FILE, DIR, LINK = "f", "d", "l"
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+
+
+def _unescape(text: str) -> str:
+    if "\\" not in text:
+        return text
+    out, chars = [], iter(text)
+    for char in chars:
+        if char == "\\":
+            char = {"t": "\t", "n": "\n"}.get(nxt := next(chars, "\\"), nxt)
+        out.append(char)
+    return "".join(out)
+
+
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    archive_sha256: str
+    rows: dict[str, str]  # relative path ("." for the root) -> what the check compares
+    digests: dict[str, str]  # relative path -> sha256 of each regular file (full parse only)
+    nlinks: dict[str, int]  # links each file had when unpacked (the archive's own hard links)
+
+
+def walk(root: str) -> Iterator[tuple[str, os.stat_result, int]]:
+    """(relative path, lstat, directory fd) below ``root``; the fd is open only during the
+    yield, so symlink targets can be read relative to it."""
+    stack = [""]
+    while stack:
+        rel_dir = stack.pop()
+        fd = os.open(f"{root}/{rel_dir}" if rel_dir else root, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            with os.scandir(fd) as entries:
+                names = [e.name for e in entries]
+            for name in names:
+                st = os.lstat(name, dir_fd=fd)
+                rel = f"{rel_dir}/{name}" if rel_dir else name
+                if stat.S_ISDIR(st.st_mode):
+                    stack.append(rel)
+                yield rel, st, fd
+        finally:
+            os.close(fd)
+
+
+def entry_key(st: os.stat_result, name: str, fd: int) -> str:
+    """What the check compares for one entry, as its manifest line starts: a string, so the
+    check neither parses numbers nor builds tuples (a few thousand entries per reinstall)."""
+    mode = st.st_mode
+    if stat.S_ISREG(mode):
+        return f"{FILE}\t{mode:o}\t{st.st_size}\t{st.st_mtime_ns}"
+    if stat.S_ISLNK(mode):
+        return f"{LINK}\t{mode:o}\t\t{_escape(os.readlink(name, dir_fd=fd))}"
+    return f"{DIR if stat.S_ISDIR(mode) else '?'}\t{mode:o}\t\t"
+
+
+def render(tree: Path, archive_sha256: str, digests: dict[str, str]) -> bytes:
+    """The manifest of a fresh tree: a line per entry (what the check compares, the file's
+    link count and sha256, its path), then a checksum line so that a truncated or damaged
+    manifest is never taken for a short tree."""
+    root = os.fspath(tree)
+    top = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        lines = [_HEADER, f"a\t{archive_sha256}", f"{entry_key(os.lstat(root), '.', top)}\t\t\t."]
+    finally:
+        os.close(top)
+    for rel, st, fd in walk(root):
+        name = rel.rpartition("/")[2]
+        nlink = digest = ""
+        if stat.S_ISREG(st.st_mode):
+            nlink, digest = str(st.st_nlink), digests.get(rel) or hash_file(f"{root}/{rel}")
+        lines.append(f"{entry_key(st, name, fd)}\t{nlink}\t{digest}\t{_escape(rel)}")
+    body = "\n".join(lines) + "\n"
+    check = hashlib.sha256(body.encode("utf-8", "surrogateescape")).hexdigest()
+    return (body + f"end\t{check}\n").encode("utf-8", "surrogateescape")
+
+
+def parse(data: bytes, *, full: bool = False) -> Manifest | None:
+    """The manifest, or None when it is damaged; ``full`` also reads digests and links."""
+    body, sep, last = data.rstrip(b"\n").rpartition(b"\nend\t")
+    if not sep or hashlib.sha256(body + b"\n").hexdigest().encode() != last:
+        return None
+    lines = body.decode("utf-8", "surrogateescape").split("\n")
+    if len(lines) < 2 or lines[0] != _HEADER or not lines[1].startswith("a\t"):
+        return None
+    rows: dict[str, str] = {}
+    digests: dict[str, str] = {}
+    nlinks: dict[str, int] = {}
+    try:
+        for line in lines[2:]:
+            rest, _, path = line.rpartition("\t")
+            if "\\" in path:
+                path = _unescape(path)
+            key, nlink, digest = rest.rsplit("\t", 2)
+            rows[path] = key
+            if full and digest:
+                digests[path], nlinks[path] = digest, int(nlink)
+    except ValueError:
+        return None
+    return Manifest(lines[1][2:], rows, digests, nlinks)
+
+
+def hash_file(path: str, cancel: threading.Event | None = None) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb", buffering=0) as handle:
+        while chunk := handle.read(HASH_CHUNK):
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("verification cancelled")
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def what_changed(st: os.stat_result, want: str) -> str:
+    kind, mode_text, size, mtime = want.split("\t", 3)
+    mode = int(mode_text, 8)
+    if stat.S_IFMT(st.st_mode) != stat.S_IFMT(mode):
+        return "file type"
+    if kind == LINK:
+        return "link target"
+    if st.st_mode != mode:
+        return f"mode {stat.S_IMODE(st.st_mode):o}, was {stat.S_IMODE(mode):o}"
+    if kind == FILE and str(st.st_size) != size:
+        return f"size {st.st_size}, was {size}"
+    return "modification time" if kind == FILE and str(st.st_mtime_ns) != mtime else "unknown"

@@ -1,0 +1,139 @@
+"""The repair pass: bring an install dir back to what a finished command leaves.
+
+Run under the lock at the start of every writing command (and by ``InstallDir.repair``):
+scratch in ``.temp`` goes (or, for a reinstall killed between its two renames, the old tree
+comes back), links into missing installs are re-pointed or removed, and an install whose
+linking was cut short gets the links its command meant to make (a journal in ``.temp`` says
+which). Mixed into ``InstallDir``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from tui.engine.fsutil import remove_path
+from tui.engine.installs.keys import MINOR_KEY, KeyParts, parse_key
+from tui.engine.installs.links import BIN_NAME, OURS, Links, replace_symlink
+
+_JOURNAL = "links"  # .temp/<key>.pyshelf-links: an install's linking is under way
+
+
+class Repair(Links):
+    """The repair pass of an ``InstallDir``."""
+
+    def repair(self, cancel: threading.Event | None = None) -> tuple[str, ...]:
+        """Bring the tree back to what finished commands leave (see the module doc)."""
+        with self.lock(cancel=cancel):
+            return tuple(self._repair())
+
+    def _journal(self, key: str) -> Path:
+        return self.temp_dir / f"{key}{OURS}{_JOURNAL}"
+
+    def _repair(self) -> list[str]:
+        """Under the lock: make uv's scaffolding, sweep our scratch, fix links.
+
+        A handful of scandir/readlink/stat calls: it runs at the start of every writing command.
+        """
+        warnings: list[str] = []
+        self.temp_dir.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileExistsError), (self.root / ".gitignore").open("x") as f:
+            f.write("*")
+        journals = self._sweep_temp(warnings)
+        by_minor: dict[str, list[KeyParts]] = {}
+        links: list[str] = []
+        names: set[str] = set()
+        for entry in os.scandir(self.root):
+            name = entry.name
+            names.add(name)
+            if name.startswith("."):
+                if OURS in name and entry.is_symlink():  # a half-made link replacement
+                    self._fix(warnings, os.unlink, entry.path)
+            elif entry.is_symlink():
+                if MINOR_KEY.match(name):
+                    links.append(name)
+            elif entry.is_dir(follow_symlinks=False) and (parts := parse_key(name)):
+                by_minor.setdefault(parts.minor_key, []).append(parts)
+        newest = {
+            minor: max(group, key=KeyParts.sort_key)
+            for minor, group in by_minor.items()
+            if group[0].has_minor_link
+        }
+        for name in links:  # links into missing installs: the newest patch left, or none
+            link = self.root / name
+            if not os.path.isdir(link):
+                if name in newest:
+                    self._fix(warnings, replace_symlink, link, self.root / newest[name].key)
+                else:
+                    self._fix(warnings, os.unlink, link)
+        for minor, parts in newest.items():  # installs whose minor link never came
+            if minor not in names:
+                self._fix(warnings, replace_symlink, self.root / minor, self.root / parts.key)
+        for key, link_bin in journals.items():  # linking a crash cut short
+            parts = parse_key(key)
+            if parts is not None and self.get(key) is not None:
+                with contextlib.suppress(OSError):
+                    self._update_minor_link(parts, warnings)
+                    if link_bin:
+                        self._link_executable(parts, warnings)
+            self._fix(warnings, os.unlink, self._journal(key))
+        self._repair_bin_dir(warnings)
+        return warnings
+
+    def _sweep_temp(self, warnings: list[str]) -> dict[str, bool]:
+        """Delete our scratch in ``.temp``; returns the link journals found (key: link_bin).
+
+        Only the lock holder writes our entries there, so under the lock none is in use.
+        """
+        journals: dict[str, bool] = {}
+        for entry in os.scandir(self.temp_dir):
+            key, ours, tail = entry.name.partition(OURS)
+            if not ours:
+                continue  # uv's own scratch
+            if tail == _JOURNAL:
+                with contextlib.suppress(OSError):
+                    journals[key] = Path(entry.path).read_bytes() == b"bin"
+                continue
+            final = self.root / key
+            if tail.endswith("-old") and parse_key(key) and not os.path.lexists(final):
+                # A reinstall died between renaming the old tree aside and the new one in.
+                self._fix(warnings, os.rename, entry.path, final)
+                continue
+            self._fix(warnings, remove_path, Path(entry.path))
+        return journals
+
+    def _repair_bin_dir(self, warnings: list[str]) -> None:
+        """Remove our half-made links and managed links that resolve to nothing.
+
+        A link through a minor link that was just re-pointed resolves again and stays.
+        """
+        if self.bin_dir is None:
+            return
+        try:
+            entries = list(os.scandir(self.bin_dir))
+        except OSError:
+            return
+        for entry in entries:
+            name = entry.name
+            if not entry.is_symlink():
+                continue
+            half_made = name.startswith(".") and OURS in name
+            if half_made or (
+                BIN_NAME.match(name)
+                and not os.path.exists(entry.path)  # one stat, only for python-like names
+                and self._manages(Path(entry.path))
+            ):
+                self._fix(warnings, os.unlink, entry.path)
+
+    @staticmethod
+    def _fix(warnings: list[str], step: Callable[..., object], *args: object) -> None:
+        """One repair step; a failure becomes a warning, never the command's failure."""
+        try:
+            step(*args)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            warnings.append(f"could not repair {exc.filename or args[0]}: {exc.strerror or exc}")

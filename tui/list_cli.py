@@ -1,0 +1,90 @@
+"""``pyshelf list``: the builds for this machine, their state and what they cost on disk."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import TYPE_CHECKING
+
+from tui.engine.listing import default_view, filter_request
+from tui.engine.redact import redact_url
+from tui.engine.resolve import no_match_message
+from tui.engine.shelf import Entry, Shelf
+from tui.exit_codes import EXIT_FAILED
+from tui.format import human_size
+
+if TYPE_CHECKING:
+    from tui.engine.usage.ledger import Cost
+
+
+def _row(shelf: Shelf, entry: Entry, cost: Cost) -> dict[str, object]:
+    from tui.engine.usage.ledger import evict_frees, uninstall_frees
+
+    b = entry.build
+    return {
+        "key": b.key,
+        "version": b.version,
+        "implementation": b.implementation,
+        "variant": b.variant,
+        "build": b.build or None,
+        "platform": b.platform,
+        "url": redact_url(b.url) if b.url else None,
+        "sha256": b.sha256,
+        "available": entry.available,
+        "cached": entry.cached is not None,
+        "installed": entry.installation is not None,
+        "download_size": entry.download_size,
+        "partial_size": entry.partial_bytes or None,
+        "cache_path": str(entry.cached.path) if entry.cached else None,
+        "cache_size": entry.cache_size,
+        "archive_size": entry.cached.size if entry.cached else None,
+        "unpacked_size": entry.unpacked_size or None,
+        "unpacked_shared": cost.shared or None,
+        "install_path": str(entry.installation.path) if entry.installation else None,
+        "install_size": entry.install_size,
+        "uninstall_frees": uninstall_frees(shelf, [entry]) if entry.installation else None,
+        "evict_frees": evict_frees(shelf, [entry]) if entry.in_cache else None,
+    }
+
+
+def cmd_list(shelf: Shelf, args: argparse.Namespace) -> int:
+    from tui.engine.usage.ledger import Ledger  # the disk walk: only the commands that show sizes
+
+    entries = shelf.entries(all_platforms=args.all_platforms)
+    if args.request:
+        rows = filter_request(entries, args.request)
+    else:
+        rows = entries if args.all else default_view(entries)
+    shelf.probe_download_sizes(rows)
+    ledger = Ledger.measure(shelf)
+    assert ledger is not None  # no cancel event: never stopped
+    ledger.apply(shelf, rows)
+    if args.json:
+        costs = ledger.costs(shelf, rows)
+        json.dump(
+            [_row(shelf, e, c) for e, c in zip(rows, costs, strict=True)], sys.stdout, indent=2
+        )
+        sys.stdout.write("\n")
+        return 0
+    if not rows and args.request:  # a request that matches nothing is an error, as in uv
+        pool = [e.build for e in entries]
+        print(f"pyshelf: error: {no_match_message(args.request, pool)}", file=sys.stderr)
+        return EXIT_FAILED
+    if not rows:
+        print("no builds listed; try --all-platforms or --catalog", file=sys.stderr)
+        return 0
+    table = [("KEY", "STATE", "DOWNLOAD", "CACHED", "INSTALLED")]
+    for e in rows:
+        state = e.state
+        if e.state == "partial":  # how far a resumed download will start from
+            state = f"partial ({human_size(e.partial_bytes)} of {human_size(e.download_size)})"
+        table.append((
+            e.key, state, human_size(e.download_size),
+            human_size(e.cache_size) if e.in_cache else "-",
+            human_size(e.install_size) if e.installation else "-",
+        ))  # fmt: skip
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    for row in table:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    return 0

@@ -34,18 +34,17 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from tui.engine.archives.extract import Progress, extract_archive
+from tui.engine.archives.extract import extract_archive
 from tui.engine.builds import Build
 from tui.engine.du import freed_size
-from tui.engine.errors import Cancelled, LockTimeout, PyshelfError
+from tui.engine.errors import LockTimeout, PyshelfError
 from tui.engine.fsutil import atomic_write_bytes, exchange_paths, inside, remove_path, within
 from tui.engine.installs.fixups import patch_installation
 from tui.engine.installs.keys import MINOR_KEY, KeyParts, parse_key
 from tui.engine.installs.linktree import clone_tree
 from tui.engine.installs.lock import lock_holders, open_lock_file
 from tui.engine.installs.probe import check_interpreter
-
-Phase = Callable[[str], None]
+from tui.engine.progress import NULL, Phase, Reporter
 
 LOCK_NAME = ".lock"
 TEMP_NAME = ".temp"
@@ -109,11 +108,6 @@ def scan_installations(install_dir: Path) -> list[Installation]:
     return sorted(found, key=lambda i: i.key)
 
 
-def _check_cancel(cancel: threading.Event | None, what: str) -> None:
-    if cancel is not None and cancel.is_set():
-        raise Cancelled(f"{what} cancelled")
-
-
 def _replace_symlink(link: Path, target: Path) -> None:
     """Point ``link`` at ``target`` atomically: readers see the old link or the new one."""
     with contextlib.suppress(OSError):
@@ -150,13 +144,11 @@ class InstallDir:
     # -- locking ------------------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def lock(
-        self, timeout: float | None = None, cancel: threading.Event | None = None
-    ) -> Iterator[None]:
+    def lock(self, timeout: float | None = None, reporter: Reporter = NULL) -> Iterator[None]:
         """Hold uv's exclusive lock on ``root/.lock`` (fcntl.flock, as uv takes it).
 
         Waits up to ``timeout`` seconds (default ``lock_timeout``; ``math.inf`` waits for ever),
-        raising LockTimeout, or Cancelled as soon as ``cancel`` is set. Re-entrant per thread.
+        raising LockTimeout, or Cancelled as soon as ``reporter`` is. Re-entrant per thread.
         The lock file is never deleted: uv shares it.
         """
         depth = getattr(self._local, "depth", 0)
@@ -167,7 +159,7 @@ class InstallDir:
             finally:
                 self._local.depth = depth
             return
-        fd = self._acquire(self.lock_timeout if timeout is None else timeout, cancel)
+        fd = self._acquire(self.lock_timeout if timeout is None else timeout, reporter)
         self._local.depth = 1
         try:
             yield
@@ -176,7 +168,7 @@ class InstallDir:
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
 
-    def _acquire(self, timeout: float, cancel: threading.Event | None) -> int:
+    def _acquire(self, timeout: float, reporter: Reporter) -> int:
         self.root.mkdir(parents=True, exist_ok=True)
         fd = open_lock_file(self.lock_path)
         deadline = time.monotonic() + timeout
@@ -187,15 +179,11 @@ class InstallDir:
                     return fd
                 except BlockingIOError:
                     pass
-                _check_cancel(cancel, f"waiting for {self.lock_path}")
+                reporter.check(f"waiting for {self.lock_path} cancelled")
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise LockTimeout(self._timeout_message(fd, timeout))
-                wait = min(_LOCK_POLL, remaining)
-                if cancel is not None:
-                    cancel.wait(wait)
-                else:
-                    time.sleep(wait)
+                reporter.wait(min(_LOCK_POLL, remaining))
         except BaseException:
             os.close(fd)
             raise
@@ -228,22 +216,20 @@ class InstallDir:
         build: Build,
         *,
         link_bin: bool = True,
-        progress: Progress | None = None,
-        cancel: threading.Event | None = None,
-        phase: Phase | None = None,
+        reporter: Reporter = NULL,
     ) -> InstallResult:
         """Extract ``archive`` (already verified) and install it as ``build.key``.
 
-        ``phase`` receives "extracting" then "linking". On any failure or cancellation the
+        ``reporter`` enters EXTRACTING, then LINKING. On any failure or cancellation the
         previous install of the key, if any, is untouched and no temp dir is left behind.
         """
 
         def fill(temp: Path) -> None:
-            extract_archive(archive, temp, progress=progress, cancel=cancel)
+            extract_archive(archive, temp, reporter=reporter)
 
         return self._install(
             build, fill, source=archive.name, run_check=True,
-            link_bin=link_bin, cancel=cancel, phase=phase,
+            link_bin=link_bin, reporter=reporter,
         )  # fmt: skip
 
     def install_from_tree(
@@ -252,8 +238,7 @@ class InstallDir:
         build: Build,
         *,
         link_bin: bool = True,
-        cancel: threading.Event | None = None,
-        phase: Phase | None = None,
+        reporter: Reporter = NULL,
         run_check: bool = True,
     ) -> InstallResult:
         """Install an unpacked tree (see UnpackedStore) by hard-linking it: fast reinstalls.
@@ -266,11 +251,11 @@ class InstallDir:
             raise PyshelfError(f"cannot install {build.key}: {tree} is not a directory")
 
         def fill(temp: Path) -> None:
-            clone_tree(tree, temp, cancel)
+            clone_tree(tree, temp, reporter)
 
         return self._install(
             build, fill, source=build.filename or os.fspath(tree), run_check=run_check,
-            link_bin=link_bin, cancel=cancel, phase=phase,
+            link_bin=link_bin, reporter=reporter,
         )  # fmt: skip
 
     def _install(
@@ -281,27 +266,25 @@ class InstallDir:
         source: str,
         run_check: bool,
         link_bin: bool,
-        cancel: threading.Event | None,
-        phase: Phase | None,
+        reporter: Reporter,
     ) -> InstallResult:
         parts = parse_key(build.key)
         if parts is None:
             raise PyshelfError(f"cannot install {build.key!r}: not an installation key uv knows")
         final = inside(self.root, build.key)
-        with self.lock(cancel=cancel):
+        with self.lock(reporter=reporter):
             warnings = self._repair()
             temp = self._scratch(build.key)
             journal = self._journal(build.key)
             try:
-                if phase:
-                    phase("extracting")
+                reporter.set_phase(Phase.EXTRACTING)
                 fill(temp)
                 check_interpreter(temp, parts, source, run=run_check)
                 patch_installation(temp, final, build.implementation)
                 if build.build:
                     # A new inode, never a write into a file a hard-linked tree shares.
                     atomic_write_bytes(temp / "BUILD", build.build.encode())
-                _check_cancel(cancel, f"install of {build.key}")
+                reporter.check(f"install of {build.key} cancelled")
                 # From here a crash leaves linking to do: the next repair finishes it.
                 atomic_write_bytes(journal, b"bin" if link_bin else b"")
                 replaced = self._swap_in(temp, final)
@@ -309,8 +292,7 @@ class InstallDir:
                 remove_path(temp)
                 journal.unlink(missing_ok=True)
                 raise
-            if phase:
-                phase("linking")
+            reporter.set_phase(Phase.LINKING)
             try:
                 self._update_minor_link(parts, warnings)
                 bin_link = self._link_executable(parts, warnings) if link_bin else None
@@ -320,12 +302,12 @@ class InstallDir:
             return InstallResult(installation, replaced, bin_link, tuple(warnings))
 
     def relink(
-        self, key: str, *, link_bin: bool = True, cancel: threading.Event | None = None
+        self, key: str, *, link_bin: bool = True, reporter: Reporter = NULL
     ) -> tuple[str, ...] | None:
         """Repair, then give an existing install its minor link and (with ``link_bin``) its
         bin link, as uv does for a request already satisfied. None when ``key`` is not
         installed. Returns the warnings."""
-        with self.lock(cancel=cancel):
+        with self.lock(reporter=reporter):
             warnings = self._repair()
             installation = self.get(key)
             if installation is None:
@@ -337,9 +319,9 @@ class InstallDir:
 
     # -- repairing ----------------------------------------------------------------------------
 
-    def repair(self, cancel: threading.Event | None = None) -> tuple[str, ...]:
+    def repair(self, reporter: Reporter = NULL) -> tuple[str, ...]:
         """Bring the tree back to what finished commands leave (see the module doc)."""
-        with self.lock(cancel=cancel):
+        with self.lock(reporter=reporter):
             return tuple(self._repair())
 
     def _journal(self, key: str) -> Path:
@@ -520,7 +502,7 @@ class InstallDir:
 
     # -- uninstalling -------------------------------------------------------------------------
 
-    def uninstall(self, key: str, *, cancel: threading.Event | None = None) -> int:
+    def uninstall(self, key: str, *, reporter: Reporter = NULL) -> int:
         """Remove an install; returns the bytes that came free (files an UnpackedStore still
         shares through hard links do not count).
 
@@ -528,7 +510,7 @@ class InstallDir:
         minor link moves to the next newest patch or goes, and bin links that pointed into the
         install and no longer resolve are removed. Bin entries pointing elsewhere stay.
         """
-        with self.lock(cancel=cancel):
+        with self.lock(reporter=reporter):
             self._repair()
             installation = self.get(key)
             if installation is None:

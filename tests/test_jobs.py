@@ -213,14 +213,16 @@ def test_plans_promise_exactly_what_the_jobs_free(world: World) -> None:
     # the install comes free too: the plan says so.
     assert [r.item.path for r in plan.removals] == [entry.installation.path, copy]
     assert plan.freed > tree_size(copy) > world.spec(key).size
-    outcome = execute(plan, shelf, queue=queue)
+    outcome = execute(plan, shelf, queue).wait()
+    assert outcome is not None
     assert outcome.freed == plan.freed and not copy.exists()
     assert queue.jobs[-1].kind == JobKind.UNINSTALL and queue.jobs[-1].result == "uninstalled"
     entry = _entry(shelf, key)
     plan = plan_builds(shelf, Action.EVICT, [entry], cwd=world.root)
     assert entry.cached is not None
     assert [r.item.path for r in plan.removals] == [entry.cached.path]  # the archive alone
-    outcome = execute(plan, shelf, queue=queue)
+    outcome = execute(plan, shelf, queue).wait()
+    assert outcome is not None
     assert outcome.freed == plan.freed == entry.cached.size
     assert queue.jobs[-1].kind == JobKind.EVICT and not entry.cached.path.exists()
     queue.close()
@@ -239,12 +241,14 @@ def test_a_kept_hot_copy_stays_and_the_plan_says_so(world: World) -> None:
     assert [r.item.path for r in plan.removals] == [entry.installation.path]  # the copy stays
     assert plan.removals[0].reason == KEPT_COPY  # and the plan says why it frees so little
     assert plan.freed < world.spec(key).size  # the payload is shared with the unpacked copy
-    outcome = execute(plan, shelf, queue=queue)
+    outcome = execute(plan, shelf, queue).wait()
+    assert outcome is not None
     assert outcome.freed == plan.freed and "kept in the cache" in (queue.jobs[-1].result or "")
     entry = _entry(shelf, key)
     plan = plan_builds(shelf, Action.EVICT, [entry], cwd=world.root)
     assert {r.item.path for r in plan.removals} == {entry.cached.path, copy}
-    outcome = execute(plan, shelf, queue=queue)
+    outcome = execute(plan, shelf, queue).wait()
+    assert outcome is not None
     assert outcome.freed == plan.freed and not copy.exists()
     queue.close()
 

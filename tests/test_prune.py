@@ -26,9 +26,20 @@ from tests.test_usage import (
 )
 from tui.engine.du import tree_size
 from tui.engine.errors import PyshelfError
+from tui.engine.jobs import JobQueue
+from tui.engine.shelf import Shelf
 from tui.engine.usage.inventory import Kind
 from tui.engine.usage.prune import over_cap, parse_days, parse_size, prune_plan
-from tui.engine.usage.removal import Action, InUseError, Plan, Removal, Step, execute, make_plan
+from tui.engine.usage.removal import (
+    Action,
+    InUseError,
+    Outcome,
+    Plan,
+    Removal,
+    Step,
+    execute,
+    make_plan,
+)
 from tui.format import human_size
 
 DAY = 86400
@@ -45,6 +56,17 @@ def _no_manager_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, isolated_ho
 @pytest.fixture
 def machine(world: World, isolated_home: Path) -> Machine:
     return stock(world, isolated_home)
+
+
+def run_plan(plan: Plan, shelf: Shelf, *, confirmed_in_use: bool = False) -> Outcome:
+    """``execute`` on a queue of its own, waited for, as the CLI does."""
+    queue = JobQueue(shelf)
+    try:
+        outcome = execute(plan, shelf, queue, confirmed_in_use=confirmed_in_use).wait()
+    finally:
+        queue.close()
+    assert outcome is not None
+    return outcome
 
 
 def snapshot(root: Path) -> dict[str, tuple[int, float, int]]:
@@ -116,7 +138,7 @@ def test_dry_run_changes_nothing_and_the_real_run_frees_what_it_previewed(
 
     files_before = file_bytes(world.root)
     dirs = dir_bytes([r.item.path for r in plan.removals])
-    outcome = execute(plan, machine.shelf)
+    outcome = run_plan(plan, machine.shelf)
     assert not outcome.failed
     assert outcome.freed == plan.freed  # what the executor reports is what it previewed
     assert [r.freed for r in outcome.results] == [s.freed for s in plan.steps]
@@ -137,9 +159,9 @@ def test_an_interpreter_in_use_needs_a_second_confirmation(
     assert plan.needs_second_confirmation
     assert [(v.path, i.name) for v, i in plan.broken_envs] == [(pinned, K126)]
     with pytest.raises(InUseError, match="confirm"):
-        execute(plan, machine.shelf)  # one confirmation is not enough
+        run_plan(plan, machine.shelf)  # one confirmation is not enough
     assert (root / K126).is_dir()
-    outcome = execute(plan, machine.shelf, confirmed_in_use=True)
+    outcome = run_plan(plan, machine.shelf, confirmed_in_use=True)
     assert outcome.freed == plan.freed and not (root / K126).exists()
 
 
@@ -152,7 +174,7 @@ def test_minor_link_users_move_to_the_remaining_patch(machine: Machine, tmp_path
     assert not plan.needs_second_confirmation  # the link moves to 3.12.6: it keeps working
     both = make_plan(inv, [newest, by_name(inv, K126)])
     assert [v.path for v, _ in both.broken_envs] == [via_minor] and both.needs_second_confirmation
-    execute(plan, machine.shelf)
+    run_plan(plan, machine.shelf)
     assert (machine.install_root / MINOR_312).resolve() == machine.install_root / K126
 
 
@@ -175,7 +197,7 @@ def test_units_follow_the_engine_paths(machine: Machine) -> None:
     assert plan.removals[1].reason == "same build: evicted together"
     # While the installs stay, dropping their unpacked copies frees only what they add.
     assert plan.removals[1].freed < tree_size(plan.removals[1].item.path) // 4
-    outcome = execute(plan, shelf)
+    outcome = run_plan(plan, shelf)
     assert outcome.freed == plan.freed and not outcome.failed
     assert not archive.path.exists() and not unpacked_126.path.exists()
     assert (machine.install_root / K127 / "bin" / "python3.12").is_file()  # install untouched
@@ -193,7 +215,7 @@ def test_system_interpreters_are_never_deletable(machine: Machine) -> None:
     assert refused is system and "system" in why
     forged = Plan((Step(Action.REMOVE_UNIT, (Removal(system, 1, "forged"),)),))
     with pytest.raises(PyshelfError, match="never"):
-        execute(forged, machine.shelf, confirmed_in_use=True)
+        run_plan(forged, machine.shelf, confirmed_in_use=True)
     assert system.path.is_file()
 
 
@@ -213,8 +235,8 @@ def test_a_pyenv_version_goes_as_a_whole_unit(machine: Machine) -> None:
     assert plan.freed == size
     assert [v.path for v, _ in plan.broken_envs] == [inner]  # lives inside it, dies with it
     with pytest.raises(InUseError):
-        execute(plan, machine.shelf)
-    outcome = execute(plan, machine.shelf, confirmed_in_use=True)
+        run_plan(plan, machine.shelf)
+    outcome = run_plan(plan, machine.shelf, confirmed_in_use=True)
     assert outcome.freed == size and not outcome.failed
     versions = unit.parent
     assert sorted(os.listdir(versions)) == ["3.12.1"]  # the sibling stays; no leftovers
@@ -343,6 +365,6 @@ def test_only_a_managers_unit_directory_is_ever_removed(machine: Machine, tmp_pa
     stray = tmp_path / "work" / "important"
     stray.mkdir()
     item.path = stray  # a stale or forged item pointing anywhere else
-    outcome = execute(make_plan(inv, [item]), machine.shelf)
+    outcome = run_plan(make_plan(inv, [item]), machine.shelf)
     assert outcome.failed and "left alone" in (outcome.failed[0].error or "")
     assert stray.is_dir() and outcome.freed == 0

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import fcntl
 import io
 import json
 import os
 import sys
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -26,7 +29,7 @@ from tests.test_usage import (
 )
 from tui.engine.du import tree_size
 from tui.engine.errors import PyshelfError
-from tui.engine.jobs import JobQueue
+from tui.engine.jobs import Job, JobKind, JobQueue, Phase
 from tui.engine.shelf import Shelf
 from tui.engine.usage.inventory import Kind
 from tui.engine.usage.prune import over_cap, parse_days, parse_size, prune_plan
@@ -37,6 +40,7 @@ from tui.engine.usage.removal import (
     Plan,
     Removal,
     Step,
+    StepResult,
     execute,
     make_plan,
 )
@@ -67,6 +71,14 @@ def run_plan(plan: Plan, shelf: Shelf, *, confirmed_in_use: bool = False) -> Out
         queue.close()
     assert outcome is not None
     return outcome
+
+
+def wait_until(find: Callable[[], Job | None], timeout: float = 30.0) -> Job:
+    deadline = time.monotonic() + timeout
+    while (found := find()) is None:
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+    return found
 
 
 def snapshot(root: Path) -> dict[str, tuple[int, float, int]]:
@@ -368,3 +380,56 @@ def test_only_a_managers_unit_directory_is_ever_removed(machine: Machine, tmp_pa
     outcome = run_plan(make_plan(inv, [item]), machine.shelf)
     assert outcome.failed and "left alone" in (outcome.failed[0].error or "")
     assert stray.is_dir() and outcome.freed == 0
+
+
+def test_a_removal_cancelled_midway_runs_no_more_steps_and_counts_only_what_went(
+    machine: Machine,
+) -> None:
+    inv = machine.inventory(foreign=False)
+    shelf = machine.shelf
+    orphan = next(i for i in inv.items if i.path.name == ORPHAN_ARCHIVE)
+    plan = make_plan(inv, [by_name(inv, K126), by_name(inv, K127), orphan])
+    assert [s.action for s in plan.steps] == [
+        Action.UNINSTALL,
+        Action.UNINSTALL,
+        Action.DELETE_FILE,
+    ]
+    queue = JobQueue(shelf)
+    held: list[int] = []
+    first_done = threading.Event()
+
+    def hold_uvs_lock(result: StepResult) -> None:
+        # Once the first step is done, hold uv's lock: the second step waits for it.
+        if not held:
+            fd = os.open(shelf.installs.lock_path, os.O_RDWR)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            held.append(fd)
+            first_done.set()
+
+    removing = execute(plan, shelf, queue, confirmed_in_use=True, on_step=hold_uvs_lock)
+    try:
+        assert first_done.wait(30)
+        second = wait_until(
+            lambda: (
+                removing.job
+                if removing.job is not None
+                and removing.job.key == K127
+                and removing.job.phase == Phase.REMOVING
+                else None
+            )
+        )
+        removing.cancel()
+        outcome = removing.wait(30)
+    finally:
+        for fd in held:
+            os.close(fd)
+        queue.close()
+    assert outcome is not None and outcome.cancelled
+    assert [r.step for r in outcome.results] == [plan.steps[0]]
+    assert outcome.freed == plan.steps[0].freed > 0 and not outcome.failed
+    assert second.phase == Phase.CANCELLED and second.freed == 0
+    # The step it stopped and the one after it removed nothing.
+    assert (machine.install_root / K127 / "bin").is_dir()
+    assert orphan.path.exists()
+    assert not (machine.install_root / K126).exists()
+    assert [j.kind for j in queue.jobs] == [JobKind.UNINSTALL, JobKind.UNINSTALL]

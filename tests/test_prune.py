@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,6 +28,7 @@ from tests.test_usage import (
     by_name,
     stock,
 )
+from tui import cleanup_cli
 from tui.engine.du import tree_size
 from tui.engine.errors import PyshelfError
 from tui.engine.jobs import Job, JobKind, JobQueue, Phase
@@ -39,11 +41,13 @@ from tui.engine.usage.removal import (
     Outcome,
     Plan,
     Removal,
+    Removing,
     Step,
     StepResult,
     execute,
     make_plan,
 )
+from tui.exit_codes import EXIT_INTERRUPTED
 from tui.format import human_size
 
 DAY = 86400
@@ -433,3 +437,37 @@ def test_a_removal_cancelled_midway_runs_no_more_steps_and_counts_only_what_went
     assert orphan.path.exists()
     assert not (machine.install_root / K126).exists()
     assert [j.kind for j in queue.jobs] == [JobKind.UNINSTALL, JobKind.UNINSTALL]
+
+
+def test_ctrl_c_cancels_a_cli_removal_and_exits_interrupted(
+    machine: Machine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_wait = Removing.wait
+    interrupted: list[Job] = []
+
+    def wait_then_ctrl_c(self: Removing, timeout: float | None = None) -> Outcome | None:
+        if not interrupted:  # Ctrl-C while the uninstall waits for uv's lock
+            interrupted.append(
+                wait_until(
+                    lambda: self.job if self.job and self.job.phase == Phase.REMOVING else None
+                )
+            )
+            raise KeyboardInterrupt
+        return real_wait(self, timeout)
+
+    fd = os.open(machine.shelf.installs.lock_path, os.O_RDWR)
+    print_plan = cleanup_cli._print_plan
+
+    def print_plan_then_lock(*args: Any, **kwargs: Any) -> None:
+        print_plan(*args, **kwargs)
+        fcntl.flock(fd, fcntl.LOCK_EX)  # the CLI's own repair is done: now hold uv's lock
+
+    monkeypatch.setattr(Removing, "wait", wait_then_ctrl_c)
+    monkeypatch.setattr(cleanup_cli, "_print_plan", print_plan_then_lock)
+    try:
+        code, _, err = machine.world.cli("uninstall", "3.12.7")
+    finally:
+        os.close(fd)
+    assert code == EXIT_INTERRUPTED, err
+    assert interrupted[0].phase == Phase.CANCELLED and interrupted[0].freed == 0
+    assert (machine.install_root / K127 / "bin").is_dir() and "freed" not in err

@@ -5,8 +5,12 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
+
 from tests.conftest import World
-from tui.engine.jobs import JobEvent, JobKind, JobQueue, Phase
+from tui.engine.errors import Cancelled
+from tui.engine.jobs import Job, JobEvent, JobKind, JobQueue, Phase
+from tui.engine.progress import NULL, Reporter
 from tui.engine.shelf import Entry, Shelf
 
 
@@ -280,4 +284,33 @@ def test_removals_of_other_things_run_as_queue_jobs(world: World, tmp_path) -> N
     queue.wait([failed])
     assert failed.phase == Phase.FAILED and failed.error == f"Permission denied: {target}"
     assert queue.retry(failed).kind == JobKind.REMOVE
+    queue.close()
+
+
+def test_null_never_stops_and_a_reporter_stops_when_its_event_is_set() -> None:
+    NULL.set_phase(Phase.EXTRACTING)
+    NULL.progress(1, 2)
+    NULL.check()
+    assert not NULL.cancelled and not NULL.wait(0)
+    event = threading.Event()
+    reporter = Reporter(event)
+    reporter.check()
+    event.set()
+    assert reporter.cancelled and reporter.wait(0)
+    with pytest.raises(Cancelled, match="stopped here"):
+        reporter.check("stopped here")
+
+
+def test_a_job_reports_for_itself_and_cancelling_it_stops_its_next_phase(world: World) -> None:
+    queue = JobQueue(world.shelf())
+    job = Job(JobKind.FETCH, None, queue, label="x")
+    assert isinstance(job, Reporter) and not job.cancelled
+    job.set_phase(Phase.DOWNLOADING)
+    job.progress(5, 10)
+    assert (job.phase, job.done, job.total) == (Phase.DOWNLOADING, 5, 10)
+    job.cancel()
+    with pytest.raises(Cancelled):
+        job.set_phase(Phase.VERIFYING)
+    job.set_phase(Phase.CANCELLED)  # a final phase is always reached
+    assert job.phase == Phase.CANCELLED
     queue.close()

@@ -135,6 +135,8 @@ def _carry_out(
         queue.close()
         if reporter is not None:
             reporter.interrupted()
+        else:
+            print("pyshelf: interrupted", file=sys.stderr)
         if stopped is not None and stopped.freed:
             print(f"freed {human_size(stopped.freed)} before stopping", file=sys.stderr)
         return None

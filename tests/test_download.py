@@ -8,6 +8,7 @@ import threading
 import pytest
 
 from tests.conftest import World
+from tests.recording import Recording
 from tui.engine.errors import Cancelled, ChecksumError, DownloadError, OfflineError
 from tui.engine.resolve import resolve
 
@@ -62,14 +63,15 @@ def test_partial_file_survives_cancel_and_resumes_next_time(world: World) -> Non
     shelf, build = _build(world)
     spec = world.spec(KEY)
     world.server.fault(spec.filename, rate=64 * 1024)  # about four seconds for the archive
-    cancel = threading.Event()
+    reporter = Recording()
 
     def stop_after_some(done: int, total: int | None) -> None:
         if done >= 64 * 1024:
-            cancel.set()
+            reporter.cancel()
 
+    reporter.on_progress = stop_after_some
     with pytest.raises(Cancelled):
-        shelf.downloader.fetch(build, progress=stop_after_some, cancel=cancel)
+        shelf.downloader.fetch(build, reporter=reporter)
     partial = shelf.cache.partial_for(build)
     kept = partial.stat().st_size
     assert kept >= 64 * 1024

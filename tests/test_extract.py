@@ -7,12 +7,12 @@ import os
 import stat
 import sys
 import tarfile
-import threading
 from pathlib import Path
 
 import pytest
 
 from tests.pbs_fixtures import MTIME, make_archive
+from tests.recording import Recording
 from tui.engine.archives.extract import extract_archive
 from tui.engine.errors import ArchiveError, Cancelled
 
@@ -218,8 +218,9 @@ def test_dest_must_be_new_or_empty(tmp_path: Path) -> None:
 
 def test_progress_counts_compressed_bytes(tmp_path: Path) -> None:
     spec = make_archive(tmp_path / "a", payload_kib=2048)
-    calls: list[tuple[int, int]] = []
-    extract_archive(spec.path, tmp_path / "dest", progress=lambda d, t: calls.append((d, t)))
+    reporter = Recording()
+    extract_archive(spec.path, tmp_path / "dest", reporter=reporter)
+    calls = reporter.calls
     assert calls[-1] == (spec.size, spec.size)
     done = [d for d, _ in calls]
     assert done == sorted(done)
@@ -228,11 +229,8 @@ def test_progress_counts_compressed_bytes(tmp_path: Path) -> None:
 
 def test_cancel_between_members(tmp_path: Path) -> None:
     spec = make_archive(tmp_path / "a")
-    cancel = threading.Event()
-
-    def progress(done: int, total: int) -> None:
-        cancel.set()  # after the first member
-
+    reporter = Recording()
+    reporter.on_progress = lambda done, total: reporter.cancel()  # after the first member
     with pytest.raises(Cancelled):
-        extract_archive(spec.path, tmp_path / "dest", progress=progress, cancel=cancel)
+        extract_archive(spec.path, tmp_path / "dest", reporter=reporter)
     assert not (tmp_path / "dest" / "lib" / "python3.12" / "payload.bin").exists()

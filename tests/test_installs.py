@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.pbs_fixtures import ArchiveSpec, _file, catalog_json, make_archive
+from tests.recording import Recording
 from tests.uvtool import run_uv, uv_binary
 from tui.engine.builds import Build
 from tui.engine.du import Tally, freed_size, tree_size
@@ -103,9 +104,9 @@ def test_scan_skips_links_dot_entries_and_strangers(tmp_path: Path) -> None:
 
 def test_install_makes_uv_layout(tmp_path: Path, idir: InstallDir) -> None:
     spec = archive(tmp_path, version="3.12.7")
-    phases: list[str] = []
-    result = idir.install(spec.path, build_of(spec), phase=phases.append)
-    assert phases == ["extracting", "linking"]
+    reporter = Recording()
+    result = idir.install(spec.path, build_of(spec), reporter=reporter)
+    assert reporter.phases == ["extracting", "linking"]
     assert not result.replaced and result.warnings == ()
     root = idir.root
     assert (root / KEY_12_7 / "BUILD").read_text() == "20991231"  # no newline, like uv
@@ -180,13 +181,13 @@ def test_failed_reinstall_keeps_the_old_install(tmp_path: Path, idir: InstallDir
     marker.write_text("old")
     exe = idir.bin_dir / "python3.12"  # type: ignore[operator]
 
-    def midway(done: int, total: int) -> None:
+    def midway(done: int, total: int | None) -> None:
         # Mid-extraction of the new copy the old one is still complete and working.
         assert marker.read_text() == "old" and run_exe(exe) == "fake-cpython-3.12.7"
         raise RuntimeError("disk on fire")
 
     with pytest.raises(RuntimeError, match="disk on fire"):
-        idir.install(spec.path, build_of(spec), progress=midway)
+        idir.install(spec.path, build_of(spec), reporter=Recording(midway))
     assert marker.read_text() == "old" and run_exe(exe) == "fake-cpython-3.12.7"
     assert leftovers(idir) == []
 
@@ -201,9 +202,10 @@ def test_failed_reinstall_keeps_the_old_install(tmp_path: Path, idir: InstallDir
 
 def test_cancel_mid_extract_leaves_nothing(tmp_path: Path, idir: InstallDir) -> None:
     spec = archive(tmp_path, version="3.12.7")
-    cancel = threading.Event()
+    reporter = Recording()
+    reporter.on_progress = lambda done, total: reporter.cancel()
     with pytest.raises(Cancelled):
-        idir.install(spec.path, build_of(spec), cancel=cancel, progress=lambda d, t: cancel.set())
+        idir.install(spec.path, build_of(spec), reporter=reporter)
     assert idir.installations() == [] and leftovers(idir) == []
     assert not os.path.lexists(idir.root / MINOR_12)
     assert not os.path.lexists(tmp_path / "bin" / "python3.12")
@@ -305,9 +307,9 @@ def test_lock_waits_for_another_holder(tmp_path: Path, idir: InstallDir) -> None
         assert str(idir.lock_path) in message
         if Path("/proc/locks").exists():
             assert f"pid {holder.pid}" in message
-        cancel = threading.Event()
-        threading.Timer(0.1, cancel.set).start()
-        with pytest.raises(Cancelled), idir.lock(timeout=30, cancel=cancel):
+        reporter = Recording()
+        threading.Timer(0.1, reporter.cancel).start()
+        with pytest.raises(Cancelled), idir.lock(timeout=30, reporter=reporter):
             pass
         spec = archive(tmp_path, version="3.12.7")
         with pytest.raises(LockTimeout):
@@ -353,10 +355,10 @@ def test_install_from_tree_hard_links_the_store(tmp_path: Path, idir: InstallDir
     assert store.add(spec.path, spec.sha256) == tree and store.get(spec.sha256) == tree
     assert sorted(os.listdir(tmp_path / "unpacked")) == [".lock", spec.sha256[:16]]
     assert sorted(os.listdir(tree.parent)) == ["manifest", "tree"]
-    phases: list[str] = []
-    idir.install_from_tree(tree, build_of(spec), phase=phases.append)
+    reporter = Recording()
+    idir.install_from_tree(tree, build_of(spec), reporter=reporter)
     result = idir.install_from_tree(tree, build_of(spec))  # a reinstall
-    assert result.replaced and phases == ["extracting", "linking"]
+    assert result.replaced and reporter.phases == ["extracting", "linking"]
     installed = idir.root / KEY_12_7
     payload = Path("lib/python3.12/payload.bin")
     assert (installed / payload).stat().st_ino == (tree / payload).stat().st_ino

@@ -5,8 +5,12 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
+
 from tests.conftest import World
-from tui.engine.jobs import JobEvent, JobKind, JobQueue, Phase
+from tui.engine.errors import Cancelled
+from tui.engine.jobs import Job, JobEvent, JobKind, JobQueue, Phase
+from tui.engine.progress import NULL, Reporter
 from tui.engine.shelf import Entry, Shelf
 
 
@@ -213,14 +217,16 @@ def test_plans_promise_exactly_what_the_jobs_free(world: World) -> None:
     # the install comes free too: the plan says so.
     assert [r.item.path for r in plan.removals] == [entry.installation.path, copy]
     assert plan.freed > tree_size(copy) > world.spec(key).size
-    outcome = execute(plan, shelf, queue=queue)
+    outcome = execute(plan, shelf, queue).wait()
+    assert outcome is not None
     assert outcome.freed == plan.freed and not copy.exists()
     assert queue.jobs[-1].kind == JobKind.UNINSTALL and queue.jobs[-1].result == "uninstalled"
     entry = _entry(shelf, key)
     plan = plan_builds(shelf, Action.EVICT, [entry], cwd=world.root)
     assert entry.cached is not None
     assert [r.item.path for r in plan.removals] == [entry.cached.path]  # the archive alone
-    outcome = execute(plan, shelf, queue=queue)
+    outcome = execute(plan, shelf, queue).wait()
+    assert outcome is not None
     assert outcome.freed == plan.freed == entry.cached.size
     assert queue.jobs[-1].kind == JobKind.EVICT and not entry.cached.path.exists()
     queue.close()
@@ -239,12 +245,14 @@ def test_a_kept_hot_copy_stays_and_the_plan_says_so(world: World) -> None:
     assert [r.item.path for r in plan.removals] == [entry.installation.path]  # the copy stays
     assert plan.removals[0].reason == KEPT_COPY  # and the plan says why it frees so little
     assert plan.freed < world.spec(key).size  # the payload is shared with the unpacked copy
-    outcome = execute(plan, shelf, queue=queue)
+    outcome = execute(plan, shelf, queue).wait()
+    assert outcome is not None
     assert outcome.freed == plan.freed and "kept in the cache" in (queue.jobs[-1].result or "")
     entry = _entry(shelf, key)
     plan = plan_builds(shelf, Action.EVICT, [entry], cwd=world.root)
     assert {r.item.path for r in plan.removals} == {entry.cached.path, copy}
-    outcome = execute(plan, shelf, queue=queue)
+    outcome = execute(plan, shelf, queue).wait()
+    assert outcome is not None
     assert outcome.freed == plan.freed and not copy.exists()
     queue.close()
 
@@ -276,4 +284,33 @@ def test_removals_of_other_things_run_as_queue_jobs(world: World, tmp_path) -> N
     queue.wait([failed])
     assert failed.phase == Phase.FAILED and failed.error == f"Permission denied: {target}"
     assert queue.retry(failed).kind == JobKind.REMOVE
+    queue.close()
+
+
+def test_null_never_stops_and_a_reporter_stops_when_its_event_is_set() -> None:
+    NULL.set_phase(Phase.EXTRACTING)
+    NULL.progress(1, 2)
+    NULL.check()
+    assert not NULL.cancelled and not NULL.wait(0)
+    event = threading.Event()
+    reporter = Reporter(event)
+    reporter.check()
+    event.set()
+    assert reporter.cancelled and reporter.wait(0)
+    with pytest.raises(Cancelled, match="stopped here"):
+        reporter.check("stopped here")
+
+
+def test_a_job_reports_for_itself_and_cancelling_it_stops_its_next_phase(world: World) -> None:
+    queue = JobQueue(world.shelf())
+    job = Job(JobKind.FETCH, None, queue, label="x")
+    assert isinstance(job, Reporter) and not job.cancelled
+    job.set_phase(Phase.DOWNLOADING)
+    job.progress(5, 10)
+    assert (job.phase, job.done, job.total) == (Phase.DOWNLOADING, 5, 10)
+    job.cancel()
+    with pytest.raises(Cancelled):
+        job.set_phase(Phase.VERIFYING)
+    job.set_phase(Phase.CANCELLED)  # a final phase is always reached
+    assert job.phase == Phase.CANCELLED
     queue.close()

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import fcntl
 import io
 import json
 import os
 import sys
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,11 +28,26 @@ from tests.test_usage import (
     by_name,
     stock,
 )
+from tui import cleanup_cli
 from tui.engine.du import tree_size
 from tui.engine.errors import PyshelfError
+from tui.engine.jobs import Job, JobKind, JobQueue, Phase
+from tui.engine.shelf import Shelf
 from tui.engine.usage.inventory import Kind
 from tui.engine.usage.prune import over_cap, parse_days, parse_size, prune_plan
-from tui.engine.usage.removal import Action, InUseError, Plan, Removal, Step, execute, make_plan
+from tui.engine.usage.removal import (
+    Action,
+    InUseError,
+    Outcome,
+    Plan,
+    Removal,
+    Removing,
+    Step,
+    StepResult,
+    execute,
+    make_plan,
+)
+from tui.exit_codes import EXIT_INTERRUPTED
 from tui.format import human_size
 
 DAY = 86400
@@ -45,6 +64,25 @@ def _no_manager_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, isolated_ho
 @pytest.fixture
 def machine(world: World, isolated_home: Path) -> Machine:
     return stock(world, isolated_home)
+
+
+def run_plan(plan: Plan, shelf: Shelf, *, confirmed_in_use: bool = False) -> Outcome:
+    """``execute`` on a queue of its own, waited for, as the CLI does."""
+    queue = JobQueue(shelf)
+    try:
+        outcome = execute(plan, shelf, queue, confirmed_in_use=confirmed_in_use).wait()
+    finally:
+        queue.close()
+    assert outcome is not None
+    return outcome
+
+
+def wait_until(find: Callable[[], Job | None], timeout: float = 30.0) -> Job:
+    deadline = time.monotonic() + timeout
+    while (found := find()) is None:
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+    return found
 
 
 def snapshot(root: Path) -> dict[str, tuple[int, float, int]]:
@@ -116,7 +154,7 @@ def test_dry_run_changes_nothing_and_the_real_run_frees_what_it_previewed(
 
     files_before = file_bytes(world.root)
     dirs = dir_bytes([r.item.path for r in plan.removals])
-    outcome = execute(plan, machine.shelf)
+    outcome = run_plan(plan, machine.shelf)
     assert not outcome.failed
     assert outcome.freed == plan.freed  # what the executor reports is what it previewed
     assert [r.freed for r in outcome.results] == [s.freed for s in plan.steps]
@@ -137,9 +175,9 @@ def test_an_interpreter_in_use_needs_a_second_confirmation(
     assert plan.needs_second_confirmation
     assert [(v.path, i.name) for v, i in plan.broken_envs] == [(pinned, K126)]
     with pytest.raises(InUseError, match="confirm"):
-        execute(plan, machine.shelf)  # one confirmation is not enough
+        run_plan(plan, machine.shelf)  # one confirmation is not enough
     assert (root / K126).is_dir()
-    outcome = execute(plan, machine.shelf, confirmed_in_use=True)
+    outcome = run_plan(plan, machine.shelf, confirmed_in_use=True)
     assert outcome.freed == plan.freed and not (root / K126).exists()
 
 
@@ -152,7 +190,7 @@ def test_minor_link_users_move_to_the_remaining_patch(machine: Machine, tmp_path
     assert not plan.needs_second_confirmation  # the link moves to 3.12.6: it keeps working
     both = make_plan(inv, [newest, by_name(inv, K126)])
     assert [v.path for v, _ in both.broken_envs] == [via_minor] and both.needs_second_confirmation
-    execute(plan, machine.shelf)
+    run_plan(plan, machine.shelf)
     assert (machine.install_root / MINOR_312).resolve() == machine.install_root / K126
 
 
@@ -175,7 +213,7 @@ def test_units_follow_the_engine_paths(machine: Machine) -> None:
     assert plan.removals[1].reason == "same build: evicted together"
     # While the installs stay, dropping their unpacked copies frees only what they add.
     assert plan.removals[1].freed < tree_size(plan.removals[1].item.path) // 4
-    outcome = execute(plan, shelf)
+    outcome = run_plan(plan, shelf)
     assert outcome.freed == plan.freed and not outcome.failed
     assert not archive.path.exists() and not unpacked_126.path.exists()
     assert (machine.install_root / K127 / "bin" / "python3.12").is_file()  # install untouched
@@ -193,7 +231,7 @@ def test_system_interpreters_are_never_deletable(machine: Machine) -> None:
     assert refused is system and "system" in why
     forged = Plan((Step(Action.REMOVE_UNIT, (Removal(system, 1, "forged"),)),))
     with pytest.raises(PyshelfError, match="never"):
-        execute(forged, machine.shelf, confirmed_in_use=True)
+        run_plan(forged, machine.shelf, confirmed_in_use=True)
     assert system.path.is_file()
 
 
@@ -213,8 +251,8 @@ def test_a_pyenv_version_goes_as_a_whole_unit(machine: Machine) -> None:
     assert plan.freed == size
     assert [v.path for v, _ in plan.broken_envs] == [inner]  # lives inside it, dies with it
     with pytest.raises(InUseError):
-        execute(plan, machine.shelf)
-    outcome = execute(plan, machine.shelf, confirmed_in_use=True)
+        run_plan(plan, machine.shelf)
+    outcome = run_plan(plan, machine.shelf, confirmed_in_use=True)
     assert outcome.freed == size and not outcome.failed
     versions = unit.parent
     assert sorted(os.listdir(versions)) == ["3.12.1"]  # the sibling stays; no leftovers
@@ -343,6 +381,93 @@ def test_only_a_managers_unit_directory_is_ever_removed(machine: Machine, tmp_pa
     stray = tmp_path / "work" / "important"
     stray.mkdir()
     item.path = stray  # a stale or forged item pointing anywhere else
-    outcome = execute(make_plan(inv, [item]), machine.shelf)
+    outcome = run_plan(make_plan(inv, [item]), machine.shelf)
     assert outcome.failed and "left alone" in (outcome.failed[0].error or "")
     assert stray.is_dir() and outcome.freed == 0
+
+
+def test_a_removal_cancelled_midway_runs_no_more_steps_and_counts_only_what_went(
+    machine: Machine,
+) -> None:
+    inv = machine.inventory(foreign=False)
+    shelf = machine.shelf
+    orphan = next(i for i in inv.items if i.path.name == ORPHAN_ARCHIVE)
+    plan = make_plan(inv, [by_name(inv, K126), by_name(inv, K127), orphan])
+    assert [s.action for s in plan.steps] == [
+        Action.UNINSTALL,
+        Action.UNINSTALL,
+        Action.DELETE_FILE,
+    ]
+    queue = JobQueue(shelf)
+    held: list[int] = []
+    first_done = threading.Event()
+
+    def hold_uvs_lock(result: StepResult) -> None:
+        # Once the first step is done, hold uv's lock: the second step waits for it.
+        if not held:
+            fd = os.open(shelf.installs.lock_path, os.O_RDWR)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            held.append(fd)
+            first_done.set()
+
+    removing = execute(plan, shelf, queue, confirmed_in_use=True, on_step=hold_uvs_lock)
+    try:
+        assert first_done.wait(30)
+        second = wait_until(
+            lambda: (
+                removing.job
+                if removing.job is not None
+                and removing.job.key == K127
+                and removing.job.phase == Phase.REMOVING
+                else None
+            )
+        )
+        removing.cancel()
+        outcome = removing.wait(30)
+    finally:
+        for fd in held:
+            os.close(fd)
+        queue.close()
+    assert outcome is not None and outcome.cancelled
+    assert [r.step for r in outcome.results] == [plan.steps[0]]
+    assert outcome.freed == plan.steps[0].freed > 0 and not outcome.failed
+    assert second.phase == Phase.CANCELLED and second.freed == 0
+    # The step it stopped and the one after it removed nothing.
+    assert (machine.install_root / K127 / "bin").is_dir()
+    assert orphan.path.exists()
+    assert not (machine.install_root / K126).exists()
+    assert [j.kind for j in queue.jobs] == [JobKind.UNINSTALL, JobKind.UNINSTALL]
+
+
+def test_ctrl_c_cancels_a_cli_removal_and_exits_interrupted(
+    machine: Machine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_wait = Removing.wait
+    interrupted: list[Job] = []
+
+    def wait_then_ctrl_c(self: Removing, timeout: float | None = None) -> Outcome | None:
+        if not interrupted:  # Ctrl-C while the uninstall waits for uv's lock
+            interrupted.append(
+                wait_until(
+                    lambda: self.job if self.job and self.job.phase == Phase.REMOVING else None
+                )
+            )
+            raise KeyboardInterrupt
+        return real_wait(self, timeout)
+
+    fd = os.open(machine.shelf.installs.lock_path, os.O_RDWR)
+    print_plan = cleanup_cli._print_plan
+
+    def print_plan_then_lock(*args: Any, **kwargs: Any) -> None:
+        print_plan(*args, **kwargs)
+        fcntl.flock(fd, fcntl.LOCK_EX)  # the CLI's own repair is done: now hold uv's lock
+
+    monkeypatch.setattr(Removing, "wait", wait_then_ctrl_c)
+    monkeypatch.setattr(cleanup_cli, "_print_plan", print_plan_then_lock)
+    try:
+        code, _, err = machine.world.cli("uninstall", "3.12.7")
+    finally:
+        os.close(fd)
+    assert code == EXIT_INTERRUPTED, err
+    assert interrupted[0].phase == Phase.CANCELLED and interrupted[0].freed == 0
+    assert (machine.install_root / K127 / "bin").is_dir() and "freed" not in err

@@ -10,6 +10,7 @@ import pytest
 
 from tests.conftest import World
 from tests.test_managers import clear_manager_env, make_unit, make_venv
+from tui.engine.jobs import JobQueue
 from tui.engine.usage.inventory import Kind, Owner, take_inventory
 from tui.engine.usage.managers import is_unit
 from tui.engine.usage.registry import GROUP_TITLES, MANAGERS, Manager
@@ -46,6 +47,12 @@ def test_one_entry_is_all_a_manager_needs(
 
     plan = make_plan(inventory, [item])
     assert [u.path for u, _ in plan.broken_envs] == [venv]
-    outcome = execute(plan, world.shelf(), confirmed_in_use=True)
+    shelf = world.shelf()
+    queue = JobQueue(shelf)
+    try:
+        outcome = execute(plan, shelf, queue, confirmed_in_use=True).wait()
+    finally:
+        queue.close()
+    assert outcome is not None
     assert outcome.failed == [] and outcome.freed > 0
     assert not unit.exists() and list(unit.parent.iterdir()) == []

@@ -11,17 +11,19 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
 from tui.engine.errors import PyshelfError
-from tui.engine.jobs import JobKind
+from tui.engine.jobs import JobKind, JobQueue
 from tui.engine.shelf import Entry, Shelf
 from tui.engine.usage.inventory import Kind, take_inventory
 from tui.engine.usage.ledger import Ledger
 from tui.engine.usage.prune import prune_plan
 from tui.engine.usage.removal import (
     Action,
+    Outcome,
     Plan,
     StepResult,
     count_users,
@@ -32,7 +34,7 @@ from tui.engine.usage.removal import (
 )
 from tui.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
 from tui.format import human_age, human_size
-from tui.reporter import Interrupted, run_reported
+from tui.reporter import Reporter
 
 _NOT_BUILDS = (Kind.OTHER, Kind.LEFTOVER)
 
@@ -98,14 +100,50 @@ def remove_builds(shelf: Shelf, kind: JobKind, targets: list[Entry], *, yes: int
             f"{users} would break (named above), so nothing was removed; "
             "pass --yes twice (-yy) to remove the interpreters they use anyway"
         )
-    try:
-        outcome = run_reported(
-            shelf, lambda queue: execute(plan, shelf, confirmed_in_use=yes >= 2, queue=queue)
-        )
-    except Interrupted:
+    outcome = _carry_out(plan, shelf, yes >= 2, bars=True)
+    if outcome is None:
         return EXIT_INTERRUPTED
     print(f"freed {human_size(outcome.freed)}", file=sys.stderr)
     return EXIT_FAILED if outcome.failed or plan.refused else 0
+
+
+def _carry_out(
+    plan: Plan,
+    shelf: Shelf,
+    in_use_ok: bool,
+    *,
+    bars: bool = False,
+    on_step: Callable[[StepResult], None] | None = None,
+) -> Outcome | None:
+    """Run the plan's steps as jobs on a queue and wait for them (``bars``: progress on
+    stderr). Ctrl-C cancels the running step and the ones after it: None then, once what
+    had begun has finished and what it freed is said."""
+    queue = JobQueue(shelf)
+    reporter = Reporter(sys.stderr) if bars else None
+    if reporter is not None:
+        queue.subscribe(reporter.on_event)
+    try:
+        removing = execute(plan, shelf, queue, confirmed_in_use=in_use_ok, on_step=on_step)
+    except BaseException:
+        queue.close()
+        raise
+    try:
+        outcome = removing.wait()
+    except KeyboardInterrupt:
+        removing.cancel()
+        stopped = removing.wait()
+        queue.close()
+        if reporter is not None:
+            reporter.interrupted()
+        else:
+            print("pyshelf: interrupted", file=sys.stderr)
+        if stopped is not None and stopped.freed:
+            print(f"freed {human_size(stopped.freed)} before stopping", file=sys.stderr)
+        return None
+    queue.close(cancel=False)
+    if reporter is not None:
+        reporter.finish()
+    return outcome
 
 
 def cmd_prune(shelf: Shelf, args: argparse.Namespace) -> int:
@@ -156,7 +194,9 @@ def cmd_prune(shelf: Shelf, args: argparse.Namespace) -> int:
         outcome = f"failed: {result.error}" if result.error else f"freed {human_size(result.freed)}"
         print(f"{result.step.action} {result.step.label}: {outcome}", file=sys.stderr)
 
-    outcome = execute(plan, shelf, confirmed_in_use=in_use_ok, on_step=report)
+    outcome = _carry_out(plan, shelf, in_use_ok, on_step=report)
+    if outcome is None:
+        return EXIT_INTERRUPTED
     print(f"freed {human_size(outcome.freed)}", file=sys.stderr)
     return EXIT_FAILED if outcome.failed else 0
 

@@ -3,12 +3,15 @@ prune presets, and pictures of it."""
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import ListView
 
 from tests.app import scenes
 from tests.app.conftest import AppMaker, cell, loaded, settle, wait_for
@@ -24,6 +27,7 @@ from tui.app.screens.help import HelpScreen
 from tui.app.screens.plan_confirm import BreakConfirmScreen, PlanConfirmScreen, plain
 from tui.app.screens.prune_menu import PruneScreen
 from tui.app.widgets.usage_table import bar, group_id, row_id
+from tui.engine.jobs import JobKind, Phase
 from tui.engine.usage.inventory import Item, Kind, Owner, scan_sizes, take_inventory
 from tui.engine.usage.removal import make_plan
 from tui.format import human_size
@@ -391,3 +395,38 @@ def test_cleanup_confirmation(snap_compare, scene: PyshelfApp) -> None:
         await pilot.pause()
 
     assert snap_compare(scene, terminal_size=(100, 30), run_before=run_before)
+
+
+async def test_c_in_the_queue_cancels_a_removal_and_the_steps_after_it(
+    machine: Machine, make_app: AppMaker
+) -> None:
+    app = view_app(make_app, machine)
+    install, pyenv = machine.install_root / K127, machine.pyenv("3.11.7")
+    fd = os.open(machine.shelf.installs.lock_path, os.O_RDWR)
+    try:
+        async with app.run_test(size=(120, 36)) as pilot:
+            screen = await open_view(pilot)
+            for path in (install, pyenv):
+                go(screen, item_rid(screen, path))
+                await pilot.press("space")
+            await wait_for(pilot, lambda: screen.plan is not None and len(screen.plan.steps) == 2)
+            await pilot.press("x")
+            await wait_for(pilot, lambda: isinstance(app.screen, PlanConfirmScreen))
+            fcntl.flock(fd, fcntl.LOCK_EX)  # the uninstall, the first step, waits for uv's lock
+            await pilot.press("y")
+            await wait_for(
+                pilot,
+                lambda: any(i.event.phase == Phase.REMOVING for i in screen.queue_panel.items),
+            )
+            screen.queue_panel.query_one(ListView).focus()
+            await pilot.pause()
+            await pilot.press("c")
+            await wait_for(pilot, lambda: screen.busy is None)
+            await settle(pilot)
+            assert [(j.kind, j.phase) for j in app.queue.jobs] == [
+                (JobKind.UNINSTALL, Phase.CANCELLED)
+            ]  # and the pyenv version's removal was never submitted
+            assert (install / "bin").is_dir() and pyenv.is_dir()
+            assert f"freed {human_size(0)}; cancelled" in notices(app)
+    finally:
+        os.close(fd)

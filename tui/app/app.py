@@ -384,8 +384,9 @@ class PyshelfApp(App[int]):
 
     @work(thread=True, group="remove", exit_on_error=False)
     def _execute_plan(self, plan: Plan, in_use_ok: bool) -> None:
-        """Steps run as jobs on the app's queue: the panel and the notices show each one."""
-        execute(plan, self.shelf, confirmed_in_use=in_use_ok, queue=self.queue)
+        """Steps run as jobs on the app's queue: the panel and the notices show each one, and
+        c cancels it. Returns once the first is submitted."""
+        execute(plan, self.shelf, self.queue, confirmed_in_use=in_use_ok)
 
     def _submit(self, kind: JobKind, entries: list[Entry]) -> None:
         for entry in entries:

@@ -18,7 +18,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from tui.engine.errors import Cancelled, describe_error
-from tui.engine.progress import SpeedMeter
+from tui.engine.progress import Phase, Reporter, SpeedMeter
 from tui.engine.shelf import Entry, Shelf
 
 
@@ -29,22 +29,6 @@ class JobKind(StrEnum):
     UNINSTALL = "uninstall"
     EVICT = "evict"
     REMOVE = "remove"  # anything else the clean-up removes: another manager's interpreter, ...
-
-
-class Phase(StrEnum):
-    QUEUED = "queued"
-    DOWNLOADING = "downloading"
-    VERIFYING = "verifying"
-    EXTRACTING = "extracting"
-    LINKING = "linking"
-    REMOVING = "removing"
-    DONE = "done"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-
-    @property
-    def final(self) -> bool:
-        return self in (Phase.DONE, Phase.FAILED, Phase.CANCELLED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +49,9 @@ class JobEvent:
     warnings: tuple[str, ...] = ()  # things the job left alone or could not do, one line each
 
 
-class Job:
+class Job(Reporter):
+    """One queued action; the engine calls it reports to (see ``Reporter``) as it runs."""
+
     _ids = itertools.count(1)
 
     def __init__(
@@ -77,6 +63,7 @@ class Job:
         label: str = "",
         remove: Callable[[], int] | None = None,
     ) -> None:
+        super().__init__()
         self.id = next(Job._ids)
         self.kind = kind
         self.entry = entry  # None for a REMOVE job, which names its target by ``label``
@@ -89,7 +76,6 @@ class Job:
         self.result: str | None = None
         self.freed = 0
         self.warnings: tuple[str, ...] = ()
-        self.cancel_event = threading.Event()
         self.meter = SpeedMeter(queue.clock)
         self.future: Future[None] | None = None
         self._queue = queue
@@ -235,8 +221,7 @@ class JobQueue:
 
     def _slot(self, semaphore: threading.BoundedSemaphore, job: Job) -> None:
         while not semaphore.acquire(timeout=0.1):
-            if job.cancel_event.is_set():
-                raise Cancelled("cancelled while queued")
+            job.check("cancelled while queued")
 
     def _fetch(self, job: Job) -> Path:
         entry = job.entry
@@ -245,12 +230,7 @@ class JobQueue:
         self._slot(self._download_slots, job)
         try:
             job.set_phase(Phase.VERIFYING if entry.cached else Phase.DOWNLOADING)
-            path = self.shelf.fetch(
-                entry,
-                progress=job.progress,
-                cancel=job.cancel_event,
-                on_verify=lambda: job.set_phase(Phase.VERIFYING),
-            )
+            path = self.shelf.fetch(entry, reporter=job)
         finally:
             self._download_slots.release()
         if job.kind == JobKind.FETCH:
@@ -262,7 +242,7 @@ class JobQueue:
         if job.kind == JobKind.INSTALL and entry.installation is not None:
             # Still a command that writes the install dir: repair it, and make sure this
             # install has its links (a crash may have cut them short), as uv does.
-            warnings = self.shelf.relink(entry, cancel=job.cancel_event)
+            warnings = self.shelf.relink(entry, reporter=job)
             if warnings is not None:
                 job.warnings = warnings
                 job.result = "already installed"
@@ -273,13 +253,7 @@ class JobQueue:
         self._slot(self._disk_slots, job)
         try:
             job.set_phase(Phase.EXTRACTING)
-            result = self.shelf.install(
-                entry,
-                archive=archive,
-                progress=job.progress,
-                cancel=job.cancel_event,
-                phase=lambda name: job.set_phase(Phase(name)),
-            )
+            result = self.shelf.install(entry, archive=archive, reporter=job)
         finally:
             self._disk_slots.release()
         job.warnings = result.warnings
@@ -295,7 +269,7 @@ class JobQueue:
             self._disk_slots.release()
 
     def _uninstall(self, job: Job) -> None:
-        self._removing(job, lambda: self.shelf.uninstall(job.entry))
+        self._removing(job, lambda: self.shelf.uninstall(job.entry, reporter=job))
         job.result = "uninstalled"
         if self.shelf.unpacked_tree(job.entry) is not None:
             # A hot copy was kept (Settings.keep_unpacked): say where the files went.

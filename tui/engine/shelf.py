@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from tui.engine import names
-from tui.engine.archives.cache import ArchiveCache, CachedArchive, Progress
+from tui.engine.archives.cache import ArchiveCache, CachedArchive
 from tui.engine.archives.catalog import Catalog, is_url, load_catalog
 from tui.engine.archives.download import Downloader, DownloadPolicy, make_client
 from tui.engine.archives.sizes import RemoteSizes
@@ -24,6 +24,7 @@ from tui.engine.installs.installdir import (
     scan_installations,
 )
 from tui.engine.installs.unpacked import UnpackedStore
+from tui.engine.progress import NULL, Phase, Reporter
 from tui.engine.resolve import no_match_message, parse_request, preference, resolve
 from tui.engine.settings import Settings
 
@@ -260,17 +261,13 @@ class Shelf:
         self,
         entry: Entry,
         *,
-        progress: Progress | None = None,
-        cancel: threading.Event | None = None,
-        on_verify: Callable[[], None] | None = None,
+        reporter: Reporter = NULL,
     ) -> Path:
         if entry.cached is not None and not entry.available:
             return entry.cached.path  # an archive only the cache knows: nothing to verify it by
         path = self.downloader.fetch(  # offline, it says so when the archive is missing
             entry.build,
-            progress=progress,
-            cancel=cancel,
-            on_verify=on_verify,
+            reporter=reporter,
             expected_size=self.sizes.get(entry.build),
         )
         entry.cached = self.cache.find(entry.build)
@@ -289,9 +286,7 @@ class Shelf:
         entry: Entry,
         *,
         archive: Path | None = None,
-        progress: Progress | None = None,
-        cancel: threading.Event | None = None,
-        phase: Callable[[str], None] | None = None,
+        reporter: Reporter = NULL,
     ) -> InstallResult:
         """Install (or reinstall over) ``entry`` from the cache.
 
@@ -307,22 +302,21 @@ class Shelf:
         sha = build.sha256 if entry.available else None
         if sha is None:  # an archive only the cache knows: its name is all we have to go on
             if archive is None:
-                archive = entry.cached.path if entry.cached else self.fetch(entry, cancel=cancel)
-            result = self.installs.install(
-                archive, build, link_bin=link_bin, progress=progress, cancel=cancel, phase=phase
-            )
+                archive = (
+                    entry.cached.path if entry.cached else self.fetch(entry, reporter=reporter)
+                )
+            result = self.installs.install(archive, build, link_bin=link_bin, reporter=reporter)
         else:
             tree, problem = self.unpacked.usable(sha)
             fresh = tree is None
             if tree is None:
                 if archive is None:
-                    archive = self._archive_for_unpack(entry, problem, progress, cancel, phase)
-                if phase:
-                    phase("extracting")
-                tree = self.unpacked.add(archive, sha, progress=progress, cancel=cancel)
+                    archive = self._archive_for_unpack(entry, problem, reporter)
+                reporter.set_phase(Phase.EXTRACTING)
+                tree = self.unpacked.add(archive, sha, reporter=reporter)
             try:
                 result = self.installs.install_from_tree(
-                    tree, build, link_bin=link_bin, cancel=cancel, phase=phase, run_check=fresh
+                    tree, build, link_bin=link_bin, reporter=reporter, run_check=fresh
                 )
             except NotAnInterpreter:
                 self.unpacked.remove(sha)  # a copy no install can use: the next try unpacks again
@@ -333,13 +327,13 @@ class Shelf:
         entry.unpacked_size = None if sha else 0
         return result
 
-    def relink(
-        self, entry: Entry, *, cancel: threading.Event | None = None
-    ) -> tuple[str, ...] | None:
+    def relink(self, entry: Entry, *, reporter: Reporter = NULL) -> tuple[str, ...] | None:
         """For an install already there: repair the install dir and make sure the install has
         its links (the bin link unless the settings say no). Returns the warnings, or None
         when the install has gone meanwhile."""
-        warnings = self.installs.relink(entry.key, link_bin=self.settings.link_bin, cancel=cancel)
+        warnings = self.installs.relink(
+            entry.key, link_bin=self.settings.link_bin, reporter=reporter
+        )
         if warnings is None:
             entry.installation = None
         return warnings
@@ -348,15 +342,12 @@ class Shelf:
         self,
         entry: Entry,
         problem: str | None,
-        progress: Progress | None,
-        cancel: threading.Event | None,
-        phase: Callable[[str], None] | None,
+        reporter: Reporter,
     ) -> Path:
         """The verified archive, hashed again now: the unpacked copy is missing or was dropped."""
-        if phase:
-            phase("verifying")
+        reporter.set_phase(Phase.VERIFYING)
         try:
-            return self.fetch(entry, progress=progress, cancel=cancel)
+            return self.fetch(entry, reporter=reporter)
         except OfflineError:
             if problem is None:
                 raise
@@ -366,12 +357,12 @@ class Shelf:
                 f"{entry.key}` online, then reinstall"
             ) from None
 
-    def uninstall(self, entry: Entry, *, cancel: threading.Event | None = None) -> int:
+    def uninstall(self, entry: Entry, *, reporter: Reporter = NULL) -> int:
         """Remove the install, and its unpacked copy unless hot copies are kept (see
         ``Settings.keep_unpacked``); returns the bytes that really came free on disk."""
         if entry.installation is None:
             raise RequestError(f"{entry.key} is not installed")
-        freed = self.installs.uninstall(entry.key, cancel=cancel)
+        freed = self.installs.uninstall(entry.key, reporter=reporter)
         entry.installation = None
         entry.install_size = None
         going = self.unpacked_going(entry)

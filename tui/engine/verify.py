@@ -7,11 +7,11 @@ the archive again; a damaged archive is left for ``fetch``, which replaces it.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from tui.engine.archives.cache import CachedArchive, sha256_file
+from tui.engine.progress import NULL, Reporter
 from tui.engine.shelf import Entry, Shelf
 
 
@@ -32,7 +32,7 @@ def verify(
     entries: Sequence[Entry] | None = None,
     *,
     on_line: Callable[[str], None] | None = None,
-    cancel: threading.Event | None = None,
+    reporter: Reporter = NULL,
 ) -> Verification:
     """Verify ``entries``' archives and unpacked copies, or everything in the cache (None)."""
     result = Verification()
@@ -63,7 +63,7 @@ def verify(
     for archive in archives:
         result.archives += 1
         entry = by_archive.get(archive.path)
-        problem = _archive_problem(archive, entry, cancel)
+        problem = _archive_problem(archive, entry, reporter)
         if problem is not None:
             say(f"{archive.path}: {problem}", result.problems)
             what = entry.key if entry is not None else "it"
@@ -76,7 +76,7 @@ def verify(
         if shelf.unpacked.get(name) is None:
             found = [f"{copy}: not an unpacked copy pyshelf can check (no tree and manifest)"]
         else:
-            found = shelf.unpacked.verify(name, cancel=cancel)
+            found = shelf.unpacked.verify(name, reporter=reporter)
         if not found:
             continue
         for line in found:
@@ -91,11 +91,9 @@ def verify(
     return result
 
 
-def _archive_problem(
-    archive: CachedArchive, entry: Entry | None, cancel: threading.Event | None
-) -> str | None:
+def _archive_problem(archive: CachedArchive, entry: Entry | None, reporter: Reporter) -> str | None:
     try:
-        got = sha256_file(archive.path, cancel=cancel)
+        got = sha256_file(archive.path, reporter)
     except OSError as exc:
         return f"unreadable ({exc.strerror or exc})"
     if entry is not None and entry.available and entry.build.sha256:

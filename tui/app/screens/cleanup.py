@@ -413,11 +413,12 @@ class CleanupScreen(Screen[None]):
             done += 1
             self.post_message(StepDone(result, done, len(plan.steps)))
 
-        # uv installs and archives go as jobs on the app's queue (and show in its panel).
-        outcome = execute(
-            plan, self.shelf, confirmed_in_use=in_use_ok, queue=self.queue, on_step=stepped
-        )
-        self.post_message(PlanExecuted(outcome))
+        # Each step goes as a job on the app's queue and shows in its panel, where c cancels
+        # it and the steps after it; this returns once the first step is submitted.
+        execute(
+            plan, self.shelf, self.queue, confirmed_in_use=in_use_ok, on_step=stepped,
+            on_done=lambda outcome: self.post_message(PlanExecuted(outcome)),
+        )  # fmt: skip
 
     @on(StepDone)
     def _step_done(self, message: StepDone) -> None:
@@ -436,6 +437,8 @@ class CleanupScreen(Screen[None]):
         self.busy = None
         failed = len(outcome.failed)
         text = f"freed {human_size(outcome.freed)}"
+        if outcome.cancelled:
+            text += "; cancelled"
         if failed:
             text += f"; {failed} step{'s' if failed > 1 else ''} failed"
         self.notify(text, title="Clean-up", severity="warning" if failed else "information")

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import os
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from tui.engine import names
 from tui.engine.builds import Build
-from tui.engine.errors import Cancelled
 from tui.engine.fsutil import inside
+from tui.engine.progress import NULL, Reporter
 
-Progress = Callable[[int, int | None], None]
 _ARCHIVE_SUFFIXES = (".tar.gz", ".tar.zst", ".tar.bz2", ".tar.xz", ".zip")
 HASH_CHUNK = 1 << 20
 
@@ -27,20 +24,16 @@ class CachedArchive:
     name: str  # the archive's name with "+" written as "-"
 
 
-def sha256_file(
-    path: Path, progress: Progress | None = None, cancel: threading.Event | None = None
-) -> str:
+def sha256_file(path: Path, reporter: Reporter = NULL) -> str:
     digest = hashlib.sha256()
     total = path.stat().st_size
     done = 0
     with path.open("rb") as handle:
         while chunk := handle.read(HASH_CHUNK):
-            if cancel is not None and cancel.is_set():
-                raise Cancelled("cancelled while verifying")
+            reporter.check("cancelled while verifying")
             digest.update(chunk)
             done += len(chunk)
-            if progress:
-                progress(done, total)
+            reporter.progress(done, total)
     return digest.hexdigest()
 
 

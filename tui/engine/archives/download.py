@@ -12,7 +12,6 @@ import hashlib
 import json
 import os
 import ssl
-import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -21,10 +20,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 from urllib.parse import unquote, urlsplit
 
-from tui.engine.archives.cache import HASH_CHUNK, ArchiveCache, Progress, sha256_file
+from tui.engine.archives.cache import HASH_CHUNK, ArchiveCache, sha256_file
 from tui.engine.builds import Build
 from tui.engine.errors import Cancelled, ChecksumError, DownloadError, OfflineError
 from tui.engine.fsutil import atomic_write_bytes, open_regular
+from tui.engine.progress import NULL, Phase, Reporter
 from tui.engine.redact import redact_text, redact_url
 from tui.format import human_size
 
@@ -172,22 +172,20 @@ class Downloader:
         self,
         build: Build,
         *,
-        progress: Progress | None = None,
-        cancel: threading.Event | None = None,
-        on_verify: Callable[[], None] | None = None,
+        reporter: Reporter = NULL,
         expected_size: int | None = None,
     ) -> Path:
         """Return the verified archive for ``build``, downloading or resuming it if needed.
 
+        ``reporter`` hears the bytes downloaded, and VERIFYING as hashing a whole file starts.
         No more than ``expected_size`` bytes (when known, else the policy's cap) are written.
         """
         if not build.url or not build.sha256:
             raise DownloadError(
                 f"{build.key} has no published sha256; pyshelf only caches verified archives"
             )
-        cancel = cancel or threading.Event()
         dest = self.cache.path_for(build)
-        if self._verified(dest, build, progress, cancel, on_verify):
+        if self._verified(dest, build, reporter):
             return dest
         if self.offline:
             raise OfflineError(f"{build.key} is not in the cache and pyshelf is offline")
@@ -202,15 +200,13 @@ class Downloader:
                 lock.acquire(timeout=0.25)
                 break
             except FileLockTimeout:
-                if cancel.is_set():
-                    raise Cancelled("cancelled while waiting for another download") from None
+                reporter.check("cancelled while waiting for another download")
         try:
-            if self._verified(dest, build, progress, cancel, on_verify):
+            if self._verified(dest, build, reporter):
                 return dest
             limit = min(expected_size or self.policy.max_bytes, self.policy.max_bytes)
-            self._download(build, partial, progress, cancel, limit)
-            if on_verify:
-                on_verify()
+            self._download(build, partial, reporter, limit)
+            reporter.set_phase(Phase.VERIFYING)
             os.replace(partial, dest)
             self.verified.add(build.sha256)
             partial.with_suffix(".json").unlink(missing_ok=True)
@@ -222,16 +218,13 @@ class Downloader:
         self,
         dest: Path,
         build: Build,
-        progress: Progress | None,
-        cancel: threading.Event,
-        on_verify: Callable[[], None] | None,
+        reporter: Reporter,
     ) -> bool:
         """A cached archive is checked, never trusted blindly; a bad one is removed."""
         if not dest.exists():
             return False
-        if on_verify:
-            on_verify()
-        if sha256_file(dest, progress, cancel) == build.sha256:
+        reporter.set_phase(Phase.VERIFYING)
+        if sha256_file(dest, reporter) == build.sha256:
             self.verified.add(build.sha256)
             return True
         dest.unlink(missing_ok=True)
@@ -241,8 +234,7 @@ class Downloader:
         self,
         build: Build,
         partial: Path,
-        progress: Progress | None,
-        cancel: threading.Event,
+        reporter: Reporter,
         limit: int,
     ) -> None:
         assert build.url and build.sha256
@@ -254,7 +246,7 @@ class Downloader:
         while True:
             before = partial.stat().st_size if partial.exists() else 0
             try:
-                digest = self._attempt(build.url, partial, progress, cancel, limit)
+                digest = self._attempt(build.url, partial, reporter, limit)
             except _TooLarge:
                 # Never kept for a resume: the bytes so far are the start of something wrong.
                 partial.unlink(missing_ok=True)
@@ -274,7 +266,7 @@ class Downloader:
                 if failures > self.policy.retries:
                     raise DownloadError(f"download of {shown} failed: {exc}") from None
                 delay = min(30.0, self.policy.backoff * 2 ** max(0, failures - 1))
-                if cancel.wait(delay):
+                if reporter.wait(delay):
                     raise Cancelled("download cancelled") from None
                 continue
             if digest != build.sha256:
@@ -293,14 +285,13 @@ class Downloader:
         self,
         url: str,
         partial: Path,
-        progress: Progress | None,
-        cancel: threading.Event,
+        reporter: Reporter,
         limit: int,
     ) -> str:
         """One request: resume from the partial file, stream, hash. Returns the hex digest."""
         if urlsplit(url).scheme == "file":
             source = Path(unquote(urlsplit(url).path))
-            return self._copy_local(source, partial, progress, cancel, limit)
+            return self._copy_local(source, partial, reporter, limit)
         import httpx
 
         digest = hashlib.sha256()
@@ -340,7 +331,7 @@ class Downloader:
                 with partial.open(mode) as handle:
                     # No chunk size: a re-chunking buffer would lose its bytes on a drop.
                     chunks = response.iter_raw()
-                    done = _pump(chunks, handle, digest, offset, total, progress, cancel, limit)
+                    done = _pump(chunks, handle, digest, offset, total, reporter, limit)
                 if total is not None and done < total:
                     raise _Transient(f"connection closed after {done} of {total} bytes")
         except httpx.TimeoutException as exc:
@@ -356,8 +347,7 @@ class Downloader:
         self,
         source: Path,
         partial: Path,
-        progress: Progress | None,
-        cancel: threading.Event,
+        reporter: Reporter,
         limit: int,
     ) -> str:
         """A file:// mirror: copy with hashing, resuming like HTTP does."""
@@ -379,7 +369,7 @@ class Downloader:
             with partial.open("ab") as dst:
                 src.seek(offset)
                 chunks = iter(lambda: src.read(HASH_CHUNK), b"")
-                _pump(chunks, dst, digest, offset, total, progress, cancel, limit)
+                _pump(chunks, dst, digest, offset, total, reporter, limit)
         return digest.hexdigest()
 
 
@@ -389,21 +379,18 @@ def _pump(
     digest: hashlib._Hash,
     done: int,
     total: int | None,
-    progress: Progress | None,
-    cancel: threading.Event,
+    reporter: Reporter,
     limit: int,
 ) -> int:
     """Append, hash and report each chunk; returns the byte count reached."""
     for chunk in chunks:
-        if cancel.is_set():
-            raise Cancelled("download cancelled; the partial file is kept")
+        reporter.check("download cancelled; the partial file is kept")
         done += len(chunk)
         if done > limit:
             raise _TooLarge
         handle.write(chunk)
         digest.update(chunk)
-        if progress:
-            progress(done, total)
+        reporter.progress(done, total)
     return done
 
 

@@ -13,10 +13,8 @@ import io
 import lzma
 import os
 import tarfile
-import threading
 import zlib
 from collections import deque
-from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
@@ -24,8 +22,7 @@ from isal import igzip_threaded
 from isal.igzip_lib import IsalError
 
 from tui.engine.errors import ArchiveError, Cancelled, PyshelfError
-
-Progress = Callable[[int, int], None]
+from tui.engine.progress import NULL, Reporter
 
 _CHUNK = 1 << 20
 # isal reads 8 blocks of compressed input at a time: 128 KiB blocks give ~1 MiB progress steps.
@@ -292,8 +289,7 @@ def extract_archive(
     archive: Path,
     dest: Path,
     *,
-    progress: Progress | None = None,
-    cancel: threading.Event | None = None,
+    reporter: Reporter = NULL,
     digests: dict[str, str] | None = None,
 ) -> None:
     """Extract ``archive`` into ``dest`` (new or empty), stripping the top-level directory.
@@ -301,7 +297,7 @@ def extract_archive(
     ``digests``, when given, receives the sha256 of every regular file (by path relative to
     ``dest``), hashed from the bytes as they are written: no second read.
 
-    Raises ArchiveError for corrupt or hostile archives, Cancelled when ``cancel`` is set, and
+    Raises ArchiveError for corrupt or hostile archives, Cancelled when ``reporter`` is, and
     PyshelfError for I/O failures. Partial output is left in ``dest``: the caller removes it.
     """
     try:
@@ -319,7 +315,7 @@ def extract_archive(
                 _decompressed(counter, fmt, archive) as stream,
                 tarfile.open(fileobj=stream, mode="r|", bufsize=_TAR_BUFSIZE) as tar,
             ):
-                _run(tar, extractor, counter, total, progress, cancel)
+                _run(tar, extractor, counter, total, reporter)
         except (ArchiveError, Cancelled):
             raise
         except OSError as exc:
@@ -329,8 +325,7 @@ def extract_archive(
             raise PyshelfError(f"cannot extract {archive.name}: {exc.strerror} ({where})") from None
         except _CORRUPT as exc:
             raise ArchiveError(f"{archive.name}: corrupt or truncated ({exc})") from None
-    if progress is not None:
-        progress(total, total)
+    reporter.progress(total, total)
 
 
 def _run(
@@ -338,16 +333,14 @@ def _run(
     extractor: _Extractor,
     counter: _CountingReader,
     total: int,
-    progress: Progress | None,
-    cancel: threading.Event | None,
+    reporter: Reporter,
 ) -> None:
     reported = -1
     for member in tar:
-        if cancel is not None and cancel.is_set():
-            raise Cancelled(f"extraction of {extractor.archive.name} cancelled")
+        reporter.check(f"extraction of {extractor.archive.name} cancelled")
         extractor.add(tar, member)
-        if progress is not None and counter.count != reported:
+        if counter.count != reported:
             reported = counter.count
-            progress(min(reported, total), total)
+            reporter.progress(min(reported, total), total)
     if extractor.top is None:
         raise ArchiveError(f"{extractor.archive.name}: the archive is empty")

@@ -33,10 +33,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from tui.engine.archives.extract import Progress, extract_archive
+from tui.engine.archives.extract import extract_archive
 from tui.engine.builds import Build
 from tui.engine.du import freed_size
-from tui.engine.errors import Cancelled, LockTimeout, PyshelfError
+from tui.engine.errors import LockTimeout, PyshelfError
 from tui.engine.fsutil import atomic_write_bytes, exchange_paths, inside, remove_path
 from tui.engine.installs.fixups import patch_installation
 from tui.engine.installs.keys import KeyParts, parse_key
@@ -45,8 +45,7 @@ from tui.engine.installs.linktree import clone_tree
 from tui.engine.installs.lock import lock_holders, open_lock_file
 from tui.engine.installs.probe import check_interpreter
 from tui.engine.installs.repair import Repair
-
-Phase = Callable[[str], None]
+from tui.engine.progress import NULL, Phase, Reporter
 
 LOCK_NAME = ".lock"
 TEMP_NAME = ".temp"
@@ -105,11 +104,6 @@ def scan_installations(install_dir: Path) -> list[Installation]:
     return sorted(found, key=lambda i: i.key)
 
 
-def _check_cancel(cancel: threading.Event | None, what: str) -> None:
-    if cancel is not None and cancel.is_set():
-        raise Cancelled(f"{what} cancelled")
-
-
 class InstallDir(Repair):
     """uv's python install directory (UV_PYTHON_INSTALL_DIR) and its bin dir."""
 
@@ -132,13 +126,11 @@ class InstallDir(Repair):
     # -- locking ------------------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def lock(
-        self, timeout: float | None = None, cancel: threading.Event | None = None
-    ) -> Iterator[None]:
+    def lock(self, timeout: float | None = None, reporter: Reporter = NULL) -> Iterator[None]:
         """Hold uv's exclusive lock on ``root/.lock`` (fcntl.flock, as uv takes it).
 
         Waits up to ``timeout`` seconds (default ``lock_timeout``; ``math.inf`` waits for ever),
-        raising LockTimeout, or Cancelled as soon as ``cancel`` is set. Re-entrant per thread.
+        raising LockTimeout, or Cancelled as soon as ``reporter`` is. Re-entrant per thread.
         The lock file is never deleted: uv shares it.
         """
         depth = getattr(self._local, "depth", 0)
@@ -149,7 +141,7 @@ class InstallDir(Repair):
             finally:
                 self._local.depth = depth
             return
-        fd = self._acquire(self.lock_timeout if timeout is None else timeout, cancel)
+        fd = self._acquire(self.lock_timeout if timeout is None else timeout, reporter)
         self._local.depth = 1
         try:
             yield
@@ -158,7 +150,7 @@ class InstallDir(Repair):
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
 
-    def _acquire(self, timeout: float, cancel: threading.Event | None) -> int:
+    def _acquire(self, timeout: float, reporter: Reporter) -> int:
         self.root.mkdir(parents=True, exist_ok=True)
         fd = open_lock_file(self.lock_path)
         deadline = time.monotonic() + timeout
@@ -169,15 +161,11 @@ class InstallDir(Repair):
                     return fd
                 except BlockingIOError:
                     pass
-                _check_cancel(cancel, f"waiting for {self.lock_path}")
+                reporter.check(f"waiting for {self.lock_path} cancelled")
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise LockTimeout(self._timeout_message(fd, timeout))
-                wait = min(_LOCK_POLL, remaining)
-                if cancel is not None:
-                    cancel.wait(wait)
-                else:
-                    time.sleep(wait)
+                reporter.wait(min(_LOCK_POLL, remaining))
         except BaseException:
             os.close(fd)
             raise
@@ -210,22 +198,20 @@ class InstallDir(Repair):
         build: Build,
         *,
         link_bin: bool = True,
-        progress: Progress | None = None,
-        cancel: threading.Event | None = None,
-        phase: Phase | None = None,
+        reporter: Reporter = NULL,
     ) -> InstallResult:
         """Extract ``archive`` (already verified) and install it as ``build.key``.
 
-        ``phase`` receives "extracting" then "linking". On any failure or cancellation the
+        ``reporter`` enters EXTRACTING, then LINKING. On any failure or cancellation the
         previous install of the key, if any, is untouched and no temp dir is left behind.
         """
 
         def fill(temp: Path) -> None:
-            extract_archive(archive, temp, progress=progress, cancel=cancel)
+            extract_archive(archive, temp, reporter=reporter)
 
         return self._install(
             build, fill, source=archive.name, run_check=True,
-            link_bin=link_bin, cancel=cancel, phase=phase,
+            link_bin=link_bin, reporter=reporter,
         )  # fmt: skip
 
     def install_from_tree(
@@ -234,8 +220,7 @@ class InstallDir(Repair):
         build: Build,
         *,
         link_bin: bool = True,
-        cancel: threading.Event | None = None,
-        phase: Phase | None = None,
+        reporter: Reporter = NULL,
         run_check: bool = True,
     ) -> InstallResult:
         """Install an unpacked tree (see UnpackedStore) by hard-linking it: fast reinstalls.
@@ -248,11 +233,11 @@ class InstallDir(Repair):
             raise PyshelfError(f"cannot install {build.key}: {tree} is not a directory")
 
         def fill(temp: Path) -> None:
-            clone_tree(tree, temp, cancel)
+            clone_tree(tree, temp, reporter)
 
         return self._install(
             build, fill, source=build.filename or os.fspath(tree), run_check=run_check,
-            link_bin=link_bin, cancel=cancel, phase=phase,
+            link_bin=link_bin, reporter=reporter,
         )  # fmt: skip
 
     def _install(
@@ -263,27 +248,25 @@ class InstallDir(Repair):
         source: str,
         run_check: bool,
         link_bin: bool,
-        cancel: threading.Event | None,
-        phase: Phase | None,
+        reporter: Reporter,
     ) -> InstallResult:
         parts = parse_key(build.key)
         if parts is None:
             raise PyshelfError(f"cannot install {build.key!r}: not an installation key uv knows")
         final = inside(self.root, build.key)
-        with self.lock(cancel=cancel):
+        with self.lock(reporter=reporter):
             warnings = self._repair()
             temp = self._scratch(build.key)
             journal = self._journal(build.key)
             try:
-                if phase:
-                    phase("extracting")
+                reporter.set_phase(Phase.EXTRACTING)
                 fill(temp)
                 check_interpreter(temp, parts, source, run=run_check)
                 patch_installation(temp, final, build.implementation)
                 if build.build:
                     # A new inode, never a write into a file a hard-linked tree shares.
                     atomic_write_bytes(temp / "BUILD", build.build.encode())
-                _check_cancel(cancel, f"install of {build.key}")
+                reporter.check(f"install of {build.key} cancelled")
                 # From here a crash leaves linking to do: the next repair finishes it.
                 atomic_write_bytes(journal, b"bin" if link_bin else b"")
                 replaced = self._swap_in(temp, final)
@@ -291,8 +274,7 @@ class InstallDir(Repair):
                 remove_path(temp)
                 journal.unlink(missing_ok=True)
                 raise
-            if phase:
-                phase("linking")
+            reporter.set_phase(Phase.LINKING)
             try:
                 self._update_minor_link(parts, warnings)
                 bin_link = self._link_executable(parts, warnings) if link_bin else None
@@ -302,12 +284,12 @@ class InstallDir(Repair):
             return InstallResult(installation, replaced, bin_link, tuple(warnings))
 
     def relink(
-        self, key: str, *, link_bin: bool = True, cancel: threading.Event | None = None
+        self, key: str, *, link_bin: bool = True, reporter: Reporter = NULL
     ) -> tuple[str, ...] | None:
         """Repair, then give an existing install its minor link and (with ``link_bin``) its
         bin link, as uv does for a request already satisfied. None when ``key`` is not
         installed. Returns the warnings."""
-        with self.lock(cancel=cancel):
+        with self.lock(reporter=reporter):
             warnings = self._repair()
             installation = self.get(key)
             if installation is None:
@@ -344,7 +326,7 @@ class InstallDir(Repair):
 
     # -- uninstalling -------------------------------------------------------------------------
 
-    def uninstall(self, key: str, *, cancel: threading.Event | None = None) -> int:
+    def uninstall(self, key: str, *, reporter: Reporter = NULL) -> int:
         """Remove an install; returns the bytes that came free (files an UnpackedStore still
         shares through hard links do not count).
 
@@ -352,7 +334,7 @@ class InstallDir(Repair):
         minor link moves to the next newest patch or goes, and bin links that pointed into the
         install and no longer resolve are removed. Bin entries pointing elsewhere stay.
         """
-        with self.lock(cancel=cancel):
+        with self.lock(reporter=reporter):
             self._repair()
             installation = self.get(key)
             if installation is None:

@@ -6,21 +6,19 @@ import errno
 import os
 import shutil
 import stat
-import threading
 from pathlib import Path
 
-from tui.engine.errors import Cancelled
+from tui.engine.progress import NULL, Reporter
 
 
-def clone_tree(source: Path, dest: Path, cancel: threading.Event | None) -> None:
+def clone_tree(source: Path, dest: Path, reporter: Reporter = NULL) -> None:
     """Recreate ``source`` at ``dest`` (new) with hard links, copying where linking fails."""
     link_ok = True
     os.mkdir(dest)
     modes = [(os.fspath(dest), stat.S_IMODE(os.stat(source).st_mode))]
     stack = [(os.fspath(source), os.fspath(dest))]
     while stack:
-        if cancel is not None and cancel.is_set():
-            raise Cancelled("install cancelled")
+        reporter.check("install cancelled")
         src_dir, dst_dir = stack.pop()
         with os.scandir(src_dir) as entries:
             for entry in entries:

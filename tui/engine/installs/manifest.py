@@ -10,13 +10,12 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from tui.engine.archives.cache import HASH_CHUNK
-from tui.engine.errors import Cancelled
+from tui.engine.progress import NULL, Reporter
 
 _HEADER = "pyshelf-unpacked 1"
 FILE, DIR, LINK = "f", "d", "l"
@@ -122,12 +121,11 @@ def parse(data: bytes, *, full: bool = False) -> Manifest | None:
     return Manifest(lines[1][2:], rows, digests, nlinks)
 
 
-def hash_file(path: str, cancel: threading.Event | None = None) -> str:
+def hash_file(path: str, reporter: Reporter = NULL) -> str:
     digest = hashlib.sha256()
     with open(path, "rb", buffering=0) as handle:
         while chunk := handle.read(HASH_CHUNK):
-            if cancel is not None and cancel.is_set():
-                raise Cancelled("verification cancelled")
+            reporter.check("verification cancelled")
             digest.update(chunk)
     return digest.hexdigest()
 

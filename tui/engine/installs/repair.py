@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import threading
 from collections.abc import Callable
 from pathlib import Path
 
 from tui.engine.fsutil import remove_path
 from tui.engine.installs.keys import MINOR_KEY, KeyParts, parse_key
 from tui.engine.installs.links import BIN_NAME, OURS, Links, replace_symlink
+from tui.engine.progress import NULL, Reporter
 
 _JOURNAL = "links"  # .temp/<key>.pyshelf-links: an install's linking is under way
 
@@ -25,9 +25,9 @@ _JOURNAL = "links"  # .temp/<key>.pyshelf-links: an install's linking is under w
 class Repair(Links):
     """The repair pass of an ``InstallDir``."""
 
-    def repair(self, cancel: threading.Event | None = None) -> tuple[str, ...]:
+    def repair(self, reporter: Reporter = NULL) -> tuple[str, ...]:
         """Bring the tree back to what finished commands leave (see the module doc)."""
-        with self.lock(cancel=cancel):
+        with self.lock(reporter=reporter):
             return tuple(self._repair())
 
     def _journal(self, key: str) -> Path:

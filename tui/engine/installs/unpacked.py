@@ -25,13 +25,12 @@ import os
 import re
 import secrets
 import stat
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from tui.engine.archives.extract import Progress, extract_archive
+from tui.engine.archives.extract import extract_archive
 from tui.engine.du import freed_size, tree_size
 from tui.engine.fsutil import inside, remove_path
 from tui.engine.installs.manifest import (
@@ -44,6 +43,7 @@ from tui.engine.installs.manifest import (
     walk,
     what_changed,
 )
+from tui.engine.progress import NULL, Reporter
 
 _OURS = ".pyshelf-"  # marks scratch entries (the same mark the install dir's sweep uses)
 _TEMP = ".tmp-"
@@ -179,8 +179,7 @@ class UnpackedStore:
         self,
         sha256: str,
         *,
-        progress: Callable[[int, int], None] | None = None,
-        cancel: threading.Event | None = None,
+        reporter: Reporter = NULL,
     ) -> list[str]:
         """Every difference between the copy and its manifest, hashing every file in full:
         one line each, naming the file. Empty when the copy is intact (or absent)."""
@@ -202,7 +201,7 @@ class UnpackedStore:
             try:
                 if not stat.S_ISREG(os.lstat(path).st_mode):
                     continue  # the structural check named it
-                got = hash_file(path, cancel)
+                got = hash_file(path, reporter)
             except FileNotFoundError:
                 continue
             except OSError as exc:
@@ -211,8 +210,7 @@ class UnpackedStore:
             if got != want:
                 problems.append(f"{path}: content differs from the archive's (sha256 {got})")
             done += sizes[rel]
-            if progress is not None:
-                progress(done, total)
+            reporter.progress(done, total)
         return problems
 
     def in_use(self, sha256: str) -> bool:
@@ -278,8 +276,7 @@ class UnpackedStore:
         archive: Path,
         sha256: str,
         *,
-        progress: Progress | None = None,
-        cancel: threading.Event | None = None,
+        reporter: Reporter = NULL,
     ) -> Path:
         """Unpack ``archive`` (whose digest the caller verified) unless a copy matching its
         manifest is already present; a copy that does not match is replaced."""
@@ -292,9 +289,7 @@ class UnpackedStore:
             try:
                 os.mkdir(temp)
                 digests: dict[str, str] = {}
-                extract_archive(
-                    archive, temp / _TREE, progress=progress, cancel=cancel, digests=digests
-                )
+                extract_archive(archive, temp / _TREE, reporter=reporter, digests=digests)
                 manifest = render(temp / _TREE, sha256, digests)
                 with open(temp / _MANIFEST, "xb") as handle:
                     handle.write(manifest)

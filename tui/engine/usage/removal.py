@@ -22,14 +22,15 @@ import secrets
 import shutil
 import stat
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
 from tui.engine.du import freed_size
-from tui.engine.errors import PyshelfError
-from tui.engine.jobs import JobKind, JobQueue, Phase
+from tui.engine.errors import PyshelfError, describe_error
+from tui.engine.jobs import Job, JobKind, JobQueue, Phase
 from tui.engine.shelf import Shelf
 from tui.engine.usage.inventory import Owner
 from tui.engine.usage.managers import is_unit
@@ -91,18 +92,18 @@ class Outcome:
 def execute(
     plan: Plan,
     shelf: Shelf,
+    queue: JobQueue,
     *,
     confirmed_in_use: bool = False,
-    queue: JobQueue | None = None,
     on_step: Callable[[StepResult], None] | None = None,
-    cancel: threading.Event | None = None,
-) -> Outcome:
-    """Carry out ``plan`` step by step and report the bytes each step really freed.
+    on_done: Callable[[Outcome], None] | None = None,
+) -> Removing:
+    """Start carrying out ``plan`` on ``queue``, one job per step, and return at once.
 
-    Steps run one after another, not in parallel: an install and its unpacked copy share
-    inodes, and each step's count is only exact once the previous one finished. uv-managed
-    steps run as jobs on ``queue`` (a private one if None), so a UI sees them in its queue.
-    A failed step does not stop the others; ``cancel`` stops before the next step.
+    The returned ``Removing`` says how it goes: ``on_step`` hears each step's result and
+    ``on_done`` the outcome (both on a queue thread), ``wait`` blocks until it is over, and
+    ``cancel`` stops it. Raises before anything is removed when the plan breaks environments
+    without ``confirmed_in_use``, or names something that can never be removed.
     """
     if plan.needs_second_confirmation and not confirmed_in_use:
         envs = plan.broken_envs
@@ -113,37 +114,118 @@ def execute(
     for removal in plan.removals:
         if removal.item.owner == Owner.SYSTEM or not removal.item.deletable:
             raise PyshelfError(f"{removal.item.path} can never be removed")
-    own_queue = queue is None
-    queue = queue or JobQueue(shelf)
-    results: list[StepResult] = []
-    try:
-        for step in plan.steps:
-            if cancel is not None and cancel.is_set():
-                return Outcome(tuple(results), cancelled=True)
-            result = _run_step(step, shelf, queue)
-            results.append(result)
-            if on_step is not None:
-                on_step(result)
-    finally:
-        if own_queue:
-            queue.close(cancel=False)
-    return Outcome(tuple(results))
+    removing = Removing(plan, shelf, queue, on_step, on_done)
+    removing._advance()
+    return removing
 
 
-def _run_step(step: Step, shelf: Shelf, queue: JobQueue) -> StepResult:
-    item = step.removals[0].item
-    try:
+class Removing:
+    """A plan under way. Each step is a job on the queue (a UI shows it like an uninstall),
+    submitted when the step before it has finished: an install and its unpacked copy share
+    inodes, so a step's count is only exact once the one before it is done. Nothing waits
+    on a thread while it runs.
+
+    ``cancel``, or cancelling the running step's job (``c`` in the queue), stops it: that
+    step stops unless it has begun removing (then it finishes, and counts), and no later step
+    starts. A failed step does not stop the others.
+    """
+
+    def __init__(
+        self,
+        plan: Plan,
+        shelf: Shelf,
+        queue: JobQueue,
+        on_step: Callable[[StepResult], None] | None,
+        on_done: Callable[[Outcome], None] | None,
+    ) -> None:
+        self.plan = plan
+        self.job: Job | None = None  # the running step's
+        self.outcome: Outcome | None = None  # once it is over
+        self._shelf, self._queue = shelf, queue
+        self._on_step, self._on_done = on_step, on_done
+        self._lock = threading.Lock()
+        self._over = threading.Event()
+        self._results: list[StepResult] = []
+        self._next = 0
+        self._cancelled = False
+
+    def cancel(self) -> None:
+        with self._lock:
+            self._cancelled = True
+            job = self.job
+        if job is not None:
+            job.cancel()
+
+    def wait(self, timeout: float | None = None) -> Outcome | None:
+        """The outcome once every step has run or it was cancelled; None on a timeout.
+        Waits in short slices, so Ctrl-C reaches a CLI's main thread."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self._over.wait(0.1):
+            if deadline is not None and time.monotonic() >= deadline:
+                return None
+        return self.outcome
+
+    def _advance(self) -> None:
+        """Submit the next step, or finish. A step the queue refuses (it is closing) fails."""
+        while True:
+            with self._lock:
+                if self._cancelled or self._next >= len(self.plan.steps):
+                    outcome = Outcome(tuple(self._results), cancelled=self._cancelled)
+                    self.outcome, self.job = outcome, None
+                    break
+                step = self.plan.steps[self._next]
+                self._next += 1
+                submitted: Job | None = None
+                try:
+                    job, results = self._submit(step)
+                except RuntimeError as exc:
+                    refused = StepResult(step, 0, f"{step.label}: {describe_error(exc)}")
+                    self._results.append(refused)
+                else:
+                    self.job = submitted = job
+            if submitted is not None:
+                assert submitted.future is not None
+                submitted.future.add_done_callback(partial(self._finished, step, job, results))
+                return
+            if self._on_step is not None:
+                self._on_step(refused)
+        self._over.set()
+        if self._on_done is not None:
+            self._on_done(outcome)
+
+    def _submit(self, step: Step) -> tuple[Job, list[StepResult]]:
+        """The step's job: the queue's own UNINSTALL or EVICT for uv-managed things, else a
+        REMOVE job around the removal done here. The list receives a REMOVE job's result."""
+        item = step.removals[0].item
+        results: list[StepResult] = []
         if step.action in (Action.UNINSTALL, Action.EVICT):
             assert item.entry is not None
             kind = JobKind.UNINSTALL if step.action == Action.UNINSTALL else JobKind.EVICT
-            job = queue.submit(kind, item.entry)
-            queue.wait([job])
+            return self._queue.submit(kind, item.entry), results
+
+        def remove() -> int:
+            result = _direct_removal(step, self._shelf)
+            results.append(result)
+            if result.error:
+                raise PyshelfError(result.error)
+            return result.freed
+
+        return self._queue.submit_removal(str(item.path), remove), results
+
+    def _finished(self, step: Step, job: Job, results: list[StepResult], _: object) -> None:
+        """A step's job is over (on the queue thread that ran it): note it, then go on."""
+        try:
             if job.phase == Phase.CANCELLED:
-                return StepResult(step, job.freed, "cancelled")
-            return StepResult(step, job.freed, job.error)
-        return _as_job(queue, step, str(item.path), partial(_direct_removal, step, shelf))
-    except (OSError, PyshelfError, ValueError) as exc:
-        return StepResult(step, 0, f"{item.name}: {exc}")
+                with self._lock:
+                    self._cancelled = True  # stopped before it removed anything: no result
+                return
+            result = results[0] if results else StepResult(step, job.freed, job.error)
+            with self._lock:
+                self._results.append(result)
+            if self._on_step is not None:
+                self._on_step(result)
+        finally:
+            self._advance()
 
 
 def _direct_removal(step: Step, shelf: Shelf) -> StepResult:
@@ -154,24 +236,6 @@ def _direct_removal(step: Step, shelf: Shelf) -> StepResult:
     if step.action == Action.DELETE_FILE:
         return StepResult(step, _delete_file(item.path))
     return _remove_unit(step, item.path)
-
-
-def _as_job(queue: JobQueue, step: Step, label: str, run: Callable[[], StepResult]) -> StepResult:
-    """Run a removal as a REMOVE job, so a UI shows it in its queue like an uninstall."""
-    outcome: list[StepResult] = []
-
-    def remove() -> int:
-        result = run()
-        outcome.append(result)
-        if result.error:
-            raise PyshelfError(result.error)
-        return result.freed
-
-    job = queue.submit_removal(label, remove)
-    queue.wait([job])
-    if outcome:
-        return outcome[0]
-    return StepResult(step, job.freed, job.error or "cancelled")
 
 
 def _delete_file(path: Path) -> int:

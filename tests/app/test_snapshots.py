@@ -48,7 +48,7 @@ def test_queue_with_jobs_in_progress(snap_compare, app: PyshelfApp) -> None:
         await ready(pilot)
         sizes = {e.key: e.download_size or 0 for e in app.main.all_entries}
         for event in scenes.jobs_in_flight(sizes):
-            app.post_message(JobUpdated(event))
+            app.main.post_message(JobUpdated(event))
         await pilot.pause(0.4)  # past the table's progress batching
         await app.workers.wait_for_complete()
         await pilot.pause()

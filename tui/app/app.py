@@ -118,7 +118,9 @@ class PyshelfApp(App[int]):
         keys = {binding_id: bound_key(self, binding_id, every=True) for binding_id in known_ids()}
         keys["palette"] = self.get_key_display(Binding(self.COMMAND_PALETTE_BINDING, ""))
         short = {binding_id: bound_key(self, binding_id) for binding_id in known_ids()}
-        self.push_screen(HelpScreen(context.format_map(short), help_text(keys)))
+        context = context.format_map(short)
+        context = context[:1].upper() + context[1:]  # it may begin with a key: "Space marks"
+        self.push_screen(HelpScreen(context, help_text(keys)))
 
     def commands(self) -> Iterator[Command]:
         """What the palette offers on every view."""

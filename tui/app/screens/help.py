@@ -12,7 +12,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Markdown
 
-from tui.app.keys import register
+from tui.app.keys import bound_key, register
 from tui.engine.jobspec import table_specs
 
 
@@ -47,4 +47,4 @@ class HelpScreen(ModalScreen[None]):
                 yield Label(self.context, id="help-context")
             with VerticalScroll(id="help-scroll"):
                 yield Markdown(self.text)
-            yield Label("Esc closes", id="help-close")
+            yield Label(f"{bound_key(self.app, 'help-close')} closes", id="help-close")

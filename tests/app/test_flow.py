@@ -17,7 +17,7 @@ from tui.app.screens.confirm import ConfirmScreen
 from tui.app.screens.plan_confirm import BreakConfirmScreen, PlanConfirmScreen, plain
 from tui.app.widgets.details import DetailsPane
 from tui.app.widgets.shelf_table import ShelfTable
-from tui.engine.jobs import Phase
+from tui.engine.jobs import JobKind, Phase
 from tui.format import human_size
 
 
@@ -430,3 +430,25 @@ async def test_an_install_warning_shows_in_the_job_and_a_notification(
         assert "installed" in head and "⚠" in head and "not managed by uv" in head
         notes = [n for n in app._notifications if n.severity == "warning"]
         assert [n.message for n in notes] == [warning]
+
+
+async def test_V_verifies_a_cached_build_and_says_why_not_on_an_uncached_one(
+    world: World, make_app: AppMaker
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await loaded(pilot)
+        await _focus_312(pilot)
+        await pilot.press("V")
+        await pilot.pause()
+        assert any("nothing cached to verify: press f to fetch" in n.message
+                   for n in app._notifications)  # fmt: skip
+        assert not app.queue.jobs
+        await pilot.press("f")
+        await settle(pilot)
+        await pilot.press("V")
+        await settle(pilot)
+        verify = [j for j in app.queue.jobs if j.kind == JobKind.VERIFY]
+        assert [(j.phase, j.result) for j in verify] == [(Phase.DONE, "archive match")]
+        kinds = [i.event.kind.value for i in app.main.queue_panel.items]
+        assert kinds == ["fetch", "verify"]

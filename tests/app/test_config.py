@@ -129,3 +129,12 @@ def test_load_config_checks_types_ids_and_names(tmp_path: Path) -> None:
         "theme", "speed", "keymap"
     ]  # fmt: skip
     assert load_config(tmp_path / "none.toml", allowed) == (Config(), [], True)
+
+
+def test_the_readme_names_every_binding_id() -> None:
+    import tui.app.app  # noqa: F401  (every view registers its bindings)
+    from tui.app.keys import known_ids
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme[readme.index("### The config file") :]
+    assert {i for i in known_ids() if f"`{i}`" not in section} == set()

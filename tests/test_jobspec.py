@@ -11,6 +11,7 @@ from tui.engine.archives.cache import CachedArchive
 from tui.engine.jobs import JobKind, JobQueue, Phase
 from tui.engine.jobspec import SPECS, cli_specs, reason, spec, table_specs
 from tui.engine.shelf import Entry, Shelf
+from tui.engine.usage.removal import Action
 
 KEY = "cpython-3.12.7-linux-x86_64-gnu"
 KEYS = {"fetch": "f", "reinstall": "r", "cancel": "c"}
@@ -48,6 +49,9 @@ def test_every_kind_has_one_spec_and_a_runner_on_the_queue() -> None:
         assert callable(getattr(JobQueue, job.runner)), job.kind
     keys = [s.key for s in table_specs()]
     assert len(keys) == len(set(keys)) and JobKind.VERIFY in {s.kind for s in table_specs()}
+    for job in table_specs():
+        if job.destroys:  # the app plans it as the removal of the same name, and asks first
+            assert Action(job.verb) and "{what}" in job.question
 
 
 def _subcommands() -> dict[str, argparse.ArgumentParser]:

@@ -53,6 +53,7 @@ class JobSpec:
     destroys: bool = False  # deletes files: asks first, and never under a running job
     cli: CliSpec | None = None
     notes: str = ""  # more for the help page, after ``help``
+    question: str = ""  # the app's confirmation title; {what} is the build or "N builds"
 
     @property
     def verb(self) -> str:
@@ -145,6 +146,7 @@ SPECS: tuple[JobSpec, ...] = (
         JobKind.REINSTALL, "Reinstall", "Reinstall from cache",
         "reinstall from the cached archive; works offline",
         key="r", runner="_install", rule=_reinstall,
+        question="Reinstall {what} over the existing install?",
         cli=CliSpec(
             "reinstall from the cache; works offline when the archive is cached", no_bin=True
         ),
@@ -153,6 +155,7 @@ SPECS: tuple[JobSpec, ...] = (
         JobKind.UNINSTALL, "Uninstall", "Uninstall",
         "remove the installed interpreter",
         key="u", runner="_uninstall", rule=_uninstall, destroys=True,
+        question="Uninstall {what}?",
         notes="asks first, shows the space it frees; if environments or `.python-version` "
         "files use it, asks again naming them: answer {break}",
         cli=CliSpec(
@@ -165,6 +168,7 @@ SPECS: tuple[JobSpec, ...] = (
         JobKind.EVICT, "Evict", "Evict archive",
         "remove the cached archive",
         key="e", runner="_evict", rule=_evict, destroys=True,
+        question="Evict the cached archive of {what}?",
         notes="and any partial download (asks first)",
         cli=CliSpec(
             "remove cached archives",

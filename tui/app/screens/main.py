@@ -49,8 +49,6 @@ from tui.engine.usage.removal import Action, Plan, execute, plan_builds
 from tui.format import human_size
 
 PROBE_BATCH = 8  # HEAD requests per batch: sizes fill in batch by batch
-# The removal each destructive job kind plans, and the words its confirmation uses.
-_REMOVALS = {JobKind.UNINSTALL: Action.UNINSTALL, JobKind.EVICT: Action.EVICT}
 
 
 class MainScreen(View):
@@ -334,18 +332,17 @@ class MainScreen(View):
                 timeout=4,
             )
         what = ok[0].build.describe() if len(ok) == 1 else f"{len(ok)} builds"
-        if kind in _REMOVALS:
-            # The same plan, confirmations and execution as the disk-usage view's x.
-            if kind == JobKind.UNINSTALL:
-                title = f"Uninstall {what}?"
-            else:
-                title = f"Evict the cached archive of {what}?"
-            self._plan_removal(_REMOVALS[kind], ok, title, spec(kind).title)
+        job = spec(kind)
+        title = job.question.format(what=what)
+        if job.destroys:
+            # The same plan, confirmations and execution as the disk-usage view's x: the
+            # removal action of a build job is named as the job is (uninstall, evict).
+            self._plan_removal(Action(job.verb), ok, title, job.title)
             return
         if not needs_confirmation(kind, ok):
             self._submit(kind, ok)
             return
-        self._confirm_reinstall(ok, f"Reinstall {what} over the existing install?")
+        self._confirm_reinstall(ok, title)
 
     def _confirm_reinstall(self, entries: list[Entry], title: str) -> None:
         screen = ConfirmScreen(

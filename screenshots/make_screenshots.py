@@ -119,9 +119,12 @@ async def shoot(root: Path, server: LoopbackServer, catalog: Path) -> None:
         shelf.fetch(half, progress=halfway, cancel=stop)
 
     queue = JobQueue(shelf)
-    app = PyshelfApp(shelf, queue)
+    # The disk-usage view looks at the other managers' interpreters made below (made later,
+    # so the main picture shows only uv's). No config: the default keys and theme.
+    scope = Scope(system_dirs=[root / "sysbin"], cwd=home / "work")
+    app = PyshelfApp(shelf, queue, config=None, scope=scope)
     async with app.run_test(size=SIZE) as pilot:
-        while not app.all_entries:
+        while not app.main.all_entries:
             await pilot.pause(0.05)
         await app.workers.wait_for_complete()
         await pilot.pause(0.3)
@@ -139,7 +142,7 @@ async def shoot(root: Path, server: LoopbackServer, catalog: Path) -> None:
             "cpython-3.13.7-linux-x86_64-gnu",
             "pypy-3.11.13-linux-x86_64-gnu",
         ]:
-            while app.table.highlighted is None or app.table.highlighted.key != key:
+            while app.main.table.highlighted is None or app.main.table.highlighted.key != key:
                 await pilot.press("down")
             await pilot.press("space")
         await pilot.press("i")
@@ -156,7 +159,7 @@ async def shoot(root: Path, server: LoopbackServer, catalog: Path) -> None:
 
         # Disk usage, with the interpreters of other managers and a couple of marks.
         sysbin, work = other_managers(root, home, settings.install_dir)
-        app.cleanup_scope = Scope(system_dirs=[sysbin], cwd=work)
+        assert [sysbin, work] == [*scope.system_dirs, scope.cwd]
         await pilot.press("D")
         screen = app.screen
         assert isinstance(screen, CleanupScreen)

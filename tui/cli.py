@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 from tui import __version__, options
 from tui.engine.errors import PyshelfError, describe_error
 from tui.engine.jobs import JobKind
+from tui.engine.jobspec import cli_specs, spec
 from tui.engine.pins import find_pins
 from tui.engine.redact import redact_text
 from tui.engine.settings import Settings
@@ -93,30 +94,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all-platforms", action="store_true", help="builds for every platform")
     p.add_argument("--json", action="store_true", help="machine-readable rows")
 
-    for name, text in [
-        ("fetch", "download archives into the cache (verified, resumable)"),
-        ("install", "install interpreters (from the cache, fetching when missing)"),
-        ("reinstall", "reinstall from the cache; works offline when the archive is cached"),
-        ("uninstall", "remove installed interpreters"),
-        ("evict", "remove cached archives"),
-    ]:
-        p = sub.add_parser(name, parents=[common], help=text)
-        pinned = name in ("fetch", "install")  # with no request: what the folder pins, as uv
+    for job in cli_specs():  # one subcommand per job kind that has one (tui.engine.jobspec)
+        cli = job.cli
+        assert cli is not None
+        p = sub.add_parser(job.verb, parents=[common], help=cli.help)
         p.add_argument(
-            "requests", nargs="*" if pinned else "+", type=options.request, metavar="REQUEST",
-            help="what UV_PYTHON or .python-version(s) pins when none is given" if pinned else None,
+            "requests", nargs="*" if cli.pinned else "+", type=options.request,
+            metavar="REQUEST",
+            help="what UV_PYTHON or .python-version(s) pins when none is given"
+            if cli.pinned else None,
         )  # fmt: skip
-        if name in ("install", "reinstall"):
+        if cli.no_bin:
             p.add_argument(
                 "--no-bin", action="store_true", help="do not link python3.X into the bin dir"
             )
-        if name in ("uninstall", "evict"):
-            p.add_argument(
-                "-y", "--yes", action="count", default=0,
-                help="twice (-yy): also remove interpreters that environments or "
-                ".python-version files use (refused otherwise)" if name == "uninstall"
-                else "accepted as uninstall does; an archive going breaks no environment",
-            )  # fmt: skip
+        if cli.yes is not None:
+            p.add_argument("-y", "--yes", action="count", default=0, help=cli.yes)
 
     p = sub.add_parser(
         "upgrade", parents=[common],
@@ -417,10 +410,13 @@ def _main(argv: Sequence[str] | None) -> int:
 
             run = cleanup_cli.cmd_prune if args.command == "prune" else cleanup_cli.cmd_du
             return run(shelf, args)
-        kind = JobKind(args.command)
-        if kind in (JobKind.UNINSTALL, JobKind.EVICT):
-            return cmd_remove(shelf, kind, args)
-        return cmd_jobs(shelf, kind, _pinned(args.requests))
+        job = spec(JobKind(args.command))
+        if job.destroys:  # a removal plan, like prune's and the app's
+            return cmd_remove(shelf, job.kind, args)
+        assert job.cli is not None
+        return cmd_jobs(
+            shelf, job.kind, _pinned(args.requests) if job.cli.pinned else args.requests
+        )
     except PyshelfError as exc:
         print(f"pyshelf: error: {describe_error(exc)}", file=sys.stderr)
         return EXIT_FAILED

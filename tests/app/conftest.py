@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
@@ -12,6 +13,7 @@ from textual.pilot import Pilot
 from tests.conftest import World
 from tui.app.app import PyshelfApp
 from tui.app.present import row_id
+from tui.app.screens.cleanup import Scope
 from tui.engine.jobs import JobQueue
 from tui.engine.shelf import Entry, Shelf
 
@@ -25,11 +27,18 @@ class AppMaker:
         self.world = world
         self.queues: list[JobQueue] = []
 
-    def __call__(self, shelf: Shelf | None = None, **overrides: object) -> PyshelfApp:
+    def __call__(
+        self,
+        shelf: Shelf | None = None,
+        *,
+        scope: Scope | None = None,
+        config: Path | None = None,
+        **overrides: object,
+    ) -> PyshelfApp:
         shelf = shelf or self.world.shelf(**overrides)
         queue = JobQueue(shelf)
         self.queues.append(queue)
-        return PyshelfApp(shelf, queue)
+        return PyshelfApp(shelf, queue, scope=scope, config=config)
 
     def close(self) -> None:
         for queue in self.queues:
@@ -64,14 +73,14 @@ async def settle(pilot: Pilot) -> None:
 
 async def loaded(pilot: Pilot) -> None:
     app: PyshelfApp = pilot.app  # type: ignore[assignment]
-    await wait_for(pilot, lambda: app.all_entries)
+    await wait_for(pilot, lambda: app.main.all_entries)
     await app.workers.wait_for_complete()
     await pilot.pause()
 
 
 def entry(app: PyshelfApp, key: str) -> Entry:
-    return next(e for e in app.table.entries.values() if e.key == key)
+    return next(e for e in app.main.table.entries.values() if e.key == key)
 
 
 def cell(app: PyshelfApp, key: str, column: str) -> str:
-    return app.table.get_cell(row_id(entry(app, key)), column).plain
+    return app.main.table.get_cell(row_id(entry(app, key)), column).plain

@@ -85,9 +85,7 @@ def fixed_ledger(shelf: Shelf) -> Ledger:
 
 def make_app(root: Path, home: Path) -> PyshelfApp:
     shelf = build_shelf(root, home)
-    app = PyshelfApp(shelf, JobQueue(shelf))
-    app.measure = fixed_ledger
-    return app
+    return PyshelfApp(shelf, JobQueue(shelf), measure=fixed_ledger)
 
 
 def jobs_in_flight(sizes: dict[str, int]) -> list[JobEvent]:
@@ -178,13 +176,11 @@ def cleanup_app(root: Path, home: Path) -> PyshelfApp:
     for item in take_inventory(shelf, system_dirs=[sysbin]).items:
         when = NOW - USAGE[item.name][1] * DAY
         os.utime(item.path, (when, when), follow_symlinks=False)
-    app = PyshelfApp(shelf, JobQueue(shelf))
-    app.measure = fixed_ledger
-    app.cleanup_scope = Scope(
+    scope = Scope(
         system_dirs=[sysbin],
         cwd=work,
         clock=lambda: NOW,
         scan_sizes=_fixed_sizes,
         make_plan=_fixed_plan,
     )
-    return app
+    return PyshelfApp(shelf, JobQueue(shelf), measure=fixed_ledger, scope=scope)

@@ -51,8 +51,7 @@ def machine(world: World, isolated_home: Path) -> Machine:
 
 
 def view_app(make_app: AppMaker, machine: Machine) -> PyshelfApp:
-    app = make_app(machine.shelf)
-    app.cleanup_scope = Scope(system_dirs=[machine.sysbin], cwd=Path.cwd())
+    app = make_app(machine.shelf, scope=Scope(system_dirs=[machine.sysbin], cwd=Path.cwd()))
     return app
 
 
@@ -293,8 +292,10 @@ async def test_the_view_is_there_before_the_sizes(machine: Machine, make_app: Ap
 
         return scan_sizes(items, gated, cancel)
 
-    app = make_app(machine.shelf)
-    app.cleanup_scope = Scope(system_dirs=[machine.sysbin], cwd=Path.cwd(), scan_sizes=slow_scan)
+    app = make_app(
+        machine.shelf,
+        scope=Scope(system_dirs=[machine.sysbin], cwd=Path.cwd(), scan_sizes=slow_scan),
+    )
     async with app.run_test(size=(120, 36)) as pilot:
         await loaded(pilot)
         await pilot.press("D")
@@ -342,7 +343,7 @@ async def test_keys_in_the_palette_and_the_help(machine: Machine, make_app: AppM
         await pilot.press("n")
         await wait_for(pilot, lambda: app.screen is screen)
         await pilot.press("escape")  # nothing marked: back to the builds
-        await wait_for(pilot, lambda: app.screen is app.table.screen)
+        await wait_for(pilot, lambda: app.screen is app.main.table.screen)
         assert (machine.install_root / K126).is_dir()
 
 

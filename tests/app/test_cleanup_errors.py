@@ -92,8 +92,7 @@ async def test_the_app_with_a_broken_catalog_opens_the_view(
     machine: Machine, make_app: AppMaker, text: str
 ) -> None:
     machine.world.catalog_path.write_text(text)
-    app = make_app(machine.world.shelf())
-    app.cleanup_scope = Scope(system_dirs=[machine.sysbin], cwd=Path.cwd())
+    app = make_app(machine.world.shelf(), scope=Scope(system_dirs=[machine.sysbin], cwd=Path.cwd()))
     async with app.run_test(size=(120, 36)) as pilot:
         await loaded(pilot)
         assert "catalog failed" in notes(app)
@@ -118,8 +117,9 @@ async def test_any_error_from_the_inventory_is_one_line_and_the_view_stays_usabl
         return take_inventory(shelf, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr("tui.app.screens.cleanup.take_inventory", flaky)
-    app: PyshelfApp = make_app(machine.shelf)
-    app.cleanup_scope = Scope(system_dirs=[machine.sysbin], cwd=Path.cwd())
+    app: PyshelfApp = make_app(
+        machine.shelf, scope=Scope(system_dirs=[machine.sysbin], cwd=Path.cwd())
+    )
     async with app.run_test(size=(120, 36)) as pilot:
         await loaded(pilot)
         await pilot.press("D")
@@ -155,8 +155,7 @@ async def test_any_error_from_the_inventory_is_one_line_and_the_view_stays_usabl
 async def test_the_prune_menu_refuses_nonsense_numbers(
     machine: Machine, make_app: AppMaker, field: int, text: str, says: str
 ) -> None:
-    app = make_app(machine.shelf)
-    app.cleanup_scope = Scope(system_dirs=[machine.sysbin], cwd=Path.cwd())
+    app = make_app(machine.shelf, scope=Scope(system_dirs=[machine.sysbin], cwd=Path.cwd()))
     async with app.run_test(size=(120, 36)) as pilot:
         await loaded(pilot)
         await pilot.press("D")

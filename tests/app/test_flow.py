@@ -17,14 +17,14 @@ from tui.app.screens.confirm import ConfirmScreen
 from tui.app.screens.plan_confirm import BreakConfirmScreen, PlanConfirmScreen, plain
 from tui.app.widgets.details import DetailsPane
 from tui.app.widgets.shelf_table import ShelfTable
-from tui.engine.jobs import Phase
+from tui.engine.jobs import JobKind, Phase
 from tui.format import human_size
 
 
 async def _focus_312(pilot) -> None:
     """Filter the table down to 3.12.7 by typing, as a user would."""
     await pilot.press("slash", *"3.12.7", "enter")
-    await wait_for(pilot, lambda: pilot.app.table.row_count == 1)
+    await wait_for(pilot, lambda: pilot.app.main.table.row_count == 1)
 
 
 def _confirm_text(app) -> str:
@@ -50,7 +50,7 @@ async def test_fetch_install_reinstall_offline_uninstall_evict(
     install_dir = world.root / "installs" / CPYTHON_312
     async with app.run_test(size=(120, 36), message_hook=hook) as pilot:
         await loaded(pilot)
-        assert app.table.row_count == 5  # newest patch per minor, by default
+        assert app.main.table.row_count == 5  # newest patch per minor, by default
         assert cell(app, CPYTHON_312, "state") == "○ available"
         assert cell(app, CPYTHON_312, "download") == human_size(spec.size)  # probed with HEAD
         await _focus_312(pilot)
@@ -107,11 +107,11 @@ async def test_fetch_install_reinstall_offline_uninstall_evict(
         assert not cached.path.exists()
         assert cell(app, CPYTHON_312, "state") == "○ available"
         # Every job left its line in the queue panel.
-        kinds = [i.event.kind.value for i in app.queue_panel.items]
+        kinds = [i.event.kind.value for i in app.main.queue_panel.items]
         assert kinds == ["fetch", "install", "reinstall", "uninstall", "evict"]
         await pilot.press("tab", "x")  # to the queue; clear the finished jobs
         await pilot.pause()
-        assert app.queue_panel.items == []
+        assert app.main.queue_panel.items == []
 
 
 async def test_u_on_an_interpreter_in_use_asks_twice_and_names_the_environment(
@@ -166,9 +166,12 @@ async def test_cancel_a_slow_download_then_retry_it(world: World, make_app: AppM
         await pilot.press("f")
         await wait_for(
             pilot,
-            lambda: app.queue_panel.items and app.queue_panel.items[0].event.done > spec.size / 20,
+            lambda: (
+                app.main.queue_panel.items
+                and app.main.queue_panel.items[0].event.done > spec.size / 20
+            ),
         )
-        item = app.queue_panel.items[0]
+        item = app.main.queue_panel.items[0]
         assert item.event.phase == Phase.DOWNLOADING
         assert 0 < item.query_one(ProgressBar).progress < spec.size
         await wait_for(pilot, lambda: cell(app, CPYTHON_312, "state").startswith("◌ fetch"))
@@ -176,7 +179,7 @@ async def test_cancel_a_slow_download_then_retry_it(world: World, make_app: AppM
         await pilot.press("tab")  # to the queue
         await pilot.press("c")
         await settle(pilot)
-        assert app.queue_panel.items[0].event.phase == Phase.CANCELLED
+        assert app.main.queue_panel.items[0].event.phase == Phase.CANCELLED
         partial = app.shelf.cache.partial_for(entry(app, CPYTHON_312).build)
         kept = partial.stat().st_size
         assert 0 < kept < spec.size
@@ -186,7 +189,7 @@ async def test_cancel_a_slow_download_then_retry_it(world: World, make_app: AppM
         seen = len(world.server.requests)
         await pilot.press("R")
         await settle(pilot)
-        items = app.queue_panel.items
+        items = app.main.queue_panel.items
         assert len(items) == 1 and items[0].event.phase == Phase.DONE  # the retry replaced it
         gets = [r for r in world.server.requests[seen:] if r.method == "GET"]
         assert gets[0].headers.get("Range") == f"bytes={kept}-"  # resumed, not restarted
@@ -206,13 +209,15 @@ async def test_four_downloads_at_once_keep_the_app_responsive(
         await pilot.press("f")
         await wait_for(
             pilot,
-            lambda: sum(i.event.phase == Phase.DOWNLOADING for i in app.queue_panel.items) == 4,
+            lambda: (
+                sum(i.event.phase == Phase.DOWNLOADING for i in app.main.queue_panel.items) == 4
+            ),
         )
         # Keys are answered while four downloads stream: the cursor moves, the view switches.
         await pilot.press("up", "up")
-        assert app.table.cursor_row == 2
+        assert app.main.table.cursor_row == 2
         await pilot.press("a")
-        await wait_for(pilot, lambda: app.table.row_count == 6)
+        await wait_for(pilot, lambda: app.main.table.row_count == 6)
         assert len(app.queue.active()) == 4, [(j.key, j.phase, j.error) for j in app.queue.jobs]
         assert (
             sum(
@@ -238,7 +243,7 @@ async def test_inapplicable_actions_say_why_and_leave_the_footer(
     async with app.run_test(size=(120, 36)) as pilot:
         await loaded(pilot)
         await _focus_312(pilot)
-        shown = {b.binding.action for b in app.active_bindings.values() if b.binding.show}
+        shown = {b.binding.id for b in app.active_bindings.values() if b.binding.show}
         assert {"fetch", "install"} <= shown and not {"uninstall", "reinstall", "evict"} & shown
         await pilot.press("r")
         await pilot.pause()
@@ -276,7 +281,7 @@ async def test_without_any_catalog_the_cache_and_installs_are_listed(
     async with app.run_test(size=(120, 36)) as pilot:
         await loaded(pilot)
         assert "catalog failed" in str(app.query_one("#status-warning").render())
-        assert [e.key for e in app.table.ordered()] == [CPYTHON_312]
+        assert [e.key for e in app.main.table.ordered()] == [CPYTHON_312]
         assert cell(app, CPYTHON_312, "state") == "● installed"
         assert cell(app, CPYTHON_312, "download") == human_size(world.spec(CPYTHON_312).size)
 
@@ -285,27 +290,27 @@ async def test_sort_filter_escape_and_view_toggle(world: World, make_app: AppMak
     app = make_app()
     async with app.run_test(size=(120, 36)) as pilot:
         await loaded(pilot)
-        order = lambda: [e.build.version for e in app.table.ordered()]  # noqa: E731
+        order = lambda: [e.build.version for e in app.main.table.ordered()]  # noqa: E731
         assert order()[0] == "3.13.1"
         await pilot.press("s")  # next column: implementation, ascending
-        assert app.table.sort_column == "impl" and order()[0] != "3.10.14"
-        app.table.sort_by("download")
+        assert app.main.table.sort_column == "impl" and order()[0] != "3.10.14"
+        app.main.table.sort_by("download")
         await pilot.pause()
         assert order()[0] == "3.12.7"  # the largest archive first
         await pilot.press("slash", *"pypy")
-        await wait_for(pilot, lambda: app.table.row_count == 1)
+        await wait_for(pilot, lambda: app.main.table.row_count == 1)
         await pilot.press("escape")
-        await wait_for(pilot, lambda: app.table.row_count == 5)
-        assert app.focused is app.table
+        await wait_for(pilot, lambda: app.main.table.row_count == 5)
+        assert app.focused is app.main.table
         await pilot.press("a")
-        await wait_for(pilot, lambda: app.table.row_count == 6)
+        await wait_for(pilot, lambda: app.main.table.row_count == 6)
 
 
 async def test_help_palette_details_and_theme(world: World, make_app: AppMaker) -> None:
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await loaded(pilot)
-        assert app.table.narrow  # the narrow column set at 80 columns
+        assert app.main.table.narrow  # the narrow column set at 80 columns
         await pilot.press("f1")
         await pilot.pause()
         assert app.screen.__class__.__name__ == "HelpScreen"
@@ -344,7 +349,7 @@ async def test_sizes_fill_in_while_probing_and_unknown_stays_unknown(
     world.server.fault(world.spec("pypy-3.10.14-linux-x86_64-gnu").filename, status=404)
     app = make_app()
     async with app.run_test(size=(120, 36)) as pilot:
-        await wait_for(pilot, lambda: app.table.row_count == 5)
+        await wait_for(pilot, lambda: app.main.table.row_count == 5)
         assert cell(app, CPYTHON_312, "download") == "…"  # being probed: the table is up already
         await app.workers.wait_for_complete()
         await pilot.pause()
@@ -358,7 +363,7 @@ async def test_click_a_header_to_sort_and_again_to_reverse(
     app = make_app()
     async with app.run_test(size=(120, 36)) as pilot:
         await loaded(pilot)
-        table = app.table
+        table = app.main.table
         x = sum(c.get_render_width(table) for c in table.ordered_columns[:6]) + 2
         await pilot.click(ShelfTable, offset=(x, 0))  # the Download header
         assert (table.sort_column, table.sort_reverse) == ("download", True)
@@ -388,7 +393,7 @@ async def test_worker_errors_become_notifications_not_tracebacks(
         )
         assert cell(app, CPYTHON_312, "download") == "unknown"
         await pilot.press("down")  # still running
-        assert app.table.cursor_row == 1
+        assert app.main.table.cursor_row == 1
 
 
 async def test_details_show_paths_url_and_verification(world: World, make_app: AppMaker) -> None:
@@ -419,9 +424,31 @@ async def test_an_install_warning_shows_in_the_job_and_a_notification(
         await pilot.press("i")
         await settle(pilot)
         warning = f"{bin_dir / 'python3.12'} exists and is not managed by uv; left alone"
-        [item] = app.queue_panel.items
+        [item] = app.main.queue_panel.items
         assert item.event.phase == Phase.DONE and item.event.warnings == (warning,)
         head = str(item.query_one("#job-head").render())
         assert "installed" in head and "⚠" in head and "not managed by uv" in head
         notes = [n for n in app._notifications if n.severity == "warning"]
         assert [n.message for n in notes] == [warning]
+
+
+async def test_V_verifies_a_cached_build_and_says_why_not_on_an_uncached_one(
+    world: World, make_app: AppMaker
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await loaded(pilot)
+        await _focus_312(pilot)
+        await pilot.press("V")
+        await pilot.pause()
+        assert any("nothing cached to verify: press f to fetch" in n.message
+                   for n in app._notifications)  # fmt: skip
+        assert not app.queue.jobs
+        await pilot.press("f")
+        await settle(pilot)
+        await pilot.press("V")
+        await settle(pilot)
+        verify = [j for j in app.queue.jobs if j.kind == JobKind.VERIFY]
+        assert [(j.phase, j.result) for j in verify] == [(Phase.DONE, "archive match")]
+        kinds = [i.event.kind.value for i in app.main.queue_panel.items]
+        assert kinds == ["fetch", "verify"]

@@ -32,12 +32,11 @@ async def test_table_header_and_disk_view_agree_with_du(
     monkeypatch.chdir(tmp_path)
     du = stocked.du()
     _, _, entries = measured(stocked)
-    app = make_app()
-    app.cleanup_scope = Scope(system_dirs=[], cwd=tmp_path)
+    app = make_app(scope=Scope(system_dirs=[], cwd=tmp_path))
     async with app.run_test(size=(120, 36)) as pilot:
         await loaded(pilot)
-        app.show_all = True
-        await wait_for(pilot, lambda: app.ledger is not None)
+        app.main.show_all = True
+        await wait_for(pilot, lambda: app.main.ledger is not None)
         await pilot.pause()
         for key, entry in entries.items():
             want = human_size(entry.cache_size) if entry.in_cache else "—"
@@ -45,7 +44,7 @@ async def test_table_header_and_disk_view_agree_with_du(
             want = human_size(entry.install_size) if entry.installation else "—"
             assert cell(app, key, "installed") == want, key
         assert cell(app, K3127, "cached") == human_size(entries[K3127].cache_size)
-        status = str(app.status.query_one("#status-totals").render())
+        status = str(app.main.status.query_one("#status-totals").render())
         assert f"installed 2 · {human_size(du[0])}" in status
         assert f"cache 5 · {human_size(du[1])}" in status
         screen = await open_view(pilot)

@@ -23,7 +23,7 @@ def app(tmp_path: Path, isolated_home: Path) -> Iterator[PyshelfApp]:
 
 async def ready(pilot: Pilot) -> None:
     app: PyshelfApp = pilot.app  # type: ignore[assignment]
-    while not app.all_entries:
+    while not app.main.all_entries:
         await pilot.pause(0.01)
     await app.workers.wait_for_complete()
     await pilot.pause()
@@ -31,7 +31,7 @@ async def ready(pilot: Pilot) -> None:
 
 async def select(pilot: Pilot, key: str) -> None:
     app: PyshelfApp = pilot.app  # type: ignore[assignment]
-    while app.table.highlighted is None or app.table.highlighted.key != key:
+    while app.main.table.highlighted is None or app.main.table.highlighted.key != key:
         await pilot.press("down")
 
 
@@ -46,9 +46,9 @@ def test_main_view_at_80x24(snap_compare, app: PyshelfApp) -> None:
 def test_queue_with_jobs_in_progress(snap_compare, app: PyshelfApp) -> None:
     async def run_before(pilot: Pilot) -> None:
         await ready(pilot)
-        sizes = {e.key: e.download_size or 0 for e in app.all_entries}
+        sizes = {e.key: e.download_size or 0 for e in app.main.all_entries}
         for event in scenes.jobs_in_flight(sizes):
-            app.post_message(JobUpdated(event))
+            app.main.post_message(JobUpdated(event))
         await pilot.pause(0.4)  # past the table's progress batching
         await app.workers.wait_for_complete()
         await pilot.pause()

@@ -8,7 +8,7 @@ from tests.conftest import World
 from tui.app.app import PyshelfApp
 from tui.app.messages import JobUpdated
 from tui.app.present import matches, row_cells, show_path, state_text, totals, totals_text
-from tui.app.rules import needs_confirmation, replacements, why_not
+from tui.app.rules import needs_confirmation, replacements
 from tui.engine.archives.cache import CachedArchive
 from tui.engine.jobs import JobEvent, JobKind, Phase
 from tui.engine.shelf import Entry
@@ -67,15 +67,9 @@ def test_filter_words_match_version_variant_and_state(world: World) -> None:
     assert len([e for e in entries if matches(e, "available")]) == len(entries)
 
 
-def test_rules_say_why_an_action_does_not_apply(world: World) -> None:
+def test_removals_ask_first_and_a_reinstall_only_over_an_install(world: World) -> None:
     e = _entry(world)
-    assert why_not(JobKind.REINSTALL, e) == "not cached: press f to fetch"
-    assert why_not(JobKind.UNINSTALL, e) == "not installed"
-    assert why_not(JobKind.FETCH, e, offline=True) == "offline: cannot download"
-    assert why_not(JobKind.FETCH, e) is None
     e.cached = CachedArchive(Path("/c/a.tar.gz"), 100, 0.0, "a.tar.gz")
-    assert why_not(JobKind.EVICT, e) is None
-    assert "running" in (why_not(JobKind.EVICT, e, busy=JobKind.INSTALL) or "")
     assert needs_confirmation(JobKind.EVICT, [e])
     assert not needs_confirmation(JobKind.REINSTALL, [e])  # nothing installed to replace
     assert replacements([e]) == []  # not installed: a reinstall would replace nothing

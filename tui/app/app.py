@@ -1,87 +1,49 @@
-"""PyshelfApp: the table, the job queue and the details, wired to one Shelf and one JobQueue."""
+"""PyshelfApp: the config, the theme and the screens, over one Shelf and one JobQueue.
+
+The builds view is ``MainScreen`` (screens/main.py); the disk-usage view is pushed over it.
+"""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
-from textual import on, work
-from textual.app import App, ComposeResult
+from textual.app import App
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal
-from textual.reactive import reactive
-from textual.widgets import DataTable, Footer, Header, Input
-from textual.worker import Worker, WorkerState, get_current_worker
+from textual.screen import Screen
+from textual.theme import Theme
 
-from tui.app.commands import ShelfCommands
-from tui.app.messages import (
-    EntriesLoaded,
-    JobCancelRequested,
-    JobRequested,
-    JobRetryRequested,
-    JobUpdated,
-    LedgerMeasured,
-    SizesKnown,
-)
-from tui.app.present import matches, row_id, totals, totals_text
-from tui.app.rules import DESTRUCTIVE, VERBS, needs_confirmation, replacements
+from tui.app.commands import Command, ViewCommands
+from tui.app.keys import bound_key, known_ids, register
+from tui.app.present import COLUMN_LABELS
+from tui.app.screens.cleanup import Scope
 from tui.app.screens.confirm import ConfirmScreen
-from tui.app.screens.help import HelpScreen
-from tui.app.screens.plan_confirm import confirm_plan
-from tui.app.widgets.details import DetailsPane
-from tui.app.widgets.filter_input import FilterInput
-from tui.app.widgets.queue_panel import QueuePanel
-from tui.app.widgets.shelf_table import ShelfTable
-from tui.app.widgets.status_line import StatusLine
-from tui.engine.errors import CatalogError, describe_error
-from tui.engine.jobs import Job, JobEvent, JobKind, JobQueue, Phase
-from tui.engine.listing import default_view
+from tui.app.screens.help import HelpScreen, help_text
+from tui.app.screens.main import MainScreen
+from tui.config import Allowed, Preferences, config_path
+from tui.engine.jobs import JobQueue
 from tui.engine.settings import Settings
-from tui.engine.shelf import Entry, Shelf
+from tui.engine.shelf import Shelf
 from tui.engine.usage.ledger import Ledger
-from tui.engine.usage.removal import Action, Plan, execute, plan_builds
-from tui.format import human_size
 
-if TYPE_CHECKING:
-    from tui.app.screens.cleanup import Scope
-
-PROBE_BATCH = 8  # HEAD requests per batch: sizes fill in batch by batch
-# App keys that act on the main view; while another view covers it they do nothing.
-_MAIN_ONLY = {"toggle_all", "toggle_queue", "toggle_details"}
+# Where the config comes from when the caller does not say: the user's config dir.
+DEFAULT_CONFIG = object()
 
 
 class PyshelfApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "pyshelf"
-    COMMANDS = App.COMMANDS | {ShelfCommands}
-    BINDINGS: ClassVar[list[BindingType]] = [
-        # Only a few keys fit a footer at 80 columns; help (?) and Ctrl+P list the rest.
-        # Priority: the app acts on "/" before it forwards the keys typed right after it, so
-        # they land in the filter box (check_action hands "/" back inside text inputs).
-        Binding(
-            "slash", "filter", "Filter", key_display="/", show=False, priority=True, id="filter"
-        ),
-        Binding("a", "toggle_all", "All versions", show=False, id="all"),
-        Binding("q", "toggle_queue", "Queue", tooltip="Show or hide the job queue", id="queue"),
-        Binding("d", "toggle_details", "Details", show=False, id="details"),
-        Binding("t", "toggle_theme", "Theme", show=False, id="theme"),
-        Binding(
-            "D",
-            "cleanup",
-            "Disk usage",
-            key_display="D",
-            show=False,
-            tooltip="What every interpreter and archive costs; mark and free space",
-            id="cleanup",
-        ),
-        Binding("ctrl+r", "reload", "Reload", show=False, id="reload"),
-        Binding("f1,question_mark", "help", "Help", key_display="?", id="help"),
-    ]
-
-    show_all: reactive[bool] = reactive(False)
-    filter_text: reactive[str] = reactive("")
+    COMMANDS = App.COMMANDS | {ViewCommands}
+    BINDINGS: ClassVar[list[BindingType]] = register(
+        [
+            Binding("t", "toggle_theme", "Theme", show=False, id="theme"),
+            Binding("f1,question_mark", "help", "Help", key_display="?", id="help"),
+            Binding("ctrl+q", "quit", "Quit", show=False, priority=True, id="quit"),
+        ]
+    )
 
     def __init__(
         self,
@@ -89,435 +51,63 @@ class PyshelfApp(App[int]):
         queue: JobQueue | None = None,
         *,
         clock: Callable[[], float] | None = None,
+        config: Path | object | None = DEFAULT_CONFIG,
+        scope: Scope | None = None,
+        measure: Callable[[Shelf], Ledger | None] = Ledger.measure,
     ) -> None:
+        """``config``: the config file (None: defaults, nothing remembered); ``scope``: where
+        the disk-usage view looks; ``measure``: how sizes are measured (tests fix them)."""
         super().__init__()
         self.shelf = shelf if isinstance(shelf, Shelf) else Shelf(shelf)
         self._owns_queue = queue is None
         self.queue = queue or JobQueue(self.shelf, clock=clock or time.monotonic)
-        self.all_entries: list[Entry] = []
-        # Every size on screen comes from one measurement of the install dir and the cache
-        # (tests put fixed figures here).
-        self.measure: Callable[[Shelf], Ledger | None] = Ledger.measure
-        self.ledger: Ledger | None = None  # of the entries loaded last, once measured
-        self._generation = 0  # entry loads so far: a ledger of older entries is dropped
-        self._catalog_failed = False
-        self._warned: set[str] = set()
-        self._queue_hidden_by_user = False
-        self._unsubscribe: Callable[[], None] | None = None
-        self.cleanup_scope: Scope | None = None  # what the disk-usage view looks at (tests)
+        path = config_path() if config is DEFAULT_CONFIG else config
+        assert path is None or isinstance(path, Path)
+        allowed = Allowed(
+            binding_ids=known_ids(),
+            themes=list(self.available_themes),
+            columns=[c for c in COLUMN_LABELS if c != "mark"],
+        )
+        self.prefs = Preferences(path, allowed, on_problem=self._config_problem)
+        self._scope = scope
+        self._measure = measure
 
-    # -- layout --------------------------------------------------------------------------
-
-    def compose(self) -> ComposeResult:
-        # Kept by reference: App.query_one looks only at the top screen, and a job can
-        # finish while a dialog is open.
-        self.status = StatusLine(id="status")
-        self.filter_box = FilterInput(id="filter")
-        self.table = ShelfTable(id="table")
-        self.details = DetailsPane(id="details")
-        self.queue_panel = QueuePanel(id="queue")
-        yield Header(icon="≡")
-        yield self.status
-        yield self.filter_box
-        with Horizontal(id="body"):
-            yield self.table
-            yield self.details
-        yield self.queue_panel
-        yield Footer(compact=True)
+    def get_default_screen(self) -> Screen[None]:
+        return MainScreen(
+            self.shelf, self.queue, self.prefs, scope=self._scope, measure=self._measure
+        )
 
     @property
-    def _alive(self) -> bool:
-        """False while quitting: late messages from threads find no widgets to update."""
-        return self.table.is_attached
+    def main(self) -> MainScreen:
+        """The builds view, at the bottom of the screen stack."""
+        screen = self.screen_stack[0]
+        assert isinstance(screen, MainScreen)
+        return screen
 
     def on_mount(self) -> None:
-        self.table.offline = self.shelf.settings.offline
-        self.filter_box.display = False
-        self.details.display = False
-        self.queue_panel.display = bool(self.queue.jobs)
-        for job in list(self.queue.jobs):  # a queue handed over with work already in it
-            self.queue_panel.show_event(job.snapshot())
-        # The queue calls back on its worker threads; post_message is thread-safe.
-        self._unsubscribe = self.queue.subscribe(lambda e: self.post_message(JobUpdated(e)))
-        if self.shelf.settings.offline:
-            self._set_warning("offline: listing the cache and installs; downloads are off")
-        self._update_subtitle()
-        self.table.focus()
-        self.load_entries()
+        config = self.prefs.config
+        if config.keymap:
+            self.set_keymap(config.keymap)
+        if config.theme is not None:
+            self.theme = config.theme
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+        for problem in self.prefs.problems:
+            self._config_problem(problem)
 
     def on_unmount(self) -> None:
-        if self._unsubscribe is not None:
-            self._unsubscribe()
         if self._owns_queue:
             self.queue.close(cancel=True)  # downloads keep their partial files
 
-    # -- loading (thread workers; results come back as messages) ---------------------------
+    def _config_problem(self, line: str) -> None:
+        self.notify(line, title="config", severity="warning", timeout=10)
 
-    @work(thread=True, group="entries", exclusive=True, exit_on_error=False)
-    def load_entries(self) -> None:
-        worker = get_current_worker()
-        error = None
-        try:
-            entries = self.shelf.entries()
-        except CatalogError as exc:
-            error = str(exc)
-            self._catalog_failed = True
-            self.shelf.go_without_catalog("failed to load")
-            entries = self.shelf.entries()
-        warnings = list(self.shelf.catalog.warnings)
-        if not worker.is_cancelled:
-            self.post_message(EntriesLoaded(entries, warnings, error))
-
-    @work(thread=True, group="probe", exclusive=True, exit_on_error=False)
-    def probe_sizes(self, entries: list[Entry]) -> None:
-        worker = get_current_worker()
-        for start in range(0, len(entries), PROBE_BATCH):
-            if worker.is_cancelled:
-                return
-            batch = entries[start : start + PROBE_BATCH]
-            self.shelf.probe_download_sizes(batch)
-            self.post_message(SizesKnown([row_id(e) for e in batch], "download"))
-        if not worker.is_cancelled:
-            self.post_message(SizesKnown([row_id(e) for e in entries], "download", finished=True))
-
-    @work(thread=True, group="measure", exclusive=True, exit_on_error=False)
-    def measure_sizes(self, generation: int) -> None:
-        """Walk the install dir and the cache once: every size on screen comes from it."""
-        ledger = self.measure(self.shelf)
-        if ledger is not None and not get_current_worker().is_cancelled:
-            self.post_message(LedgerMeasured(ledger, generation))
-
-    @on(EntriesLoaded)
-    def _entries_loaded(self, message: EntriesLoaded) -> None:
-        if not self._alive:
-            return
-        self.all_entries = message.entries
-        self._generation += 1
-        self.ledger = None  # the totals wait for this load's own measurement
-        self.table.measuring = {
-            row_id(e) for e in message.entries if e.installation or e.unpacked_size is None
-        }
-        self._apply_view()
-        if message.catalog_error:
-            self._warn(f"catalog failed: {message.catalog_error}; listing the cache and installs")
-        for warning in message.warnings:
-            self._warn(warning)
-        self.measure_sizes(self._generation)
-        self.table.redraw()
-        self._update_details()
-
-    def _probe_visible(self) -> None:
-        todo = [e for e in self.table.entries.values() if e.download_size is None and e.available]
-        self.table.probing = bool(todo) and not self.shelf.settings.offline
-        if self.table.probing:
-            self.probe_sizes(todo)
-
-    @on(SizesKnown)
-    def _sizes_known(self, message: SizesKnown) -> None:
-        if not self._alive:
-            return
-        table = self.table
-        if message.kind == "download" and message.finished:
-            table.probing = False
-        table.redraw(None if message.finished else message.row_ids)
-        self._update_status()
-        self._update_details()
-
-    @on(LedgerMeasured)
-    def _ledger_measured(self, message: LedgerMeasured) -> None:
-        if not self._alive or message.generation != self._generation:
-            return  # entries loaded since: their own measurement follows
-        self.ledger = message.ledger
-        message.ledger.apply(self.shelf, self.all_entries)
-        self.table.measuring.clear()
-        self.table.redraw()
-        self._update_status()
-        self._update_details()
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """The one place worker errors land: a notification and the status line, no traceback."""
-        if event.state != WorkerState.ERROR or not self._alive:
-            return
-        error = event.worker.error
-        what = {
-            "entries": "cannot list builds",
-            "probe": "probing download sizes failed",
-            "measure": "measuring sizes failed",
-            "confirm": "counting what the removal frees failed",
-            "remove": "the removal stopped",
-        }.get(event.worker.group, "background task failed")
-        detail = describe_error(error)
-        self.notify(f"{what}: {detail}", severity="error", timeout=8)
-        if event.worker.group == "entries":
-            self._set_warning(f"{what}: {detail}")
-        elif event.worker.group == "probe":
-            self.table.probing = False
-            self.table.redraw()
-        elif event.worker.group == "measure":
-            self.table.measuring.clear()
-            self.table.redraw()
-
-    # -- the view ------------------------------------------------------------------------
-
-    def _apply_view(self) -> None:
-        entries = self.all_entries if self.show_all else default_view(self.all_entries)
-        if self.filter_text:
-            entries = [e for e in entries if matches(e, self.filter_text)]
-        self.table.show(entries)
-        self._probe_visible()
-        self._update_status()
-        self._update_subtitle()
-
-    def watch_show_all(self) -> None:
-        if self.is_mounted:
-            self._apply_view()
-
-    def watch_filter_text(self) -> None:
-        if self.is_mounted:
-            self._apply_view()
-
-    def _update_status(self) -> None:
-        self.status.set_totals(totals_text(totals(self.all_entries, self.ledger)))
-
-    def _update_subtitle(self) -> None:
-        view = "all versions" if self.show_all else "newest per minor (a: all)"
-        shown = f"{len(self.table.entries)} of {len(self.all_entries)}"
-        parts = [str(self.shelf.host), f"{view}, {shown}"]
-        if self.filter_text:
-            parts.append(f"filter “{self.filter_text}”")
-        if self.shelf.settings.offline:
-            parts.append("offline")
-        self.sub_title = " · ".join(parts)
-
-    def _set_warning(self, text: str | None) -> None:
-        self.status.set_warning(text)
-
-    def _warn(self, text: str) -> None:
-        """Show a catalog or network problem in the status line, and notify it once."""
-        self._set_warning(text)
-        if text not in self._warned:
-            self._warned.add(text)
-            self.notify(text, severity="warning", timeout=8)
-
-    def _update_details(self) -> None:
-        pane = self.details
-        if not pane.display:
-            return
-        entry = self.table.highlighted
-        verified = bool(entry and entry.build.sha256 in self.shelf.downloader.verified)
-        pane.show(entry, verified=verified, job=self.table.jobs.get(entry.key) if entry else None)
-
-    @on(DataTable.RowHighlighted)
-    def _row_highlighted(self) -> None:
-        self._update_details()
-
-    # -- jobs ----------------------------------------------------------------------------
-
-    @on(JobRequested)
-    def _job_requested(self, message: JobRequested) -> None:
-        self.request_jobs(message.kind)
-
-    def request_jobs(self, kind: JobKind) -> None:
-        """Run ``kind`` on the marked rows (or the highlighted one), asking first if it deletes."""
-        why_not = self.table.why_not
-        targets = self.table.targets()
-        if not targets:
-            self.notify("no build highlighted", severity="warning")
-            return
-        ok = [e for e in targets if why_not(kind, e) is None]
-        skipped = [e for e in targets if why_not(kind, e) is not None]
-        if not ok:
-            reason = why_not(kind, targets[0])
-            self.notify(f"{targets[0].build.describe()}: {reason}", severity="warning", timeout=4)
-            return
-        if skipped:
-            reason = why_not(kind, skipped[0])
-            self.notify(
-                f"skipped {len(skipped)}: {skipped[0].build.describe()}: {reason}",
-                severity="warning",
-                timeout=4,
-            )
-        what = ok[0].build.describe() if len(ok) == 1 else f"{len(ok)} builds"
-        if kind in DESTRUCTIVE:
-            # The same plan, confirmations and execution as the disk-usage view's x.
-            if kind == JobKind.UNINSTALL:
-                self._plan_removal(Action.UNINSTALL, ok, f"Uninstall {what}?", "Uninstall")
-            else:
-                title = f"Evict the cached archive of {what}?"
-                self._plan_removal(Action.EVICT, ok, title, "Evict")
-            return
-        if not needs_confirmation(kind, ok):
-            self._submit(kind, ok)
-            return
-        self._confirm_reinstall(ok, f"Reinstall {what} over the existing install?")
-
-    def _confirm_reinstall(self, entries: list[Entry], title: str) -> None:
-        screen = ConfirmScreen(
-            title, replacements(entries), verb="Reinstall", total_label="replaces"
-        )
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self._submit(JobKind.REINSTALL, entries)
-
-        self.push_screen(screen, answered)
-
-    @work(thread=True, group="confirm", exclusive=True, exit_on_error=False)
-    def _plan_removal(self, action: Action, entries: list[Entry], title: str, verb: str) -> None:
-        """Make the plan off the UI thread (it walks trees and looks for environments)."""
-        scope = self.cleanup_scope
-        cwd = scope.cwd if scope is not None and scope.cwd is not None else Path.cwd()
-        plan = plan_builds(self.shelf, action, entries, cwd=cwd)
-        self.call_from_thread(self._ask_plan, plan, title, verb)
-
-    def _ask_plan(self, plan: Plan, title: str, verb: str) -> None:
-        if plan.empty:
-            item, why = plan.refused[0] if plan.refused else (None, "nothing to remove")
-            self.notify(f"{item.name}: {why}" if item else why, severity="warning", timeout=5)
-            return
-
-        def run(in_use_ok: bool) -> None:
-            self.table.action_clear_marks()
-            self._execute_plan(plan, in_use_ok)
-
-        confirm_plan(self, plan, title, verb, run)
-
-    @work(thread=True, group="remove", exit_on_error=False)
-    def _execute_plan(self, plan: Plan, in_use_ok: bool) -> None:
-        """Steps run as jobs on the app's queue: the panel and the notices show each one, and
-        c cancels it. Returns once the first is submitted."""
-        execute(plan, self.shelf, self.queue, confirmed_in_use=in_use_ok)
-
-    def _submit(self, kind: JobKind, entries: list[Entry]) -> None:
-        for entry in entries:
-            self.queue.submit(kind, entry)
-        self.table.action_clear_marks()
-
-    def _job(self, job_id: int) -> Job | None:
-        return next((j for j in self.queue.jobs if j.id == job_id), None)
-
-    @on(JobUpdated)
-    def _job_updated(self, message: JobUpdated) -> None:
-        if not self._alive:
-            return
-        event = message.event
-        if not self._queue_hidden_by_user:
-            self.queue_panel.display = True  # new work shows the queue unless q hid it
-        self.queue_panel.show_event(event)
-        self.table.set_job(event)
-        if event.phase.final:
-            self._job_finished(event)
-        entry = self.table.highlighted
-        if entry is not None and entry.key == event.key:
-            self._update_details()
-
-    def _job_finished(self, event: JobEvent) -> None:
-        verb = VERBS[event.kind]
-        if event.phase == Phase.DONE:
-            freed = f", freed {human_size(event.freed)}" if event.freed else ""
-            self.notify(f"{event.key}: {event.result or 'done'}{freed}", title=verb, timeout=3)
-            for warning in event.warnings:
-                self.notify(warning, title=f"{verb}: warning", severity="warning", timeout=8)
-        elif event.phase == Phase.FAILED:
-            self.notify(
-                f"{event.key}: {event.error}", title=f"{verb} failed", severity="error", timeout=8
-            )
-        else:
-            self.notify(f"{event.key}: cancelled", title=verb, timeout=3)
-        self.load_entries()  # the engine says what changed on disk
-
-    @on(JobCancelRequested)
-    def _cancel_requested(self, message: JobCancelRequested) -> None:
-        self.cancel_job(message.job_id)
-
-    @on(JobRetryRequested)
-    def _retry_requested(self, message: JobRetryRequested) -> None:
-        self.retry_job(message.job_id)
-
-    def cancel_job(self, job_id: int) -> None:
-        job = self._job(job_id)
-        if job is None or job.finished:
-            return
-        job.cancel()  # the queue shows it stop; a notice follows when it has
-
-    def retry_job(self, job_id: int) -> None:
-        job = self._job(job_id)
-        if job is None or job.phase not in (Phase.FAILED, Phase.CANCELLED):
-            return
-        if job.entry is None:  # a removal from the cleanup view: nothing in the table to refresh
-            self.queue_panel.remove_job(job_id)
-            self.queue.retry(job)
-            return
-        # Retry with the entry as the engine sees it now, not as it was when the job began.
-        rid = row_id(job.entry)
-        fresh = next((e for e in self.all_entries if row_id(e) == rid), job.entry)
-        self.queue_panel.remove_job(job_id)
-        self.queue.submit(job.kind, fresh)
+    def _theme_changed(self, theme: Theme) -> None:
+        self.prefs.remember(theme=theme.name)
 
     # -- actions -------------------------------------------------------------------------
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "filter":
-            return self.screen is self.table.screen and not isinstance(self.focused, Input)
-        if action == "cleanup":
-            return self.screen is self.table.screen
-        if action in _MAIN_ONLY:  # another full view (disk usage) hides what they act on
-            under = [s for s in self.screen_stack if not s.is_modal]  # dialogs show the view
-            return bool(under) and under[-1] is self.table.screen
-        return True
-
-    def action_toggle_all(self) -> None:
-        self.show_all = not self.show_all
-
-    def action_filter(self) -> None:
-        box = self.filter_box
-        box.display = True
-        self.screen.set_focus(box)  # now, not after a refresh: the next key is on its way
-
-    @on(Input.Changed, "#filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
-        self.filter_text = event.value.strip()
-
-    @on(Input.Submitted, "#filter")
-    def _filter_submitted(self) -> None:
-        self._leave_filter()
-
-    @on(FilterInput.Done)
-    def _filter_done(self) -> None:
-        self._leave_filter()
-
-    def _leave_filter(self) -> None:
-        box = self.filter_box
-        box.display = bool(box.value)
-        self.table.focus()
-
-    def action_toggle_queue(self) -> None:
-        panel = self.queue_panel
-        panel.display = not panel.display
-        self._queue_hidden_by_user = not panel.display
-        if not panel.display and self.focused is not None and panel in self.focused.ancestors:
-            self.table.focus()
-
-    def action_toggle_details(self) -> None:
-        pane = self.details
-        pane.display = not pane.display
-        self._update_details()
-
     def action_toggle_theme(self) -> None:
         self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
-
-    def action_reload(self) -> None:
-        if self._catalog_failed:
-            self._catalog_failed = False
-            self.shelf.reload_catalog()
-            self._set_warning(None)
-        self.load_entries()
-
-    def action_cleanup(self) -> None:
-        from tui.app.screens.cleanup import CleanupScreen  # its engine modules load on first use
-
-        if not isinstance(self.screen, CleanupScreen):
-            self.push_screen(CleanupScreen(self.shelf, self.queue, self.cleanup_scope))
 
     def action_help(self) -> None:
         context = ""
@@ -525,7 +115,18 @@ class PyshelfApp(App[int]):
             if text := getattr(node, "HELP", ""):
                 context = text
                 break
-        self.push_screen(HelpScreen(context))
+        keys = {binding_id: bound_key(self, binding_id, every=True) for binding_id in known_ids()}
+        keys["palette"] = self.get_key_display(Binding(self.COMMAND_PALETTE_BINDING, ""))
+        short = {binding_id: bound_key(self, binding_id) for binding_id in known_ids()}
+        context = context.format_map(short)
+        context = context[:1].upper() + context[1:]  # it may begin with a key: "Space marks"
+        self.push_screen(HelpScreen(context, help_text(keys)))
+
+    def commands(self) -> Iterator[Command]:
+        """What the palette offers on every view."""
+        key = partial(bound_key, self)
+        yield "Toggle dark / light theme", self.action_toggle_theme, key("theme")
+        yield "Help: every key", self.action_help, key("help")
 
     async def action_quit(self) -> None:
         running = self.queue.active()

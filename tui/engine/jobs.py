@@ -1,4 +1,5 @@
-"""A queue of fetches, installs, reinstalls, uninstalls and evictions with progress events.
+"""A queue of jobs (fetches, installs, removals, verifications: ``tui.engine.jobspec``) with
+progress events.
 
 Jobs run on worker threads. Downloads share a limit of their own, and extraction or deletion
 another, so a long download never holds up an uninstall. Subscribers receive ``JobEvent``s on
@@ -14,21 +15,15 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 
-from tui.engine.errors import Cancelled, describe_error
+from tui.engine.errors import Cancelled, PyshelfError, describe_error
+from tui.engine.jobspec import JobKind, spec
 from tui.engine.progress import Phase, Reporter, SpeedMeter
 from tui.engine.shelf import Entry, Shelf
+from tui.engine.verify import verify
 
-
-class JobKind(StrEnum):
-    FETCH = "fetch"
-    INSTALL = "install"
-    REINSTALL = "reinstall"
-    UNINSTALL = "uninstall"
-    EVICT = "evict"
-    REMOVE = "remove"  # anything else the clean-up removes: another manager's interpreter, ...
+__all__ = ["Job", "JobEvent", "JobKind", "JobQueue", "Phase"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,14 +196,7 @@ class JobQueue:
 
     def _run(self, job: Job) -> None:
         try:
-            runner = {
-                JobKind.FETCH: self._fetch,
-                JobKind.INSTALL: self._install,
-                JobKind.REINSTALL: self._install,
-                JobKind.UNINSTALL: self._uninstall,
-                JobKind.EVICT: self._evict,
-                JobKind.REMOVE: self._remove,
-            }[job.kind]
+            runner: Callable[[Job], object] = getattr(self, spec(job.kind).runner)
             runner(job)
         except Cancelled:
             job.phase = Phase.CANCELLED
@@ -283,3 +271,20 @@ class JobQueue:
         assert job.remove is not None
         self._removing(job, job.remove)
         job.result = "removed"
+
+    def _verify(self, job: Job) -> None:
+        """Hash the archive and the unpacked copy again; a damaged copy is dropped (verify)."""
+        self._slot(self._disk_slots, job)
+        try:
+            job.set_phase(Phase.VERIFYING)
+            result = verify(self.shelf, [job.entry], reporter=job)
+        finally:
+            self._disk_slots.release()
+        if job.cancel_event.is_set():
+            raise Cancelled("cancelled")
+        if not result.ok:
+            more = f" (+{len(result.problems) - 1} more)" if len(result.problems) > 1 else ""
+            repair = f"; {result.repairs[0]}" if result.repairs else ""
+            raise PyshelfError(f"{result.problems[0]}{more}{repair}")
+        checked = [what for n, what in [(result.archives, "archive"), (result.copies, "copy")] if n]
+        job.result = f"{' and '.join(checked)} match" if checked else "nothing to verify"

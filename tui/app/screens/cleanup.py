@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import ClassVar
 
@@ -20,16 +21,25 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label
-from textual.worker import Worker, WorkerState, get_current_worker
+from textual.worker import Worker, get_current_worker
 
-from tui.app.commands import CleanupCommands
-from tui.app.messages import JobUpdated
+from tui.app.commands import Command
+from tui.app.keys import bound_key, register
+from tui.app.messages import (
+    EnvsFound,
+    InventoryTaken,
+    JobUpdated,
+    PlanCounted,
+    PlanExecuted,
+    PlanReady,
+    SizesMeasured,
+    StepDone,
+)
 from tui.app.present import show_path
 from tui.app.screens.plan_confirm import confirm_plan
 from tui.app.screens.prune_menu import PruneChoice, PruneScreen
+from tui.app.screens.view import View
 from tui.app.widgets.queue_panel import QueuePanel
 from tui.app.widgets.usage_table import (
     GROUP_TITLES,
@@ -38,14 +48,14 @@ from tui.app.widgets.usage_table import (
     never_reason,
     row_id,
 )
-from tui.engine.errors import CatalogError, describe_error
+from tui.engine.errors import CatalogError
 from tui.engine.jobs import JobQueue
 from tui.engine.shelf import Shelf
 from tui.engine.usage import inventory as usage
 from tui.engine.usage.inventory import Inventory, Item, Owner, take_inventory
 from tui.engine.usage.managers import SYSTEM_DIRS
 from tui.engine.usage.prune import prune_plan
-from tui.engine.usage.removal import Outcome, Plan, StepResult, execute, make_plan
+from tui.engine.usage.removal import Plan, StepResult, execute, make_plan
 from tui.format import human_size
 
 SizeScan = Callable[
@@ -72,72 +82,8 @@ class Scope:
     make_plan: PlanMaker = field(default=make_plan)
 
 
-# -- messages from the workers ------------------------------------------------------------
-
-
-@dataclass
-class InventoryTaken(Message):
-    inventory: Inventory
-    generation: int
-    catalog_error: str | None = None  # the catalog failed: only the cache and installs count
-
-
-@dataclass
-class SizesMeasured(Message):
-    """Some items have their size now (the engine set ``Item.size``); redraw."""
-
-    generation: int
-    done: int
-    total: int
-    finished: bool = False
-
-    def can_replace(self, message: Message) -> bool:
-        # A flood of sizes collapses to the newest: it counts everything the older ones did.
-        return isinstance(message, SizesMeasured) and message.generation == self.generation
-
-
-@dataclass
-class EnvsFound(Message):
-    generation: int
-
-
-@dataclass
-class PlanCounted(Message):
-    """What the marks would free, for the marks it was counted for."""
-
-    plan: Plan
-    marks: frozenset[str]
-    inventory: Inventory
-
-
-@dataclass
-class PlanReady(Message):
-    """A plan to put to the user (from x or a prune preset)."""
-
-    plan: Plan
-    title: str
-    verb: str
-
-
-@dataclass
-class StepDone(Message):
-    result: StepResult
-    index: int
-    steps: int
-
-
-@dataclass
-class PlanExecuted(Message):
-    outcome: Outcome
-
-
-class ViewJobUpdated(JobUpdated, bubble=False):
-    """A job event for this view's own queue panel; the app gets its own copy."""
-
-
-class CleanupScreen(Screen[None]):
-    COMMANDS: ClassVar = {CleanupCommands}
-    BINDINGS: ClassVar[list[BindingType]] = [
+class CleanupScreen(View):
+    BINDINGS: ClassVar[list[BindingType]] = register([
         Binding("x,delete", "remove", "Remove", tooltip="Remove the marked items (asks first)",
                 id="cleanup-remove"),
         Binding("p", "prune", "Prune", tooltip="Prune by a preset, previewed first",
@@ -145,13 +91,29 @@ class CleanupScreen(Screen[None]):
         Binding("ctrl+r", "rescan", "Rescan", show=False, id="cleanup-rescan"),
         Binding("escape", "back", "Back", tooltip="Clear the marks, or go back to the builds",
                 id="cleanup-back"),
-        Binding("D", "close", "Close", show=False),
-    ]  # fmt: skip
+        Binding("D", "close", "Close", show=False, id="cleanup-close"),
+    ])  # fmt: skip
+    WORKER_ERRORS: ClassVar[dict[str, str]] = {
+        "cleanup-inventory": "cannot list what is on disk",
+        "cleanup-sizes": "measuring sizes failed",
+        "cleanup-envs": "finding environments failed",
+        "cleanup-plan": "counting what the marks free failed",
+        "cleanup-ask": "making the plan failed",
+        "cleanup-execute": "the removal stopped",
+    }
 
-    def __init__(self, shelf: Shelf, queue: JobQueue, scope: Scope | None = None) -> None:
+    def __init__(
+        self,
+        shelf: Shelf,
+        queue: JobQueue,
+        scope: Scope | None = None,
+        *,
+        on_change: Callable[[], object] | None = None,
+    ) -> None:
         super().__init__()
         self.shelf = shelf
         self.queue = queue
+        self.on_change = on_change  # what else shows the disk: the builds view reloads
         self.scope = scope or Scope()
         self.inventory: Inventory | None = None
         self.generation = 0
@@ -183,12 +145,10 @@ class CleanupScreen(Screen[None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.sub_title = "disk usage · Esc goes back"
+        self.sub_title = f"disk usage · {bound_key(self.app, 'cleanup-back')} goes back"
         self.queue_panel.display = False
         # The queue calls back on its worker threads; post_message is thread-safe.
-        self._unsubscribe = self.queue.subscribe(
-            lambda event: self.post_message(ViewJobUpdated(event))
-        )
+        self._unsubscribe = self.queue.subscribe(lambda event: self.post_message(JobUpdated(event)))
         self.table.focus()
         self._update_summary()
         self.rescan()
@@ -330,7 +290,8 @@ class CleanupScreen(Screen[None]):
         if not marked:
             item = self.table.highlighted
             if item is None:
-                self.notify("nothing marked: space marks a row", severity="warning", timeout=4)
+                mark = bound_key(self.app, "cleanup-mark")
+                self.notify(f"nothing marked: {mark} marks a row", severity="warning", timeout=4)
                 return
             why = never_reason(item)
             if why is not None:
@@ -446,11 +407,10 @@ class CleanupScreen(Screen[None]):
         self._after_change()
 
     def _after_change(self) -> None:
-        """Totals again from disk, and the main table too (the app's reload path)."""
+        """Totals again from disk, and whatever else shows it (``on_change``)."""
         self.rescan()
-        load_entries = getattr(self.app, "load_entries", None)
-        if load_entries is not None:
-            load_entries()
+        if self.on_change is not None:
+            self.on_change()
 
     def _refuse_while_busy(self) -> bool:
         if self.busy:
@@ -459,38 +419,25 @@ class CleanupScreen(Screen[None]):
 
     # -- jobs, errors, keys ---------------------------------------------------------------
 
-    @on(ViewJobUpdated)
-    def _job_updated(self, message: ViewJobUpdated) -> None:
+    @on(JobUpdated)
+    def _job_updated(self, message: JobUpdated) -> None:
         self.queue_panel.display = True
         self.queue_panel.show_event(message.event)
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """Worker errors land here: a notification, never a traceback."""
-        if event.state != WorkerState.ERROR:
-            return
-        if event.worker.group == "cleanup-inventory" and event.worker is not self._taking:
-            return  # a scan a rescan replaced: its error no longer matters
-        error = event.worker.error
-        what = {
-            "cleanup-inventory": "cannot list what is on disk",
-            "cleanup-sizes": "measuring sizes failed",
-            "cleanup-envs": "finding environments failed",
-            "cleanup-plan": "counting what the marks free failed",
-            "cleanup-ask": "making the plan failed",
-            "cleanup-execute": "the removal stopped",
-        }.get(event.worker.group, "background task failed")
-        detail = describe_error(error)
-        self.notify(f"{what}: {detail}", severity="error", timeout=8)
-        if event.worker.group == "cleanup-inventory":
-            # In place of "listing…", which would never end; one line whatever the message.
-            self.error = " ".join(f"{what}: {detail}".split())
-        elif event.worker.group == "cleanup-envs":
+    def error_matters(self, worker: Worker[object]) -> bool:
+        # A scan a rescan replaced: its error no longer matters.
+        return worker.group != "cleanup-inventory" or worker is self._taking
+
+    def worker_failed(self, group: str, line: str) -> None:
+        if group == "cleanup-inventory":
+            self.error = line  # in place of "listing…", which would never end
+        elif group == "cleanup-envs":
             self.envs_found = True  # no longer looking; the notification said why
-        elif event.worker.group == "cleanup-sizes":
+        elif group == "cleanup-sizes":
             self.progress = None
-        elif event.worker.group == "cleanup-plan":
+        elif group == "cleanup-plan":
             self.counting = False
-        elif event.worker.group == "cleanup-execute":
+        elif group == "cleanup-execute":
             self.busy = None
             self._after_change()
         self._update_summary()
@@ -514,7 +461,8 @@ class CleanupScreen(Screen[None]):
         inventory = self.inventory
         if self.error is not None:
             text.append(self.error, "bold red")
-            text.append(" · Ctrl+R tries again, Esc goes back")
+            key = partial(bound_key, self.app)
+            text.append(f" · {key('cleanup-rescan')} tries again, {key('cleanup-back')} goes back")
             self.summary.update(text)
             return
         if inventory is None:
@@ -544,7 +492,12 @@ class CleanupScreen(Screen[None]):
             else:
                 text.append("to free …", "dim")
         else:
-            text.append("space marks · x removes · p prunes", "dim")
+            key = partial(bound_key, self.app)
+            text.append(
+                f"{key('cleanup-mark')} marks · {key('cleanup-remove')} removes · "
+                f"{key('cleanup-prune')} prunes",
+                "dim",
+            )
         self.summary.update(text)
 
     def _update_detail(self) -> None:
@@ -571,3 +524,38 @@ class CleanupScreen(Screen[None]):
     @on(DataTable.RowHighlighted)
     def _row_highlighted(self) -> None:
         self._update_detail()
+
+    # -- the command palette -------------------------------------------------------------
+
+    def commands(self) -> Iterator[Command]:
+        """What the palette offers here, each with the key bound to it now."""
+        key = partial(bound_key, self.app)
+        table = self.table
+        if table.highlighted is not None:
+            yield (
+                "Mark / unmark the highlighted item",
+                table.action_toggle_mark,
+                key("cleanup-mark"),
+            )
+        group = table.highlighted_group
+        if group is not None:
+            yield (
+                f"Mark / unmark the whole {group} group",
+                table.action_toggle_group,
+                key("cleanup-group"),
+            )
+        if table.marked:
+            yield (
+                f"Remove the {len(table.marked)} marked items",
+                self.action_remove,
+                key("cleanup-remove"),
+            )
+            yield "Clear marks", table.clear_marks, key("cleanup-back")
+        prune = key("cleanup-prune")
+        for preset in ("newest", "uninstalled"):
+            choice = PruneChoice(preset)
+            yield f"Prune: {choice.title}", partial(self.prune, choice), f"{prune}; previewed first"
+        yield "Prune: older than N days, or cap the cache…", self.action_prune, prune
+        yield "Sort by size, name, version, age", table.action_cycle_sort, key("cleanup-sort")
+        yield "Measure again", self.action_rescan, key("cleanup-rescan")
+        yield "Back to the builds", self.action_close, key("cleanup-back")

@@ -12,15 +12,18 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
+from tui.app.keys import bound_key, register
 from tui.app.rules import Replacement
 from tui.format import human_size
 
 
 class ConfirmScreen(ModalScreen[bool]):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("y", "answer(True)", "Yes", show=False),
-        Binding("n,escape", "answer(False)", "No", show=False),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = register(
+        [
+            Binding("y", "answer(True)", "Yes", show=False, id="yes"),
+            Binding("n,escape", "answer(False)", "No", show=False, id="no"),
+        ]
+    )
 
     def __init__(
         self,
@@ -50,8 +53,9 @@ class ConfirmScreen(ModalScreen[bool]):
         if self.note:
             yield Label(self.note, id="confirm-note")
         with Horizontal(id="confirm-buttons"):
-            yield Button(f"{self.verb} (y)", variant="error", id="confirm-yes")
-            yield Button("Cancel (n)", variant="default", id="confirm-no")
+            yes, no = bound_key(self.app, "yes"), bound_key(self.app, "no")
+            yield Button(f"{self.verb} ({yes})", variant="error", id="confirm-yes")
+            yield Button(f"Cancel ({no})", variant="default", id="confirm-no")
 
     def _listing(self) -> Table:
         grid = Table.grid(padding=(0, 2), expand=True)

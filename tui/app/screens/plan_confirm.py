@@ -19,6 +19,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Label, Static
 
+from tui.app.keys import bound_key, register
 from tui.app.present import show_path
 from tui.app.screens.confirm import ConfirmScreen
 from tui.engine.usage.removal import Plan, count_users, how_used
@@ -106,10 +107,12 @@ class BreakConfirmScreen(_PlanDialog, inherit_bindings=False):
     """The second question, asked only when the plan breaks environments. Its answer is a
     different key from the first (b, not y), so a doubled keypress cannot say yes twice."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("b", "answer(True)", "Break them", show=False),
-        Binding("n,escape", "answer(False)", "No", show=False),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = register(
+        [
+            Binding("b", "answer(True)", "Break them", show=False, id="break"),
+            Binding("n,escape", "answer(False)", "No", show=False, id="break-no"),
+        ]
+    )
 
     def __init__(self, plan: Plan) -> None:
         super().__init__(
@@ -128,8 +131,9 @@ class BreakConfirmScreen(_PlanDialog, inherit_bindings=False):
                 yield Static(self.listing(), id="confirm-list")
             yield Label(self.note, id="confirm-note")
             with Horizontal(id="confirm-buttons"):
-                yield Button(f"{self.verb} (b)", variant="error", id="confirm-yes")
-                yield Button("Cancel (n)", variant="default", id="confirm-no")
+                yes, no = bound_key(self.app, "break"), bound_key(self.app, "break-no")
+                yield Button(f"{self.verb} ({yes})", variant="error", id="confirm-yes")
+                yield Button(f"Cancel ({no})", variant="default", id="confirm-no")
 
     def listing(self) -> Table:
         grid = Table.grid(padding=(0, 2), expand=True)

@@ -13,6 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
+from tui.app.keys import bound_key, register
 from tui.engine.errors import PyshelfError
 from tui.engine.usage.prune import parse_days, parse_size
 
@@ -46,9 +47,9 @@ class PruneChoice:
 
 
 class PruneScreen(ModalScreen[PruneChoice | None]):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "dismiss(None)", "Cancel", show=False),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = register(
+        [Binding("escape", "dismiss(None)", "Cancel", show=False, id="prune-cancel")]
+    )
 
     def __init__(self, days: str = "30", cap: str = "2G") -> None:
         super().__init__()
@@ -70,7 +71,8 @@ class PruneScreen(ModalScreen[PruneChoice | None]):
             with Horizontal(classes="prune-field"):
                 yield Label("cache cap (2G, 500M)")
                 yield Input(self.cap_text, id="prune-cap", compact=True)
-            yield Label("Enter previews · Tab to the numbers · Esc cancels", id="prune-keys")
+            cancel = bound_key(self.app, "prune-cancel")
+            yield Label(f"Enter previews · Tab to the numbers · {cancel} cancels", id="prune-keys")
 
     def _options(self) -> list[Option]:
         days = self.days_text.strip() or "N"

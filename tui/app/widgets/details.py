@@ -18,7 +18,7 @@ from tui.format import human_size
 
 
 class DetailsPane(VerticalScroll):
-    HELP = "Details of the highlighted build. d hides this pane."
+    HELP = "Details of the highlighted build. {details} hides this pane."
 
     entry: Entry | None = None  # the build shown
     _grid: Table | None = None

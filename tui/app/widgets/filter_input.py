@@ -8,11 +8,13 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import Input
 
+from tui.app.keys import register
+
 
 class FilterInput(Input):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "clear_filter", "Clear filter", id="clear-filter"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = register(
+        [Binding("escape", "clear_filter", "Clear filter", id="clear-filter")]
+    )
 
     HELP = "Words to match: a version (3.12), an implementation (pypy), a state (installed)."
 

@@ -8,6 +8,7 @@ from textual.containers import Horizontal
 from textual.reactive import reactive
 from textual.widgets import ListItem, ProgressBar, Static
 
+from tui.app.keys import bound_key
 from tui.app.present import ERROR_STYLE, INSTALLED_STYLE, JOB_STYLE, PARTIAL_STYLE
 from tui.engine.jobs import JobEvent, Phase
 from tui.format import human_eta, human_size, human_speed, progress_text
@@ -72,7 +73,8 @@ class JobItem(ListItem):
         error = self.query_one("#job-error", Static)
         error.display = phase == Phase.FAILED
         if phase == Phase.FAILED:
-            error.update(Text(f"{event.error}  (R retries)", style=ERROR_STYLE))
+            retry = bound_key(self.app, "retry")
+            error.update(Text(f"{event.error}  ({retry} retries)", style=ERROR_STYLE))
         progress = self.query_one("#job-progress")
         progress.display = not phase.final
         if phase.final:

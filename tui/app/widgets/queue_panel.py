@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -9,21 +10,28 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import ListView
 
+from tui.app.keys import bound_key, register
 from tui.app.messages import JobCancelRequested, JobRetryRequested
 from tui.app.widgets.job_item import JobItem
 from tui.engine.jobs import JobEvent, Phase
 
 
 class QueuePanel(Vertical):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("c", "cancel_job", "Cancel job", tooltip="Cancel the selected job", id="cancel"),
-        Binding(
-            "R", "retry_job", "Retry", key_display="R", tooltip="Retry a failed job", id="retry"
-        ),
-        Binding("x", "clear_finished", "Clear done", tooltip="Remove finished jobs", id="clear"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = register(
+        [
+            Binding(
+                "c", "cancel_job", "Cancel job", tooltip="Cancel the selected job", id="cancel"
+            ),
+            Binding(
+                "R", "retry_job", "Retry", key_display="R", tooltip="Retry a failed job", id="retry"
+            ),
+            Binding(
+                "x", "clear_finished", "Clear done", tooltip="Remove finished jobs", id="clear"
+            ),
+        ]
+    )
 
-    HELP = "c cancels the selected job, R (shift+r) retries a failed or cancelled one."
+    HELP = "{cancel} cancels the selected job, {retry} retries a failed or cancelled one."
 
     def compose(self) -> ComposeResult:
         yield ListView(id="job-list")
@@ -71,7 +79,11 @@ class QueuePanel(Vertical):
         events = [i.event for i in self.items]
         running = sum(not e.phase.final for e in events)
         failed = sum(e.phase == Phase.FAILED for e in events)
-        text = f"Jobs: {running} running" if events else "Jobs: none yet (f fetches, i installs)"
+        if events:
+            text = f"Jobs: {running} running"
+        else:
+            key = partial(bound_key, self.app)
+            text = f"Jobs: none yet ({key('fetch')} fetches, {key('install')} installs)"
         if failed:
             text += f", {failed} failed"
         self.border_title = text

@@ -13,56 +13,52 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import RowDoesNotExist
 
 from tui.app import present
-from tui.app.messages import JobRequested
-from tui.app.rules import why_not
+from tui.app.keys import bound_keys, register
+from tui.app.messages import JobRequested, SortChanged
 from tui.engine.jobs import JobEvent, JobKind
+from tui.engine.jobspec import reason, spec, table_specs
 from tui.engine.shelf import Entry
 
 TICK = 0.25  # seconds between progress repaints of the table
 
-_JOB_ACTIONS = {
-    "fetch": JobKind.FETCH,
-    "install": JobKind.INSTALL,
-    "reinstall": JobKind.REINSTALL,
-    "uninstall": JobKind.UNINSTALL,
-    "evict": JobKind.EVICT,
-}
-
 
 def _job_bindings() -> list[Binding]:
-    rows = [
-        ("f", "fetch", "Fetch", "Download and verify the archive into the cache"),
-        ("i", "install", "Install", "Install (fetching the archive when it is not cached)"),
-        ("r", "reinstall", "Reinstall", "Reinstall from the cached archive; works offline"),
-        ("u", "uninstall", "Uninstall", "Remove the installed interpreter"),
-        ("e", "evict", "Evict", "Remove the cached archive"),
-    ]
     out = []
-    for key, action, label, tooltip in rows:
-        out.append(Binding(key, action, label, tooltip=tooltip, id=action))
+    for job in table_specs():
+        assert job.key is not None
+        kind = job.kind.value
+        out.append(Binding(job.key, f"job('{kind}')", job.title, tooltip=job.help, id=kind))
         # When the action above is disabled the key falls through to this hidden binding,
-        # which says why instead of doing nothing.
-        out.append(Binding(key, f"explain('{action}')", show=False))
+        # which says why instead of doing nothing. The same id: a keymap moves both.
+        out.append(Binding(job.key, f"explain('{kind}')", job.title, show=False, id=kind))
     return out
 
 
 class ShelfTable(DataTable[present.Cell]):
     """Rows are keyed by ``present.row_id``; cells change through ``update_cell`` only."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(
-            "space", "toggle_mark", "Mark", tooltip="Mark the row for a batch action", id="mark"
-        ),
-        *_job_bindings(),
-        Binding(
-            "s", "cycle_sort", "Sort", show=False, tooltip="Sort by the next column", id="sort"
-        ),
-        Binding("escape", "clear_marks", "Clear marks", show=False),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = register(
+        [
+            Binding(
+                "space", "toggle_mark", "Mark", tooltip="Mark the row for a batch action", id="mark"
+            ),
+            *_job_bindings(),
+            Binding(
+                "s", "cycle_sort", "Sort", show=False, tooltip="Sort by the next column", id="sort"
+            ),
+            Binding("escape", "clear_marks", "Clear marks", show=False, id="clear-marks"),
+        ]
+    )
 
-    HELP = "Space marks rows; f i r u e act on the marked rows, or on the highlighted one."
+    HELP = (
+        "{mark} marks rows; "
+        + " ".join(f"{{{job.action}}}" for job in table_specs())
+        + " act on the marked rows, or on the highlighted one."
+    )
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(
+        self, *, sort: tuple[str, bool] = ("version", True), id: str | None = None
+    ) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self.entries: dict[str, Entry] = {}  # row id -> entry, for the rows shown
         self.marked: set[str] = set()
@@ -70,8 +66,7 @@ class ShelfTable(DataTable[present.Cell]):
         self.probing = False
         self.measuring: set[str] = set()  # row ids whose install size is being measured
         self.offline = False
-        self.sort_column = "version"
-        self.sort_reverse = True
+        self.sort_column, self.sort_reverse = sort
         self.narrow = False
         self._ticked: set[str] = set()  # rows with progress not drawn yet
         self._tick_timer: Timer | None = None
@@ -259,43 +254,29 @@ class ShelfTable(DataTable[present.Cell]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "clear_marks":
             return bool(self.marked)
-        kind = _JOB_ACTIONS.get(action)
-        if kind is None:
+        if action != "job":
             return True
         # Hidden when it applies to none of the targets; the explain binding takes the key.
+        kind = JobKind(str(parameters[0]))
         return any(self.why_not(kind, e) is None for e in self.targets())
 
     def why_not(self, kind: JobKind, entry: Entry) -> str | None:
+        """Why ``kind`` does not apply to ``entry``, naming the keys bound now; None if it does."""
         job = self.jobs.get(entry.key)
-        return why_not(kind, entry, offline=self.offline, busy=job.kind if job else None)
+        template = spec(kind).why_not(entry, offline=self.offline, busy=job.kind if job else None)
+        return None if template is None else reason(template, bound_keys(self.app))
 
-    def _request(self, kind: JobKind) -> None:
-        self.post_message(JobRequested(kind))
+    def action_job(self, kind: str) -> None:
+        self.post_message(JobRequested(JobKind(kind)))
 
-    def action_fetch(self) -> None:
-        self._request(JobKind.FETCH)
-
-    def action_install(self) -> None:
-        self._request(JobKind.INSTALL)
-
-    def action_reinstall(self) -> None:
-        self._request(JobKind.REINSTALL)
-
-    def action_uninstall(self) -> None:
-        self._request(JobKind.UNINSTALL)
-
-    def action_evict(self) -> None:
-        self._request(JobKind.EVICT)
-
-    def action_explain(self, action: str) -> None:
+    def action_explain(self, kind: str) -> None:
         targets = self.targets()
         if not targets:
             self.notify("no build highlighted", severity="warning")
             return
-        kind = _JOB_ACTIONS[action]
-        reason = self.why_not(kind, targets[0])
+        why = self.why_not(JobKind(kind), targets[0])
         what = targets[0].build.describe() if len(targets) == 1 else f"{len(targets)} marked"
-        self.notify(f"{what}: {reason or 'cannot ' + action}", severity="warning", timeout=4)
+        self.notify(f"{what}: {why or 'cannot ' + kind}", severity="warning", timeout=4)
 
     # -- sorting -------------------------------------------------------------------------
 
@@ -303,6 +284,7 @@ class ShelfTable(DataTable[present.Cell]):
         if reverse is None:
             reverse = column in present.DESCENDING
         self.sort_column, self.sort_reverse = column, reverse
+        self.post_message(SortChanged(column, reverse))
         for key, _ in present.columns(self.narrow):
             self.columns[key].label = self._label(key)  # type: ignore[index]
         self._resort(keep=self.highlighted_row_id)

@@ -20,6 +20,7 @@ from textual.message import Message
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowDoesNotExist
 
+from tui.app.keys import register
 from tui.app.present import Cell
 from tui.engine.usage.inventory import Inventory, Item, Kind, Owner
 from tui.engine.usage.removal import refusal
@@ -160,18 +161,19 @@ def _cell(text: str, style: str = "", justify: str = "left", rid: str = "") -> C
 class UsageTable(DataTable[Cell]):
     """Rows keyed by ``row_id`` (items) and ``group_id`` (headers)."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
+    BINDINGS: ClassVar[list[BindingType]] = register([
         Binding("space", "toggle_mark", "Mark", tooltip="Mark the row, or a header's group",
                 id="cleanup-mark"),
         Binding("g", "toggle_group", "Group", tooltip="Mark the whole group of this row",
                 id="cleanup-group"),
         Binding("s", "cycle_sort", "Sort", tooltip="Sort by size, name, version, age",
                 id="cleanup-sort"),
-    ]  # fmt: skip
+    ])  # fmt: skip
 
     HELP = (
-        "Space marks a row (on a group's header: the whole group); g marks this row's group; "
-        "x removes what is marked; p prunes by a preset."
+        "{cleanup-mark} marks a row (on a group's header: the whole group); {cleanup-group} "
+        "marks this row's group; {cleanup-remove} removes what is marked; {cleanup-prune} "
+        "prunes by a preset."
     )
 
     class MarksChanged(Message):

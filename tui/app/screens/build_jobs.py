@@ -1,0 +1,167 @@
+"""The builds view's jobs: ask when a job deletes or replaces, submit, follow, cancel, retry.
+
+``MainScreen`` is this screen with its table and panels; the part that talks to the queue is
+here so each module stays readable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from textual import on, work
+
+from tui.app.messages import JobRequested, JobUpdated
+from tui.app.present import row_id
+from tui.app.rules import needs_confirmation, replacements
+from tui.app.screens.cleanup import Scope
+from tui.app.screens.confirm import ConfirmScreen
+from tui.app.screens.plan_confirm import confirm_plan
+from tui.app.screens.view import View
+from tui.app.widgets.details import DetailsPane
+from tui.app.widgets.queue_panel import QueuePanel
+from tui.app.widgets.shelf_table import ShelfTable
+from tui.engine.jobs import Job, JobEvent, JobKind, JobQueue, Phase
+from tui.engine.jobspec import spec
+from tui.engine.shelf import Entry, Shelf
+from tui.engine.usage.removal import Action, Plan, execute, plan_builds
+from tui.format import human_size
+
+
+class BuildJobs(View):
+    """Jobs on the builds of ``table``, run on ``queue`` and shown in ``queue_panel``."""
+
+    shelf: Shelf
+    queue: JobQueue
+    scope: Scope | None
+    all_entries: list[Entry]
+    table: ShelfTable
+    queue_panel: QueuePanel
+    details: DetailsPane
+    _queue_hidden_by_user: bool
+    # What the screen does after a job: list the builds again, redraw the details pane.
+    load_entries: Callable[[], object]
+    _update_details: Callable[[], None]
+
+    @property
+    def _alive(self) -> bool:
+        """False while quitting: late messages from threads find no widgets to update."""
+        return self.table.is_attached
+
+    @on(JobRequested)
+    def _job_requested(self, message: JobRequested) -> None:
+        self.request_jobs(message.kind)
+
+    def request_jobs(self, kind: JobKind) -> None:
+        """Run ``kind`` on the marked rows (or the highlighted one), asking first if it deletes."""
+        why_not = self.table.why_not
+        targets = self.table.targets()
+        if not targets:
+            self.notify("no build highlighted", severity="warning")
+            return
+        ok = [e for e in targets if why_not(kind, e) is None]
+        skipped = [e for e in targets if why_not(kind, e) is not None]
+        if not ok:
+            reason = why_not(kind, targets[0])
+            self.notify(f"{targets[0].build.describe()}: {reason}", severity="warning", timeout=4)
+            return
+        if skipped:
+            reason = why_not(kind, skipped[0])
+            self.notify(
+                f"skipped {len(skipped)}: {skipped[0].build.describe()}: {reason}",
+                severity="warning",
+                timeout=4,
+            )
+        what = ok[0].build.describe() if len(ok) == 1 else f"{len(ok)} builds"
+        job = spec(kind)
+        title = job.question.format(what=what)
+        if job.destroys:
+            # The same plan, confirmations and execution as the disk-usage view's x: the
+            # removal action of a build job is named as the job is (uninstall, evict).
+            self._plan_removal(Action(job.verb), ok, title, job.title)
+            return
+        if not needs_confirmation(kind, ok):
+            self._submit(kind, ok)
+            return
+        self._confirm_reinstall(ok, title)
+
+    def _confirm_reinstall(self, entries: list[Entry], title: str) -> None:
+        screen = ConfirmScreen(
+            title, replacements(entries), verb="Reinstall", total_label="replaces"
+        )
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._submit(JobKind.REINSTALL, entries)
+
+        self.app.push_screen(screen, answered)
+
+    @work(thread=True, group="confirm", exclusive=True, exit_on_error=False)
+    def _plan_removal(self, action: Action, entries: list[Entry], title: str, verb: str) -> None:
+        """Make the plan off the UI thread (it walks trees and looks for environments)."""
+        scope = self.scope
+        cwd = scope.cwd if scope is not None and scope.cwd is not None else Path.cwd()
+        plan = plan_builds(self.shelf, action, entries, cwd=cwd)
+        self.app.call_from_thread(self._ask_plan, plan, title, verb)
+
+    def _ask_plan(self, plan: Plan, title: str, verb: str) -> None:
+        if plan.empty:
+            item, why = plan.refused[0] if plan.refused else (None, "nothing to remove")
+            self.notify(f"{item.name}: {why}" if item else why, severity="warning", timeout=5)
+            return
+
+        def run(in_use_ok: bool) -> None:
+            self.table.action_clear_marks()
+            self._execute_plan(plan, in_use_ok)
+
+        confirm_plan(self.app, plan, title, verb, run)
+
+    @work(thread=True, group="remove", exit_on_error=False)
+    def _execute_plan(self, plan: Plan, in_use_ok: bool) -> None:
+        """Steps run as jobs on the app's queue: the panel and the notices show each one."""
+        execute(plan, self.shelf, self.queue, confirmed_in_use=in_use_ok)
+
+    def _submit(self, kind: JobKind, entries: list[Entry]) -> None:
+        for entry in entries:
+            self.queue.submit(kind, entry)
+        self.table.action_clear_marks()
+
+    @on(JobUpdated)
+    def _job_updated(self, message: JobUpdated) -> None:
+        if not self._alive:
+            return
+        event = message.event
+        if not self._queue_hidden_by_user:
+            self.queue_panel.display = True  # new work shows the queue unless q hid it
+        self.queue_panel.show_event(event)
+        self.table.set_job(event)
+        if event.phase.final:
+            self._job_finished(event)
+        entry = self.table.highlighted
+        if entry is not None and entry.key == event.key:
+            self._update_details()
+
+    def _job_finished(self, event: JobEvent) -> None:
+        verb = spec(event.kind).verb
+        if event.phase == Phase.DONE:
+            freed = f", freed {human_size(event.freed)}" if event.freed else ""
+            self.notify(f"{event.key}: {event.result or 'done'}{freed}", title=verb, timeout=3)
+            for warning in event.warnings:
+                self.notify(warning, title=f"{verb}: warning", severity="warning", timeout=8)
+        elif event.phase == Phase.FAILED:
+            self.notify(
+                f"{event.key}: {event.error}", title=f"{verb} failed", severity="error", timeout=8
+            )
+        else:
+            self.notify(f"{event.key}: cancelled", title=verb, timeout=3)
+        self.load_entries()  # the engine says what changed on disk
+
+    def retry_job(self, job: Job) -> None:
+        if job.entry is None:  # a removal from the cleanup view: nothing in the table to refresh
+            super().retry_job(job)
+            return
+        # Retry with the entry as the engine sees it now, not as it was when the job began.
+        rid = row_id(job.entry)
+        fresh = next((e for e in self.all_entries if row_id(e) == rid), job.entry)
+        self.queue_panel.remove_job(job.id)
+        self.queue.submit(job.kind, fresh)

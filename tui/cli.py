@@ -70,6 +70,10 @@ def _global_options() -> argparse.ArgumentParser:
     return common
 
 
+def _yes(parser: argparse.ArgumentParser, text: str) -> None:
+    parser.add_argument("-y", "--yes", action="count", default=0, help=text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = _global_options()
     parser = Parser(
@@ -109,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
                 "--no-bin", action="store_true", help="do not link python3.X into the bin dir"
             )
         if cli.yes is not None:
-            p.add_argument("-y", "--yes", action="count", default=0, help=cli.yes)
+            _yes(p, cli.yes)
 
     p = sub.add_parser(
         "upgrade", parents=[common],
@@ -118,10 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("requests", nargs="*", type=options.request, metavar="REQUEST",
                    help="the minors to upgrade (default: every installed one)")  # fmt: skip
     p.add_argument("--dry-run", action="store_true", help="show the plan; change nothing")
-    p.add_argument(
-        "-y", "--yes", action="count", default=0,
-        help="repoint environments and remove the old patch without asking",
-    )  # fmt: skip
+    _yes(p, "repoint environments and remove the old patch without asking")
 
     p = sub.add_parser(
         "export", parents=[common], help="write a bundle (a static mirror) of cached archives"
@@ -169,10 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="evict the oldest archives until the cache fits in SIZE (e.g. 2G, 500M)",
     )  # fmt: skip
     p.add_argument("--dry-run", action="store_true", help="show what would go; remove nothing")
-    p.add_argument(
-        "-y", "--yes", action="count", default=0,
-        help="remove without asking; twice (-yy) to also remove interpreters environments use",
-    )  # fmt: skip
+    _yes(p, "remove without asking; twice (-yy) to also remove interpreters environments use")
 
     p = sub.add_parser(
         "verify", parents=[common],

@@ -48,12 +48,15 @@ class ConfirmScreen(ModalScreen[bool]):
                 yield Static(self._listing(), id="confirm-list")
             yield from self.compose_answers()
 
+    # The binding ids whose keys answer: the second confirmation has keys of its own.
+    ANSWER_KEYS = ("yes", "no")
+
     def compose_answers(self) -> ComposeResult:
         """The note and the two buttons every confirmation ends with."""
         if self.note:
             yield Label(self.note, id="confirm-note")
         with Horizontal(id="confirm-buttons"):
-            yes, no = bound_key(self.app, "yes"), bound_key(self.app, "no")
+            yes, no = (bound_key(self.app, action) for action in self.ANSWER_KEYS)
             yield Button(f"{self.verb} ({yes})", variant="error", id="confirm-yes")
             yield Button(f"Cancel ({no})", variant="default", id="confirm-no")
 

@@ -16,10 +16,10 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Button, Label, Static
+from textual.containers import Vertical, VerticalScroll
+from textual.widgets import Label, Static
 
-from tui.app.keys import bound_key, register
+from tui.app.keys import register
 from tui.app.present import show_path
 from tui.app.screens.confirm import ConfirmScreen
 from tui.engine.usage.removal import Plan, count_users, how_used
@@ -104,6 +104,8 @@ class PlanConfirmScreen(_PlanDialog):
 
 
 class BreakConfirmScreen(_PlanDialog, inherit_bindings=False):
+    ANSWER_KEYS = ("break", "break-no")
+
     """The second question, asked only when the plan breaks environments. Its answer is a
     different key from the first (b, not y), so a doubled keypress cannot say yes twice."""
 
@@ -129,11 +131,7 @@ class BreakConfirmScreen(_PlanDialog, inherit_bindings=False):
             yield Label(self.title_text, id="confirm-title")
             with VerticalScroll(id="confirm-scroll"):
                 yield Static(self.listing(), id="confirm-list")
-            yield Label(self.note, id="confirm-note")
-            with Horizontal(id="confirm-buttons"):
-                yes, no = bound_key(self.app, "break"), bound_key(self.app, "break-no")
-                yield Button(f"{self.verb} ({yes})", variant="error", id="confirm-yes")
-                yield Button(f"Cancel ({no})", variant="default", id="confirm-no")
+            yield from self.compose_answers()
 
     def listing(self) -> Table:
         grid = Table.grid(padding=(0, 2), expand=True)

@@ -18,7 +18,6 @@ import json
 import os
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -89,6 +88,7 @@ async def shoot(root: Path, server: LoopbackServer, catalog: Path) -> None:
     from tui.engine.errors import Cancelled
     from tui.engine.host import Host
     from tui.engine.jobs import JobKind, JobQueue, Phase
+    from tui.engine.progress import Reporter
     from tui.engine.settings import Settings
     from tui.engine.shelf import Shelf
 
@@ -109,14 +109,14 @@ async def shoot(root: Path, server: LoopbackServer, catalog: Path) -> None:
     setup.submit(JobKind.FETCH, entries["cpython-3.11.14-linux-x86_64-gnu"])
     setup.close(cancel=False)
     half = entries["cpython-3.13.8+freethreaded-linux-x86_64-gnu"]
-    stop = threading.Event()
 
-    def halfway(done: int, total: int | None) -> None:
-        if total and done > total // 2:
-            stop.set()
+    class Halfway(Reporter):
+        def progress(self, done: int, total: int | None) -> None:
+            if total and done > total // 2:
+                self.cancel_event.set()
 
     with contextlib.suppress(Cancelled):  # on purpose: the partial file stays
-        shelf.fetch(half, progress=halfway, cancel=stop)
+        shelf.fetch(half, reporter=Halfway())
 
     queue = JobQueue(shelf)
     # The disk-usage view looks at the other managers' interpreters made below (made later,

@@ -18,7 +18,7 @@ import trustme
 
 from tests.conftest import World
 from tui.engine.archives.catalog import load_catalog
-from tui.engine.archives.download import make_client
+from tui.engine.archives.http import make_client
 from tui.engine.errors import CatalogError
 
 KEY = "cpython-3.12.7-linux-x86_64-gnu"

@@ -5,14 +5,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import shlex
 import signal
 import sys
 import traceback
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
-from tui import __version__, options
+from tui import __version__, info_cli, options
 from tui.engine.errors import PyshelfError, describe_error
 from tui.engine.jobs import JobKind
 from tui.engine.jobspec import cli_specs, spec
@@ -265,43 +264,6 @@ def _pinned(requests: Sequence[str]) -> Sequence[str]:
     return pins.requests
 
 
-def cmd_doctor(shelf: Shelf) -> int:
-    """One line per source: whether it answers, and how fast (URLs redacted)."""
-    from tui.engine.doctor import run_checks
-
-    failed = False
-    for check in run_checks(shelf):
-        failed |= not check.ok
-        mark = "ok  " if check.ok else "FAIL"
-        print(f"{mark} {check.what:<16} {check.target}  {check.detail}")
-    return EXIT_FAILED if failed else 0
-
-
-def cmd_find(shelf: Shelf, request: str | None) -> int:
-    """Print the managed interpreter uv would pick for ``request`` (or the pin)."""
-    if request is None:
-        pins = find_pins()
-        request = pins.requests[0] if pins else "default"
-    entry = shelf.find(request, shelf.entries(), want=lambda e: e.installation is not None)
-    assert entry.installation is not None
-    print(entry.installation.executable)
-    return 0
-
-
-def cmd_dir(settings: Settings, args: argparse.Namespace) -> int:
-    if args.env:
-        print(f"export UV_PYTHON_CACHE_DIR={shlex.quote(str(settings.cache_dir))}")
-    else:
-        print(
-            settings.bin_dir
-            if args.bin
-            else settings.cache_dir
-            if args.cache
-            else settings.install_dir
-        )
-    return 0
-
-
 def cmd_remove(shelf: Shelf, kind: JobKind, args: argparse.Namespace) -> int:
     """uninstall and evict: a removal plan, like prune's and the app's (see cleanup_cli)."""
     if kind == JobKind.UNINSTALL:
@@ -396,11 +358,11 @@ def _main(argv: Sequence[str] | None) -> int:
 
             return cmd_upgrade(shelf, args)
         if args.command == "doctor":
-            return cmd_doctor(shelf)
+            return info_cli.cmd_doctor(shelf)
         if args.command == "find":
-            return cmd_find(shelf, args.request)
+            return info_cli.cmd_find(shelf, args.request)
         if args.command == "dir":
-            return cmd_dir(shelf.settings, args)
+            return info_cli.cmd_dir(shelf.settings, args)
         if args.command == "verify":
             return cmd_verify(shelf, args.requests)
         if args.command in ("prune", "du"):

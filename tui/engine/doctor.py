@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from tui.engine.archives.download import TOKEN_ENV
+from tui.engine.archives.http import TOKEN_ENV
 from tui.engine.builds import Build
 from tui.engine.errors import PyshelfError, describe_error
 from tui.engine.redact import redact_url

@@ -12,7 +12,8 @@ from urllib.parse import urlsplit
 from tui.engine import names
 from tui.engine.archives.cache import ArchiveCache, CachedArchive
 from tui.engine.archives.catalog import Catalog, is_url, load_catalog
-from tui.engine.archives.download import Downloader, DownloadPolicy, make_client
+from tui.engine.archives.download import Downloader, DownloadPolicy
+from tui.engine.archives.http import make_client
 from tui.engine.archives.sizes import RemoteSizes
 from tui.engine.builds import Build
 from tui.engine.errors import NotAnInterpreter, OfflineError, PyshelfError, RequestError

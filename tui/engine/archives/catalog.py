@@ -135,7 +135,7 @@ def _fetch_remote(
     own = client is None
     import httpx  # only a remote catalog needs it; the CLI starts faster without
 
-    from tui.engine.archives.download import make_client
+    from tui.engine.archives.http import make_client
 
     client = client or make_client(*CATALOG_TIMEOUT)
     try:

@@ -11,11 +11,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.version import Version
+from typing import TYPE_CHECKING
 
 from tui.engine.builds import Build
+
+if TYPE_CHECKING:  # packaging loads only for a request that holds a specifier
+    from packaging.specifiers import SpecifierSet
 from tui.engine.errors import RequestError, shown
 
 MAX_REQUEST = 100  # longer than any installation key; longer text is not a request
@@ -65,7 +66,7 @@ class Request:
             if wanted is not None and wanted != actual:
                 return False
         if self.specifiers is not None:
-            return self.specifiers.contains(Version(build.version), prereleases=True)
+            return self.specifiers.contains(build.version, prereleases=True)
         wanted = (self.major, self.minor, self.patch)
         actual = (build.major, build.minor, build.patch)
         if any(w is not None and w != a for w, a in zip(wanted, actual, strict=True)):
@@ -98,6 +99,8 @@ def _variant(short: str | None, plus: str, text: str) -> tuple[str | None, bool]
 def _version_part(part: str, text: str, base: Request) -> Request:
     """``3.12.7``, ``312``, ``3.14rc1``, ``3.13t``, ``>=3.12,<3.14`` onto ``base``."""
     if part[:1] in "<>=!~":
+        from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
         try:
             return _with(base, specifiers=SpecifierSet(part))
         except InvalidSpecifier:
@@ -234,6 +237,11 @@ def no_match_message(text: str, builds: Iterable[Build]) -> str:
     if not names:
         return f"no build matches {shown(text)} {where}; try --all-platforms or --catalog"
     newest_first = sorted(
-        names, key=lambda n: Version(n.split("@")[-1].split("+")[0]), reverse=True
+        names, key=lambda n: _version_key(n.split("@")[-1].split("+")[0]), reverse=True
     )
     return f"no build matches {shown(text)} {where}; nearest available: {', '.join(newest_first)}"
+
+
+def _version_key(text: str) -> tuple[int, ...]:
+    """``3.12.7`` -> (3, 12, 7): suggestions are plain releases, no packaging needed."""
+    return tuple(int(part) for part in text.split(".") if part.isdigit())

@@ -7,14 +7,14 @@ only ever go to the host they belong to.
 from __future__ import annotations
 
 import os
-import ssl
 from collections.abc import Callable
-from netrc import NetrcParseError
 from typing import TYPE_CHECKING
 
 from tui.engine.errors import DownloadError
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # loaded with the first request: offline work never pays for them
+    import ssl
+
     import httpx
 
 
@@ -60,6 +60,8 @@ def make_client(
     Credentials come from the URL's user info or from netrc, and only ever go to the host
     they belong to: httpx drops the Authorization header on a redirect to another origin.
     """
+    from netrc import NetrcParseError
+
     import httpx  # imported on first use: offline work never pays for it
 
     auth = None
@@ -88,6 +90,8 @@ def tls_context() -> ssl.SSLContext:
     Company proxies that re-sign TLS put their root in the system store or in SSL_CERT_FILE;
     a certificate bundle shipped inside a package would know neither.
     """
+    import ssl
+
     import truststore
 
     context = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)

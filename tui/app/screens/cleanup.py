@@ -41,13 +41,8 @@ from tui.app.screens.plan_confirm import confirm_plan
 from tui.app.screens.prune_menu import PruneChoice, PruneScreen
 from tui.app.screens.view import View
 from tui.app.widgets.queue_panel import QueuePanel
-from tui.app.widgets.usage_table import (
-    GROUP_TITLES,
-    UsageTable,
-    envs,
-    never_reason,
-    row_id,
-)
+from tui.app.widgets.usage_rows import GROUP_TITLES, envs, never_reason, row_id
+from tui.app.widgets.usage_table import UsageTable
 from tui.engine.errors import CatalogError
 from tui.engine.jobs import JobQueue
 from tui.engine.shelf import Shelf

@@ -26,7 +26,7 @@ from tui.app.screens.cleanup import CleanupScreen, Scope
 from tui.app.screens.help import HelpScreen
 from tui.app.screens.plan_confirm import BreakConfirmScreen, PlanConfirmScreen, plain
 from tui.app.screens.prune_menu import PruneScreen
-from tui.app.widgets.usage_table import bar, group_id, row_id
+from tui.app.widgets.usage_rows import bar, group_id, row_id
 from tui.engine.jobs import JobKind, Phase
 from tui.engine.usage.inventory import Item, Kind, Owner, scan_sizes, take_inventory
 from tui.engine.usage.removal import make_plan

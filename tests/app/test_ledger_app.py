@@ -13,7 +13,7 @@ from tests.test_ledger import K3127, Stocked, measured
 from tests.test_ledger import stocked as stocked  # the fixture
 from tests.test_managers import clear_manager_env
 from tui.app.screens.cleanup import Scope
-from tui.app.widgets.usage_table import group_id
+from tui.app.widgets.usage_rows import group_id
 from tui.engine.usage.inventory import Owner
 from tui.format import human_size
 

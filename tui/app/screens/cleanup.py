@@ -4,7 +4,7 @@ The inventory is listed at once (directory listings only); sizes, then the envir
 that use each interpreter, fill in from thread workers. Whatever is marked is counted by the
 engine's ``make_plan`` (the only count that gets shared files right), shown in a
 confirmation, confirmed a second time if it breaks environments, and carried out by
-``execute`` on the app's job queue.
+``execute`` on the app's job queue (``CleanupRemovals``, in ``cleanup_removals``).
 """
 
 from __future__ import annotations
@@ -22,40 +22,24 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Header, Label
-from textual.worker import Worker, get_current_worker
+from textual.worker import Worker
 
 from tui.app.commands import Command
 from tui.app.keys import bound_key, register
-from tui.app.messages import (
-    EnvsFound,
-    InventoryTaken,
-    JobUpdated,
-    PlanCounted,
-    PlanExecuted,
-    PlanReady,
-    SizesMeasured,
-    StepDone,
-)
+from tui.app.messages import EnvsFound, InventoryTaken, JobUpdated, SizesMeasured
 from tui.app.present import show_path
-from tui.app.screens.plan_confirm import confirm_plan
-from tui.app.screens.prune_menu import PruneChoice, PruneScreen
-from tui.app.screens.view import View
+from tui.app.screens.cleanup_removals import CleanupRemovals
+from tui.app.screens.prune_menu import PruneChoice
 from tui.app.widgets.queue_panel import QueuePanel
-from tui.app.widgets.usage_table import (
-    GROUP_TITLES,
-    UsageTable,
-    envs,
-    never_reason,
-    row_id,
-)
+from tui.app.widgets.usage_rows import GROUP_TITLES, envs, never_reason
+from tui.app.widgets.usage_table import UsageTable
 from tui.engine.errors import CatalogError
 from tui.engine.jobs import JobQueue
 from tui.engine.shelf import Shelf
 from tui.engine.usage import inventory as usage
 from tui.engine.usage.inventory import Inventory, Item, Owner, take_inventory
 from tui.engine.usage.managers import SYSTEM_DIRS
-from tui.engine.usage.prune import prune_plan
-from tui.engine.usage.removal import Plan, StepResult, execute, make_plan
+from tui.engine.usage.removal import Plan, make_plan
 from tui.format import human_size
 
 SizeScan = Callable[
@@ -82,7 +66,7 @@ class Scope:
     make_plan: PlanMaker = field(default=make_plan)
 
 
-class CleanupScreen(View):
+class CleanupScreen(CleanupRemovals):
     BINDINGS: ClassVar[list[BindingType]] = register([
         Binding("x,delete", "remove", "Remove", tooltip="Remove the marked items (asks first)",
                 id="cleanup-remove"),
@@ -251,171 +235,6 @@ class CleanupScreen(View):
         self.table.redraw()
         self._update_summary()
         self._update_detail()
-
-    # -- marks and what they free ---------------------------------------------------------
-
-    @on(UsageTable.MarksChanged)
-    def _marks_changed(self) -> None:
-        marked = self.table.marked_items()
-        self.plan = None
-        self.counting = bool(marked) and self.inventory is not None
-        if self.counting and self.inventory is not None:
-            self._count(self.inventory, marked, frozenset(self.table.marked))
-        else:
-            self.table.set_implied(())
-        self._update_summary()
-
-    @work(thread=True, group="cleanup-plan", exclusive=True, exit_on_error=False)
-    def _count(self, inventory: Inventory, marked: list[Item], marks: frozenset[str]) -> None:
-        self._ensure_envs(inventory)
-        plan = self.scope.make_plan(inventory, marked)
-        if not get_current_worker().is_cancelled:
-            self.post_message(PlanCounted(plan, marks, inventory))
-
-    @on(PlanCounted)
-    def _counted(self, message: PlanCounted) -> None:
-        if message.marks != frozenset(self.table.marked) or message.inventory is not self.inventory:
-            return  # counted for marks that changed since
-        self.plan = message.plan
-        self.counting = False
-        self.table.set_implied(row_id(i) for i in message.plan.items)
-        self._update_summary()
-
-    # -- removing ---------------------------------------------------------------------------
-
-    def action_remove(self) -> None:
-        if self._refuse_while_busy() or self.inventory is None:
-            return
-        marked = self.table.marked_items()
-        if not marked:
-            item = self.table.highlighted
-            if item is None:
-                mark = bound_key(self.app, "cleanup-mark")
-                self.notify(f"nothing marked: {mark} marks a row", severity="warning", timeout=4)
-                return
-            why = never_reason(item)
-            if why is not None:
-                self.notify(f"{item.name}: {why}", severity="warning", timeout=5)
-                return
-            marked = [item]
-        what = self.table.labels.get(id(marked[0]), marked[0].name)
-        title = f"Remove {what}?" if len(marked) == 1 else f"Remove {len(marked)} marked items?"
-        if self.plan is not None and self.table.marked:  # counted for exactly these marks
-            self._ask(self.plan, title, "Remove")
-        else:
-            self._plan_then_ask(self.inventory, marked, None, title, "Remove")
-
-    def action_prune(self) -> None:
-        if self._refuse_while_busy():
-            return
-        last = self.last_prune
-
-        def chosen(choice: PruneChoice | None) -> None:
-            if choice is not None:
-                self.prune(choice)
-
-        self.app.push_screen(PruneScreen(f"{last.days:g}", last.cap_text), chosen)
-
-    def prune(self, choice: PruneChoice) -> None:
-        """Preview ``choice`` as a plan in the confirmation; nothing goes before a yes."""
-        if self._refuse_while_busy() or self.inventory is None:
-            return
-        self.last_prune = choice
-        self.notify(f"counting what “{choice.title}” takes…", timeout=2)
-        self._plan_then_ask(self.inventory, [], choice, f"Prune: {choice.title}?", "Prune")
-
-    @work(thread=True, group="cleanup-ask", exclusive=True, exit_on_error=False)
-    def _plan_then_ask(
-        self,
-        inventory: Inventory,
-        items: list[Item],
-        preset: PruneChoice | None,
-        title: str,
-        verb: str,
-    ) -> None:
-        """Make the plan off the UI thread (it walks trees), then ask through a message."""
-        self._ensure_envs(inventory)
-        if preset is None:
-            plan = self.scope.make_plan(inventory, items)
-        else:
-            with self._sizes_lock:  # a cap needs sizes: wait for the scan, not scan twice
-                plan = prune_plan(inventory, now=self.scope.clock(), **preset.options())
-        self.post_message(PlanReady(plan, title, verb))
-
-    @on(PlanReady)
-    def _plan_ready(self, message: PlanReady) -> None:
-        self._ask(message.plan, message.title, message.verb)
-
-    def _ask(self, plan: Plan, title: str, verb: str) -> None:
-        if plan.empty:
-            if plan.refused:
-                item, why = plan.refused[0]
-                self.notify(f"{item.name}: {why}", severity="warning", timeout=5)
-            elif verb == "Prune":
-                self.notify(f"nothing to prune: {title.removeprefix('Prune: ')}", timeout=4)
-            else:
-                self.notify("nothing to remove", timeout=4)
-            return
-
-        confirm_plan(self.app, plan, title, verb, lambda in_use_ok: self._run(plan, in_use_ok))
-
-    def _run(self, plan: Plan, in_use_ok: bool) -> None:
-        self.busy = f"removing: 0 of {len(plan.steps)} done"
-        self.freed_so_far = 0
-        self._update_summary()
-        self._execute(plan, in_use_ok)
-
-    @work(thread=True, group="cleanup-execute", exit_on_error=False)
-    def _execute(self, plan: Plan, in_use_ok: bool) -> None:
-        done = 0
-
-        def stepped(result: StepResult) -> None:
-            nonlocal done
-            done += 1
-            self.post_message(StepDone(result, done, len(plan.steps)))
-
-        # Each step goes as a job on the app's queue and shows in its panel, where c cancels
-        # it and the steps after it; this returns once the first step is submitted.
-        execute(
-            plan, self.shelf, self.queue, confirmed_in_use=in_use_ok, on_step=stepped,
-            on_done=lambda outcome: self.post_message(PlanExecuted(outcome)),
-        )  # fmt: skip
-
-    @on(StepDone)
-    def _step_done(self, message: StepDone) -> None:
-        self.freed_so_far += message.result.freed
-        self.busy = (
-            f"removing: {message.index} of {message.steps} done, "
-            f"freed {human_size(self.freed_so_far)}"
-        )
-        if message.result.error:
-            self.notify(message.result.error, title="removal failed", severity="error", timeout=8)
-        self._update_summary()
-
-    @on(PlanExecuted)
-    def _executed(self, message: PlanExecuted) -> None:
-        outcome = message.outcome
-        self.busy = None
-        failed = len(outcome.failed)
-        text = f"freed {human_size(outcome.freed)}"
-        if outcome.cancelled:
-            text += "; cancelled"
-        if failed:
-            text += f"; {failed} step{'s' if failed > 1 else ''} failed"
-        self.notify(text, title="Clean-up", severity="warning" if failed else "information")
-        self.table.clear_marks()
-        self._after_change()
-
-    def _after_change(self) -> None:
-        """Totals again from disk, and whatever else shows it (``on_change``)."""
-        self.rescan()
-        if self.on_change is not None:
-            self.on_change()
-
-    def _refuse_while_busy(self) -> bool:
-        if self.busy:
-            self.notify("a removal is still running", severity="warning", timeout=3)
-        return bool(self.busy)
 
     # -- jobs, errors, keys ---------------------------------------------------------------
 

@@ -33,7 +33,7 @@ def _confirm_text(app) -> str:
     rows = [f"{r.path} {r.size}" for r in screen.rows]
     if isinstance(screen, PlanConfirmScreen):  # uninstall and evict: a removal plan
         rows.append(plain(screen.listing()))
-    return " ".join([screen.title_text, *rows])
+    return " ".join([screen.title_text, *rows, screen.note])
 
 
 async def test_fetch_install_reinstall_offline_uninstall_evict(
@@ -72,12 +72,11 @@ async def test_fetch_install_reinstall_offline_uninstall_evict(
         assert cell(app, CPYTHON_312, "state") == "● installed"
         assert cell(app, CPYTHON_312, "installed").endswith("KiB")  # measured in a worker
 
-        # Reinstall needs no network: the cached archive is verified and reused.
+        # Reinstall needs no network, and one key: the install holds nothing it would lose.
         world.server.stop()
         await pilot.press("r")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-        assert "Reinstall CPython 3.12.7 over the existing install?" in _confirm_text(app)
-        await pilot.press("y")
+        await wait_for(pilot, lambda: any(j.kind == "reinstall" for j in app.queue.jobs))
+        assert not isinstance(app.screen, ConfirmScreen)
         await settle(pilot)
         last = [m.event for m in events if m.event.phase.final][-1]
         assert (last.kind, last.phase, last.result) == ("reinstall", Phase.DONE, "reinstalled")
@@ -452,3 +451,29 @@ async def test_V_verifies_a_cached_build_and_says_why_not_on_an_uncached_one(
         assert [(j.phase, j.result) for j in verify] == [(Phase.DONE, "archive match")]
         kinds = [i.event.kind.value for i in app.main.queue_panel.items]
         assert kinds == ["fetch", "verify"]
+
+
+async def test_reinstall_asks_only_when_it_would_discard_something(
+    world: World, make_app: AppMaker
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(140, 36)) as pilot:
+        await loaded(pilot)
+        await _focus_312(pilot)
+        await pilot.press("i")
+        await settle(pilot)
+        install = entry(app, CPYTHON_312).installation
+        assert install is not None
+        added = install.path / "lib" / "python3.12" / "site-packages" / "mine"
+        added.mkdir(parents=True)
+        (added / "__init__.py").write_text("x = 1\n")
+        shared = next(p for p in install.path.rglob("*") if p.is_file() and p.stat().st_nlink > 1)
+        with shared.open("ab") as handle:
+            handle.write(b"# edited in place\n")
+        await pilot.press("r")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        text = _confirm_text(app)
+        assert "a reinstall discards" in text and "added" in text and "1 file edited" in text
+        await pilot.press("n")
+        await pilot.pause()
+        assert not any(j.kind == "reinstall" for j in app.queue.jobs)

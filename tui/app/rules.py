@@ -15,9 +15,9 @@ from tui.engine.shelf import Entry
 
 
 def needs_confirmation(kind: JobKind, entries: Iterable[Entry]) -> bool:
-    if spec(kind).destroys:
-        return True
-    return kind == JobKind.REINSTALL and any(e.installation is not None for e in entries)
+    """Removals always ask. A reinstall asks only when it would discard something, which
+    the engine finds out (``Shelf.reinstall_losses``) before the builds view decides."""
+    return spec(kind).destroys
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ from tui.engine.installs.installdir import (
     InstallResult,
     scan_installations,
 )
+from tui.engine.installs.losses import Losses, reinstall_losses
 from tui.engine.installs.unpacked import UnpackedStore
 from tui.engine.progress import NULL, Phase, Reporter
 from tui.engine.resolve import no_match_message, parse_request, preference, resolve
@@ -357,6 +358,15 @@ class Shelf:
                 f"was dropped, and the archive is not in the cache; run `pyshelf fetch "
                 f"{entry.key}` online, then reinstall"
             ) from None
+
+    def reinstall_losses(self, entry: Entry) -> Losses:
+        """What reinstalling ``entry`` would discard from its install (nothing: no question)."""
+        if entry.installation is None:
+            return Losses()
+        sha = entry.build.sha256 if entry.available else None
+        copy = self.unpacked.get(sha) if sha else None
+        manifest = self.unpacked.manifest(sha, full=False) if sha and copy else None
+        return reinstall_losses(entry.installation.path, copy, manifest)
 
     def uninstall(self, entry: Entry, *, reporter: Reporter = NULL) -> int:
         """Remove the install, and its unpacked copy unless hot copies are kept (see

@@ -80,14 +80,32 @@ class BuildJobs(View):
             # removal action of a build job is named as the job is (uninstall, evict).
             self._plan_removal(Action(job.verb), ok, title, job.title)
             return
+        if kind == JobKind.REINSTALL and any(e.installation is not None for e in ok):
+            self._check_reinstall(ok, title)  # one key, unless it would throw work away
+            return
         if not needs_confirmation(kind, ok):
             self._submit(kind, ok)
             return
-        self._confirm_reinstall(ok, title)
 
-    def _confirm_reinstall(self, entries: list[Entry], title: str) -> None:
+    @work(thread=True, group="reinstall", exclusive=True, exit_on_error=False)
+    def _check_reinstall(self, entries: list[Entry], title: str) -> None:
+        """Walk each install against its unpacked copy off the UI thread."""
+        lines = []
+        for entry in entries:
+            losses = self.shelf.reinstall_losses(entry)
+            if not losses.none:
+                lines.append(f"{entry.build.describe()}: {losses.describe()}")
+        self.app.call_from_thread(self._reinstall_or_ask, entries, title, lines)
+
+    def _reinstall_or_ask(self, entries: list[Entry], title: str, losses: list[str]) -> None:
+        if not losses:
+            self._submit(JobKind.REINSTALL, entries)
+        else:
+            self._confirm_reinstall(entries, title, "; ".join(losses))
+
+    def _confirm_reinstall(self, entries: list[Entry], title: str, note: str) -> None:
         screen = ConfirmScreen(
-            title, replacements(entries), verb="Reinstall", total_label="replaces"
+            title, replacements(entries), verb="Reinstall", total_label="replaces", note=note
         )
 
         def answered(yes: bool | None) -> None:

@@ -70,6 +70,7 @@ class MainScreen(BuildJobs):
         "probe": "probing download sizes failed",
         "measure": "measuring sizes failed",
         "confirm": "counting what the removal frees failed",
+        "reinstall": "checking what a reinstall would discard failed",
         "remove": "the removal stopped",
     }
 

@@ -36,6 +36,27 @@ def test_live_block_is_redrawn_in_place_and_cut_to_the_width(
     assert all(len(line.split("\x1b[2K")[-1]) <= 59 for line in lines)
 
 
+def test_at_80_columns_the_bar_gives_way_to_bytes_speed_and_eta(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    out = Terminal()
+    Reporter(out).on_event(event(1, Phase.DOWNLOADING, 45 << 20, 100 << 20))
+    line = out.getvalue().split("\x1b[2K")[-1].rstrip("\n")
+    assert len(line) <= 79
+    assert "45.0 MiB / 100.0 MiB" in line and "2.0 KiB/s" in line and "ETA" in line
+    monkeypatch.setenv("COLUMNS", "200")
+    wide = Terminal()
+    Reporter(wide).on_event(event(1, Phase.DOWNLOADING, 45 << 20, 100 << 20))
+    assert "[#########-----------]" in wide.getvalue()  # room enough: the whole bar
+    both = Terminal()  # two jobs for one platform: the lines leave the shared part out
+    reporter = Reporter(both)
+    reporter.on_event(event(1, Phase.DOWNLOADING, 1, 2))
+    reporter.on_event(event(2, Phase.DOWNLOADING, 1, 2))
+    last = both.getvalue().split("\x1b[1F")[-1]  # the redraw after the second job came
+    assert "cpython-3.11.7 " in last and "linux-x86_64-gnu" not in last
+
+
 def test_plain_output_logs_phases_and_tenths_only() -> None:
     out = io.StringIO()
     reporter = Reporter(out)

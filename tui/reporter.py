@@ -17,11 +17,11 @@ T = TypeVar("T")
 _WORK = (Phase.DOWNLOADING, Phase.VERIFYING, Phase.EXTRACTING)
 
 
-def _bar(done: int, total: int | None) -> str:
+def _bar(done: int, total: int | None, size: int = BAR) -> str:
     if not total:
-        return " " * BAR
-    filled = min(BAR, int(BAR * done / total))
-    return "#" * filled + "-" * (BAR - filled)
+        return " " * size
+    filled = min(size, int(size * done / total))
+    return "#" * filled + "-" * (size - filled)
 
 
 class Reporter:
@@ -45,16 +45,25 @@ class Reporter:
             else:
                 self._plain(previous, event)
 
-    def _line(self, e: JobEvent, key_width: int = 0) -> str:
-        head = f"{e.kind:<9} {e.key:<{key_width}}"
+    def _line(
+        self, e: JobEvent, key_width: int = 0, width: int = 10_000, platform: str = ""
+    ) -> str:
+        key = e.key.removesuffix(platform)
+        head = f"{e.kind:<9} {key:<{key_width}}"
         if e.phase in _WORK and (e.total or e.done):
             pct = f"{100 * e.done / e.total:3.0f}%" if e.total else "    "
-            # Most telling first, so a narrow terminal cuts the least useful part.
-            return (
-                f"{head}  {e.phase:<11} [{_bar(e.done, e.total)}] {pct}  "
-                f"{human_speed(e.speed):>11}  ETA {human_eta(e.eta):<6} "
-                f"{progress_text(e.done, e.total)}"
+            # The figures matter most: on a narrow terminal the bar shrinks and goes, then the
+            # phase, then the job's kind, before bytes, speed or ETA are cut.
+            figures = (
+                f"{pct}  {progress_text(e.done, e.total)}  {human_speed(e.speed)}"
+                f"  ETA {human_eta(e.eta)}"
             )
+            start = f"{head}  {e.phase:<11} "
+            room = width - len(start) - len(figures) - 3  # "[", "] "
+            if room >= 5:
+                return f"{start}[{_bar(e.done, e.total, min(BAR, room))}] {figures}"
+            leaner = (f"{start}{figures}", f"{head}  {figures}", f"{key:<{key_width}}  {figures}")
+            return next((line for line in leaner if len(line) <= width), leaner[-1])
         if e.phase == Phase.FAILED:
             return f"{head}  failed: {e.error}"
         return f"{head}  {e.result or e.phase}"
@@ -65,8 +74,12 @@ class Reporter:
             out.append(f"\x1b[{self._drawn}F")  # back to the top of our block
         # A wrapped line would break the cursor arithmetic: cut each one to the terminal.
         width = shutil.get_terminal_size().columns - 1
-        key_width = max(len(e.key) for e in self._events.values())
-        lines = [self._line(e, key_width)[:width] for e in self._events.values()]
+        events = list(self._events.values())
+        # When every key ends in the same platform, the lines show only what differs.
+        platforms = {"-" + "-".join(e.key.split("-")[-3:]) for e in events}
+        platform = platforms.pop() if len(platforms) == 1 and len(events) > 1 else ""
+        key_width = max(len(e.key) - len(platform) for e in events)
+        lines = [self._line(e, key_width, width, platform)[:width] for e in events]
         out.extend(f"\x1b[2K{line}\n" for line in lines)
         self._drawn = len(lines)
         self.stream.write("".join(out))

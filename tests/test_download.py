@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 
 import pytest
 
@@ -187,3 +188,32 @@ def test_damaged_partial_file_gets_one_clean_restart(world: World) -> None:
     assert hashlib.sha256(path.read_bytes()).hexdigest() == build.sha256
     gets = [r for r in world.server.requests if r.method == "GET"]
     assert [g.headers.get("Range") for g in gets] == ["bytes=4096-", None]
+
+
+def test_waiting_for_another_download_shows_its_bytes(world: World) -> None:
+    """A second fetch of an archive another process is fetching reports that process's
+    partial file as it grows, instead of a line that says nothing for the whole wait."""
+    from filelock import FileLock
+
+    from tests.recording import Recording
+
+    shelf, build = _build(world)
+    partial = shelf.cache.partial_for(build)
+    partial.parent.mkdir(parents=True, exist_ok=True)
+    other = FileLock(str(partial) + ".lock")
+    other.acquire()  # "another pyshelf" holds the download
+    partial.write_bytes(b"x" * 1000)
+    seen: list[int] = []
+    waiting = Recording(on_progress=lambda done, total: seen.append(done))
+    worker = threading.Thread(target=lambda: shelf.downloader.fetch(build, reporter=waiting))
+    worker.start()
+    try:
+        deadline = time.monotonic() + 10
+        while 1000 not in seen and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert 1000 in seen
+    finally:
+        partial.unlink()  # the other one "failed": ours starts afresh once the lock is free
+        other.release()
+        worker.join(timeout=30)
+    assert hashlib.sha256(shelf.cache.path_for(build).read_bytes()).hexdigest() == build.sha256

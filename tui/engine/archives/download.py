@@ -117,6 +117,9 @@ class Downloader:
                 break
             except FileLockTimeout:
                 reporter.check("cancelled while waiting for another download")
+                # Its bytes land in the same partial file: show them, not a frozen line.
+                with contextlib.suppress(OSError):
+                    reporter.progress(partial.stat().st_size, expected_size)
         try:
             if self._verified(dest, build, reporter):
                 return dest

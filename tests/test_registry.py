@@ -10,11 +10,11 @@ import pytest
 
 from tests.conftest import World
 from tests.test_managers import clear_manager_env, make_unit, make_venv
-from tui.engine.jobs import JobQueue
+from tests.test_prune import run_plan
 from tui.engine.usage.inventory import Kind, Owner, take_inventory
 from tui.engine.usage.managers import is_unit
 from tui.engine.usage.registry import GROUP_TITLES, MANAGERS, Manager
-from tui.engine.usage.removal import execute, make_plan
+from tui.engine.usage.removal import make_plan
 from tui.engine.usage.venvs import SearchRoot
 
 
@@ -47,12 +47,6 @@ def test_one_entry_is_all_a_manager_needs(
 
     plan = make_plan(inventory, [item])
     assert [u.path for u, _ in plan.broken_envs] == [venv]
-    shelf = world.shelf()
-    queue = JobQueue(shelf)
-    try:
-        outcome = execute(plan, shelf, queue, confirmed_in_use=True).wait()
-    finally:
-        queue.close()
-    assert outcome is not None
+    outcome = run_plan(plan, world.shelf(), confirmed_in_use=True)
     assert outcome.failed == [] and outcome.freed > 0
     assert not unit.exists() and list(unit.parent.iterdir()) == []

@@ -5,9 +5,15 @@ class PyshelfError(Exception):
     """An expected failure: shown as one line, never as a traceback."""
 
 
-def shown(text: str, limit: int = 40) -> str:
-    """Input quoted for an error line: escaped (NULs, newlines) and cut short when long."""
-    return repr(text if len(text) <= limit else text[:limit] + "…")
+def shown(value: object, limit: int = 40) -> str:
+    """Input quoted for an error line: escaped (NULs, newlines) and cut short when long.
+
+    Any value will do (a catalog field may hold a number or a list): it is shown as repr.
+    """
+    if isinstance(value, str):
+        return repr(value if len(value) <= limit else value[:limit] + "…")
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def describe_os_error(exc: OSError) -> str:

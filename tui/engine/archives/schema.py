@@ -15,7 +15,7 @@ from urllib.parse import unquote, urlsplit
 
 from tui.engine import names
 from tui.engine.builds import Build
-from tui.engine.errors import CatalogError
+from tui.engine.errors import CatalogError, shown
 
 IMPLEMENTATIONS = frozenset({"cpython", "pypy", "graalpy"})
 OSES = {"linux": "linux", "macos": "macos", "darwin": "macos", "windows": "windows"}
@@ -45,7 +45,7 @@ class BadEntry(Exception):
 
 def _word(value: object, allowed: frozenset[str] | dict[str, str], what: str) -> str:
     if not isinstance(value, str) or value not in allowed:
-        raise BadEntry(f"unknown {what} {_show(value)}")
+        raise BadEntry(f"unknown {what} {shown(value)}")
     return allowed[value] if isinstance(allowed, dict) else value
 
 
@@ -60,14 +60,8 @@ def _optional(value: object, pattern: re.Pattern[str], what: str) -> str:
     if value is None:
         return ""
     if not isinstance(value, str) or not pattern.match(value):
-        raise BadEntry(f"{what} {_show(value)} is not valid")
+        raise BadEntry(f"{what} {shown(value)} is not valid")
     return value
-
-
-def _show(value: object) -> str:
-    """A short, printable rendering of a hostile value for a warning line."""
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def check_sha256(value: object) -> str | None:
@@ -98,9 +92,9 @@ def check_url(value: object, schemes: frozenset[str]) -> str:
 def check_filename(name: str) -> str:
     """A single path component that can only ever name a file inside the cache."""
     if not name or len(name) > MAX_FILENAME or not _FILENAME.match(name):
-        raise BadEntry(f"archive file name {_show(name)} is not a plain file name")
+        raise BadEntry(f"archive file name {shown(name)} is not a plain file name")
     if not name.endswith(ARCHIVE_SUFFIXES):
-        raise BadEntry(f"archive file name {_show(name)} is not a known archive type")
+        raise BadEntry(f"archive file name {shown(name)} is not a known archive type")
     return name
 
 
@@ -160,7 +154,7 @@ def builds_from_uv_json(
         except BadEntry as exc:
             skipped += 1
             if len(warnings) < limit_warnings:
-                warnings.append(f"catalog {source}: skipped entry {_show(key)}: {exc}")
+                warnings.append(f"catalog {source}: skipped entry {shown(key)}: {exc}")
     if skipped > len(warnings):
         warnings.append(f"catalog {source}: skipped {skipped - len(warnings)} more bad entries")
     return builds, warnings

@@ -1,16 +1,25 @@
 """Measure pyshelf against uv, curl and du in one run; print a Markdown table.
 
-    python bench/bench.py [--runs 5] [--write bench/RESULTS.md]
+    python bench/bench.py [--runs 7] [--readme] [--write bench/RESULTS.md]
 
-Everything happens on this machine: archives are built from the running interpreter and
-served from a loopback HTTP server, so the figures compare tools, not networks.
+Everything happens on this machine: archives are built from the running interpreter (the
+whole stdlib with its tests, about the entry count of a real python-build-standalone archive)
+and served from a loopback HTTP server, so the figures compare tools, not networks. Each task
+alternates the two tools run by run and reports the median of each.
+
+The working directory is on tmpfs (/dev/shm) when there is one: on ext4, freshly deleted
+inodes slow file creation for minutes, which would charge one tool for the other's deletes.
+The cross-filesystem tasks put the install directory on the disk holding the system temp dir.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import os
+import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -18,6 +27,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -26,6 +36,9 @@ sys.path.insert(0, str(REPO))
 from tests.loopback import LoopbackServer  # noqa: E402
 from tests.pbs_fixtures import catalog_json, make_archive, make_real_archive  # noqa: E402
 from tui.engine.du import tree_size  # noqa: E402
+
+README_START = "<!-- bench:start -->"
+README_END = "<!-- bench:end -->"
 
 
 def tool(name: str) -> str:
@@ -36,18 +49,28 @@ def tool(name: str) -> str:
     return found
 
 
-def timed(fn: Callable[[], object], runs: int, before: Callable[[], object] | None = None) -> float:
-    """Median wall time of ``runs`` calls, after one warm-up."""
-    samples = []
+Step = Callable[[], object]
+
+
+def paired(
+    runs: int,
+    ref: Step,
+    ours: Step,
+    before_ref: Step | None = None,
+    before_ours: Step | None = None,
+) -> tuple[float, float]:
+    """Median wall times of ``ref`` and ``ours``, run alternately after one warm-up each;
+    ``before_*`` (not timed) puts the state back between runs."""
+    samples: tuple[list[float], list[float]] = ([], [])
     for i in range(runs + 1):
-        if before:
-            before()
-        start = time.perf_counter()
-        fn()
-        elapsed = time.perf_counter() - start
-        if i:
-            samples.append(elapsed)
-    return statistics.median(samples)
+        for side, (fn, before) in enumerate(((ref, before_ref), (ours, before_ours))):
+            if before:
+                before()
+            start = time.perf_counter()
+            fn()
+            if i:
+                samples[side].append(time.perf_counter() - start)
+    return statistics.median(samples[0]), statistics.median(samples[1])
 
 
 # As on a user's machine: bytecode compiled once and reused. (A shell that sets
@@ -61,103 +84,195 @@ def run(cmd: list[str], env: dict[str, str]) -> None:
         raise SystemExit(f"{' '.join(cmd)} failed:\n{result.stdout}{result.stderr}")
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--download-mib", type=int, default=100)
-    parser.add_argument("--write", type=Path)
-    args = parser.parse_args()
-    uv, pyshelf, curl, du = tool("uv"), tool("pyshelf"), tool("curl"), tool("du")
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "tui")], check=True)
-    rows: list[tuple[str, str, float, str, float]] = []
-    with tempfile.TemporaryDirectory(prefix="pyshelf-bench-") as tmp_name:
-        tmp = Path(tmp_name)
-        www = tmp / "www"
-        real = make_real_archive(www / "20991231")
-        big = make_archive(www / "20991231", version="3.99.0", payload_kib=args.download_mib * 1024)
-        with LoopbackServer(www) as server:
-            catalog = tmp / "catalog.json"
-            catalog.write_text(json.dumps(catalog_json([real, big], server.url)))
-            env = {
-                "UV_PYTHON_DOWNLOADS_JSON_URL": str(catalog),
-                "UV_PYTHON_CACHE_DIR": str(tmp / "cache"),
-                "UV_PYTHON_BIN_DIR": str(tmp / "bin"),
-                "UV_NO_CONFIG": "1",
-            }
-            request = f"{real.major}.{real.minor}"
-            uv_env = {**env, "UV_PYTHON_INSTALL_DIR": str(tmp / "uv-installs")}
-            ps_env = {**env, "UV_PYTHON_INSTALL_DIR": str(tmp / "ps-installs")}
-            # Fill the shared cache once (pyshelf fetch), then both tools reinstall offline.
-            run([pyshelf, "fetch", request], ps_env)
-            run([uv, "python", "install", "--offline", request], uv_env)
-            run([pyshelf, "install", request], ps_env)
-            uv_time = timed(
-                lambda: run([uv, "python", "install", "--reinstall", "--offline", request], uv_env),
-                args.runs,
-            )
-            ps_time = timed(
-                lambda: run([pyshelf, "--offline", "reinstall", request], ps_env), args.runs
-            )
-            task = f"reinstall from cache, offline ({real.size / 2**20:.1f} MiB archive)"
-            rows.append((task, "uv", uv_time, "pyshelf", ps_time))
+@dataclass
+class Row:
+    task: str
+    reference: str
+    ref_time: float
+    ours: str
+    our_time: float
 
-            # Install from the cached archive alone: nothing unpacked, so both tools decompress.
-            # (pyshelf's uninstall drops the unpacked copy too, by default.)
-            uv_time = timed(
-                lambda: run([uv, "python", "install", "--offline", request], uv_env),
-                args.runs,
-                before=lambda: run([uv, "python", "uninstall", request], uv_env),
-            )
-            ps_time = timed(
-                lambda: run([pyshelf, "--offline", "install", request], ps_env),
-                args.runs,
-                before=lambda: run([pyshelf, "uninstall", request], ps_env),
-            )
-            task = f"install from the cached archive alone, offline ({real.size / 2**20:.1f} MiB)"
-            rows.append((task, "uv", uv_time, "pyshelf", ps_time))
+    @property
+    def ratio(self) -> float:
+        return self.our_time / self.ref_time if self.ref_time else float("nan")
 
-            # Download throughput on loopback: pyshelf (hashing while streaming) vs curl.
-            url = json.loads(catalog.read_text())[big.key]["url"]
-            out = tmp / "curl.out"
-            curl_time = timed(lambda: run([curl, "-sSfo", str(out), url], {}), args.runs)
 
-            def clear_cache() -> None:
-                for p in (tmp / "cache").glob("*3.99.0*"):
-                    p.unlink()
-
-            fetch_time = timed(
-                lambda: run([pyshelf, "fetch", "3.99"], ps_env), args.runs, before=clear_cache
-            )
-            label = f"curl ({args.download_mib} MiB, loopback)"
-            rows.append(("download + sha256", label, curl_time, "pyshelf fetch", fetch_time))
-
-            # Installed size: tree_size vs du -sb on the running interpreter's own prefix,
-            # a realistic tree (stdlib plus site-packages) rather than a toy one.
-            target = Path(sys.base_prefix)
-            du_time = timed(lambda: run([du, "-sb", str(target)], {}), args.runs)
-            scan_time = timed(lambda: tree_size(target), args.runs)
-            du_bytes = int(subprocess.check_output([du, "-sb", str(target)]).split()[0])
-            assert du_bytes == tree_size(target), (du_bytes, tree_size(target))
-            files = sum(1 for _ in target.rglob("*"))
-            task = f"size of {target} ({du_bytes / 2**20:.0f} MiB, {files} entries)"
-            rows.append((task, "du -sb", du_time, "tree_size", scan_time))
-
+def table(rows: list[Row]) -> str:
     lines = [
-        "| task | reference | time | pyshelf | time | ratio (ref / pyshelf) |",
+        "| task | reference | time | pyshelf | time | ratio (pyshelf / reference) |",
         "|---|---|---:|---|---:|---:|",
     ]
-    for task, ref, ref_t, ours, ours_t in rows:
-        ratio = ref_t / ours_t if ours_t else float("nan")
+    for r in rows:
         lines.append(
-            f"| {task} | {ref} | {ref_t * 1000:.0f} ms | {ours} | {ours_t * 1000:.0f} ms "
-            f"| {ratio:.2f}x |"
+            f"| {r.task} | {r.reference} | {r.ref_time * 1000:.0f} ms | {r.ours} "
+            f"| {r.our_time * 1000:.0f} ms | {r.ratio:.2f} |"
         )
-    table = "\n".join(lines)
-    print(table)
+    return "\n".join(lines)
+
+
+class Bench:
+    def __init__(self, tmp: Path, server_url: str, archives: dict[str, object], runs: int) -> None:
+        self.tmp = tmp
+        self.runs = runs
+        self.uv, self.pyshelf = tool("uv"), tool("pyshelf")
+        self.catalog = tmp / "catalog.json"
+        self.catalog.write_text(json.dumps(catalog_json(list(archives.values()), server_url)))
+        self.rows: list[Row] = []
+
+    def env(self, installs: Path, cache: Path | None) -> dict[str, str]:
+        env = {
+            "UV_PYTHON_DOWNLOADS_JSON_URL": str(self.catalog),
+            "UV_PYTHON_INSTALL_DIR": str(installs),
+            "UV_PYTHON_BIN_DIR": f"{installs}-bin",
+            "UV_NO_CONFIG": "1",
+            "UV_CACHE_DIR": str(self.tmp / "uv-cache"),
+        }
+        if cache is not None:
+            env["UV_PYTHON_CACHE_DIR"] = str(cache)
+        return env
+
+    def installs(self, request: str, size_mib: float, installs_root: Path, label: str) -> None:
+        """First install, install from the cached archive, and reinstall, uv against pyshelf."""
+        uv, ps = self.uv, self.pyshelf
+        cache = self.tmp / f"cache-{label}"
+        uv_cache = self.tmp / f"uv-python-cache-{label}"
+        # uv streams a first install only without a python cache dir; give it its best case.
+        uv_first = self.env(installs_root / "uv", None)
+        uv_env = self.env(installs_root / "uv", uv_cache)
+        ps_env = self.env(installs_root / "pyshelf", cache)
+
+        def clear(path: Path) -> Callable[[], None]:
+            return lambda: shutil.rmtree(path, ignore_errors=True)
+
+        def fresh_uv() -> None:
+            clear(installs_root / "uv")()
+
+        def fresh_ps() -> None:
+            clear(installs_root / "pyshelf")()
+            clear(cache)()
+
+        t_uv, t_ps = paired(
+            self.runs,
+            lambda: run([uv, "python", "install", request], uv_first),
+            lambda: run([ps, "install", request], ps_env),
+            fresh_uv,
+            fresh_ps,
+        )
+        where = "" if label == "same" else ", installs on another filesystem"
+        task = f"first install: download + install ({size_mib:.1f} MiB archive{where})"
+        self.rows.append(Row(task, "uv python install", t_uv, "pyshelf install", t_ps))
+
+        # Both caches hold the archive; nothing is unpacked, so both tools decompress.
+        run([uv, "python", "install", request], uv_env)  # fills uv's python cache
+        t_uv, t_ps = paired(
+            self.runs,
+            lambda: run([uv, "python", "install", "--offline", request], uv_env),
+            lambda: run([ps, "--offline", "install", request], ps_env),
+            lambda: run([uv, "python", "uninstall", request], uv_env),
+            lambda: run([ps, "uninstall", request], ps_env),  # drops the unpacked copy too
+        )
+        task = f"install from the cached archive alone, offline{where}"
+        self.rows.append(Row(task, "uv python install --offline", t_uv, "pyshelf install", t_ps))
+
+        run([ps, "--offline", "install", request], ps_env)
+        t_uv, t_ps = paired(
+            self.runs,
+            lambda: run([uv, "python", "install", "--reinstall", "--offline", request], uv_env),
+            lambda: run([ps, "--offline", "reinstall", request], ps_env),
+        )
+        task = f"reinstall, offline{where}"
+        uv_label = "uv python install --reinstall"
+        self.rows.append(Row(task, uv_label, t_uv, "pyshelf reinstall", t_ps))
+
+    def download(self, url: str, mib: int) -> None:
+        curl = tool("curl")
+        out = self.tmp / "curl.out"
+        env = self.env(self.tmp / "dl-installs", self.tmp / "dl-cache")
+
+        def clear_cache() -> None:
+            shutil.rmtree(self.tmp / "dl-cache", ignore_errors=True)
+
+        t_curl, t_ps = paired(
+            self.runs,
+            lambda: run([curl, "-sSfo", str(out), url], {}),
+            lambda: run([self.pyshelf, "fetch", "3.99"], env),
+            None,
+            clear_cache,
+        )
+        label = f"curl ({mib} MiB, loopback)"
+        self.rows.append(Row("download + sha256", label, t_curl, "pyshelf fetch", t_ps))
+
+    def sizes(self) -> None:
+        """Installed size: tree_size vs du -sb on the running interpreter's own prefix."""
+        du = tool("du")
+        target = Path(sys.base_prefix)
+        t_du, t_ps = paired(
+            self.runs, lambda: run([du, "-sb", str(target)], {}), lambda: tree_size(target)
+        )
+        du_bytes = int(subprocess.check_output([du, "-sb", str(target)]).split()[0])
+        assert du_bytes == tree_size(target), (du_bytes, tree_size(target))
+        files = sum(1 for _ in target.rglob("*"))
+        task = f"size of an interpreter prefix ({du_bytes / 2**20:.0f} MiB, {files} entries)"
+        self.rows.append(Row(task, "du -sb", t_du, "tree_size", t_ps))
+
+
+def other_filesystem(work: Path) -> Path | None:
+    """A directory on a different filesystem from ``work``, for the cross-filesystem tasks."""
+    for candidate in (Path(tempfile.gettempdir()), Path.home(), REPO):
+        if candidate.is_dir() and candidate.stat().st_dev != work.stat().st_dev:
+            return candidate
+    return None
+
+
+def write_readme(text: str) -> None:
+    readme = REPO / "README.md"
+    body = readme.read_text()
+    pattern = re.compile(re.escape(README_START) + ".*?" + re.escape(README_END), re.S)
+    if not pattern.search(body):
+        raise SystemExit(f"README.md has no {README_START} … {README_END} block")
+    readme.write_text(pattern.sub(lambda _: f"{README_START}\n{text}\n{README_END}", body))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--download-mib", type=int, default=100)
+    parser.add_argument("--write", type=Path, help="also write the table to this file")
+    parser.add_argument("--readme", action="store_true", help="put the table in README.md")
+    args = parser.parse_args()
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "tui")], check=True)
+    shm = Path("/dev/shm")
+    base = shm if shm.is_dir() and os.access(shm, os.W_OK) else None
+    with tempfile.TemporaryDirectory(prefix="pyshelf-bench-", dir=base) as tmp_name:
+        tmp = Path(tmp_name)
+        www = tmp / "www"
+        real = make_real_archive(www / "20991231", full=True)
+        big = make_archive(www / "20991231", version="3.99.0", payload_kib=args.download_mib * 1024)
+        with LoopbackServer(www) as server:
+            bench = Bench(tmp, server.url, {"real": real, "big": big}, args.runs)
+            request = f"{real.major}.{real.minor}"
+            size_mib = real.size / 2**20
+            bench.installs(request, size_mib, tmp / "installs", "same")
+            elsewhere = other_filesystem(tmp)
+            if elsewhere is not None:
+                with tempfile.TemporaryDirectory(prefix="pyshelf-bench-", dir=elsewhere) as other:
+                    bench.installs(request, size_mib, Path(other), "cross")
+            url = json.loads(bench.catalog.read_text())[big.key]["url"]
+            bench.download(url, args.download_mib)
+            bench.sizes()
+    where = "tmpfs" if base else "the system temp dir"
+    when = datetime.date.today().isoformat()
+    cpus = os.cpu_count()
+    text = (
+        f"Measured on {when} by `python bench/bench.py --runs {args.runs}` on a {cpus}-core "
+        f"{platform.system()} machine, working on {where}; medians of alternating runs.\n\n"
+        f"{table(bench.rows)}"
+    )
+    print(text)
     if args.write:
-        args.write.write_text(
-            f"Measured by `python bench/bench.py --runs {args.runs}` (median of runs).\n\n{table}\n"
-        )
+        args.write.write_text(text + "\n")
+    if args.readme:
+        write_readme(text)
     return 0
 
 

@@ -252,8 +252,9 @@ def make_archive(
     )
 
 
-def _real_members() -> Iterator[tuple[Path, str]]:
-    """(source, member name) pairs for the running interpreter's installation."""
+def _real_members(full: bool = False) -> Iterator[tuple[Path, str]]:
+    """(source, member name) pairs for the running interpreter's installation; ``full`` keeps
+    the test suite and the rest of the stdlib, as a real pbs archive does."""
     mm = f"{sys.version_info.major}.{sys.version_info.minor}"
     base = Path(sys.base_prefix)
     exe = base / "bin" / f"python{mm}"
@@ -267,9 +268,8 @@ def _real_members() -> Iterator[tuple[Path, str]]:
             yield so, f"python/lib/{so.name}"
     stdlib = Path(sysconfig.get_paths()["stdlib"])  # the base install's, even inside a venv
     for dirpath, dirnames, filenames in os.walk(stdlib):
-        dirnames[:] = sorted(
-            d for d in dirnames if d not in _STDLIB_EXCLUDE and not d.startswith("config-")
-        )
+        skip = {"site-packages", "__pycache__"} if full else _STDLIB_EXCLUDE
+        dirnames[:] = sorted(d for d in dirnames if d not in skip and not d.startswith("config-"))
         for name in sorted(filenames):
             src = Path(dirpath, name)
             yield src, f"python/lib/python{mm}/{src.relative_to(stdlib).as_posix()}"
@@ -304,23 +304,28 @@ def pbs_build_vars(source: Path) -> dict[str, Any]:
     return data
 
 
-_real_cache: dict[bool, ArchiveSpec] = {}
+_real_cache: dict[tuple[bool, bool], ArchiveSpec] = {}
 
 
-def make_real_archive(dest_dir: Path, *, build_prefix: bool = False) -> ArchiveSpec:
+def make_real_archive(
+    dest_dir: Path, *, build_prefix: bool = False, full: bool = False
+) -> ArchiveSpec:
     """Archive the interpreter running the tests in pbs layout, so installs can really run it.
 
     With ``build_prefix`` its ``_sysconfigdata`` is the one a pbs build ships (see
-    pbs_build_vars), for comparing fix-ups with uv's. Built once per process and kind (it
-    takes seconds); later calls copy the cached file into dest_dir.
+    pbs_build_vars), for comparing fix-ups with uv's. ``full`` archives the whole stdlib with
+    its tests at gzip level 6, about the entry count and size of a real pbs archive (for
+    benchmarks). Built once per process and kind (it takes seconds); later calls copy the
+    cached file into dest_dir.
     """
-    if build_prefix not in _real_cache:
+    kind = (build_prefix, full)
+    if kind not in _real_cache:
         # Private build dir so dest_dir holds only the archive; removed at interpreter exit.
         build_dir = Path(tempfile.mkdtemp(prefix="pyshelf-real-pbs-"))
         atexit.register(shutil.rmtree, build_dir, ignore_errors=True)
         mm = f"{sys.version_info.major}.{sys.version_info.minor}"
         members: list[_AnyMember] = []
-        for src, name in _real_members():
+        for src, name in _real_members(full):
             if src.is_symlink():  # keep libpython3.X.so -> libpython3.X.so.1.0 style links
                 members.append((_info(name, tarfile.SYMTYPE, 0o777, link=os.readlink(src)), None))
             elif build_prefix and src.name.startswith("_sysconfigdata_") and src.suffix == ".py":
@@ -339,12 +344,13 @@ def make_real_archive(dest_dir: Path, *, build_prefix: bool = False) -> ArchiveS
         version = ".".join(map(str, sys.version_info[:3]))
         triple = f"{ARCH}-unknown-{OS}-{LIBC}"
         path = build_dir / f"cpython-{version}+20991231-{triple}-install_only_stripped.tar.gz"
-        _write_tar(path, _with_dirs(members), "gz", level=1)  # level 1: speed over size
-        _real_cache[build_prefix] = _spec(
+        # Level 1 for tests (speed over size); 6, like real archives, for benchmarks.
+        _write_tar(path, _with_dirs(members), "gz", level=6 if full else 1)
+        _real_cache[kind] = _spec(
             path, implementation="cpython", version=version, build="20991231", variant=None,
             top="python", executable=f"python/bin/python{mm}",
         )  # fmt: skip
-    cached = _real_cache[build_prefix]
+    cached = _real_cache[kind]
     dest_dir.mkdir(parents=True, exist_ok=True)
     target = dest_dir / cached.filename
     if target != cached.path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -19,7 +20,14 @@ from tests.recording import Recording
 from tests.uvtool import run_uv, uv_binary
 from tui.engine.builds import Build
 from tui.engine.du import Tally, freed_size, tree_size
-from tui.engine.errors import ArchiveError, Cancelled, LockTimeout, NotAnInterpreter, PyshelfError
+from tui.engine.errors import (
+    ArchiveError,
+    Cancelled,
+    ChecksumError,
+    LockTimeout,
+    NotAnInterpreter,
+    PyshelfError,
+)
 from tui.engine.installs.installdir import InstallDir, scan_installations
 from tui.engine.installs.keys import parse_key
 from tui.engine.installs.unpacked import UnpackedStore
@@ -395,7 +403,11 @@ def test_store_add_failure_leaves_nothing(tmp_path: Path) -> None:
     junk = tmp_path / "junk.tar.gz"
     junk.write_bytes(b"nope")
     store = UnpackedStore(tmp_path / "unpacked")
-    with pytest.raises(ArchiveError):
+    with pytest.raises(ArchiveError, match="not a gzip"):
+        store.add(junk, hashlib.sha256(b"nope").hexdigest())
+    assert os.listdir(tmp_path / "unpacked") == [".lock"]
+    # Bytes that are not the archive the digest names: the hash of the same pass says so.
+    with pytest.raises(ChecksumError, match="checksum mismatch"):
         store.add(junk, "ab" * 32)
     assert os.listdir(tmp_path / "unpacked") == [".lock"]
 

@@ -235,15 +235,18 @@ class JobQueue:
                 job.warnings = warnings
                 job.result = "already installed"
                 return
-        archive = None  # with no unpacked copy the archive is needed: verify (or fetch) it now
-        if self.shelf.unpacked_tree(entry) is None:
-            archive = self._fetch(job)
-        self._slot(self._disk_slots, job)
+        if entry.cached is not None and not entry.cached.path.exists():
+            entry.cached = None  # removed behind our back
+        # A download unpacks as it lands, paced by the network: it takes a download slot, not
+        # a disk slot (a slow link would hold one for hours). Work from the cache takes one.
+        downloading = self.shelf.needs_download(entry)
+        slots = self._download_slots if downloading else self._disk_slots
+        self._slot(slots, job)
         try:
-            job.set_phase(Phase.EXTRACTING)
-            result = self.shelf.install(entry, archive=archive, reporter=job)
+            job.set_phase(Phase.DOWNLOADING if downloading else Phase.EXTRACTING)
+            result = self.shelf.install(entry, reporter=job)
         finally:
-            self._disk_slots.release()
+            slots.release()
         job.warnings = result.warnings
         job.result = "installed" if job.kind == JobKind.INSTALL else "reinstalled"
 

@@ -12,11 +12,16 @@ from urllib.parse import urlsplit
 from tui.engine import names
 from tui.engine.archives.cache import ArchiveCache, CachedArchive
 from tui.engine.archives.catalog import Catalog, is_url, load_catalog
-from tui.engine.archives.download import Downloader, DownloadPolicy
+from tui.engine.archives.download import Downloader, DownloadPolicy, Tap
 from tui.engine.archives.http import make_client
 from tui.engine.archives.sizes import RemoteSizes
 from tui.engine.builds import Build
-from tui.engine.errors import NotAnInterpreter, OfflineError, PyshelfError, RequestError
+from tui.engine.errors import (
+    ChecksumError,
+    NotAnInterpreter,
+    PyshelfError,
+    RequestError,
+)
 from tui.engine.host import Host, current_host
 from tui.engine.installs.installdir import (
     Installation,
@@ -264,6 +269,7 @@ class Shelf:
         entry: Entry,
         *,
         reporter: Reporter = NULL,
+        tap: Tap | None = None,
     ) -> Path:
         if entry.cached is not None and not entry.available:
             return entry.cached.path  # an archive only the cache knows: nothing to verify it by
@@ -271,6 +277,7 @@ class Shelf:
             entry.build,
             reporter=reporter,
             expected_size=self.sizes.get(entry.build),
+            tap=tap,
         )
         entry.cached = self.cache.find(entry.build)
         entry.partial_bytes = 0
@@ -283,39 +290,33 @@ class Shelf:
             return None
         return self.unpacked.get(entry.build.sha256)
 
-    def install(
-        self,
-        entry: Entry,
-        *,
-        archive: Path | None = None,
-        reporter: Reporter = NULL,
-    ) -> InstallResult:
-        """Install (or reinstall over) ``entry`` from the cache.
+    def needs_download(self, entry: Entry) -> bool:
+        """Whether installing ``entry`` has to download it: no unpacked copy, no archive."""
+        return self.unpacked_tree(entry) is None and not (
+            entry.cached is not None and entry.cached.path.exists()
+        )
+
+    def install(self, entry: Entry, *, reporter: Reporter = NULL) -> InstallResult:
+        """Install (or reinstall over) ``entry``, fetching it first if the cache lacks it.
 
         A verified archive is unpacked once into the cache; installs are hard-linked from that
         copy, which makes every later reinstall a matter of links, not decompression. The copy
         is checked against its manifest first; one that differs (an install's file edited in
         place edits it too) is dropped and unpacked again from the archive, verified again,
-        so a reinstall always yields the archive's bytes. ``archive`` is the cached archive
-        when the caller has just verified it. The interpreter is started once, on the install
-        that unpacked the archive.
+        so a reinstall always yields the archive's bytes. Unpacking is one pass over the
+        archive's bytes: as they download, or as the cached archive is read and hashed. The
+        interpreter is started once, on the install that unpacked the archive.
         """
         build, link_bin = entry.build, self.settings.link_bin
         sha = build.sha256 if entry.available else None
         if sha is None:  # an archive only the cache knows: its name is all we have to go on
-            if archive is None:
-                archive = (
-                    entry.cached.path if entry.cached else self.fetch(entry, reporter=reporter)
-                )
+            archive = entry.cached.path if entry.cached else self.fetch(entry, reporter=reporter)
             result = self.installs.install(archive, build, link_bin=link_bin, reporter=reporter)
         else:
             tree, problem = self.unpacked.usable(sha)
             fresh = tree is None
             if tree is None:
-                if archive is None:
-                    archive = self._archive_for_unpack(entry, problem, reporter)
-                reporter.set_phase(Phase.EXTRACTING)
-                tree = self.unpacked.add(archive, sha, reporter=reporter)
+                tree = self._unpack(entry, sha, problem, reporter)
             try:
                 result = self.installs.install_from_tree(
                     tree, build, link_bin=link_bin, reporter=reporter, run_check=fresh
@@ -340,24 +341,30 @@ class Shelf:
             entry.installation = None
         return warnings
 
-    def _archive_for_unpack(
-        self,
-        entry: Entry,
-        problem: str | None,
-        reporter: Reporter,
-    ) -> Path:
-        """The verified archive, hashed again now: the unpacked copy is missing or was dropped."""
-        reporter.set_phase(Phase.VERIFYING)
-        try:
-            return self.fetch(entry, reporter=reporter)
-        except OfflineError:
-            if problem is None:
-                raise
+    def _unpack(self, entry: Entry, sha: str, problem: str | None, reporter: Reporter) -> Path:
+        """A new unpacked copy of ``entry``: from the cached archive, hashed as it is read, or
+        else as the download lands."""
+        archive = self.cache.path_for(entry.build)
+        if archive.exists():
+            reporter.set_phase(Phase.EXTRACTING)
+            try:
+                return self.unpacked.add(archive, sha, reporter=reporter)
+            except ChecksumError:
+                archive.unlink(missing_ok=True)  # damaged in the cache: fetch it again
+                entry.cached = None
+        if self.settings.offline and problem is not None:
             raise PyshelfError(
                 f"the unpacked copy of {entry.key} differed from its archive ({problem}) and "
                 f"was dropped, and the archive is not in the cache; run `pyshelf fetch "
                 f"{entry.key}` online, then reinstall"
-            ) from None
+            )
+        reporter.set_phase(Phase.DOWNLOADING)
+
+        def fetch(tap: Tap) -> None:
+            self.fetch(entry, reporter=reporter, tap=tap)
+            reporter.set_phase(Phase.EXTRACTING)  # the last bytes may still be unpacking
+
+        return self.unpacked.add_stream(sha, entry.build.filename or entry.key, fetch)
 
     def reinstall_losses(self, entry: Entry) -> Losses:
         """What reinstalling ``entry`` would discard from its install (nothing: no question)."""

@@ -3,6 +3,11 @@
 Bytes stream to a partial file beside the cache and are hashed as they arrive; the archive is
 renamed into place only when its sha256 matches. A partial file survives any interruption
 (network drop, Ctrl-C, kill -9) and the next attempt resumes it with an HTTP Range request.
+
+A ``Tap`` (an extraction running alongside) gets the same bytes in order from the first, also
+those of a resumed partial file or of an archive already cached, so an install reads nothing
+twice; when bytes it had turn out void (the server restarted the file, a cached copy failed
+its check), the fetch resets it.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, Protocol
 from urllib.parse import unquote, urlsplit
 
 from tui.engine.archives.cache import HASH_CHUNK, ArchiveCache, sha256_file
@@ -59,12 +64,37 @@ class DownloadPolicy:
     max_bytes: int = DEFAULT_MAX_DOWNLOAD  # when no size is known: an endless body stops here
 
 
-def _hash_existing(path: Path, digest: hashlib._Hash) -> int:
-    """Feed an existing partial file into the running hash; return its length."""
+class Tap(Protocol):
+    """Where a fetch also sends the archive's bytes, in order from the first."""
+
+    @property
+    def offset(self) -> int:
+        """How many bytes it has had."""
+        ...
+
+    def feed(self, chunk: bytes) -> None: ...
+
+    def reset(self) -> None:
+        """The bytes it had are void: the next one fed is the archive's first again."""
+        ...
+
+
+def _hash_existing(
+    path: Path, digest: hashlib._Hash, tap: Tap | None = None, reporter: Reporter = NULL
+) -> int:
+    """Feed a file on disk (a partial download, a cached archive) into the running hash, and
+    to ``tap`` what it has not had yet; return its length."""
     size = 0
-    with path.open("rb") as handle:
+    with path.open("rb", buffering=0) as handle:
+        total = os.fstat(handle.fileno()).st_size
+        if tap is not None and tap.offset > total:
+            tap.reset()  # the file is shorter than what it had: those bytes were not these
         while chunk := handle.read(HASH_CHUNK):
+            reporter.check("verification cancelled")
+            reporter.progress(size, total)
             digest.update(chunk)
+            if tap is not None and size + len(chunk) > tap.offset:
+                tap.feed(chunk[tap.offset - size :] if tap.offset > size else chunk)
             size += len(chunk)
     return size
 
@@ -90,18 +120,20 @@ class Downloader:
         *,
         reporter: Reporter = NULL,
         expected_size: int | None = None,
+        tap: Tap | None = None,
     ) -> Path:
         """Return the verified archive for ``build``, downloading or resuming it if needed.
 
         ``reporter`` hears the bytes downloaded, and VERIFYING as hashing a whole file starts.
         No more than ``expected_size`` bytes (when known, else the policy's cap) are written.
+        ``tap``, when given, gets every byte of the archive that is returned, in order.
         """
         if not build.url or not build.sha256:
             raise DownloadError(
                 f"{build.key} has no published sha256; pyshelf only caches verified archives"
             )
         dest = self.cache.path_for(build)
-        if self._verified(dest, build, reporter):
+        if self._verified(dest, build, reporter, tap):
             return dest
         if self.offline:
             raise OfflineError(f"{build.key} is not in the cache and pyshelf is offline")
@@ -121,10 +153,10 @@ class Downloader:
                 with contextlib.suppress(OSError):
                     reporter.progress(partial.stat().st_size, expected_size)
         try:
-            if self._verified(dest, build, reporter):
+            if self._verified(dest, build, reporter, tap):
                 return dest
             limit = min(expected_size or self.policy.max_bytes, self.policy.max_bytes)
-            self._download(build, partial, reporter, limit)
+            self._download(build, partial, reporter, limit, tap)
             reporter.set_phase(Phase.VERIFYING)
             os.replace(partial, dest)
             self.verified.add(build.sha256)
@@ -138,15 +170,25 @@ class Downloader:
         dest: Path,
         build: Build,
         reporter: Reporter,
+        tap: Tap | None = None,
     ) -> bool:
         """A cached archive is checked, never trusted blindly; a bad one is removed."""
         if not dest.exists():
             return False
         reporter.set_phase(Phase.VERIFYING)
-        if sha256_file(dest, reporter) == build.sha256:
+        if tap is None:
+            digest = sha256_file(dest, reporter)
+        else:
+            running = hashlib.sha256()
+            with contextlib.suppress(FileNotFoundError):  # gone meanwhile: download it
+                _hash_existing(dest, running, tap, reporter)
+            digest = running.hexdigest()
+        if digest == build.sha256:
             self.verified.add(build.sha256)
             return True
         dest.unlink(missing_ok=True)
+        if tap is not None:
+            tap.reset()
         return False
 
     def _download(
@@ -155,6 +197,7 @@ class Downloader:
         partial: Path,
         reporter: Reporter,
         limit: int,
+        tap: Tap | None,
     ) -> None:
         assert build.url and build.sha256
         shown = redact_url(build.url)
@@ -165,7 +208,7 @@ class Downloader:
         while True:
             before = partial.stat().st_size if partial.exists() else 0
             try:
-                digest = self._attempt(build.url, partial, reporter, limit)
+                digest = self._attempt(build.url, partial, reporter, limit, tap)
             except _TooLarge:
                 # Never kept for a resume: the bytes so far are the start of something wrong.
                 partial.unlink(missing_ok=True)
@@ -206,15 +249,16 @@ class Downloader:
         partial: Path,
         reporter: Reporter,
         limit: int,
+        tap: Tap | None,
     ) -> str:
         """One request: resume from the partial file, stream, hash. Returns the hex digest."""
         if urlsplit(url).scheme == "file":
             source = Path(unquote(urlsplit(url).path))
-            return self._copy_local(source, partial, reporter, limit)
+            return self._copy_local(source, partial, reporter, limit, tap)
         import httpx
 
         digest = hashlib.sha256()
-        offset = _hash_existing(partial, digest) if partial.exists() else 0
+        offset = _replay(partial, digest, tap)
         if offset > limit:
             raise _TooLarge
         meta_path = partial.with_suffix(".json")
@@ -246,11 +290,13 @@ class Downloader:
                 else:
                     # The server ignored Range (or the file changed): start over cleanly.
                     mode, offset, digest = "wb", 0, hashlib.sha256()
+                    if tap is not None and tap.offset:
+                        tap.reset()
                 _write_validator(meta_path, response)
                 with partial.open(mode) as handle:
                     # No chunk size: a re-chunking buffer would lose its bytes on a drop.
                     chunks = response.iter_raw()
-                    done = _pump(chunks, handle, digest, offset, total, reporter, limit)
+                    done = _pump(chunks, handle, digest, offset, total, reporter, limit, tap)
                 if total is not None and done < total:
                     raise _Transient(f"connection closed after {done} of {total} bytes")
         except httpx.TimeoutException as exc:
@@ -268,6 +314,7 @@ class Downloader:
         partial: Path,
         reporter: Reporter,
         limit: int,
+        tap: Tap | None,
     ) -> str:
         """A file:// mirror: copy with hashing, resuming like HTTP does."""
         try:
@@ -281,14 +328,16 @@ class Downloader:
             if total > limit:
                 raise _TooLarge
             digest = hashlib.sha256()
-            offset = _hash_existing(partial, digest) if partial.exists() else 0
+            offset = _replay(partial, digest, tap)
             if offset > total:
                 partial.unlink()
                 offset, digest = 0, hashlib.sha256()
+                if tap is not None:
+                    tap.reset()
             with partial.open("ab") as dst:
                 src.seek(offset)
                 chunks = iter(lambda: src.read(HASH_CHUNK), b"")
-                _pump(chunks, dst, digest, offset, total, reporter, limit)
+                _pump(chunks, dst, digest, offset, total, reporter, limit, tap)
         return digest.hexdigest()
 
 
@@ -300,8 +349,9 @@ def _pump(
     total: int | None,
     reporter: Reporter,
     limit: int,
+    tap: Tap | None = None,
 ) -> int:
-    """Append, hash and report each chunk; returns the byte count reached."""
+    """Append, hash, tap and report each chunk; returns the byte count reached."""
     for chunk in chunks:
         reporter.check("download cancelled; the partial file is kept")
         done += len(chunk)
@@ -309,8 +359,21 @@ def _pump(
             raise _TooLarge
         handle.write(chunk)
         digest.update(chunk)
+        if tap is not None:
+            tap.feed(chunk)
         reporter.progress(done, total)
     return done
+
+
+def _replay(partial: Path, digest: hashlib._Hash, tap: Tap | None) -> int:
+    """Start a request's hash from the partial file's bytes (and the tap where it has not
+    had them); returns the offset to resume from."""
+    try:
+        return _hash_existing(partial, digest, tap)
+    except FileNotFoundError:
+        if tap is not None and tap.offset:
+            tap.reset()
+        return 0
 
 
 def _count(text: str | None) -> int | None:

@@ -1,48 +1,62 @@
 """Safe, fast extraction of interpreter archives (.tar.gz/.bz2/.xz/.zst) into a new directory.
 
-tarfile only parses headers here; every path, link and mode is validated and written by this
-module, so nothing can land outside the target whatever the archive says. The single top-level
-directory (``python/`` for CPython, ``pypy3.10-v7.3.17-linux64/`` for PyPy) is stripped.
+Every path, link and mode is validated and written by this module, so nothing can land outside
+the target whatever the archive says. The single top-level directory (``python/`` for CPython,
+``pypy3.10-v7.3.17-linux64/`` for PyPy) is stripped.
+
+One pass does everything: the compressed bytes are hashed as the decompressor reads them (in
+its own thread for gzip), and members are written as the tar stream yields them. A download
+feeds the same pass while it lands (``StreamingExtract``), so nothing is read twice.
 """
 
 from __future__ import annotations
 
 import bz2
+import contextlib
 import hashlib
 import io
 import lzma
 import os
-import tarfile
+import queue
+import threading
 import zlib
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
 from isal import igzip_threaded
 from isal.igzip_lib import IsalError
 
-from tui.engine.errors import ArchiveError, Cancelled, PyshelfError
+from tui.engine.archives.tarstream import (
+    DIRECTORY,
+    HARDLINK,
+    REGULAR,
+    SPECIAL,
+    SYMLINK,
+    Member,
+    TarFormatError,
+    TarReader,
+)
+from tui.engine.errors import ArchiveError, Cancelled, ChecksumError, PyshelfError
 from tui.engine.progress import NULL, Reporter
 
 _CHUNK = 1 << 20
 # isal reads 8 blocks of compressed input at a time: 128 KiB blocks give ~1 MiB progress steps.
 _GZ_BLOCK = 1 << 17
-_TAR_BUFSIZE = 1 << 16  # fewer, larger reads from the decompressor than tarfile's 10 KiB default
 _MAX_LINK_HOPS = 40  # like the kernel's ELOOP limit
+_TRAILER_LIMIT = 1 << 20  # read on this far past the tar's end, for the decompressor's checks
+_QUEUED = 64  # chunks a download may run ahead of its extraction (a few MiB)
+_POLL = 0.1
 _MAGIC = {
     b"\x1f\x8b": "gz",
     b"BZh": "bz2",
     b"\xfd7zXZ\x00": "xz",
     b"\x28\xb5\x2f\xfd": "zst",
 }
-_SPECIAL = {
-    tarfile.CHRTYPE: "character device",
-    tarfile.BLKTYPE: "block device",
-    tarfile.FIFOTYPE: "fifo",
-}
-# Errors decompressors and tarfile raise for bad bytes (as opposed to a full disk).
+# Errors decompressors and the tar reader raise for bad bytes (as opposed to a full disk).
 _CORRUPT = (
-    tarfile.TarError,
+    TarFormatError,
     EOFError,
     zlib.error,
     lzma.LZMAError,
@@ -52,52 +66,77 @@ _CORRUPT = (
 )
 
 
-class _CountingReader(io.RawIOBase):
-    """Counts compressed bytes read; the decompressor may read from another thread."""
+class _Source(io.RawIOBase):
+    """The compressed bytes, chunk by chunk from ``next_chunk``, counted and (optionally)
+    hashed as the decompressor reads them; ``peek`` looks at the start without consuming."""
 
-    def __init__(self, raw: IO[bytes]) -> None:
-        self._raw = raw
+    def __init__(self, next_chunk: Callable[[], bytes], digest: Any = None) -> None:
+        self._next_chunk = next_chunk
+        self._pending = memoryview(b"")
+        self.digest = digest
         self.count = 0
+        self._ended = False
 
     def readable(self) -> bool:
         return True
 
-    def read(self, size: int = -1) -> bytes:
-        data = self._raw.read(size)
-        self.count += len(data)
-        return data
+    def _more(self) -> bool:
+        if self._ended:
+            return False
+        chunk = self._next_chunk()
+        if not chunk:
+            self._ended = True
+            return False
+        if self.digest is not None:
+            self.digest.update(chunk)
+        self._pending = memoryview(chunk)
+        return True
+
+    def peek(self, n: int) -> bytes:
+        head = bytes(self._pending)
+        while len(head) < n and self._more():
+            head += bytes(self._pending)
+        self._pending = memoryview(head)
+        return head[:n]
 
     def readinto(self, buffer: Any) -> int:
-        n = self._raw.readinto(buffer)  # type: ignore[attr-defined]
-        self.count += n or 0
-        return n or 0
+        if not self._pending and not self._more():
+            return 0
+        n = min(len(buffer), len(self._pending))
+        buffer[:n] = self._pending[:n]
+        self._pending = self._pending[n:]
+        self.count += n
+        return n
+
+    def read_to_end(self) -> None:
+        """Consume (and hash) what the decompressor left unread."""
+        self._pending = memoryview(b"")
+        while self._more():
+            self._pending = memoryview(b"")
 
 
-def _detect_format(raw: IO[bytes], archive: Path) -> str:
-    head = raw.read(6)
-    raw.seek(0)
+def _detect_format(source: _Source, name: str) -> str:
+    head = source.peek(6)
     for magic, fmt in _MAGIC.items():
         if head.startswith(magic):
             return fmt
-    raise ArchiveError(f"{archive.name}: not a gzip, bzip2, xz or zstd compressed tar archive")
+    raise ArchiveError(f"{name}: not a gzip, bzip2, xz or zstd compressed tar archive")
 
 
-def _zstd_reader(raw: IO[bytes], archive: Path) -> IO[bytes]:
+def _zstd_reader(raw: IO[bytes], name: str) -> IO[bytes]:
     try:
         import zstandard
     except ImportError:
         try:
             from compression import zstd  # type: ignore[import-not-found]  # Python 3.14+
         except ImportError:
-            raise ArchiveError(
-                f"{archive.name}: .tar.zst archives need the 'zstandard' package"
-            ) from None
+            raise ArchiveError(f"{name}: .tar.zst archives need the 'zstandard' package") from None
         return zstd.ZstdFile(raw)  # type: ignore[no-any-return]
     reader = zstandard.ZstdDecompressor().stream_reader(raw, read_size=_CHUNK)
     return io.BufferedReader(reader, _CHUNK)  # type: ignore[arg-type]
 
 
-def _decompressed(raw: _CountingReader, fmt: str, archive: Path) -> IO[bytes]:
+def _decompressed(raw: _Source, fmt: str, name: str) -> IO[bytes]:
     if fmt == "gz":
         # isal's threaded reader inflates in a worker thread (GIL released) while we write files.
         return igzip_threaded.open(raw, "rb", threads=1, block_size=_GZ_BLOCK)  # type: ignore[no-any-return]
@@ -105,7 +144,7 @@ def _decompressed(raw: _CountingReader, fmt: str, archive: Path) -> IO[bytes]:
         return bz2.BZ2File(raw)
     if fmt == "xz":
         return lzma.LZMAFile(raw)
-    return _zstd_reader(raw, archive)
+    return _zstd_reader(raw, name)
 
 
 def _split(name: str) -> list[str]:
@@ -156,8 +195,8 @@ def _file_mode(mode: int) -> int:
 
 
 class _Extractor:
-    def __init__(self, archive: Path, dest: Path, digests: dict[str, str] | None) -> None:
-        self.archive = archive
+    def __init__(self, name: str, dest: Path, digests: dict[str, str] | None) -> None:
+        self.name = name  # the archive's, for messages
         self.dest = os.fspath(dest)
         self.digests = digests  # relative path -> sha256 of each regular file, when wanted
         self.top: str | None = None
@@ -166,7 +205,7 @@ class _Extractor:
         self.links: dict[str, str] = {}  # symlink path -> target, both relative to the root
 
     def fail(self, member: str, why: str) -> ArchiveError:
-        return ArchiveError(f"{self.archive.name}: member {member!r}: {why}")
+        return ArchiveError(f"{self.name}: member {member!r}: {why}")
 
     def relative(self, member: str, name: str) -> list[str] | None:
         """Path below the stripped top directory; None for the top directory itself."""
@@ -199,14 +238,15 @@ class _Extractor:
             os.mkdir(self.path(prefix))
             self.dirs.add(prefix)
 
-    def add(self, tar: tarfile.TarFile, member: tarfile.TarInfo) -> None:
+    def add(self, tar: TarReader, member: Member) -> None:
         parts = self.relative(member.name, member.name)
         if parts is None or not parts:
-            if member.isdir():
+            if member.type == DIRECTORY:
                 return  # the top-level directory itself
             raise self.fail(member.name, "a file at the top level; expected one directory")
         rel = "/".join(parts)
-        if member.isdir():
+        kind = member.type
+        if kind == DIRECTORY:
             if rel in self.dirs:
                 return
             self.check_new(member.name, rel)
@@ -215,40 +255,41 @@ class _Extractor:
             self.dirs.add(rel)
             return
         self.check_new(member.name, rel)
-        if member.isreg():
+        if kind == REGULAR:
             self.ensure_parents(member.name, parts)
             self.write_file(tar, member, rel)
             self.files.add(rel)
-        elif member.issym():
+        elif kind == SYMLINK:
             self.add_symlink(member, parts, rel)
-        elif member.islnk():
+        elif kind == HARDLINK:
             self.add_hardlink(member, parts, rel)
         else:
-            kind = _SPECIAL.get(member.type, f"type {member.type!r}")
-            raise self.fail(member.name, f"{kind} entries are not allowed")
+            what = SPECIAL.get(kind, f"type {kind!r}")
+            raise self.fail(member.name, f"{what} entries are not allowed")
 
     def check_new(self, member: str, rel: str) -> None:
         if rel in self.dirs or rel in self.files or rel in self.links:
             raise self.fail(member, "duplicate member")
 
-    def write_file(self, tar: tarfile.TarFile, member: tarfile.TarInfo, rel: str) -> None:
-        source = tar.extractfile(member)
-        if source is None:
-            raise self.fail(member.name, "unreadable file entry")
+    def write_file(self, tar: TarReader, member: Member, rel: str) -> None:
         fd = os.open(self.path(rel), _OPEN_FLAGS, _file_mode(member.mode))
-        digest = hashlib.sha256() if self.digests is not None else None
-        with open(fd, "wb", buffering=0) as out:
-            while chunk := source.read(_CHUNK):
-                out.write(chunk)
-                if digest is not None:
+        try:
+            if self.digests is None:
+                for chunk in tar.data():
+                    _write_all(fd, chunk)
+            else:
+                digest = hashlib.sha256()
+                for chunk in tar.data():
+                    _write_all(fd, chunk)
                     digest.update(chunk)
-            if digest is not None and self.digests is not None:
                 self.digests[rel] = digest.hexdigest()
             # Keep mtimes: bytecode caches are validated against the source's mtime.
             mtime = int(member.mtime * 1_000_000_000)
             os.utime(fd, ns=(mtime, mtime))
+        finally:
+            os.close(fd)
 
-    def add_symlink(self, member: tarfile.TarInfo, parts: list[str], rel: str) -> None:
+    def add_symlink(self, member: Member, parts: list[str], rel: str) -> None:
         target = member.linkname
         if not target or target.startswith("/"):
             raise self.fail(member.name, f"symlink to empty or absolute path {target!r}")
@@ -265,7 +306,7 @@ class _Extractor:
         os.symlink(target, self.path(rel))
         self.links[rel] = target
 
-    def add_hardlink(self, member: tarfile.TarInfo, parts: list[str], rel: str) -> None:
+    def add_hardlink(self, member: Member, parts: list[str], rel: str) -> None:
         source = self.relative(member.name, member.linkname)
         if not source or "/".join(source) not in self.files:
             why = f"hard link to {member.linkname!r}, which is outside or not yet extracted"
@@ -291,56 +332,136 @@ def extract_archive(
     *,
     reporter: Reporter = NULL,
     digests: dict[str, str] | None = None,
+    sha256: str | None = None,
 ) -> None:
     """Extract ``archive`` into ``dest`` (new or empty), stripping the top-level directory.
 
     ``digests``, when given, receives the sha256 of every regular file (by path relative to
-    ``dest``), hashed from the bytes as they are written: no second read.
+    ``dest``), hashed from the bytes as they are written. ``sha256``, when given, is checked
+    against the archive's bytes as the same pass reads them: ChecksumError when they differ.
 
     Raises ArchiveError for corrupt or hostile archives, Cancelled when ``reporter`` is, and
     PyshelfError for I/O failures. Partial output is left in ``dest``: the caller removes it.
     """
     try:
-        raw_file = archive.open("rb")
+        raw_file = archive.open("rb", buffering=0)
     except OSError as exc:
         raise PyshelfError(f"cannot open archive {archive}: {exc.strerror or exc}") from None
     with raw_file:
         total = os.fstat(raw_file.fileno()).st_size
-        fmt = _detect_format(raw_file, archive)
-        _prepare_dest(dest)
-        counter = _CountingReader(raw_file)
-        extractor = _Extractor(archive, dest, digests)
+        digest = hashlib.sha256() if sha256 else None
+        source = _Source(lambda: raw_file.read(_CHUNK), digest)
         try:
-            with (
-                _decompressed(counter, fmt, archive) as stream,
-                tarfile.open(fileobj=stream, mode="r|", bufsize=_TAR_BUFSIZE) as tar,
-            ):
-                _run(tar, extractor, counter, total, reporter)
-        except (ArchiveError, Cancelled):
-            raise
-        except OSError as exc:
-            if exc.errno is None:  # decompressors report bad data as errno-less OSError
-                raise ArchiveError(f"{archive.name}: corrupt or truncated ({exc})") from None
-            where = exc.filename or dest
-            raise PyshelfError(f"cannot extract {archive.name}: {exc.strerror} ({where})") from None
-        except _CORRUPT as exc:
-            raise ArchiveError(f"{archive.name}: corrupt or truncated ({exc})") from None
+            extract_stream(
+                source, archive.name, dest, reporter=reporter, digests=digests, total=total
+            )
+        except ArchiveError:
+            if digest is None:
+                raise
+            source.read_to_end()  # damaged bytes in the cache, or a hostile archive?
+            if digest.hexdigest() == sha256:
+                raise
+        if digest is not None and digest.hexdigest() != sha256:
+            raise ChecksumError(
+                f"{archive.name}: checksum mismatch: expected sha256 {sha256}, "
+                f"got {digest.hexdigest()}"
+            )
     reporter.progress(total, total)
 
 
-def _run(
-    tar: tarfile.TarFile,
-    extractor: _Extractor,
-    counter: _CountingReader,
-    total: int,
-    reporter: Reporter,
+def extract_stream(
+    source: _Source,
+    name: str,
+    dest: Path,
+    *,
+    reporter: Reporter = NULL,
+    digests: dict[str, str] | None = None,
+    total: int | None = None,
 ) -> None:
-    reported = -1
-    for member in tar:
-        reporter.check(f"extraction of {extractor.archive.name} cancelled")
-        extractor.add(tar, member)
-        if counter.count != reported:
-            reported = counter.count
-            reporter.progress(min(reported, total), total)
-    if extractor.top is None:
-        raise ArchiveError(f"{extractor.archive.name}: the archive is empty")
+    """Extract the compressed tar that ``source`` yields (see ``extract_archive``); reads the
+    source to its end, so a digest it keeps covers every byte."""
+    fmt = _detect_format(source, name)
+    _prepare_dest(dest)
+    extractor = _Extractor(name, dest, digests)
+    try:
+        with _decompressed(source, fmt, name) as stream:
+            tar = TarReader(stream)
+            reported = -1
+            for member in tar:
+                reporter.check(f"extraction of {name} cancelled")
+                extractor.add(tar, member)
+                if source.count != reported:
+                    reported = source.count
+                    reporter.progress(reported if total is None else min(reported, total), total)
+            if extractor.top is None:
+                raise ArchiveError(f"{name}: the archive is empty")
+            tar.drain(_TRAILER_LIMIT)
+        source.read_to_end()
+    except (ArchiveError, Cancelled):
+        raise
+    except OSError as exc:
+        if exc.errno is None:  # decompressors report bad data as errno-less OSError
+            raise ArchiveError(f"{name}: corrupt or truncated ({exc})") from None
+        where = exc.filename or dest
+        raise PyshelfError(f"cannot extract {name}: {exc.strerror} ({where})") from None
+    except _CORRUPT as exc:
+        raise ArchiveError(f"{name}: corrupt or truncated ({exc})") from None
+
+
+def _write_all(fd: int, chunk: memoryview) -> None:
+    while chunk:
+        chunk = chunk[os.write(fd, chunk) :]
+
+
+class StreamingExtract:
+    """An extraction fed chunk by chunk as a download lands (a ``Tap``).
+
+    A worker thread inflates and writes while the caller goes on receiving. At most a few
+    MiB wait between them, so a slow disk slows the download rather than filling memory. If
+    the extraction fails (a hostile archive, a full disk) it takes no more bytes and the
+    download goes on to finish the cache's copy; ``finish`` raises the failure.
+    """
+
+    def __init__(self, name: str, dest: Path, *, digests: dict[str, str] | None = None) -> None:
+        self.offset = 0  # bytes fed so far
+        self._queue: queue.Queue[bytes] = queue.Queue(maxsize=_QUEUED)
+        self._abandoned = threading.Event()
+        self._done = threading.Event()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(
+            target=self._run, args=(name, dest, digests), name=f"extract {name}", daemon=True
+        )
+        self._thread.start()
+
+    def _run(self, name: str, dest: Path, digests: dict[str, str] | None) -> None:
+        try:
+            extract_stream(_Source(self._next_chunk), name, dest, digests=digests)
+        except BaseException as exc:  # handed to the feeding thread by finish()
+            self._error = exc
+        finally:
+            self._done.set()
+
+    def _next_chunk(self) -> bytes:
+        while not self._abandoned.is_set():
+            with contextlib.suppress(queue.Empty):
+                return self._queue.get(timeout=_POLL)
+        raise Cancelled("extraction abandoned")
+
+    def feed(self, chunk: bytes) -> None:
+        self.offset += len(chunk)
+        while not self._done.is_set():  # a failed extraction takes no more bytes
+            with contextlib.suppress(queue.Full):
+                self._queue.put(chunk, timeout=_POLL)
+                return
+
+    def finish(self) -> None:
+        """Every byte has been fed: wait for the last files, and raise what went wrong."""
+        self.feed(b"")  # the end of the stream
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+    def abandon(self) -> None:
+        """Stop without finishing (the caller removes what was written)."""
+        self._abandoned.set()
+        self._thread.join()

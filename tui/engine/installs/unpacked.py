@@ -26,11 +26,12 @@ import re
 import secrets
 import stat
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from tui.engine.archives.extract import extract_archive
+from tui.engine.archives.download import Tap
+from tui.engine.archives.extract import StreamingExtract, extract_archive
 from tui.engine.du import freed_size, tree_size
 from tui.engine.fsutil import inside, remove_path
 from tui.engine.installs.manifest import (
@@ -73,6 +74,27 @@ def _lock_fd(path: Path, kind: int, *, wait: bool) -> int | None:
         os.close(fd)
         raise
     return fd
+
+
+class _Tap:
+    """A streaming extraction into ``tree`` that a fetch can reset (see ``download.Tap``)."""
+
+    def __init__(self, name: str, tree: Path, digests: dict[str, str]) -> None:
+        self.name, self.tree, self.digests = name, tree, digests
+        self.extraction = StreamingExtract(name, tree, digests=digests)
+
+    @property
+    def offset(self) -> int:
+        return self.extraction.offset
+
+    def feed(self, chunk: bytes) -> None:
+        self.extraction.feed(chunk)
+
+    def reset(self) -> None:
+        self.extraction.abandon()
+        remove_path(self.tree)
+        self.digests.clear()
+        self.extraction = StreamingExtract(self.name, self.tree, digests=self.digests)
 
 
 class UnpackedStore:
@@ -278,18 +300,52 @@ class UnpackedStore:
         *,
         reporter: Reporter = NULL,
     ) -> Path:
-        """Unpack ``archive`` (whose digest the caller verified) unless a copy matching its
-        manifest is already present; a copy that does not match is replaced."""
-        final = self.path_for(sha256)
+        """Unpack ``archive`` unless a copy matching its manifest is already present (a copy
+        that does not match is replaced). The archive is hashed by the same pass that unpacks
+        it: ChecksumError, and no copy, when it is not the archive ``sha256`` names."""
         tree, _ = self.usable(sha256)  # drops a copy that differs from its manifest
         if tree is not None:
             return tree
+
+        def fill(temp: Path, digests: dict[str, str]) -> None:
+            extract_archive(archive, temp, reporter=reporter, digests=digests, sha256=sha256)
+
+        return self._unpack(sha256, fill)
+
+    def add_stream(
+        self,
+        sha256: str,
+        name: str,
+        fetch: Callable[[Tap], object],
+    ) -> Path:
+        """Unpack an archive while ``fetch`` gets it (a download, or a cached copy it checks),
+        one pass over its bytes: ``fetch`` feeds the tap it is given and returns once they
+        are verified, or raises and no copy is kept."""
+        tree, _ = self.usable(sha256)
+        if tree is not None:
+            return tree
+
+        def fill(temp: Path, digests: dict[str, str]) -> None:
+            tap = _Tap(name, temp, digests)
+            try:
+                fetch(tap)
+            except BaseException:
+                tap.extraction.abandon()
+                raise
+            tap.extraction.finish()
+
+        return self._unpack(sha256, fill)
+
+    def _unpack(self, sha256: str, fill: Callable[[Path, dict[str, str]], None]) -> Path:
+        """A new copy: ``fill`` writes the tree in a scratch directory (collecting each file's
+        digest), then tree and manifest appear together with one rename."""
+        final = self.path_for(sha256)
         with self._writing():
             temp = self.root / f"{_TEMP}{sha256[:16]}{_OURS}{secrets.token_hex(4)}"
             try:
                 os.mkdir(temp)
                 digests: dict[str, str] = {}
-                extract_archive(archive, temp / _TREE, reporter=reporter, digests=digests)
+                fill(temp / _TREE, digests)
                 manifest = render(temp / _TREE, sha256, digests)
                 with open(temp / _MANIFEST, "xb") as handle:
                     handle.write(manifest)

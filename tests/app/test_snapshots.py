@@ -46,6 +46,7 @@ def test_main_view_at_80x24(snap_compare, app: PyshelfApp) -> None:
 def test_queue_with_jobs_in_progress(snap_compare, app: PyshelfApp) -> None:
     async def run_before(pilot: Pilot) -> None:
         await ready(pilot)
+        await pilot.press("Q")  # jobs never open the queue by themselves
         sizes = {e.key: e.download_size or 0 for e in app.main.all_entries}
         for event in scenes.jobs_in_flight(sizes):
             app.main.post_message(JobUpdated(event))

@@ -21,7 +21,7 @@ class ConfirmScreen(ModalScreen[bool]):
     BINDINGS: ClassVar[list[BindingType]] = register(
         [
             Binding("y", "answer(True)", "Yes", show=False, id="yes"),
-            Binding("n,escape", "answer(False)", "No", show=False, id="no"),
+            Binding("n,escape,q", "answer(False)", "No", show=False, id="no"),
         ]
     )
 

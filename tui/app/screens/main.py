@@ -11,10 +11,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.reactive import reactive
-from textual.widgets import DataTable, Footer, Header, Input
+from textual.widgets import DataTable, Header, Input, ListView
 from textual.worker import get_current_worker
 
 from tui.app.commands import Command
+from tui.app.footer import FILTER_ACTIONS, QUEUE_ACTIONS, ActionFooter, table_actions
 from tui.app.keys import bound_key, register
 from tui.app.messages import (
     EntriesLoaded,
@@ -45,7 +46,8 @@ PROBE_BATCH = 8  # HEAD requests per batch: sizes fill in batch by batch
 class MainScreen(BuildJobs):
     BINDINGS: ClassVar[list[BindingType]] = register(
         [
-            # Only a few keys fit a footer at 80 columns; help (?) and Ctrl+P list the rest.
+            # The footer (tui.app.footer) shows the main actions in a fixed order; help (?)
+            # and Ctrl+P list the rest.
             # Priority: the screen acts on "/" before it forwards the keys typed right after
             # it, so they land in the filter box (check_action hands "/" back inside inputs).
             Binding(
@@ -54,7 +56,8 @@ class MainScreen(BuildJobs):
             ),
             Binding("a", "toggle_all", "All versions", show=False, id="all"),
             Binding(
-                "q", "toggle_queue", "Queue", tooltip="Show or hide the job queue", id="queue"
+                "Q", "toggle_queue", "Queue", key_display="Q", show=False,
+                tooltip="Show or hide the job queue", id="queue",
             ),
             Binding("d", "toggle_details", "Details", show=False, id="details"),
             Binding(
@@ -98,7 +101,6 @@ class MainScreen(BuildJobs):
         self._generation = 0  # entry loads so far: a ledger of older entries is dropped
         self._catalog_failed = False
         self._warned: set[str] = set()
-        self._queue_hidden_by_user = False
         self._unsubscribe: Callable[[], None] | None = None
         self.set_reactive(MainScreen.show_all, prefs.config.all_versions)
 
@@ -118,15 +120,25 @@ class MainScreen(BuildJobs):
             yield self.table
             yield self.details
         yield self.queue_panel
-        yield Footer(compact=True)
+        yield ActionFooter(self.footer_ids, id="footer")
+
+    def footer_ids(self) -> list[str] | tuple[str, ...]:
+        """The footer's actions where the focus is: the queue's, the filter's or the table's."""
+        focused = self.focused
+        if focused is not None and self.queue_panel in (focused, *focused.ancestors):
+            return QUEUE_ACTIONS
+        if isinstance(focused, Input):
+            return FILTER_ACTIONS
+        return table_actions([job.action for job in table_specs()])
 
     def on_mount(self) -> None:
         self.table.offline = self.shelf.settings.offline
         self.filter_box.display = False
         self.details.display = False
-        self.queue_panel.display = bool(self.queue.jobs)
+        self.queue_panel.display = False  # Q opens it; the status line says when jobs run
         for job in list(self.queue.jobs):  # a queue handed over with work already in it
             self.queue_panel.show_event(job.snapshot())
+        self.update_jobs_line()
         # The queue calls back on its worker threads; post_message is thread-safe.
         self._unsubscribe = self.queue.subscribe(lambda e: self.post_message(JobUpdated(e)))
         if self.shelf.settings.offline:
@@ -327,9 +339,11 @@ class MainScreen(BuildJobs):
     def action_toggle_queue(self) -> None:
         panel = self.queue_panel
         panel.display = not panel.display
-        self._queue_hidden_by_user = not panel.display
-        if not panel.display and self.focused is not None and panel in self.focused.ancestors:
+        if panel.display:
+            panel.query_one(ListView).focus()  # c, R and x act at once
+        elif self.focused is not None and panel in self.focused.ancestors:
             self.table.focus()
+        self.update_jobs_line()
 
     def action_toggle_details(self) -> None:
         pane = self.details

@@ -112,7 +112,7 @@ class BreakConfirmScreen(_PlanDialog, inherit_bindings=False):
     BINDINGS: ClassVar[list[BindingType]] = register(
         [
             Binding("b", "answer(True)", "Break them", show=False, id="break"),
-            Binding("n,escape", "answer(False)", "No", show=False, id="break-no"),
+            Binding("n,escape,q", "answer(False)", "No", show=False, id="break-no"),
         ]
     )
 

@@ -418,7 +418,11 @@ async def test_details_show_paths_url_and_verification(world: World, make_app: A
         assert world.spec(CPYTHON_312).sha256 in app.shelf.downloader.verified
         text = pane.text()
         assert "verified this session" in text and world.server.url in text
-        assert world.spec(CPYTHON_312).sha256 in text
+        digest = world.spec(CPYTHON_312).sha256
+        assert digest not in text and f"{digest[:12]}…{digest[-8:]}" in text  # shortened
+        await pilot.press("y")  # copies what the pane shortens, in full
+        assert f"sha256 {digest}" in app.clipboard
+        assert any("copied" in n.message for n in app._notifications)
 
 
 async def test_an_install_warning_shows_in_the_job_and_a_notification(

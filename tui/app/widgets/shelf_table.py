@@ -143,6 +143,7 @@ class ShelfTable(DataTable[present.Cell]):
             probing=self.probing,
             measuring=rid in self.measuring,
             narrow=self.narrow,
+            offline=self.offline,
         )
 
     def _add_row(self, rid: str, entry: Entry) -> None:

@@ -26,7 +26,7 @@ from tui.app.messages import (
     SortChanged,
 )
 from tui.app.notes import empty_filter_note, reload_summary
-from tui.app.present import WIDE_MIN, matches, row_id, totals, totals_text
+from tui.app.present import matches, row_id, totals, totals_text
 from tui.app.screens.build_jobs import BuildJobs
 from tui.app.screens.cleanup import CleanupScreen, Scope
 from tui.app.title import fit_parts
@@ -75,8 +75,9 @@ class MainScreen(BuildJobs):
             Binding("escape", "clear_filter", "Clear filter", show=False, id="clear-filter"),
         ]
     )  # fmt: skip
-    # Below the table's wide column set the details pane goes under the table, not beside it.
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (WIDE_MIN, "-wide")]
+    # The details pane goes beside the table only where both fit: the table's narrow column
+    # set needs 80 columns and the pane 40; below that it goes under the table.
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (120, "-wide")]
     WORKER_ERRORS: ClassVar[dict[str, str]] = {
         "entries": "cannot list builds",
         "probe": "probing download sizes failed",
@@ -323,8 +324,8 @@ class MainScreen(BuildJobs):
         if self.shelf.settings.offline:
             parts.append("offline")
         parts.append(str(self.shelf.host))
-        # The header writes "pyshelf — " before it and keeps a few cells for its icon.
-        room = self.size.width - len(f"{self.app.title} — ") - 8
+        # The header writes "pyshelf — " before it and keeps cells for its icon either side.
+        room = self.size.width - len(f"{self.app.title} — ") - 20
         self.sub_title = fit_parts(parts, room)
 
     def on_resize(self) -> None:

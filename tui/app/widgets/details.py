@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 from textual.containers import VerticalScroll
-from textual.widgets import Static
+from textual.widgets import Label, Static
 
 from tui.app.present import NONE, percent, show_path, state_parts
 from tui.app.wrap import Breakable
@@ -46,6 +46,7 @@ class DetailsPane(VerticalScroll):
     _grid: Table | None = None
 
     def compose(self):  # type: ignore[no-untyped-def]
+        yield Label(id="details-title")
         yield Static(id="details-body")
 
     def on_mount(self) -> None:
@@ -65,7 +66,7 @@ class DetailsPane(VerticalScroll):
         body = self.query_one("#details-body", Static)
         if entry is None:
             body.update(Text("no build highlighted", style="dim"))
-            self.border_title = "Details"
+            self.query_one("#details-title", Label).update("")
             self._grid = None
             return
         b = entry.build
@@ -73,7 +74,8 @@ class DetailsPane(VerticalScroll):
         grid.add_column(style="bold", no_wrap=True, min_width=8)
         grid.add_column(overflow="fold")
         symbol, words, style = state_parts(entry, job)
-        self.border_title = f"Details: {b.describe()}"  # not a row: it would widen the labels
+        # Its own line, not a grid row: a row would widen the labels' column.
+        self.query_one("#details-title", Label).update(b.describe())
         grid.add_row("key", Breakable(b.key, breaks="-", then=""))
         grid.add_row("build", b.build or NONE)
         grid.add_row("state", Text(f"{symbol} {words}", style=style))

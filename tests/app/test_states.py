@@ -3,6 +3,9 @@ beside an install, a filter that matches nothing, a reload, sizes nobody could l
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime, timedelta
+
 import httpx
 import pytest
 
@@ -148,3 +151,20 @@ async def test_sizes_fill_in_when_the_network_returns(
         size = human_size(world.spec(K313).size)
         await wait_for(pilot, lambda: cell(app, K313, "download") == size)
         assert entry(app, K313).download_size == world.spec(K313).size
+
+
+async def test_an_old_catalog_copy_used_offline_is_called_stale(
+    world: World, make_app: AppMaker
+) -> None:
+    (world.server.root / "catalog.json").write_bytes(world.catalog_path.read_bytes())
+    url = f"{world.server.url}/catalog.json"
+    assert world.cli("list", "--catalog", url)[0] == 0  # keeps a copy
+    (meta,) = (world.root / "cache").rglob("*.meta.json")
+    data = json.loads(meta.read_text())
+    data["fetched_at"] = (datetime.now(UTC) - timedelta(days=40)).strftime("%Y-%m-%d %H:%M UTC")
+    meta.write_text(json.dumps(data))
+    app = make_app(catalog=url, offline=True)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await loaded(pilot)
+        warning = str(app.main.query_one("#status-warning").render())
+        assert "the catalog copy is 40 days old" in warning

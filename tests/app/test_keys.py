@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.app.conftest import CPYTHON_312, AppMaker, loaded, settle, wait_for
+from tests.app.test_flow import _palette_options as palette_options
 from tests.conftest import World
 from tui.app.footer import ActionFooter
 from tui.app.help_keys import unlisted
@@ -104,6 +105,11 @@ async def test_S_reverses_the_sort_and_ties_stay_newest_first(
         assert order[0] == ("pypy", "3.10.14")
         assert [v for _, v in order[1:]] == ["3.13.1", "3.13.1", "3.12.7", "3.12.6", "3.11.9"]
         assert "Impl▼" in str(table.columns["impl"].label)  # type: ignore[index]
+        await pilot.press("ctrl+p", *"reverse")  # the palette offers it too, with its key
+        await wait_for(pilot, lambda: "Reverse the sort" in palette_options(app))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: table.sort_reverse is False)
+        await pilot.press("S")
     again = make_app(config=config)  # the next run starts where this one left off
     async with again.run_test(size=(120, 36)) as pilot:
         await loaded(pilot)

@@ -461,6 +461,7 @@ class MainScreen(BuildJobs):
         )
         yield "Filter builds", self.action_filter, key("filter")
         yield "Sort by the next column", table.action_cycle_sort, key("sort")
+        yield "Reverse the sort", table.action_reverse_sort, key("sort-reverse")
         yield "Show / hide the job queue", self.action_toggle_queue, key("queue")
         selected = self.queue_panel.selected
         if selected is not None and not selected.phase.final:

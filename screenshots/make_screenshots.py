@@ -149,7 +149,7 @@ async def shoot(root: Path, server: LoopbackServer, catalog: Path) -> None:
         while sum(j.phase == Phase.DOWNLOADING and j.done > 0 for j in queue.jobs) < 4:
             await pilot.pause(0.05)
         await pilot.pause(2.5)
-        await pilot.press("ctrl+home")
+        await pilot.press("ctrl+home", "Q")  # jobs never open the queue by themselves
         app.clear_notifications()
         await pilot.pause(0.3)
         app.save_screenshot("queue.svg", str(HERE))

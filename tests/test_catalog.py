@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from tests.conftest import World
-from tui.engine.archives.catalog import builtin_catalog, load_catalog
+from tui.engine.archives.catalog import builtin_catalog, load_catalog, stale_note
 from tui.engine.errors import CatalogError, RequestError
 from tui.engine.host import Host
 from tui.engine.names import cache_file_name, parse_archive_name, rewrite_mirror
@@ -146,3 +147,20 @@ def test_builds_without_a_checksum_are_listed_but_never_fetched(world: World) ->
     code, _, err = world.cli("fetch", "3.11.9")
     assert code == 1 and "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert "has no published sha256" in err
+
+
+def test_an_old_copy_used_offline_is_called_stale_by_the_cli(world: World) -> None:
+    (world.server.root / "catalog.json").write_bytes(world.catalog_path.read_bytes())
+    url = f"{world.server.url}/catalog.json"
+    assert world.cli("list", "--catalog", url)[0] == 0  # keeps a copy, fetched now
+    code, _, err = world.cli("list", "--catalog", url, "--offline")
+    assert code == 0 and "days old" not in err  # a fresh copy is no news
+    (meta,) = (world.root / "cache").rglob("*.meta.json")
+    data = json.loads(meta.read_text())
+    month_ago = datetime.now(UTC) - timedelta(days=30)
+    data["fetched_at"] = month_ago.strftime("%Y-%m-%d %H:%M UTC")
+    meta.write_text(json.dumps(data))
+    code, _, err = world.cli("list", "--catalog", url, "--offline")
+    assert code == 0
+    assert "pyshelf: warning: offline: the catalog copy is 30 days old" in err
+    assert stale_note({"fetched_at": "garbage"}) is None

@@ -17,16 +17,15 @@ values may be (binding ids, themes, columns) is the caller's to say.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import tempfile
 import tomllib
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 import platformdirs
+
+from tui.engine.fsutil import atomic_write_bytes
 
 CONFIG_NAME = "config.toml"
 
@@ -123,17 +122,9 @@ def dumps(config: Config) -> str:
 
 
 def save_config(path: Path, config: Config) -> None:
-    """Write ``config`` to ``path`` atomically: a temp file beside it, renamed into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(dumps(config))
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    """Write ``config`` to ``path`` atomically (a temp file beside it, renamed into place),
+    keeping the mode of the file it replaces."""
+    atomic_write_bytes(path, dumps(config).encode("utf-8"))
 
 
 class Preferences:

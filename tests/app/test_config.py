@@ -6,10 +6,9 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-from textual.widgets._footer import FooterKey
-
 from tests.app.conftest import CPYTHON_312, AppMaker, loaded, settle, wait_for
 from tests.conftest import World
+from tui.app.footer import ActionFooter
 from tui.app.screens.help import HelpScreen
 from tui.config import Allowed, Config, load_config
 from tui.engine.jobs import JobKind
@@ -21,7 +20,7 @@ async def _focus_312(pilot) -> None:
 
 
 def _footer_keys(app) -> dict[str, str]:
-    return {k.action: k.key_display for k in app.screen.query(FooterKey)}
+    return {i.binding_id: i.display for i in app.main.query_one(ActionFooter).items()}
 
 
 def _messages(app) -> list[str]:
@@ -37,7 +36,7 @@ async def test_keymap_file_moves_fetch_to_F_everywhere(
     async with app.run_test(size=(120, 36)) as pilot:
         await loaded(pilot)
         await _focus_312(pilot)
-        assert _footer_keys(app)["job('fetch')"] == "F"
+        assert _footer_keys(app)["fetch"] == "F"
         await pilot.press("f")
         await pilot.pause()
         assert not app.queue.jobs and not _messages(app)  # f is no key at all now
@@ -52,7 +51,8 @@ async def test_keymap_file_moves_fetch_to_F_everywhere(
         await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
         help_screen = app.screen
         assert isinstance(help_screen, HelpScreen)
-        assert "| `F` | **fetch**" in help_screen.text and "| `f` |" not in help_screen.text
+        lines = help_screen.text.splitlines()
+        assert "F  fetch into the cache" in lines and not any(x.startswith("f ") for x in lines)
         assert "F i r u e V act" in help_screen.context
 
 

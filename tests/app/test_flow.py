@@ -11,6 +11,7 @@ from textual.widgets import ProgressBar
 from tests.app.conftest import CPYTHON_312, AppMaker, cell, entry, loaded, settle, wait_for
 from tests.conftest import World
 from tests.test_managers import make_venv
+from tui.app.footer import ActionFooter
 from tui.app.messages import JobUpdated
 from tui.app.present import show_path
 from tui.app.screens.confirm import ConfirmScreen
@@ -108,7 +109,8 @@ async def test_fetch_install_reinstall_offline_uninstall_evict(
         # Every job left its line in the queue panel.
         kinds = [i.event.kind.value for i in app.main.queue_panel.items]
         assert kinds == ["fetch", "install", "reinstall", "uninstall", "evict"]
-        await pilot.press("tab", "x")  # to the queue; clear the finished jobs
+        assert not app.main.queue_panel.display  # jobs never open the queue by themselves
+        await pilot.press("Q", "x")  # open the queue (it takes the focus); clear finished jobs
         await pilot.pause()
         assert app.main.queue_panel.items == []
 
@@ -175,7 +177,7 @@ async def test_cancel_a_slow_download_then_retry_it(world: World, make_app: AppM
         assert 0 < item.query_one(ProgressBar).progress < spec.size
         await wait_for(pilot, lambda: cell(app, CPYTHON_312, "state").startswith("◌ fetch"))
 
-        await pilot.press("tab")  # to the queue
+        await pilot.press("Q")  # open the queue: it takes the focus
         await pilot.press("c")
         await settle(pilot)
         assert app.main.queue_panel.items[0].event.phase == Phase.CANCELLED
@@ -242,8 +244,17 @@ async def test_inapplicable_actions_say_why_and_leave_the_footer(
     async with app.run_test(size=(120, 36)) as pilot:
         await loaded(pilot)
         await _focus_312(pilot)
-        shown = {b.binding.id for b in app.active_bindings.values() if b.binding.show}
-        assert {"fetch", "install"} <= shown and not {"uninstall", "reinstall", "evict"} & shown
+        footer = app.main.query_one(ActionFooter)
+        items = footer.items()
+        # Every action keeps its place; those that do not apply to the row are dimmed.
+        assert [i.binding_id for i in items][:7] == [
+            "mark", "fetch", "install", "reinstall", "uninstall", "evict", "verify"
+        ]  # fmt: skip
+        assert "cleanup" in [i.binding_id for i in items]
+        off = {i.binding_id for i in items if not i.enabled}
+        assert off == {"reinstall", "uninstall", "evict", "verify"}
+        await pilot.press("down")  # another row: the same actions in the same places
+        assert [i.binding_id for i in footer.items()] == [i.binding_id for i in items]
         await pilot.press("r")
         await pilot.pause()
         messages = [n.message for n in app._notifications]
@@ -407,7 +418,11 @@ async def test_details_show_paths_url_and_verification(world: World, make_app: A
         assert world.spec(CPYTHON_312).sha256 in app.shelf.downloader.verified
         text = pane.text()
         assert "verified this session" in text and world.server.url in text
-        assert world.spec(CPYTHON_312).sha256 in text
+        digest = world.spec(CPYTHON_312).sha256
+        assert digest not in text and f"{digest[:12]}…{digest[-8:]}" in text  # shortened
+        await pilot.press("y")  # copies what the pane shortens, in full
+        assert f"sha256 {digest}" in app.clipboard
+        assert any("copied" in n.message for n in app._notifications)
 
 
 async def test_an_install_warning_shows_in_the_job_and_a_notification(

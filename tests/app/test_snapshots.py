@@ -46,6 +46,7 @@ def test_main_view_at_80x24(snap_compare, app: PyshelfApp) -> None:
 def test_queue_with_jobs_in_progress(snap_compare, app: PyshelfApp) -> None:
     async def run_before(pilot: Pilot) -> None:
         await ready(pilot)
+        await pilot.press("Q")  # jobs never open the queue by themselves
         sizes = {e.key: e.download_size or 0 for e in app.main.all_entries}
         for event in scenes.jobs_in_flight(sizes):
             app.main.post_message(JobUpdated(event))
@@ -75,3 +76,42 @@ def test_help(snap_compare, app: PyshelfApp) -> None:
         await pilot.press("f1")
 
     assert snap_compare(app, terminal_size=(100, 36), run_before=run_before)
+
+
+# The same views at 80x24, the smallest terminal the layout is made for.
+
+
+def test_help_at_80x24(snap_compare, app: PyshelfApp) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        await ready(pilot)
+        await pilot.press("f1")
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def test_queue_and_details_at_80x24(snap_compare, app: PyshelfApp) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        await ready(pilot)
+        await select(pilot, "cpython-3.12.7-linux-x86_64-gnu")
+        await pilot.press("d", "Q")
+        sizes = {e.key: e.download_size or 0 for e in app.main.all_entries}
+        for event in scenes.jobs_in_flight(sizes)[:2]:
+            app.main.post_message(JobUpdated(event))
+        await pilot.pause(0.4)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        app.clear_notifications()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def test_confirm_uninstall_at_80x24(snap_compare, app: PyshelfApp) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        await ready(pilot)
+        await select(pilot, "cpython-3.12.7-linux-x86_64-gnu")
+        await pilot.press("u")
+        while not isinstance(pilot.app.screen, PlanConfirmScreen):
+            await pilot.pause(0.01)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

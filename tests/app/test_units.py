@@ -9,6 +9,9 @@ from tui.app.app import PyshelfApp
 from tui.app.messages import JobUpdated
 from tui.app.present import matches, row_cells, show_path, state_text, totals, totals_text
 from tui.app.rules import needs_confirmation, replacements
+from tui.app.sorting import rank_keys
+from tui.app.title import fit_parts
+from tui.app.wrap import break_lines
 from tui.engine.archives.cache import CachedArchive
 from tui.engine.jobs import JobEvent, JobKind, Phase
 from tui.engine.shelf import Entry
@@ -112,3 +115,31 @@ def test_app_takes_settings_and_a_clock(world: World) -> None:
         assert app.queue.clock() == 42.0 and app.shelf.settings.catalog == str(world.catalog_path)
     finally:
         app.queue.close()
+
+
+def test_paths_break_after_slashes_then_dashes_never_mid_name() -> None:
+    path = "~/.local/share/uv/python/cpython-3.12.7-linux-x86_64-gnu"
+    assert break_lines(path, 30) == [
+        "~/.local/share/uv/python/",
+        "cpython-3.12.7-linux-x86_64-",
+        "gnu",
+    ]
+    assert break_lines(path, 80) == [path]
+    assert break_lines("abcdefgh", 3, "/", "") == ["abc", "def", "gh"]  # one name: folded
+
+
+def test_the_subtitle_drops_whole_parts_from_the_right() -> None:
+    parts = ["5 of 17", "newest per minor (a: all)", "linux-x86_64-gnu"]
+    assert fit_parts(parts, 80) == " · ".join(parts)
+    assert fit_parts(parts, 40) == "5 of 17 · newest per minor (a: all)"
+    assert fit_parts(parts, 10) == "5 of 17"
+    assert fit_parts(parts, 4) == "5 o…"
+
+
+def test_sort_ranks_reverse_the_column_but_never_the_versions() -> None:
+    pairs = [("cpython", 3), ("pypy", 2), ("cpython", 1), ("cpython", 2)]
+    for reverse, first in ((False, "cpython"), (True, "pypy")):
+        keys = rank_keys(pairs, reverse=reverse)
+        order = sorted(pairs, key=lambda p: keys[p])
+        assert order[0][0] == first
+        assert [v for c, v in order if c == "cpython"] == [3, 2, 1]

@@ -17,11 +17,11 @@ from textual.screen import Screen
 from textual.theme import Theme
 
 from tui.app.commands import Command, ViewCommands
-from tui.app.keys import bound_key, known_ids, register
+from tui.app.keys import bound_key, known_ids, register, spelled
 from tui.app.present import COLUMN_LABELS
 from tui.app.screens.cleanup import Scope
 from tui.app.screens.confirm import ConfirmScreen
-from tui.app.screens.help import HelpScreen, help_text
+from tui.app.screens.help import HelpScreen
 from tui.app.screens.main import MainScreen
 from tui.config import Allowed, Preferences, config_path
 from tui.engine.jobs import JobQueue
@@ -41,7 +41,10 @@ class PyshelfApp(App[int]):
         [
             Binding("t", "toggle_theme", "Theme", show=False, id="theme"),
             Binding("f1,question_mark", "help", "Help", key_display="?", id="help"),
-            Binding("ctrl+q", "quit", "Quit", show=False, priority=True, id="quit"),
+            # q closes the dialog or view on top first; ctrl+q quits from anywhere. Both ask
+            # while jobs run. Not priority: q typed into an input is a letter.
+            Binding("q", "close_or_quit", "Quit", show=False, id="quit"),
+            Binding("ctrl+q", "quit", "Quit now", show=False, priority=True, id="quit-now"),
         ]
     )
 
@@ -116,17 +119,23 @@ class PyshelfApp(App[int]):
                 context = text
                 break
         keys = {binding_id: bound_key(self, binding_id, every=True) for binding_id in known_ids()}
-        keys["palette"] = self.get_key_display(Binding(self.COMMAND_PALETTE_BINDING, ""))
+        keys["palette"] = spelled(self.get_key_display(Binding(self.COMMAND_PALETTE_BINDING, "")))
         short = {binding_id: bound_key(self, binding_id) for binding_id in known_ids()}
         context = context.format_map(short)
         context = context[:1].upper() + context[1:]  # it may begin with a key: "Space marks"
-        self.push_screen(HelpScreen(context, help_text(keys)))
+        self.push_screen(HelpScreen(context, keys))
 
     def commands(self) -> Iterator[Command]:
         """What the palette offers on every view."""
         key = partial(bound_key, self)
         yield "Toggle dark / light theme", self.action_toggle_theme, key("theme")
         yield "Help: every key", self.action_help, key("help")
+
+    async def action_close_or_quit(self) -> None:
+        if len(self.screen_stack) > 1:
+            self.screen.dismiss(None)  # a dialog answers "no"; a view goes back
+            return
+        await self.action_quit()
 
     async def action_quit(self) -> None:
         running = self.queue.active()

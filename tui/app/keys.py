@@ -47,14 +47,14 @@ def bound_key(app: App[object], binding_id: str, *, every: bool = False) -> str:
     ``every``: all of its keys, as the help page lists them (``F1 ?``)."""
     bindings = bound(app, binding_id)
     if every:
-        return " ".join(_spelled(app.get_key_display(b)) for b in bindings)
-    return _spelled(app.get_key_display(next((b for b in bindings if b.key_display), bindings[0])))
+        return " ".join(spelled(app.get_key_display(b)) for b in bindings)
+    return spelled(app.get_key_display(next((b for b in bindings if b.key_display), bindings[0])))
 
 
 _NAMES = {"esc": "Esc", "del": "Del", "tab": "Tab", "enter": "Enter"}
 
 
-def _spelled(display: str) -> str:
+def spelled(display: str) -> str:
     """The footer's short form spelled out for a sentence: ``^r`` reads Ctrl+R, ``f1`` F1."""
     if display.startswith("^") and len(display) > 1:
         return f"Ctrl+{display[1:].upper()}"

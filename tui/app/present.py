@@ -117,7 +117,8 @@ def state_parts(entry: Entry, job: JobEvent | None = None) -> tuple[str, str, st
         return "◌", f"{_JOB_WORDS.get(job.phase, job.phase.value)} {pct}".strip(), JOB_STYLE
     state = entry.state
     if entry.installation is not None:
-        return "●", "installed", INSTALLED_STYLE
+        # ◐ beside ●: a newer download of it, or an earlier one, waits to be resumed.
+        return ("●◐" if entry.partial_bytes else "●"), "installed", INSTALLED_STYLE
     if state == "cached":
         return "◆", "cached", CACHED_STYLE
     if state == "partial":
@@ -133,11 +134,11 @@ def state_text(entry: Entry, job: JobEvent | None = None) -> str:
     return f"{symbol} {words}"
 
 
-def _size_cell(size: int | None, *, applies: bool, pending: bool) -> Cell:
+def _size_cell(size: int | None, *, applies: bool, pending: bool, unknown: str = "unknown") -> Cell:
     if not applies:
         return _cell(NONE, (0, 0), "dim", "right")
     if size is None:
-        return _cell(PENDING if pending else "unknown", (0, 0), "dim", "right")
+        return _cell(PENDING if pending else unknown, (0, 0), "dim", "right")
     return _cell(human_size(size), (1, size), justify="right")
 
 
@@ -154,7 +155,9 @@ def row_cells(
     probing: bool = False,
     measuring: bool = False,
     narrow: bool = False,
+    offline: bool = False,
 ) -> dict[str, Cell]:
+    """``offline``: a download size nobody could ask for reads "offline", not "unknown"."""
     b = entry.build
     symbol, words, style = state_parts(entry, job)
     on_disk = entry.cached is not None
@@ -168,7 +171,10 @@ def row_cells(
             f"{symbol} {words}", (_STATE_RANK.get(entry.state, 0), entry.partial_bytes), style
         ),
         "download": _size_cell(
-            entry.download_size, applies=entry.available or on_disk, pending=probing
+            entry.download_size,
+            applies=entry.available or on_disk,
+            pending=probing,
+            unknown="offline" if offline and entry.available else "unknown",
         ),
         "cached": _size_cell(entry.cache_size, applies=entry.in_cache, pending=measuring),
         "installed": _size_cell(
@@ -188,7 +194,10 @@ def matches(entry: Entry, text: str) -> bool:
     """
     words = text.lower().split()
     b = entry.build
-    haystack = " ".join([entry.key, b.describe(), b.build, entry.state, state_text(entry)]).lower()
+    partial = "partial" if entry.partial_bytes else ""
+    haystack = " ".join(
+        [entry.key, b.describe(), b.build, entry.state, state_text(entry), partial]
+    ).lower()
     return all(
         b.version.startswith(word) if _VERSIONISH.fullmatch(word) else word in haystack
         for word in words

@@ -262,6 +262,17 @@ class Shelf:
         for entry in targets:
             entry.download_size = self.sizes.get(entry.build)
 
+    def why_size_unknown(self, entry: Entry) -> str | None:
+        """Why ``entry``'s download size is unknown, in a few words; None when it is known
+        or no one asked yet."""
+        if entry.download_size is not None:
+            return None
+        if not entry.available:
+            return "no catalog lists this build"
+        if self.settings.offline:
+            return "offline: sizes come from the mirror"
+        return self.sizes.why_unknown(entry.build)
+
     # -- actions (the job queue runs these) ------------------------------------------------
 
     def fetch(

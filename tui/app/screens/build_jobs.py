@@ -11,6 +11,7 @@ from pathlib import Path
 
 from textual import on, work
 
+from tui.app.keys import bound_key
 from tui.app.messages import JobRequested, JobUpdated
 from tui.app.present import row_id
 from tui.app.rules import needs_confirmation, replacements
@@ -21,6 +22,7 @@ from tui.app.screens.view import View
 from tui.app.widgets.details import DetailsPane
 from tui.app.widgets.queue_panel import QueuePanel
 from tui.app.widgets.shelf_table import ShelfTable
+from tui.app.widgets.status_line import StatusLine
 from tui.engine.jobs import Job, JobEvent, JobKind, JobQueue, Phase
 from tui.engine.jobspec import spec
 from tui.engine.shelf import Entry, Shelf
@@ -38,7 +40,7 @@ class BuildJobs(View):
     table: ShelfTable
     queue_panel: QueuePanel
     details: DetailsPane
-    _queue_hidden_by_user: bool
+    status: StatusLine
     # What the screen does after a job: list the builds again, redraw the details pane.
     load_entries: Callable[[], object]
     _update_details: Callable[[], None]
@@ -149,15 +151,24 @@ class BuildJobs(View):
         if not self._alive:
             return
         event = message.event
-        if not self._queue_hidden_by_user:
-            self.queue_panel.display = True  # new work shows the queue unless q hid it
-        self.queue_panel.show_event(event)
+        self.queue_panel.show_event(event)  # the panel stays as it was: Q opens it
+        self.update_jobs_line()
         self.table.set_job(event)
         if event.phase.final:
             self._job_finished(event)
         entry = self.table.highlighted
         if entry is not None and entry.key == event.key:
             self._update_details()
+
+    def update_jobs_line(self) -> None:
+        """Say in the status line how many jobs run while the queue panel is closed."""
+        running = len(self.queue.active())
+        if running and not self.queue_panel.display:
+            key = bound_key(self.app, "queue")
+            jobs = "job" if running == 1 else "jobs"
+            self.status.set_jobs(f"◌ {running} {jobs} running · {key} shows the queue")
+        else:
+            self.status.set_jobs(None)
 
     def _job_finished(self, event: JobEvent) -> None:
         verb = spec(event.kind).verb

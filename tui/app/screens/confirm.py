@@ -14,6 +14,7 @@ from textual.widgets import Button, Label, Static
 
 from tui.app.keys import bound_key, register
 from tui.app.rules import Replacement
+from tui.app.wrap import Breakable
 from tui.format import human_size
 
 
@@ -21,7 +22,7 @@ class ConfirmScreen(ModalScreen[bool]):
     BINDINGS: ClassVar[list[BindingType]] = register(
         [
             Binding("y", "answer(True)", "Yes", show=False, id="yes"),
-            Binding("n,escape", "answer(False)", "No", show=False, id="no"),
+            Binding("n,escape,q", "answer(False)", "No", show=False, id="no"),
         ]
     )
 
@@ -65,7 +66,8 @@ class ConfirmScreen(ModalScreen[bool]):
         grid.add_column(overflow="fold", ratio=1)
         grid.add_column(justify="right", no_wrap=True)
         for r in self.rows:
-            grid.add_row(r.path, human_size(r.size) if r.size is not None else "size unknown")
+            size = human_size(r.size) if r.size is not None else "size unknown"
+            grid.add_row(Breakable(r.path), size)
         known = sum(r.size or 0 for r in self.rows)
         unknown = any(r.size is None for r in self.rows)
         total = f"{'at least ' if unknown else ''}{human_size(known)}"

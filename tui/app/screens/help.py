@@ -1,50 +1,70 @@
-"""F1 / ?: every key, from help.md beside this file, with the keys bound now filled in."""
+"""F1 / ?: every key on one page, grouped, with the keys bound now (tui.app.help_keys)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from importlib import resources
 from typing import ClassVar
 
+from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Label, Markdown
+from textual.widgets import Label, Static
 
+from tui.app.help_keys import Group, groups, rows
 from tui.app.keys import bound_key, register
-from tui.engine.jobspec import table_specs
+from tui.app.navigation import vi_bindings
+
+LEGEND = "● installed  ◆ cached  ◐ partial  ○ available  ◌ a job at work"
 
 
-def _job_rows(keys: Mapping[str, str]) -> str:
-    """One row per job kind the table offers (tui.engine.jobspec), with its key now."""
-    rows = []
-    for job in table_specs():
-        notes = f" ({job.notes})" if job.notes else ""
-        rows.append(f"| `{keys[job.action]}` | **{job.verb}**: {job.help}{notes} |")
-    return "\n".join(rows).format_map(keys)
+def _grid(group: Group, keys: Mapping[str, str]) -> Table:
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column()
+    grid.add_row(Text(group.title, style="bold underline"), "")
+    for key, does in rows(group, keys):
+        grid.add_row(Text(key, style="bold"), does)
+    return grid
 
 
 def help_text(keys: Mapping[str, str]) -> str:
-    """help.md with ``{binding-id}`` as the keys bound to them, and ``{jobs}`` as job rows."""
-    text = resources.files(__package__).joinpath("help.md").read_text("utf-8")
-    return text.format_map({**keys, "jobs": _job_rows(keys)})
+    """The page as plain lines, ``key  what it does`` (for tests and the palette's search)."""
+    lines = []
+    for group in groups():
+        lines.append(f"{group.title}:")
+        lines += [f"{key}  {does}" for key, does in rows(group, keys)]
+    return "\n".join(lines)
 
 
 class HelpScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = register(
-        [Binding("escape,f1,question_mark,q", "dismiss", "Close", show=False, id="help-close")]
+        [
+            Binding("escape,f1,question_mark,q", "dismiss", "Close", show=False, id="help-close"),
+            *vi_bindings(cursor=False, top=False),
+        ]
     )
 
-    def __init__(self, context: str = "", text: str = "") -> None:
+    def __init__(self, context: str = "", keys: Mapping[str, str] | None = None) -> None:
         super().__init__()
         self.context = context  # the focused widget's own help line
-        self.text = text
+        self.keys = dict(keys or {})
+        self.text = help_text(self.keys)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="help-dialog"):
             if self.context:
                 yield Label(self.context, id="help-context")
             with VerticalScroll(id="help-scroll"):
-                yield Markdown(self.text)
+                yield Label(LEGEND, id="help-legend")
+                every = groups()
+                for pair in (every[i : i + 2] for i in range(0, len(every), 2)):
+                    with Horizontal(classes="help-groups"):
+                        for group in pair:
+                            yield Static(_grid(group, self.keys), classes="help-group")
             yield Label(f"{bound_key(self.app, 'help-close')} closes", id="help-close")
+
+    def on_mount(self) -> None:
+        self.query_one("#help-scroll").focus()  # j, k, ctrl+d and ctrl+u scroll the page

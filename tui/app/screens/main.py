@@ -9,12 +9,14 @@ from typing import ClassVar
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
-from textual.widgets import DataTable, Footer, Header, Input
+from textual.timer import Timer
+from textual.widgets import DataTable, Header, Input, Label, ListView
 from textual.worker import get_current_worker
 
 from tui.app.commands import Command
+from tui.app.footer import FILTER_ACTIONS, QUEUE_ACTIONS, ActionFooter, table_actions
 from tui.app.keys import bound_key, register
 from tui.app.messages import (
     EntriesLoaded,
@@ -23,10 +25,12 @@ from tui.app.messages import (
     SizesKnown,
     SortChanged,
 )
+from tui.app.notes import empty_filter_note, reload_summary
 from tui.app.present import matches, row_id, totals, totals_text
 from tui.app.screens.build_jobs import BuildJobs
 from tui.app.screens.cleanup import CleanupScreen, Scope
-from tui.app.widgets.details import DetailsPane
+from tui.app.title import fit_parts
+from tui.app.widgets.details import DetailsPane, copy_text
 from tui.app.widgets.filter_input import FilterInput
 from tui.app.widgets.queue_panel import QueuePanel
 from tui.app.widgets.shelf_table import ShelfTable
@@ -40,12 +44,14 @@ from tui.engine.shelf import Entry, Shelf
 from tui.engine.usage.ledger import Ledger
 
 PROBE_BATCH = 8  # HEAD requests per batch: sizes fill in batch by batch
+PROBE_RETRY = 30.0  # seconds before sizes no host answered for are asked again
 
 
 class MainScreen(BuildJobs):
     BINDINGS: ClassVar[list[BindingType]] = register(
         [
-            # Only a few keys fit a footer at 80 columns; help (?) and Ctrl+P list the rest.
+            # The footer (tui.app.footer) shows the main actions in a fixed order; help (?)
+            # and Ctrl+P list the rest.
             # Priority: the screen acts on "/" before it forwards the keys typed right after
             # it, so they land in the filter box (check_action hands "/" back inside inputs).
             Binding(
@@ -54,7 +60,8 @@ class MainScreen(BuildJobs):
             ),
             Binding("a", "toggle_all", "All versions", show=False, id="all"),
             Binding(
-                "q", "toggle_queue", "Queue", tooltip="Show or hide the job queue", id="queue"
+                "Q", "toggle_queue", "Queue", key_display="Q", show=False,
+                tooltip="Show or hide the job queue", id="queue",
             ),
             Binding("d", "toggle_details", "Details", show=False, id="details"),
             Binding(
@@ -63,8 +70,14 @@ class MainScreen(BuildJobs):
                 id="cleanup",
             ),
             Binding("ctrl+r", "reload", "Reload", show=False, id="reload"),
+            Binding("y", "copy", "Copy", show=False, id="copy"),
+            # Esc on the table clears a kept filter once no marks are left to clear.
+            Binding("escape", "clear_filter", "Clear filter", show=False, id="clear-filter"),
         ]
     )  # fmt: skip
+    # The details pane goes beside the table only where both fit: the table's narrow column
+    # set needs 80 columns and the pane 40; below that it goes under the table.
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (120, "-wide")]
     WORKER_ERRORS: ClassVar[dict[str, str]] = {
         "entries": "cannot list builds",
         "probe": "probing download sizes failed",
@@ -98,7 +111,8 @@ class MainScreen(BuildJobs):
         self._generation = 0  # entry loads so far: a ledger of older entries is dropped
         self._catalog_failed = False
         self._warned: set[str] = set()
-        self._queue_hidden_by_user = False
+        self._reload_from: list[Entry] | None = None  # set by ctrl+r until its load lands
+        self._probe_retry: Timer | None = None
         self._unsubscribe: Callable[[], None] | None = None
         self.set_reactive(MainScreen.show_all, prefs.config.all_versions)
 
@@ -115,18 +129,30 @@ class MainScreen(BuildJobs):
         yield self.status
         yield self.filter_box
         with Horizontal(id="body"):
-            yield self.table
+            with Vertical(id="table-box"):
+                yield Label(id="empty-note")
+                yield self.table
             yield self.details
         yield self.queue_panel
-        yield Footer(compact=True)
+        yield ActionFooter(self.footer_ids, id="footer")
+
+    def footer_ids(self) -> list[str] | tuple[str, ...]:
+        """The footer's actions where the focus is: the queue's, the filter's or the table's."""
+        focused = self.focused
+        if focused is not None and self.queue_panel in (focused, *focused.ancestors):
+            return QUEUE_ACTIONS
+        if isinstance(focused, Input):
+            return FILTER_ACTIONS
+        return table_actions([job.action for job in table_specs()])
 
     def on_mount(self) -> None:
         self.table.offline = self.shelf.settings.offline
         self.filter_box.display = False
         self.details.display = False
-        self.queue_panel.display = bool(self.queue.jobs)
+        self.queue_panel.display = False  # Q opens it; the status line says when jobs run
         for job in list(self.queue.jobs):  # a queue handed over with work already in it
             self.queue_panel.show_event(job.snapshot())
+        self.update_jobs_line()
         # The queue calls back on its worker threads; post_message is thread-safe.
         self._unsubscribe = self.queue.subscribe(lambda e: self.post_message(JobUpdated(e)))
         if self.shelf.settings.offline:
@@ -193,6 +219,9 @@ class MainScreen(BuildJobs):
         self.measure_sizes(self._generation)
         self.table.redraw()
         self._update_details()
+        if self._reload_from is not None:
+            before, self._reload_from = self._reload_from, None
+            self.notify(reload_summary(before, message.entries), timeout=4)
 
     def _probe_visible(self) -> None:
         todo = [e for e in self.table.entries.values() if e.download_size is None and e.available]
@@ -207,9 +236,23 @@ class MainScreen(BuildJobs):
         table = self.table
         if message.kind == "download" and message.finished:
             table.probing = False
+            self._probe_again_later()
         table.redraw(None if message.finished else message.row_ids)
         self._update_status()
         self._update_details()
+
+    def _probe_again_later(self) -> None:
+        """Sizes no host answered for are asked again a little later, so they fill in when
+        the network returns (a mirror's "no such file" is not asked about again)."""
+        unreachable = [
+            e for e in self.table.entries.values() if self.shelf.sizes.unreachable(e.build)
+        ]
+        if unreachable and self._probe_retry is None:
+            self._probe_retry = self.set_timer(PROBE_RETRY, self._probe_again)
+
+    def _probe_again(self) -> None:
+        self._probe_retry = None
+        self._probe_visible()
 
     @on(LedgerMeasured)
     def _ledger_measured(self, message: LedgerMeasured) -> None:
@@ -239,9 +282,22 @@ class MainScreen(BuildJobs):
         if self.filter_text:
             entries = [e for e in entries if matches(e, self.filter_text)]
         self.table.show(entries)
+        self._show_empty_note(entries)
         self._probe_visible()
         self._update_status()
         self._update_subtitle()
+
+    def _show_empty_note(self, shown: list[Entry]) -> None:
+        note = self.query_one("#empty-note", Label)
+        note.display = bool(self.filter_text) and not shown
+        if note.display:
+            more = not self.show_all and any(matches(e, self.filter_text) for e in self.all_entries)
+            key = partial(bound_key, self.app)
+            note.update(
+                empty_filter_note(
+                    self.filter_text, clear_key=key("clear-filter"), all_key=key("all"), more=more
+                )
+            )
 
     def watch_show_all(self, show_all: bool) -> None:
         self.prefs.remember(all_versions=show_all)
@@ -262,13 +318,18 @@ class MainScreen(BuildJobs):
     def _update_subtitle(self) -> None:
         all_key = bound_key(self.app, "all")
         view = "all versions" if self.show_all else f"newest per minor ({all_key}: all)"
-        shown = f"{len(self.table.entries)} of {len(self.all_entries)}"
-        parts = [str(self.shelf.host), f"{view}, {shown}"]
+        parts = [f"{len(self.table.entries)} of {len(self.all_entries)}", view]
         if self.filter_text:
             parts.append(f"filter “{self.filter_text}”")
         if self.shelf.settings.offline:
             parts.append("offline")
-        self.sub_title = " · ".join(parts)
+        parts.append(str(self.shelf.host))
+        # The header writes "pyshelf — " before it and keeps cells for its icon either side.
+        room = self.size.width - len(f"{self.app.title} — ") - 20
+        self.sub_title = fit_parts(parts, room)
+
+    def on_resize(self) -> None:
+        self._update_subtitle()
 
     def _set_warning(self, text: str | None) -> None:
         self.status.set_warning(text)
@@ -286,7 +347,12 @@ class MainScreen(BuildJobs):
             return
         entry = self.table.highlighted
         verified = bool(entry and entry.build.sha256 in self.shelf.downloader.verified)
-        pane.show(entry, verified=verified, job=self.table.jobs.get(entry.key) if entry else None)
+        pane.show(
+            entry,
+            verified=verified,
+            job=self.table.jobs.get(entry.key) if entry else None,
+            size_unknown=self.shelf.why_size_unknown(entry) if entry else None,
+        )
 
     @on(DataTable.RowHighlighted)
     def _row_highlighted(self) -> None:
@@ -297,7 +363,14 @@ class MainScreen(BuildJobs):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "filter":
             return not isinstance(self.focused, Input)
+        if action == "clear_filter":
+            return bool(self.filter_text)
         return True
+
+    def action_clear_filter(self) -> None:
+        self.filter_box.value = ""  # Input.Changed empties filter_text
+        self.filter_text = ""
+        self._leave_filter()
 
     def action_toggle_all(self) -> None:
         self.show_all = not self.show_all
@@ -327,16 +400,28 @@ class MainScreen(BuildJobs):
     def action_toggle_queue(self) -> None:
         panel = self.queue_panel
         panel.display = not panel.display
-        self._queue_hidden_by_user = not panel.display
-        if not panel.display and self.focused is not None and panel in self.focused.ancestors:
+        if panel.display:
+            panel.query_one(ListView).focus()  # c, R and x act at once
+        elif self.focused is not None and panel in self.focused.ancestors:
             self.table.focus()
+        self.update_jobs_line()
 
     def action_toggle_details(self) -> None:
         pane = self.details
         pane.display = not pane.display
         self._update_details()
 
+    def action_copy(self) -> None:
+        entry = self.table.highlighted
+        if entry is None:
+            self.notify("no build highlighted", severity="warning")
+            return
+        self.app.copy_to_clipboard(copy_text(entry))
+        self.notify(f"copied the paths, URL and sha256 of {entry.build.describe()}", timeout=3)
+
     def action_reload(self) -> None:
+        self._reload_from = list(self.all_entries)  # what the summary compares against
+        self.notify("reloading: the cache, the installs and the catalog…", timeout=2)
         if self._catalog_failed:
             self._catalog_failed = False
             self.shelf.reload_catalog()
@@ -376,6 +461,7 @@ class MainScreen(BuildJobs):
         )
         yield "Filter builds", self.action_filter, key("filter")
         yield "Sort by the next column", table.action_cycle_sort, key("sort")
+        yield "Reverse the sort", table.action_reverse_sort, key("sort-reverse")
         yield "Show / hide the job queue", self.action_toggle_queue, key("queue")
         selected = self.queue_panel.selected
         if selected is not None and not selected.phase.final:
@@ -396,6 +482,12 @@ class MainScreen(BuildJobs):
             f"{key('clear')} in the queue",
         )
         yield "Show / hide details", self.action_toggle_details, key("details")
+        if targets:
+            yield (
+                "Copy the paths, URL and sha256 of the highlighted build",
+                self.action_copy,
+                key("copy"),
+            )
         yield (
             "Disk usage: what every interpreter and archive costs, and clean-up",
             self.action_cleanup,

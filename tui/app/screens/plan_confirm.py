@@ -22,6 +22,7 @@ from textual.widgets import Label, Static
 from tui.app.keys import register
 from tui.app.present import show_path
 from tui.app.screens.confirm import ConfirmScreen
+from tui.app.wrap import Breakable
 from tui.engine.usage.removal import Plan, count_users, how_used
 from tui.format import human_size
 
@@ -81,9 +82,9 @@ class PlanConfirmScreen(_PlanDialog):
         grid.add_column(justify="right", no_wrap=True)
         for step in plan.steps:
             for n, removal in enumerate(step.removals):
-                path = Text(show_path(removal.item.path))
+                path: RenderableType = Breakable(show_path(removal.item.path))
                 if removal.reason != "marked":
-                    path.append(f"\n{removal.reason}", style="dim")
+                    path = Group(path, Text(removal.reason, style="dim"))
                 grid.add_row(str(step.action) if n == 0 else "", path, human_size(removal.freed))
         notes = [Text(f"skipped {item.name}: {why}", style="dim") for item, why in plan.refused]
         for venv, item in plan.switched_envs:
@@ -112,7 +113,7 @@ class BreakConfirmScreen(_PlanDialog, inherit_bindings=False):
     BINDINGS: ClassVar[list[BindingType]] = register(
         [
             Binding("b", "answer(True)", "Break them", show=False, id="break"),
-            Binding("n,escape", "answer(False)", "No", show=False, id="break-no"),
+            Binding("n,escape,q", "answer(False)", "No", show=False, id="break-no"),
         ]
     )
 
@@ -138,7 +139,7 @@ class BreakConfirmScreen(_PlanDialog, inherit_bindings=False):
         grid.add_column(overflow="fold", ratio=1)
         grid.add_column(overflow="fold", style="dim")
         for venv, item in self.plan.broken_envs:
-            grid.add_row(show_path(venv.path), how_used(venv, item))
+            grid.add_row(Breakable(show_path(venv.path)), how_used(venv, item))
         return grid
 
 

@@ -48,7 +48,7 @@ class PruneChoice:
 
 class PruneScreen(ModalScreen[PruneChoice | None]):
     BINDINGS: ClassVar[list[BindingType]] = register(
-        [Binding("escape", "dismiss(None)", "Cancel", show=False, id="prune-cancel")]
+        [Binding("escape,q", "dismiss(None)", "Cancel", show=False, id="prune-cancel")]
     )
 
     def __init__(self, days: str = "30", cap: str = "2G") -> None:

@@ -12,8 +12,15 @@ from textual.widgets import ListView
 
 from tui.app.keys import bound_key, register
 from tui.app.messages import JobCancelRequested, JobRetryRequested
+from tui.app.navigation import vi_bindings
 from tui.app.widgets.job_item import JobItem
 from tui.engine.jobs import JobEvent, Phase
+
+
+class JobList(ListView):
+    """The jobs, one per line; j and k move like everywhere else."""
+
+    BINDINGS: ClassVar[list[BindingType]] = register(vi_bindings(ends=False))
 
 
 class QueuePanel(Vertical):
@@ -34,7 +41,7 @@ class QueuePanel(Vertical):
     HELP = "{cancel} cancels the selected job, {retry} retries a failed or cancelled one."
 
     def compose(self) -> ComposeResult:
-        yield ListView(id="job-list")
+        yield JobList(id="job-list")
 
     def on_mount(self) -> None:
         self._update_title()

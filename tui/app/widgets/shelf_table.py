@@ -12,9 +12,10 @@ from textual.timer import Timer
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowDoesNotExist
 
-from tui.app import present
+from tui.app import present, sorting
 from tui.app.keys import bound_keys, register
 from tui.app.messages import JobRequested, SortChanged
+from tui.app.navigation import vi_bindings
 from tui.engine.jobs import JobEvent, JobKind
 from tui.engine.jobspec import reason, spec, table_specs
 from tui.engine.shelf import Entry
@@ -46,6 +47,16 @@ class ShelfTable(DataTable[present.Cell]):
             Binding(
                 "s", "cycle_sort", "Sort", show=False, tooltip="Sort by the next column", id="sort"
             ),
+            Binding(
+                "S",
+                "reverse_sort",
+                "Reverse sort",
+                key_display="S",
+                show=False,
+                tooltip="Reverse the order of the sort column",
+                id="sort-reverse",
+            ),
+            *vi_bindings(),
             Binding("escape", "clear_marks", "Clear marks", show=False, id="clear-marks"),
         ]
     )
@@ -53,7 +64,7 @@ class ShelfTable(DataTable[present.Cell]):
     HELP = (
         "{mark} marks rows; "
         + " ".join(f"{{{job.action}}}" for job in table_specs())
-        + " act on the marked rows, or on the highlighted one."
+        + " act on marked rows or the highlighted one."
     )
 
     def __init__(
@@ -132,6 +143,7 @@ class ShelfTable(DataTable[present.Cell]):
             probing=self.probing,
             measuring=rid in self.measuring,
             narrow=self.narrow,
+            offline=self.offline,
         )
 
     def _add_row(self, rid: str, entry: Entry) -> None:
@@ -256,9 +268,10 @@ class ShelfTable(DataTable[present.Cell]):
             return bool(self.marked)
         if action != "job":
             return True
-        # Hidden when it applies to none of the targets; the explain binding takes the key.
+        # None: shown dimmed when it applies to none of the targets, so the footer keeps its
+        # place; the explain binding then takes the key and says why.
         kind = JobKind(str(parameters[0]))
-        return any(self.why_not(kind, e) is None for e in self.targets())
+        return True if any(self.why_not(kind, e) is None for e in self.targets()) else None
 
     def why_not(self, kind: JobKind, entry: Entry) -> str | None:
         """Why ``kind`` does not apply to ``entry``, naming the keys bound now; None if it does."""
@@ -291,10 +304,17 @@ class ShelfTable(DataTable[present.Cell]):
 
     def action_cycle_sort(self) -> None:
         keys = [k for k, _ in present.columns(self.narrow) if k != "mark"]
-        at = keys.index(self.sort_column) if self.sort_column in keys else -1
-        nxt = keys[(at + 1) % len(keys)]
-        self.sort_by(nxt)
-        self.notify(f"sorted by {present.COLUMN_LABELS[nxt].lower()}", timeout=2)
+        self.sort_by(sorting.step(keys, self.sort_column, 1))
+        self._say_sort()
+
+    def action_reverse_sort(self) -> None:
+        self.sort_by(self.sort_column, not self.sort_reverse)
+        self._say_sort()
+
+    def _say_sort(self) -> None:
+        way = "descending" if self.sort_reverse else "ascending"
+        label = present.COLUMN_LABELS[self.sort_column].lower()
+        self.notify(f"sorted by {label}, {way}", timeout=2)
 
     @on(DataTable.RowHighlighted)
     def _row_highlighted(self) -> None:
@@ -312,12 +332,14 @@ class ShelfTable(DataTable[present.Cell]):
             self.sort_by(key)
 
     def _resort(self, keep: str | None) -> None:
-        # Ties fall back to the version order, so equal sizes do not shuffle between sorts.
+        # Ties fall back to the newest version first, whichever way the column goes.
+        pairs = [
+            (self.get_cell(rid, self.sort_column).sort, self.get_cell(rid, "version").sort)
+            for rid in self.entries
+        ]
+        ranks = sorting.rank_keys(pairs, reverse=self.sort_reverse)
         self.sort(
-            self.sort_column,
-            "version",
-            key=lambda cells: (cells[0].sort, cells[1].sort),
-            reverse=self.sort_reverse,
+            self.sort_column, "version", key=lambda cells: ranks[(cells[0].sort, cells[1].sort)]
         )
         if keep is not None and keep in self.entries:
             self.move_cursor(row=self.get_row_index(keep), animate=False)

@@ -8,12 +8,16 @@ from textual.widgets import Label
 
 
 class StatusLine(Vertical):
+    _jobs: str | None = ""  # what the jobs label says; "" until the first set_jobs
+
     def compose(self) -> ComposeResult:
         yield Label(id="status-totals")
         yield Label(id="status-warning")
+        yield Label(id="status-jobs")
 
     def on_mount(self) -> None:
         self.set_warning(None)
+        self.set_jobs(None)
 
     def set_totals(self, text: str) -> None:
         self.query_one("#status-totals", Label).update(text)
@@ -21,4 +25,13 @@ class StatusLine(Vertical):
     def set_warning(self, text: str | None) -> None:
         label = self.query_one("#status-warning", Label)
         label.update(f"⚠ {text}" if text else "")
+        label.display = bool(text)
+
+    def set_jobs(self, text: str | None) -> None:
+        """Jobs at work while the queue panel is closed; None: nothing to say."""
+        if text == self._jobs:
+            return  # called on every progress event: touch the label only on a change
+        self._jobs = text
+        label = self.query_one("#status-jobs", Label)
+        label.update(text or "")
         label.display = bool(text)

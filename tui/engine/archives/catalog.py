@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     import httpx
 
 CATALOG_TIMEOUT = (10.0, 5.0)  # read, connect: a catalog must not hold up the start
+STALE_DAYS = 14  # an offline copy older than this is said to be stale
+FETCHED_AT = "%Y-%m-%d %H:%M UTC"
 MAX_CATALOG_BYTES = 64 << 20  # uv's full catalog is about 3 MiB; anything far larger is hostile
 
 
@@ -100,6 +102,21 @@ def _read_meta(path: Path) -> dict[str, str]:
     return {k: v for k, v in meta.items() if isinstance(k, str) and isinstance(v, str)}
 
 
+def stale_note(meta: dict[str, str], now: datetime | None = None) -> str | None:
+    """A warning when the saved copy used offline is older than ``STALE_DAYS``."""
+    try:
+        fetched = datetime.strptime(meta.get("fetched_at", ""), FETCHED_AT).replace(tzinfo=UTC)
+    except ValueError:
+        return None
+    days = ((now or datetime.now(UTC)) - fetched).days
+    if days < STALE_DAYS:
+        return None
+    return (
+        f"offline: the catalog copy is {days} days old (from {meta['fetched_at']}); "
+        "builds published since are missing"
+    )
+
+
 def _get_capped(
     client: httpx.Client, url: str, headers: dict[str, str]
 ) -> tuple[int, httpx.Headers, bytes]:
@@ -126,7 +143,8 @@ def _fetch_remote(
     if offline:
         if cached is None:
             raise CatalogError(f"offline and no saved copy of catalog {shown}; run once online")
-        return cached, []
+        note = stale_note(meta)
+        return cached, [note] if note else []
     headers = {}
     if cached is not None and meta.get("etag"):
         headers["If-None-Match"] = meta["etag"]
@@ -161,7 +179,7 @@ def _fetch_remote(
         "url": shown,
         "etag": response_headers.get("etag", ""),
         "last_modified": response_headers.get("last-modified", ""),
-        "fetched_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "fetched_at": datetime.now(UTC).strftime(FETCHED_AT),
     }
     atomic_write_bytes(meta_path, json.dumps(new_meta).encode(), private=True)
     return body, []

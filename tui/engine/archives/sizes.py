@@ -22,12 +22,14 @@ if TYPE_CHECKING:
     import httpx
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+NOT_ANSWERING = "host not answering"  # the one reason worth asking again later
 
 
 class RemoteSizes:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
+        self._why: dict[str, str] = {}  # sha256 -> why the last probe learned no size
         try:
             saved = json.loads(path.read_text())
         except (OSError, ValueError, RecursionError):
@@ -44,6 +46,20 @@ class RemoteSizes:
             return None
         with self._lock:
             return self._sizes.get(build.sha256)
+
+    def why_unknown(self, build: Build) -> str | None:
+        """Why the last probe of ``build`` learned no size ("mirror answered HTTP 404",
+        "host not answering: …"); None when it was never probed or its size is known."""
+        with self._lock:
+            return self._why.get(build.sha256 or "")
+
+    def unreachable(self, build: Build) -> bool:
+        """Whether the last probe of ``build`` found no host answering (worth a retry)."""
+        return (self.why_unknown(build) or "").startswith(NOT_ANSWERING)
+
+    def _failed(self, build: Build, why: str) -> None:
+        with self._lock:
+            self._why[build.sha256 or ""] = why
 
     def remember(self, build: Build, size: int) -> None:
         if not build.sha256:
@@ -78,12 +94,22 @@ class RemoteSizes:
                     build.url, headers={"Accept-Encoding": "identity"}, timeout=5.0
                 )
                 length = response.headers.get("content-length", "")
+                if response.status_code != 200:
+                    self._failed(build, f"the mirror answered HTTP {response.status_code}")
+                    return None
                 # A hostile length (thousands of digits) is no size either.
-                if response.status_code != 200 or not length.isdigit() or len(length) > 15:
+                if not length.isdigit() or len(length) > 15:
+                    self._failed(build, "the mirror gave no usable length")
                     return None
                 size = int(length)
-        except (httpx.HTTPError, OSError):
+        except httpx.HTTPError as exc:
+            self._failed(build, f"{NOT_ANSWERING} ({type(exc).__name__})")
             return None
+        except OSError as exc:
+            self._failed(build, f"cannot read it ({exc.strerror or type(exc).__name__})")
+            return None
+        with self._lock:
+            self._why.pop(build.sha256 or "", None)
         self.remember(build, size)
         return size
 

@@ -1,0 +1,156 @@
+"""Keys as people who live in lazygit, k9s and btop expect them: vi movement, q quits (a
+dialog first), the queue on its own key, sort both ways, one compact help page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.app.conftest import CPYTHON_312, AppMaker, loaded, settle, wait_for
+from tests.app.test_flow import _palette_options as palette_options
+from tests.conftest import World
+from tui.app.footer import ActionFooter
+from tui.app.help_keys import unlisted
+from tui.app.keys import known_ids
+from tui.app.screens.confirm import ConfirmScreen
+from tui.app.screens.help import HelpScreen
+
+
+def _row(app) -> int:
+    return app.main.table.cursor_row
+
+
+async def test_j_k_g_G_and_ctrl_d_u_move_the_cursor(world: World, make_app: AppMaker) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await loaded(pilot)
+        last = app.main.table.row_count - 1
+        await pilot.press("j", "j")
+        assert _row(app) == 2
+        await pilot.press("k")
+        assert _row(app) == 1
+        await pilot.press("G")
+        assert _row(app) == last
+        await pilot.press("g")
+        assert _row(app) == 0
+        await pilot.press("ctrl+d")
+        assert _row(app) == last  # a page is more than the five rows
+        await pilot.press("ctrl+u")
+        assert _row(app) == 0
+
+
+async def test_q_closes_a_dialog_first_then_quits(world: World, make_app: AppMaker) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await loaded(pilot)
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        await pilot.press("q")
+        await wait_for(pilot, lambda: app.screen is app.main)
+        assert app.is_running
+        await pilot.press("q")
+        await pilot.pause()
+    assert app.return_code == 0
+
+
+async def test_q_asks_while_jobs_run_and_jobs_do_not_open_the_queue(
+    world: World, make_app: AppMaker
+) -> None:
+    spec = world.spec(CPYTHON_312)
+    world.server.fault(spec.filename, rate=16 * 1024)  # long enough to ask about
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await loaded(pilot)
+        await pilot.press("slash", *"3.12.7", "enter")
+        await wait_for(pilot, lambda: app.main.table.row_count == 1)
+        await pilot.press("f")
+        await wait_for(pilot, lambda: app.queue.active())
+        jobs_line = app.main.query_one("#status-jobs")
+        await wait_for(pilot, lambda: jobs_line.display)
+        assert not app.main.queue_panel.display  # the queue stays closed: the line says so
+        assert "1 job running · Q shows the queue" in str(jobs_line.render())
+        await pilot.press("q")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert "Quit and cancel 1 running job" in app.screen.title_text  # type: ignore[attr-defined]
+        await pilot.press("q")  # q on a dialog answers no: nothing quits
+        await wait_for(pilot, lambda: app.screen is app.main)
+        assert app.is_running and app.queue.active()
+        await pilot.press("Q")
+        assert app.main.queue_panel.display and app.focused in app.main.queue_panel.walk_children()
+        await wait_for(pilot, lambda: not jobs_line.display)  # the panel shows the jobs itself
+        await pilot.press("c")  # the queue has the focus: c cancels the selected job
+        await settle(pilot)
+        assert not app.queue.active()
+
+
+async def test_S_reverses_the_sort_and_ties_stay_newest_first(
+    world: World, make_app: AppMaker, tmp_path: Path
+) -> None:
+    config = tmp_path / "config.toml"
+    app = make_app(config=config)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await loaded(pilot)
+        await pilot.press("a")  # every version: 3.12.7 and 3.12.6 tie on the implementation
+        await wait_for(pilot, lambda: app.main.table.row_count == 6)
+        await pilot.press("s")  # version -> implementation, A to Z
+        table = app.main.table
+        assert (table.sort_column, table.sort_reverse) == ("impl", False)
+        order = [(e.build.implementation, e.build.version) for e in table.ordered()]
+        assert order == [
+            ("cpython", "3.13.1"), ("cpython", "3.13.1"), ("cpython", "3.12.7"),
+            ("cpython", "3.12.6"), ("cpython", "3.11.9"), ("pypy", "3.10.14"),
+        ]  # fmt: skip
+        await pilot.press("S")
+        assert table.sort_reverse is True
+        order = [(e.build.implementation, e.build.version) for e in table.ordered()]
+        assert order[0] == ("pypy", "3.10.14")
+        assert [v for _, v in order[1:]] == ["3.13.1", "3.13.1", "3.12.7", "3.12.6", "3.11.9"]
+        assert "Impl▼" in str(table.columns["impl"].label)  # type: ignore[index]
+        await pilot.press("ctrl+p", *"reverse")  # the palette offers it too, with its key
+        await wait_for(pilot, lambda: "Reverse the sort" in palette_options(app))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: table.sort_reverse is False)
+        await pilot.press("S")
+    again = make_app(config=config)  # the next run starts where this one left off
+    async with again.run_test(size=(120, 36)) as pilot:
+        await loaded(pilot)
+        table = again.main.table
+        assert (table.sort_column, table.sort_reverse, again.main.show_all) == ("impl", True, True)
+        assert table.ordered()[0].build.implementation == "pypy"
+
+
+def test_every_binding_has_a_line_in_the_help() -> None:
+    assert unlisted(known_ids()) == set()
+
+
+async def test_help_shows_every_main_key_on_one_80x24_screen(
+    world: World, make_app: AppMaker
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        await pilot.press("f1")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        await pilot.pause()
+        screen = app.screen
+        scroll = screen.query_one("#help-scroll")
+        builds, view = list(screen.query(".help-group"))[:2]
+        assert builds.region.bottom <= scroll.region.bottom
+        assert view.region.bottom <= scroll.region.bottom
+        for line in ("f  fetch into the cache", "D  disk usage and clean-up", "Q  show / hide"):
+            assert any(x.startswith(line) for x in screen.text.splitlines())  # type: ignore[attr-defined]
+
+
+async def test_the_footer_keeps_its_order_and_dims_what_does_not_apply(
+    world: World, make_app: AppMaker
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        footer = app.main.query_one(ActionFooter)
+        first = [(i.binding_id, i.enabled) for i in footer.items()]
+        await pilot.press("j")  # another row, another state
+        second = [(i.binding_id, i.enabled) for i in footer.items()]
+        assert [i for i, _ in first] == [i for i, _ in second]
+        shown, _, _ = footer.fit(footer.content_region.width)
+        assert {"fetch", "cleanup", "queue", "help", "quit"} <= {i.binding_id for i in shown}
+        assert "Disk" in str(footer.render())

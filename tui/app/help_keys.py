@@ -1,0 +1,152 @@
+"""What the help page lists: every key, grouped, generated from the registered bindings.
+
+Each binding id has one short line here (what it does, in the fewest words); the key is the
+one bound now, so a remapped key shows as itself. ``unlisted`` is what a test checks stays
+empty: a new binding needs its line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from tui.engine.jobspec import table_specs
+
+# Ids listed together on one line, with the line's text.
+PAIRS: dict[tuple[str, ...], str] = {
+    ("down", "up"): "move (also ↑ ↓)",
+    ("top", "bottom"): "first / last row",
+    ("page-down", "page-up"): "a page down / up",
+}
+LINES: dict[str, str] = {
+    "mark": "mark / unmark the row",
+    "clear-marks": "clear the marks",
+    "filter": "filter as you type",
+    "clear-filter": "in the filter: clear it",
+    "sort": "sort by the next column",
+    "sort-reverse": "reverse the sort",
+    "all": "all versions / newest only",
+    "details": "details: paths, URL, sha256",
+    "copy": "copy the highlighted build's path",
+    "queue": "show / hide the job queue",
+    "cancel": "cancel the selected job",
+    "retry": "retry a failed job",
+    "clear": "clear finished jobs",
+    "cleanup": "disk usage and clean-up",
+    "reload": "reload the list",
+    "theme": "dark / light theme",
+    "palette": "command palette",
+    "help": "this help",
+    "quit": "close a dialog; else quit",
+    "quit-now": "quit from anywhere",
+    "cleanup-mark": "mark a row or a whole group",
+    "cleanup-group": "mark the row's group",
+    "cleanup-remove": "remove the marks (asks first)",
+    "cleanup-prune": "prune by a preset (previewed)",
+    "cleanup-sort": "sort: size, name, version, age",
+    "cleanup-rescan": "measure again",
+    "cleanup-back": "clear the marks; again: back",
+    "cleanup-close": "back to the builds",
+    "yes": "yes",
+    "no": "no",
+    "break": "yes, break the environments",
+    "break-no": "no, keep them",
+    "prune-cancel": "close the prune menu",
+    "help-close": "close this help",
+}
+
+
+# The job kinds' lines, shorter than their help in tui.engine.jobspec (which a kind added
+# later falls back to).
+JOB_LINES: dict[str, str] = {
+    "fetch": "fetch into the cache",
+    "install": "install (fetches first)",
+    "reinstall": "reinstall from the cache",
+    "uninstall": "uninstall (asks first)",
+    "evict": "evict the archive (asks)",
+    "verify": "verify: hash cached files",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    title: str
+    ids: tuple[str | tuple[str, ...], ...]  # a tuple: ids that share one line
+
+
+def groups() -> list[Group]:
+    """The help page's groups: the first two side by side on the first screen."""
+    jobs = tuple(job.action for job in table_specs())
+    return [
+        Group("Builds", (*PAIRS, "mark", "clear-marks", *jobs, "filter", "clear-filter")),
+        Group(
+            "View",
+            (
+                "sort",
+                "sort-reverse",
+                "all",
+                "details",
+                "copy",
+                "queue",
+                "cancel",
+                "retry",
+                "clear",
+                "cleanup",
+                "reload",
+                "theme",
+                "palette",
+                "help",
+                "quit",
+                "quit-now",
+            ),
+        ),
+        Group(
+            "Disk usage (D)",
+            (
+                "cleanup-mark",
+                "cleanup-group",
+                "cleanup-remove",
+                "cleanup-prune",
+                "cleanup-sort",
+                "cleanup-rescan",
+                "cleanup-back",
+                "cleanup-close",
+            ),
+        ),
+        Group(
+            "Dialogs",
+            ("yes", "no", "break", "break-no", "prune-cancel", "help-close"),
+        ),
+    ]
+
+
+def rows(group: Group, keys: Mapping[str, str]) -> list[tuple[str, str]]:
+    """(keys, what they do) for each line of ``group``; ``keys``: binding id -> key(s) now."""
+    jobs = {job.action: job for job in table_specs()}
+    out = []
+    for entry in group.ids:
+        if isinstance(entry, tuple):
+            out.append((_joined([keys[i] for i in entry if i in keys]), PAIRS[entry]))
+        elif entry in jobs:
+            job = jobs[entry]
+            out.append((keys[entry], JOB_LINES.get(entry, f"{job.verb}: {job.help}")))
+        elif entry in keys:
+            out.append((keys[entry], LINES[entry]))
+    return out
+
+
+def _joined(keys: list[str]) -> str:
+    """Keys that share a line: ``j k``, or ``Ctrl+D/U`` when they share a modifier."""
+    head, _, _ = keys[0].rpartition("+")
+    if head and all(k.startswith(head + "+") for k in keys):
+        return head + "+" + "/".join(k[len(head) + 1 :] for k in keys)
+    return " ".join(keys)
+
+
+def unlisted(binding_ids: set[str]) -> set[str]:
+    """Binding ids no group lists."""
+    listed: set[str] = set()
+    for group in groups():
+        for entry in group.ids:
+            listed.update(entry if isinstance(entry, tuple) else (entry,))
+    return binding_ids - listed

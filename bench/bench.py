@@ -163,7 +163,7 @@ class Bench:
         self.rows.append(Row(task, "uv python install", t_uv, "pyshelf install", t_ps))
 
         # Both caches hold the archive; nothing is unpacked, so both tools decompress.
-        run([uv, "python", "install", request], uv_env)  # fills uv's python cache
+        run([uv, "python", "install", "--reinstall", request], uv_env)  # fills its python cache
         t_uv, t_ps = paired(
             self.runs,
             lambda: run([uv, "python", "install", "--offline", request], uv_env),

@@ -22,10 +22,11 @@ import threading
 import zlib
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from isal import igzip_threaded
+from isal import igzip_threaded, isal_zlib
 from isal.igzip_lib import IsalError
 
 from tui.engine.archives.tarstream import (
@@ -194,11 +195,23 @@ def _file_mode(mode: int) -> int:
     return mode | 0o600
 
 
+@dataclass(slots=True)
+class Written:
+    """What an extraction wrote, for the manifest of an unpacked copy: no second walk."""
+
+    # Each regular file (and hard link to one): its status after writing, and the CRC-32 of
+    # its bytes, which catches an edit that keeps size and mtime (sha256 took a fifth of an
+    # install; the archive itself is checked by sha256).
+    files: dict[str, tuple[os.stat_result, str]] = field(default_factory=dict)
+    dirs: set[str] = field(default_factory=set)  # below the root ("" is the root)
+    links: dict[str, str] = field(default_factory=dict)  # symlink -> target
+
+
 class _Extractor:
-    def __init__(self, name: str, dest: Path, digests: dict[str, str] | None) -> None:
+    def __init__(self, name: str, dest: Path, record: Written | None) -> None:
         self.name = name  # the archive's, for messages
         self.dest = os.fspath(dest)
-        self.digests = digests  # relative path -> sha256 of each regular file, when wanted
+        self.record = record
         self.top: str | None = None
         self.dirs: set[str] = {""}
         self.files: set[str] = set()  # regular files (and hard links to them)
@@ -274,18 +287,16 @@ class _Extractor:
     def write_file(self, tar: TarReader, member: Member, rel: str) -> None:
         fd = os.open(self.path(rel), _OPEN_FLAGS, _file_mode(member.mode))
         try:
-            if self.digests is None:
-                for chunk in tar.data():
-                    _write_all(fd, chunk)
-            else:
-                digest = hashlib.sha256()
-                for chunk in tar.data():
-                    _write_all(fd, chunk)
-                    digest.update(chunk)
-                self.digests[rel] = digest.hexdigest()
+            crc = 0
+            for chunk in tar.data():
+                _write_all(fd, chunk)
+                if self.record is not None:
+                    crc = isal_zlib.crc32(chunk, crc)
             # Keep mtimes: bytecode caches are validated against the source's mtime.
             mtime = int(member.mtime * 1_000_000_000)
             os.utime(fd, ns=(mtime, mtime))
+            if self.record is not None:
+                self.record.files[rel] = (os.fstat(fd), f"{crc:08x}")
         finally:
             os.close(fd)
 
@@ -314,8 +325,8 @@ class _Extractor:
         self.ensure_parents(member.name, parts)
         os.link(self.path("/".join(source)), self.path(rel), follow_symlinks=False)
         self.files.add(rel)
-        if self.digests is not None:
-            self.digests[rel] = self.digests["/".join(source)]
+        if self.record is not None:
+            self.record.files[rel] = self.record.files["/".join(source)]
 
 
 def _prepare_dest(dest: Path) -> None:
@@ -331,14 +342,14 @@ def extract_archive(
     dest: Path,
     *,
     reporter: Reporter = NULL,
-    digests: dict[str, str] | None = None,
+    record: Written | None = None,
     sha256: str | None = None,
 ) -> None:
     """Extract ``archive`` into ``dest`` (new or empty), stripping the top-level directory.
 
-    ``digests``, when given, receives the sha256 of every regular file (by path relative to
-    ``dest``), hashed from the bytes as they are written. ``sha256``, when given, is checked
-    against the archive's bytes as the same pass reads them: ChecksumError when they differ.
+    ``record``, when given, is told every entry written (see ``Written``). ``sha256``, when
+    given, is checked against the archive's bytes as the same pass reads them: ChecksumError
+    when they differ.
 
     Raises ArchiveError for corrupt or hostile archives, Cancelled when ``reporter`` is, and
     PyshelfError for I/O failures. Partial output is left in ``dest``: the caller removes it.
@@ -353,7 +364,7 @@ def extract_archive(
         source = _Source(lambda: raw_file.read(_CHUNK), digest)
         try:
             extract_stream(
-                source, archive.name, dest, reporter=reporter, digests=digests, total=total
+                source, archive.name, dest, reporter=reporter, record=record, total=total
             )
         except ArchiveError:
             if digest is None:
@@ -375,14 +386,14 @@ def extract_stream(
     dest: Path,
     *,
     reporter: Reporter = NULL,
-    digests: dict[str, str] | None = None,
+    record: Written | None = None,
     total: int | None = None,
 ) -> None:
     """Extract the compressed tar that ``source`` yields (see ``extract_archive``); reads the
     source to its end, so a digest it keeps covers every byte."""
     fmt = _detect_format(source, name)
     _prepare_dest(dest)
-    extractor = _Extractor(name, dest, digests)
+    extractor = _Extractor(name, dest, record)
     try:
         with _decompressed(source, fmt, name) as stream:
             tar = TarReader(stream)
@@ -395,6 +406,8 @@ def extract_stream(
                     reporter.progress(reported if total is None else min(reported, total), total)
             if extractor.top is None:
                 raise ArchiveError(f"{name}: the archive is empty")
+            if record is not None:
+                record.dirs, record.links = extractor.dirs, extractor.links
             tar.drain(_TRAILER_LIMIT)
         source.read_to_end()
     except (ArchiveError, Cancelled):
@@ -422,20 +435,20 @@ class StreamingExtract:
     download goes on to finish the cache's copy; ``finish`` raises the failure.
     """
 
-    def __init__(self, name: str, dest: Path, *, digests: dict[str, str] | None = None) -> None:
+    def __init__(self, name: str, dest: Path, *, record: Written | None = None) -> None:
         self.offset = 0  # bytes fed so far
         self._queue: queue.Queue[bytes] = queue.Queue(maxsize=_QUEUED)
         self._abandoned = threading.Event()
         self._done = threading.Event()
         self._error: BaseException | None = None
         self._thread = threading.Thread(
-            target=self._run, args=(name, dest, digests), name=f"extract {name}", daemon=True
+            target=self._run, args=(name, dest, record), name=f"extract {name}", daemon=True
         )
         self._thread.start()
 
-    def _run(self, name: str, dest: Path, digests: dict[str, str] | None) -> None:
+    def _run(self, name: str, dest: Path, record: Written | None) -> None:
         try:
-            extract_stream(_Source(self._next_chunk), name, dest, digests=digests)
+            extract_stream(_Source(self._next_chunk), name, dest, record=record)
         except BaseException as exc:  # handed to the feeding thread by finish()
             self._error = exc
         finally:

@@ -1,8 +1,9 @@
 """The manifest of an unpacked copy: one line per entry of its tree, and a checksum line.
 
 Each line holds what the quick check compares (type, mode, size, mtime, or a link's target),
-the file's link count and sha256, and its path. A damaged or truncated manifest fails its
-checksum and is never taken for a short tree.
+the file's link count and CRC-32, and its path. It is written from what the extraction
+recorded, not from a second walk. A damaged or truncated manifest fails its checksum and is
+never taken for a short tree.
 """
 
 from __future__ import annotations
@@ -10,14 +11,18 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from isal import isal_zlib
+
 from tui.engine.archives.cache import HASH_CHUNK
+from tui.engine.archives.extract import Written
 from tui.engine.progress import NULL, Reporter
 
-_HEADER = "pyshelf-unpacked 1"
+_HEADER = "pyshelf-unpacked 2"  # 1 held sha256s: such copies are unpacked again
 FILE, DIR, LINK = "f", "d", "l"
 
 
@@ -40,7 +45,7 @@ def _unescape(text: str) -> str:
 class Manifest:
     archive_sha256: str
     rows: dict[str, str]  # relative path ("." for the root) -> what the check compares
-    digests: dict[str, str]  # relative path -> sha256 of each regular file (full parse only)
+    digests: dict[str, str]  # relative path -> CRC-32 of each regular file (full parse only)
     nlinks: dict[str, int]  # links each file had when unpacked (the archive's own hard links)
 
 
@@ -75,22 +80,24 @@ def entry_key(st: os.stat_result, name: str, fd: int) -> str:
     return f"{DIR if stat.S_ISDIR(mode) else '?'}\t{mode:o}\t\t"
 
 
-def render(tree: Path, archive_sha256: str, digests: dict[str, str]) -> bytes:
-    """The manifest of a fresh tree: a line per entry (what the check compares, the file's
-    link count and sha256, its path), then a checksum line so that a truncated or damaged
-    manifest is never taken for a short tree."""
+def render(tree: Path, archive_sha256: str, written: Written) -> bytes:
+    """The manifest of a fresh tree from what its extraction wrote: a line per entry (what
+    the check compares, the file's link count and CRC-32, its path), then a checksum line so
+    that a truncated or damaged manifest is never taken for a short tree. Directories and
+    links are looked at once more (their modes are the filesystem's); files are not."""
     root = os.fspath(tree)
-    top = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        lines = [_HEADER, f"a\t{archive_sha256}", f"{entry_key(os.lstat(root), '.', top)}\t\t\t."]
-    finally:
-        os.close(top)
-    for rel, st, fd in walk(root):
-        name = rel.rpartition("/")[2]
-        nlink = digest = ""
-        if stat.S_ISREG(st.st_mode):
-            nlink, digest = str(st.st_nlink), digests.get(rel) or hash_file(f"{root}/{rel}")
-        lines.append(f"{entry_key(st, name, fd)}\t{nlink}\t{digest}\t{_escape(rel)}")
+    lines = [_HEADER, f"a\t{archive_sha256}", f"{DIR}\t{os.lstat(root).st_mode:o}\t\t\t\t\t."]
+    links_per_inode = Counter(st.st_ino for st, _ in written.files.values())
+    for rel, (st, crc) in written.files.items():
+        key = f"{FILE}\t{st.st_mode:o}\t{st.st_size}\t{st.st_mtime_ns}"
+        lines.append(f"{key}\t{links_per_inode[st.st_ino]}\t{crc}\t{_escape(rel)}")
+    for rel in written.dirs:
+        if rel:
+            mode = os.lstat(f"{root}/{rel}").st_mode
+            lines.append(f"{DIR}\t{mode:o}\t\t\t\t\t{_escape(rel)}")
+    for rel, target in written.links.items():
+        mode = os.lstat(f"{root}/{rel}").st_mode
+        lines.append(f"{LINK}\t{mode:o}\t\t{_escape(target)}\t\t\t{_escape(rel)}")
     body = "\n".join(lines) + "\n"
     check = hashlib.sha256(body.encode("utf-8", "surrogateescape")).hexdigest()
     return (body + f"end\t{check}\n").encode("utf-8", "surrogateescape")
@@ -122,12 +129,13 @@ def parse(data: bytes, *, full: bool = False) -> Manifest | None:
 
 
 def hash_file(path: str, reporter: Reporter = NULL) -> str:
-    digest = hashlib.sha256()
+    """The CRC-32 of a file's bytes, as the manifest holds it."""
+    crc = 0
     with open(path, "rb", buffering=0) as handle:
         while chunk := handle.read(HASH_CHUNK):
             reporter.check("verification cancelled")
-            digest.update(chunk)
-    return digest.hexdigest()
+            crc = isal_zlib.crc32(chunk, crc)
+    return f"{crc:08x}"
 
 
 def what_changed(st: os.stat_result, want: str) -> str:

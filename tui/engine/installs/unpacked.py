@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tui.engine.archives.download import Tap
-from tui.engine.archives.extract import StreamingExtract, extract_archive
+from tui.engine.archives.extract import StreamingExtract, Written, extract_archive
 from tui.engine.du import freed_size, tree_size
 from tui.engine.fsutil import inside, remove_path
 from tui.engine.installs.manifest import (
@@ -79,9 +79,10 @@ def _lock_fd(path: Path, kind: int, *, wait: bool) -> int | None:
 class _Tap:
     """A streaming extraction into ``tree`` that a fetch can reset (see ``download.Tap``)."""
 
-    def __init__(self, name: str, tree: Path, digests: dict[str, str]) -> None:
-        self.name, self.tree, self.digests = name, tree, digests
-        self.extraction = StreamingExtract(name, tree, digests=digests)
+    def __init__(self, name: str, tree: Path) -> None:
+        self.name, self.tree = name, tree
+        self.record = Written()
+        self.extraction = StreamingExtract(name, tree, record=self.record)
 
     @property
     def offset(self) -> int:
@@ -93,8 +94,8 @@ class _Tap:
     def reset(self) -> None:
         self.extraction.abandon()
         remove_path(self.tree)
-        self.digests.clear()
-        self.extraction = StreamingExtract(self.name, self.tree, digests=self.digests)
+        self.record = Written()
+        self.extraction = StreamingExtract(self.name, self.tree, record=self.record)
 
 
 class UnpackedStore:
@@ -230,7 +231,8 @@ class UnpackedStore:
                 problems.append(f"{path}: unreadable ({exc.strerror or exc})")
                 continue
             if got != want:
-                problems.append(f"{path}: content differs from the archive's (sha256 {got})")
+                why = f"CRC-32 {got}, was {want} when unpacked"
+                problems.append(f"{path}: content differs from the archive's ({why})")
             done += sizes[rel]
             reporter.progress(done, total)
         return problems
@@ -307,8 +309,10 @@ class UnpackedStore:
         if tree is not None:
             return tree
 
-        def fill(temp: Path, digests: dict[str, str]) -> None:
-            extract_archive(archive, temp, reporter=reporter, digests=digests, sha256=sha256)
+        def fill(temp: Path) -> Written:
+            record = Written()
+            extract_archive(archive, temp, reporter=reporter, record=record, sha256=sha256)
+            return record
 
         return self._unpack(sha256, fill)
 
@@ -325,28 +329,27 @@ class UnpackedStore:
         if tree is not None:
             return tree
 
-        def fill(temp: Path, digests: dict[str, str]) -> None:
-            tap = _Tap(name, temp, digests)
+        def fill(temp: Path) -> Written:
+            tap = _Tap(name, temp)
             try:
                 fetch(tap)
             except BaseException:
                 tap.extraction.abandon()
                 raise
             tap.extraction.finish()
+            return tap.record
 
         return self._unpack(sha256, fill)
 
-    def _unpack(self, sha256: str, fill: Callable[[Path, dict[str, str]], None]) -> Path:
-        """A new copy: ``fill`` writes the tree in a scratch directory (collecting each file's
-        digest), then tree and manifest appear together with one rename."""
+    def _unpack(self, sha256: str, fill: Callable[[Path], Written]) -> Path:
+        """A new copy: ``fill`` writes the tree in a scratch directory and says what it wrote,
+        then tree and manifest appear together with one rename."""
         final = self.path_for(sha256)
         with self._writing():
             temp = self.root / f"{_TEMP}{sha256[:16]}{_OURS}{secrets.token_hex(4)}"
             try:
                 os.mkdir(temp)
-                digests: dict[str, str] = {}
-                fill(temp / _TREE, digests)
-                manifest = render(temp / _TREE, sha256, digests)
+                manifest = render(temp / _TREE, sha256, fill(temp / _TREE))
                 with open(temp / _MANIFEST, "xb") as handle:
                     handle.write(manifest)
                 try:

@@ -29,6 +29,7 @@ from tui.engine.installs.installdir import (
     InstallResult,
     scan_installations,
 )
+from tui.engine.installs.linktree import can_link
 from tui.engine.installs.losses import Losses, reinstall_losses
 from tui.engine.installs.unpacked import UnpackedStore
 from tui.engine.progress import NULL, Phase, Reporter
@@ -131,6 +132,7 @@ class Shelf:
         self.installs = InstallDir(self.settings.install_dir, self.settings.bin_dir)
         self.unpacked = UnpackedStore(self.settings.state_dir / "unpacked")
         self._catalog: Catalog | None = None
+        self._can_link: bool | None = None
         self._catalog_lock = threading.Lock()
         self._client_lock = threading.Lock()
 
@@ -302,10 +304,11 @@ class Shelf:
         return self.unpacked.get(entry.build.sha256)
 
     def needs_download(self, entry: Entry) -> bool:
-        """Whether installing ``entry`` has to download it: no unpacked copy, no archive."""
-        return self.unpacked_tree(entry) is None and not (
-            entry.cached is not None and entry.cached.path.exists()
-        )
+        """Whether installing ``entry`` has to download it: no unpacked copy it can use, no
+        archive."""
+        cached = entry.cached is not None and entry.cached.path.exists()
+        copy = self.unpacked_tree(entry) is not None and self.can_link()
+        return not (cached or copy)
 
     def install(self, entry: Entry, *, reporter: Reporter = NULL) -> InstallResult:
         """Install (or reinstall over) ``entry``, fetching it first if the cache lacks it.
@@ -323,6 +326,8 @@ class Shelf:
         if sha is None:  # an archive only the cache knows: its name is all we have to go on
             archive = entry.cached.path if entry.cached else self.fetch(entry, reporter=reporter)
             result = self.installs.install(archive, build, link_bin=link_bin, reporter=reporter)
+        elif not self.can_link():
+            result = self._install_from_archive(entry, sha, reporter)
         else:
             tree, problem = self.unpacked.usable(sha)
             fresh = tree is None
@@ -351,6 +356,31 @@ class Shelf:
         if warnings is None:
             entry.installation = None
         return warnings
+
+    def can_link(self) -> bool:
+        """Whether installs can be hard-linked from unpacked copies in the cache (not when the
+        cache is on another filesystem, a Docker cache mount say). Asked once."""
+        if self._can_link is None:
+            self._can_link = can_link(self.unpacked.root, self.installs.temp_dir)
+        return self._can_link
+
+    def _install_from_archive(self, entry: Entry, sha: str, reporter: Reporter) -> InstallResult:
+        """Install straight from the archive, as uv does: for a cache on another filesystem,
+        where a kept unpacked copy could only be copied, never linked."""
+        build, link_bin = entry.build, self.settings.link_bin
+        archive = self.cache.path_for(build)
+        if archive.exists():
+            reporter.set_phase(Phase.EXTRACTING)
+            try:  # hashed by the pass that unpacks it
+                return self.installs.install(
+                    archive, build, link_bin=link_bin, reporter=reporter, sha256=sha
+                )
+            except ChecksumError:
+                archive.unlink(missing_ok=True)  # damaged in the cache: fetch it again
+                entry.cached = None
+        reporter.set_phase(Phase.DOWNLOADING)
+        archive = self.fetch(entry, reporter=reporter)  # verified as it downloaded
+        return self.installs.install(archive, build, link_bin=link_bin, reporter=reporter)
 
     def _unpack(self, entry: Entry, sha: str, problem: str | None, reporter: Reporter) -> Path:
         """A new unpacked copy of ``entry``: from the cached archive, hashed as it is read, or

@@ -199,15 +199,17 @@ class InstallDir(Repair):
         *,
         link_bin: bool = True,
         reporter: Reporter = NULL,
+        sha256: str | None = None,
     ) -> InstallResult:
-        """Extract ``archive`` (already verified) and install it as ``build.key``.
+        """Extract ``archive`` and install it as ``build.key``; with ``sha256`` the archive is
+        hashed by the same pass (ChecksumError, and nothing installed, when it differs).
 
         ``reporter`` enters EXTRACTING, then LINKING. On any failure or cancellation the
         previous install of the key, if any, is untouched and no temp dir is left behind.
         """
 
         def fill(temp: Path) -> None:
-            extract_archive(archive, temp, reporter=reporter)
+            extract_archive(archive, temp, reporter=reporter, sha256=sha256)
 
         return self._install(
             build, fill, source=archive.name, run_check=True,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import shutil
 import stat
+import tempfile
 from pathlib import Path
 
 from tui.engine.progress import NULL, Reporter
@@ -42,8 +44,34 @@ def link_or_copy(src: str, dst: str, link_ok: bool) -> bool:
             os.link(src, dst, follow_symlinks=False)
             return True
         except OSError as exc:
-            if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP):
+            if exc.errno not in _CANNOT_LINK:
                 raise
             link_ok = exc.errno == errno.EMLINK  # too many links to one inode: copy just this
     shutil.copy2(src, dst, follow_symlinks=False)
     return link_ok
+
+
+_CANNOT_LINK = (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP)
+
+
+def can_link(source_dir: Path, dest_dir: Path) -> bool:
+    """Whether files in ``source_dir`` can be hard-linked into ``dest_dir``: the same
+    filesystem, and one that allows it (bind mounts of one disk still refuse). Tried with a
+    scratch file, named so that both directories' sweeps take it if a kill leaves it."""
+    source_dir.mkdir(parents=True, exist_ok=True)
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    fd, probe = tempfile.mkstemp(dir=source_dir, prefix=".probe.pyshelf-")
+    os.close(fd)
+    target = dest_dir / os.path.basename(probe)
+    try:
+        os.link(probe, target)
+    except OSError as exc:
+        if exc.errno not in _CANNOT_LINK:
+            raise
+        return False
+    else:
+        os.unlink(target)
+        return True
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(probe)

@@ -1,0 +1,76 @@
+"""A cache on another filesystem than the installs (a Docker cache mount, say): hard links are
+impossible, so installs come straight from the archive, as uv does, and no unpacked copy is
+kept or copied."""
+
+from __future__ import annotations
+
+import os
+import tarfile
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import World
+from tui.engine import shelf as shelf_module
+from tui.engine.installs import installdir
+from tui.engine.installs.linktree import can_link
+
+K127 = "cpython-3.12.7-linux-x86_64-gnu"
+PAYLOAD = "lib/python3.12/payload.bin"
+
+
+def copies(world: World) -> list[str]:
+    store = world.root / "cache" / ".pyshelf" / "unpacked"
+    return sorted(p.name for p in store.iterdir() if p.name != ".lock") if store.is_dir() else []
+
+
+def test_can_link_within_one_filesystem(tmp_path: Path) -> None:
+    assert can_link(tmp_path / "a", tmp_path / "b")
+    assert os.listdir(tmp_path / "a") == os.listdir(tmp_path / "b") == []  # no probe left
+
+
+def test_without_hard_links_installs_come_from_the_archive(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(shelf_module, "can_link", lambda source, dest: False)
+    extracted: list[str] = []
+    real_extract = installdir.extract_archive
+
+    def spy(archive: Path, dest: Path, **kwargs: object) -> None:
+        extracted.append(archive.name)
+        real_extract(archive, dest, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(installdir, "extract_archive", spy)
+    code, _, err = world.cli("install", "3.12.7")
+    assert code == 0, err
+    installed = world.root / "installs" / K127 / PAYLOAD
+    assert installed.stat().st_nlink == 1
+    assert copies(world) == []
+    code, _, err = world.cli("--offline", "reinstall", "3.12.7")
+    assert code == 0, err
+    assert len(extracted) == 2  # each time from the archive, never a copied tree
+
+    # A damaged archive in the cache is caught by the pass that unpacks it, and fetched again.
+    (cached,) = (world.root / "cache").glob("*cpython-3.12.7*")
+    data = bytearray(cached.read_bytes())
+    data[-100] ^= 0xFF
+    cached.write_bytes(bytes(data))
+    code, _, err = world.cli("reinstall", "3.12.7")
+    assert code == 0, err
+    assert installed.read_bytes() == (world.root / "installs" / K127 / PAYLOAD).read_bytes()
+    assert cached.read_bytes() == world.spec(K127).path.read_bytes()
+
+
+def test_installs_on_another_filesystem(world: World) -> None:
+    shm = Path("/dev/shm")
+    if not shm.is_dir() or shm.stat().st_dev == world.root.stat().st_dev:
+        pytest.skip("needs /dev/shm on another filesystem than the test's temp dir")
+    with tempfile.TemporaryDirectory(dir=shm) as other:
+        code, _, err = world.cli("--install-dir", other, "install", "3.12.7")
+        assert code == 0, err
+        with tarfile.open(world.spec(K127).path) as tar:
+            handle = tar.extractfile(f"python/{PAYLOAD}")
+            assert handle is not None
+            assert (Path(other) / K127 / PAYLOAD).read_bytes() == handle.read()
+        assert copies(world) == []

@@ -44,12 +44,16 @@ def test_without_hard_links_installs_come_from_the_archive(
     monkeypatch.setattr(installdir, "extract_archive", spy)
     code, _, err = world.cli("install", "3.12.7")
     assert code == 0, err
+    assert extracted == []  # unpacked into the install dir as it downloaded: one pass
     installed = world.root / "installs" / K127 / PAYLOAD
     assert installed.stat().st_nlink == 1
+    assert installed.read_bytes() == archived_payload(world)
     assert copies(world) == []
+    assert os.listdir(world.root / "installs" / ".temp") == []
+
     code, _, err = world.cli("--offline", "reinstall", "3.12.7")
     assert code == 0, err
-    assert len(extracted) == 2  # each time from the archive, never a copied tree
+    assert len(extracted) == 1  # from the cached archive, never a copied tree
 
     # A damaged archive in the cache is caught by the pass that unpacks it, and fetched again.
     (cached,) = (world.root / "cache").glob("*cpython-3.12.7*")
@@ -58,8 +62,48 @@ def test_without_hard_links_installs_come_from_the_archive(
     cached.write_bytes(bytes(data))
     code, _, err = world.cli("reinstall", "3.12.7")
     assert code == 0, err
-    assert installed.read_bytes() == (world.root / "installs" / K127 / PAYLOAD).read_bytes()
+    assert installed.read_bytes() == archived_payload(world)
     assert cached.read_bytes() == world.spec(K127).path.read_bytes()
+
+
+def test_a_streamed_install_survives_a_repair_and_its_leftover_is_swept(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A download that streams into the install dir holds no lock for hours: another
+    command's repair pass must leave its scratch alone, and sweep it once its owner died."""
+    monkeypatch.setattr(shelf_module, "can_link", lambda source, dest: False)
+    shelf = world.shelf()
+    installs = shelf.installs
+    seen: list[list[str]] = []
+
+    def fill_then_repair(temp: Path) -> None:
+        temp.mkdir()
+        (temp / "half").write_bytes(b"x")
+        installs.repair()  # what any other pyshelf command does first
+        seen.append(sorted(os.listdir(installs.temp_dir)))
+        raise KeyboardInterrupt  # the download is interrupted
+
+    with pytest.raises(KeyboardInterrupt):
+        build = next(e for e in shelf.entries() if e.key == K127).build
+        installs.install_staged(build, fill_then_repair, source="test")
+    assert len(seen[0]) == 2 and all("-live" in n for n in seen[0])  # untouched while owned
+    assert os.listdir(installs.temp_dir) == []  # and cleaned up by its owner
+
+    # A killed owner leaves both behind; the next repair takes them.
+    temp, fd = installs._live_scratch(K127)
+    temp.mkdir()
+    installs.repair()
+    assert temp.exists()
+    os.close(fd)  # as a kill would
+    installs.repair()
+    assert os.listdir(installs.temp_dir) == []
+
+
+def archived_payload(world: World) -> bytes:
+    with tarfile.open(world.spec(K127).path) as tar:
+        handle = tar.extractfile(f"python/{PAYLOAD}")
+        assert handle is not None
+        return handle.read()
 
 
 def test_installs_on_another_filesystem(world: World) -> None:
@@ -69,8 +113,5 @@ def test_installs_on_another_filesystem(world: World) -> None:
     with tempfile.TemporaryDirectory(dir=shm) as other:
         code, _, err = world.cli("--install-dir", other, "install", "3.12.7")
         assert code == 0, err
-        with tarfile.open(world.spec(K127).path) as tar:
-            handle = tar.extractfile(f"python/{PAYLOAD}")
-            assert handle is not None
-            assert (Path(other) / K127 / PAYLOAD).read_bytes() == handle.read()
+        assert (Path(other) / K127 / PAYLOAD).read_bytes() == archived_payload(world)
         assert copies(world) == []

@@ -13,6 +13,7 @@ from tui.engine import names
 from tui.engine.archives.cache import ArchiveCache, CachedArchive
 from tui.engine.archives.catalog import Catalog, is_url, load_catalog
 from tui.engine.archives.download import Downloader, DownloadPolicy, Tap
+from tui.engine.archives.extract import ResettableExtract
 from tui.engine.archives.http import make_client
 from tui.engine.archives.sizes import RemoteSizes
 from tui.engine.builds import Build
@@ -379,8 +380,18 @@ class Shelf:
                 archive.unlink(missing_ok=True)  # damaged in the cache: fetch it again
                 entry.cached = None
         reporter.set_phase(Phase.DOWNLOADING)
-        archive = self.fetch(entry, reporter=reporter)  # verified as it downloaded
-        return self.installs.install(archive, build, link_bin=link_bin, reporter=reporter)
+        name = build.filename or entry.key
+
+        def fetch(tap: Tap) -> None:
+            self.fetch(entry, reporter=reporter, tap=tap)
+            reporter.set_phase(Phase.EXTRACTING)  # the last bytes may still be unpacking
+
+        def fill(temp: Path) -> None:  # unpacked as it downloads, into the install dir
+            ResettableExtract(name, temp).run(fetch)
+
+        return self.installs.install_staged(
+            build, fill, source=name, link_bin=link_bin, reporter=reporter
+        )
 
     def _unpack(self, entry: Entry, sha: str, problem: str | None, reporter: Reporter) -> Path:
         """A new unpacked copy of ``entry``: from the cached archive, hashed as it is read, or

@@ -18,6 +18,7 @@ import io
 import lzma
 import os
 import queue
+import shutil
 import threading
 import zlib
 from collections import deque
@@ -43,11 +44,12 @@ from tui.engine.errors import ArchiveError, Cancelled, ChecksumError, PyshelfErr
 from tui.engine.progress import NULL, Reporter
 
 _CHUNK = 1 << 20
-# isal reads 8 blocks of compressed input at a time: 128 KiB blocks give ~1 MiB progress steps.
-_GZ_BLOCK = 1 << 17
+# The threaded reader hands over decompressed blocks of this size: fewer, larger hand-overs.
+_GZ_BLOCK = 1 << 19
 _MAX_LINK_HOPS = 40  # like the kernel's ELOOP limit
 _TRAILER_LIMIT = 1 << 20  # read on this far past the tar's end, for the decompressor's checks
-_QUEUED = 64  # chunks a download may run ahead of its extraction (a few MiB)
+_BATCH = 1 << 19  # network chunks are ~64 KiB: handing over fewer, larger ones costs less
+_QUEUED = 16  # batches a download may run ahead of its extraction (a few MiB)
 _POLL = 0.1
 _MAGIC = {
     b"\x1f\x8b": "gz",
@@ -437,6 +439,8 @@ class StreamingExtract:
 
     def __init__(self, name: str, dest: Path, *, record: Written | None = None) -> None:
         self.offset = 0  # bytes fed so far
+        self._batch: list[bytes] = []
+        self._batched = 0
         self._queue: queue.Queue[bytes] = queue.Queue(maxsize=_QUEUED)
         self._abandoned = threading.Event()
         self._done = threading.Event()
@@ -462,14 +466,24 @@ class StreamingExtract:
 
     def feed(self, chunk: bytes) -> None:
         self.offset += len(chunk)
-        while not self._done.is_set():  # a failed extraction takes no more bytes
-            with contextlib.suppress(queue.Full):
-                self._queue.put(chunk, timeout=_POLL)
-                return
+        self._batch.append(chunk)
+        self._batched += len(chunk)
+        if self._batched >= _BATCH:
+            self._hand_over()
+
+    def _hand_over(self, *, last: bool = False) -> None:
+        batch = b"".join(self._batch) if len(self._batch) > 1 else self._batch[0]
+        self._batch, self._batched = [], 0
+        for item in (batch, b"") if last else (batch,):  # b"": the end of the stream
+            while not self._done.is_set():  # a failed extraction takes no more bytes
+                with contextlib.suppress(queue.Full):
+                    self._queue.put(item, timeout=_POLL)
+                    break
 
     def finish(self) -> None:
         """Every byte has been fed: wait for the last files, and raise what went wrong."""
-        self.feed(b"")  # the end of the stream
+        self._batch.append(b"")
+        self._hand_over(last=True)
         self._thread.join()
         if self._error is not None:
             raise self._error
@@ -478,3 +492,36 @@ class StreamingExtract:
         """Stop without finishing (the caller removes what was written)."""
         self._abandoned.set()
         self._thread.join()
+
+
+class ResettableExtract:
+    """A ``StreamingExtract`` into ``dest`` that starts over when a fetch says the bytes so
+    far are void (a ``download.Tap``); ``record``, when given, is what the last one wrote."""
+
+    def __init__(self, name: str, dest: Path, *, record: Written | None = None) -> None:
+        self.name, self.dest, self.record = name, dest, record
+        self.extraction = StreamingExtract(name, dest, record=record)
+
+    @property
+    def offset(self) -> int:
+        return self.extraction.offset
+
+    def feed(self, chunk: bytes) -> None:
+        self.extraction.feed(chunk)
+
+    def reset(self) -> None:
+        self.extraction.abandon()
+        shutil.rmtree(self.dest, ignore_errors=True)
+        if self.record is not None:
+            self.record = Written()
+        self.extraction = StreamingExtract(self.name, self.dest, record=self.record)
+
+    def run(self, fetch: Callable[[ResettableExtract], object]) -> None:
+        """``fetch`` feeds every byte and returns once they are verified; then the last
+        files are written. If it raises, the extraction stops and the error goes on."""
+        try:
+            fetch(self)
+        except BaseException:
+            self.extraction.abandon()
+            raise
+        self.extraction.finish()

@@ -49,6 +49,8 @@ from tui.engine.progress import NULL, Phase, Reporter
 
 LOCK_NAME = ".lock"
 TEMP_NAME = ".temp"
+_LIVE = "-live"  # scratch filled without uv's lock; its flock says a process still owns it
+_LIVE_LOCK = ".lock"
 _LOCK_POLL = 0.05
 
 
@@ -252,38 +254,102 @@ class InstallDir(Repair):
         link_bin: bool,
         reporter: Reporter,
     ) -> InstallResult:
-        parts = parse_key(build.key)
-        if parts is None:
-            raise PyshelfError(f"cannot install {build.key!r}: not an installation key uv knows")
-        final = inside(self.root, build.key)
+        parts = self._parts(build)
         with self.lock(reporter=reporter):
             warnings = self._repair()
             temp = self._scratch(build.key)
-            journal = self._journal(build.key)
             try:
                 reporter.set_phase(Phase.EXTRACTING)
                 fill(temp)
-                check_interpreter(temp, parts, source, run=run_check)
-                patch_installation(temp, final, build.implementation)
-                if build.build:
-                    # A new inode, never a write into a file a hard-linked tree shares.
-                    atomic_write_bytes(temp / "BUILD", build.build.encode())
-                reporter.check(f"install of {build.key} cancelled")
-                # From here a crash leaves linking to do: the next repair finishes it.
-                atomic_write_bytes(journal, b"bin" if link_bin else b"")
-                replaced = self._swap_in(temp, final)
             except BaseException:
                 remove_path(temp)
-                journal.unlink(missing_ok=True)
                 raise
-            reporter.set_phase(Phase.LINKING)
+            return self._commit(temp, build, parts, warnings, source, run_check, link_bin, reporter)
+
+    def install_staged(
+        self,
+        build: Build,
+        fill: Callable[[Path], None],
+        *,
+        source: str,
+        link_bin: bool = True,
+        reporter: Reporter = NULL,
+    ) -> InstallResult:
+        """Install what ``fill`` writes into a new directory, calling it without uv's lock:
+        for a tree that streams in with a download, which may take hours. The scratch stays
+        out of the repair pass's sweep while this process holds its flock."""
+        parts = self._parts(build)
+        temp, held = self._live_scratch(build.key)
+        try:
             try:
-                self._update_minor_link(parts, warnings)
-                bin_link = self._link_executable(parts, warnings) if link_bin else None
+                fill(temp)
+                with self.lock(reporter=reporter):
+                    warnings = self._repair()
+                    return self._commit(
+                        temp, build, parts, warnings, source, True, link_bin, reporter
+                    )
             finally:
-                journal.unlink(missing_ok=True)
-            installation = Installation(build.key, final, read_build(final), parts)
-            return InstallResult(installation, replaced, bin_link, tuple(warnings))
+                remove_path(temp)  # gone already when committed
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(f"{temp}{_LIVE_LOCK}")
+            os.close(held)
+
+    def _live_scratch(self, key: str) -> tuple[Path, int]:
+        """A scratch path and the fd holding its flock. A sweep may catch the lock file in the
+        instant between creating and locking it: then it is no longer linked, and another
+        name is tried."""
+        self.temp_dir.mkdir(parents=True, exist_ok=True)
+        while True:
+            temp = self._scratch(key, _LIVE)
+            fd = os.open(f"{temp}{_LIVE_LOCK}", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            if os.fstat(fd).st_nlink:
+                return temp, fd
+            os.close(fd)
+
+    def _parts(self, build: Build) -> KeyParts:
+        parts = parse_key(build.key)
+        if parts is None:
+            raise PyshelfError(f"cannot install {build.key!r}: not an installation key uv knows")
+        return parts
+
+    def _commit(
+        self,
+        temp: Path,
+        build: Build,
+        parts: KeyParts,
+        warnings: list[str],
+        source: str,
+        run_check: bool,
+        link_bin: bool,
+        reporter: Reporter,
+    ) -> InstallResult:
+        """Under the lock: check and patch the filled ``temp``, swap it in, make the links."""
+        final = inside(self.root, build.key)
+        journal = self._journal(build.key)
+        try:
+            check_interpreter(temp, parts, source, run=run_check)
+            patch_installation(temp, final, build.implementation)
+            if build.build:
+                # A new inode, never a write into a file a hard-linked tree shares.
+                atomic_write_bytes(temp / "BUILD", build.build.encode())
+            reporter.check(f"install of {build.key} cancelled")
+            # From here a crash leaves linking to do: the next repair finishes it.
+            atomic_write_bytes(journal, b"bin" if link_bin else b"")
+            replaced = self._swap_in(temp, final)
+        except BaseException:
+            remove_path(temp)
+            journal.unlink(missing_ok=True)
+            raise
+        reporter.set_phase(Phase.LINKING)
+        try:
+            self._update_minor_link(parts, warnings)
+            bin_link = self._link_executable(parts, warnings) if link_bin else None
+        finally:
+            journal.unlink(missing_ok=True)
+        installation = Installation(build.key, final, read_build(final), parts)
+        return InstallResult(installation, replaced, bin_link, tuple(warnings))
 
     def relink(
         self, key: str, *, link_bin: bool = True, reporter: Reporter = NULL

@@ -10,6 +10,7 @@ which). Mixed into ``InstallDir``.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +21,21 @@ from tui.engine.installs.links import BIN_NAME, OURS, Links, replace_symlink
 from tui.engine.progress import NULL, Reporter
 
 _JOURNAL = "links"  # .temp/<key>.pyshelf-links: an install's linking is under way
+
+
+def _owned(lock: str) -> bool:
+    """Whether a live process holds the flock on ``lock`` (a missing one is held by none)."""
+    try:
+        fd = os.open(lock, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # also drops the flock taken just now
+    return False
 
 
 class Repair(Links):
@@ -93,6 +109,13 @@ class Repair(Links):
             key, ours, tail = entry.name.partition(OURS)
             if not ours:
                 continue  # uv's own scratch
+            if tail.endswith(("-live", "-live.lock")):
+                # Filled without the lock (a streaming download): ours to sweep only once no
+                # process holds its flock.
+                lock = entry.path if tail.endswith(".lock") else f"{entry.path}.lock"
+                if not _owned(lock):
+                    self._fix(warnings, remove_path, Path(entry.path))
+                continue
             if tail == _JOURNAL:
                 with contextlib.suppress(OSError):
                     journals[key] = Path(entry.path).read_bytes() == b"bin"

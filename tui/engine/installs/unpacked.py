@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tui.engine.archives.download import Tap
-from tui.engine.archives.extract import StreamingExtract, Written, extract_archive
+from tui.engine.archives.extract import ResettableExtract, Written, extract_archive
 from tui.engine.du import freed_size, tree_size
 from tui.engine.fsutil import inside, remove_path
 from tui.engine.installs.manifest import (
@@ -74,28 +74,6 @@ def _lock_fd(path: Path, kind: int, *, wait: bool) -> int | None:
         os.close(fd)
         raise
     return fd
-
-
-class _Tap:
-    """A streaming extraction into ``tree`` that a fetch can reset (see ``download.Tap``)."""
-
-    def __init__(self, name: str, tree: Path) -> None:
-        self.name, self.tree = name, tree
-        self.record = Written()
-        self.extraction = StreamingExtract(name, tree, record=self.record)
-
-    @property
-    def offset(self) -> int:
-        return self.extraction.offset
-
-    def feed(self, chunk: bytes) -> None:
-        self.extraction.feed(chunk)
-
-    def reset(self) -> None:
-        self.extraction.abandon()
-        remove_path(self.tree)
-        self.record = Written()
-        self.extraction = StreamingExtract(self.name, self.tree, record=self.record)
 
 
 class UnpackedStore:
@@ -330,13 +308,8 @@ class UnpackedStore:
             return tree
 
         def fill(temp: Path) -> Written:
-            tap = _Tap(name, temp)
-            try:
-                fetch(tap)
-            except BaseException:
-                tap.extraction.abandon()
-                raise
-            tap.extraction.finish()
+            tap = ResettableExtract(name, temp, record=Written())
+            tap.run(fetch)
             return tap.record
 
         return self._unpack(sha256, fill)

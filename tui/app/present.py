@@ -59,6 +59,7 @@ _JOB_WORDS = {
     Phase.DOWNLOADING: "fetch",
     Phase.VERIFYING: "verify",
     Phase.EXTRACTING: "unpack",
+    Phase.COMPILING: "compile",
     Phase.LINKING: "link",
     Phase.REMOVING: "remove",
 }

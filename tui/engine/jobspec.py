@@ -38,6 +38,7 @@ class CliSpec:
     help: str
     pinned: bool = False  # with no request: what UV_PYTHON or .python-version pins, as uv
     no_bin: bool = False  # takes --no-bin
+    compile: bool = False  # takes --compile-bytecode / --no-compile-bytecode, as uv's
     yes: str | None = None  # takes -y/--yes (counted), with this help
 
 
@@ -139,7 +140,7 @@ SPECS: tuple[JobSpec, ...] = (
         key="i", runner="_install", rule=_install,
         cli=CliSpec(
             "install interpreters (from the cache, fetching when missing)",
-            pinned=True, no_bin=True,
+            pinned=True, no_bin=True, compile=True,
         ),
     ),
     JobSpec(
@@ -148,7 +149,8 @@ SPECS: tuple[JobSpec, ...] = (
         key="r", runner="_install", rule=_reinstall,
         question="Reinstall {what} over the existing install?",
         cli=CliSpec(
-            "reinstall from the cache; works offline when the archive is cached", no_bin=True
+            "reinstall from the cache; works offline when the archive is cached",
+            no_bin=True, compile=True,
         ),
     ),
     JobSpec(

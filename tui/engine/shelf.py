@@ -301,13 +301,16 @@ class Shelf:
         that unpacked the archive.
         """
         build, link_bin = entry.build, self.settings.link_bin
+        compiled = self.settings.compile_bytecode
         sha = build.sha256 if entry.available else None
         if sha is None:  # an archive only the cache knows: its name is all we have to go on
             if archive is None:
                 archive = (
                     entry.cached.path if entry.cached else self.fetch(entry, reporter=reporter)
                 )
-            result = self.installs.install(archive, build, link_bin=link_bin, reporter=reporter)
+            result = self.installs.install(
+                archive, build, link_bin=link_bin, compile_bytecode=compiled, reporter=reporter
+            )
         else:
             tree, problem = self.unpacked.usable(sha)
             fresh = tree is None
@@ -318,8 +321,9 @@ class Shelf:
                 tree = self.unpacked.add(archive, sha, reporter=reporter)
             try:
                 result = self.installs.install_from_tree(
-                    tree, build, link_bin=link_bin, reporter=reporter, run_check=fresh
-                )
+                    tree, build, link_bin=link_bin, compile_bytecode=compiled,
+                    reporter=reporter, run_check=fresh,
+                )  # fmt: skip
             except NotAnInterpreter:
                 self.unpacked.remove(sha)  # a copy no install can use: the next try unpacks again
                 raise
@@ -334,8 +338,9 @@ class Shelf:
         its links (the bin link unless the settings say no). Returns the warnings, or None
         when the install has gone meanwhile."""
         warnings = self.installs.relink(
-            entry.key, link_bin=self.settings.link_bin, reporter=reporter
-        )
+            entry.key, link_bin=self.settings.link_bin,
+            compile_bytecode=self.settings.compile_bytecode, reporter=reporter,
+        )  # fmt: skip
         if warnings is None:
             entry.installation = None
         return warnings

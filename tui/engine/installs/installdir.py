@@ -38,6 +38,7 @@ from tui.engine.builds import Build
 from tui.engine.du import freed_size
 from tui.engine.errors import LockTimeout, PyshelfError
 from tui.engine.fsutil import atomic_write_bytes, exchange_paths, inside, remove_path
+from tui.engine.installs.bytecode import can_compile, compile_stdlib
 from tui.engine.installs.fixups import patch_installation
 from tui.engine.installs.keys import KeyParts, parse_key
 from tui.engine.installs.links import OURS
@@ -198,6 +199,7 @@ class InstallDir(Repair):
         build: Build,
         *,
         link_bin: bool = True,
+        compile_bytecode: bool = False,
         reporter: Reporter = NULL,
     ) -> InstallResult:
         """Extract ``archive`` (already verified) and install it as ``build.key``.
@@ -211,7 +213,7 @@ class InstallDir(Repair):
 
         return self._install(
             build, fill, source=archive.name, run_check=True,
-            link_bin=link_bin, reporter=reporter,
+            link_bin=link_bin, compile_bytecode=compile_bytecode, reporter=reporter,
         )  # fmt: skip
 
     def install_from_tree(
@@ -220,6 +222,7 @@ class InstallDir(Repair):
         build: Build,
         *,
         link_bin: bool = True,
+        compile_bytecode: bool = False,
         reporter: Reporter = NULL,
         run_check: bool = True,
     ) -> InstallResult:
@@ -237,7 +240,7 @@ class InstallDir(Repair):
 
         return self._install(
             build, fill, source=build.filename or os.fspath(tree), run_check=run_check,
-            link_bin=link_bin, reporter=reporter,
+            link_bin=link_bin, compile_bytecode=compile_bytecode, reporter=reporter,
         )  # fmt: skip
 
     def _install(
@@ -248,6 +251,7 @@ class InstallDir(Repair):
         source: str,
         run_check: bool,
         link_bin: bool,
+        compile_bytecode: bool = False,
         reporter: Reporter,
     ) -> InstallResult:
         parts = parse_key(build.key)
@@ -266,6 +270,8 @@ class InstallDir(Repair):
                 if build.build:
                     # A new inode, never a write into a file a hard-linked tree shares.
                     atomic_write_bytes(temp / "BUILD", build.build.encode())
+                if compile_bytecode:
+                    self._compile(temp, parts, final, warnings, reporter)
                 reporter.check(f"install of {build.key} cancelled")
                 # From here a crash leaves linking to do: the next repair finishes it.
                 atomic_write_bytes(journal, b"bin" if link_bin else b"")
@@ -284,20 +290,39 @@ class InstallDir(Repair):
             return InstallResult(installation, replaced, bin_link, tuple(warnings))
 
     def relink(
-        self, key: str, *, link_bin: bool = True, reporter: Reporter = NULL
+        self,
+        key: str,
+        *,
+        link_bin: bool = True,
+        compile_bytecode: bool = False,
+        reporter: Reporter = NULL,
     ) -> tuple[str, ...] | None:
         """Repair, then give an existing install its minor link and (with ``link_bin``) its
-        bin link, as uv does for a request already satisfied. None when ``key`` is not
-        installed. Returns the warnings."""
+        bin link, as uv does for a request already satisfied; ``compile_bytecode`` compiles
+        its stdlib in place, as uv does then too. None when ``key`` is not installed. Returns
+        the warnings."""
         with self.lock(reporter=reporter):
             warnings = self._repair()
             installation = self.get(key)
             if installation is None:
                 return None
+            if compile_bytecode:
+                path = installation.path
+                self._compile(path, installation.parts, path, warnings, reporter)
             self._update_minor_link(installation.parts, warnings)
             if link_bin:
                 self._link_executable(installation.parts, warnings)
             return tuple(warnings)
+
+    def _compile(
+        self, tree: Path, parts: KeyParts, final: Path, warnings: list[str], reporter: Reporter
+    ) -> None:
+        """The stdlib to bytecode; a build for another machine is installed without it."""
+        if not can_compile(parts):
+            warnings.append(f"{parts.key}: not compiled to bytecode (built for another machine)")
+            return
+        reporter.set_phase(Phase.COMPILING)
+        compile_stdlib(tree, parts, final=final, reporter=reporter)
 
     def _scratch(self, key: str, suffix: str = "") -> Path:
         return self.temp_dir / f"{key}{OURS}{secrets.token_hex(4)}{suffix}"

@@ -15,6 +15,7 @@ from textual.widgets.data_table import RowDoesNotExist
 from tui.app import present
 from tui.app.keys import bound_keys, register
 from tui.app.messages import JobRequested, SortChanged
+from tui.app.row_notes import RowNotes
 from tui.engine.jobs import JobEvent, JobKind
 from tui.engine.jobspec import reason, spec, table_specs
 from tui.engine.shelf import Entry
@@ -66,6 +67,7 @@ class ShelfTable(DataTable[present.Cell]):
         self.probing = False
         self.measuring: set[str] = set()  # row ids whose install size is being measured
         self.offline = False
+        self.notes = RowNotes()  # upgrades and pins, from the last listing
         self.sort_column, self.sort_reverse = sort
         self.narrow = False
         self._ticked: set[str] = set()  # rows with progress not drawn yet
@@ -132,6 +134,8 @@ class ShelfTable(DataTable[present.Cell]):
             probing=self.probing,
             measuring=rid in self.measuring,
             narrow=self.narrow,
+            newer=self.notes.newer(entry),
+            pinned=entry.key in self.notes.pinned,
         )
 
     def _add_row(self, rid: str, entry: Entry) -> None:

@@ -54,11 +54,14 @@ def test_install_compiles_the_stdlib_and_uv_still_finds_it(real_world: World) ->
     assert found.startswith(str(real_world.root / "installs"))
 
 
-def test_without_the_option_nothing_is_compiled(real_world: World) -> None:
+def test_without_the_option_nothing_is_compiled_and_a_reinstall_can(real_world: World) -> None:
     spec = real_world.specs[-1]
     code, _, err = real_world.cli("install", f"{spec.major}.{spec.minor}")
     assert code == 0, err
     assert _pycs(_stdlib(real_world)) == []
+    code, _, err = real_world.cli("reinstall", spec.key, "--compile-bytecode")
+    assert code == 0, err
+    assert _pycs(_stdlib(real_world))
 
 
 def test_an_installed_build_is_compiled_in_place_as_uv_does(

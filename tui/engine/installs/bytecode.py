@@ -12,18 +12,19 @@ not at all. The ``.pyc`` files name the final path (``ddir``) in tracebacks.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import subprocess
+from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 
-from tui.engine.errors import Cancelled, PyshelfError
+from tui.engine.errors import PyshelfError
 from tui.engine.fsutil import within
 from tui.engine.host import current_host
 from tui.engine.installs.keys import KeyParts
 from tui.engine.progress import NULL, Reporter
 
 STARTUP_TIMEOUT = 30.0
+MAX_WORKERS = 8  # compilers at once; uv runs one per core
 
 # Run by the install's own interpreter: the stdlib dir on the first line, then one line per
 # file compiled. Paths come on stdin, one a line, as uv's pip_compileall.py takes them.
@@ -76,45 +77,49 @@ def compile_stdlib(
 ) -> int:
     """Compile the standard library of the install at ``tree``; returns the files compiled.
 
-    ``final`` is where the tree will live (the .pyc files name paths there). A cancelled
-    reporter stops the compiler; what it wrote stays with the tree it wrote into.
+    ``final`` is where the tree will live (the .pyc files name paths there). The files are
+    shared among a few compilers at once, as uv does. A cancelled reporter stops them; what
+    they wrote stays with the tree they wrote into.
     """
     python = tree / "bin" / parts.interpreter_name
     stdlib = _stdlib_dir(tree, python)
     files = sources(stdlib)
+    if not files:
+        return 0
     final_stdlib = (final or tree) / os.path.relpath(stdlib, os.path.realpath(tree))
-    proc = subprocess.Popen(
-        [os.fspath(python), "-I", "-c", _SCRIPT, os.fspath(stdlib), os.fspath(final_stdlib)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True, cwd=tree, env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )  # fmt: skip
-    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
-    done = 0
+    count = max(1, min(MAX_WORKERS, os.cpu_count() or 1, len(files)))
+    command = [os.fspath(python), "-I", "-c", _SCRIPT, os.fspath(stdlib), os.fspath(final_stdlib)]
+    procs = [_spawn(command, tree) for _ in range(count)]
+    pool = ThreadPoolExecutor(count, thread_name_prefix="compile")
     try:
-        proc.stdout.readline()  # the stdlib dir again: the compiler is up
-        for path in files:
+        runs = [
+            pool.submit(proc.communicate, "".join(f"{path}\n" for path in files[n::count]))
+            for n, proc in enumerate(procs)
+        ]
+        while wait(runs, timeout=0.1).not_done:
             reporter.check("bytecode compilation cancelled")
-            proc.stdin.write(path + "\n")
-            proc.stdin.flush()
-            if not proc.stdout.readline():
-                break  # the compiler died: its stderr says why
-            done += 1
-        proc.stdin.close()
-        proc.wait(timeout=STARTUP_TIMEOUT)
-    except (BrokenPipeError, Cancelled):
-        proc.kill()
-        proc.wait()
-        if reporter.cancel_event.is_set():
-            raise Cancelled("bytecode compilation cancelled") from None
+        outputs = [run.result() for run in runs]
     finally:
-        with contextlib.suppress(OSError):
-            proc.stdout.close()
-    error = proc.stderr.read().strip()
-    proc.stderr.close()
-    if proc.returncode != 0 or done < len(files):
-        last = (error.splitlines() or [f"exit {proc.returncode}"])[-1]
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()  # cancelled: its communicate() returns, and the pool can close
+                proc.wait()
+        pool.shutdown(wait=True)
+    # Each compiler says its stdlib dir, then names each file it has compiled.
+    done = sum(max(0, len(out.splitlines()) - 1) for out, _ in outputs)
+    failed = next((n for n, proc in enumerate(procs) if proc.returncode != 0), None)
+    if failed is not None or done < len(files):
+        error = outputs[failed or 0][1].strip()
+        last = (error.splitlines() or [f"exit {procs[failed or 0].returncode}"])[-1]
         raise PyshelfError(f"cannot compile the standard library of {parts.key}: {last}")
     return done
+
+
+def _spawn(command: list[str], tree: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, cwd=tree, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )  # fmt: skip
 
 
 def _stdlib_dir(tree: Path, python: Path) -> Path:

@@ -124,6 +124,22 @@ async def test_the_old_patch_stays_while_an_environment_still_uses_it(
         assert f"home = {installs / OLD / 'bin'}" in (stuck / "pyvenv.cfg").read_text()
 
 
+async def test_U_says_why_a_row_has_nothing_to_upgrade(
+    world: World, make_app: AppMaker, work: Path
+) -> None:
+    assert world.cli("install", "3.12.6")[0] == 0
+    assert world.cli("install", "3.12.7")[0] == 0
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await loaded(pilot)
+        assert cell(app, OLD, "version") == "3.12.6"  # the minor's newest patch is installed
+        await _highlight(pilot, OLD)
+        await pilot.press("U")
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmScreen)
+        assert any("its minor already has its newest patch installed" in m for m in _messages(app))
+
+
 async def test_pinned_builds_are_marked_and_filtered(
     world: World, make_app: AppMaker, work: Path
 ) -> None:

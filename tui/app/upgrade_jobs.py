@@ -30,7 +30,7 @@ from tui.app.widgets.shelf_table import ShelfTable
 from tui.engine.jobs import Job, JobKind, JobQueue, Phase
 from tui.engine.shelf import Entry, Shelf
 from tui.engine.usage.removal import Action, Plan, count_users, plan_builds
-from tui.engine.usage.upgrade import Upgrade, repoint, sort_users
+from tui.engine.usage.upgrade import Upgrade, family, repoint, sort_users
 from tui.engine.usage.venvs import Venv, default_roots, find_users
 
 
@@ -39,7 +39,10 @@ def _why_not(entry: Entry, upgrades: dict[str, Upgrade]) -> str | None:
         return None
     if entry.installation is None:
         return "not installed: nothing to upgrade"
-    return "already the newest patch of its minor (or not the newest installed one)"
+    for up in upgrades.values():
+        if family(up.old) == family(entry):
+            return f"{up.old.build.version} is its minor's newest install: upgrade that one"
+    return "its minor already has its newest patch installed"
 
 
 def _repoint_task(venv: Venv, up: Upgrade, job: Job) -> str:
@@ -93,6 +96,12 @@ class UpgradeActions(View):
             why = _why_not(targets[0], upgrades)
             self.notify(f"{targets[0].build.describe()}: {why}", severity="warning", timeout=4)
             return
+        if skipped := [e for e in targets if _why_not(e, upgrades) is not None]:
+            why = _why_not(skipped[0], upgrades)
+            self.notify(
+                f"skipped {len(skipped)}: {skipped[0].build.describe()}: {why}",
+                severity="warning", timeout=4,
+            )  # fmt: skip
         # Fresh copies: the plan fills in the environments of each.
         self._plan_upgrades([Upgrade(u.old, u.new) for u in chosen])
 

@@ -37,7 +37,8 @@ class Upgrade:
         return f"{self.old.key} -> {self.new.build.version}"
 
 
-def _family(entry: Entry) -> tuple:
+def family(entry: Entry) -> tuple:
+    """What an upgrade keeps: implementation, variant, platform and minor."""
     b = entry.build
     return (b.implementation, b.variant, b.os, b.arch, b.libc, b.major, b.minor)
 
@@ -52,14 +53,14 @@ def find_upgrades(entries: Iterable[Entry], requests: Sequence[str] = ()) -> lis
             continue
         if wanted and not any(_loosely(r, entry) for r in wanted):
             continue
-        family = _family(entry)
-        if family not in installed or entry.build.sort_key() > installed[family].build.sort_key():
-            installed[family] = entry
+        line = family(entry)
+        if line not in installed or entry.build.sort_key() > installed[line].build.sort_key():
+            installed[line] = entry
     upgrades = []
-    for family, old in installed.items():
+    for line, old in installed.items():
         pool = [
             e for e in entries
-            if _family(e) == family and (e.available or e.cached is not None)
+            if family(e) == line and (e.available or e.cached is not None)
             and (old.build.is_prerelease or not e.build.is_prerelease)
         ]  # fmt: skip
         newest = max(pool, key=lambda e: e.build.sort_key(), default=None)

@@ -7,7 +7,7 @@ nothing unverified lands in a bundle or in the cache. Each export or import is o
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
 from typing import ClassVar
@@ -22,7 +22,6 @@ from textual.widgets import Input, Label
 from tui.app.commands import Command
 from tui.app.keys import bound_key, register
 from tui.app.present import show_path
-from tui.app.screens.cleanup import Scope
 from tui.app.screens.view import View
 from tui.app.widgets.shelf_table import ShelfTable
 from tui.engine.bundle import Report, export, import_paths
@@ -119,8 +118,8 @@ class BundleActions(View):
 
     shelf: Shelf
     queue: JobQueue
-    scope: Scope | None
     table: ShelfTable
+    _cwd: Callable[[], Path]  # the folder a bundle's path starts from (BuildJobs)
 
     BINDINGS: ClassVar[list[BindingType]] = register(
         [
@@ -134,10 +133,6 @@ class BundleActions(View):
             ),
         ]
     )  # fmt: skip
-
-    def _here(self) -> Path:
-        scope = self.scope
-        return scope.cwd if scope is not None and scope.cwd is not None else Path.cwd()
 
     def _exportable(self, entry: Entry) -> str | None:
         if not entry.available:
@@ -163,7 +158,7 @@ class BundleActions(View):
             note += f", {missing} to download first"
         if skipped := len(targets) - len(ok):
             note += f"; {skipped} skipped (not exportable)"
-        default = str(self._here() / DEFAULT_BUNDLE)
+        default = str(self._cwd() / DEFAULT_BUNDLE)
         screen = PathScreen("Export to a bundle folder", note, default)
 
         def chosen(path: Path | None) -> None:
@@ -193,7 +188,7 @@ class BundleActions(View):
             "nothing unverified is added."
         )
         screen = PathScreen(
-            "Import into the cache", note, str(self._here() / DEFAULT_BUNDLE), must_exist=True
+            "Import into the cache", note, str(self._cwd() / DEFAULT_BUNDLE), must_exist=True
         )
 
         def chosen(path: Path | None) -> None:

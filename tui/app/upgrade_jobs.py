@@ -22,7 +22,6 @@ from tui.app.commands import Command
 from tui.app.keys import bound_key, register
 from tui.app.present import show_path
 from tui.app.rules import Replacement
-from tui.app.screens.cleanup import Scope
 from tui.app.screens.confirm import ConfirmScreen
 from tui.app.screens.plan_confirm import confirm_plan
 from tui.app.screens.view import View
@@ -68,8 +67,8 @@ class UpgradeActions(View):
 
     shelf: Shelf
     queue: JobQueue
-    scope: Scope | None
     table: ShelfTable
+    _cwd: Callable[[], Path]  # where environments are looked for (BuildJobs)
     _execute_plan: Callable[[Plan, bool], object]
 
     BINDINGS: ClassVar[list[BindingType]] = register(
@@ -80,10 +79,6 @@ class UpgradeActions(View):
             ),
         ]
     )  # fmt: skip
-
-    def _cwd(self) -> Path:
-        scope = self.scope
-        return scope.cwd if scope is not None and scope.cwd is not None else Path.cwd()
 
     def action_upgrade(self) -> None:
         targets = self.table.targets()

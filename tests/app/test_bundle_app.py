@@ -157,3 +157,17 @@ async def test_offline_shows_in_the_header(world: World, make_app: AppMaker) -> 
         await wait_for(pilot, lambda: isinstance(app.screen, ChecksScreen))
         assert app.screen.checks[0].detail.startswith("offline")  # type: ignore[attr-defined]
         assert app.main.sub_title.endswith("· offline")
+
+
+async def test_escape_leaves_the_path_dialog_and_nothing_runs(
+    world: World, make_app: AppMaker
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await loaded(pilot)
+        await pilot.press("I")
+        await wait_for(pilot, lambda: isinstance(app.screen, PathScreen))
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, PathScreen))
+        await settle(pilot)
+        assert app.queue.jobs == []

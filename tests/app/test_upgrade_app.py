@@ -140,6 +140,21 @@ async def test_U_says_why_a_row_has_nothing_to_upgrade(
         assert any("its minor already has its newest patch installed" in m for m in _messages(app))
 
 
+async def test_offline_only_a_cached_patch_is_offered(
+    world: World, make_app: AppMaker, work: Path
+) -> None:
+    assert world.cli("install", "3.12.6")[0] == 0
+    app = make_app(offline=True)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await loaded(pilot)
+        assert cell(app, OLD, "version") == "3.12.6"  # 3.12.7 cannot be downloaded now
+    assert world.cli("fetch", "3.12.7")[0] == 0
+    app = make_app(offline=True)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await loaded(pilot)
+        assert cell(app, OLD, "version") == "3.12.6 → 3.12.7"
+
+
 async def test_pinned_builds_are_marked_and_filtered(
     world: World, make_app: AppMaker, work: Path
 ) -> None:

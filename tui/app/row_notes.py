@@ -39,9 +39,9 @@ class RowNotes:
     problem: str | None = None  # a pin file that cannot be read
 
     @classmethod
-    def of(cls, entries: Iterable[Entry], cwd: Path) -> RowNotes:
+    def of(cls, entries: Iterable[Entry], cwd: Path, *, offline: bool = False) -> RowNotes:
         entries = list(entries)
-        upgrades = {u.old.key: u for u in find_upgrades(entries)}
+        upgrades = {u.old.key: u for u in find_upgrades(entries, offline=offline)}
         try:
             pins = find_pins(cwd)
         except RequestError as exc:

@@ -164,7 +164,8 @@ class MainScreen(UpgradeActions, BundleActions, ConnectionActions, BuildJobs):
             self.shelf.go_without_catalog("failed to load")
             entries = self.shelf.entries()
         warnings = list(self.shelf.catalog.warnings)
-        notes = RowNotes.of(entries, self._cwd())  # reads pin files: here, off the UI thread
+        # Reads pin files: here, off the UI thread.
+        notes = RowNotes.of(entries, self._cwd(), offline=self.shelf.settings.offline)
         if not worker.is_cancelled:
             self.post_message(EntriesLoaded(entries, warnings, error, notes))
 

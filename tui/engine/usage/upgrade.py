@@ -43,8 +43,11 @@ def family(entry: Entry) -> tuple:
     return (b.implementation, b.variant, b.os, b.arch, b.libc, b.major, b.minor)
 
 
-def find_upgrades(entries: Iterable[Entry], requests: Sequence[str] = ()) -> list[Upgrade]:
-    """One upgrade per installed minor that has a newer patch to install."""
+def find_upgrades(
+    entries: Iterable[Entry], requests: Sequence[str] = (), *, offline: bool = False
+) -> list[Upgrade]:
+    """One upgrade per installed minor that has a newer patch to install (``offline``: one
+    whose archive is cached, since nothing can be downloaded)."""
     entries = list(entries)
     wanted = [parse_request(r) for r in requests]
     installed: dict[tuple, Entry] = {}
@@ -60,7 +63,7 @@ def find_upgrades(entries: Iterable[Entry], requests: Sequence[str] = ()) -> lis
     for line, old in installed.items():
         pool = [
             e for e in entries
-            if family(e) == line and (e.available or e.cached is not None)
+            if family(e) == line and (e.cached is not None or (e.available and not offline))
             and (old.build.is_prerelease or not e.build.is_prerelease)
         ]  # fmt: skip
         newest = max(pool, key=lambda e: e.build.sort_key(), default=None)

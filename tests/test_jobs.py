@@ -314,3 +314,31 @@ def test_a_job_reports_for_itself_and_cancelling_it_stops_its_next_phase(world: 
     job.set_phase(Phase.CANCELLED)  # a final phase is always reached
     assert job.phase == Phase.CANCELLED
     queue.close()
+
+
+def test_a_task_runs_as_a_job_and_retries_as_it_was(world: World) -> None:
+    queue = JobQueue(world.shelf())
+    recorder = Recorder()
+    queue.subscribe(recorder)
+    runs: list[int] = []
+
+    def task(job: Job) -> str:
+        job.set_phase(Phase.LINKING)
+        runs.append(job.id)
+        if len(runs) == 1:
+            raise OSError("the environment's folder is read-only")
+        return "runs the new patch"
+
+    try:
+        first = queue.submit_task(JobKind.REPOINT, "/tmp/env → 3.12.7", task)
+        queue.wait([first])
+        assert first.phase == Phase.FAILED and "read-only" in (first.error or "")
+        assert first.key == "/tmp/env → 3.12.7" and first.entry is None
+        again = queue.retry(first)
+        queue.wait([again])
+        assert (again.kind, again.phase, again.result) == (
+            JobKind.REPOINT, Phase.DONE, "runs the new patch",
+        )  # fmt: skip
+        assert recorder.phases(again.id) == [Phase.QUEUED, Phase.LINKING, Phase.DONE]
+    finally:
+        queue.close()

@@ -7,6 +7,7 @@ import gzip
 import json
 import os
 import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -122,3 +123,24 @@ def test_nothing_to_upgrade_says_so(world: World) -> None:
     assert code == 0, err
     code, _, err = world.cli("upgrade")
     assert code == 0 and "every installed minor is on its newest patch" in err
+
+
+def test_upgrade_compiles_the_new_patch(
+    two_patches: tuple[World, ArchiveSpec, ArchiveSpec],
+) -> None:
+    world, old, new = two_patches
+    assert world.cli("install", old.version)[0] == 0
+    code, _, err = world.cli("upgrade", "--compile-bytecode", "--yes")
+    assert code == 0, err
+    stdlib = world.root / "installs" / new.key / "lib" / f"python{new.major}.{new.minor}"
+    assert (stdlib / "__pycache__" / f"os.{sys.implementation.cache_tag}.pyc").is_file()
+    assert not (world.root / "installs" / old.key).exists()
+
+
+def test_offline_upgrades_only_to_a_cached_patch(world: World) -> None:
+    assert world.cli("install", "3.12.6")[0] == 0
+    code, _, err = world.cli("--offline", "upgrade", "--dry-run")
+    assert code == 0 and "offline: no newer patch of an installed minor is cached" in err
+    assert world.cli("fetch", "3.12.7")[0] == 0
+    code, _, err = world.cli("--offline", "upgrade", "--dry-run")
+    assert code == 0 and "install cpython-3.12.7-linux-x86_64-gnu" in err

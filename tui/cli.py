@@ -73,6 +73,19 @@ def _yes(parser: argparse.ArgumentParser, text: str) -> None:
     parser.add_argument("-y", "--yes", action="count", default=0, help=text)
 
 
+def _compile_bytecode(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "--compile-bytecode", action="store_true", default=None,
+        help="compile the standard library to .pyc after installing, as uv does "
+        "(default: UV_COMPILE_BYTECODE)",
+    )  # fmt: skip
+    group.add_argument(
+        "--no-compile-bytecode", dest="compile_bytecode", action="store_false", default=None,
+        help="do not, even when UV_COMPILE_BYTECODE is set",
+    )  # fmt: skip
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = _global_options()
     parser = Parser(
@@ -111,6 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument(
                 "--no-bin", action="store_true", help="do not link python3.X into the bin dir"
             )
+        if cli.compile:
+            _compile_bytecode(p)
         if cli.yes is not None:
             _yes(p, cli.yes)
 
@@ -121,6 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("requests", nargs="*", type=options.request, metavar="REQUEST",
                    help="the minors to upgrade (default: every installed one)")  # fmt: skip
     p.add_argument("--dry-run", action="store_true", help="show the plan; change nothing")
+    _compile_bytecode(p)
     _yes(p, "repoint environments and remove the old patch without asking")
 
     p = sub.add_parser(
@@ -212,6 +228,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         settings.offline = True
     if getattr(args, "no_bin", False):
         settings.link_bin = False
+    if (compiled := getattr(args, "compile_bytecode", None)) is not None:
+        settings.compile_bytecode = compiled
     return settings
 
 

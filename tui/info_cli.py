@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import shlex
 
 from tui.engine.pins import find_pins
 from tui.engine.settings import Settings
 from tui.engine.shelf import Shelf
+from tui.engine.uvcache import env_line
 from tui.exit_codes import EXIT_FAILED
 
 
@@ -36,7 +36,7 @@ def cmd_find(shelf: Shelf, request: str | None) -> int:
 
 def cmd_dir(settings: Settings, args: argparse.Namespace) -> int:
     if args.env:
-        print(f"export UV_PYTHON_CACHE_DIR={shlex.quote(str(settings.cache_dir))}")
+        print(env_line(settings))
     else:
         print(
             settings.bin_dir

@@ -34,9 +34,15 @@ def _agree(question: str, yes: int) -> bool:
 
 
 def cmd_upgrade(shelf: Shelf, args: argparse.Namespace) -> int:
-    upgrades = find_upgrades(shelf.entries(), args.requests)
+    upgrades = find_upgrades(shelf.entries(), args.requests, offline=shelf.settings.offline)
     if not upgrades:
-        print("every installed minor is on its newest patch", file=sys.stderr)
+        offline = shelf.settings.offline
+        print(
+            "offline: no newer patch of an installed minor is cached"
+            if offline
+            else "every installed minor is on its newest patch",
+            file=sys.stderr,
+        )
         return 0
     roots = default_roots(configured=shelf.settings.venv_dirs, cwd=Path.cwd())
     venvs, _pins = find_users(roots)

@@ -13,6 +13,7 @@ from textual.pilot import Pilot
 from tests.conftest import World
 from tui.app.app import PyshelfApp
 from tui.app.present import row_id
+from tui.app.screens import main as main_screen
 from tui.app.screens.cleanup import Scope
 from tui.engine.jobs import JobQueue
 from tui.engine.shelf import Entry, Shelf
@@ -43,6 +44,13 @@ class AppMaker:
     def close(self) -> None:
         for queue in self.queues:
             queue.close(cancel=True)
+
+
+@pytest.fixture(autouse=True)
+def uv_sees_the_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Most tests' worlds do not export UV_PYTHON_CACHE_DIR; the notice that uv cannot see
+    the cache has tests of its own (test_upgrade_app.py), and stays out of the others."""
+    monkeypatch.setattr(main_screen, "uv_cache_notice", lambda settings: None)
 
 
 @pytest.fixture

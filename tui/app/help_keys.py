@@ -53,6 +53,12 @@ LINES: dict[str, str] = {
     "break-no": "no, keep them",
     "prune-cancel": "close the prune menu",
     "help-close": "close this help",
+    "upgrade": "upgrade to the newest patch",
+    "export": "export marked builds (bundle)",
+    "import": "import a bundle into the cache",
+    "check-connection": "check the connection",
+    "path-cancel": "leave the path dialog",
+    "checks-close": "close the connection check",
 }
 
 
@@ -78,7 +84,17 @@ def groups() -> list[Group]:
     """The help page's groups: the first two side by side on the first screen."""
     jobs = tuple(job.action for job in table_specs())
     return [
-        Group("Builds", (*PAIRS, "mark", "clear-marks", *jobs, "filter", "clear-filter")),
+        Group(
+            "Builds",
+            (
+                *PAIRS,
+                "mark",
+                "clear-marks",
+                *jobs,
+                "filter",
+                "clear-filter",
+            ),
+        ),
         Group(
             "View",
             (
@@ -100,6 +116,7 @@ def groups() -> list[Group]:
                 "quit-now",
             ),
         ),
+        Group("Upgrade and share", ("upgrade", "export", "import", "check-connection")),
         Group(
             "Disk usage (D)",
             (
@@ -115,7 +132,16 @@ def groups() -> list[Group]:
         ),
         Group(
             "Dialogs",
-            ("yes", "no", "break", "break-no", "prune-cancel", "help-close"),
+            (
+                "yes",
+                "no",
+                "break",
+                "break-no",
+                "prune-cancel",
+                "help-close",
+                "path-cancel",
+                "checks-close",
+            ),
         ),
     ]
 

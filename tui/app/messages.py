@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from textual.message import Message
 
+from tui.app.row_notes import RowNotes
 from tui.engine.jobs import JobEvent, JobKind
 from tui.engine.shelf import Entry
 from tui.engine.usage.inventory import Inventory
@@ -20,6 +21,7 @@ class EntriesLoaded(Message):
     entries: list[Entry]
     warnings: list[str] = field(default_factory=list)
     catalog_error: str | None = None  # the catalog failed: only cache and installs are listed
+    notes: RowNotes = field(default_factory=RowNotes)  # upgrades and pins of these entries
 
 
 @dataclass

@@ -29,6 +29,8 @@ CACHED_STYLE = "#3b82f6"
 PARTIAL_STYLE = "#d97706"
 JOB_STYLE = "#a855f7"
 ERROR_STYLE = "#dc2626"
+UPGRADE_STYLE = "#0891b2"
+PINNED_STYLE = "italic #a855f7"
 
 # (column key, header label); the order is the table's.
 COLUMNS: list[tuple[str, str]] = [
@@ -59,6 +61,7 @@ _JOB_WORDS = {
     Phase.DOWNLOADING: "fetch",
     Phase.VERIFYING: "verify",
     Phase.EXTRACTING: "unpack",
+    Phase.COMPILING: "compile",
     Phase.LINKING: "link",
     Phase.REMOVING: "remove",
 }
@@ -147,6 +150,16 @@ def version_sort(entry: Entry) -> tuple[Any, ...]:
     return (*b.sort_key(), b.implementation, not b.variant, b.variant or "")
 
 
+def version_text(version: str, newer: str | None = None, pinned: bool = False) -> Text:
+    """``3.12.7 → 3.12.14 pinned``: the arrow names the patch an upgrade installs."""
+    text = Text(version, style="bold", justify="left", no_wrap=True, overflow="ellipsis")
+    if newer:
+        text.append(f" → {newer}", style=UPGRADE_STYLE)
+    if pinned:
+        text.append(" pinned", style=PINNED_STYLE)
+    return text
+
+
 def row_cells(
     entry: Entry,
     *,
@@ -156,14 +169,17 @@ def row_cells(
     measuring: bool = False,
     narrow: bool = False,
     offline: bool = False,
+    newer: str | None = None,
+    pinned: bool = False,
 ) -> dict[str, Cell]:
-    """``offline``: a download size nobody could ask for reads "offline", not "unknown"."""
+    """``offline``: a download size nobody could ask for reads "offline", not "unknown";
+    ``newer``: the patch an upgrade would install; ``pinned``: a pin of the folder matches."""
     b = entry.build
     symbol, words, style = state_parts(entry, job)
     on_disk = entry.cached is not None
     return {
         "mark": _cell("✓" if marked else " ", (marked,), "bold"),
-        "version": _cell(b.version, version_sort(entry), "bold"),
+        "version": Cell(version_text(b.version, newer, pinned), version_sort(entry)),
         "impl": _cell(b.implementation, (b.implementation,)),
         "variant": _cell(variant_text(entry, narrow), (variant_text(entry, narrow),)),
         "build": _cell(b.build, (b.build,), "dim"),
@@ -186,18 +202,18 @@ def row_cells(
 _VERSIONISH = re.compile(r"\d+(\.\d*)*")
 
 
-def matches(entry: Entry, text: str) -> bool:
+def matches(entry: Entry, text: str, tags: Iterable[str] = ()) -> bool:
     """Every word of the filter matches the row.
 
     A version-like word is a prefix of the version ("3.12" is 3.12.x, not 3.13.12); any
-    other word may appear anywhere in the key, name, build or state.
+    other word may appear anywhere in the key, name, build, state or the row's ``tags``
+    (``pinned``, ``newer``, ``offline``: see tui.app.row_notes).
     """
     words = text.lower().split()
     b = entry.build
     partial = "partial" if entry.partial_bytes else ""
-    haystack = " ".join(
-        [entry.key, b.describe(), b.build, entry.state, state_text(entry), partial]
-    ).lower()
+    parts = [entry.key, b.describe(), b.build, entry.state, state_text(entry), partial, *tags]
+    haystack = " ".join(parts).lower()
     return all(
         b.version.startswith(word) if _VERSIONISH.fullmatch(word) else word in haystack
         for word in words

@@ -23,7 +23,7 @@ from tui.engine.progress import Phase, Reporter, SpeedMeter
 from tui.engine.shelf import Entry, Shelf
 from tui.engine.verify import verify
 
-__all__ = ["Job", "JobEvent", "JobKind", "JobQueue", "Phase"]
+__all__ = ["Job", "JobEvent", "JobKind", "JobQueue", "Phase", "Task"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +44,11 @@ class JobEvent:
     warnings: tuple[str, ...] = ()  # things the job left alone or could not do, one line each
 
 
+# A step that is not an action on a build (``JobQueue.submit_task``): it runs with the job as
+# its reporter, in a disk slot, and returns the job's result line.
+Task = Callable[["Job"], str]
+
+
 class Job(Reporter):
     """One queued action; the engine calls it reports to (see ``Reporter``) as it runs."""
 
@@ -57,6 +62,7 @@ class Job(Reporter):
         *,
         label: str = "",
         remove: Callable[[], int] | None = None,
+        task: Task | None = None,
     ) -> None:
         super().__init__()
         self.id = next(Job._ids)
@@ -64,6 +70,7 @@ class Job(Reporter):
         self.entry = entry  # None for a REMOVE job, which names its target by ``label``
         self.label = label
         self.remove = remove
+        self.task = task
         self.phase = Phase.QUEUED
         self.done = 0
         self.total: int | None = None
@@ -162,6 +169,11 @@ class JobQueue:
         so it shows and waits for a disk slot like an uninstall does."""
         return self._enqueue(Job(JobKind.REMOVE, None, self, label=label, remove=remove))
 
+    def submit_task(self, kind: JobKind, label: str, task: Task) -> Job:
+        """Queue a step that is not an action on a build (a repoint, an export, an import)
+        under ``label``; ``task`` returns the result line, or raises to fail the job."""
+        return self._enqueue(Job(kind, None, self, label=label, task=task))
+
     def _enqueue(self, new: Job) -> Job:
         with self._lock:
             for job in self.jobs:
@@ -173,6 +185,8 @@ class JobQueue:
         return new
 
     def retry(self, job: Job) -> Job:
+        if job.task is not None:
+            return self.submit_task(job.kind, job.label, job.task)
         if job.entry is None:
             assert job.remove is not None
             return self.submit_removal(job.label, job.remove)
@@ -274,6 +288,14 @@ class JobQueue:
         assert job.remove is not None
         self._removing(job, job.remove)
         job.result = "removed"
+
+    def _task(self, job: Job) -> None:
+        assert job.task is not None
+        self._slot(self._disk_slots, job)
+        try:
+            job.result = job.task(job)
+        finally:
+            self._disk_slots.release()
 
     def _verify(self, job: Job) -> None:
         """Hash the archive and the unpacked copy again; a damaged copy is dropped (verify)."""

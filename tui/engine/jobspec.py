@@ -25,6 +25,10 @@ class JobKind(StrEnum):
     EVICT = "evict"
     VERIFY = "verify"
     REMOVE = "remove"  # anything else the clean-up removes: another manager's interpreter, ...
+    # Steps that are not an action on one build, each a callable run as a job (``submit_task``).
+    REPOINT = "repoint"  # an environment moved to a new patch (upgrade)
+    EXPORT = "export"  # cached archives written to a bundle
+    IMPORT = "import"  # a bundle's or a file's archives verified into the cache
 
 
 # Whether a kind applies to an entry: None when it does, else the reason (a template).
@@ -38,6 +42,7 @@ class CliSpec:
     help: str
     pinned: bool = False  # with no request: what UV_PYTHON or .python-version pins, as uv
     no_bin: bool = False  # takes --no-bin
+    compile: bool = False  # takes --compile-bytecode / --no-compile-bytecode, as uv's
     yes: str | None = None  # takes -y/--yes (counted), with this help
 
 
@@ -139,7 +144,7 @@ SPECS: tuple[JobSpec, ...] = (
         key="i", runner="_install", rule=_install,
         cli=CliSpec(
             "install interpreters (from the cache, fetching when missing)",
-            pinned=True, no_bin=True,
+            pinned=True, no_bin=True, compile=True,
         ),
     ),
     JobSpec(
@@ -148,7 +153,8 @@ SPECS: tuple[JobSpec, ...] = (
         key="r", runner="_install", rule=_reinstall,
         question="Reinstall {what} over the existing install?",
         cli=CliSpec(
-            "reinstall from the cache; works offline when the archive is cached", no_bin=True
+            "reinstall from the cache; works offline when the archive is cached",
+            no_bin=True, compile=True,
         ),
     ),
     JobSpec(
@@ -188,6 +194,21 @@ SPECS: tuple[JobSpec, ...] = (
         JobKind.REMOVE, "Remove", "Remove",
         "remove something the disk-usage view marked",
         key=None, runner="_remove", destroys=True,
+    ),
+    JobSpec(
+        JobKind.REPOINT, "Repoint", "Repoint",
+        "move an environment to the new patch of its interpreter",
+        key=None, runner="_task",
+    ),
+    JobSpec(
+        JobKind.EXPORT, "Export", "Export",
+        "write cached archives to a bundle, verifying each",
+        key=None, runner="_task",
+    ),
+    JobSpec(
+        JobKind.IMPORT, "Import", "Import",
+        "add a bundle's archives to the cache, verifying each",
+        key=None, runner="_task",
     ),
 )  # fmt: skip
 

@@ -23,6 +23,7 @@ class Phase(StrEnum):
     DOWNLOADING = "downloading"
     VERIFYING = "verifying"
     EXTRACTING = "extracting"
+    COMPILING = "compiling"  # the stdlib to bytecode (--compile-bytecode)
     LINKING = "linking"
     REMOVING = "removing"
     DONE = "done"

@@ -92,6 +92,8 @@ class Settings:
             not in ("0", "false", "no", "off")
         )
     )
+    # uv's --compile-bytecode (UV_COMPILE_BYTECODE): installs compile their stdlib to .pyc.
+    compile_bytecode: bool = field(default_factory=lambda: _truthy("UV_COMPILE_BYTECODE"))
     # Unpacked copies of uninstalled builds kept for instant reinstalls, up to this many bytes
     # in all (the most recently used kept). 0: an unpacked copy goes with its install.
     keep_unpacked: int = field(default_factory=lambda: _env_size(KEEP_UNPACKED_ENV))

@@ -323,10 +323,13 @@ class Shelf:
         interpreter is started once, on the install that unpacked the archive.
         """
         build, link_bin = entry.build, self.settings.link_bin
+        compiled = self.settings.compile_bytecode
         sha = build.sha256 if entry.available else None
         if sha is None:  # an archive only the cache knows: its name is all we have to go on
             archive = entry.cached.path if entry.cached else self.fetch(entry, reporter=reporter)
-            result = self.installs.install(archive, build, link_bin=link_bin, reporter=reporter)
+            result = self.installs.install(
+                archive, build, link_bin=link_bin, compile_bytecode=compiled, reporter=reporter
+            )
         elif not self.can_link():
             result = self._install_from_archive(entry, sha, reporter)
         else:
@@ -336,8 +339,9 @@ class Shelf:
                 tree = self._unpack(entry, sha, problem, reporter)
             try:
                 result = self.installs.install_from_tree(
-                    tree, build, link_bin=link_bin, reporter=reporter, run_check=fresh
-                )
+                    tree, build, link_bin=link_bin, compile_bytecode=compiled,
+                    reporter=reporter, run_check=fresh,
+                )  # fmt: skip
             except NotAnInterpreter:
                 self.unpacked.remove(sha)  # a copy no install can use: the next try unpacks again
                 raise
@@ -352,8 +356,9 @@ class Shelf:
         its links (the bin link unless the settings say no). Returns the warnings, or None
         when the install has gone meanwhile."""
         warnings = self.installs.relink(
-            entry.key, link_bin=self.settings.link_bin, reporter=reporter
-        )
+            entry.key, link_bin=self.settings.link_bin,
+            compile_bytecode=self.settings.compile_bytecode, reporter=reporter,
+        )  # fmt: skip
         if warnings is None:
             entry.installation = None
         return warnings
@@ -374,8 +379,9 @@ class Shelf:
             reporter.set_phase(Phase.EXTRACTING)
             try:  # hashed by the pass that unpacks it
                 return self.installs.install(
-                    archive, build, link_bin=link_bin, reporter=reporter, sha256=sha
-                )
+                    archive, build, link_bin=link_bin, reporter=reporter, sha256=sha,
+                    compile_bytecode=self.settings.compile_bytecode,
+                )  # fmt: skip
             except ChecksumError:
                 archive.unlink(missing_ok=True)  # damaged in the cache: fetch it again
                 entry.cached = None
@@ -390,8 +396,9 @@ class Shelf:
             ResettableExtract(name, temp).run(fetch)
 
         return self.installs.install_staged(
-            build, fill, source=name, link_bin=link_bin, reporter=reporter
-        )
+            build, fill, source=name, link_bin=link_bin, reporter=reporter,
+            compile_bytecode=self.settings.compile_bytecode,
+        )  # fmt: skip
 
     def _unpack(self, entry: Entry, sha: str, problem: str | None, reporter: Reporter) -> Path:
         """A new unpacked copy of ``entry``: from the cached archive, hashed as it is read, or

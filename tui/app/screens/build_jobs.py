@@ -45,6 +45,11 @@ class BuildJobs(View):
     load_entries: Callable[[], object]
     _update_details: Callable[[], None]
 
+    def _cwd(self) -> Path:
+        """Where environments and pins are looked for: the scope's folder, or the current one."""
+        scope = self.scope
+        return scope.cwd if scope is not None and scope.cwd is not None else Path.cwd()
+
     @property
     def _alive(self) -> bool:
         """False while quitting: late messages from threads find no widgets to update."""
@@ -119,9 +124,7 @@ class BuildJobs(View):
     @work(thread=True, group="confirm", exclusive=True, exit_on_error=False)
     def _plan_removal(self, action: Action, entries: list[Entry], title: str, verb: str) -> None:
         """Make the plan off the UI thread (it walks trees and looks for environments)."""
-        scope = self.scope
-        cwd = scope.cwd if scope is not None and scope.cwd is not None else Path.cwd()
-        plan = plan_builds(self.shelf, action, entries, cwd=cwd)
+        plan = plan_builds(self.shelf, action, entries, cwd=self._cwd())
         self.app.call_from_thread(self._ask_plan, plan, title, verb)
 
     def _ask_plan(self, plan: Plan, title: str, verb: str) -> None:

@@ -15,7 +15,9 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Header, Input, Label, ListView
 from textual.worker import get_current_worker
 
+from tui.app.bundle_dialogs import BundleActions
 from tui.app.commands import Command
+from tui.app.connection import ConnectionActions
 from tui.app.footer import FILTER_ACTIONS, QUEUE_ACTIONS, ActionFooter, table_actions
 from tui.app.keys import bound_key, register
 from tui.app.messages import (
@@ -27,9 +29,11 @@ from tui.app.messages import (
 )
 from tui.app.notes import empty_filter_note, reload_summary
 from tui.app.present import matches, row_id, totals, totals_text
+from tui.app.row_notes import TAGS, RowNotes
 from tui.app.screens.build_jobs import BuildJobs
 from tui.app.screens.cleanup import CleanupScreen, Scope
 from tui.app.title import fit_parts
+from tui.app.upgrade_jobs import UpgradeActions
 from tui.app.widgets.details import DetailsPane, copy_text
 from tui.app.widgets.filter_input import FilterInput
 from tui.app.widgets.queue_panel import QueuePanel
@@ -42,12 +46,13 @@ from tui.engine.jobspec import table_specs
 from tui.engine.listing import default_view
 from tui.engine.shelf import Entry, Shelf
 from tui.engine.usage.ledger import Ledger
+from tui.engine.uvcache import uv_cache_notice
 
 PROBE_BATCH = 8  # HEAD requests per batch: sizes fill in batch by batch
 PROBE_RETRY = 30.0  # seconds before sizes no host answered for are asked again
 
 
-class MainScreen(BuildJobs):
+class MainScreen(UpgradeActions, BundleActions, ConnectionActions, BuildJobs):
     BINDINGS: ClassVar[list[BindingType]] = register(
         [
             # The footer (tui.app.footer) shows the main actions in a fixed order; help (?)
@@ -85,6 +90,10 @@ class MainScreen(BuildJobs):
         "confirm": "counting what the removal frees failed",
         "reinstall": "checking what a reinstall would discard failed",
         "remove": "the removal stopped",
+        "upgrade-plan": "looking for environments to upgrade failed",
+        "upgrade": "the upgrade stopped",
+        "export": "the export stopped",
+        "connection": "checking the connection failed",
     }
 
     show_all: reactive[bool] = reactive(False)
@@ -157,6 +166,8 @@ class MainScreen(BuildJobs):
         self._unsubscribe = self.queue.subscribe(lambda e: self.post_message(JobUpdated(e)))
         if self.shelf.settings.offline:
             self._set_warning("offline: listing the cache and installs; downloads are off")
+        if notice := uv_cache_notice(self.shelf.settings):
+            self.notify(notice, title="uv and the cache", timeout=10)  # once, quietly
         self._update_subtitle()
         self.table.focus()
         self.load_entries()
@@ -179,8 +190,10 @@ class MainScreen(BuildJobs):
             self.shelf.go_without_catalog("failed to load")
             entries = self.shelf.entries()
         warnings = list(self.shelf.catalog.warnings)
+        # Reads pin files: here, off the UI thread.
+        notes = RowNotes.of(entries, self._cwd(), offline=self.shelf.settings.offline)
         if not worker.is_cancelled:
-            self.post_message(EntriesLoaded(entries, warnings, error))
+            self.post_message(EntriesLoaded(entries, warnings, error, notes))
 
     @work(thread=True, group="probe", exclusive=True, exit_on_error=False)
     def probe_sizes(self, entries: list[Entry]) -> None:
@@ -206,6 +219,7 @@ class MainScreen(BuildJobs):
         if not self._alive:
             return
         self.all_entries = message.entries
+        self.table.notes = message.notes
         self._generation += 1
         self.ledger = None  # the totals wait for this load's own measurement
         self.table.measuring = {
@@ -214,7 +228,7 @@ class MainScreen(BuildJobs):
         self._apply_view()
         if message.catalog_error:
             self._warn(f"catalog failed: {message.catalog_error}; listing the cache and installs")
-        for warning in message.warnings:
+        for warning in [*message.warnings, *filter(None, [message.notes.problem])]:
             self._warn(warning)
         self.measure_sizes(self._generation)
         self.table.redraw()
@@ -280,7 +294,8 @@ class MainScreen(BuildJobs):
     def _apply_view(self) -> None:
         entries = self.all_entries if self.show_all else default_view(self.all_entries)
         if self.filter_text:
-            entries = [e for e in entries if matches(e, self.filter_text)]
+            notes = self.table.notes
+            entries = [e for e in entries if matches(e, self.filter_text, notes.tags(e))]
         self.table.show(entries)
         self._show_empty_note(entries)
         self._probe_visible()
@@ -321,14 +336,17 @@ class MainScreen(BuildJobs):
         parts = [f"{len(self.table.entries)} of {len(self.all_entries)}", view]
         if self.filter_text:
             parts.append(f"filter “{self.filter_text}”")
-        if self.shelf.settings.offline:
-            parts.append("offline")
+        if self.connection:  # offline by setting, or what the last connection check found
+            parts.append(self.connection)
         parts.append(str(self.shelf.host))
         # The header writes "pyshelf — " before it and keeps cells for its icon either side.
         room = self.size.width - len(f"{self.app.title} — ") - 20
         self.sub_title = fit_parts(parts, room)
 
     def on_resize(self) -> None:
+        self._update_subtitle()
+
+    def connection_changed(self) -> None:
         self._update_subtitle()
 
     def _set_warning(self, text: str | None) -> None:
@@ -379,6 +397,13 @@ class MainScreen(BuildJobs):
         box = self.filter_box
         box.display = True
         self.set_focus(box)  # now, not after a refresh: the next key is on its way
+
+    def filter_to(self, text: str) -> None:
+        """Show the filter box holding ``text`` (the palette's filters)."""
+        box = self.filter_box
+        box.value = text
+        box.display = True
+        self.filter_text = text
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
@@ -460,6 +485,11 @@ class MainScreen(BuildJobs):
             key("all"),
         )
         yield "Filter builds", self.action_filter, key("filter")
+        for word, what in TAGS.items():
+            yield f"Filter: {what}", partial(self.filter_to, word), f"“{word}” in the filter"
+        yield from self.upgrade_commands()
+        yield from self.bundle_commands()
+        yield from self.connection_commands()
         yield "Sort by the next column", table.action_cycle_sort, key("sort")
         yield "Reverse the sort", table.action_reverse_sort, key("sort-reverse")
         yield "Show / hide the job queue", self.action_toggle_queue, key("queue")

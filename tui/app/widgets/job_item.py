@@ -18,6 +18,7 @@ _BUSY = {
     Phase.DOWNLOADING: "connecting",
     Phase.VERIFYING: "checking the sha256",
     Phase.EXTRACTING: "unpacking",
+    Phase.COMPILING: "compiling the standard library",
     Phase.LINKING: "linking into place",
     Phase.REMOVING: "removing files",
 }

@@ -16,6 +16,7 @@ from tui.app import present, sorting
 from tui.app.keys import bound_keys, register
 from tui.app.messages import JobRequested, SortChanged
 from tui.app.navigation import vi_bindings
+from tui.app.row_notes import RowNotes
 from tui.engine.jobs import JobEvent, JobKind
 from tui.engine.jobspec import reason, spec, table_specs
 from tui.engine.shelf import Entry
@@ -77,6 +78,7 @@ class ShelfTable(DataTable[present.Cell]):
         self.probing = False
         self.measuring: set[str] = set()  # row ids whose install size is being measured
         self.offline = False
+        self.notes = RowNotes()  # upgrades and pins, from the last listing
         self.sort_column, self.sort_reverse = sort
         self.narrow = False
         self._ticked: set[str] = set()  # rows with progress not drawn yet
@@ -144,6 +146,8 @@ class ShelfTable(DataTable[present.Cell]):
             measuring=rid in self.measuring,
             narrow=self.narrow,
             offline=self.offline,
+            newer=self.notes.newer(entry),
+            pinned=entry.key in self.notes.pinned,
         )
 
     def _add_row(self, rid: str, entry: Entry) -> None:

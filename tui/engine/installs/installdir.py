@@ -38,6 +38,7 @@ from tui.engine.builds import Build
 from tui.engine.du import freed_size
 from tui.engine.errors import LockTimeout, PyshelfError
 from tui.engine.fsutil import atomic_write_bytes, exchange_paths, inside, remove_path
+from tui.engine.installs.bytecode import can_compile, compile_stdlib
 from tui.engine.installs.fixups import patch_installation
 from tui.engine.installs.keys import KeyParts, parse_key
 from tui.engine.installs.links import OURS
@@ -200,6 +201,7 @@ class InstallDir(Repair):
         build: Build,
         *,
         link_bin: bool = True,
+        compile_bytecode: bool = False,
         reporter: Reporter = NULL,
         sha256: str | None = None,
     ) -> InstallResult:
@@ -215,7 +217,7 @@ class InstallDir(Repair):
 
         return self._install(
             build, fill, source=archive.name, run_check=True,
-            link_bin=link_bin, reporter=reporter,
+            link_bin=link_bin, compile_bytecode=compile_bytecode, reporter=reporter,
         )  # fmt: skip
 
     def install_from_tree(
@@ -224,6 +226,7 @@ class InstallDir(Repair):
         build: Build,
         *,
         link_bin: bool = True,
+        compile_bytecode: bool = False,
         reporter: Reporter = NULL,
         run_check: bool = True,
     ) -> InstallResult:
@@ -241,7 +244,7 @@ class InstallDir(Repair):
 
         return self._install(
             build, fill, source=build.filename or os.fspath(tree), run_check=run_check,
-            link_bin=link_bin, reporter=reporter,
+            link_bin=link_bin, compile_bytecode=compile_bytecode, reporter=reporter,
         )  # fmt: skip
 
     def _install(
@@ -252,6 +255,7 @@ class InstallDir(Repair):
         source: str,
         run_check: bool,
         link_bin: bool,
+        compile_bytecode: bool = False,
         reporter: Reporter,
     ) -> InstallResult:
         parts = self._parts(build)
@@ -264,7 +268,17 @@ class InstallDir(Repair):
             except BaseException:
                 remove_path(temp)
                 raise
-            return self._commit(temp, build, parts, warnings, source, run_check, link_bin, reporter)
+            return self._commit(
+                temp,
+                build,
+                parts,
+                warnings,
+                source,
+                run_check,
+                link_bin,
+                compile_bytecode,
+                reporter,
+            )
 
     def install_staged(
         self,
@@ -273,6 +287,7 @@ class InstallDir(Repair):
         *,
         source: str,
         link_bin: bool = True,
+        compile_bytecode: bool = False,
         reporter: Reporter = NULL,
     ) -> InstallResult:
         """Install what ``fill`` writes into a new directory, calling it without uv's lock:
@@ -286,8 +301,9 @@ class InstallDir(Repair):
                 with self.lock(reporter=reporter):
                     warnings = self._repair()
                     return self._commit(
-                        temp, build, parts, warnings, source, True, link_bin, reporter
-                    )
+                        temp, build, parts, warnings, source, True, link_bin, compile_bytecode,
+                        reporter,
+                    )  # fmt: skip
             finally:
                 remove_path(temp)  # gone already when committed
         finally:
@@ -323,6 +339,7 @@ class InstallDir(Repair):
         source: str,
         run_check: bool,
         link_bin: bool,
+        compile_bytecode: bool,
         reporter: Reporter,
     ) -> InstallResult:
         """Under the lock: check and patch the filled ``temp``, swap it in, make the links."""
@@ -334,6 +351,8 @@ class InstallDir(Repair):
             if build.build:
                 # A new inode, never a write into a file a hard-linked tree shares.
                 atomic_write_bytes(temp / "BUILD", build.build.encode())
+            if compile_bytecode:
+                self._compile(temp, parts, final, warnings, reporter)
             reporter.check(f"install of {build.key} cancelled")
             # From here a crash leaves linking to do: the next repair finishes it.
             atomic_write_bytes(journal, b"bin" if link_bin else b"")
@@ -352,20 +371,39 @@ class InstallDir(Repair):
         return InstallResult(installation, replaced, bin_link, tuple(warnings))
 
     def relink(
-        self, key: str, *, link_bin: bool = True, reporter: Reporter = NULL
+        self,
+        key: str,
+        *,
+        link_bin: bool = True,
+        compile_bytecode: bool = False,
+        reporter: Reporter = NULL,
     ) -> tuple[str, ...] | None:
         """Repair, then give an existing install its minor link and (with ``link_bin``) its
-        bin link, as uv does for a request already satisfied. None when ``key`` is not
-        installed. Returns the warnings."""
+        bin link, as uv does for a request already satisfied; ``compile_bytecode`` compiles
+        its stdlib in place, as uv does then too. None when ``key`` is not installed. Returns
+        the warnings."""
         with self.lock(reporter=reporter):
             warnings = self._repair()
             installation = self.get(key)
             if installation is None:
                 return None
+            if compile_bytecode:
+                path = installation.path
+                self._compile(path, installation.parts, path, warnings, reporter)
             self._update_minor_link(installation.parts, warnings)
             if link_bin:
                 self._link_executable(installation.parts, warnings)
             return tuple(warnings)
+
+    def _compile(
+        self, tree: Path, parts: KeyParts, final: Path, warnings: list[str], reporter: Reporter
+    ) -> None:
+        """The stdlib to bytecode; a build for another machine is installed without it."""
+        if not can_compile(parts):
+            warnings.append(f"{parts.key}: not compiled to bytecode (built for another machine)")
+            return
+        reporter.set_phase(Phase.COMPILING)
+        compile_stdlib(tree, parts, final=final, reporter=reporter)
 
     def _scratch(self, key: str, suffix: str = "") -> Path:
         return self.temp_dir / f"{key}{OURS}{secrets.token_hex(4)}{suffix}"

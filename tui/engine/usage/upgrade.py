@@ -37,13 +37,17 @@ class Upgrade:
         return f"{self.old.key} -> {self.new.build.version}"
 
 
-def _family(entry: Entry) -> tuple:
+def family(entry: Entry) -> tuple:
+    """What an upgrade keeps: implementation, variant, platform and minor."""
     b = entry.build
     return (b.implementation, b.variant, b.os, b.arch, b.libc, b.major, b.minor)
 
 
-def find_upgrades(entries: Iterable[Entry], requests: Sequence[str] = ()) -> list[Upgrade]:
-    """One upgrade per installed minor that has a newer patch to install."""
+def find_upgrades(
+    entries: Iterable[Entry], requests: Sequence[str] = (), *, offline: bool = False
+) -> list[Upgrade]:
+    """One upgrade per installed minor that has a newer patch to install (``offline``: one
+    whose archive is cached, since nothing can be downloaded)."""
     entries = list(entries)
     wanted = [parse_request(r) for r in requests]
     installed: dict[tuple, Entry] = {}
@@ -52,14 +56,14 @@ def find_upgrades(entries: Iterable[Entry], requests: Sequence[str] = ()) -> lis
             continue
         if wanted and not any(_loosely(r, entry) for r in wanted):
             continue
-        family = _family(entry)
-        if family not in installed or entry.build.sort_key() > installed[family].build.sort_key():
-            installed[family] = entry
+        line = family(entry)
+        if line not in installed or entry.build.sort_key() > installed[line].build.sort_key():
+            installed[line] = entry
     upgrades = []
-    for family, old in installed.items():
+    for line, old in installed.items():
         pool = [
             e for e in entries
-            if _family(e) == family and (e.available or e.cached is not None)
+            if family(e) == line and (e.cached is not None or (e.available and not offline))
             and (old.build.is_prerelease or not e.build.is_prerelease)
         ]  # fmt: skip
         newest = max(pool, key=lambda e: e.build.sort_key(), default=None)

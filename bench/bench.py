@@ -202,6 +202,31 @@ class Bench:
         label = f"curl ({mib} MiB, loopback)"
         self.rows.append(Row("download + sha256", label, t_curl, "pyshelf fetch", t_ps))
 
+    def memory(self, request: str, fetches: list[tuple[int, str]]) -> list[str]:
+        """Peak memory (max RSS, from GNU time) of a first install and of fetches of growing
+        archives: the download streams, so it should not grow with the archive."""
+        gnu_time = shutil.which("time") and Path("/usr/bin/time")
+        if not gnu_time or not gnu_time.exists():
+            return []
+        lines = []
+
+        def peak(cmd: list[str], env: dict[str, str]) -> int:
+            done = subprocess.run(
+                [str(gnu_time), "-f", "%M", *cmd],
+                env={**BASE_ENV, **env}, capture_output=True, text=True, check=True,
+            )  # fmt: skip
+            return int(done.stderr.strip().splitlines()[-1])  # KiB
+
+        root = self.tmp / "mem"
+        env = self.env(root / "installs", root / "cache")
+        kib = peak([self.pyshelf, "install", request], env)
+        lines.append(f"first install: {kib / 1024:.0f} MiB")
+        for mib, fetch_request in fetches:
+            shutil.rmtree(root / "cache", ignore_errors=True)
+            kib = peak([self.pyshelf, "fetch", fetch_request], env)
+            lines.append(f"fetch of {mib} MiB: {kib / 1024:.0f} MiB")
+        return lines
+
     def sizes(self) -> None:
         """Installed size: tree_size vs du -sb on the running interpreter's own prefix."""
         du = tool("du")
@@ -248,8 +273,11 @@ def main() -> int:
         www = tmp / "www"
         real = make_real_archive(www / "20991231", full=True)
         big = make_archive(www / "20991231", version="3.99.0", payload_kib=args.download_mib * 1024)
+        huge_mib = 4 * args.download_mib  # memory must not grow with the archive
+        huge = make_archive(www / "20991231", version="3.98.0", payload_kib=huge_mib * 1024)
         with LoopbackServer(www) as server:
-            bench = Bench(tmp, server.url, {"real": real, "big": big}, args.runs)
+            archives = {"real": real, "big": big, "huge": huge}
+            bench = Bench(tmp, server.url, archives, args.runs)
             request = f"{real.major}.{real.minor}"
             size_mib = real.size / 2**20
             bench.installs(request, size_mib, tmp / "installs", "same")
@@ -260,6 +288,8 @@ def main() -> int:
             url = json.loads(bench.catalog.read_text())[big.key]["url"]
             bench.download(url, args.download_mib)
             bench.sizes()
+            fetches = [(args.download_mib, "3.99"), (huge_mib, "3.98")]
+            memory = bench.memory(request, fetches)
     where = "tmpfs" if base else "the system temp dir"
     when = datetime.date.today().isoformat()
     cpus = os.cpu_count()
@@ -268,6 +298,8 @@ def main() -> int:
         f"{platform.system()} machine, working on {where}; medians of alternating runs.\n\n"
         f"{table(bench.rows)}"
     )
+    if memory:
+        text += "\n\nPeak memory (max RSS): " + "; ".join(memory) + "."
     print(text)
     if args.write:
         args.write.write_text(text + "\n")

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import World
-from tui.engine import shelf as shelf_module
 from tui.engine.installs import installdir
 from tui.engine.installs.linktree import can_link
+from tui.engine.installs.unpacked import UnpackedStore
 
 K127 = "cpython-3.12.7-linux-x86_64-gnu"
 PAYLOAD = "lib/python3.12/payload.bin"
@@ -33,7 +33,7 @@ def test_can_link_within_one_filesystem(tmp_path: Path) -> None:
 def test_without_hard_links_installs_come_from_the_archive(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(shelf_module, "can_link", lambda source, dest: False)
+    monkeypatch.setattr(UnpackedStore, "can_link_into", lambda store, dest: False)
     extracted: list[str] = []
     real_extract = installdir.extract_archive
 
@@ -71,7 +71,7 @@ def test_a_streamed_install_survives_a_repair_and_its_leftover_is_swept(
 ) -> None:
     """A download that streams into the install dir holds no lock for hours: another
     command's repair pass must leave its scratch alone, and sweep it once its owner died."""
-    monkeypatch.setattr(shelf_module, "can_link", lambda source, dest: False)
+    monkeypatch.setattr(UnpackedStore, "can_link_into", lambda store, dest: False)
     shelf = world.shelf()
     installs = shelf.installs
     seen: list[list[str]] = []

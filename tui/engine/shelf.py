@@ -30,7 +30,6 @@ from tui.engine.installs.installdir import (
     InstallResult,
     scan_installations,
 )
-from tui.engine.installs.linktree import can_link
 from tui.engine.installs.losses import Losses, reinstall_losses
 from tui.engine.installs.unpacked import UnpackedStore
 from tui.engine.progress import NULL, Phase, Reporter
@@ -134,6 +133,7 @@ class Shelf:
         self.unpacked = UnpackedStore(self.settings.state_dir / "unpacked")
         self._catalog: Catalog | None = None
         self._can_link: bool | None = None
+        self._link_lock = threading.Lock()
         self._catalog_lock = threading.Lock()
         self._client_lock = threading.Lock()
 
@@ -366,9 +366,10 @@ class Shelf:
     def can_link(self) -> bool:
         """Whether installs can be hard-linked from unpacked copies in the cache (not when the
         cache is on another filesystem, a Docker cache mount say). Asked once."""
-        if self._can_link is None:
-            self._can_link = can_link(self.unpacked.root, self.installs.temp_dir)
-        return self._can_link
+        with self._link_lock:  # jobs ask from several threads at once
+            if self._can_link is None:
+                self._can_link = self.unpacked.can_link_into(self.installs.temp_dir)
+            return self._can_link
 
     def _install_from_archive(self, entry: Entry, sha: str, reporter: Reporter) -> InstallResult:
         """Install straight from the archive, as uv does: for a cache on another filesystem,

@@ -34,6 +34,7 @@ from tui.engine.archives.download import Tap
 from tui.engine.archives.extract import ResettableExtract, Written, extract_archive
 from tui.engine.du import freed_size, tree_size
 from tui.engine.fsutil import inside, remove_path
+from tui.engine.installs.linktree import can_link
 from tui.engine.installs.manifest import (
     DIR,
     Manifest,
@@ -335,6 +336,12 @@ class UnpackedStore:
                 remove_path(temp)
                 raise
         return final / _TREE
+
+    def can_link_into(self, dest_dir: Path) -> bool:
+        """Whether installs in ``dest_dir`` can be hard-linked from copies here. The probe
+        file is made under the store's lock, so no sweep takes it midway."""
+        with self._writing():
+            return can_link(self.root, dest_dir)
 
     def touch(self, sha256: str) -> None:
         """Mark the copy as just used: the hot-copy cap keeps the most recently used."""

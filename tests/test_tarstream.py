@@ -91,6 +91,13 @@ def header(**fields: object) -> bytes:
     return info.tobuf(tarfile.USTAR_FORMAT)
 
 
+def with_pax(records: bytes) -> io.BytesIO:
+    """A pax header holding ``records``, then one member."""
+    block = header(name="././@PaxHeader", type=tarfile.XHDTYPE, size=len(records))
+    padded = records + bytes(-len(records) % 512)
+    return io.BytesIO(block + padded + header(size=0))
+
+
 def test_bad_checksum_is_refused() -> None:
     block = bytearray(header(size=0))
     block[0:1] = b"q"  # the name changes, the stored checksum does not
@@ -128,26 +135,18 @@ def test_huge_extended_header_is_refused() -> None:
     ids=["past-end", "not-a-number", "no-newline", "no-equals"],
 )
 def test_malformed_pax_records_are_refused(records: bytes) -> None:
-    block = header(name="././@PaxHeader", type=tarfile.XHDTYPE, size=len(records))
-    padded = records + bytes(-len(records) % 512)
     with pytest.raises(TarFormatError, match="pax"):
-        list(TarReader(io.BytesIO(block + padded + header(size=0))))
+        list(TarReader(with_pax(records)))
 
 
 def test_endless_pax_mtime_is_refused() -> None:
-    records = b"13 mtime=nan\n"
-    block = header(name="././@PaxHeader", type=tarfile.XHDTYPE, size=len(records))
-    padded = records + bytes(-len(records) % 512)
     with pytest.raises(TarFormatError, match="endless mtime"):
-        list(TarReader(io.BytesIO(block + padded + header(size=0))))
+        list(TarReader(with_pax(b"13 mtime=nan\n")))
 
 
 def test_sparse_files_are_refused() -> None:
-    records = b"22 GNU.sparse.major=1\n"
-    block = header(name="././@PaxHeader", type=tarfile.XHDTYPE, size=len(records))
-    padded = records + bytes(-len(records) % 512)
     with pytest.raises(TarFormatError, match="sparse"):
-        list(TarReader(io.BytesIO(block + padded + header(size=0))))
+        list(TarReader(with_pax(b"22 GNU.sparse.major=1\n")))
 
 
 def test_base256_sizes_are_read() -> None:

@@ -21,6 +21,7 @@ BLOCK = 512
 _ZERO_BLOCK = bytes(BLOCK)
 _MAX_META = 1 << 20  # a pax header or GNU long name bigger than this is hostile, not a name
 _POSIX_MAGIC = b"ustar\x00"
+_NO_PAX: dict[str, bytes] = {}
 
 REGULAR, HARDLINK, SYMLINK, DIRECTORY = "0", "1", "2", "5"
 SPECIAL = {"3": "character device", "4": "block device", "6": "fifo"}
@@ -48,6 +49,10 @@ class Member:
 
 def _number(field: bytes) -> int:
     """A numeric header field: octal text, or GNU base-256 for large values."""
+    try:  # the usual "0000644\0": one call
+        return int(field.rstrip(b"\x00 ") or b"0", 8)
+    except ValueError:
+        pass
     if field[0] & 0x80:
         if field[0] != 0x80:
             raise TarFormatError("negative number in a header")
@@ -200,7 +205,7 @@ class TarReader:
                 else:
                     long_link = _text(payload.split(b"\x00", 1)[0])
                 continue
-            pax = {**self._globals, **local}
+            pax = {**self._globals, **local} if self._globals or local else _NO_PAX
             return self._member(header, flag, size, pax, long_name, long_link)
 
     def _member(
@@ -212,7 +217,7 @@ class TarReader:
         long_name: str | None,
         long_link: str | None,
     ) -> Member:
-        if any(key.startswith("GNU.sparse") for key in pax):
+        if pax and any(key.startswith("GNU.sparse") for key in pax):
             raise TarFormatError("sparse files are not supported")
         if "path" in pax:
             name = _text(pax["path"])

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import itertools
 import json
 import os
 import platform
@@ -132,53 +133,67 @@ class Bench:
         return env
 
     def installs(self, request: str, size_mib: float, installs_root: Path, label: str) -> None:
-        """First install, install from the cached archive, and reinstall, uv against pyshelf."""
+        """First install, install from the cached archive, and reinstall, uv against pyshelf.
+
+        Every timed install goes into a new, empty install directory and nothing is deleted
+        until the end: on ext4, files created where thousands were just deleted are slow for
+        minutes, which would measure the filesystem, not the tools. A reinstall replaces a
+        tree, so both tools pay for that deletion inside the timing.
+        """
         uv, ps = self.uv, self.pyshelf
         cache = self.tmp / f"cache-{label}"
         uv_cache = self.tmp / f"uv-python-cache-{label}"
+        numbers = itertools.count()
+        where_now = {"uv": installs_root / "uv-0", "ps": installs_root / "ps-0"}
+
+        def fresh(tool: str, also: Callable[[], None] | None = None) -> Callable[[], None]:
+            def step() -> None:
+                where_now[tool] = installs_root / f"{tool}-{next(numbers)}"
+                if also:
+                    also()
+
+            return step
+
+        def uv_run(*args: str, cached: bool = True) -> Callable[[], None]:
+            python_cache = uv_cache if cached else None
+            cmd = [uv, "python", *args, request]
+            return lambda: run(cmd, self.env(where_now["uv"], python_cache))
+
+        def ps_run(*args: str) -> Callable[[], None]:
+            return lambda: run([ps, *args, request], self.env(where_now["ps"], cache))
+
+        def drop(path: Path) -> Callable[[], None]:
+            return lambda: shutil.rmtree(path, ignore_errors=True)  # tmpfs: no after-effects
+
         # uv streams a first install only without a python cache dir; give it its best case.
-        uv_first = self.env(installs_root / "uv", None)
-        uv_env = self.env(installs_root / "uv", uv_cache)
-        ps_env = self.env(installs_root / "pyshelf", cache)
-
-        def clear(path: Path) -> Callable[[], None]:
-            return lambda: shutil.rmtree(path, ignore_errors=True)
-
-        def fresh_uv() -> None:
-            clear(installs_root / "uv")()
-
-        def fresh_ps() -> None:
-            clear(installs_root / "pyshelf")()
-            clear(cache)()
-
         t_uv, t_ps = paired(
             self.runs,
-            lambda: run([uv, "python", "install", request], uv_first),
-            lambda: run([ps, "install", request], ps_env),
-            fresh_uv,
-            fresh_ps,
+            uv_run("install", cached=False),
+            ps_run("install"),
+            fresh("uv"),
+            fresh("ps", drop(cache)),
         )
         where = "" if label == "same" else ", installs on another filesystem"
         task = f"first install: download + install ({size_mib:.1f} MiB archive{where})"
         self.rows.append(Row(task, "uv python install", t_uv, "pyshelf install", t_ps))
 
         # Both caches hold the archive; nothing is unpacked, so both tools decompress.
-        run([uv, "python", "install", "--reinstall", request], uv_env)  # fills its python cache
+        fresh("uv")()
+        uv_run("install")()  # fills uv's python cache
         t_uv, t_ps = paired(
             self.runs,
-            lambda: run([uv, "python", "install", "--offline", request], uv_env),
-            lambda: run([ps, "--offline", "install", request], ps_env),
-            lambda: run([uv, "python", "uninstall", request], uv_env),
-            lambda: run([ps, "uninstall", request], ps_env),  # drops the unpacked copy too
+            uv_run("install", "--offline"),
+            ps_run("--offline", "install"),
+            fresh("uv"),
+            fresh("ps", drop(cache / ".pyshelf" / "unpacked")),
         )
         task = f"install from the cached archive alone, offline{where}"
         self.rows.append(Row(task, "uv python install --offline", t_uv, "pyshelf install", t_ps))
 
-        run([ps, "--offline", "install", request], ps_env)
         t_uv, t_ps = paired(
             self.runs,
-            lambda: run([uv, "python", "install", "--reinstall", "--offline", request], uv_env),
-            lambda: run([ps, "--offline", "reinstall", request], ps_env),
+            uv_run("install", "--reinstall", "--offline"),
+            ps_run("--offline", "reinstall"),
         )
         task = f"reinstall, offline{where}"
         uv_label = "uv python install --reinstall"

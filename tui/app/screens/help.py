@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Label, Markdown
+from textual.widgets import Label
 
 from tui.app.keys import bound_key, register
 from tui.engine.jobspec import table_specs
@@ -42,6 +42,10 @@ class HelpScreen(ModalScreen[None]):
         self.text = text
 
     def compose(self) -> ComposeResult:
+        # Loaded when the help first opens: the Markdown widget brings markdown-it and
+        # pygments, a sizeable part of the app's start-up otherwise.
+        from textual.widgets import Markdown
+
         with Vertical(id="help-dialog"):
             if self.context:
                 yield Label(self.context, id="help-context")

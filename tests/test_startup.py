@@ -1,0 +1,68 @@
+"""Start-up: each command loads what it runs and nothing more (checked by module, not time)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import World
+
+
+def _loaded_after(code: str, *args: str, cwd: Path) -> set[str]:
+    """The modules a fresh interpreter holds after ``code`` ran with ``sys.argv[1:] = args``."""
+    script = f"import sys\n{code}\nprint('\\n'.join(sys.modules))\n"
+    done = subprocess.run(
+        [sys.executable, "-c", script, *args], capture_output=True, text=True, cwd=cwd, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    return set(done.stdout.split())
+
+
+_CLI = "import contextlib, io, tui.cli\nwith contextlib.redirect_stdout(io.StringIO()):\n" \
+    "    code = tui.cli.main(sys.argv[1:])\nassert code == {code}, code"  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [(["--help"], 0), (["list", "--help"], 0), (["dir", "--env"], 0), (["--parallel", "0"], 2)],
+)
+def test_help_dir_and_usage_errors_load_no_shelf_and_no_http(
+    tmp_path: Path, args: list[str], code: int
+) -> None:
+    loaded = _loaded_after(_CLI.format(code=code), *args, cwd=tmp_path)
+    assert "tui.cli" in loaded
+    for heavy in ("tui.engine.shelf", "tui.engine.archives.catalog", "httpx", "textual"):
+        assert heavy not in loaded
+
+
+def test_an_offline_listing_loads_no_http_client(world: World, tmp_path: Path) -> None:
+    args = ["--catalog", str(world.catalog_path), "--cache-dir", str(tmp_path / "cache"),
+            "--install-dir", str(tmp_path / "installs"), "--offline", "list"]  # fmt: skip
+    loaded = _loaded_after(_CLI.format(code=0), *args, cwd=tmp_path)
+    assert "tui.engine.shelf" in loaded
+    assert not {"httpx", "httpcore", "truststore", "certifi"} & loaded
+
+
+def test_the_app_loads_the_help_markdown_only_when_help_opens(tmp_path: Path) -> None:
+    loaded = _loaded_after("import tui.app.app, tui.app.main", cwd=tmp_path)
+    assert "tui.app.screens.help" in loaded
+    assert not {"textual.widgets._markdown", "markdown_it"} & loaded
+
+
+def test_httpx_loads_without_its_command_line(tmp_path: Path) -> None:
+    """httpx's own CLI (click, rich, pygments) stays out of pyshelf's import of httpx, and
+    still runs when something asks for it."""
+    pytest.importorskip("click")  # httpx only imports its CLI when click is installed
+    loaded = _loaded_after(
+        "import tui.engine.archives.http, httpx\nassert callable(httpx.main)", cwd=tmp_path
+    )
+    assert "httpx" in loaded and "click" not in loaded
+    done = subprocess.run(
+        [sys.executable, "-c", "import sys, tui.engine.archives.http, httpx\n"
+         "sys.argv = ['httpx', '--help']\nhttpx.main()"],
+        capture_output=True, text=True, cwd=tmp_path, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0 and "Usage: httpx" in done.stdout, done.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from functools import partial
 from typing import ClassVar
@@ -40,6 +41,7 @@ from tui.engine.shelf import Entry, Shelf
 from tui.engine.usage.ledger import Ledger
 
 PROBE_BATCH = 8  # HEAD requests per batch: sizes fill in batch by batch
+SHOW_FIRST = 0.5  # seconds the disk walk waits at most for the rows to be painted first
 
 
 class MainScreen(BuildJobs):
@@ -169,8 +171,14 @@ class MainScreen(BuildJobs):
             self.post_message(SizesKnown([row_id(e) for e in entries], "download", finished=True))
 
     @work(thread=True, group="measure", exclusive=True, exit_on_error=False)
-    def measure_sizes(self, generation: int) -> None:
-        """Walk the install dir and the cache once: every size on screen comes from it."""
+    def measure_sizes(self, generation: int, shown: threading.Event | None = None) -> None:
+        """Walk the install dir and the cache once: every size on screen comes from it.
+
+        ``shown``: set once the rows are on screen. The walk waits for it (a moment at most),
+        so it does not compete with the first paint of the rows for the interpreter.
+        """
+        if shown is not None:
+            shown.wait(SHOW_FIRST)
         ledger = self.measure(self.shelf)
         if ledger is not None and not get_current_worker().is_cancelled:
             self.post_message(LedgerMeasured(ledger, generation))
@@ -190,7 +198,9 @@ class MainScreen(BuildJobs):
             self._warn(f"catalog failed: {message.catalog_error}; listing the cache and installs")
         for warning in message.warnings:
             self._warn(warning)
-        self.measure_sizes(self._generation)
+        shown = threading.Event()
+        self.call_after_refresh(shown.set)
+        self.measure_sizes(self._generation, shown)
         self.table.redraw()
         self._update_details()
 

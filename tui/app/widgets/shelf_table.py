@@ -258,12 +258,16 @@ class ShelfTable(DataTable[present.Cell]):
             return True
         # Hidden when it applies to none of the targets; the explain binding takes the key.
         kind = JobKind(str(parameters[0]))
-        return any(self.why_not(kind, e) is None for e in self.targets())
+        return any(self._why_not(kind, e) is None for e in self.targets())
+
+    def _why_not(self, kind: JobKind, entry: Entry) -> str | None:
+        """The reason's template: the footer asks per binding, and needs no keys in it."""
+        job = self.jobs.get(entry.key)
+        return spec(kind).why_not(entry, offline=self.offline, busy=job.kind if job else None)
 
     def why_not(self, kind: JobKind, entry: Entry) -> str | None:
         """Why ``kind`` does not apply to ``entry``, naming the keys bound now; None if it does."""
-        job = self.jobs.get(entry.key)
-        template = spec(kind).why_not(entry, offline=self.offline, busy=job.kind if job else None)
+        template = self._why_not(kind, entry)
         return None if template is None else reason(template, bound_keys(self.app))
 
     def action_job(self, kind: str) -> None:

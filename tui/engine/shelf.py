@@ -249,11 +249,15 @@ class Shelf:
     # -- sizes ---------------------------------------------------------------------------
 
     def probe_download_sizes(self, entries: Iterable[Entry]) -> None:
-        """HEAD the archives whose size is unknown; skipped offline."""
+        """HEAD the archives whose size is unknown, in the order given; skipped offline.
+
+        Failures are remembered for a while (see ``tui.engine.archives.sizes``), and the
+        HTTP client is made only if a request is needed.
+        """
         if self.settings.offline:
             return
         targets = [e for e in entries if e.download_size is None and e.available]
-        self.sizes.probe_many([e.build for e in targets], self.client)
+        self.sizes.probe_many([e.build for e in targets], lambda: self.client)
         for entry in targets:
             entry.download_size = self.sizes.get(entry.build)
 

@@ -205,7 +205,7 @@ class MainScreen(BuildJobs):
         self._update_details()
 
     def _probe_visible(self) -> None:
-        todo = [e for e in self.table.entries.values() if e.download_size is None and e.available]
+        todo = [e for e in self.table.visible_first() if e.download_size is None and e.available]
         self.table.probing = bool(todo) and not self.shelf.settings.offline
         if self.table.probing:
             self.probe_sizes(todo)

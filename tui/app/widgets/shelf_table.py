@@ -231,6 +231,13 @@ class ShelfTable(DataTable[present.Cell]):
         """The shown entries in table order."""
         return [self.entries[row.key.value] for row in self.ordered_rows if row.key.value]
 
+    def visible_first(self) -> list[Entry]:
+        """The shown entries in table order, the rows in view first (sizes are probed so)."""
+        rows = self.ordered()
+        top = max(0, int(self.scroll_y))
+        seen = self.size.height or len(rows)  # not laid out yet: everything may be in view
+        return rows[top : top + seen] + rows[:top] + rows[top + seen :]
+
     def targets(self) -> list[Entry]:
         """The marked rows in table order, else the highlighted row."""
         if self.marked:

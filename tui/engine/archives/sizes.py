@@ -2,15 +2,25 @@
 
 Sizes are keyed by the archive's sha256, never by its URL: a URL may carry credentials, and
 the same archive has the same size on every mirror.
+
+Failures are remembered too, for an hour (``probe-failures.json``): an archive a server does
+not size (a 404 on a mirror that lacks it) by a hash of its URL, and a host that does not
+answer (a name that does not resolve, a refused connection, a timeout) by its name. A listing
+run again within the hour asks neither again, and in one run a host that failed once is not
+asked for its other archives. Probes are short and a few at a time; each host gets one probe
+first, and the rest of its archives only once it has answered.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import re
 import threading
-from concurrent.futures import ThreadPoolExecutor
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
@@ -22,11 +32,102 @@ if TYPE_CHECKING:
     import httpx
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+PROBE_CONNECT = 2.0  # seconds to connect: a size is a nicety, never worth holding up a listing
+PROBE_READ = 2.0  # seconds for the answer
+PROBES_AT_ONCE = 4
+FAILURE_TTL = 3600.0  # seconds a failure is remembered
+_MAX_FAILURES = 20_000  # a file larger than this many entries is not one pyshelf wrote
+
+
+def host_of(url: str) -> str:
+    """``host`` or ``host:port``: what a failure to answer is remembered by (no user info)."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return f"{host}:{port}" if port else host
+
+
+def _url_key(url: str) -> str:
+    # A hash, not the URL: a URL may carry credentials, and this file is not a secret store.
+    return hashlib.sha256(url.encode()).hexdigest()
+
+
+class ProbeFailures:
+    """Archives that have no size to give and hosts that do not answer, each until it expires."""
+
+    def __init__(self, path: Path, clock: Callable[[], float] = time.time) -> None:
+        self.path = path
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._dirty = False
+        try:
+            saved = json.loads(path.read_text())
+        except (OSError, ValueError, RecursionError):
+            saved = {}
+        if not isinstance(saved, dict):
+            saved = {}
+        now = clock()
+        self._urls = self._valid(saved.get("urls"), now)
+        self._hosts = self._valid(saved.get("hosts"), now)
+
+    @staticmethod
+    def _valid(table: object, now: float) -> dict[str, float]:
+        if not isinstance(table, dict) or len(table) > _MAX_FAILURES:
+            return {}
+        # Only pairs this module writes, still in force and not set in the far future.
+        return {
+            k: float(v)
+            for k, v in table.items()
+            if isinstance(k, str) and len(k) <= 300 and type(v) in (int, float)
+            and now < v <= now + FAILURE_TTL
+        }  # fmt: skip
+
+    def url_failed(self, url: str) -> bool:
+        with self._lock:
+            return self._live(self._urls, _url_key(url))
+
+    def host_failed(self, url: str) -> bool:
+        with self._lock:
+            return self._live(self._hosts, host_of(url))
+
+    def _live(self, table: dict[str, float], key: str) -> bool:
+        until = table.get(key)
+        if until is None:
+            return False
+        if until > self.clock():
+            return True
+        del table[key]
+        self._dirty = True
+        return False
+
+    def fail_url(self, url: str) -> None:
+        with self._lock:
+            self._urls[_url_key(url)] = self.clock() + FAILURE_TTL
+            self._dirty = True
+
+    def fail_host(self, url: str) -> None:
+        with self._lock:
+            self._hosts[host_of(url)] = self.clock() + FAILURE_TTL
+            self._dirty = True
+
+    def save(self) -> None:
+        """Write the file if anything changed (atomically; a read-only cache only forgets)."""
+        with self._lock:
+            if not self._dirty:
+                return
+            data = json.dumps({"urls": self._urls, "hosts": self._hosts}, sort_keys=True)
+            self._dirty = False
+        with contextlib.suppress(OSError):
+            atomic_write_bytes(self.path, data.encode(), private=True)
 
 
 class RemoteSizes:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, failures: ProbeFailures | None = None) -> None:
         self.path = path
+        self.failures = failures or ProbeFailures(path.with_name("probe-failures.json"))
         self._lock = threading.Lock()
         try:
             saved = json.loads(path.read_text())
@@ -60,36 +161,91 @@ class RemoteSizes:
         with contextlib.suppress(OSError):
             atomic_write_bytes(self.path, data, private=True)
 
-    def probe(self, build: Build, client: httpx.Client) -> int | None:
-        """Learn one size; ``None`` when the server does not say (never a guess)."""
-        if not build.url:
-            return None
+    def worth_asking(self, build: Build) -> bool:
+        """Whether a probe could learn something: no size known, no failure remembered."""
+        url = build.url
+        if not url or not build.sha256 or self.get(build) is not None:
+            return False
+        if urlsplit(url).scheme == "file":
+            return True
+        return not (self.failures.url_failed(url) or self.failures.host_failed(url))
+
+    def probe(self, build: Build, client: Callable[[], httpx.Client]) -> int | None:
+        """Learn one size; ``None`` when the server does not say (never a guess).
+
+        ``client`` is called only when a request is made: a listing whose sizes are all known
+        or remembered as failed never loads the HTTP client.
+        """
         if (known := self.get(build)) is not None:
             return known
-        import httpx
-
-        parts = urlsplit(build.url)
-        try:
-            if parts.scheme == "file":
-                size = Path(unquote(parts.path)).stat().st_size
-            else:
-                # Short: a size is a nicety, never worth holding up a listing.
-                response = client.head(
-                    build.url, headers={"Accept-Encoding": "identity"}, timeout=5.0
-                )
-                length = response.headers.get("content-length", "")
-                # A hostile length (thousands of digits) is no size either.
-                if response.status_code != 200 or not length.isdigit() or len(length) > 15:
-                    return None
-                size = int(length)
-        except (httpx.HTTPError, OSError):
+        if not self.worth_asking(build):
             return None
+        assert build.url is not None
+        parts = urlsplit(build.url)
+        if parts.scheme == "file":
+            try:
+                size = Path(unquote(parts.path)).stat().st_size
+            except OSError:
+                return None
+        else:
+            size = self._head(build.url, client)
+            if size is None:
+                return None
         self.remember(build, size)
         return size
 
-    def probe_many(self, builds: list[Build], client: httpx.Client, workers: int = 8) -> None:
-        missing = [b for b in builds if b.url and b.sha256 and self.get(b) is None]
-        if not missing:
+    def _head(self, url: str, client: Callable[[], httpx.Client]) -> int | None:
+        import httpx
+
+        try:
+            response = client().head(
+                url,
+                headers={"Accept-Encoding": "identity"},
+                timeout=httpx.Timeout(PROBE_READ, connect=PROBE_CONNECT),
+            )
+        except httpx.TransportError:  # no name, no connection, no answer in time
+            self.failures.fail_host(url)
+            return None
+        except httpx.HTTPError:  # too many redirects, a malformed answer
+            self.failures.fail_url(url)
+            return None
+        length = response.headers.get("content-length", "")
+        # A hostile length (thousands of digits) is no size either.
+        if response.status_code != 200 or not length.isdigit() or len(length) > 15:
+            self.failures.fail_url(url)  # a 404 on a mirror, a server that does not say
+            return None
+        return int(length)
+
+    def probe_many(
+        self,
+        builds: Iterable[Build],
+        client: Callable[[], httpx.Client],
+        workers: int = PROBES_AT_ONCE,
+    ) -> None:
+        """Probe ``builds`` in their order, a few at a time; each host's first probe goes
+        alone, and its other archives follow only if it answered."""
+        todo: dict[str, list[Build]] = {}  # by host, in the order given
+        for build in builds:
+            if self.worth_asking(build):
+                assert build.url is not None
+                todo.setdefault(host_of(build.url), []).append(build)
+        if not todo:
             return
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            list(pool.map(lambda b: self.probe(b, client), missing))
+        try:
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                running: dict[Future[int | None], str] = {
+                    pool.submit(self.probe, queue.pop(0), client): host
+                    for host, queue in todo.items()
+                }
+                while running:
+                    done, _ = wait(running, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        host = running.pop(future)
+                        future.result()
+                        queue = todo[host]
+                        if queue and not self.failures.host_failed(queue[0].url or ""):
+                            for build in queue:
+                                running[pool.submit(self.probe, build, client)] = host
+                        queue.clear()
+        finally:
+            self.failures.save()

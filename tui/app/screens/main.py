@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.reactive import reactive
-from textual.widgets import DataTable, Footer, Header, Input
+from textual.widgets import DataTable, Header, Input
 from textual.worker import get_current_worker
 
 from tui.app.commands import Command
@@ -29,6 +29,7 @@ from tui.app.screens.build_jobs import BuildJobs
 from tui.app.screens.cleanup import CleanupScreen, Scope
 from tui.app.widgets.details import DetailsPane
 from tui.app.widgets.filter_input import FilterInput
+from tui.app.widgets.footer import Footer
 from tui.app.widgets.queue_panel import QueuePanel
 from tui.app.widgets.shelf_table import ShelfTable
 from tui.app.widgets.status_line import StatusLine

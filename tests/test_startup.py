@@ -9,6 +9,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import World
+from tui.app.app import PyshelfApp
+from tui.engine.errors import CatalogError
+from tui.engine.jobs import JobQueue
+from tui.engine.listing import default_view
 
 
 def _loaded_after(code: str, *args: str, cwd: Path) -> set[str]:
@@ -66,3 +70,40 @@ def test_httpx_loads_without_its_command_line(tmp_path: Path) -> None:
         capture_output=True, text=True, cwd=tmp_path, timeout=60,
     )  # fmt: skip
     assert done.returncode == 0 and "Usage: httpx" in done.stdout, done.stderr
+
+
+def test_preloaded_entries_are_the_listing_and_are_taken_once(world: World) -> None:
+    shelf = world.shelf()
+    shelf.preload_entries()
+    assert shelf.preloaded(wait=30)
+    early = shelf.entries()
+    assert [e.key for e in early] == [e.key for e in world.shelf().entries()]
+    assert not shelf.preloaded()  # taken: the next listing is a fresh one
+    assert shelf.entries() is not early
+
+
+def test_a_preload_that_fails_fails_the_listing_that_takes_it(world: World) -> None:
+    world.catalog_path.write_text("{not json")
+    shelf = world.shelf()
+    shelf.preload_entries()
+    assert not shelf.preloaded(wait=30)
+    with pytest.raises(CatalogError, match="not valid JSON"):
+        shelf.entries()
+    shelf.preload_entries()
+    shelf.reload_catalog()  # a reload drops what was preloaded
+    assert not shelf.preloaded(wait=30)
+
+
+async def test_the_first_frame_of_a_preloaded_app_has_its_rows(world: World) -> None:
+    shelf = world.shelf()
+    shelf.preload_entries()
+    assert shelf.preloaded(wait=30)
+    queue = JobQueue(shelf)
+    app = PyshelfApp(shelf, queue, config=None)
+    try:
+        async with app.run_test():
+            # Mounted, no pause: the rows came with the screen, not from a worker's message.
+            assert app.main.table.row_count == len(default_view(app.main.all_entries)) > 0
+            assert not [w for w in app.workers if w.group == "entries"]
+    finally:
+        queue.close(cancel=True)

@@ -42,6 +42,7 @@ from tui.engine.shelf import Entry, Shelf
 from tui.engine.usage.ledger import Ledger
 
 PROBE_BATCH = 8  # HEAD requests per batch: sizes fill in batch by batch
+PRELOAD_WAIT = 0.15  # seconds the first frame waits at most for the preloaded rows
 SHOW_FIRST = 0.5  # seconds the disk walk waits at most for the rows to be painted first
 
 
@@ -136,7 +137,13 @@ class MainScreen(BuildJobs):
             self._set_warning("offline: listing the cache and installs; downloads are off")
         self._update_subtitle()
         self.table.focus()
-        self.load_entries()
+        # Listed while Textual loaded (a moment's wait at most): the first frame has the rows,
+        # and the footer is laid out once, with the keys that apply to them.
+        if self.shelf.preloaded(wait=PRELOAD_WAIT):
+            entries = self.shelf.entries()
+            self._entries_loaded(EntriesLoaded(entries, list(self.shelf.catalog.warnings)))
+        else:
+            self.load_entries()
 
     def on_unmount(self) -> None:
         if self._unsubscribe is not None:
@@ -199,8 +206,9 @@ class MainScreen(BuildJobs):
             self._warn(f"catalog failed: {message.catalog_error}; listing the cache and installs")
         for warning in message.warnings:
             self._warn(warning)
+        # Two refreshes: the rows', then the footer's for the keys that apply to them.
         shown = threading.Event()
-        self.call_after_refresh(shown.set)
+        self.call_after_refresh(self.call_after_refresh, shown.set)
         self.measure_sizes(self._generation, shown)
         self.table.redraw()
         self._update_details()

@@ -107,3 +107,25 @@ async def test_the_first_frame_of_a_preloaded_app_has_its_rows(world: World) -> 
             assert not [w for w in app.workers if w.group == "entries"]
     finally:
         queue.close(cancel=True)
+
+
+async def test_sizes_are_probed_for_the_rows_in_view_first(world: World) -> None:
+    shelf = world.shelf()
+    queue = JobQueue(shelf)
+    app = PyshelfApp(shelf, queue, config=None)
+    try:
+        async with app.run_test(size=(120, 9)) as pilot:
+            table = app.main.table
+            while not table.row_count:
+                await pilot.pause(0.01)
+            app.main.action_toggle_all()
+            await pilot.pause()
+            table.move_cursor(row=table.row_count - 1, animate=False)  # scrolls down
+            await pilot.pause()
+            assert table.scroll_y > 0
+            order = [e.key for e in table.visible_first()]
+            shown = [e.key for e in table.ordered()]
+            assert sorted(order) == sorted(shown) and order != shown
+            assert order[0] != shown[0] and shown[-1] in order[: table.size.height]
+    finally:
+        queue.close(cancel=True)

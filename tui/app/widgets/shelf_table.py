@@ -235,7 +235,10 @@ class ShelfTable(DataTable[present.Cell]):
         """The shown entries in table order, the rows in view first (sizes are probed so)."""
         rows = self.ordered()
         top = max(0, int(self.scroll_y))
-        seen = self.size.height or len(rows)  # not laid out yet: everything may be in view
+        header = self.header_height if self.show_header else 0
+        seen = self.size.height - header  # rows are one line high
+        if seen <= 0:  # not laid out yet: any row may be in view
+            return rows
         return rows[top : top + seen] + rows[:top] + rows[top + seen :]
 
     def targets(self) -> list[Entry]:

@@ -32,8 +32,8 @@ if TYPE_CHECKING:
     import httpx
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
-PROBE_CONNECT = 2.0  # seconds to connect: a size is a nicety, never worth holding up a listing
-PROBE_READ = 2.0  # seconds for the answer
+PROBE_CONNECT = 1.5  # seconds to connect: a size is a nicety, never worth holding up a listing
+PROBE_READ = 1.5  # seconds for the answer
 PROBES_AT_ONCE = 4
 FAILURE_TTL = 3600.0  # seconds a failure is remembered
 _MAX_FAILURES = 20_000  # a file larger than this many entries is not one pyshelf wrote

@@ -42,7 +42,7 @@ def first_frame(rows: int, stamp: str) -> Any:
 
 
 class Bare(App[None]):
-    """A bare Textual app: one DataTable showing the same rows as text."""
+    """A bare Textual app: one DataTable showing the same rows, with the same columns, as text."""
 
     def __init__(self, cells: list[list[str]]) -> None:
         super().__init__()
@@ -53,7 +53,9 @@ class Bare(App[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("Version", "Impl", "Variant", "Build", "State", "Download")
+        table.add_columns(
+            "✓", "Version", "Impl", "Variant", "Build", "State", "Download", "Cached", "Installed"
+        )
         table.add_rows(self.cells)
 
 

@@ -146,7 +146,7 @@ def _scratch(tmp: Path, mirror: str) -> dict[str, str]:
 
 
 def _table_cells(pyshelf: str, env: dict[str, str]) -> list[list[str]]:
-    """The rows the app shows by default, as text, for the bare app to show too."""
+    """The rows the app shows by default, as its nine columns' text, for the bare app."""
     listed = json.loads(
         subprocess.run(
             [pyshelf, "list", "--json"], env=env, capture_output=True, text=True, check=True
@@ -154,8 +154,8 @@ def _table_cells(pyshelf: str, env: dict[str, str]) -> list[list[str]]:
     )
     return [
         [
-            r["version"], r["implementation"], r["variant"] or "", r["build"] or "",
-            "available", f"{(r['download_size'] or 0) / 2**20:.1f} MiB",
+            "", r["version"], r["implementation"], r["variant"] or "", r["build"] or "",
+            "○ available", f"{(r['download_size'] or 0) / 2**20:.1f} MiB", "—", "—",
         ]
         for r in listed
     ]  # fmt: skip

@@ -279,6 +279,7 @@ def main() -> int:
     parser.add_argument("--download-mib", type=int, default=100)
     parser.add_argument("--write", type=Path, help="also write the table to this file")
     parser.add_argument("--readme", action="store_true", help="put the table in README.md")
+    parser.add_argument("--skip-startup", action="store_true", help="leave out bench/startup.py")
     args = parser.parse_args()
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "tui")], check=True)
     shm = Path("/dev/shm")
@@ -315,6 +316,12 @@ def main() -> int:
     )
     if memory:
         text += "\n\nPeak memory (max RSS): " + "; ".join(memory) + "."
+    if not args.skip_startup:  # the app's first frame and two commands' start-up
+        startup = subprocess.run(
+            [sys.executable, str(REPO / "bench" / "startup.py"), "--runs", str(max(args.runs, 5))],
+            env=BASE_ENV, capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        text += "\n\nStart-up (`bench/startup.py`):\n\n" + startup.stdout.strip()
     print(text)
     if args.write:
         args.write.write_text(text + "\n")

@@ -219,7 +219,7 @@ def _break_listing(monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(*args: object) -> int:
         raise ValueError("a bug\nacross lines")
 
-    monkeypatch.setattr("tui.cli.cmd_list", broken)
+    monkeypatch.setattr("tui.list_cli.cmd_list", broken)
 
 
 def test_an_unexpected_error_is_one_line_asking_for_a_report(

@@ -234,3 +234,18 @@ def test_doctor_says_what_answers_without_showing_secrets(world: World) -> None:
     assert code == 1 and "FAIL cpython archives" in out and "no answer" in out
     code, out, _ = world.cli("--catalog", str(catalog), "--offline", "doctor")
     assert code == 0 and "not checked: offline" in out
+
+
+def test_certificates_load_only_for_https(
+    https_world: tuple[World, str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An http mirror never reads SSL_CERT_FILE (a broken one does not matter to it); an
+    https one reads it at its first connection, and a broken one is one line."""
+    world, base, _ = https_world
+    monkeypatch.setenv("SSL_CERT_FILE", str(world.root / "no-such-ca.pem"))
+    code, _, err = world.cli("fetch", "3.12")  # the plain-http loopback server
+    assert code == 0, err
+    code, _, err = world.cli("--catalog", str(_catalog_at(world, base)), "fetch", "3.13")
+    assert code == 1
+    assert "failed: cannot read certificates from" in err and "no-such-ca.pem" in err
+    assert "Traceback" not in err

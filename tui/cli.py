@@ -9,19 +9,18 @@ import signal
 import sys
 import traceback
 from collections.abc import Callable, Sequence
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from tui import __version__, info_cli, options
+from tui import __version__, options
 from tui.engine.errors import PyshelfError, describe_error
-from tui.engine.jobs import JobKind
-from tui.engine.jobspec import cli_specs, spec
-from tui.engine.pins import find_pins
-from tui.engine.redact import redact_text
+from tui.engine.jobspec import JobKind, cli_specs, spec
 from tui.engine.settings import Settings
-from tui.engine.shelf import Entry, Shelf
 from tui.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
-from tui.list_cli import cmd_list
-from tui.reporter import Interrupted, run_jobs
+
+# A command loads only what it runs: `--help`, `dir` and a usage error never pay for the
+# catalog, the cache, the installs or the job queue (tests/test_startup.py).
+if TYPE_CHECKING:
+    from tui.engine.shelf import Entry, Shelf
 
 DEBUG_ENV = "PYSHELF_DEBUG"  # set to 1: an unexpected error prints its traceback too
 
@@ -260,6 +259,8 @@ def _repair(shelf: Shelf) -> None:
 
 
 def cmd_jobs(shelf: Shelf, kind: JobKind, requests: Sequence[str]) -> int:
+    from tui.reporter import Interrupted, run_jobs
+
     if kind in (JobKind.INSTALL, JobKind.REINSTALL):
         _repair(shelf)
     try:
@@ -273,6 +274,8 @@ def cmd_jobs(shelf: Shelf, kind: JobKind, requests: Sequence[str]) -> int:
 def _pinned(requests: Sequence[str]) -> Sequence[str]:
     if requests:
         return requests
+    from tui.engine.pins import find_pins
+
     pins = find_pins()
     if pins is None:
         raise PyshelfError(
@@ -335,6 +338,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def report_unexpected(exc: BaseException) -> None:
     """One line naming the error; the traceback above it only when PYSHELF_DEBUG is set."""
+    from tui.engine.redact import redact_text
+
     debug = os.environ.get(DEBUG_ENV, "").strip().lower() in ("1", "true", "yes", "on")
     if debug:
         traceback.print_exception(exc, file=sys.stderr)
@@ -361,10 +366,18 @@ def _main(argv: Sequence[str] | None) -> int:
             from tui.app.main import run_app  # Textual loads only when the app is wanted
 
             return run_app(settings)
+        from tui import info_cli
+
+        if args.command == "dir":  # where things are: nothing to load
+            return info_cli.cmd_dir(settings, args)
         # Ctrl-C raises KeyboardInterrupt in the main thread; downloads keep their partial files.
         signal.signal(signal.SIGINT, signal.default_int_handler)
+        from tui.engine.shelf import Shelf
+
         shelf = Shelf(settings, on_warning=_warn)
         if args.command == "list":
+            from tui.list_cli import cmd_list
+
             return cmd_list(shelf, args)
         if args.command in ("export", "import"):
             from tui import bundle_cli
@@ -379,8 +392,6 @@ def _main(argv: Sequence[str] | None) -> int:
             return info_cli.cmd_doctor(shelf)
         if args.command == "find":
             return info_cli.cmd_find(shelf, args.request)
-        if args.command == "dir":
-            return info_cli.cmd_dir(shelf.settings, args)
         if args.command == "verify":
             return cmd_verify(shelf, args.requests)
         if args.command in ("prune", "du"):

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
-from tui.engine.pins import find_pins
-from tui.engine.settings import Settings
-from tui.engine.shelf import Shelf
-from tui.engine.uvcache import env_line
 from tui.exit_codes import EXIT_FAILED
+
+if TYPE_CHECKING:  # `dir` runs in shell start-up files: it loads neither
+    from tui.engine.settings import Settings
+    from tui.engine.shelf import Shelf
 
 
 def cmd_doctor(shelf: Shelf) -> int:
@@ -26,6 +27,8 @@ def cmd_doctor(shelf: Shelf) -> int:
 def cmd_find(shelf: Shelf, request: str | None) -> int:
     """Print the managed interpreter uv would pick for ``request`` (or the pin)."""
     if request is None:
+        from tui.engine.pins import find_pins
+
         pins = find_pins()
         request = pins.requests[0] if pins else "default"
     entry = shelf.find(request, shelf.entries(), want=lambda e: e.installation is not None)
@@ -36,6 +39,8 @@ def cmd_find(shelf: Shelf, request: str | None) -> int:
 
 def cmd_dir(settings: Settings, args: argparse.Namespace) -> int:
     if args.env:
+        from tui.engine.uvcache import env_line
+
         print(env_line(settings))
     else:
         print(

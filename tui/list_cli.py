@@ -57,7 +57,8 @@ def cmd_list(shelf: Shelf, args: argparse.Namespace) -> int:
     else:
         rows = entries if args.all else default_view(entries)
     shelf.probe_download_sizes(rows)
-    ledger = Ledger.measure(shelf)
+    # The ledger names items by every platform's entries: a listing of all of them serves.
+    ledger = Ledger.measure(shelf, entries if args.all_platforms else None)
     assert ledger is not None  # no cancel event: never stopped
     ledger.apply(shelf, rows)
     if args.json:

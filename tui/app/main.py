@@ -11,13 +11,14 @@ from tui.engine.shelf import Shelf
 
 
 def run_app(settings: Settings) -> int:
-    from tui.app.app import PyshelfApp  # Textual loads only now
-
     try:
         shelf = Shelf(settings)
     except PyshelfError as exc:
         print(f"pyshelf: error: {exc}", file=sys.stderr)
         return 1
+    shelf.preload_entries()  # while Textual loads: the first frame can show the rows
+    from tui.app.app import PyshelfApp  # Textual loads only now
+
     queue = JobQueue(shelf)
     app = PyshelfApp(shelf, queue)
     try:

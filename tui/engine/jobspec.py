@@ -13,8 +13,10 @@ import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from tui.engine.shelf import Entry
+if TYPE_CHECKING:  # the CLI's parser reads this module: it must not load the shelf
+    from tui.engine.shelf import Entry
 
 
 class JobKind(StrEnum):
@@ -32,7 +34,7 @@ class JobKind(StrEnum):
 
 
 # Whether a kind applies to an entry: None when it does, else the reason (a template).
-Rule = Callable[[Entry, bool], "str | None"]
+Rule = Callable[["Entry", bool], "str | None"]
 
 
 @dataclass(frozen=True, slots=True)

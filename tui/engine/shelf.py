@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
+from concurrent import futures
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -136,6 +138,7 @@ class Shelf:
         self._link_lock = threading.Lock()
         self._catalog_lock = threading.Lock()
         self._client_lock = threading.Lock()
+        self._preloaded: Future[list[Entry]] | None = None
 
     @property
     def client(self) -> httpx.Client:
@@ -179,11 +182,13 @@ class Shelf:
         """Forget the catalog; the next use loads (and revalidates) it again."""
         with self._catalog_lock:
             self._catalog = None
+            self._preloaded = None
 
     def go_without_catalog(self, reason: str) -> None:
         """Carry on with an empty catalog: the cache and the installs still list and install."""
         with self._catalog_lock:
             self._catalog = Catalog([], f"none ({reason})")
+            self._preloaded = None
 
     def builds(self, all_platforms: bool = False) -> list[Build]:
         builds = self.catalog.builds
@@ -191,8 +196,41 @@ class Shelf:
 
     # -- the merged view -----------------------------------------------------------------
 
+    def preload_entries(self) -> None:
+        """Start listing this machine's entries on a thread; the next ``entries()`` takes
+        them. The app calls this before Textual loads, so its first frame can hold the rows."""
+        future: Future[list[Entry]] = Future()
+
+        def run() -> None:
+            try:
+                future.set_result(self._list_entries(all_platforms=False))
+            except BaseException as exc:  # handed to whoever takes the entries
+                future.set_exception(exc)
+
+        with self._catalog_lock:
+            self._preloaded = future
+        threading.Thread(target=run, name="pyshelf-preload", daemon=True).start()
+
+    def preloaded(self, wait: float = 0.0) -> bool:
+        """Whether a preload has finished (waiting up to ``wait`` seconds for it), and without
+        an error: ``entries()`` then returns at once."""
+        with self._catalog_lock:
+            future = self._preloaded
+        if future is None:
+            return False
+        futures.wait([future], timeout=wait)
+        return future.done() and future.exception() is None
+
     def entries(self, *, all_platforms: bool = False) -> list[Entry]:
         """Every build of the catalog, plus whatever is cached or installed without one."""
+        if not all_platforms:
+            with self._catalog_lock:
+                future, self._preloaded = self._preloaded, None
+            if future is not None:
+                return future.result()
+        return self._list_entries(all_platforms=all_platforms)
+
+    def _list_entries(self, *, all_platforms: bool) -> list[Entry]:
         by_cache_name: dict[str, Entry] = {}
         by_key: dict[str, Entry] = {}
         copies = {c.name for c in self.unpacked.copies()}
@@ -257,11 +295,15 @@ class Shelf:
     # -- sizes ---------------------------------------------------------------------------
 
     def probe_download_sizes(self, entries: Iterable[Entry]) -> None:
-        """HEAD the archives whose size is unknown; skipped offline."""
+        """HEAD the archives whose size is unknown, in the order given; skipped offline.
+
+        Failures are remembered for a while (see ``tui.engine.archives.sizes``), and the
+        HTTP client is made only if a request is needed.
+        """
         if self.settings.offline:
             return
         targets = [e for e in entries if e.download_size is None and e.available]
-        self.sizes.probe_many([e.build for e in targets], self.client)
+        self.sizes.probe_many([e.build for e in targets], lambda: self.client)
         for entry in targets:
             entry.download_size = self.sizes.get(entry.build)
 

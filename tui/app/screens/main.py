@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from functools import partial
 from typing import ClassVar
@@ -50,6 +51,8 @@ from tui.engine.uvcache import uv_cache_notice
 
 PROBE_BATCH = 8  # HEAD requests per batch: sizes fill in batch by batch
 PROBE_RETRY = 30.0  # seconds before sizes no host answered for are asked again
+PRELOAD_WAIT = 0.15  # seconds the first frame waits at most for the preloaded rows
+SHOW_FIRST = 0.5  # seconds the disk walk waits at most for the rows to be painted first
 
 
 class MainScreen(UpgradeActions, BundleActions, ConnectionActions, BuildJobs):
@@ -170,7 +173,15 @@ class MainScreen(UpgradeActions, BundleActions, ConnectionActions, BuildJobs):
             self.notify(notice, title="uv and the cache", timeout=10)  # once, quietly
         self._update_subtitle()
         self.table.focus()
-        self.load_entries()
+        # Listed while Textual loaded (a moment's wait at most): the first frame has the rows,
+        # and the footer is laid out once, with the keys that apply to them.
+        if self.shelf.preloaded(wait=PRELOAD_WAIT):
+            entries = self.shelf.entries()
+            warnings = list(self.shelf.catalog.warnings)
+            notes = RowNotes.of(entries, self._cwd(), offline=self.shelf.settings.offline)
+            self._entries_loaded(EntriesLoaded(entries, warnings, notes=notes))
+        else:
+            self.load_entries()
 
     def on_unmount(self) -> None:
         if self._unsubscribe is not None:
@@ -208,8 +219,14 @@ class MainScreen(UpgradeActions, BundleActions, ConnectionActions, BuildJobs):
             self.post_message(SizesKnown([row_id(e) for e in entries], "download", finished=True))
 
     @work(thread=True, group="measure", exclusive=True, exit_on_error=False)
-    def measure_sizes(self, generation: int) -> None:
-        """Walk the install dir and the cache once: every size on screen comes from it."""
+    def measure_sizes(self, generation: int, shown: threading.Event | None = None) -> None:
+        """Walk the install dir and the cache once: every size on screen comes from it.
+
+        ``shown``: set once the rows are on screen. The walk waits for it (a moment at most),
+        so it does not compete with the first paint of the rows for the interpreter.
+        """
+        if shown is not None:
+            shown.wait(SHOW_FIRST)
         ledger = self.measure(self.shelf)
         if ledger is not None and not get_current_worker().is_cancelled:
             self.post_message(LedgerMeasured(ledger, generation))
@@ -230,7 +247,10 @@ class MainScreen(UpgradeActions, BundleActions, ConnectionActions, BuildJobs):
             self._warn(f"catalog failed: {message.catalog_error}; listing the cache and installs")
         for warning in [*message.warnings, *filter(None, [message.notes.problem])]:
             self._warn(warning)
-        self.measure_sizes(self._generation)
+        # Two refreshes: the rows', then the footer's for the keys that apply to them.
+        shown = threading.Event()
+        self.call_after_refresh(self.call_after_refresh, shown.set)
+        self.measure_sizes(self._generation, shown)
         self.table.redraw()
         self._update_details()
         if self._reload_from is not None:
@@ -238,7 +258,7 @@ class MainScreen(UpgradeActions, BundleActions, ConnectionActions, BuildJobs):
             self.notify(reload_summary(before, message.entries), timeout=4)
 
     def _probe_visible(self) -> None:
-        todo = [e for e in self.table.entries.values() if e.download_size is None and e.available]
+        todo = [e for e in self.table.visible_first() if e.download_size is None and e.available]
         self.table.probing = bool(todo) and not self.shelf.settings.offline
         if self.table.probing:
             self.probe_sizes(todo)
@@ -266,6 +286,7 @@ class MainScreen(UpgradeActions, BundleActions, ConnectionActions, BuildJobs):
 
     def _probe_again(self) -> None:
         self._probe_retry = None
+        self.shelf.sizes.failures.forget_hosts()  # the network may be back: ask each host once
         self._probe_visible()
 
     @on(LedgerMeasured)

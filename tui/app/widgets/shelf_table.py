@@ -247,6 +247,16 @@ class ShelfTable(DataTable[present.Cell]):
         """The shown entries in table order."""
         return [self.entries[row.key.value] for row in self.ordered_rows if row.key.value]
 
+    def visible_first(self) -> list[Entry]:
+        """The shown entries in table order, the rows in view first (sizes are probed so)."""
+        rows = self.ordered()
+        top = max(0, int(self.scroll_y))
+        header = self.header_height if self.show_header else 0
+        seen = self.size.height - header  # rows are one line high
+        if seen <= 0:  # not laid out yet: any row may be in view
+            return rows
+        return rows[top : top + seen] + rows[:top] + rows[top + seen :]
+
     def targets(self) -> list[Entry]:
         """The marked rows in table order, else the highlighted row."""
         if self.marked:
@@ -275,12 +285,16 @@ class ShelfTable(DataTable[present.Cell]):
         # None: shown dimmed when it applies to none of the targets, so the footer keeps its
         # place; the explain binding then takes the key and says why.
         kind = JobKind(str(parameters[0]))
-        return True if any(self.why_not(kind, e) is None for e in self.targets()) else None
+        return True if any(self._why_not(kind, e) is None for e in self.targets()) else None
+
+    def _why_not(self, kind: JobKind, entry: Entry) -> str | None:
+        """The reason's template: the footer asks per binding, and needs no keys in it."""
+        job = self.jobs.get(entry.key)
+        return spec(kind).why_not(entry, offline=self.offline, busy=job.kind if job else None)
 
     def why_not(self, kind: JobKind, entry: Entry) -> str | None:
         """Why ``kind`` does not apply to ``entry``, naming the keys bound now; None if it does."""
-        job = self.jobs.get(entry.key)
-        template = spec(kind).why_not(entry, offline=self.offline, busy=job.kind if job else None)
+        template = self._why_not(kind, entry)
         return None if template is None else reason(template, bound_keys(self.app))
 
     def action_job(self, kind: str) -> None:

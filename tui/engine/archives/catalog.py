@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from tui.engine import names
 from tui.engine.archives import schema
+from tui.engine.archives.http import make_client  # before httpx: it trims httpx's import
 from tui.engine.builds import Build
 from tui.engine.errors import CatalogError
 from tui.engine.fsutil import atomic_write_bytes, open_regular
@@ -152,8 +153,6 @@ def _fetch_remote(
         headers["If-Modified-Since"] = meta["last_modified"]
     own = client is None
     import httpx  # only a remote catalog needs it; the CLI starts faster without
-
-    from tui.engine.archives.http import make_client
 
     client = client or make_client(*CATALOG_TIMEOUT)
     try:

@@ -6,16 +6,40 @@ only ever go to the host they belong to.
 
 from __future__ import annotations
 
+import importlib
 import os
+import sys
+import types
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tui.engine.errors import DownloadError
 
-if TYPE_CHECKING:  # loaded with the first request: offline work never pays for them
-    import ssl
-
+if TYPE_CHECKING:  # loaded with the first request: offline work never pays for it
     import httpx
+
+
+def _skip_httpx_cli() -> None:
+    """Keep httpx's own command line out of ``import httpx``.
+
+    httpx's ``__init__`` imports its CLI whenever click, rich and pygments are installed (Textual
+    brings all three): about 40 % of the import, for a tool pyshelf never runs. A stand-in
+    takes its place; calling it loads the real one.
+    """
+    if "httpx" in sys.modules or "httpx._main" in sys.modules:
+        return
+    stub = types.ModuleType("httpx._main")
+
+    def main(*args: Any, **kwargs: Any) -> Any:
+        if sys.modules.get("httpx._main") is stub:
+            del sys.modules["httpx._main"]
+        return importlib.import_module("httpx._main").main(*args, **kwargs)
+
+    stub.main = main  # type: ignore[attr-defined]
+    sys.modules["httpx._main"] = stub
+
+
+_skip_httpx_cli()  # here: every module that imports httpx imports this one first
 
 
 def _netrc_file() -> str | None:
@@ -64,6 +88,8 @@ def make_client(
 
     import httpx  # imported on first use: offline work never pays for it
 
+    from tui.engine.archives.tls import LazyTLSContext
+
     auth = None
     if netrc := _netrc_file():
         try:
@@ -78,28 +104,7 @@ def make_client(
         follow_redirects=True,
         headers={"User-Agent": "pyshelf"},
         auth=auth,
-        verify=tls_context(),
+        verify=LazyTLSContext(),
         trust_env=True,  # HTTP_PROXY, HTTPS_PROXY, ALL_PROXY and NO_PROXY, as uv reads them
         event_hooks={"request": [hook]} if (hook := _token_hook(token_hosts)) else None,
     )
-
-
-def tls_context() -> ssl.SSLContext:
-    """The system's certificate store (truststore), plus SSL_CERT_FILE / SSL_CERT_DIR.
-
-    Company proxies that re-sign TLS put their root in the system store or in SSL_CERT_FILE;
-    a certificate bundle shipped inside a package would know neither.
-    """
-    import ssl
-
-    import truststore
-
-    context = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    cafile, capath = os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR")
-    if cafile or capath:
-        try:
-            context.load_verify_locations(cafile=cafile or None, capath=capath or None)
-        except (OSError, ssl.SSLError) as exc:
-            where = cafile or capath
-            raise DownloadError(f"cannot read certificates from {where}: {exc}") from None
-    return context

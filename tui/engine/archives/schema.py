@@ -37,6 +37,9 @@ _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
 _PRERELEASE = re.compile(r"^(?:a|b|rc)\d{1,3}$")
 _BUILD = re.compile(r"^[0-9A-Za-z.]{0,32}$")
 _FILENAME = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._+-]*$")
+# Spaces and control characters: one regex search, not a Python loop over each character
+# (that loop was most of the time it took to read the built-in catalog).
+_BLANK_OR_CONTROL = re.compile(r"[\x00-\x20\x7f]")
 
 
 class BadEntry(Exception):
@@ -77,7 +80,7 @@ def check_url(value: object, schemes: frozenset[str]) -> str:
     """An absolute URL with an allowed scheme whose last segment is a plain archive name."""
     if not isinstance(value, str) or not value or len(value) > MAX_URL:
         raise BadEntry("url must be a string of at most 2048 characters")
-    if any(ord(c) < 0x21 or ord(c) == 0x7F for c in value):
+    if _BLANK_OR_CONTROL.search(value):
         raise BadEntry("url holds spaces or control characters")
     parts = urlsplit(value)
     if parts.scheme not in schemes:

@@ -1,0 +1,131 @@
+"""Start-up: each command loads what it runs and nothing more (checked by module, not time)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import World
+from tui.app.app import PyshelfApp
+from tui.engine.errors import CatalogError
+from tui.engine.jobs import JobQueue
+from tui.engine.listing import default_view
+
+
+def _loaded_after(code: str, *args: str, cwd: Path) -> set[str]:
+    """The modules a fresh interpreter holds after ``code`` ran with ``sys.argv[1:] = args``."""
+    script = f"import sys\n{code}\nprint('\\n'.join(sys.modules))\n"
+    done = subprocess.run(
+        [sys.executable, "-c", script, *args], capture_output=True, text=True, cwd=cwd, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    return set(done.stdout.split())
+
+
+_CLI = "import contextlib, io, tui.cli\nwith contextlib.redirect_stdout(io.StringIO()):\n" \
+    "    code = tui.cli.main(sys.argv[1:])\nassert code == {code}, code"  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [(["--help"], 0), (["list", "--help"], 0), (["dir", "--env"], 0), (["--parallel", "0"], 2)],
+)
+def test_help_dir_and_usage_errors_load_no_shelf_and_no_http(
+    tmp_path: Path, args: list[str], code: int
+) -> None:
+    loaded = _loaded_after(_CLI.format(code=code), *args, cwd=tmp_path)
+    assert "tui.cli" in loaded
+    for heavy in ("tui.engine.shelf", "tui.engine.archives.catalog", "httpx", "textual"):
+        assert heavy not in loaded
+
+
+def test_an_offline_listing_loads_no_http_client(world: World, tmp_path: Path) -> None:
+    args = ["--catalog", str(world.catalog_path), "--cache-dir", str(tmp_path / "cache"),
+            "--install-dir", str(tmp_path / "installs"), "--offline", "list"]  # fmt: skip
+    loaded = _loaded_after(_CLI.format(code=0), *args, cwd=tmp_path)
+    assert "tui.engine.shelf" in loaded
+    assert not {"httpx", "httpcore", "truststore", "certifi"} & loaded
+
+
+def test_the_app_loads_the_help_markdown_only_when_help_opens(tmp_path: Path) -> None:
+    loaded = _loaded_after("import tui.app.app, tui.app.main", cwd=tmp_path)
+    assert "tui.app.screens.help" in loaded
+    assert not {"textual.widgets._markdown", "markdown_it"} & loaded
+
+
+def test_httpx_loads_without_its_command_line(tmp_path: Path) -> None:
+    """httpx's own CLI (click, rich, pygments) stays out of pyshelf's import of httpx, and
+    still runs when something asks for it."""
+    pytest.importorskip("click")  # httpx only imports its CLI when click is installed
+    loaded = _loaded_after(
+        "import tui.engine.archives.http, httpx\nassert callable(httpx.main)", cwd=tmp_path
+    )
+    assert "httpx" in loaded and "click" not in loaded
+    done = subprocess.run(
+        [sys.executable, "-c", "import sys, tui.engine.archives.http, httpx\n"
+         "sys.argv = ['httpx', '--help']\nhttpx.main()"],
+        capture_output=True, text=True, cwd=tmp_path, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0 and "Usage: httpx" in done.stdout, done.stderr
+
+
+def test_preloaded_entries_are_the_listing_and_are_taken_once(world: World) -> None:
+    shelf = world.shelf()
+    shelf.preload_entries()
+    assert shelf.preloaded(wait=30)
+    early = shelf.entries()
+    assert [e.key for e in early] == [e.key for e in world.shelf().entries()]
+    assert not shelf.preloaded()  # taken: the next listing is a fresh one
+    assert shelf.entries() is not early
+
+
+def test_a_preload_that_fails_fails_the_listing_that_takes_it(world: World) -> None:
+    world.catalog_path.write_text("{not json")
+    shelf = world.shelf()
+    shelf.preload_entries()
+    assert not shelf.preloaded(wait=30)
+    with pytest.raises(CatalogError, match="not valid JSON"):
+        shelf.entries()
+    shelf.preload_entries()
+    shelf.reload_catalog()  # a reload drops what was preloaded
+    assert not shelf.preloaded(wait=30)
+
+
+async def test_the_first_frame_of_a_preloaded_app_has_its_rows(world: World) -> None:
+    shelf = world.shelf()
+    shelf.preload_entries()
+    assert shelf.preloaded(wait=30)
+    queue = JobQueue(shelf)
+    app = PyshelfApp(shelf, queue, config=None)
+    try:
+        async with app.run_test():
+            # Mounted, no pause: the rows came with the screen, not from a worker's message.
+            assert app.main.table.row_count == len(default_view(app.main.all_entries)) > 0
+            assert not [w for w in app.workers if w.group == "entries"]
+    finally:
+        queue.close(cancel=True)
+
+
+async def test_sizes_are_probed_for_the_rows_in_view_first(world: World) -> None:
+    shelf = world.shelf()
+    queue = JobQueue(shelf)
+    app = PyshelfApp(shelf, queue, config=None)
+    try:
+        async with app.run_test(size=(120, 9)) as pilot:
+            table = app.main.table
+            while not table.row_count:
+                await pilot.pause(0.01)
+            app.main.action_toggle_all()
+            await pilot.pause()
+            table.move_cursor(row=table.row_count - 1, animate=False)  # scrolls down
+            await pilot.pause()
+            assert table.scroll_y > 0
+            order = [e.key for e in table.visible_first()]
+            shown = [e.key for e in table.ordered()]
+            assert sorted(order) == sorted(shown) and order != shown
+            assert order[0] != shown[0] and shown[-1] in order[: table.size.height]
+    finally:
+        queue.close(cancel=True)

@@ -381,7 +381,7 @@ async def _marked_view(pilot: Pilot) -> None:
 
 
 def test_cleanup_view_with_marks(snap_compare, scene: PyshelfApp) -> None:
-    assert snap_compare(scene, terminal_size=(120, 30), run_before=_marked_view)
+    assert snap_compare(scene, terminal_size=(120, 36), run_before=_marked_view)
 
 
 def test_cleanup_view_at_80x24(snap_compare, scene: PyshelfApp) -> None:

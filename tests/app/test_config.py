@@ -99,17 +99,18 @@ async def test_theme_sort_and_all_versions_are_remembered(
     async with app.run_test(size=(120, 36)) as pilot:
         await loaded(pilot)
         dark = app.current_theme.dark
-        await pilot.press("a", "t", "s")
+        await pilot.press("a", "t", "s", "o")  # the implementation, Z to A
         await pilot.pause()
     saved = tomllib.loads(config.read_text())
-    assert saved["all_versions"] is True and saved["sort"] != "version"
+    assert saved["all_versions"] is True
+    assert (saved["sort"], saved["sort_reverse"]) == ("impl", True)
     assert saved["theme"] == ("textual-light" if dark else "textual-dark")
     assert not list(config.parent.glob("*.tmp"))  # written beside it, renamed into place
     again = make_app(config=config)
     async with again.run_test(size=(120, 36)) as pilot:
         await loaded(pilot)
         assert again.main.show_all is True
-        assert again.main.table.sort_column == saved["sort"]
+        assert (again.main.table.sort_column, again.main.table.sort_reverse) == ("impl", True)
         assert again.theme == saved["theme"]
 
 

@@ -1,4 +1,8 @@
-"""Pictures of the app (pytest-textual-snapshot); regenerate with ``--snapshot-update``."""
+"""Pictures of the app (pytest-textual-snapshot); regenerate with ``--snapshot-update``.
+
+Each view at 120x36 and at 80x24, the smallest terminal the layout is made for: the builds,
+the queue, a confirmation and help here, the disk-usage view in test_cleanup.py.
+"""
 
 from __future__ import annotations
 
@@ -36,7 +40,7 @@ async def select(pilot: Pilot, key: str) -> None:
 
 
 def test_main_view(snap_compare, app: PyshelfApp) -> None:
-    assert snap_compare(app, terminal_size=(120, 30), run_before=ready)
+    assert snap_compare(app, terminal_size=(120, 36), run_before=ready)
 
 
 def test_main_view_at_80x24(snap_compare, app: PyshelfApp) -> None:
@@ -67,7 +71,7 @@ def test_confirm_uninstall(snap_compare, app: PyshelfApp) -> None:
             await pilot.pause(0.01)
         await pilot.pause()
 
-    assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)
+    assert snap_compare(app, terminal_size=(120, 36), run_before=run_before)
 
 
 def test_help(snap_compare, app: PyshelfApp) -> None:
@@ -75,10 +79,10 @@ def test_help(snap_compare, app: PyshelfApp) -> None:
         await ready(pilot)
         await pilot.press("f1")
 
-    assert snap_compare(app, terminal_size=(100, 36), run_before=run_before)
+    assert snap_compare(app, terminal_size=(120, 36), run_before=run_before)
 
 
-# The same views at 80x24, the smallest terminal the layout is made for.
+# The same views at 80x24.
 
 
 def test_help_at_80x24(snap_compare, app: PyshelfApp) -> None:

@@ -11,7 +11,7 @@ from functools import partial
 from pathlib import Path
 from typing import ClassVar
 
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.theme import Theme
@@ -130,6 +130,17 @@ class PyshelfApp(App[int]):
         key = partial(bound_key, self)
         yield "Toggle dark / light theme", self.action_toggle_theme, key("theme")
         yield "Help: every key", self.action_help, key("help")
+        yield (
+            "Quit (asks first while jobs run)",
+            self.action_quit,
+            f"{key('quit-now')}; {key('quit')} on the builds view",
+        )
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterator[SystemCommand]:
+        # Textual's own Quit runs the same action without naming a key: ours replaces it.
+        for command in super().get_system_commands(screen):
+            if command.callback != self.action_quit:
+                yield command
 
     async def action_close_or_quit(self) -> None:
         if len(self.screen_stack) > 1:

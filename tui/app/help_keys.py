@@ -17,17 +17,19 @@ PAIRS: dict[tuple[str, ...], str] = {
     ("down", "up"): "move (also ↑ ↓)",
     ("top", "bottom"): "first / last row",
     ("page-down", "page-up"): "a page down / up",
+    ("sort", "sort-previous"): "sort: next / previous column",
 }
+# Movement: the first lines of the Builds group.
+MOVES = (("down", "up"), ("top", "bottom"), ("page-down", "page-up"))
 LINES: dict[str, str] = {
     "mark": "mark / unmark the row",
     "clear-marks": "clear the marks",
     "filter": "filter as you type",
     "clear-filter": "in the filter: clear it",
-    "sort": "sort by the next column",
-    "sort-reverse": "reverse the sort",
+    "sort-reverse": "reverse the sort order",
     "all": "all versions / newest only",
     "details": "details: paths, URL, sha256",
-    "copy": "copy the highlighted build's path",
+    "copy": "copy key, paths, URL, sha256",
     "queue": "show / hide the job queue",
     "cancel": "cancel the selected job",
     "retry": "retry a failed job",
@@ -87,7 +89,7 @@ def groups() -> list[Group]:
         Group(
             "Builds",
             (
-                *PAIRS,
+                *MOVES,
                 "mark",
                 "clear-marks",
                 *jobs,
@@ -98,7 +100,7 @@ def groups() -> list[Group]:
         Group(
             "View",
             (
-                "sort",
+                ("sort", "sort-previous"),
                 "sort-reverse",
                 "all",
                 "details",

@@ -506,13 +506,20 @@ class MainScreen(UpgradeActions, BundleActions, ConnectionActions, BuildJobs):
             key("all"),
         )
         yield "Filter builds", self.action_filter, key("filter")
+        if self.filter_text:
+            yield "Clear the filter", self.action_clear_filter, key("clear-filter")
         for word, what in TAGS.items():
             yield f"Filter: {what}", partial(self.filter_to, word), f"“{word}” in the filter"
         yield from self.upgrade_commands()
         yield from self.bundle_commands()
         yield from self.connection_commands()
         yield "Sort by the next column", table.action_cycle_sort, key("sort")
-        yield "Reverse the sort", table.action_reverse_sort, key("sort-reverse")
+        yield (
+            "Sort by the previous column",
+            partial(table.action_cycle_sort, -1),
+            key("sort-previous"),
+        )
+        yield "Reverse the sort order", table.action_reverse_sort, key("sort-reverse")
         yield "Show / hide the job queue", self.action_toggle_queue, key("queue")
         selected = self.queue_panel.selected
         if selected is not None and not selected.phase.final:

@@ -50,9 +50,17 @@ class ShelfTable(DataTable[present.Cell]):
             ),
             Binding(
                 "S",
+                "cycle_sort(-1)",
+                "Sort back",
+                key_display="S",
+                show=False,
+                tooltip="Sort by the previous column",
+                id="sort-previous",
+            ),
+            Binding(
+                "o",
                 "reverse_sort",
                 "Reverse sort",
-                key_display="S",
                 show=False,
                 tooltip="Reverse the order of the sort column",
                 id="sort-reverse",
@@ -320,9 +328,10 @@ class ShelfTable(DataTable[present.Cell]):
             self.columns[key].label = self._label(key)  # type: ignore[index]
         self._resort(keep=self.highlighted_row_id)
 
-    def action_cycle_sort(self) -> None:
+    def action_cycle_sort(self, by: int = 1) -> None:
+        """Sort by the column ``by`` places on (-1: the one before), in its usual direction."""
         keys = [k for k, _ in present.columns(self.narrow) if k != "mark"]
-        self.sort_by(sorting.step(keys, self.sort_column, 1))
+        self.sort_by(sorting.step(keys, self.sort_column, by))
         self._say_sort()
 
     def action_reverse_sort(self) -> None:

@@ -7,7 +7,15 @@ from pathlib import Path
 from tests.conftest import World
 from tui.app.app import PyshelfApp
 from tui.app.messages import JobUpdated
-from tui.app.present import matches, row_cells, show_path, state_text, totals, totals_text
+from tui.app.present import (
+    Totals,
+    matches,
+    row_cells,
+    show_path,
+    state_text,
+    totals,
+    totals_text,
+)
 from tui.app.rules import needs_confirmation, replacements
 from tui.app.sorting import rank_keys
 from tui.app.title import fit_parts
@@ -92,6 +100,11 @@ def test_totals_and_could_free(world: World) -> None:
     assert t.cache_size == ledger.cache_total > t.could_free  # plus state files, directories
     assert totals_text(t).startswith("installed 1 · ")
     assert "+" not in totals_text(t) and "+" in totals_text(totals(entries))
+    # Before the walk: a sum with nothing measured in it yet says so, not "0 Bytes+".
+    pending = Totals(2, 0, 2, 1, 1024, 0, measured=False)
+    assert totals_text(pending) == (
+        "installed 2 · measuring…   cache 1 · 1.0 KiB+   could free measuring…"
+    )
 
 
 def test_paths_under_home_read_with_a_tilde() -> None:

@@ -257,11 +257,15 @@ def totals(entries: Iterable[Entry], ledger: Ledger | None = None) -> Totals:
 
 
 def totals_text(t: Totals) -> str:
-    more = "" if t.measured else "+"
+    def size(n: int) -> str:
+        # While a measure is pending a sum is a floor ("+"); nothing measured yet says so.
+        if t.measured:
+            return human_size(n)
+        return f"{human_size(n)}+" if n else "measuring…"
+
     return (
-        f"installed {t.installed} · {human_size(t.installed_size)}{more}   "
-        f"cache {t.cached} · {human_size(t.cache_size)}{more}   "
-        f"could free {human_size(t.could_free)}{more}"
+        f"installed {t.installed} · {size(t.installed_size)}   "
+        f"cache {t.cached} · {size(t.cache_size)}   could free {size(t.could_free)}"
     )
 
 

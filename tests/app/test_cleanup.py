@@ -27,6 +27,7 @@ from tui.app.screens.help import HelpScreen
 from tui.app.screens.plan_confirm import BreakConfirmScreen, PlanConfirmScreen, plain
 from tui.app.screens.prune_menu import PruneScreen
 from tui.app.widgets.usage_rows import bar, group_id, row_id
+from tui.app.widgets.usage_table import SORTS
 from tui.engine.jobs import JobKind, Phase
 from tui.engine.usage.inventory import Item, Kind, Owner, scan_sizes, take_inventory
 from tui.engine.usage.removal import make_plan
@@ -235,6 +236,10 @@ async def test_system_interpreters_cannot_be_marked(machine: Machine, make_app: 
         uv = [i.name for i in table.groups[Owner.UV]]
         assert [n for n in order() if n in uv] == sorted(uv)
         assert table.ordered_rows[0].key.value == group_id(Owner.UV)
+        await pilot.press("S")  # and back
+        assert table.sort_mode == "size"
+        await pilot.press("S")  # wrapping to the last
+        assert table.sort_mode == SORTS[-1]
 
 
 async def test_a_prune_preset_is_previewed_and_changes_nothing_until_confirmed(

@@ -376,5 +376,10 @@ class CleanupScreen(CleanupRemovals):
             yield f"Prune: {choice.title}", partial(self.prune, choice), f"{prune}; previewed first"
         yield "Prune: older than N days, or cap the cache…", self.action_prune, prune
         yield "Sort by size, name, version, age", table.action_cycle_sort, key("cleanup-sort")
+        yield (
+            "Sort by the previous of size, name, version, age",
+            partial(table.action_cycle_sort, -1),
+            key("cleanup-sort-previous"),
+        )
         yield "Measure again", self.action_rescan, key("cleanup-rescan")
         yield "Back to the builds", self.action_close, key("cleanup-back")

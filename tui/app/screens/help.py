@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import ClassVar
 
+from rich.console import Group as RichGroup
+from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -20,14 +22,14 @@ from tui.app.navigation import vi_bindings
 LEGEND = "● installed  ◆ cached  ◐ partial  ○ available  ◌ a job at work"
 
 
-def _grid(group: Group, keys: Mapping[str, str]) -> Table:
+def _grid(group: Group, keys: Mapping[str, str]) -> RenderableType:
     grid = Table.grid(padding=(0, 1))
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column()
-    grid.add_row(Text(group.title, style="bold underline"), "")
     for key, does in rows(group, keys):
         grid.add_row(Text(key, style="bold"), does)
-    return grid
+    # The title above the grid, not in its key column: a long title would widen that column.
+    return RichGroup(Text(group.title, style="bold underline"), grid)
 
 
 def help_text(keys: Mapping[str, str]) -> str:

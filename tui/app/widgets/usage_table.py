@@ -66,6 +66,9 @@ class UsageTable(DataTable[Cell]):
                 id="cleanup-group"),
         Binding("s", "cycle_sort", "Sort", tooltip="Sort by size, name, version, age",
                 id="cleanup-sort"),
+        Binding("S", "cycle_sort(-1)", "Sort back", show=False,
+                tooltip="Sort by the previous of size, name, version, age",
+                id="cleanup-sort-previous"),
     ])  # fmt: skip
 
     HELP = (
@@ -253,8 +256,8 @@ class UsageTable(DataTable[Cell]):
             self.columns[key].label = self._label(key)  # type: ignore[index]
         self._resort(self.highlighted_row_id)
 
-    def action_cycle_sort(self) -> None:
-        self.sort_by(SORTS[(SORTS.index(self.sort_mode) + 1) % len(SORTS)])
+    def action_cycle_sort(self, step: int = 1) -> None:
+        self.sort_by(SORTS[(SORTS.index(self.sort_mode) + step) % len(SORTS)])
         self.notify(f"sorted by {self.sort_mode}", timeout=2)
 
     # -- cursor and marks ------------------------------------------------------------------

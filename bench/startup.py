@@ -21,7 +21,6 @@ import fcntl
 import json
 import os
 import pty
-import shutil
 import statistics
 import struct
 import subprocess
@@ -33,6 +32,8 @@ import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+from bench import tool  # bench/bench.py: this script runs from bench/
 
 REPO = Path(__file__).resolve().parent.parent
 COLUMNS, LINES = 120, 36
@@ -111,14 +112,6 @@ def _wall(cmd: list[str], env: dict[str, str]) -> float:
     return elapsed
 
 
-def _tool(name: str) -> str:
-    beside = Path(sys.executable).parent / name
-    found = str(beside) if beside.exists() else shutil.which(name)
-    if not found:
-        raise SystemExit(f"bench needs {name} on PATH (pip install -e '.[test]')")
-    return found
-
-
 def _scratch(tmp: Path, mirror: str) -> dict[str, str]:
     env = {
         k: v for k, v in BASE_ENV.items()
@@ -166,7 +159,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=9)
     parser.add_argument("--write", type=Path, help="also write the table to this file")
     args = parser.parse_args()
-    pyshelf, uv = _tool("pyshelf"), _tool("uv")
+    pyshelf, uv = tool("pyshelf"), tool("uv")
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "tui")], check=True)
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Mirror)
     threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -218,7 +218,10 @@ def make_archive(
     script = interpreter.encode()
     # Seeded from the arguments: incompressible (realistic sizes) yet reproducible.
     seed = f"{implementation}-{version}-{build}-{variant}-{triple}"
-    payload = random.Random(seed).randbytes(payload_kib * 1024)
+    rng = random.Random(seed)
+    step = 64 << 20  # randbytes overflows past 256 MiB in one call
+    size = payload_kib * 1024
+    payload = b"".join(rng.randbytes(min(step, size - i)) for i in range(0, size, step))
     lib = f"{top}/lib/{libdir}"
     members: list[Member] = [
         *([_file(f"{top}/bin/{exe}", script, interpreter_mode)] if script else []),

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import ctypes
 import functools
 import os
 import shutil
 import stat
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
@@ -27,6 +25,8 @@ def atomic_write_bytes(path: Path, data: bytes, *, private: bool = False) -> Non
         mode = 0o600 if private else stat.S_IMODE(path.stat().st_mode)
     except FileNotFoundError:
         mode = 0o644
+    import tempfile  # here: most commands never write a file this way
+
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -102,6 +102,8 @@ _RENAME_EXCHANGE = 2  # linux/fs.h
 def _renameat2() -> Callable[..., int] | None:
     if not sys.platform.startswith("linux"):
         return None
+    import ctypes  # only a reinstall's swap needs it
+
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         function = libc.renameat2  # glibc 2.28+

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import glob
-import platform
+import os
 import sys
 from dataclasses import dataclass
 from functools import cache
@@ -24,16 +24,23 @@ class Host:
 def _libc() -> str:
     if not sys.platform.startswith("linux"):
         return "none"
-    name, _ = platform.libc_ver()
-    if name == "glibc":
-        return "gnu"
+    try:  # "glibc 2.36"; musl has no answer. (No `platform`: its import costs more.)
+        if os.confstr("CS_GNU_LIBC_VERSION"):
+            return "gnu"
+    except (ValueError, OSError):
+        pass
     # musl does not identify itself to libc_ver; its loader does.
     return "musl" if glob.glob("/lib/ld-musl-*.so.1") else "gnu"
 
 
 @cache
 def current_host() -> Host:
-    machine = platform.machine().lower()
+    if hasattr(os, "uname"):
+        machine = os.uname().machine.lower()
+    else:  # Windows
+        import platform
+
+        machine = platform.machine().lower()
     arch = _ARCH_ALIASES.get(machine, machine)
     if sys.platform == "darwin":
         os_name = "macos"

@@ -8,8 +8,6 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from platformdirs import user_cache_dir
-
 from tui.engine.errors import PyshelfError, shown
 
 KEEP_UNPACKED_ENV = "PYSHELF_KEEP_UNPACKED"
@@ -45,6 +43,12 @@ def _env(name: str) -> str | None:
     return os.environ.get(name) or None
 
 
+def _user_cache_dir() -> Path:
+    from platformdirs import user_cache_dir  # only without UV_PYTHON_CACHE_DIR
+
+    return Path(user_cache_dir("pyshelf"))
+
+
 def _env_path(name: str) -> Path | None:
     value = _env(name)
     return Path(value).expanduser() if value else None
@@ -74,7 +78,7 @@ def uv_bin_dir() -> Path:
 @dataclass(slots=True)
 class Settings:
     cache_dir: Path = field(
-        default_factory=lambda: _env_path("UV_PYTHON_CACHE_DIR") or Path(user_cache_dir("pyshelf"))
+        default_factory=lambda: _env_path("UV_PYTHON_CACHE_DIR") or _user_cache_dir()
     )
     install_dir: Path = field(
         default_factory=lambda: _env_path("UV_PYTHON_INSTALL_DIR") or uv_install_dir()

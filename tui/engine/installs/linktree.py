@@ -7,7 +7,6 @@ import errno
 import os
 import shutil
 import stat
-import tempfile
 from pathlib import Path
 
 from tui.engine.progress import NULL, Reporter
@@ -58,6 +57,8 @@ def can_link(source_dir: Path, dest_dir: Path) -> bool:
     """Whether files in ``source_dir`` can be hard-linked into ``dest_dir``: the same
     filesystem, and one that allows it (bind mounts of one disk still refuse). Tried with a
     scratch file, named so that both directories' sweeps take it if a kill leaves it."""
+    import tempfile  # asked once per run, and only by installs
+
     source_dir.mkdir(parents=True, exist_ok=True)
     dest_dir.mkdir(parents=True, exist_ok=True)
     fd, probe = tempfile.mkstemp(dir=source_dir, prefix=".probe.pyshelf-")

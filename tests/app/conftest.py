@@ -92,3 +92,8 @@ def entry(app: PyshelfApp, key: str) -> Entry:
 
 def cell(app: PyshelfApp, key: str, column: str) -> str:
     return app.main.table.get_cell(row_id(entry(app, key)), column).plain
+
+
+def messages(app: PyshelfApp) -> list[str]:
+    """The notifications shown so far, newest last."""
+    return [n.message for n in app._notifications]

@@ -8,7 +8,16 @@ from pathlib import Path
 
 from textual.widgets import Input
 
-from tests.app.conftest import CPYTHON_312, AppMaker, cell, entry, loaded, settle, wait_for
+from tests.app.conftest import (
+    CPYTHON_312,
+    AppMaker,
+    cell,
+    entry,
+    loaded,
+    messages,
+    settle,
+    wait_for,
+)
 from tests.conftest import World
 from tui.app.bundle_dialogs import PathScreen
 from tui.app.connection import ChecksScreen
@@ -18,10 +27,6 @@ from tui.engine.jobs import Phase
 from tui.format import human_size
 
 K311 = "cpython-3.11.9-linux-x86_64-gnu"
-
-
-def _messages(app) -> list[str]:
-    return [n.message for n in app._notifications]
 
 
 async def _mark(pilot, *keys: str) -> None:
@@ -106,7 +111,7 @@ async def test_a_tampered_bundle_adds_only_what_verifies(
         job = app.queue.jobs[-1]
         assert job.result == "added 1"
         assert job.warnings and job.warnings[0].startswith(f"failed: {CPYTHON_312}: ")
-        assert any("sha256" in m for m in _messages(app))
+        assert any("sha256" in m for m in messages(app))
         assert cell(app, K311, "state") == "◆ cached"
         assert cell(app, CPYTHON_312, "state") == "○ available"
 
@@ -119,7 +124,7 @@ async def test_export_says_why_a_row_cannot_go(world: World, make_app: AppMaker)
         await pilot.press("E")
         await pilot.pause()
         assert not isinstance(app.screen, PathScreen)
-        assert any("not cached and offline" in m for m in _messages(app))
+        assert any("not cached and offline" in m for m in messages(app))
 
 
 async def test_check_connection_shows_each_source_and_the_header_follows(

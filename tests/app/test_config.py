@@ -6,7 +6,7 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-from tests.app.conftest import CPYTHON_312, AppMaker, loaded, settle, wait_for
+from tests.app.conftest import CPYTHON_312, AppMaker, loaded, messages, settle, wait_for
 from tests.conftest import World
 from tui.app.footer import ActionFooter
 from tui.app.screens.help import HelpScreen
@@ -23,10 +23,6 @@ def _footer_keys(app) -> dict[str, str]:
     return {i.binding_id: i.display for i in app.main.query_one(ActionFooter).items()}
 
 
-def _messages(app) -> list[str]:
-    return [n.message for n in app._notifications]
-
-
 async def test_keymap_file_moves_fetch_to_F_everywhere(
     world: World, make_app: AppMaker, tmp_path: Path
 ) -> None:
@@ -39,10 +35,10 @@ async def test_keymap_file_moves_fetch_to_F_everywhere(
         assert _footer_keys(app)["fetch"] == "F"
         await pilot.press("f")
         await pilot.pause()
-        assert not app.queue.jobs and not _messages(app)  # f is no key at all now
+        assert not app.queue.jobs and not messages(app)  # f is no key at all now
         await pilot.press("r")  # not cached: the reason names the key that fetches
         await pilot.pause()
-        assert any("press F to fetch" in m for m in _messages(app))
+        assert any("press F to fetch" in m for m in messages(app))
         assert "F fetches" in str(app.main.queue_panel.border_title)
         await pilot.press("F")
         await settle(pilot)
@@ -64,7 +60,7 @@ async def test_a_bad_file_is_one_line_per_problem_and_keeps_the_defaults(
     app = make_app(config=config)
     async with app.run_test(size=(120, 36)) as pilot:
         await loaded(pilot)
-        lines = [m for m in _messages(app) if str(config) in m]
+        lines = [m for m in messages(app) if str(config) in m]
         assert len(lines) == 3 and all("\n" not in m for m in lines)
         assert any("all_versions: expected true or false" in m for m in lines)
         assert any("sort: 'colour' is none of" in m for m in lines)
@@ -84,7 +80,7 @@ async def test_not_toml_is_one_line_and_the_file_is_left_alone(
     app = make_app(config=config)
     async with app.run_test(size=(120, 36)) as pilot:
         await loaded(pilot)
-        (line,) = [m for m in _messages(app) if str(config) in m]
+        (line,) = [m for m in messages(app) if str(config) in m]
         assert "not TOML" in line and "line 1" in line and "\n" not in line
         await pilot.press("a")  # a remembered value changes; the user's text stays
         await pilot.pause()

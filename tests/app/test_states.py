@@ -9,7 +9,16 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from tests.app.conftest import CPYTHON_312, AppMaker, cell, entry, loaded, settle, wait_for
+from tests.app.conftest import (
+    CPYTHON_312,
+    AppMaker,
+    cell,
+    entry,
+    loaded,
+    messages,
+    settle,
+    wait_for,
+)
 from tests.conftest import World
 from tui.app.screens import main as main_screen
 from tui.app.widgets.details import DetailsPane
@@ -18,10 +27,6 @@ from tui.format import human_size
 
 K313 = "cpython-3.13.1-linux-x86_64-gnu"
 PYPY = "pypy-3.10.14-linux-x86_64-gnu"
-
-
-def _messages(app) -> list[str]:
-    return [n.message for n in app._notifications]
 
 
 async def _select(pilot, key: str) -> None:
@@ -80,14 +85,14 @@ async def test_ctrl_r_says_it_reloads_and_then_what_changed(
     async with app.run_test(size=(120, 36)) as pilot:
         await loaded(pilot)
         await pilot.press("ctrl+r")
-        assert any(m.startswith("reloading") for m in _messages(app))
+        assert any(m.startswith("reloading") for m in messages(app))
         await settle(pilot)
-        await wait_for(pilot, lambda: "reloaded: 6 builds, nothing changed" in _messages(app))
+        await wait_for(pilot, lambda: "reloaded: 6 builds, nothing changed" in messages(app))
         assert world.cli("fetch", "3.11.9")[0] == 0  # another process changes the cache
         app.clear_notifications()
         await pilot.press("ctrl+r")
         await settle(pilot)
-        await wait_for(pilot, lambda: "reloaded: 6 builds, 1 changed" in _messages(app))
+        await wait_for(pilot, lambda: "reloaded: 6 builds, 1 changed" in messages(app))
         assert cell(app, "cpython-3.11.9-linux-x86_64-gnu", "state") == "◆ cached"
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.app.conftest import AppMaker, cell, loaded, settle, wait_for
+from tests.app.conftest import AppMaker, cell, loaded, messages, settle, wait_for
 from tests.conftest import World
 from tests.test_managers import make_venv
 from tui.app.screens import main as main_screen
@@ -21,10 +21,6 @@ from tui.engine.jobs import Phase
 OLD = "cpython-3.12.6-linux-x86_64-gnu"
 NEW = "cpython-3.12.7-linux-x86_64-gnu"
 LINK = "cpython-3.12-linux-x86_64-gnu"
-
-
-def _messages(app) -> list[str]:
-    return [n.message for n in app._notifications]
 
 
 def _envs(root: Path, installs: Path) -> tuple[Path, Path]:
@@ -66,7 +62,7 @@ async def test_U_upgrades_repoints_and_offers_the_old_patch(
         await pilot.press("U")
         await pilot.pause()
         assert not isinstance(app.screen, ConfirmScreen)
-        assert any("not installed" in m for m in _messages(app))
+        assert any("not installed" in m for m in messages(app))
 
         await _highlight(pilot, OLD)
         await pilot.press("U")
@@ -114,11 +110,11 @@ async def test_the_old_patch_stays_while_an_environment_still_uses_it(
         await pilot.press("U")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("y")
-        await wait_for(pilot, lambda: any("kept" in m for m in _messages(app)), timeout=30)
+        await wait_for(pilot, lambda: any("kept" in m for m in messages(app)), timeout=30)
         await settle(pilot)
         assert not isinstance(app.screen, ConfirmScreen)  # never the "break them" question
         assert (installs / OLD).is_dir() and (installs / NEW).is_dir()
-        assert any("CPython 3.12.6 kept: 1 environment" in m for m in _messages(app))
+        assert any("CPython 3.12.6 kept: 1 environment" in m for m in messages(app))
         repoint = next(j for j in app.queue.jobs if j.kind.value == "repoint")
         assert repoint.phase == Phase.FAILED
         assert f"home = {installs / OLD / 'bin'}" in (stuck / "pyvenv.cfg").read_text()
@@ -137,7 +133,7 @@ async def test_U_says_why_a_row_has_nothing_to_upgrade(
         await pilot.press("U")
         await pilot.pause()
         assert not isinstance(app.screen, ConfirmScreen)
-        assert any("its minor already has its newest patch installed" in m for m in _messages(app))
+        assert any("its minor already has its newest patch installed" in m for m in messages(app))
 
 
 async def test_offline_only_a_cached_patch_is_offered(
@@ -177,7 +173,7 @@ async def test_a_bad_pin_file_is_one_warning(world: World, make_app: AppMaker, w
     app = make_app()
     async with app.run_test(size=(120, 36)) as pilot:
         await loaded(pilot)
-        assert any(".python-version" in m for m in _messages(app))
+        assert any(".python-version" in m for m in messages(app))
         assert app.main.table.row_count == 5  # the builds are listed all the same
 
 
@@ -188,16 +184,16 @@ async def test_the_notice_that_uv_cannot_see_the_cache(
     app = make_app()
     async with app.run_test(size=(120, 36)) as pilot:
         await loaded(pilot)
-        said = [m for m in _messages(app) if "uv" in m]
+        said = [m for m in messages(app) if "uv" in m]
         assert len(said) == 1 and "UV_PYTHON_CACHE_DIR is unset" in said[0]
         assert 'eval "$(pyshelf dir --env)"' in said[0]
     monkeypatch.setenv("UV_PYTHON_CACHE_DIR", str(world.root / "elsewhere"))
     app = make_app()
     async with app.run_test(size=(120, 36)) as pilot:
         await loaded(pilot)
-        assert any(f"not pyshelf's cache {world.root / 'cache'}" in m for m in _messages(app))
+        assert any(f"not pyshelf's cache {world.root / 'cache'}" in m for m in messages(app))
     monkeypatch.setenv("UV_PYTHON_CACHE_DIR", str(world.root / "cache"))
     app = make_app()
     async with app.run_test(size=(120, 36)) as pilot:
         await loaded(pilot)
-        assert not [m for m in _messages(app) if "uv" in m]
+        assert not [m for m in messages(app) if "uv" in m]

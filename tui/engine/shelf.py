@@ -7,8 +7,9 @@ from collections.abc import Callable, Iterable
 from concurrent import futures
 from concurrent.futures import Future
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit
 
 from tui.engine import names
@@ -40,6 +41,8 @@ from tui.engine.settings import Settings
 
 if TYPE_CHECKING:
     import httpx
+
+T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -417,56 +420,67 @@ class Shelf:
         """Install straight from the archive, as uv does: for a cache on another filesystem,
         where a kept unpacked copy could only be copied, never linked."""
         build, link_bin = entry.build, self.settings.link_bin
-        archive = self.cache.path_for(build)
-        if archive.exists():
-            reporter.set_phase(Phase.EXTRACTING)
-            try:  # hashed by the pass that unpacks it
-                return self.installs.install(
-                    archive, build, link_bin=link_bin, reporter=reporter, sha256=sha,
-                    compile_bytecode=self.settings.compile_bytecode,
-                )  # fmt: skip
-            except ChecksumError:
-                archive.unlink(missing_ok=True)  # damaged in the cache: fetch it again
-                entry.cached = None
-        reporter.set_phase(Phase.DOWNLOADING)
-        name = build.filename or entry.key
+        compiled = self.settings.compile_bytecode
 
-        def fetch(tap: Tap) -> None:
-            self.fetch(entry, reporter=reporter, tap=tap)
-            reporter.set_phase(Phase.EXTRACTING)  # the last bytes may still be unpacking
+        def unpack(archive: Path) -> InstallResult:
+            return self.installs.install(
+                archive, build, link_bin=link_bin, reporter=reporter, sha256=sha,
+                compile_bytecode=compiled,
+            )  # fmt: skip
+
+        if (result := self._from_cache(entry, reporter, unpack)) is not None:
+            return result
+        name = build.filename or entry.key
+        fetch = self._fetch_into(entry, reporter)
 
         def fill(temp: Path) -> None:  # unpacked as it downloads, into the install dir
             ResettableExtract(name, temp).run(fetch)
 
         return self.installs.install_staged(
             build, fill, source=name, link_bin=link_bin, reporter=reporter,
-            compile_bytecode=self.settings.compile_bytecode,
+            compile_bytecode=compiled,
         )  # fmt: skip
 
     def _unpack(self, entry: Entry, sha: str, problem: str | None, reporter: Reporter) -> Path:
         """A new unpacked copy of ``entry``: from the cached archive, hashed as it is read, or
         else as the download lands."""
-        archive = self.cache.path_for(entry.build)
-        if archive.exists():
-            reporter.set_phase(Phase.EXTRACTING)
-            try:
-                return self.unpacked.add(archive, sha, reporter=reporter)
-            except ChecksumError:
-                archive.unlink(missing_ok=True)  # damaged in the cache: fetch it again
-                entry.cached = None
+        unpack = partial(self.unpacked.add, sha256=sha, reporter=reporter)
+        if (tree := self._from_cache(entry, reporter, unpack)) is not None:
+            return tree
         if self.settings.offline and problem is not None:
             raise PyshelfError(
                 f"the unpacked copy of {entry.key} differed from its archive ({problem}) and "
                 f"was dropped, and the archive is not in the cache; run `pyshelf fetch "
                 f"{entry.key}` online, then reinstall"
             )
+        name = entry.build.filename or entry.key
+        return self.unpacked.add_stream(sha, name, self._fetch_into(entry, reporter))
+
+    def _from_cache(
+        self, entry: Entry, reporter: Reporter, unpack: Callable[[Path], T]
+    ) -> T | None:
+        """``unpack(archive)`` for a cached archive, which hashes it in the same pass; None
+        when there is none, or it was damaged (then it is deleted, to be fetched again)."""
+        archive = self.cache.path_for(entry.build)
+        if not archive.exists():
+            return None
+        reporter.set_phase(Phase.EXTRACTING)
+        try:
+            return unpack(archive)
+        except ChecksumError:
+            archive.unlink(missing_ok=True)
+            entry.cached = None
+            return None
+
+    def _fetch_into(self, entry: Entry, reporter: Reporter) -> Callable[[Tap], None]:
+        """What an unpack that runs alongside the download calls: fetch ``entry`` into a tap."""
         reporter.set_phase(Phase.DOWNLOADING)
 
         def fetch(tap: Tap) -> None:
             self.fetch(entry, reporter=reporter, tap=tap)
             reporter.set_phase(Phase.EXTRACTING)  # the last bytes may still be unpacking
 
-        return self.unpacked.add_stream(sha, entry.build.filename or entry.key, fetch)
+        return fetch
 
     def reinstall_losses(self, entry: Entry) -> Losses:
         """What reinstalling ``entry`` would discard from its install (nothing: no question)."""

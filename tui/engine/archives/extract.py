@@ -18,7 +18,6 @@ import io
 import lzma
 import os
 import queue
-import shutil
 import threading
 import zlib
 from collections import deque
@@ -41,6 +40,7 @@ from tui.engine.archives.tarstream import (
     TarReader,
 )
 from tui.engine.errors import ArchiveError, Cancelled, ChecksumError, PyshelfError
+from tui.engine.fsutil import remove_path
 from tui.engine.progress import NULL, Reporter
 
 _CHUNK = 1 << 20
@@ -471,19 +471,21 @@ class StreamingExtract:
         if self._batched >= _BATCH:
             self._hand_over()
 
-    def _hand_over(self, *, last: bool = False) -> None:
-        batch = b"".join(self._batch) if len(self._batch) > 1 else self._batch[0]
+    def _hand_over(self) -> None:
+        self._put(b"".join(self._batch) if len(self._batch) > 1 else self._batch[0])
         self._batch, self._batched = [], 0
-        for item in (batch, b"") if last else (batch,):  # b"": the end of the stream
-            while not self._done.is_set():  # a failed extraction takes no more bytes
-                with contextlib.suppress(queue.Full):
-                    self._queue.put(item, timeout=_POLL)
-                    break
+
+    def _put(self, item: bytes) -> None:
+        while not self._done.is_set():  # a failed extraction takes no more bytes
+            with contextlib.suppress(queue.Full):
+                self._queue.put(item, timeout=_POLL)
+                return
 
     def finish(self) -> None:
         """Every byte has been fed: wait for the last files, and raise what went wrong."""
-        self._batch.append(b"")
-        self._hand_over(last=True)
+        if self._batch:
+            self._hand_over()
+        self._put(b"")  # the end of the stream
         self._thread.join()
         if self._error is not None:
             raise self._error
@@ -511,7 +513,7 @@ class ResettableExtract:
 
     def reset(self) -> None:
         self.extraction.abandon()
-        shutil.rmtree(self.dest, ignore_errors=True)
+        remove_path(self.dest)
         if self.record is not None:
             self.record = Written()
         self.extraction = StreamingExtract(self.name, self.dest, record=self.record)

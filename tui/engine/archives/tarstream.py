@@ -128,22 +128,10 @@ class TarReader:
 
     def _take(self, n: int) -> bytes:
         """``n`` bytes of a (small) metadata member, then its padding."""
-        out = bytearray()
-        for chunk in self._chunks(n):
-            out += chunk
+        self._left = n
+        out = b"".join(self.data())
         self._skip(-n % BLOCK)
-        return bytes(out)
-
-    def _chunks(self, n: int) -> Iterator[memoryview]:
-        while n:
-            if self._pos == self._end:
-                self._pos = self._end = 0
-                if not self._fill(1):
-                    raise TarFormatError("truncated archive")
-            step = min(n, self._end - self._pos)
-            yield self._view[self._pos : self._pos + step]
-            self._pos += step
-            n -= step
+        return out
 
     def data(self) -> Iterator[memoryview]:
         """The current member's data in slices of the buffer, each valid until the next."""

@@ -1,8 +1,10 @@
-"""The lock file uv and pyshelf share: opened as uv leaves it, and who holds it."""
+"""Lock files: the one uv and pyshelf share (opened as uv leaves it, and who holds it), and
+whether a process holds one of pyshelf's own."""
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 from pathlib import Path
 
@@ -38,3 +40,18 @@ def open_lock_file(path: Path) -> int:
         return os.open(path, os.O_RDWR | os.O_CLOEXEC)
     except PermissionError:
         return os.open(path, os.O_RDONLY | os.O_CLOEXEC)  # flock needs no write access
+
+
+def lock_held(path: str) -> bool:
+    """Whether a live process holds a flock on ``path`` (a missing file is held by none)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # also drops the flock taken just now
+    return False

@@ -10,7 +10,6 @@ which). Mixed into ``InstallDir``.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -18,24 +17,10 @@ from pathlib import Path
 from tui.engine.fsutil import remove_path
 from tui.engine.installs.keys import MINOR_KEY, KeyParts, parse_key
 from tui.engine.installs.links import BIN_NAME, OURS, Links, replace_symlink
+from tui.engine.installs.lock import lock_held
 from tui.engine.progress import NULL, Reporter
 
 _JOURNAL = "links"  # .temp/<key>.pyshelf-links: an install's linking is under way
-
-
-def _owned(lock: str) -> bool:
-    """Whether a live process holds the flock on ``lock`` (a missing one is held by none)."""
-    try:
-        fd = os.open(lock, os.O_RDONLY | os.O_CLOEXEC)
-    except OSError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)  # also drops the flock taken just now
-    return False
 
 
 class Repair(Links):
@@ -113,7 +98,7 @@ class Repair(Links):
                 # Filled without the lock (a streaming download): ours to sweep only once no
                 # process holds its flock.
                 lock = entry.path if tail.endswith(".lock") else f"{entry.path}.lock"
-                if not _owned(lock):
+                if not lock_held(lock):
                     self._fix(warnings, remove_path, Path(entry.path))
                 continue
             if tail == _JOURNAL:

@@ -4,6 +4,7 @@ the same, and malformed headers are refused with TarFormatError, never guessed a
 from __future__ import annotations
 
 import io
+import random
 import tarfile
 
 import pytest
@@ -15,6 +16,7 @@ from tui.engine.archives.tarstream import (
     SYMLINK,
     TarFormatError,
     TarReader,
+    _byte_sum,
 )
 
 LONG_DIR = "python/lib/python3.12/site-packages/" + "a-rather-long-directory-name/" * 4
@@ -45,11 +47,16 @@ def build(fmt: int, *, mtime: float = 1_700_000_000, pax: dict[str, str] | None 
     return out.getvalue()
 
 
-def ours(raw: bytes) -> list[tuple[str, str, int, float, bytes, str]]:
+def ours(raw: bytes, *, whole: bool = False) -> list[tuple[str, str, int, float, bytes, str]]:
+    """What the reader yields; with ``whole``, data is read in one slice where it fits, as
+    extraction does."""
     reader = TarReader(io.BytesIO(raw), bufsize=1024)  # small: members straddle refills
     found = []
     for m in reader:
-        data = b"".join(bytes(c) for c in reader.data()) if m.type == REGULAR else b""
+        data = b""
+        if m.type == REGULAR:
+            one = reader.whole() if whole else None
+            data = bytes(one) if one is not None else b"".join(bytes(c) for c in reader.data())
         found.append((m.name, m.type, m.mode, m.mtime, data, m.linkname))
     return found
 
@@ -70,7 +77,15 @@ def theirs(raw: bytes) -> list[tuple[str, str, int, float, bytes, str]]:
 def test_reads_what_tarfile_reads(fmt: int) -> None:
     raw = build(fmt)
     assert ours(raw) == theirs(raw)
+    assert ours(raw, whole=True) == theirs(raw)
     assert len(ours(raw)) >= 7
+
+
+def test_header_checksums_are_summed_exactly() -> None:
+    """The fast sum is exact for every header, including all-0xff bytes (the largest sum)."""
+    rng = random.Random(7)
+    blocks = [bytes([255]) * 512, bytes(512), *(rng.randbytes(512) for _ in range(200))]
+    assert all(_byte_sum(block) == sum(block) for block in blocks)
 
 
 def test_pax_mtime_fractions_and_global_headers() -> None:

@@ -71,12 +71,18 @@ _CORRUPT = (
 
 class _Source(io.RawIOBase):
     """The compressed bytes, chunk by chunk from ``next_chunk``, counted and (optionally)
-    hashed as the decompressor reads them; ``peek`` looks at the start without consuming."""
+    hashed; ``peek`` looks at the start without consuming.
+
+    The decompressor reads in its own thread, which is the slower of the two; so the chunks
+    it took wait in ``_unhashed`` for ``hash_pending``, which the thread writing files calls
+    between members (hashlib lets go of the GIL, so both cores work).
+    """
 
     def __init__(self, next_chunk: Callable[[], bytes], digest: Any = None) -> None:
         self._next_chunk = next_chunk
         self._pending = memoryview(b"")
         self.digest = digest
+        self._unhashed: deque[bytes] = deque()
         self.count = 0
         self._ended = False
 
@@ -91,9 +97,13 @@ class _Source(io.RawIOBase):
             self._ended = True
             return False
         if self.digest is not None:
-            self.digest.update(chunk)
+            self._unhashed.append(chunk)
         self._pending = memoryview(chunk)
         return True
+
+    def hash_pending(self) -> None:
+        while self._unhashed:  # deque appends and pops are atomic: no lock needed
+            self.digest.update(self._unhashed.popleft())
 
     def peek(self, n: int) -> bytes:
         head = bytes(self._pending)
@@ -116,6 +126,8 @@ class _Source(io.RawIOBase):
         self._pending = memoryview(b"")
         while self._more():
             self._pending = memoryview(b"")
+        if self.digest is not None:
+            self.hash_pending()
 
 
 def _detect_format(source: _Source, name: str) -> str:
@@ -290,7 +302,8 @@ class _Extractor:
         fd = os.open(self.path(rel), _OPEN_FLAGS, _file_mode(member.mode))
         try:
             crc = 0
-            for chunk in tar.data():
+            whole = tar.whole()  # most files: one write, no generator
+            for chunk in tar.data() if whole is None else (whole,):
                 _write_all(fd, chunk)
                 if self.record is not None:
                     crc = isal_zlib.crc32(chunk, crc)
@@ -400,9 +413,12 @@ def extract_stream(
         with _decompressed(source, fmt, name) as stream:
             tar = TarReader(stream)
             reported = -1
+            hashing = source.digest is not None
             for member in tar:
                 reporter.check(f"extraction of {name} cancelled")
                 extractor.add(tar, member)
+                if hashing:
+                    source.hash_pending()
                 if source.count != reported:
                     reported = source.count
                     reporter.progress(reported if total is None else min(reported, total), total)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import stat
@@ -14,7 +15,7 @@ import pytest
 from tests.pbs_fixtures import MTIME, make_archive
 from tests.recording import Recording
 from tui.engine.archives.extract import extract_archive
-from tui.engine.errors import ArchiveError, Cancelled
+from tui.engine.errors import ArchiveError, Cancelled, ChecksumError
 
 Member = tuple[tarfile.TarInfo, bytes | None]
 
@@ -234,3 +235,16 @@ def test_cancel_between_members(tmp_path: Path) -> None:
     with pytest.raises(Cancelled):
         extract_archive(spec.path, tmp_path / "dest", reporter=reporter)
     assert not (tmp_path / "dest" / "lib" / "python3.12" / "payload.bin").exists()
+
+
+def test_the_same_pass_checks_the_archive_sha256(tmp_path: Path) -> None:
+    """Hashing happens beside the extraction (between members, not as bytes are read), so
+    every chunk must still be hashed once: a payload spanning many reads checks out, and a
+    digest of other bytes is a ChecksumError after a complete extraction."""
+    payload = os.urandom(3 << 20)  # incompressible: several 1 MiB reads of the archive
+    archive = write_tar(tmp_path / "big.tar.gz", [*BASE, file("python/lib/blob", payload)])
+    right = hashlib.sha256(archive.read_bytes()).hexdigest()
+    extract_archive(archive, tmp_path / "ok", sha256=right)
+    assert (tmp_path / "ok" / "lib" / "blob").read_bytes() == payload
+    with pytest.raises(ChecksumError, match="checksum mismatch"):
+        extract_archive(archive, tmp_path / "bad", sha256=hashlib.sha256(b"other").hexdigest())

@@ -336,6 +336,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILED
 
 
+def run() -> NoReturn:
+    """The ``pyshelf`` command: ``main``, then out without the interpreter's teardown.
+
+    By the time ``main`` returns, every file pyshelf wrote is closed and renamed into place and
+    the job threads have ended, so freeing every module and object one by one buys nothing; it
+    took about 13 ms of each command (a tenth of a reinstall). If a thread is still at work (an
+    interrupted job's clean-up), the normal exit waits for it.
+    """
+    import threading
+
+    code = main()
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader left before the last lines: as main() answers it
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = code or EXIT_FAILED
+    main_thread = threading.main_thread()
+    if any(t is not main_thread and not t.daemon and t.is_alive() for t in threading.enumerate()):
+        raise SystemExit(code)
+    sys.stderr.flush()
+    os._exit(code)
+
+
 def report_unexpected(exc: BaseException) -> None:
     """One line naming the error; the traceback above it only when PYSHELF_DEBUG is set."""
     from tui.engine.redact import redact_text

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
+import os
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -193,15 +196,12 @@ def test_damaged_partial_file_gets_one_clean_restart(world: World) -> None:
 def test_waiting_for_another_download_shows_its_bytes(world: World) -> None:
     """A second fetch of an archive another process is fetching reports that process's
     partial file as it grows, instead of a line that says nothing for the whole wait."""
-    from filelock import FileLock
-
     from tests.recording import Recording
 
     shelf, build = _build(world)
     partial = shelf.cache.partial_for(build)
     partial.parent.mkdir(parents=True, exist_ok=True)
-    other = FileLock(str(partial) + ".lock")
-    other.acquire()  # "another pyshelf" holds the download
+    other = _hold_download_lock(partial)  # "another pyshelf" holds the download
     partial.write_bytes(b"x" * 1000)
     seen: list[int] = []
     waiting = Recording(on_progress=lambda done, total: seen.append(done))
@@ -214,6 +214,35 @@ def test_waiting_for_another_download_shows_its_bytes(world: World) -> None:
         assert 1000 in seen
     finally:
         partial.unlink()  # the other one "failed": ours starts afresh once the lock is free
-        other.release()
+        os.close(other)  # closing drops the flock, as the other process's exit would
         worker.join(timeout=30)
     assert hashlib.sha256(shelf.cache.path_for(build).read_bytes()).hexdigest() == build.sha256
+
+
+def _hold_download_lock(partial: Path) -> int:
+    """Take the flock a download of ``partial`` takes, on a descriptor of its own (flock
+    locks of two descriptors conflict even within one process, as across two)."""
+    fd = os.open(f"{partial}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    return fd
+
+
+def test_waiting_for_another_download_can_be_cancelled(world: World) -> None:
+    """A wait on another process's download is not a hang: cancelling ends it, and the other
+    download's lock and partial file are left as they are."""
+    from tests.recording import Recording
+
+    shelf, build = _build(world)
+    partial = shelf.cache.partial_for(build)
+    partial.parent.mkdir(parents=True, exist_ok=True)
+    other = _hold_download_lock(partial)
+    partial.write_bytes(b"x" * 1000)
+    waiting = Recording()
+    waiting.on_progress = lambda done, total: waiting.cancel()
+    try:
+        with pytest.raises(Cancelled, match="while waiting for another download"):
+            shelf.downloader.fetch(build, reporter=waiting)
+        assert partial.read_bytes() == b"x" * 1000
+        assert not [r for r in world.server.requests if r.method == "GET"]
+    finally:
+        os.close(other)

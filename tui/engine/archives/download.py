@@ -13,11 +13,12 @@ its check), the fetch resets it.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import json
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Protocol
@@ -35,6 +36,7 @@ from tui.format import human_size
 if TYPE_CHECKING:
     import httpx
 
+_LOCK_POLL = 0.25
 _TRANSIENT_STATUS = {408, 425, 429, 500, 502, 503, 504}
 
 
@@ -137,22 +139,16 @@ class Downloader:
             return dest
         if self.offline:
             raise OfflineError(f"{build.key} is not in the cache and pyshelf is offline")
-        from filelock import FileLock  # only a real download needs it: keeps start-up quick
-        from filelock import Timeout as FileLockTimeout
-
         partial = self.cache.partial_for(build)
         partial.parent.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(str(partial) + ".lock")
-        while True:  # another pyshelf may be downloading the same archive: wait for it
-            try:
-                lock.acquire(timeout=0.25)
-                break
-            except FileLockTimeout:
-                reporter.check("cancelled while waiting for another download")
-                # Its bytes land in the same partial file: show them, not a frozen line.
-                with contextlib.suppress(OSError):
-                    reporter.progress(partial.stat().st_size, expected_size)
-        try:
+
+        def waiting() -> None:  # another pyshelf is downloading the same archive
+            reporter.check("cancelled while waiting for another download")
+            # Its bytes land in the same partial file: show them, not a frozen line.
+            with contextlib.suppress(OSError):
+                reporter.progress(partial.stat().st_size, expected_size)
+
+        with _download_lock(Path(f"{partial}.lock"), waiting):
             if self._verified(dest, build, reporter, tap):
                 return dest
             limit = min(expected_size or self.policy.max_bytes, self.policy.max_bytes)
@@ -162,8 +158,6 @@ class Downloader:
             self.verified.add(build.sha256)
             partial.with_suffix(".json").unlink(missing_ok=True)
             return dest
-        finally:
-            lock.release()
 
     def _verified(
         self,
@@ -339,6 +333,26 @@ class Downloader:
                 chunks = iter(lambda: src.read(HASH_CHUNK), b"")
                 _pump(chunks, dst, digest, offset, total, reporter, limit, tap)
         return digest.hexdigest()
+
+
+@contextlib.contextmanager
+def _download_lock(path: Path, waiting: Callable[[], None]) -> Iterator[None]:
+    """Hold an exclusive flock on ``path``: one process downloads an archive while others wait,
+    calling ``waiting`` every quarter second (it may raise, to give up). The kernel drops the
+    lock with its holder, even one killed with -9. (filelock does the same flock, and its
+    import cost 11 to 19 ms of every first install.)"""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                waiting()
+                time.sleep(_LOCK_POLL)
+        yield
+    finally:
+        os.close(fd)  # closing drops the flock
 
 
 def _pump(

@@ -166,7 +166,9 @@ def _split(name: str) -> list[str]:
     """Member path components; raises ValueError on absolute paths and ``..``."""
     if name.startswith("/"):
         raise ValueError("absolute path")
-    parts = [p for p in name.split("/") if p not in ("", ".")]
+    parts = name.split("/")
+    if "" in parts or "." in parts:  # rare: "a//b", "./a", "a/."
+        parts = [p for p in parts if p not in ("", ".")]
     if ".." in parts:
         raise ValueError("'..' in path")
     return parts
@@ -251,9 +253,8 @@ class _Extractor:
     def path(self, rel: str) -> str:
         return f"{self.dest}/{rel}"
 
-    def ensure_parents(self, member: str, parts: list[str]) -> None:
-        parent = "/".join(parts[:-1])
-        if parent in self.dirs:
+    def ensure_parents(self, member: str, parts: list[str], rel: str) -> None:
+        if rel.rpartition("/")[0] in self.dirs:  # the parent is there: most members
             return
         for i in range(1, len(parts)):
             prefix = "/".join(parts[:i])
@@ -277,13 +278,13 @@ class _Extractor:
             if rel in self.dirs:
                 return
             self.check_new(member.name, rel)
-            self.ensure_parents(member.name, parts)
+            self.ensure_parents(member.name, parts, rel)
             os.mkdir(self.path(rel))
             self.dirs.add(rel)
             return
         self.check_new(member.name, rel)
         if kind == REGULAR:
-            self.ensure_parents(member.name, parts)
+            self.ensure_parents(member.name, parts, rel)
             self.write_file(tar, member, rel)
             self.files.add(rel)
         elif kind == SYMLINK:
@@ -304,7 +305,8 @@ class _Extractor:
             crc = 0
             whole = tar.whole()  # most files: one write, no generator
             for chunk in tar.data() if whole is None else (whole,):
-                _write_all(fd, chunk)
+                if (n := os.write(fd, chunk)) < len(chunk):
+                    _write_all(fd, chunk[n:])  # a short write (a full disk's last bytes): rare
                 if self.record is not None:
                     crc = isal_zlib.crc32(chunk, crc)
             # Keep mtimes: bytecode caches are validated against the source's mtime.
@@ -328,7 +330,7 @@ class _Extractor:
             if ".." in other_target and _escapes(other.split("/")[:-1], other_target, links):
                 why = f"makes symlink {other!r} -> {other_target!r} escape the target directory"
                 raise self.fail(member.name, why)
-        self.ensure_parents(member.name, parts)
+        self.ensure_parents(member.name, parts, rel)
         os.symlink(target, self.path(rel))
         self.links[rel] = target
 
@@ -337,7 +339,7 @@ class _Extractor:
         if not source or "/".join(source) not in self.files:
             why = f"hard link to {member.linkname!r}, which is outside or not yet extracted"
             raise self.fail(member.name, why)
-        self.ensure_parents(member.name, parts)
+        self.ensure_parents(member.name, parts, rel)
         os.link(self.path("/".join(source)), self.path(rel), follow_symlinks=False)
         self.files.add(rel)
         if self.record is not None:

@@ -268,6 +268,7 @@ _SLOW_UNPACK = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
+    import tui.engine.archives.extract as extract
     import tui.engine.installs.unpacked as unpacked
 
     def stuck(archive, dest, **kwargs):
@@ -276,7 +277,7 @@ _SLOW_UNPACK = textwrap.dedent(
         print("unpacking", flush=True)
         time.sleep(120)
 
-    unpacked.extract_archive = stuck
+    extract.extract_archive = stuck
     unpacked.UnpackedStore(Path(sys.argv[1])).add(Path(sys.argv[2]), sys.argv[3])
     """
 )
@@ -311,13 +312,13 @@ def test_a_killed_unpack_is_swept_next_run_but_a_live_one_never(tmp_path: Path) 
 def test_an_unpack_in_another_thread_is_not_swept(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tui.engine.installs import unpacked
+    from tui.engine.archives import extract
 
     spec = make_archive(tmp_path / "a", version="3.12.7")
     other = make_archive(tmp_path / "a", version="3.11.9")
     store = UnpackedStore(tmp_path / "unpacked")
     started, release = threading.Event(), threading.Event()
-    real = unpacked.extract_archive
+    real = extract.extract_archive
 
     def slow(archive: Path, dest: Path, **kwargs: object) -> None:
         if archive == spec.path:
@@ -325,7 +326,7 @@ def test_an_unpack_in_another_thread_is_not_swept(
             assert release.wait(10)
         real(archive, dest, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(unpacked, "extract_archive", slow)
+    monkeypatch.setattr(extract, "extract_archive", slow)
     result: list[Path] = []
     thread = threading.Thread(target=lambda: result.append(store.add(spec.path, spec.sha256)))
     thread.start()

@@ -27,12 +27,9 @@ import secrets
 import stat
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
-from tui.engine.archives.download import Tap
-from tui.engine.archives.extract import ResettableExtract, Written, extract_archive
-from tui.engine.du import freed_size, tree_size
 from tui.engine.fsutil import inside, remove_path
 from tui.engine.installs.linktree import can_link
 from tui.engine.installs.manifest import (
@@ -47,6 +44,10 @@ from tui.engine.installs.manifest import (
 )
 from tui.engine.progress import NULL, Reporter
 
+if TYPE_CHECKING:  # a copy that is reused never reads its archive: these load to unpack
+    from tui.engine.archives.download import Tap
+    from tui.engine.archives.extract import Written
+
 _OURS = ".pyshelf-"  # marks scratch entries (the same mark the install dir's sweep uses)
 _TEMP = ".tmp-"
 _ASIDE = ".del-"
@@ -55,8 +56,7 @@ _MANIFEST = "manifest"
 _ID = re.compile(r"[0-9a-f]{16}")
 
 
-@dataclass(frozen=True, slots=True)
-class StoredCopy:
+class StoredCopy(NamedTuple):
     """One unpacked copy as the store lists it."""
 
     name: str  # sha256[:16]
@@ -257,6 +257,8 @@ class UnpackedStore:
         freed = 0
         try:
             for path in self.leftovers():
+                from tui.engine.du import freed_size
+
                 with contextlib.suppress(OSError):
                     size = freed_size(path)
                     remove_path(path)
@@ -287,6 +289,7 @@ class UnpackedStore:
         tree, _ = self.usable(sha256)  # drops a copy that differs from its manifest
         if tree is not None:
             return tree
+        from tui.engine.archives.extract import Written, extract_archive
 
         def fill(temp: Path) -> Written:
             record = Written()
@@ -307,6 +310,7 @@ class UnpackedStore:
         tree, _ = self.usable(sha256)
         if tree is not None:
             return tree
+        from tui.engine.archives.extract import ResettableExtract, Written
 
         def fill(temp: Path) -> Written:
             tap = ResettableExtract(name, temp, record=Written())
@@ -361,6 +365,8 @@ class UnpackedStore:
                 os.rename(path, aside)
             except FileNotFoundError:
                 return 0  # another process removed it first
+            from tui.engine.du import freed_size
+
             size = freed_size(aside)
             remove_path(aside)
         return size
@@ -382,6 +388,8 @@ class UnpackedStore:
             managed = (copy.path / _MANIFEST).is_file()
             if managed and copy.name not in going_names and not self.in_use(copy.name):
                 cold.append(copy.path)
+        from tui.engine.du import tree_size
+
         kept = 0
         doomed = []
         for path in cold:

@@ -29,7 +29,7 @@ from tui.engine.installs.installdir import (
     InstallResult,
     scan_installations,
 )
-from tui.engine.installs.unpacked import UnpackedStore
+from tui.engine.installs.unpacked import CopyDiffers, UnpackedStore
 from tui.engine.progress import NULL, Phase, Reporter
 from tui.engine.resolve import no_match_message, parse_request, preference, resolve
 from tui.engine.settings import Settings
@@ -404,11 +404,12 @@ class Shelf:
 
         A verified archive is unpacked once into the cache; installs are hard-linked from that
         copy, which makes every later reinstall a matter of links, not decompression. The copy
-        is checked against its manifest first; one that differs (an install's file edited in
-        place edits it too) is dropped and unpacked again from the archive, verified again,
-        so a reinstall always yields the archive's bytes. Unpacking is one pass over the
-        archive's bytes: as they download, or as the cached archive is read and hashed. The
-        interpreter is started once, on the install that unpacked the archive.
+        is checked against its manifest by the pass that links it; one that differs (an
+        install's file edited in place edits it too) is dropped and unpacked again from the
+        archive, verified again, so a reinstall always yields the archive's bytes. Unpacking
+        is one pass over the archive's bytes: as they download, or as the cached archive is
+        read and hashed. The interpreter is started once, on the install that unpacked the
+        archive.
         """
         build, link_bin = entry.build, self.settings.link_bin
         compiled = self.settings.compile_bytecode
@@ -421,19 +422,7 @@ class Shelf:
         elif not self.can_link():
             result = self._install_from_archive(entry, sha, reporter)
         else:
-            tree, problem = self.unpacked.usable(sha)
-            fresh = tree is None
-            if tree is None:
-                tree = self._unpack(entry, sha, problem, reporter)
-            try:
-                result = self.installs.install_from_tree(
-                    tree, build, link_bin=link_bin, compile_bytecode=compiled,
-                    reporter=reporter, run_check=fresh,
-                )  # fmt: skip
-            except NotAnInterpreter:
-                self.unpacked.remove(sha)  # a copy no install can use: the next try unpacks again
-                raise
-            self.unpacked.touch(sha)
+            result = self._install_from_copy(entry, sha, reporter)
         entry.installation = result.installation
         entry.install_size = None
         entry.unpacked_size = None if sha else 0
@@ -458,6 +447,43 @@ class Shelf:
             if self._can_link is None:
                 self._can_link = self.unpacked.can_link_into(self.installs.temp_dir)
             return self._can_link
+
+    def _install_from_copy(self, entry: Entry, sha: str, reporter: Reporter) -> InstallResult:
+        """Install by hard links from the unpacked copy, unpacking the archive first when
+        there is none. A kept copy is checked against its manifest by the pass that links
+        it; one that differs is dropped and unpacked again. Only a fresh copy's interpreter
+        is started: a kept one ran when it was unpacked."""
+        build, link_bin = entry.build, self.settings.link_bin
+        compiled = self.settings.compile_bytecode
+        tree = self.unpacked.get(sha)
+        problem: str | None = None
+        if tree is not None:
+            try:
+                result = self.installs.install_from_tree(
+                    tree, build, link_bin=link_bin, compile_bytecode=compiled,
+                    reporter=reporter, run_check=False, clone=partial(self.unpacked.link_into, sha),
+                )  # fmt: skip
+            except CopyDiffers as exc:
+                problem = str(exc)
+                self.unpacked.remove(sha)
+            except NotAnInterpreter:
+                self.unpacked.remove(sha)  # a copy no install can use: the next try unpacks again
+                raise
+            else:
+                self.unpacked.touch(sha)
+                return result
+        elif self.unpacked.path_for(sha).exists():  # no tree inside: older layout, or damaged
+            self.unpacked.remove(sha)
+        tree = self._unpack(entry, sha, problem, reporter)
+        try:
+            result = self.installs.install_from_tree(
+                tree, build, link_bin=link_bin, compile_bytecode=compiled, reporter=reporter
+            )
+        except NotAnInterpreter:
+            self.unpacked.remove(sha)
+            raise
+        self.unpacked.touch(sha)
+        return result
 
     def _install_from_archive(self, entry: Entry, sha: str, reporter: Reporter) -> InstallResult:
         """Install straight from the archive, as uv does: for a cache on another filesystem,

@@ -226,18 +226,24 @@ class InstallDir(Repair):
         compile_bytecode: bool = False,
         reporter: Reporter = NULL,
         run_check: bool = True,
+        clone: Callable[[Path, Reporter], None] | None = None,
     ) -> InstallResult:
         """Install an unpacked tree (see UnpackedStore) by hard-linking it: fast reinstalls.
 
         The install shares inodes with ``tree``: nothing may modify its files in place.
         ``run_check=False`` skips starting the interpreter (the structural check stays), for a
-        tree whose archive an earlier install already ran.
+        tree whose archive an earlier install already ran. ``clone(dest, reporter)``, when
+        given, makes the linked tree instead (``UnpackedStore.link_into`` checks the copy as
+        it links); whatever it raises leaves nothing behind.
         """
         if not tree.is_dir():
             raise PyshelfError(f"cannot install {build.key}: {tree} is not a directory")
 
         def fill(temp: Path) -> None:
-            clone_tree(tree, temp, reporter)
+            if clone is not None:
+                clone(temp, reporter)
+            else:
+                clone_tree(tree, temp, reporter)
 
         return self._install(
             build, fill, source=build.filename or os.fspath(tree), run_check=run_check,

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import World
-from tui.engine.installs import installdir
+from tui.engine.archives import extract
 from tui.engine.installs.linktree import can_link
 from tui.engine.installs.unpacked import UnpackedStore
 
@@ -35,13 +35,13 @@ def test_without_hard_links_installs_come_from_the_archive(
 ) -> None:
     monkeypatch.setattr(UnpackedStore, "can_link_into", lambda store, dest: False)
     extracted: list[str] = []
-    real_extract = installdir.extract_archive
+    real_extract = extract.extract_archive
 
     def spy(archive: Path, dest: Path, **kwargs: object) -> None:
         extracted.append(archive.name)
         real_extract(archive, dest, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(installdir, "extract_archive", spy)
+    monkeypatch.setattr(extract, "extract_archive", spy)
     code, _, err = world.cli("install", "3.12.7")
     assert code == 0, err
     assert extracted == []  # unpacked into the install dir as it downloaded: one pass

@@ -20,7 +20,7 @@ def _build(key: str) -> Build:
     """A build from its key, the way a catalog would list it."""
     parts = parse_key(key)
     assert parts is not None, key
-    fields = {name: getattr(parts, name) for name in InstallKey.__dataclass_fields__}
+    fields = {name: getattr(parts, name) for name in InstallKey._fields}
     return Build(**fields, build="20991231", url=f"https://h.invalid/{key}.tar.gz", sha256="a" * 64)
 
 

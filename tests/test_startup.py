@@ -50,6 +50,26 @@ def test_an_offline_listing_loads_no_http_client(world: World, tmp_path: Path) -
     assert not {"httpx", "httpcore", "truststore", "certifi"} & loaded
 
 
+def test_a_reinstall_from_the_unpacked_copy_reads_no_archive(world: World, tmp_path: Path) -> None:
+    """The copy is checked and linked: nothing that downloads, unpacks or hashes archives
+    loads, nor the dataclasses machinery (its classes cost start-up time)."""
+    where = [
+        "--catalog", str(world.catalog_path), "--cache-dir", str(world.root / "cache"),
+        "--install-dir", str(world.root / "installs"), "--bin-dir", str(world.root / "bin"),
+    ]  # fmt: skip
+    code, _, err = world.cli("install", "3.12.7")
+    assert code == 0, err
+    loaded = _loaded_after(
+        _CLI.format(code=0), *where, "--offline", "reinstall", "3.12.7", cwd=tmp_path
+    )
+    assert "tui.engine.installs.installdir" in loaded
+    unwanted = {
+        "tui.engine.archives.download", "tui.engine.archives.extract", "tui.engine.archives.http",
+        "tui.engine.archives.tarstream", "isal", "gzip", "humanize", "dataclasses", "httpx",
+    }  # fmt: skip
+    assert not unwanted & loaded
+
+
 def test_the_app_loads_the_help_markdown_only_when_help_opens(tmp_path: Path) -> None:
     loaded = _loaded_after("import tui.app.app, tui.app.main", cwd=tmp_path)
     assert "tui.app.screens.help" in loaded

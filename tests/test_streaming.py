@@ -14,8 +14,7 @@ import pytest
 
 from tests.conftest import World
 from tests.pbs_fixtures import _file, catalog_json, make_archive
-from tui.engine.archives import download
-from tui.engine.installs import unpacked
+from tui.engine.archives import download, extract
 from tui.engine.jobs import JobKind, JobQueue
 from tui.engine.progress import Phase
 from tui.engine.shelf import Entry, Shelf
@@ -52,7 +51,7 @@ def no_second_pass(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("the archive was read a second time")
 
-    monkeypatch.setattr(unpacked, "extract_archive", refuse)
+    monkeypatch.setattr(extract, "extract_archive", refuse)
     monkeypatch.setattr(download, "sha256_file", refuse)
 
 

@@ -4,6 +4,7 @@ unless hot copies are kept, and scratch of killed unpacks swept without touching
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -17,7 +18,7 @@ import pytest
 from tests.conftest import World
 from tests.pbs_fixtures import make_archive
 from tui.engine.du import freed_size, tree_size
-from tui.engine.installs.unpacked import UnpackedStore
+from tui.engine.installs.unpacked import CopyDiffers, UnpackedStore
 from tui.engine.settings import Settings
 from tui.engine.shelf import Entry, Shelf
 from tui.format import human_size
@@ -140,6 +141,44 @@ def test_the_manifest_check_finds_each_kind_of_change(tmp_path: Path, damage, fo
     assert store.usable(spec.sha256) == (None, problem)
     assert not tree.parent.exists()  # dropped, so the next add unpacks it again
     assert store.add(spec.path, spec.sha256) == tree and store.check(spec.sha256) is None
+
+
+@pytest.mark.parametrize(
+    "damage, found",
+    [
+        (lambda t: append_line(t / OS_PY), "os.py changed (size"),
+        (lambda t: os.chmod(t / "lib", 0o700), "lib changed (mode 700"),
+        (lambda t: (t / "lib" / "extra.py").write_text(""), "lib/extra.py was added"),
+        (lambda t: (t / PAYLOAD).unlink(), "payload.bin is missing"),
+        (lambda t: (t / "bin" / "python3").unlink() or (t / "bin" / "python3").symlink_to("x"),
+         "bin/python3 changed (link target)"),
+    ],
+)  # fmt: skip
+def test_linking_a_copy_checks_it_in_the_same_pass(
+    tmp_path: Path, world: World, damage, found
+) -> None:
+    spec = make_archive(tmp_path / "a", version="3.12.7")
+    store = UnpackedStore(tmp_path / "unpacked")
+    tree = store.add(spec.path, spec.sha256)
+    store.link_into(spec.sha256, tmp_path / "linked")
+    assert store.check(spec.sha256) is None  # the links add no difference
+    assert os.lstat(tmp_path / "linked" / PAYLOAD).st_ino == os.lstat(tree / PAYLOAD).st_ino
+    assert os.readlink(tmp_path / "linked" / "bin" / "python3") == "python3.12"
+    assert (tmp_path / "linked" / "lib").stat().st_mode == (tree / "lib").stat().st_mode
+    damage(tree)
+    with pytest.raises(CopyDiffers, match=re.escape(found)):
+        store.link_into(spec.sha256, tmp_path / "again")
+    # End to end: a reinstall over a copy damaged so drops it and unpacks the archive again.
+    assert world.cli("install", "3.12.7")[0] == 0
+    damage(copy_of(world, K127) / "tree")
+    code, _, err = world.cli("--offline", "reinstall", "3.12.7")
+    assert code == 0, err
+    assert installed(world, K127, OS_PY).read_bytes() == archived(world, K127, OS_PY)
+    assert installed(world, K127, PAYLOAD).read_bytes() == archived(world, K127, PAYLOAD)
+    assert not (installed(world, K127, "lib") / "extra.py").exists()
+    assert os.readlink(installed(world, K127, "bin/python3")) == "python3.12"
+    assert world.shelf().unpacked.check(world.spec(K127).sha256) is None
+    assert os.listdir(world.root / "installs" / ".temp") == []
 
 
 def test_a_copy_without_a_manifest_is_rebuilt(tmp_path: Path) -> None:
@@ -268,6 +307,7 @@ _SLOW_UNPACK = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
+    import tui.engine.archives.extract as extract
     import tui.engine.installs.unpacked as unpacked
 
     def stuck(archive, dest, **kwargs):
@@ -276,7 +316,7 @@ _SLOW_UNPACK = textwrap.dedent(
         print("unpacking", flush=True)
         time.sleep(120)
 
-    unpacked.extract_archive = stuck
+    extract.extract_archive = stuck
     unpacked.UnpackedStore(Path(sys.argv[1])).add(Path(sys.argv[2]), sys.argv[3])
     """
 )
@@ -311,13 +351,13 @@ def test_a_killed_unpack_is_swept_next_run_but_a_live_one_never(tmp_path: Path) 
 def test_an_unpack_in_another_thread_is_not_swept(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tui.engine.installs import unpacked
+    from tui.engine.archives import extract
 
     spec = make_archive(tmp_path / "a", version="3.12.7")
     other = make_archive(tmp_path / "a", version="3.11.9")
     store = UnpackedStore(tmp_path / "unpacked")
     started, release = threading.Event(), threading.Event()
-    real = unpacked.extract_archive
+    real = extract.extract_archive
 
     def slow(archive: Path, dest: Path, **kwargs: object) -> None:
         if archive == spec.path:
@@ -325,7 +365,7 @@ def test_an_unpack_in_another_thread_is_not_swept(
             assert release.wait(10)
         real(archive, dest, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(unpacked, "extract_archive", slow)
+    monkeypatch.setattr(extract, "extract_archive", slow)
     result: list[Path] = []
     thread = threading.Thread(target=lambda: result.append(store.add(spec.path, spec.sha256)))
     thread.start()

@@ -7,7 +7,6 @@ import contextlib
 import os
 import signal
 import sys
-import traceback
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -365,6 +364,8 @@ def report_unexpected(exc: BaseException) -> None:
 
     debug = os.environ.get(DEBUG_ENV, "").strip().lower() in ("1", "true", "yes", "on")
     if debug:
+        import traceback
+
         traceback.print_exception(exc, file=sys.stderr)
     message = redact_text(" ".join(str(exc).split()))  # one line, no credentials
     if len(message) > 200:

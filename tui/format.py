@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
-import humanize
-
 UNKNOWN = "unknown"
+
+
+def _natural(size: float) -> str:
+    import humanize  # on first use: a CLI command that shows no size never loads it
+
+    return humanize.naturalsize(size, binary=True, format="%.1f")
 
 
 def human_size(size: int | None) -> str:
     if size is None:
         return UNKNOWN
-    return humanize.naturalsize(size, binary=True, format="%.1f")
+    return _natural(size)
 
 
 def human_speed(speed: float | None) -> str:
     if speed is None:
         return "-"
-    return f"{humanize.naturalsize(speed, binary=True, format='%.1f')}/s"
+    return f"{_natural(speed)}/s"
 
 
 def human_eta(seconds: float | None) -> str:

@@ -1,28 +1,29 @@
-"""One downloadable interpreter build, named the way uv names it."""
+"""One downloadable interpreter build, named the way uv names it.
+
+Records read on every command's path are named tuples, not dataclasses: a dataclass costs
+about a millisecond to create at import, which a reinstall of a fraction of a second feels.
+"""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import unquote, urlsplit
 
 from tui.engine.host import Host
-
-_PRERELEASE = re.compile(r"^(a|b|rc)(\d+)$")
 
 
 def prerelease_order(pre: str) -> tuple[int, int]:
     """Sort key that puts 3.14.0a1 < 3.14.0b2 < 3.14.0rc1 < 3.14.0."""
     if not pre:
         return (3, 0)
-    match = _PRERELEASE.match(pre)
+    match = re.match(r"^(a|b|rc)(\d+)$", pre)
     if not match:
         return (-1, 0)
     return ({"a": 0, "b": 1, "rc": 2}[match[1]], int(match[2]))
 
 
-@dataclass(frozen=True, slots=True)
-class InstallKey:
+class InstallKey(NamedTuple):
     """What uv's installation key says, e.g. ``cpython-3.13.1+freethreaded-linux-x86_64-gnu``."""
 
     implementation: str  # cpython, pypy, graalpy
@@ -62,13 +63,29 @@ class InstallKey:
         return f"{self.implementation}-{self.minor_version}{self.variant_suffix}-{self.platform}"
 
 
-@dataclass(frozen=True, slots=True)
-class Build(InstallKey):
+class Build(NamedTuple):
     """One downloadable archive of a build: its key's fields, then where to get it."""
 
+    implementation: str  # the fields of InstallKey, in its order
+    major: int
+    minor: int
+    patch: int
+    prerelease: str
+    variant: str | None
+    os: str
+    arch: str
+    libc: str
     build: str  # python-build-standalone release date, or the PyPy version
     url: str | None  # None for an archive found in the cache that no catalog knows
     sha256: str | None
+
+    # The names the key's fields make, as InstallKey makes them.
+    version = InstallKey.version
+    minor_version = InstallKey.minor_version
+    variant_suffix = InstallKey.variant_suffix
+    platform = InstallKey.platform
+    key = InstallKey.key
+    minor_key = InstallKey.minor_key
 
     @property
     def filename(self) -> str:

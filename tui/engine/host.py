@@ -5,14 +5,13 @@ from __future__ import annotations
 import glob
 import os
 import sys
-from dataclasses import dataclass
 from functools import cache
+from typing import NamedTuple
 
 _ARCH_ALIASES = {"amd64": "x86_64", "arm64": "aarch64", "i686": "x86", "i386": "x86"}
 
 
-@dataclass(frozen=True, slots=True)
-class Host:
+class Host(NamedTuple):
     os: str  # linux, macos, windows
     arch: str  # x86_64, aarch64, x86, ...
     libc: str  # gnu, musl, none

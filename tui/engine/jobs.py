@@ -14,20 +14,18 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from tui.engine.errors import Cancelled, PyshelfError, describe_error
 from tui.engine.jobspec import JobKind, spec
 from tui.engine.progress import Phase, Reporter, SpeedMeter
 from tui.engine.shelf import Entry, Shelf
-from tui.engine.verify import verify
 
 __all__ = ["Job", "JobEvent", "JobKind", "JobQueue", "Phase", "Task"]
 
 
-@dataclass(frozen=True, slots=True)
-class JobEvent:
+class JobEvent(NamedTuple):
     """A snapshot of one job; the newest event of a job supersedes the older ones."""
 
     job_id: int
@@ -299,6 +297,8 @@ class JobQueue:
 
     def _verify(self, job: Job) -> None:
         """Hash the archive and the unpacked copy again; a damaged copy is dropped (verify)."""
+        from tui.engine.verify import verify
+
         self._slot(self._disk_slots, job)
         try:
             job.set_phase(Phase.VERIFYING)

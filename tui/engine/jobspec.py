@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import string
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:  # the CLI's parser reads this module: it must not load the shelf
     from tui.engine.shelf import Entry
@@ -37,8 +36,7 @@ class JobKind(StrEnum):
 Rule = Callable[["Entry", bool], "str | None"]
 
 
-@dataclass(frozen=True, slots=True)
-class CliSpec:
+class CliSpec(NamedTuple):
     """How the kind appears as a ``pyshelf`` subcommand."""
 
     help: str
@@ -48,8 +46,7 @@ class CliSpec:
     yes: str | None = None  # takes -y/--yes (counted), with this help
 
 
-@dataclass(frozen=True, slots=True)
-class JobSpec:
+class JobSpec(NamedTuple):
     kind: JobKind
     title: str  # the footer's and the queue's word: "Fetch"
     palette: str  # the command palette's name: "Reinstall from cache"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 PBS_PREFIXES = (
     "https://github.com/astral-sh/python-build-standalone/releases/download",
@@ -25,8 +25,7 @@ _OS = {"darwin": "macos", "linux": "linux", "windows": "windows"}
 _PYPY = re.compile(r"^pypy(?P<minor>\d+\.\d+)-v(?P<build>[\d.]+)-")
 
 
-@dataclass(frozen=True, slots=True)
-class ArchiveName:
+class ArchiveName(NamedTuple):
     implementation: str
     version: str
     build: str

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from tui.engine.builds import Build
 
@@ -38,8 +37,7 @@ _HINT = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Request:
+class Request(NamedTuple):
     text: str
     implementation: str | None = "cpython"  # None: any implementation
     major: int | None = None
@@ -102,7 +100,7 @@ def _version_part(part: str, text: str, base: Request) -> Request:
         from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
         try:
-            return _with(base, specifiers=SpecifierSet(part))
+            return base._replace(specifiers=SpecifierSet(part))
         except InvalidSpecifier:
             raise _refuse(text, f"{shown(part)} is not a version specifier") from None
     match = _VERSION.match(part)
@@ -119,16 +117,10 @@ def _version_part(part: str, text: str, base: Request) -> Request:
             raise _refuse(text, "a pre-release needs a minor version, e.g. 3.14rc1")
         patch = 0 if patch is None else patch  # 3.14rc1 is 3.14.0rc1
     variant, named = _variant(match["short"], match["plus"], text)
-    return _with(
-        base, major=major, minor=minor, patch=patch, prerelease=pre, variant=variant,
+    return base._replace(
+        major=major, minor=minor, patch=patch, prerelease=pre, variant=variant,
         any_variant=base.any_variant and not named,
     )  # fmt: skip
-
-
-def _with(base: Request, **changes: object) -> Request:
-    fields = {name: getattr(base, name) for name in base.__dataclass_fields__}
-    fields.update(changes)
-    return Request(**fields)  # type: ignore[arg-type]
 
 
 def _implementation(word: str) -> str | None:
@@ -152,7 +144,7 @@ def _key_request(raw: str, text: str) -> Request:
         if not _WORD.match(value):
             raise _refuse(text, f"{shown(value)} is not a {name}")
         platform[name] = None if value == "any" else {"darwin": "macos"}.get(value, value)
-    return _with(request, **platform)
+    return request._replace(**platform)
 
 
 def parse_request(text: str) -> Request:
@@ -205,7 +197,9 @@ def no_match_message(text: str, builds: Iterable[Build]) -> str:
     except RequestError:
         request = None
     if request is not None:
-        alike = _with(request, major=None, minor=None, patch=None, prerelease=None, specifiers=None)
+        alike = request._replace(
+            major=None, minor=None, patch=None, prerelease=None, specifiers=None
+        )
         builds = [b for b in builds if alike.matches(b)]
     depth = 3 if request is not None and request.patch is not None else 2
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import re
 import sys
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from tui.engine.errors import PyshelfError, shown
 
@@ -75,36 +76,81 @@ def uv_bin_dir() -> Path:
     return Path.home() / ".local" / "bin"
 
 
-@dataclass(slots=True)
-class Settings:
-    cache_dir: Path = field(
-        default_factory=lambda: _env_path("UV_PYTHON_CACHE_DIR") or _user_cache_dir()
-    )
-    install_dir: Path = field(
-        default_factory=lambda: _env_path("UV_PYTHON_INSTALL_DIR") or uv_install_dir()
-    )
-    bin_dir: Path = field(default_factory=uv_bin_dir)
-    catalog: str | None = field(default_factory=lambda: _env("UV_PYTHON_DOWNLOADS_JSON_URL"))
-    python_mirror: str | None = field(default_factory=lambda: _env("UV_PYTHON_INSTALL_MIRROR"))
-    pypy_mirror: str | None = field(default_factory=lambda: _env("UV_PYPY_INSTALL_MIRROR"))
-    offline: bool = field(default_factory=lambda: _truthy("UV_OFFLINE"))
-    venv_dirs: list[Path] = field(default_factory=list)  # where to look for venvs (+ env var)
+# A keyword Settings was not given: the value comes from the environment, as uv reads it.
+_FROM_ENV: Any = object()
+
+
+def _link_bin_from_env() -> bool:
     # uv's UV_PYTHON_INSTALL_BIN=0 (or false) installs without the python3.X link.
-    link_bin: bool = field(
-        default_factory=lambda: (
-            os.environ.get("UV_PYTHON_INSTALL_BIN", "1").strip().lower()
-            not in ("0", "false", "no", "off")
+    value = os.environ.get("UV_PYTHON_INSTALL_BIN", "1").strip().lower()
+    return value not in ("0", "false", "no", "off")
+
+
+class Settings:
+    """What a shelf works with. Every keyword left out is read from uv's environment (or
+    pyshelf's own variables) when the settings are made; the CLI then applies its options.
+
+    A plain class rather than a dataclass: see ``tui.engine.builds``.
+    """
+
+    __slots__ = (
+        "bin_dir", "cache_dir", "catalog", "compile_bytecode", "install_dir", "keep_unpacked",
+        "link_bin", "max_download", "offline", "parallel_downloads", "pypy_mirror",
+        "python_mirror", "retries", "venv_dirs",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        *,
+        cache_dir: Path = _FROM_ENV,
+        install_dir: Path = _FROM_ENV,
+        bin_dir: Path = _FROM_ENV,
+        catalog: str | None = _FROM_ENV,
+        python_mirror: str | None = _FROM_ENV,
+        pypy_mirror: str | None = _FROM_ENV,
+        offline: bool = _FROM_ENV,
+        venv_dirs: list[Path] | None = None,
+        link_bin: bool = _FROM_ENV,
+        compile_bytecode: bool = _FROM_ENV,
+        keep_unpacked: int = _FROM_ENV,
+        parallel_downloads: int = 4,
+        retries: int = 6,
+        max_download: int = _FROM_ENV,
+    ) -> None:
+        def given(value: Any, default: Callable[[], Any]) -> Any:
+            return default() if value is _FROM_ENV else value
+
+        self.cache_dir: Path = given(
+            cache_dir, lambda: _env_path("UV_PYTHON_CACHE_DIR") or _user_cache_dir()
         )
-    )
-    # uv's --compile-bytecode (UV_COMPILE_BYTECODE): installs compile their stdlib to .pyc.
-    compile_bytecode: bool = field(default_factory=lambda: _truthy("UV_COMPILE_BYTECODE"))
-    # Unpacked copies of uninstalled builds kept for instant reinstalls, up to this many bytes
-    # in all (the most recently used kept). 0: an unpacked copy goes with its install.
-    keep_unpacked: int = field(default_factory=lambda: _env_size(KEEP_UNPACKED_ENV))
-    parallel_downloads: int = 4
-    retries: int = 6
-    # Bytes one archive may have when no size is known: an endless body stops there.
-    max_download: int = field(default_factory=lambda: _env_size(MAX_DOWNLOAD_ENV, 2 << 30))
+        self.install_dir: Path = given(
+            install_dir, lambda: _env_path("UV_PYTHON_INSTALL_DIR") or uv_install_dir()
+        )
+        self.bin_dir: Path = given(bin_dir, uv_bin_dir)
+        self.catalog: str | None = given(catalog, lambda: _env("UV_PYTHON_DOWNLOADS_JSON_URL"))
+        self.python_mirror: str | None = given(
+            python_mirror, lambda: _env("UV_PYTHON_INSTALL_MIRROR")
+        )
+        self.pypy_mirror: str | None = given(pypy_mirror, lambda: _env("UV_PYPY_INSTALL_MIRROR"))
+        self.offline: bool = given(offline, lambda: _truthy("UV_OFFLINE"))
+        # Where to look for virtual environments (besides PYSHELF_VENV_DIRS).
+        self.venv_dirs: list[Path] = venv_dirs if venv_dirs is not None else []
+        self.link_bin: bool = given(link_bin, _link_bin_from_env)
+        # uv's --compile-bytecode (UV_COMPILE_BYTECODE): installs compile their stdlib to .pyc.
+        self.compile_bytecode: bool = given(
+            compile_bytecode, lambda: _truthy("UV_COMPILE_BYTECODE")
+        )
+        # Unpacked copies of uninstalled builds kept for instant reinstalls, up to this many
+        # bytes in all (the most recently used kept). 0: an unpacked copy goes with its install.
+        self.keep_unpacked: int = given(keep_unpacked, lambda: _env_size(KEEP_UNPACKED_ENV))
+        self.parallel_downloads = parallel_downloads
+        self.retries = retries
+        # Bytes one archive may have when no size is known: an endless body stops there.
+        self.max_download: int = given(max_download, lambda: _env_size(MAX_DOWNLOAD_ENV, 2 << 30))
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
+        return f"Settings({fields})"
 
     @property
     def state_dir(self) -> Path:

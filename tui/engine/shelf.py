@@ -6,7 +6,6 @@ import threading
 from collections.abc import Callable, Iterable
 from concurrent import futures
 from concurrent.futures import Future
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -15,9 +14,6 @@ from urllib.parse import urlsplit
 from tui.engine import names
 from tui.engine.archives.cache import ArchiveCache, CachedArchive
 from tui.engine.archives.catalog import Catalog, is_url, load_catalog
-from tui.engine.archives.download import Downloader, DownloadPolicy, Tap
-from tui.engine.archives.extract import ResettableExtract
-from tui.engine.archives.http import make_client
 from tui.engine.archives.sizes import RemoteSizes
 from tui.engine.builds import Build
 from tui.engine.errors import (
@@ -33,32 +29,69 @@ from tui.engine.installs.installdir import (
     InstallResult,
     scan_installations,
 )
-from tui.engine.installs.losses import Losses, reinstall_losses
-from tui.engine.installs.unpacked import UnpackedStore
+from tui.engine.installs.unpacked import CopyDiffers, UnpackedStore
 from tui.engine.progress import NULL, Phase, Reporter
 from tui.engine.resolve import no_match_message, parse_request, preference, resolve
 from tui.engine.settings import Settings
 
+# The download, extraction and HTTP modules load only when a job needs them: a reinstall
+# from an unpacked copy, or a listing, never reads an archive (tests/test_startup.py).
 if TYPE_CHECKING:
     import httpx
+
+    from tui.engine.archives.download import Downloader, Tap
+    from tui.engine.installs.losses import Losses
 
 T = TypeVar("T")
 
 
-@dataclass(slots=True)
 class Entry:
-    """A build as the user sees it: available, cached, installed, or several at once."""
+    """A build as the user sees it: available, cached, installed, or several at once.
 
-    build: Build
-    available: bool  # a catalog lists it, so it can be downloaded
-    cached: CachedArchive | None = None
-    installation: Installation | None = None
-    download_size: int | None = None
-    partial_bytes: int = 0
-    install_size: int | None = None  # filled in by a scan; None means not known yet
-    # What its unpacked copy adds beyond the files an install shares (see tui.engine.usage.ledger):
-    # 0 without a copy, None while a copy is there but not measured yet.
-    unpacked_size: int | None = 0
+    A plain class rather than a dataclass: the dataclasses module and each class it makes
+    cost start-up time that a reinstall feels (see ``tui.engine.builds``).
+    """
+
+    _FIELDS = (
+        "build", "available", "cached", "installation", "download_size", "partial_bytes",
+        "install_size", "unpacked_size",
+    )  # fmt: skip
+    __slots__ = _FIELDS  # in the order __init__ takes them, for == and repr
+
+    def __init__(
+        self,
+        build: Build,
+        available: bool,  # a catalog lists it, so it can be downloaded
+        cached: CachedArchive | None = None,
+        installation: Installation | None = None,
+        download_size: int | None = None,
+        partial_bytes: int = 0,
+        install_size: int | None = None,  # filled in by a scan; None means not known yet
+        # What its unpacked copy adds beyond the files an install shares (see
+        # tui.engine.usage.ledger): 0 without a copy, None while a copy is there but not
+        # measured yet.
+        unpacked_size: int | None = 0,
+    ) -> None:
+        self.build = build
+        self.available = available
+        self.cached = cached
+        self.installation = installation
+        self.download_size = download_size
+        self.partial_bytes = partial_bytes
+        self.install_size = install_size
+        self.unpacked_size = unpacked_size
+
+    def _fields(self) -> tuple[object, ...]:
+        return tuple(getattr(self, name) for name in Entry._FIELDS)
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is Entry and self._fields() == other._fields()
+
+    __hash__ = None  # type: ignore[assignment]  # it changes as jobs run
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in Entry._FIELDS)
+        return f"Entry({fields})"
 
     @property
     def key(self) -> str:
@@ -126,14 +159,7 @@ class Shelf:
         self._client = client
         self.cache = ArchiveCache(self.settings.cache_dir, self.settings.state_dir)
         self.sizes = RemoteSizes(self.settings.state_dir / "download-sizes.json")
-        self.downloader = Downloader(
-            self.cache,
-            lambda: self.client,
-            offline=self.settings.offline,
-            policy=DownloadPolicy(
-                retries=self.settings.retries, max_bytes=self.settings.max_download
-            ),
-        )
+        self._downloader: Downloader | None = None
         self.installs = InstallDir(self.settings.install_dir, self.settings.bin_dir)
         self.unpacked = UnpackedStore(self.settings.state_dir / "unpacked")
         self._catalog: Catalog | None = None
@@ -141,6 +167,7 @@ class Shelf:
         self._link_lock = threading.Lock()
         self._catalog_lock = threading.Lock()
         self._client_lock = threading.Lock()
+        self._downloader_lock = threading.Lock()
         self._preloaded: Future[list[Entry]] | None = None
 
     @property
@@ -148,8 +175,24 @@ class Shelf:
         """One HTTP client for everything, made on first use (offline runs never make it)."""
         with self._client_lock:
             if self._client is None:
+                from tui.engine.archives.http import make_client
+
                 self._client = make_client(token_hosts=self.token_hosts())
             return self._client
+
+    @property
+    def downloader(self) -> Downloader:
+        """Fetches archives into the cache; made on first use."""
+        with self._downloader_lock:
+            if self._downloader is None:
+                from tui.engine.archives.download import Downloader, DownloadPolicy
+
+                s = self.settings
+                policy = DownloadPolicy(retries=s.retries, max_bytes=s.max_download)
+                self._downloader = Downloader(
+                    self.cache, lambda: self.client, offline=s.offline, policy=policy
+                )
+            return self._downloader
 
     def token_hosts(self) -> frozenset[str]:
         """The hosts that get PYSHELF_MIRROR_TOKEN: the mirrors' and a remote catalog's."""
@@ -190,7 +233,7 @@ class Shelf:
     def go_without_catalog(self, reason: str) -> None:
         """Carry on with an empty catalog: the cache and the installs still list and install."""
         with self._catalog_lock:
-            self._catalog = Catalog([], f"none ({reason})")
+            self._catalog = Catalog([], f"none ({reason})", [])
             self._preloaded = None
 
     def builds(self, all_platforms: bool = False) -> list[Build]:
@@ -361,11 +404,12 @@ class Shelf:
 
         A verified archive is unpacked once into the cache; installs are hard-linked from that
         copy, which makes every later reinstall a matter of links, not decompression. The copy
-        is checked against its manifest first; one that differs (an install's file edited in
-        place edits it too) is dropped and unpacked again from the archive, verified again,
-        so a reinstall always yields the archive's bytes. Unpacking is one pass over the
-        archive's bytes: as they download, or as the cached archive is read and hashed. The
-        interpreter is started once, on the install that unpacked the archive.
+        is checked against its manifest by the pass that links it; one that differs (an
+        install's file edited in place edits it too) is dropped and unpacked again from the
+        archive, verified again, so a reinstall always yields the archive's bytes. Unpacking
+        is one pass over the archive's bytes: as they download, or as the cached archive is
+        read and hashed. The interpreter is started once, on the install that unpacked the
+        archive.
         """
         build, link_bin = entry.build, self.settings.link_bin
         compiled = self.settings.compile_bytecode
@@ -378,19 +422,7 @@ class Shelf:
         elif not self.can_link():
             result = self._install_from_archive(entry, sha, reporter)
         else:
-            tree, problem = self.unpacked.usable(sha)
-            fresh = tree is None
-            if tree is None:
-                tree = self._unpack(entry, sha, problem, reporter)
-            try:
-                result = self.installs.install_from_tree(
-                    tree, build, link_bin=link_bin, compile_bytecode=compiled,
-                    reporter=reporter, run_check=fresh,
-                )  # fmt: skip
-            except NotAnInterpreter:
-                self.unpacked.remove(sha)  # a copy no install can use: the next try unpacks again
-                raise
-            self.unpacked.touch(sha)
+            result = self._install_from_copy(entry, sha, reporter)
         entry.installation = result.installation
         entry.install_size = None
         entry.unpacked_size = None if sha else 0
@@ -416,6 +448,43 @@ class Shelf:
                 self._can_link = self.unpacked.can_link_into(self.installs.temp_dir)
             return self._can_link
 
+    def _install_from_copy(self, entry: Entry, sha: str, reporter: Reporter) -> InstallResult:
+        """Install by hard links from the unpacked copy, unpacking the archive first when
+        there is none. A kept copy is checked against its manifest by the pass that links
+        it; one that differs is dropped and unpacked again. Only a fresh copy's interpreter
+        is started: a kept one ran when it was unpacked."""
+        build, link_bin = entry.build, self.settings.link_bin
+        compiled = self.settings.compile_bytecode
+        tree = self.unpacked.get(sha)
+        problem: str | None = None
+        if tree is not None:
+            try:
+                result = self.installs.install_from_tree(
+                    tree, build, link_bin=link_bin, compile_bytecode=compiled,
+                    reporter=reporter, run_check=False, clone=partial(self.unpacked.link_into, sha),
+                )  # fmt: skip
+            except CopyDiffers as exc:
+                problem = str(exc)
+                self.unpacked.remove(sha)
+            except NotAnInterpreter:
+                self.unpacked.remove(sha)  # a copy no install can use: the next try unpacks again
+                raise
+            else:
+                self.unpacked.touch(sha)
+                return result
+        elif self.unpacked.path_for(sha).exists():  # no tree inside: older layout, or damaged
+            self.unpacked.remove(sha)
+        tree = self._unpack(entry, sha, problem, reporter)
+        try:
+            result = self.installs.install_from_tree(
+                tree, build, link_bin=link_bin, compile_bytecode=compiled, reporter=reporter
+            )
+        except NotAnInterpreter:
+            self.unpacked.remove(sha)
+            raise
+        self.unpacked.touch(sha)
+        return result
+
     def _install_from_archive(self, entry: Entry, sha: str, reporter: Reporter) -> InstallResult:
         """Install straight from the archive, as uv does: for a cache on another filesystem,
         where a kept unpacked copy could only be copied, never linked."""
@@ -434,6 +503,8 @@ class Shelf:
         fetch = self._fetch_into(entry, reporter)
 
         def fill(temp: Path) -> None:  # unpacked as it downloads, into the install dir
+            from tui.engine.archives.extract import ResettableExtract
+
             ResettableExtract(name, temp).run(fetch)
 
         return self.installs.install_staged(
@@ -484,6 +555,8 @@ class Shelf:
 
     def reinstall_losses(self, entry: Entry) -> Losses:
         """What reinstalling ``entry`` would discard from its install (nothing: no question)."""
+        from tui.engine.installs.losses import Losses, reinstall_losses
+
         if entry.installation is None:
             return Losses()
         sha = entry.build.sha256 if entry.available else None

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from tui.engine import names
 from tui.engine.builds import Build
@@ -16,8 +16,7 @@ _ARCHIVE_SUFFIXES = (".tar.gz", ".tar.zst", ".tar.bz2", ".tar.xz", ".zip")
 HASH_CHUNK = 1 << 20
 
 
-@dataclass(frozen=True, slots=True)
-class CachedArchive:
+class CachedArchive(NamedTuple):
     path: Path
     size: int
     mtime: float

@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlsplit
 
 from tui.engine import names
 from tui.engine.archives import schema
-from tui.engine.archives.http import make_client  # before httpx: it trims httpx's import
 from tui.engine.builds import Build
 from tui.engine.errors import CatalogError
 from tui.engine.fsutil import atomic_write_bytes, open_regular
 from tui.engine.redact import redact_text, redact_url
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     import httpx
 
 CATALOG_TIMEOUT = (10.0, 5.0)  # read, connect: a catalog must not hold up the start
@@ -27,18 +26,17 @@ FETCHED_AT = "%Y-%m-%d %H:%M UTC"
 MAX_CATALOG_BYTES = 64 << 20  # uv's full catalog is about 3 MiB; anything far larger is hostile
 
 
-@dataclass(slots=True)
-class Catalog:
+class Catalog(NamedTuple):
     builds: list[Build]
     source: str  # what the user would recognise: "built-in index", a path or a URL
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str]  # skipped entries, a stale saved copy: told once, as it loads
 
 
 def _mirrored(builds: list[Build], mirrors: tuple[str | None, str | None]) -> list[Build]:
     """Point checked builds at the mirrors; a mirror is the user's own choice of source."""
     if not any(mirrors):
         return builds
-    return [replace(b, url=names.rewrite_mirror(b.url, *mirrors)) if b.url else b for b in builds]
+    return [b._replace(url=names.rewrite_mirror(b.url, *mirrors)) if b.url else b for b in builds]
 
 
 def builtin_catalog(mirrors: tuple[str | None, str | None] = (None, None)) -> Catalog:
@@ -105,6 +103,8 @@ def _read_meta(path: Path) -> dict[str, str]:
 
 def stale_note(meta: dict[str, str], now: datetime | None = None) -> str | None:
     """A warning when the saved copy used offline is older than ``STALE_DAYS``."""
+    from datetime import UTC, datetime  # only a remote catalog's saved copy has a date
+
     try:
         fetched = datetime.strptime(meta.get("fetched_at", ""), FETCHED_AT).replace(tzinfo=UTC)
     except ValueError:
@@ -152,9 +152,12 @@ def _fetch_remote(
     if cached is not None and meta.get("last_modified"):
         headers["If-Modified-Since"] = meta["last_modified"]
     own = client is None
-    import httpx  # only a remote catalog needs it; the CLI starts faster without
+    # Loaded only for a remote catalog; the http module first, as it trims httpx's import.
+    from tui.engine.archives.http import make_client
 
     client = client or make_client(*CATALOG_TIMEOUT)
+    import httpx
+
     try:
         status, response_headers, body = _get_capped(client, url, headers)
     except httpx.HTTPError as exc:
@@ -172,6 +175,8 @@ def _fetch_remote(
         if cached is None:
             raise CatalogError(f"cannot fetch catalog {shown}: HTTP {status}")
         return cached, [f"catalog refresh failed (HTTP {status}); using saved copy"]
+    from datetime import UTC, datetime
+
     # Saved privately: a catalog and its URL may hold tokens (signed URLs, user info).
     atomic_write_bytes(body_path, body, private=True)
     new_meta = {

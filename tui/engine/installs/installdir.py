@@ -30,15 +30,12 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
-from tui.engine.archives.extract import extract_archive
 from tui.engine.builds import Build
-from tui.engine.du import freed_size
 from tui.engine.errors import LockTimeout, PyshelfError
 from tui.engine.fsutil import atomic_write_bytes, exchange_paths, inside, remove_path
-from tui.engine.installs.bytecode import can_compile, compile_stdlib
 from tui.engine.installs.fixups import patch_installation
 from tui.engine.installs.keys import KeyParts, parse_key
 from tui.engine.installs.links import OURS
@@ -55,8 +52,7 @@ _LIVE_LOCK = ".lock"
 _LOCK_POLL = 0.05
 
 
-@dataclass(frozen=True, slots=True)
-class Installation:
+class Installation(NamedTuple):
     key: str
     path: Path
     build: str  # content of BUILD, "" when uv did not know it
@@ -75,8 +71,7 @@ class Installation:
         return self.path / "bin" / self.parts.executable_name
 
 
-@dataclass(frozen=True, slots=True)
-class InstallResult:
+class InstallResult(NamedTuple):
     installation: Installation
     replaced: bool  # an existing install of the same key was swapped out
     bin_link: Path | None  # the executable link made or confirmed, if any
@@ -212,6 +207,8 @@ class InstallDir(Repair):
         previous install of the key, if any, is untouched and no temp dir is left behind.
         """
 
+        from tui.engine.archives.extract import extract_archive  # a reinstall never needs it
+
         def fill(temp: Path) -> None:
             extract_archive(archive, temp, reporter=reporter, sha256=sha256)
 
@@ -229,18 +226,24 @@ class InstallDir(Repair):
         compile_bytecode: bool = False,
         reporter: Reporter = NULL,
         run_check: bool = True,
+        clone: Callable[[Path, Reporter], None] | None = None,
     ) -> InstallResult:
         """Install an unpacked tree (see UnpackedStore) by hard-linking it: fast reinstalls.
 
         The install shares inodes with ``tree``: nothing may modify its files in place.
         ``run_check=False`` skips starting the interpreter (the structural check stays), for a
-        tree whose archive an earlier install already ran.
+        tree whose archive an earlier install already ran. ``clone(dest, reporter)``, when
+        given, makes the linked tree instead (``UnpackedStore.link_into`` checks the copy as
+        it links); whatever it raises leaves nothing behind.
         """
         if not tree.is_dir():
             raise PyshelfError(f"cannot install {build.key}: {tree} is not a directory")
 
         def fill(temp: Path) -> None:
-            clone_tree(tree, temp, reporter)
+            if clone is not None:
+                clone(temp, reporter)
+            else:
+                clone_tree(tree, temp, reporter)
 
         return self._install(
             build, fill, source=build.filename or os.fspath(tree), run_check=run_check,
@@ -399,6 +402,8 @@ class InstallDir(Repair):
         self, tree: Path, parts: KeyParts, final: Path, warnings: list[str], reporter: Reporter
     ) -> None:
         """The stdlib to bytecode; a build for another machine is installed without it."""
+        from tui.engine.installs.bytecode import can_compile, compile_stdlib
+
         if not can_compile(parts):
             warnings.append(f"{parts.key}: not compiled to bytecode (built for another machine)")
             return
@@ -448,6 +453,8 @@ class InstallDir(Repair):
             links = self._bin_links_into(installation.path)
             aside = self._scratch(key, "-del")
             os.rename(installation.path, aside)
+            from tui.engine.du import freed_size
+
             freed = freed_size(aside)
             self._update_minor_link(installation.parts, [])
             for link in links:

@@ -7,7 +7,6 @@ link is ``cpython-3.12+freethreaded-linux-x86_64-gnu`` and its bin-dir link ``py
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from tui.engine.builds import InstallKey, prerelease_order
 
@@ -29,9 +28,10 @@ VARIANT_SUFFIX = {"freethreaded": "t", "debug": "d", "freethreaded+debug": "td"}
 _EXE_STEM = {"cpython": "python"}  # pypy -> pypy3.10, graalpy -> graalpy3.11
 
 
-@dataclass(frozen=True, slots=True)
 class KeyParts(InstallKey):
     """An installation key as found on disk, with what uv derives from it."""
+
+    __slots__ = ()
 
     @property
     def has_minor_link(self) -> bool:

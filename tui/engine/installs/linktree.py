@@ -43,14 +43,14 @@ def link_or_copy(src: str, dst: str, link_ok: bool) -> bool:
             os.link(src, dst, follow_symlinks=False)
             return True
         except OSError as exc:
-            if exc.errno not in _CANNOT_LINK:
+            if exc.errno not in CANNOT_LINK:
                 raise
             link_ok = exc.errno == errno.EMLINK  # too many links to one inode: copy just this
     shutil.copy2(src, dst, follow_symlinks=False)
     return link_ok
 
 
-_CANNOT_LINK = (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP)
+CANNOT_LINK = (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP)
 
 
 def can_link(source_dir: Path, dest_dir: Path) -> bool:
@@ -67,7 +67,7 @@ def can_link(source_dir: Path, dest_dir: Path) -> bool:
     try:
         os.link(probe, target)
     except OSError as exc:
-        if exc.errno not in _CANNOT_LINK:
+        if exc.errno not in CANNOT_LINK:
             raise
         return False
     else:

@@ -13,14 +13,14 @@ import os
 import stat
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-
-from isal import isal_zlib
+from typing import TYPE_CHECKING, NamedTuple
 
 from tui.engine.archives.cache import HASH_CHUNK
-from tui.engine.archives.extract import Written
 from tui.engine.progress import NULL, Reporter
+
+if TYPE_CHECKING:
+    from tui.engine.archives.extract import Written
 
 _HEADER = "pyshelf-unpacked 2"  # 1 held sha256s: such copies are unpacked again
 FILE, DIR, LINK = "f", "d", "l"
@@ -41,8 +41,7 @@ def _unescape(text: str) -> str:
     return "".join(out)
 
 
-@dataclass(frozen=True, slots=True)
-class Manifest:
+class Manifest(NamedTuple):
     archive_sha256: str
     rows: dict[str, str]  # relative path ("." for the root) -> what the check compares
     digests: dict[str, str]  # relative path -> CRC-32 of each regular file (full parse only)
@@ -130,6 +129,8 @@ def parse(data: bytes, *, full: bool = False) -> Manifest | None:
 
 def hash_file(path: str, reporter: Reporter = NULL) -> str:
     """The CRC-32 of a file's bytes, as the manifest holds it."""
+    from isal import isal_zlib  # only verify hashes files
+
     crc = 0
     with open(path, "rb", buffering=0) as handle:
         while chunk := handle.read(HASH_CHUNK):

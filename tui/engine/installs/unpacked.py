@@ -27,14 +27,11 @@ import secrets
 import stat
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
-from tui.engine.archives.download import Tap
-from tui.engine.archives.extract import ResettableExtract, Written, extract_archive
-from tui.engine.du import freed_size, tree_size
 from tui.engine.fsutil import inside, remove_path
-from tui.engine.installs.linktree import can_link
+from tui.engine.installs.linktree import CANNOT_LINK, can_link, link_or_copy
 from tui.engine.installs.manifest import (
     DIR,
     Manifest,
@@ -42,10 +39,13 @@ from tui.engine.installs.manifest import (
     hash_file,
     parse,
     render,
-    walk,
     what_changed,
 )
 from tui.engine.progress import NULL, Reporter
+
+if TYPE_CHECKING:  # a copy that is reused never reads its archive: these load to unpack
+    from tui.engine.archives.download import Tap
+    from tui.engine.archives.extract import Written
 
 _OURS = ".pyshelf-"  # marks scratch entries (the same mark the install dir's sweep uses)
 _TEMP = ".tmp-"
@@ -55,8 +55,7 @@ _MANIFEST = "manifest"
 _ID = re.compile(r"[0-9a-f]{16}")
 
 
-@dataclass(frozen=True, slots=True)
-class StoredCopy:
+class StoredCopy(NamedTuple):
     """One unpacked copy as the store lists it."""
 
     name: str  # sha256[:16]
@@ -75,6 +74,98 @@ def _lock_fd(path: Path, kind: int, *, wait: bool) -> int | None:
         os.close(fd)
         raise
     return fd
+
+
+class CopyDiffers(Exception):
+    """An unpacked copy differs from its manifest; ``str()`` says how."""
+
+
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
+
+
+def _compare(
+    root: str, rows: dict[str, str], dest: str | None = None, reporter: Reporter = NULL
+) -> str | None:
+    """Why the tree at ``root`` differs from its manifest ``rows``, or None when it matches.
+
+    With ``dest`` (a new path) the tree is also recreated there as it is read, with hard links
+    (a copy where a link is refused): a reinstall checks and links in one walk. Errors
+    reading ``root`` are differences; errors writing ``dest`` are raised.
+    """
+
+    def unreadable(exc: OSError) -> str:
+        return f"it cannot be read ({exc.strerror or exc})"
+
+    try:
+        top = os.lstat(root).st_mode
+    except OSError as exc:
+        return unreadable(exc)
+    if f"{DIR}\t{top:o}\t\t" != rows.get("."):
+        return "the mode of its top directory changed"
+    modes: list[tuple[str, int]] = []  # directories made, given their modes last
+    if dest is not None:
+        os.mkdir(dest)
+        modes.append((dest, stat.S_IMODE(top)))
+    seen = 1
+    stack = [""]
+    while stack:
+        reporter.check("install cancelled")
+        rel_dir = stack.pop()
+        try:
+            fd = os.open(f"{root}/{rel_dir}" if rel_dir else root, _DIR_FLAGS)
+        except OSError as exc:
+            return unreadable(exc)
+        out = -1
+        try:
+            if dest is not None:
+                out = os.open(f"{dest}/{rel_dir}" if rel_dir else dest, _DIR_FLAGS)
+            try:
+                with os.scandir(fd) as entries:
+                    names = [e.name for e in entries]
+            except OSError as exc:
+                return unreadable(exc)
+            for name in names:
+                rel = f"{rel_dir}/{name}" if rel_dir else name
+                want = rows.get(rel)
+                if want is None:
+                    return f"{rel} was added"
+                try:
+                    st = os.lstat(name, dir_fd=fd)
+                    key = entry_key(st, name, fd)
+                except OSError as exc:
+                    return unreadable(exc)
+                if key != want:
+                    return f"{rel} changed ({what_changed(st, want)})"
+                seen += 1
+                mode = st.st_mode
+                if stat.S_ISDIR(mode):
+                    stack.append(rel)
+                    if out >= 0:
+                        os.mkdir(name, dir_fd=out)
+                        modes.append((f"{dest}/{rel}", stat.S_IMODE(mode)))
+                elif out < 0:
+                    continue
+                elif stat.S_ISLNK(mode):
+                    os.symlink(os.readlink(name, dir_fd=fd), name, dir_fd=out)
+                else:
+                    try:
+                        os.link(name, name, src_dir_fd=fd, dst_dir_fd=out, follow_symlinks=False)
+                    except OSError as exc:
+                        if exc.errno not in CANNOT_LINK:
+                            raise
+                        link_or_copy(f"{root}/{rel}", f"{dest}/{rel}", link_ok=False)
+        finally:
+            os.close(fd)
+            if out >= 0:
+                os.close(out)
+    if seen != len(rows):
+        missing = next(
+            (r for r in rows if r != "." and not os.path.lexists(f"{root}/{r}")), "a file"
+        )
+        return f"{missing} is missing"
+    for path, mode in reversed(modes):  # last, so a read-only directory could still be filled
+        os.chmod(path, mode)
+    return None
 
 
 class UnpackedStore:
@@ -142,27 +233,24 @@ class UnpackedStore:
         manifest = self.manifest(sha256, full=False)
         if manifest is None:
             return "it has no readable manifest"
-        rows = manifest.rows
-        root = os.fspath(tree)
-        try:
-            if f"{DIR}\t{os.lstat(root).st_mode:o}\t\t" != rows.get("."):
-                return "the mode of its top directory changed"
-            seen = 1
-            for rel, st, fd in walk(root):
-                want = rows.get(rel)
-                if want is None:
-                    return f"{rel} was added"
-                if entry_key(st, rel.rpartition("/")[2], fd) != want:
-                    return f"{rel} changed ({what_changed(st, want)})"
-                seen += 1
-        except OSError as exc:
-            return f"it cannot be read ({exc.strerror or exc})"
-        if seen != len(rows):
-            missing = next(
-                (r for r in rows if r != "." and not os.path.lexists(f"{root}/{r}")), "a file"
-            )
-            return f"{missing} is missing"
-        return None
+        return _compare(os.fspath(tree), manifest.rows)
+
+    def link_into(self, sha256: str, dest: Path, reporter: Reporter = NULL) -> None:
+        """Recreate the copy's tree at ``dest`` (new) with hard links, checking it as ``check``
+        does in the same pass: one walk and one lstat per entry for both.
+
+        Raises CopyDiffers when the copy differs from its manifest (or is gone), with
+        ``dest`` partly made: the caller removes it, and the copy, and unpacks again.
+        """
+        tree = self.get(sha256)
+        if tree is None:
+            raise CopyDiffers("it is gone")
+        manifest = self.manifest(sha256, full=False)
+        if manifest is None:
+            raise CopyDiffers("it has no readable manifest")
+        problem = _compare(os.fspath(tree), manifest.rows, os.fspath(dest), reporter)
+        if problem is not None:
+            raise CopyDiffers(problem)
 
     def usable(self, sha256: str) -> tuple[Path | None, str | None]:
         """The copy when it matches its manifest; a copy that differs is dropped, and the
@@ -257,6 +345,8 @@ class UnpackedStore:
         freed = 0
         try:
             for path in self.leftovers():
+                from tui.engine.du import freed_size
+
                 with contextlib.suppress(OSError):
                     size = freed_size(path)
                     remove_path(path)
@@ -287,6 +377,7 @@ class UnpackedStore:
         tree, _ = self.usable(sha256)  # drops a copy that differs from its manifest
         if tree is not None:
             return tree
+        from tui.engine.archives.extract import Written, extract_archive
 
         def fill(temp: Path) -> Written:
             record = Written()
@@ -307,6 +398,7 @@ class UnpackedStore:
         tree, _ = self.usable(sha256)
         if tree is not None:
             return tree
+        from tui.engine.archives.extract import ResettableExtract, Written
 
         def fill(temp: Path) -> Written:
             tap = ResettableExtract(name, temp, record=Written())
@@ -361,6 +453,8 @@ class UnpackedStore:
                 os.rename(path, aside)
             except FileNotFoundError:
                 return 0  # another process removed it first
+            from tui.engine.du import freed_size
+
             size = freed_size(aside)
             remove_path(aside)
         return size
@@ -382,6 +476,8 @@ class UnpackedStore:
             managed = (copy.path / _MANIFEST).is_file()
             if managed and copy.name not in going_names and not self.in_use(copy.name):
                 cold.append(copy.path)
+        from tui.engine.du import tree_size
+
         kept = 0
         doomed = []
         for path in cold:

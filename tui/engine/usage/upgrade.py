@@ -14,7 +14,7 @@ import contextlib
 import os
 import subprocess
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tui.engine.errors import PyshelfError
@@ -74,7 +74,7 @@ def find_upgrades(
 
 def _loosely(request: Request, entry: Entry) -> bool:
     """A request names the line to upgrade: ``3.12.7`` means the 3.12 line that patch is on."""
-    return replace(request, patch=None, prerelease=None).matches(entry.build)
+    return request._replace(patch=None, prerelease=None).matches(entry.build)
 
 
 def sort_users(upgrades: Iterable[Upgrade], venvs: Iterable[Venv], install_root: Path) -> None:

@@ -10,6 +10,7 @@ import pytest
 
 from tests.conftest import World
 from tui.app.app import PyshelfApp
+from tui.app.screens.main import MainScreen
 from tui.engine.errors import CatalogError
 from tui.engine.jobs import JobQueue
 from tui.engine.listing import default_view
@@ -127,5 +128,34 @@ async def test_sizes_are_probed_for_the_rows_in_view_first(world: World) -> None
             shown = [e.key for e in table.ordered()]
             assert sorted(order) == sorted(shown) and order != shown
             assert order[0] != shown[0] and shown[-1] in order[: table.size.height]
+    finally:
+        queue.close(cancel=True)
+
+
+@pytest.mark.parametrize(("size", "breakpoint"), [((120, 36), "-wide"), ((80, 24), "-narrow")])
+async def test_the_first_frame_has_the_focus_and_the_layout_of_the_next(
+    world: World, size: tuple[int, int], breakpoint: str
+) -> None:
+    """The table is focused and the screen has its width's class when first drawn: either
+    arriving later styles the widgets again and draws the whole table a second time."""
+    shelf = world.shelf()
+    shelf.preload_entries()
+    assert shelf.preloaded(wait=30)
+    queue = JobQueue(shelf)
+    app = PyshelfApp(shelf, queue, config=None)
+    first: list[tuple[bool, set[str]]] = []
+    display = app._display
+
+    def record(screen: object, renderable: object) -> None:
+        if not first and isinstance(screen, MainScreen) and renderable is not None:
+            first.append((app.focused is screen.table, set(screen.classes)))
+        display(screen, renderable)  # type: ignore[arg-type]
+
+    app._display = record  # type: ignore[method-assign]
+    try:
+        async with app.run_test(size=size) as pilot:
+            await pilot.pause()
+            assert first == [(True, {breakpoint})]
+            assert app.main.classes == {breakpoint}  # the resize that followed kept it
     finally:
         queue.close(cancel=True)

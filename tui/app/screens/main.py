@@ -86,6 +86,8 @@ class MainScreen(UpgradeActions, BundleActions, ConnectionActions, BuildJobs):
     # The details pane goes beside the table only where both fit: the table's narrow column
     # set needs 80 columns and the pane 40; below that it goes under the table.
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (120, "-wide")]
+    # The table has the focus from the first frame: focused later, it would be drawn again.
+    AUTO_FOCUS = "#table"
     WORKER_ERRORS: ClassVar[dict[str, str]] = {
         "entries": "cannot list builds",
         "probe": "probing download sizes failed",
@@ -131,6 +133,10 @@ class MainScreen(UpgradeActions, BundleActions, ConnectionActions, BuildJobs):
     # -- layout --------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        # The breakpoint's class from the start, as Textual picks it on a resize: added by the
+        # first resize instead, it would style every widget again and draw the table twice.
+        width = self.app.size.width
+        self.add_class(max(b for b in self.HORIZONTAL_BREAKPOINTS if width >= b[0])[1])
         self.status = StatusLine(id="status")
         self.filter_box = FilterInput(id="filter")
         config = self.prefs.config
@@ -172,7 +178,6 @@ class MainScreen(UpgradeActions, BundleActions, ConnectionActions, BuildJobs):
         if notice := uv_cache_notice(self.shelf.settings):
             self.notify(notice, title="uv and the cache", timeout=10)  # once, quietly
         self._update_subtitle()
-        self.table.focus()
         # Listed while Textual loaded (a moment's wait at most): the first frame has the rows,
         # and the footer is laid out once, with the keys that apply to them.
         if self.shelf.preloaded(wait=PRELOAD_WAIT):

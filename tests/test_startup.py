@@ -57,6 +57,24 @@ def test_the_app_loads_the_help_markdown_only_when_help_opens(tmp_path: Path) ->
     assert not {"textual.widgets._markdown", "markdown_it"} & loaded
 
 
+def test_the_app_loads_the_disk_usage_view_and_engine_only_when_used(tmp_path: Path) -> None:
+    """The builds view starts without the disk-usage view, its dialogs and the usage engine
+    (the sizes' walk loads it on its own thread, after the first frame); their keys are
+    known all the same."""
+    loaded = _loaded_after(
+        "import tui.app.app, tui.app.main\nfrom tui.app.keys import known_ids\n"
+        "assert {'cleanup-remove', 'cleanup-mark', 'prune-cancel', 'break'} <= known_ids()",
+        cwd=tmp_path,
+    )
+    assert "tui.app.screens.main" in loaded
+    later = {
+        "tui.app.screens.cleanup", "tui.app.screens.plan_confirm", "tui.app.screens.prune_menu",
+        "tui.app.widgets.usage_table", "tui.engine.usage.inventory", "tui.engine.usage.ledger",
+        "tui.engine.usage.removal",
+    }  # fmt: skip
+    assert not later & loaded
+
+
 def test_httpx_loads_without_its_command_line(tmp_path: Path) -> None:
     """httpx's own CLI (click, rich, pygments) stays out of pyshelf's import of httpx, and
     still runs when something asks for it."""

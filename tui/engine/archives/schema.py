@@ -101,8 +101,14 @@ def check_filename(name: str) -> str:
     return name
 
 
-def build_from_entry(entry: object, schemes: frozenset[str]) -> Build:
-    """One entry of uv's download-metadata.json as a checked :class:`Build`."""
+Mirrors = tuple[str | None, str | None]  # python-build-standalone's, PyPy's
+
+
+def build_from_entry(
+    entry: object, schemes: frozenset[str], mirrors: Mirrors = (None, None)
+) -> Build:
+    """One entry of uv's download-metadata.json as a checked :class:`Build`, its published URL
+    pointed at the mirrors once checked (a mirror is the user's own choice of source)."""
     if not isinstance(entry, dict):
         raise BadEntry(f"expected an object, got {type(entry).__name__}")
     arch = entry.get("arch")
@@ -130,7 +136,7 @@ def build_from_entry(entry: object, schemes: frozenset[str]) -> Build:
         arch=f"{family}_{micro}" if micro else family,
         libc=libc,
         build=_optional(_build_text(entry.get("build")), _BUILD, "build"),
-        url=check_url(entry.get("url"), schemes),
+        url=names.rewrite_mirror(check_url(entry.get("url"), schemes), *mirrors),
         sha256=check_sha256(entry.get("sha256")),
     )
 
@@ -141,7 +147,12 @@ def _build_text(value: object) -> object:
 
 
 def builds_from_uv_json(
-    data: Any, source: str, *, schemes: frozenset[str], limit_warnings: int = 20
+    data: Any,
+    source: str,
+    *,
+    schemes: frozenset[str],
+    mirrors: Mirrors = (None, None),
+    limit_warnings: int = 20,
 ) -> tuple[list[Build], list[str]]:
     """Every valid entry as a build; each bad one skipped with a line naming key and reason."""
     if not isinstance(data, dict):
@@ -153,7 +164,7 @@ def builds_from_uv_json(
     skipped = 0
     for key, entry in data.items():
         try:
-            builds.append(build_from_entry(entry, schemes))
+            builds.append(build_from_entry(entry, schemes, mirrors))
         except BadEntry as exc:
             skipped += 1
             if len(warnings) < limit_warnings:

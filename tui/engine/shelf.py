@@ -33,7 +33,6 @@ from tui.engine.installs.installdir import (
     InstallResult,
     scan_installations,
 )
-from tui.engine.installs.losses import Losses, reinstall_losses
 from tui.engine.installs.unpacked import UnpackedStore
 from tui.engine.progress import NULL, Phase, Reporter
 from tui.engine.resolve import no_match_message, parse_request, preference, resolve
@@ -41,6 +40,8 @@ from tui.engine.settings import Settings
 
 if TYPE_CHECKING:
     import httpx
+
+    from tui.engine.installs.losses import Losses
 
 T = TypeVar("T")
 
@@ -484,6 +485,8 @@ class Shelf:
 
     def reinstall_losses(self, entry: Entry) -> Losses:
         """What reinstalling ``entry`` would discard from its install (nothing: no question)."""
+        from tui.engine.installs.losses import Losses, reinstall_losses  # asked on r only
+
         if entry.installation is None:
             return Losses()
         sha = entry.build.sha256 if entry.available else None

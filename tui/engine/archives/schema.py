@@ -37,6 +37,10 @@ _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
 _PRERELEASE = re.compile(r"^(?:a|b|rc)\d{1,3}$")
 _BUILD = re.compile(r"^[0-9A-Za-z.]{0,32}$")
 _FILENAME = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._+-]*$")
+# Nearly every catalog URL: http(s), a host name alone (no user, port, brackets), a path, no
+# query or fragment. Its scheme, host and path are plain to see; urlsplit, taking the others,
+# was a third of the time it took to read the built-in catalog.
+_PLAIN_URL = re.compile(r"(?P<scheme>https?)://[0-9A-Za-z.-]+(?P<path>/[^?#]*)")
 # Spaces and control characters: one regex search, not a Python loop over each character
 # (that loop was most of the time it took to read the built-in catalog).
 _BLANK_OR_CONTROL = re.compile(r"[\x00-\x20\x7f]")
@@ -82,13 +86,18 @@ def check_url(value: object, schemes: frozenset[str]) -> str:
         raise BadEntry("url must be a string of at most 2048 characters")
     if _BLANK_OR_CONTROL.search(value):
         raise BadEntry("url holds spaces or control characters")
-    parts = urlsplit(value)
-    if parts.scheme not in schemes:
-        allowed = ", ".join(sorted(schemes))
-        raise BadEntry(f"url scheme {parts.scheme or 'none'!r} is not allowed here ({allowed})")
-    if parts.scheme != "file" and not parts.hostname:
-        raise BadEntry("url names no host")
-    check_filename(unquote(parts.path.rsplit("/", 1)[-1]))
+    plain = _PLAIN_URL.fullmatch(value)
+    if plain and plain["scheme"] in schemes:  # what urlsplit would find, at a fraction of its cost
+        path = plain["path"]
+    else:
+        parts = urlsplit(value)
+        if parts.scheme not in schemes:
+            allowed = ", ".join(sorted(schemes))
+            raise BadEntry(f"url scheme {parts.scheme or 'none'!r} is not allowed here ({allowed})")
+        if parts.scheme != "file" and not parts.hostname:
+            raise BadEntry("url names no host")
+        path = parts.path
+    check_filename(unquote(path.rsplit("/", 1)[-1]))
     return value
 
 

@@ -38,7 +38,6 @@ from tui.engine.builds import Build
 from tui.engine.du import freed_size
 from tui.engine.errors import LockTimeout, PyshelfError
 from tui.engine.fsutil import atomic_write_bytes, exchange_paths, inside, remove_path
-from tui.engine.installs.bytecode import can_compile, compile_stdlib
 from tui.engine.installs.fixups import patch_installation
 from tui.engine.installs.keys import KeyParts, parse_key
 from tui.engine.installs.links import OURS
@@ -399,6 +398,8 @@ class InstallDir(Repair):
         self, tree: Path, parts: KeyParts, final: Path, warnings: list[str], reporter: Reporter
     ) -> None:
         """The stdlib to bytecode; a build for another machine is installed without it."""
+        from tui.engine.installs.bytecode import can_compile, compile_stdlib  # installs only
+
         if not can_compile(parts):
             warnings.append(f"{parts.key}: not compiled to bytecode (built for another machine)")
             return

@@ -10,6 +10,7 @@ import pytest
 
 from tests.conftest import World
 from tui.app.app import PyshelfApp
+from tui.app.screens.main import MainScreen
 from tui.engine.errors import CatalogError
 from tui.engine.jobs import JobQueue
 from tui.engine.listing import default_view
@@ -74,6 +75,24 @@ def test_the_app_loads_the_help_markdown_only_when_help_opens(tmp_path: Path) ->
     loaded = _loaded_after("import tui.app.app, tui.app.main", cwd=tmp_path)
     assert "tui.app.screens.help" in loaded
     assert not {"textual.widgets._markdown", "markdown_it"} & loaded
+
+
+def test_the_app_loads_the_disk_usage_view_and_engine_only_when_used(tmp_path: Path) -> None:
+    """The builds view starts without the disk-usage view, its dialogs and the usage engine
+    (the sizes' walk loads it on its own thread, after the first frame); their keys are
+    known all the same."""
+    loaded = _loaded_after(
+        "import tui.app.app, tui.app.main\nfrom tui.app.keys import known_ids\n"
+        "assert {'cleanup-remove', 'cleanup-mark', 'prune-cancel', 'break'} <= known_ids()",
+        cwd=tmp_path,
+    )
+    assert "tui.app.screens.main" in loaded
+    later = {
+        "tui.app.screens.cleanup", "tui.app.screens.plan_confirm", "tui.app.screens.prune_menu",
+        "tui.app.widgets.usage_table", "tui.engine.usage.inventory", "tui.engine.usage.ledger",
+        "tui.engine.usage.removal",
+    }  # fmt: skip
+    assert not later & loaded
 
 
 def test_httpx_loads_without_its_command_line(tmp_path: Path) -> None:
@@ -147,5 +166,34 @@ async def test_sizes_are_probed_for_the_rows_in_view_first(world: World) -> None
             shown = [e.key for e in table.ordered()]
             assert sorted(order) == sorted(shown) and order != shown
             assert order[0] != shown[0] and shown[-1] in order[: table.size.height]
+    finally:
+        queue.close(cancel=True)
+
+
+@pytest.mark.parametrize(("size", "breakpoint"), [((120, 36), "-wide"), ((80, 24), "-narrow")])
+async def test_the_first_frame_has_the_focus_and_the_layout_of_the_next(
+    world: World, size: tuple[int, int], breakpoint: str
+) -> None:
+    """The table is focused and the screen has its width's class when first drawn: either
+    arriving later styles the widgets again and draws the whole table a second time."""
+    shelf = world.shelf()
+    shelf.preload_entries()
+    assert shelf.preloaded(wait=30)
+    queue = JobQueue(shelf)
+    app = PyshelfApp(shelf, queue, config=None)
+    first: list[tuple[bool, set[str]]] = []
+    display = app._display
+
+    def record(screen: object, renderable: object) -> None:
+        if not first and isinstance(screen, MainScreen) and renderable is not None:
+            first.append((app.focused is screen.table, set(screen.classes)))
+        display(screen, renderable)  # type: ignore[arg-type]
+
+    app._display = record  # type: ignore[method-assign]
+    try:
+        async with app.run_test(size=size) as pilot:
+            await pilot.pause()
+            assert first == [(True, {breakpoint})]
+            assert app.main.classes == {breakpoint}  # the resize that followed kept it
     finally:
         queue.close(cancel=True)

@@ -18,7 +18,6 @@ values may be (binding ids, themes, columns) is the caller's to say.
 from __future__ import annotations
 
 import json
-import tomllib
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -88,11 +87,15 @@ def load_config(path: Path, allowed: Allowed = Allowed()) -> tuple[Config, list[
     """The config at ``path`` (defaults if there is none), its problems one line each, and
     whether it may be written back (False when it is not TOML: the user's text stays)."""
     try:
-        data = tomllib.loads(path.read_text("utf-8"))
+        text = path.read_text("utf-8")
     except FileNotFoundError:
         return Config(), [], True
     except (OSError, UnicodeDecodeError) as exc:
         return Config(), [f"{path}: cannot read it ({exc}); using the defaults"], False
+    import tomllib  # only when there is a file to parse: most starts have none
+
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         return Config(), [f"{path}: not TOML ({exc}); using the defaults"], False
     problems: list[str] = []

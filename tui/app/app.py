@@ -9,25 +9,28 @@ import time
 from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.theme import Theme
 
+from tui.app import screen_keys  # noqa: F401  (the keys of the screens that load later)
 from tui.app.commands import Command, ViewCommands
 from tui.app.keys import bound_key, known_ids, register, spelled
 from tui.app.present import COLUMN_LABELS
-from tui.app.screens.cleanup import Scope
 from tui.app.screens.confirm import ConfirmScreen
 from tui.app.screens.help import HelpScreen
-from tui.app.screens.main import MainScreen
+from tui.app.screens.main import MainScreen, measure_ledger
 from tui.config import Allowed, Preferences, config_path
 from tui.engine.jobs import JobQueue
 from tui.engine.settings import Settings
 from tui.engine.shelf import Shelf
-from tui.engine.usage.ledger import Ledger
+
+if TYPE_CHECKING:
+    from tui.app.screens.cleanup import Scope
+    from tui.engine.usage.ledger import Ledger
 
 # Where the config comes from when the caller does not say: the user's config dir.
 DEFAULT_CONFIG = object()
@@ -56,7 +59,7 @@ class PyshelfApp(App[int]):
         clock: Callable[[], float] | None = None,
         config: Path | object | None = DEFAULT_CONFIG,
         scope: Scope | None = None,
-        measure: Callable[[Shelf], Ledger | None] = Ledger.measure,
+        measure: Callable[[Shelf], Ledger | None] = measure_ledger,
     ) -> None:
         """``config``: the config file (None: defaults, nothing remembered); ``scope``: where
         the disk-usage view looks; ``measure``: how sizes are measured (tests fix them)."""

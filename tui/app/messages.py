@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
 from tui.app.row_notes import RowNotes
 from tui.engine.jobs import JobEvent, JobKind
 from tui.engine.shelf import Entry
-from tui.engine.usage.inventory import Inventory
-from tui.engine.usage.ledger import Ledger
-from tui.engine.usage.removal import Outcome, Plan, StepResult
+
+if TYPE_CHECKING:  # the disk-usage engine loads when something is measured or removed
+    from tui.engine.usage.inventory import Inventory
+    from tui.engine.usage.ledger import Ledger
+    from tui.engine.usage.removal import Outcome, Plan, StepResult
 
 
 @dataclass

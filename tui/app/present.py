@@ -10,14 +10,16 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
 from tui.engine.jobs import JobEvent, Phase
 from tui.engine.shelf import Entry
-from tui.engine.usage.ledger import Ledger
 from tui.format import human_size
+
+if TYPE_CHECKING:
+    from tui.engine.usage.ledger import Ledger
 
 PENDING = "…"  # a size being probed or measured right now
 NONE = "—"  # nothing to size: not cached, not installed

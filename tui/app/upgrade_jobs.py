@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
 from textual.binding import Binding, BindingType
@@ -23,14 +23,16 @@ from tui.app.keys import bound_key, register
 from tui.app.present import show_path
 from tui.app.rules import Replacement
 from tui.app.screens.confirm import ConfirmScreen
-from tui.app.screens.plan_confirm import confirm_plan
 from tui.app.screens.view import View
 from tui.app.widgets.shelf_table import ShelfTable
 from tui.engine.jobs import Job, JobKind, JobQueue, Phase
 from tui.engine.shelf import Entry, Shelf
-from tui.engine.usage.removal import Action, Plan, count_users, plan_builds
 from tui.engine.usage.upgrade import Upgrade, family, repoint, sort_users
 from tui.engine.usage.venvs import Venv, default_roots, find_users
+
+# The removal engine and its dialog load when an upgrade gets that far, not at start.
+if TYPE_CHECKING:
+    from tui.engine.usage.removal import Plan
 
 
 def _why_not(entry: Entry, upgrades: dict[str, Upgrade]) -> str | None:
@@ -134,6 +136,8 @@ class UpgradeActions(View):
     @work(thread=True, group="upgrade", exit_on_error=False)
     def _run_upgrades(self, upgrades: list[Upgrade]) -> None:
         """Install, repoint, then offer the removal: each step a job, each waited for."""
+        from tui.engine.usage.removal import Action, plan_builds
+
         installs = [self.queue.submit(JobKind.INSTALL, u.new) for u in upgrades]
         self.queue.wait(installs)
         for up, job in zip(upgrades, installs, strict=True):
@@ -171,6 +175,9 @@ class UpgradeActions(View):
             why = plan.refused[0][1] if plan.refused else "nothing to remove"
             self.notify(f"{old} kept: {why}", title="upgrade", timeout=6)
             return
+        from tui.app.screens.plan_confirm import confirm_plan
+        from tui.engine.usage.removal import count_users
+
         if plan.needs_second_confirmation:
             users = count_users(v for v, _ in plan.broken_envs)
             self.notify(f"{old} kept: {users} still use it", title="upgrade", timeout=8)

@@ -555,7 +555,7 @@ class Shelf:
 
     def reinstall_losses(self, entry: Entry) -> Losses:
         """What reinstalling ``entry`` would discard from its install (nothing: no question)."""
-        from tui.engine.installs.losses import Losses, reinstall_losses
+        from tui.engine.installs.losses import Losses, reinstall_losses  # asked on r only
 
         if entry.installation is None:
             return Losses()

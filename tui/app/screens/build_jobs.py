@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import on, work
 
@@ -15,9 +16,7 @@ from tui.app.keys import bound_key
 from tui.app.messages import JobRequested, JobUpdated
 from tui.app.present import row_id
 from tui.app.rules import needs_confirmation, replacements
-from tui.app.screens.cleanup import Scope
 from tui.app.screens.confirm import ConfirmScreen
-from tui.app.screens.plan_confirm import confirm_plan
 from tui.app.screens.view import View
 from tui.app.widgets.details import DetailsPane
 from tui.app.widgets.queue_panel import QueuePanel
@@ -26,8 +25,12 @@ from tui.app.widgets.status_line import StatusLine
 from tui.engine.jobs import Job, JobEvent, JobKind, JobQueue, Phase
 from tui.engine.jobspec import spec
 from tui.engine.shelf import Entry, Shelf
-from tui.engine.usage.removal import Action, Plan, execute, plan_builds
 from tui.format import human_size
+
+# The removal engine and its dialogs load when a removal is first asked for, not at start.
+if TYPE_CHECKING:
+    from tui.app.screens.cleanup import Scope
+    from tui.engine.usage.removal import Action, Plan
 
 
 class BuildJobs(View):
@@ -83,6 +86,8 @@ class BuildJobs(View):
         job = spec(kind)
         title = job.question.format(what=what)
         if job.destroys:
+            from tui.engine.usage.removal import Action
+
             # The same plan, confirmations and execution as the disk-usage view's x: the
             # removal action of a build job is named as the job is (uninstall, evict).
             self._plan_removal(Action(job.verb), ok, title, job.title)
@@ -124,6 +129,8 @@ class BuildJobs(View):
     @work(thread=True, group="confirm", exclusive=True, exit_on_error=False)
     def _plan_removal(self, action: Action, entries: list[Entry], title: str, verb: str) -> None:
         """Make the plan off the UI thread (it walks trees and looks for environments)."""
+        from tui.engine.usage.removal import plan_builds
+
         plan = plan_builds(self.shelf, action, entries, cwd=self._cwd())
         self.app.call_from_thread(self._ask_plan, plan, title, verb)
 
@@ -132,6 +139,8 @@ class BuildJobs(View):
             item, why = plan.refused[0] if plan.refused else (None, "nothing to remove")
             self.notify(f"{item.name}: {why}" if item else why, severity="warning", timeout=5)
             return
+
+        from tui.app.screens.plan_confirm import confirm_plan
 
         def run(in_use_ok: bool) -> None:
             self.table.action_clear_marks()
@@ -142,6 +151,8 @@ class BuildJobs(View):
     @work(thread=True, group="remove", exit_on_error=False)
     def _execute_plan(self, plan: Plan, in_use_ok: bool) -> None:
         """Steps run as jobs on the app's queue: the panel and the notices show each one."""
+        from tui.engine.usage.removal import execute
+
         execute(plan, self.shelf, self.queue, confirmed_in_use=in_use_ok)
 
     def _submit(self, kind: JobKind, entries: list[Entry]) -> None:

@@ -20,12 +20,13 @@ from typing import ClassVar
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.widgets import DataTable, Footer, Header, Label
 from textual.worker import Worker
 
+from tui.app import screen_keys
 from tui.app.commands import Command
-from tui.app.keys import bound_key, register
+from tui.app.keys import bound_key
 from tui.app.messages import EnvsFound, InventoryTaken, JobUpdated, SizesMeasured
 from tui.app.present import show_path
 from tui.app.screens.cleanup_removals import CleanupRemovals
@@ -67,16 +68,7 @@ class Scope:
 
 
 class CleanupScreen(CleanupRemovals):
-    BINDINGS: ClassVar[list[BindingType]] = register([
-        Binding("x,delete", "remove", "Remove", tooltip="Remove the marked items (asks first)",
-                id="cleanup-remove"),
-        Binding("p", "prune", "Prune", tooltip="Prune by a preset, previewed first",
-                id="cleanup-prune"),
-        Binding("ctrl+r", "rescan", "Rescan", show=False, id="cleanup-rescan"),
-        Binding("escape", "back", "Back", tooltip="Clear the marks, or go back to the builds",
-                id="cleanup-back"),
-        Binding("D", "close", "Close", show=False, id="cleanup-close"),
-    ])  # fmt: skip
+    BINDINGS: ClassVar[list[BindingType]] = screen_keys.CLEANUP
     WORKER_ERRORS: ClassVar[dict[str, str]] = {
         "cleanup-inventory": "cannot list what is on disk",
         "cleanup-sizes": "measuring sizes failed",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from functools import partial
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -32,7 +32,6 @@ from tui.app.notes import empty_filter_note, reload_summary
 from tui.app.present import matches, row_id, totals, totals_text
 from tui.app.row_notes import TAGS, RowNotes
 from tui.app.screens.build_jobs import BuildJobs
-from tui.app.screens.cleanup import CleanupScreen, Scope
 from tui.app.title import fit_parts
 from tui.app.upgrade_jobs import UpgradeActions
 from tui.app.widgets.details import DetailsPane, copy_text
@@ -46,13 +45,24 @@ from tui.engine.jobs import JobQueue, Phase
 from tui.engine.jobspec import table_specs
 from tui.engine.listing import default_view
 from tui.engine.shelf import Entry, Shelf
-from tui.engine.usage.ledger import Ledger
 from tui.engine.uvcache import uv_cache_notice
+
+# The disk-usage view and engine load when first used: after the first frame.
+if TYPE_CHECKING:
+    from tui.app.screens.cleanup import Scope
+    from tui.engine.usage.ledger import Ledger
 
 PROBE_BATCH = 8  # HEAD requests per batch: sizes fill in batch by batch
 PROBE_RETRY = 30.0  # seconds before sizes no host answered for are asked again
 PRELOAD_WAIT = 0.15  # seconds the first frame waits at most for the preloaded rows
 SHOW_FIRST = 0.5  # seconds the disk walk waits at most for the rows to be painted first
+
+
+def measure_ledger(shelf: Shelf) -> Ledger | None:
+    """``Ledger.measure``, imported by the walk's own thread."""
+    from tui.engine.usage.ledger import Ledger
+
+    return Ledger.measure(shelf)
 
 
 class MainScreen(UpgradeActions, BundleActions, ConnectionActions, BuildJobs):
@@ -86,6 +96,8 @@ class MainScreen(UpgradeActions, BundleActions, ConnectionActions, BuildJobs):
     # The details pane goes beside the table only where both fit: the table's narrow column
     # set needs 80 columns and the pane 40; below that it goes under the table.
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (120, "-wide")]
+    # The table has the focus from the first frame: focused later, it would be drawn again.
+    AUTO_FOCUS = "#table"
     WORKER_ERRORS: ClassVar[dict[str, str]] = {
         "entries": "cannot list builds",
         "probe": "probing download sizes failed",
@@ -109,7 +121,7 @@ class MainScreen(UpgradeActions, BundleActions, ConnectionActions, BuildJobs):
         prefs: Preferences,
         *,
         scope: Scope | None = None,
-        measure: Callable[[Shelf], Ledger | None] = Ledger.measure,
+        measure: Callable[[Shelf], Ledger | None] = measure_ledger,
     ) -> None:
         super().__init__()
         self.shelf = shelf
@@ -131,6 +143,10 @@ class MainScreen(UpgradeActions, BundleActions, ConnectionActions, BuildJobs):
     # -- layout --------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        # The breakpoint's class from the start, as Textual picks it on a resize: added by the
+        # first resize instead, it would style every widget again and draw the table twice.
+        width = self.app.size.width
+        self.add_class(max(b for b in self.HORIZONTAL_BREAKPOINTS if width >= b[0])[1])
         self.status = StatusLine(id="status")
         self.filter_box = FilterInput(id="filter")
         config = self.prefs.config
@@ -172,7 +188,6 @@ class MainScreen(UpgradeActions, BundleActions, ConnectionActions, BuildJobs):
         if notice := uv_cache_notice(self.shelf.settings):
             self.notify(notice, title="uv and the cache", timeout=10)  # once, quietly
         self._update_subtitle()
-        self.table.focus()
         # Listed while Textual loaded (a moment's wait at most): the first frame has the rows,
         # and the footer is laid out once, with the keys that apply to them.
         if self.shelf.preloaded(wait=PRELOAD_WAIT):
@@ -475,6 +490,8 @@ class MainScreen(UpgradeActions, BundleActions, ConnectionActions, BuildJobs):
         self.load_entries()
 
     def action_cleanup(self) -> None:
+        from tui.app.screens.cleanup import CleanupScreen
+
         self.app.push_screen(
             CleanupScreen(self.shelf, self.queue, self.scope, on_change=self.load_entries)
         )

@@ -15,11 +15,11 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual.app import App, ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Label, Static
 
-from tui.app.keys import register
+from tui.app import screen_keys
 from tui.app.present import show_path
 from tui.app.screens.confirm import ConfirmScreen
 from tui.app.wrap import Breakable
@@ -110,12 +110,7 @@ class BreakConfirmScreen(_PlanDialog, inherit_bindings=False):
     """The second question, asked only when the plan breaks environments. Its answer is a
     different key from the first (b, not y), so a doubled keypress cannot say yes twice."""
 
-    BINDINGS: ClassVar[list[BindingType]] = register(
-        [
-            Binding("b", "answer(True)", "Break them", show=False, id="break"),
-            Binding("n,escape,q", "answer(False)", "No", show=False, id="break-no"),
-        ]
-    )
+    BINDINGS: ClassVar[list[BindingType]] = screen_keys.BREAK
 
     def __init__(self, plan: Plan) -> None:
         super().__init__(

@@ -7,13 +7,14 @@ from typing import Any, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
-from tui.app.keys import bound_key, register
+from tui.app import screen_keys
+from tui.app.keys import bound_key
 from tui.engine.errors import PyshelfError
 from tui.engine.usage.prune import parse_days, parse_size
 
@@ -47,9 +48,7 @@ class PruneChoice:
 
 
 class PruneScreen(ModalScreen[PruneChoice | None]):
-    BINDINGS: ClassVar[list[BindingType]] = register(
-        [Binding("escape,q", "dismiss(None)", "Cancel", show=False, id="prune-cancel")]
-    )
+    BINDINGS: ClassVar[list[BindingType]] = screen_keys.PRUNE
 
     def __init__(self, days: str = "30", cap: str = "2G") -> None:
         super().__init__()

@@ -14,12 +14,12 @@ from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.message import Message
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowDoesNotExist
 
-from tui.app.keys import register
+from tui.app import screen_keys
 from tui.app.present import Cell
 from tui.app.widgets.usage_rows import (
     BAR_WIDTH,
@@ -59,17 +59,7 @@ NAME_MAX = 48
 class UsageTable(DataTable[Cell]):
     """Rows keyed by ``row_id`` (items) and ``group_id`` (headers)."""
 
-    BINDINGS: ClassVar[list[BindingType]] = register([
-        Binding("space", "toggle_mark", "Mark", tooltip="Mark the row, or a header's group",
-                id="cleanup-mark"),
-        Binding("g", "toggle_group", "Group", tooltip="Mark the whole group of this row",
-                id="cleanup-group"),
-        Binding("s", "cycle_sort", "Sort", tooltip="Sort by size, name, version, age",
-                id="cleanup-sort"),
-        Binding("S", "cycle_sort(-1)", "Sort back", show=False,
-                tooltip="Sort by the previous of size, name, version, age",
-                id="cleanup-sort-previous"),
-    ])  # fmt: skip
+    BINDINGS: ClassVar[list[BindingType]] = screen_keys.USAGE_TABLE
 
     HELP = (
         "{cleanup-mark} marks a row (on a group's header: the whole group); {cleanup-group} "

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlsplit
 
-from tui.engine import names
 from tui.engine.archives import schema
 from tui.engine.builds import Build
 from tui.engine.errors import CatalogError
@@ -32,28 +32,35 @@ class Catalog(NamedTuple):
     warnings: list[str]  # skipped entries, a stale saved copy: told once, as it loads
 
 
-def _mirrored(builds: list[Build], mirrors: tuple[str | None, str | None]) -> list[Build]:
-    """Point checked builds at the mirrors; a mirror is the user's own choice of source."""
-    if not any(mirrors):
-        return builds
-    return [b._replace(url=names.rewrite_mirror(b.url, *mirrors)) if b.url else b for b in builds]
+def _builtin_index() -> str:
+    """pbs-installer's ``versions.json``, read beside its package without importing it: the
+    package loads its installer (tempfile, tarfile) and importlib.resources loads zipfile,
+    which together took longer than parsing the index."""
+    spec = importlib.util.find_spec("pbs_installer")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        path = Path(folder, "versions.json")
+        if path.is_file():
+            return path.read_text("utf-8")
+    from importlib import resources  # a zipped install: only its loader reads the file
+
+    return resources.files("pbs_installer").joinpath("versions.json").read_text("utf-8")
 
 
-def builtin_catalog(mirrors: tuple[str | None, str | None] = (None, None)) -> Catalog:
+def builtin_catalog(mirrors: schema.Mirrors = (None, None)) -> Catalog:
     """The python-build-standalone index that pbs-installer ships: works offline."""
-    from importlib import resources  # a custom catalog never needs it
-
-    text = resources.files("pbs_installer").joinpath("versions.json").read_text("utf-8")
+    text = _builtin_index()
     source = "built-in index (pbs-installer)"
     entries = schema.builtin_entries(json.loads(text))
-    builds, warnings = schema.builds_from_uv_json(entries, source, schemes=schema.SCHEMES_REMOTE)
-    return Catalog(_mirrored(builds, mirrors), source, warnings)
+    builds, warnings = schema.builds_from_uv_json(
+        entries, source, schemes=schema.SCHEMES_REMOTE, mirrors=mirrors
+    )
+    return Catalog(builds, source, warnings)
 
 
 def parse_uv_catalog(
     data: Any,
     source: str,
-    mirrors: tuple[str | None, str | None] = (None, None),
+    mirrors: schema.Mirrors = (None, None),
     *,
     remote: bool = False,
 ) -> Catalog:
@@ -63,8 +70,8 @@ def parse_uv_catalog(
     let a server copy any local file (or an endless one) into the cache.
     """
     schemes = schema.SCHEMES_REMOTE if remote else schema.SCHEMES_LOCAL
-    builds, warnings = schema.builds_from_uv_json(data, source, schemes=schemes)
-    return Catalog(_mirrored(builds, mirrors), source, warnings)
+    builds, warnings = schema.builds_from_uv_json(data, source, schemes=schemes, mirrors=mirrors)
+    return Catalog(builds, source, warnings)
 
 
 def is_url(source: str) -> bool:

@@ -37,6 +37,10 @@ _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
 _PRERELEASE = re.compile(r"^(?:a|b|rc)\d{1,3}$")
 _BUILD = re.compile(r"^[0-9A-Za-z.]{0,32}$")
 _FILENAME = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._+-]*$")
+# Nearly every catalog URL: http(s), a host name alone (no user, port, brackets), a path, no
+# query or fragment. Its scheme, host and path are plain to see; urlsplit, taking the others,
+# was a third of the time it took to read the built-in catalog.
+_PLAIN_URL = re.compile(r"(?P<scheme>https?)://[0-9A-Za-z.-]+(?P<path>/[^?#]*)")
 # Spaces and control characters: one regex search, not a Python loop over each character
 # (that loop was most of the time it took to read the built-in catalog).
 _BLANK_OR_CONTROL = re.compile(r"[\x00-\x20\x7f]")
@@ -82,13 +86,18 @@ def check_url(value: object, schemes: frozenset[str]) -> str:
         raise BadEntry("url must be a string of at most 2048 characters")
     if _BLANK_OR_CONTROL.search(value):
         raise BadEntry("url holds spaces or control characters")
-    parts = urlsplit(value)
-    if parts.scheme not in schemes:
-        allowed = ", ".join(sorted(schemes))
-        raise BadEntry(f"url scheme {parts.scheme or 'none'!r} is not allowed here ({allowed})")
-    if parts.scheme != "file" and not parts.hostname:
-        raise BadEntry("url names no host")
-    check_filename(unquote(parts.path.rsplit("/", 1)[-1]))
+    plain = _PLAIN_URL.fullmatch(value)
+    if plain and plain["scheme"] in schemes:  # what urlsplit would find, at a fraction of its cost
+        path = plain["path"]
+    else:
+        parts = urlsplit(value)
+        if parts.scheme not in schemes:
+            allowed = ", ".join(sorted(schemes))
+            raise BadEntry(f"url scheme {parts.scheme or 'none'!r} is not allowed here ({allowed})")
+        if parts.scheme != "file" and not parts.hostname:
+            raise BadEntry("url names no host")
+        path = parts.path
+    check_filename(unquote(path.rsplit("/", 1)[-1]))
     return value
 
 
@@ -101,8 +110,14 @@ def check_filename(name: str) -> str:
     return name
 
 
-def build_from_entry(entry: object, schemes: frozenset[str]) -> Build:
-    """One entry of uv's download-metadata.json as a checked :class:`Build`."""
+Mirrors = tuple[str | None, str | None]  # python-build-standalone's, PyPy's
+
+
+def build_from_entry(
+    entry: object, schemes: frozenset[str], mirrors: Mirrors = (None, None)
+) -> Build:
+    """One entry of uv's download-metadata.json as a checked :class:`Build`, its published URL
+    pointed at the mirrors once checked (a mirror is the user's own choice of source)."""
     if not isinstance(entry, dict):
         raise BadEntry(f"expected an object, got {type(entry).__name__}")
     arch = entry.get("arch")
@@ -130,7 +145,7 @@ def build_from_entry(entry: object, schemes: frozenset[str]) -> Build:
         arch=f"{family}_{micro}" if micro else family,
         libc=libc,
         build=_optional(_build_text(entry.get("build")), _BUILD, "build"),
-        url=check_url(entry.get("url"), schemes),
+        url=names.rewrite_mirror(check_url(entry.get("url"), schemes), *mirrors),
         sha256=check_sha256(entry.get("sha256")),
     )
 
@@ -141,7 +156,12 @@ def _build_text(value: object) -> object:
 
 
 def builds_from_uv_json(
-    data: Any, source: str, *, schemes: frozenset[str], limit_warnings: int = 20
+    data: Any,
+    source: str,
+    *,
+    schemes: frozenset[str],
+    mirrors: Mirrors = (None, None),
+    limit_warnings: int = 20,
 ) -> tuple[list[Build], list[str]]:
     """Every valid entry as a build; each bad one skipped with a line naming key and reason."""
     if not isinstance(data, dict):
@@ -153,7 +173,7 @@ def builds_from_uv_json(
     skipped = 0
     for key, entry in data.items():
         try:
-            builds.append(build_from_entry(entry, schemes))
+            builds.append(build_from_entry(entry, schemes, mirrors))
         except BadEntry as exc:
             skipped += 1
             if len(warnings) < limit_warnings:

@@ -402,7 +402,7 @@ class InstallDir(Repair):
         self, tree: Path, parts: KeyParts, final: Path, warnings: list[str], reporter: Reporter
     ) -> None:
         """The stdlib to bytecode; a build for another machine is installed without it."""
-        from tui.engine.installs.bytecode import can_compile, compile_stdlib
+        from tui.engine.installs.bytecode import can_compile, compile_stdlib  # installs only
 
         if not can_compile(parts):
             warnings.append(f"{parts.key}: not compiled to bytecode (built for another machine)")

@@ -665,18 +665,18 @@ def test_run_check_false_checks_the_structure_only(
     tmp_path: Path, idir: InstallDir, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A tree an earlier install already ran is not started again: reinstalls stay fast."""
-    from tui.engine.installs import probe
+    import subprocess
 
     spec = archive(tmp_path, version="3.12.7")
     tree = UnpackedStore(tmp_path / "u").add(spec.path, spec.sha256)
     runs: list[object] = []
-    real_run = probe.subprocess.run
+    real_popen = subprocess.Popen
 
-    def counting_run(*args: object, **kwargs: object) -> object:
+    def counting_popen(*args: object, **kwargs: object) -> object:
         runs.append(args)
-        return real_run(*args, **kwargs)  # type: ignore[call-overload]
+        return real_popen(*args, **kwargs)  # type: ignore[call-overload]
 
-    monkeypatch.setattr(probe.subprocess, "run", counting_run)
+    monkeypatch.setattr(subprocess, "Popen", counting_popen)
     idir.install_from_tree(tree, build_of(spec))
     assert len(runs) == 1
     idir.install_from_tree(tree, build_of(spec), run_check=False)

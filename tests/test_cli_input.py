@@ -10,6 +10,7 @@ line asking for a report.
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -295,3 +296,30 @@ def test_every_command_is_known_to_the_scan() -> None:
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     for name in sub.choices:
         assert command_in([name]) == name
+
+
+# -- the executable's quick exit ----------------------------------------------------------------
+
+
+def test_the_executable_exits_with_the_commands_status_and_all_its_output(tmp_path: Path) -> None:
+    """``pyshelf`` skips Python's teardown: the status and every line still come out."""
+    env = {**os.environ, "UV_PYTHON_CACHE_DIR": str(tmp_path / "cache")}
+    done = subprocess.run(
+        [sys.executable, "-m", "tui", "dir", "--cache"],
+        capture_output=True, text=True, timeout=60, cwd=tmp_path, env=env,
+    )  # fmt: skip
+    assert done.returncode == 0 and done.stdout == f"{tmp_path / 'cache'}\n", done.stderr
+    done = subprocess.run(
+        [sys.executable, "-m", "tui", "--parallel", "0"],
+        capture_output=True, text=True, timeout=60, cwd=tmp_path, env=env,
+    )  # fmt: skip
+    assert done.returncode == EXIT_USAGE and one_line(done.stderr).startswith("pyshelf: error:")
+    # A reader that leaves early: no traceback, the same status as before the quick exit.
+    listing = subprocess.Popen(
+        [sys.executable, "-m", "tui", "--offline", "list", "--all", "--all-platforms"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path, env=env,
+    )  # fmt: skip
+    assert listing.stdout is not None and listing.stderr is not None
+    assert listing.stdout.readline().startswith(b"KEY")
+    listing.stdout.close()
+    assert listing.wait(60) == 1 and b"Traceback" not in listing.stderr.read()

@@ -9,13 +9,14 @@ line asking for a report.
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tui.cli import main
+from tui.cli import build_parser, command_in, main
 from tui.engine.errors import RequestError
 from tui.engine.resolve import parse_request
 from tui.engine.settings import Settings
@@ -258,3 +259,39 @@ def test_the_app_entry_is_guarded_too(
     code, err = run(capsys, tmp_path)
     assert code == EXIT_FAILED
     assert "unexpected RuntimeError: the app could not start" in one_line(err)
+
+
+# -- a command builds its own parser ---------------------------------------------------------
+
+_ARGVS = [
+    ["--offline", "reinstall", "3.12", "--no-bin"],
+    ["--cache-dir", "list", "install", "3.12"],  # "list" is the option's value here
+    ["--catalog=c.json", "--venv-dir", "v", "list", "--all", "--offline"],
+    ["prune", "--max-cache", "2G", "-yy"],
+    ["dir", "--env"],
+    ["upgrade", "--dry-run"],
+]
+
+
+@pytest.mark.parametrize("argv", _ARGVS)
+def test_a_command_parses_alone_as_with_every_other(argv: list[str]) -> None:
+    only = command_in(argv)
+    assert only is not None and only in argv
+    alone = build_parser(only=only).parse_args(argv)
+    assert vars(alone) == vars(build_parser().parse_args(argv))
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [[], ["--help"], ["--version", "list"], ["--cach", "d", "list"], ["-h", "list"], ["lst"],
+     ["--", "list"], ["--offline=1", "list"]],
+)  # fmt: skip
+def test_anything_unclear_builds_every_command(argv: list[str]) -> None:
+    assert command_in(argv) is None
+
+
+def test_every_command_is_known_to_the_scan() -> None:
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for name in sub.choices:
+        assert command_in([name]) == name

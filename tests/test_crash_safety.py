@@ -20,12 +20,13 @@ from pathlib import Path
 from tests.conftest import World
 from tests.pbs_fixtures import ArchiveSpec, make_archive
 from tests.uvtool import run_uv
+from tui.engine import fsutil
 from tui.engine.builds import Build
 from tui.engine.installs import installdir as installs_module
 from tui.engine.installs.installdir import InstallDir, scan_installations
 from tui.engine.installs.unpacked import UnpackedStore
 
-STEPS = ("rename", "replace", "symlink", "unlink")  # os.*; plus rmtree and exchange_paths
+STEPS = ("rename", "replace", "symlink", "unlink")  # os.*; plus tree deletions and exchange_paths
 
 
 def build_of(spec: ArchiveSpec) -> Build:
@@ -61,6 +62,7 @@ def _hook_steps(kill_at: int | None, exchange: bool, trace: list[tuple[str, str]
     for name in STEPS:
         setattr(os, name, wrap(name, getattr(os, name)))
     shutil.rmtree = wrap("rmtree", shutil.rmtree)  # type: ignore[assignment]
+    fsutil.remove_tree = wrap("rmtree", fsutil.remove_tree)  # type: ignore[assignment]
     real_exchange = installs_module.exchange_paths if exchange else (lambda a, b: False)
     installs_module.exchange_paths = wrap("exchange", real_exchange)  # type: ignore[assignment]
 

@@ -42,11 +42,20 @@ def test_a_long_listing_arrives_whole_through_a_pipe(env: dict[str, str]) -> Non
     assert len(rows) > 100 and all("key" in row for row in rows)
 
 
-def test_a_failure_keeps_its_status_and_its_one_line(env: dict[str, str]) -> None:
-    proc = _pyshelf(env, "install", "9.9")
+@pytest.mark.parametrize(
+    ("args", "status", "says"),
+    [
+        (["install", "9.9"], 1, "no build matches '9.9'"),
+        (["--parallel", "0", "list"], 2, "pyshelf: error:"),
+    ],
+)
+def test_a_failure_keeps_its_status_and_its_one_line(
+    env: dict[str, str], args: list[str], status: int, says: str
+) -> None:
+    proc = _pyshelf(env, *args)
     _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 1
-    assert err.decode().count("\n") == 1 and "no build matches '9.9'" in err.decode()
+    assert proc.returncode == status
+    assert err.decode().count("\n") == 1 and says in err.decode()
 
 
 def test_a_reader_that_leaves_early_gets_no_noise(env: dict[str, str]) -> None:

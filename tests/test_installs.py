@@ -28,6 +28,7 @@ from tui.engine.errors import (
     NotAnInterpreter,
     PyshelfError,
 )
+from tui.engine.installs import installdir as installdir_module
 from tui.engine.installs.installdir import InstallDir, scan_installations
 from tui.engine.installs.keys import parse_key
 from tui.engine.installs.unpacked import UnpackedStore
@@ -620,6 +621,38 @@ def test_an_archive_without_a_runnable_interpreter_is_refused(
     assert run_exe(idir.bin_dir / "python3.12") == "fake-cpython-3.12.6"  # type: ignore[operator]
 
 
+def test_an_interpreter_still_starting_is_waited_for_before_anything_moves(
+    tmp_path: Path, idir: InstallDir
+) -> None:
+    """The interpreter runs while the fix-ups do; its answer still decides before the swap."""
+    older = archive(tmp_path, version="3.12.6")
+    idir.install(older.path, build_of(older))
+    before = links_of(idir)
+    slow = make_archive(
+        tmp_path / "slow", version="3.12.7", interpreter="#!/bin/sh\nsleep 0.5\necho 3.12.6\n"
+    )
+    with pytest.raises(NotAnInterpreter, match=r"bin/python3\.12 is not Python 3\.12\.7"):
+        idir.install(slow.path, build_of(slow))
+    assert_untouched_since(idir, before)
+    assert leftovers(idir) == []
+
+
+def test_fixups_that_fail_beside_a_broken_interpreter_report_the_interpreter(
+    tmp_path: Path, idir: InstallDir, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def failing(tree: Path, final: Path, implementation: str) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(installdir_module, "patch_installation", failing)
+    broken = make_archive(tmp_path / "broken", version="3.12.7", interpreter="#!/bin/sh\nexit 3\n")
+    with pytest.raises(NotAnInterpreter, match="does not run: exit 3"):
+        idir.install(broken.path, build_of(broken))
+    good = archive(tmp_path, version="3.12.7")
+    with pytest.raises(OSError, match="No space left"):
+        idir.install(good.path, build_of(good))
+    assert idir.installations() == [] and leftovers(idir) == []
+
+
 def test_a_reinstall_that_is_refused_keeps_the_old_install(
     tmp_path: Path, idir: InstallDir
 ) -> None:
@@ -665,18 +698,18 @@ def test_run_check_false_checks_the_structure_only(
     tmp_path: Path, idir: InstallDir, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A tree an earlier install already ran is not started again: reinstalls stay fast."""
-    from tui.engine.installs import probe
+    import subprocess
 
     spec = archive(tmp_path, version="3.12.7")
     tree = UnpackedStore(tmp_path / "u").add(spec.path, spec.sha256)
     runs: list[object] = []
-    real_run = probe.subprocess.run
+    real_popen = subprocess.Popen
 
-    def counting_run(*args: object, **kwargs: object) -> object:
+    def counting_popen(*args: object, **kwargs: object) -> object:
         runs.append(args)
-        return real_run(*args, **kwargs)  # type: ignore[call-overload]
+        return real_popen(*args, **kwargs)  # type: ignore[call-overload]
 
-    monkeypatch.setattr(probe.subprocess, "run", counting_run)
+    monkeypatch.setattr(subprocess, "Popen", counting_popen)
     idir.install_from_tree(tree, build_of(spec))
     assert len(runs) == 1
     idir.install_from_tree(tree, build_of(spec), run_check=False)

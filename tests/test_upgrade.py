@@ -17,7 +17,7 @@ from tests.conftest import World
 from tests.pbs_fixtures import ArchiveSpec, catalog_json
 from tests.uvtool import run_uv
 from tui.engine.installs import installdir
-from tui.engine.installs.probe import check_interpreter
+from tui.engine.installs.probe import start_check
 
 
 @pytest.fixture
@@ -46,8 +46,8 @@ def two_patches(
     real_world.catalog_path.write_text(json.dumps(catalog_json([old, new], real_world.server.url)))
     monkeypatch.setattr(
         installdir,
-        "check_interpreter",
-        lambda tree, parts, source, *, run: check_interpreter(tree, parts, source, run=False),
+        "start_check",
+        lambda tree, parts, source, *, run: start_check(tree, parts, source, run=False),
     )
     return real_world, old, new
 

@@ -7,6 +7,7 @@ import contextlib
 import os
 import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -24,8 +25,28 @@ if TYPE_CHECKING:
 DEBUG_ENV = "PYSHELF_DEBUG"  # set to 1: an unexpected error prints its traceback too
 
 
+def _help_formatter(prog: str) -> argparse.HelpFormatter:
+    """argparse's formatter, told the terminal's width as ``shutil.get_terminal_size`` finds
+    it; left to itself argparse imports shutil (and bz2 and lzma with it) for every command,
+    as it makes a formatter to check each argument."""
+    try:
+        columns = int(os.environ.get("COLUMNS", ""))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return argparse.HelpFormatter(prog, width=(columns or 80) - 2)
+
+
 class Parser(argparse.ArgumentParser):
     """argparse with its usage errors on one line (the usage itself is in ``--help``)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _help_formatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"pyshelf: error: {message} (see {self.prog} --help)\n")
@@ -84,7 +105,13 @@ def _compile_bytecode(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; with ``only``, a command's own parser and no other (each
+    costs argparse a fraction of a millisecond, and they add up on every start)."""
+
+    def wanted(name: str) -> bool:
+        return only is None or name == only
+
     common = _global_options()
     parser = Parser(
         prog="pyshelf",
@@ -95,20 +122,23 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"pyshelf {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = sub.add_parser("list", parents=[common], help="builds for this machine and their state")
-    p.add_argument(
-        "request",
-        nargs="?",
-        type=options.request,
-        help="only builds matching, e.g. 3.12 or pypy@3.10",
-    )
-    p.add_argument(
-        "--all", action="store_true", help="every version, not only the newest per minor"
-    )
-    p.add_argument("--all-platforms", action="store_true", help="builds for every platform")
-    p.add_argument("--json", action="store_true", help="machine-readable rows")
+    if wanted("list"):
+        p = sub.add_parser("list", parents=[common], help="builds for this machine and their state")
+        p.add_argument(
+            "request",
+            nargs="?",
+            type=options.request,
+            help="only builds matching, e.g. 3.12 or pypy@3.10",
+        )
+        p.add_argument(
+            "--all", action="store_true", help="every version, not only the newest per minor"
+        )
+        p.add_argument("--all-platforms", action="store_true", help="builds for every platform")
+        p.add_argument("--json", action="store_true", help="machine-readable rows")
 
     for job in cli_specs():  # one subcommand per job kind that has one (tui.engine.jobspec)
+        if not wanted(job.verb):
+            continue
         cli = job.cli
         assert cli is not None
         p = sub.add_parser(job.verb, parents=[common], help=cli.help)
@@ -127,73 +157,110 @@ def build_parser() -> argparse.ArgumentParser:
         if cli.yes is not None:
             _yes(p, cli.yes)
 
-    p = sub.add_parser(
-        "upgrade", parents=[common],
-        help="install the newest patch of installed minors; environments follow",
-    )  # fmt: skip
-    p.add_argument("requests", nargs="*", type=options.request, metavar="REQUEST",
-                   help="the minors to upgrade (default: every installed one)")  # fmt: skip
-    p.add_argument("--dry-run", action="store_true", help="show the plan; change nothing")
-    _compile_bytecode(p)
-    _yes(p, "repoint environments and remove the old patch without asking")
+    if wanted("upgrade"):
+        p = sub.add_parser(
+            "upgrade", parents=[common],
+            help="install the newest patch of installed minors; environments follow",
+        )  # fmt: skip
+        p.add_argument("requests", nargs="*", type=options.request, metavar="REQUEST",
+                       help="the minors to upgrade (default: every installed one)")  # fmt: skip
+        p.add_argument("--dry-run", action="store_true", help="show the plan; change nothing")
+        _compile_bytecode(p)
+        _yes(p, "repoint environments and remove the old patch without asking")
 
-    p = sub.add_parser(
-        "export", parents=[common], help="write a bundle (a static mirror) of cached archives"
-    )
-    p.add_argument("dir", type=options.directory, metavar="DIR", help="the bundle's folder")
-    p.add_argument("requests", nargs="+", type=options.request, metavar="REQUEST")
-    p.add_argument("--all-platforms", action="store_true", help="requests may name any platform")
+    if wanted("export"):
+        p = sub.add_parser(
+            "export", parents=[common], help="write a bundle (a static mirror) of cached archives"
+        )
+        p.add_argument("dir", type=options.directory, metavar="DIR", help="the bundle's folder")
+        p.add_argument("requests", nargs="+", type=options.request, metavar="REQUEST")
+        p.add_argument(
+            "--all-platforms", action="store_true", help="requests may name any platform"
+        )
 
-    p = sub.add_parser("import", parents=[common], help="add a bundle's or a file's archives")
-    p.add_argument(
-        "paths", nargs="+", type=options.directory, metavar="PATH",
-        help="a bundle folder, or archives downloaded by hand",
-    )  # fmt: skip
+    if wanted("import"):
+        p = sub.add_parser("import", parents=[common], help="add a bundle's or a file's archives")
+        p.add_argument(
+            "paths", nargs="+", type=options.directory, metavar="PATH",
+            help="a bundle folder, or archives downloaded by hand",
+        )  # fmt: skip
 
-    sub.add_parser(
-        "doctor", parents=[common], help="check the catalog, mirrors, proxies and certificates"
-    )
+    if wanted("doctor"):
+        sub.add_parser(
+            "doctor", parents=[common], help="check the catalog, mirrors, proxies and certificates"
+        )
 
-    p = sub.add_parser("find", parents=[common], help="the installed interpreter uv would pick")
-    p.add_argument("request", nargs="?", type=options.request, help="default: what is pinned")
+    if wanted("find"):
+        p = sub.add_parser("find", parents=[common], help="the installed interpreter uv would pick")
+        p.add_argument("request", nargs="?", type=options.request, help="default: what is pinned")
 
-    p = sub.add_parser("dir", parents=[common], help="where installs, links and the cache are")
-    where = p.add_mutually_exclusive_group()
-    where.add_argument("--bin", action="store_true", help="the python3.X links' folder")
-    where.add_argument("--cache", action="store_true", help="the archive cache")
-    where.add_argument(
-        "--env", action="store_true", help="the line that points uv at this archive cache"
-    )
+    if wanted("dir"):
+        p = sub.add_parser("dir", parents=[common], help="where installs, links and the cache are")
+        where = p.add_mutually_exclusive_group()
+        where.add_argument("--bin", action="store_true", help="the python3.X links' folder")
+        where.add_argument("--cache", action="store_true", help="the archive cache")
+        where.add_argument(
+            "--env", action="store_true", help="the line that points uv at this archive cache"
+        )
 
-    p = sub.add_parser("prune", parents=[common], help="free disk space: preview, confirm, remove")
-    p.add_argument(
-        "--keep-newest-patch", action="store_true",
-        help="uninstall all but the newest patch of each minor version",
-    )  # fmt: skip
-    p.add_argument(
-        "--evict-uninstalled", action="store_true",
-        help="evict archives of versions that are not installed",
-    )  # fmt: skip
-    p.add_argument(
-        "--older-than", type=options.days, metavar="DAYS",
-        help="evict archives older than DAYS days",
-    )  # fmt: skip
-    p.add_argument(
-        "--max-cache", type=options.size, metavar="SIZE",
-        help="evict the oldest archives until the cache fits in SIZE (e.g. 2G, 500M)",
-    )  # fmt: skip
-    p.add_argument("--dry-run", action="store_true", help="show what would go; remove nothing")
-    _yes(p, "remove without asking; twice (-yy) to also remove interpreters environments use")
+    if wanted("prune"):
+        p = sub.add_parser(
+            "prune", parents=[common], help="free disk space: preview, confirm, remove"
+        )
+        p.add_argument(
+            "--keep-newest-patch", action="store_true",
+            help="uninstall all but the newest patch of each minor version",
+        )  # fmt: skip
+        p.add_argument(
+            "--evict-uninstalled", action="store_true",
+            help="evict archives of versions that are not installed",
+        )  # fmt: skip
+        p.add_argument(
+            "--older-than", type=options.days, metavar="DAYS",
+            help="evict archives older than DAYS days",
+        )  # fmt: skip
+        p.add_argument(
+            "--max-cache", type=options.size, metavar="SIZE",
+            help="evict the oldest archives until the cache fits in SIZE (e.g. 2G, 500M)",
+        )  # fmt: skip
+        p.add_argument("--dry-run", action="store_true", help="show what would go; remove nothing")
+        _yes(p, "remove without asking; twice (-yy) to also remove interpreters environments use")
 
-    p = sub.add_parser(
-        "verify", parents=[common],
-        help="hash cached archives and unpacked copies in full; drop damaged unpacked copies",
-    )  # fmt: skip
-    p.add_argument("requests", nargs="*", metavar="REQUEST", help="default: the whole cache")
+    if wanted("verify"):
+        p = sub.add_parser(
+            "verify", parents=[common],
+            help="hash cached archives and unpacked copies in full; drop damaged unpacked copies",
+        )  # fmt: skip
+        p.add_argument("requests", nargs="*", metavar="REQUEST", help="default: the whole cache")
 
-    p = sub.add_parser("du", parents=[common], help="what every interpreter and archive costs")
-    p.add_argument("--json", action="store_true", help="machine-readable groups and items")
+    if wanted("du"):
+        p = sub.add_parser("du", parents=[common], help="what every interpreter and archive costs")
+        p.add_argument("--json", action="store_true", help="machine-readable groups and items")
     return parser
+
+
+_COMMANDS = frozenset(
+    {"list", "upgrade", "export", "import", "doctor", "find", "dir", "prune", "verify", "du"}
+)
+
+
+def command_in(argv: Sequence[str]) -> str | None:
+    """The command ``argv`` runs, when it is plain to see: the first word that is neither an
+    option nor a global option's value, with no help or version asked for before it. None
+    otherwise (an abbreviated option, say): then every command's parser is built."""
+    takes_value = {flag for flag, how, _ in _GLOBAL_OPTIONS if "type" in how}
+    flags = {flag for flag, how, _ in _GLOBAL_OPTIONS if "type" not in how}
+    words = iter(argv)
+    for word in words:
+        if word in takes_value:
+            next(words, None)
+        elif word.startswith("-"):
+            if word not in flags and word.partition("=")[0] not in takes_value:
+                return None  # --help, --version, an abbreviation, a mistake: argparse says
+        else:
+            known = word in _COMMANDS or any(word == s.verb for s in cli_specs())
+            return word if known else None
+    return None
 
 
 # uv's variables for what the options set, checked by the options' own rules (an empty one
@@ -336,26 +403,32 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run() -> NoReturn:
-    """The ``pyshelf`` command: ``main``, then out without the interpreter's teardown.
+    """The ``pyshelf`` executable: ``main``, then a quick exit.
 
-    By the time ``main`` returns, every file pyshelf wrote is closed and renamed into place and
-    the job threads have ended, so freeing every module and object one by one buys nothing; it
-    took about 13 ms of each command (a tenth of a reinstall). If a thread is still at work (an
-    interrupted job's clean-up), the normal exit waits for it.
+    Python's own teardown frees every module's objects one by one, which costs a command of
+    a tenth of a second about a tenth more. pyshelf needs none of it once the exit handlers
+    have run and the standard streams are flushed: the kernel closes files and releases
+    locks. Anything unusual (another thread still running, a stream that cannot be flushed)
+    takes the ordinary way out.
     """
-    import threading
-
     code = main()
-    try:
-        sys.stdout.flush()
-    except BrokenPipeError:  # the reader left before the last lines: as main() answers it
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        code = code or EXIT_FAILED
-    main_thread = threading.main_thread()
-    if any(t is not main_thread and not t.daemon and t.is_alive() for t in threading.enumerate()):
-        raise SystemExit(code)
-    sys.stderr.flush()
-    os._exit(code)
+    if threading.active_count() == 1:  # only this thread: nothing would be waited for
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:  # the reader left before the last lines: as main() answers it
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            code = code or EXIT_FAILED
+        except (OSError, ValueError):
+            sys.exit(code)  # Python reports it its own way
+        try:
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            sys.exit(code)
+        import atexit
+
+        atexit._run_exitfuncs()
+        os._exit(code)
+    sys.exit(code)
 
 
 def report_unexpected(exc: BaseException) -> None:
@@ -376,7 +449,9 @@ def report_unexpected(exc: BaseException) -> None:
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    parser = build_parser()
+    if argv is None:
+        argv = sys.argv[1:]
+    parser = build_parser(only=command_in(argv))
     try:
         args = parser.parse_args(argv)
         settings = settings_from(args)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import sys
 import threading
 from collections.abc import Callable, Iterable
@@ -73,6 +72,8 @@ class Reporter:
         if self._drawn:
             out.append(f"\x1b[{self._drawn}F")  # back to the top of our block
         # A wrapped line would break the cursor arithmetic: cut each one to the terminal.
+        import shutil  # only on a terminal
+
         width = shutil.get_terminal_size().columns - 1
         events = list(self._events.values())
         # When every key ends in the same platform, the lines show only what differs.

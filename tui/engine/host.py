@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import glob
 import os
 import sys
 from functools import cache
@@ -29,6 +28,8 @@ def _libc() -> str:
     except (ValueError, OSError):
         pass
     # musl does not identify itself to libc_ver; its loader does.
+    import glob
+
     return "musl" if glob.glob("/lib/ld-musl-*.so.1") else "gnu"
 
 

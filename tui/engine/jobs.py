@@ -13,7 +13,6 @@ import itertools
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import NamedTuple
 
@@ -21,6 +20,7 @@ from tui.engine.errors import Cancelled, PyshelfError, describe_error
 from tui.engine.jobspec import JobKind, spec
 from tui.engine.progress import Phase, Reporter, SpeedMeter
 from tui.engine.shelf import Entry, Shelf
+from tui.engine.workers import Workers
 
 __all__ = ["Job", "JobEvent", "JobKind", "JobQueue", "Phase", "Task"]
 
@@ -77,7 +77,9 @@ class Job(Reporter):
         self.freed = 0
         self.warnings: tuple[str, ...] = ()
         self.meter = SpeedMeter(queue.clock)
-        self.future: Future[None] | None = None
+        self.ended = threading.Event()  # set once it has run (whatever the outcome)
+        self._when_ended: list[Callable[[], object]] = []
+        self._ended_lock = threading.Lock()
         self._queue = queue
         self._last_emit = -1.0
 
@@ -91,6 +93,23 @@ class Job(Reporter):
 
     def cancel(self) -> None:
         self.cancel_event.set()
+
+    def when_ended(self, callback: Callable[[], object]) -> None:
+        """Call ``callback`` once the job has run, on the thread that ran it (at once when it
+        already has)."""
+        with self._ended_lock:
+            if not self.ended.is_set():
+                self._when_ended.append(callback)
+                return
+        callback()
+
+    def _end(self) -> None:
+        with self._ended_lock:
+            self.ended.set()
+            callbacks, self._when_ended = self._when_ended, []
+        for callback in callbacks:
+            with contextlib.suppress(Exception):  # one broken callback must not stop the rest
+                callback()
 
     def snapshot(self) -> JobEvent:
         return JobEvent(
@@ -137,9 +156,7 @@ class JobQueue:
         limit = downloads or shelf.settings.parallel_downloads
         self._download_slots = threading.BoundedSemaphore(limit)
         self._disk_slots = threading.BoundedSemaphore(disk_workers)
-        self._pool = ThreadPoolExecutor(
-            max_workers=limit + disk_workers + 4, thread_name_prefix="job"
-        )
+        self._pool = Workers(limit + disk_workers + 4, "job")
         self._subscribers: list[Callable[[JobEvent], None]] = []
         self._lock = threading.Lock()
         self.jobs: list[Job] = []
@@ -179,7 +196,7 @@ class JobQueue:
                     return job
             self.jobs.append(new)
         new._emit(force=True)
-        new.future = self._pool.submit(self._run, new)
+        self._pool.submit(lambda: self._run(new))
         return new
 
     def retry(self, job: Job) -> Job:
@@ -194,15 +211,16 @@ class JobQueue:
         return [j for j in self.jobs if not j.finished]
 
     def wait(self, jobs: list[Job] | None = None, timeout: float | None = None) -> None:
+        """Until the jobs have run; TimeoutError when one takes more than ``timeout``."""
         for job in jobs if jobs is not None else list(self.jobs):
-            if job.future is not None:
-                job.future.result(timeout)
+            if not job.ended.wait(timeout):
+                raise TimeoutError(f"{job.kind} {job.key} still running after {timeout}s")
 
     def close(self, cancel: bool = True) -> None:
         if cancel:
             for job in self.active():
                 job.cancel()
-        self._pool.shutdown(wait=True, cancel_futures=False)
+        self._pool.close()  # runs what is queued: cancelled jobs end at once
 
     # -- running -------------------------------------------------------------------------
 
@@ -217,7 +235,10 @@ class JobQueue:
             job.phase = Phase.FAILED
         else:
             job.phase = Phase.DONE
-        job._emit(force=True)
+        try:
+            job._emit(force=True)
+        finally:
+            job._end()
 
     def _slot(self, semaphore: threading.BoundedSemaphore, job: Job) -> None:
         while not semaphore.acquire(timeout=0.1):

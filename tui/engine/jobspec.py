@@ -9,7 +9,6 @@ puts the key bound to it there, the CLI the subcommand (see ``JobSpec.reason``).
 
 from __future__ import annotations
 
-import string
 from collections.abc import Callable, Mapping
 from enum import StrEnum
 from typing import TYPE_CHECKING, NamedTuple
@@ -82,6 +81,8 @@ class JobSpec(NamedTuple):
 
 def reason(template: str, keys: Mapping[str, str]) -> str:
     """Fill a ``why_not`` template: each ``{action}`` becomes ``keys[action]``."""
+    import string  # the app's hints need it; the CLI's commands never do
+
     names = {name for _, name, _, _ in string.Formatter().parse(template) if name}
     return template.format_map({name: keys.get(name, name) for name in names})
 

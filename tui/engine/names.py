@@ -11,8 +11,9 @@ PBS_PREFIXES = (
 )
 PYPY_PREFIX = "https://downloads.python.org/pypy"
 
-# uv's cache writes "+" (or %2B) as "-", so the pattern accepts both spellings.
-_CPYTHON = re.compile(
+# uv's cache writes "+" (or %2B) as "-", so the pattern accepts both spellings. Patterns are
+# compiled on first use (re caches them): most commands never parse an archive name.
+_CPYTHON = (
     r"^(?P<impl>cpython)-(?P<version>\d+\.\d+\.\d+(?:(?:a|b|rc)\d+)?)"
     r"(?:[+-](?P<build>\d{8}))?"
     r"-(?P<arch>[a-z0-9_]+)-(?:unknown|apple|pc)-(?P<os>linux|darwin|windows)"
@@ -22,7 +23,7 @@ _CPYTHON = re.compile(
 )
 _ARCHES = {"i686": "x86", "armv7": "armv7", "x86_64": "x86_64", "aarch64": "aarch64"}
 _OS = {"darwin": "macos", "linux": "linux", "windows": "windows"}
-_PYPY = re.compile(r"^pypy(?P<minor>\d+\.\d+)-v(?P<build>[\d.]+)-")
+_PYPY = r"^pypy(?P<minor>\d+\.\d+)-v(?P<build>[\d.]+)-"
 
 
 class ArchiveName(NamedTuple):
@@ -38,7 +39,7 @@ class ArchiveName(NamedTuple):
 def parse_archive_name(name: str) -> ArchiveName | None:
     """Parse a CPython archive name; ``None`` when it is not one we understand."""
     name = name.replace("%2B", "+")
-    match = _CPYTHON.match(name)
+    match = re.match(_CPYTHON, name)
     if not match:
         return None
     flavor = match["flavor"].replace("+", "-").split("-")
@@ -58,7 +59,7 @@ def parse_archive_name(name: str) -> ArchiveName | None:
 
 def pypy_build(name: str) -> str:
     """The PyPy release in ``pypy3.10-v7.3.17-linux64.tar.bz2`` (``7.3.17``)."""
-    match = _PYPY.match(name)
+    match = re.match(_PYPY, name)
     return match["build"] if match else ""
 
 

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 MASK = "***"
 # scheme://[userinfo@]host... up to whitespace or a quote; enough to find URLs inside messages.
-_URL_IN_TEXT = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"<>]+")
+_URL_IN_TEXT = r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"<>]+"  # compiled on first use
 
 
 def redact_url(url: str) -> str:
@@ -37,4 +37,4 @@ def redact_url(url: str) -> str:
 
 def redact_text(text: str) -> str:
     """Every URL inside a free-form message (an error from the HTTP stack, say), redacted."""
-    return _URL_IN_TEXT.sub(lambda m: redact_url(m.group(0)), text)
+    return re.sub(_URL_IN_TEXT, lambda m: redact_url(m.group(0)), text)

@@ -13,14 +13,14 @@ from tui.engine.errors import PyshelfError, shown
 
 KEEP_UNPACKED_ENV = "PYSHELF_KEEP_UNPACKED"
 MAX_DOWNLOAD_ENV = "PYSHELF_MAX_DOWNLOAD"
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$", re.IGNORECASE | re.ASCII)
+_SIZE = r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$"  # compiled on first use
 _UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 MAX_SIZE = 1 << 50  # 1024T: more than any disk, so a larger cap means nothing
 
 
 def parse_size(text: str) -> int:
     """``2G``, ``500M``, ``1.5GiB``, ``100k``, ``4096`` -> bytes (binary units), at most 1024T."""
-    match = _SIZE.match(text)
+    match = re.match(_SIZE, text, re.IGNORECASE | re.ASCII)
     if not match:
         raise PyshelfError(f"not a size: {shown(text)} (try 2G, 500M or a number of bytes)")
     value = float(match[1]) * _UNITS[match[2].lower()]  # a long digit string is inf, not an error

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
-from concurrent import futures
-from concurrent.futures import Future
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -37,6 +35,8 @@ from tui.engine.settings import Settings
 # The download, extraction and HTTP modules load only when a job needs them: a reinstall
 # from an unpacked copy, or a listing, never reads an archive (tests/test_startup.py).
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     import httpx
 
     from tui.engine.archives.download import Downloader, Tap
@@ -245,6 +245,8 @@ class Shelf:
     def preload_entries(self) -> None:
         """Start listing this machine's entries on a thread; the next ``entries()`` takes
         them. The app calls this before Textual loads, so its first frame can hold the rows."""
+        from concurrent.futures import Future  # the app's; a CLI command never preloads
+
         future: Future[list[Entry]] = Future()
 
         def run() -> None:
@@ -264,6 +266,8 @@ class Shelf:
             future = self._preloaded
         if future is None:
             return False
+        from concurrent import futures
+
         futures.wait([future], timeout=wait)
         return future.done() and future.exception() is None
 

@@ -20,7 +20,6 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
@@ -29,6 +28,8 @@ from tui.engine.builds import Build
 from tui.engine.fsutil import atomic_write_bytes
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     import httpx
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -271,6 +272,8 @@ class RemoteSizes:
                 todo.setdefault(host_of(build.url), []).append(build)
         if not todo:
             return
+        from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
         try:
             with ThreadPoolExecutor(max_workers=workers) as pool:
                 running: dict[Future[int | None], str] = {

@@ -26,7 +26,6 @@ import contextlib
 import fcntl
 import math
 import os
-import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -35,13 +34,19 @@ from typing import NamedTuple
 
 from tui.engine.builds import Build
 from tui.engine.errors import LockTimeout, PyshelfError
-from tui.engine.fsutil import atomic_write_bytes, exchange_paths, inside, remove_path
+from tui.engine.fsutil import (
+    atomic_write_bytes,
+    exchange_paths,
+    inside,
+    remove_path,
+    scratch_token,
+)
 from tui.engine.installs.fixups import patch_installation
 from tui.engine.installs.keys import KeyParts, parse_key
 from tui.engine.installs.links import OURS
 from tui.engine.installs.linktree import clone_tree
 from tui.engine.installs.lock import lock_holders, open_lock_file
-from tui.engine.installs.probe import check_interpreter
+from tui.engine.installs.probe import start_check
 from tui.engine.installs.repair import Repair
 from tui.engine.progress import NULL, Phase, Reporter
 
@@ -349,11 +354,21 @@ class InstallDir(Repair):
         final = inside(self.root, build.key)
         journal = self._journal(build.key)
         try:
-            check_interpreter(temp, parts, source, run=run_check)
-            patch_installation(temp, final, build.implementation)
-            if build.build:
-                # A new inode, never a write into a file a hard-linked tree shares.
-                atomic_write_bytes(temp / "BUILD", build.build.encode())
+            # The interpreter starts in the background while the fix-ups run (two processes,
+            # two cores); it must have answered with its version before anything moves.
+            check = start_check(temp, parts, source, run=run_check)
+            try:
+                patch_installation(temp, final, build.implementation)
+                if build.build:
+                    # A new inode, never a write into a file a hard-linked tree shares.
+                    atomic_write_bytes(temp / "BUILD", build.build.encode())
+            except Exception:
+                check.wait()  # a tree that holds no interpreter is refused as that first
+                raise
+            except BaseException:
+                check.stop()
+                raise
+            check.wait()
             if compile_bytecode:
                 self._compile(temp, parts, final, warnings, reporter)
             reporter.check(f"install of {build.key} cancelled")
@@ -411,7 +426,7 @@ class InstallDir(Repair):
         compile_stdlib(tree, parts, final=final, reporter=reporter)
 
     def _scratch(self, key: str, suffix: str = "") -> Path:
-        return self.temp_dir / f"{key}{OURS}{secrets.token_hex(4)}{suffix}"
+        return self.temp_dir / f"{key}{OURS}{scratch_token()}{suffix}"
 
     def _swap_in(self, new: Path, final: Path) -> bool:
         """Rename ``new`` to ``final``; an existing ``final`` is renamed aside first and only

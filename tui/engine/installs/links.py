@@ -10,10 +10,9 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import secrets
 from pathlib import Path
 
-from tui.engine.fsutil import inside, within
+from tui.engine.fsutil import inside, scratch_token, within
 from tui.engine.installs.keys import KeyParts
 
 OURS = ".pyshelf-"  # marks our scratch entries, so a sweep never touches uv's own
@@ -27,7 +26,7 @@ def replace_symlink(link: Path, target: Path) -> None:
     with contextlib.suppress(OSError):
         if os.readlink(link) == str(target):
             return
-    temp = link.parent / f".{link.name}{OURS}{secrets.token_hex(4)}"
+    temp = link.parent / f".{link.name}{OURS}{scratch_token()}"
     os.symlink(target, temp)
     try:
         os.replace(temp, link)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import shutil
 import stat
 from pathlib import Path
 
+from tui.engine.fsutil import new_scratch_file
 from tui.engine.progress import NULL, Reporter
 
 
@@ -46,6 +46,8 @@ def link_or_copy(src: str, dst: str, link_ok: bool) -> bool:
             if exc.errno not in CANNOT_LINK:
                 raise
             link_ok = exc.errno == errno.EMLINK  # too many links to one inode: copy just this
+    import shutil  # rarely: links are the rule
+
     shutil.copy2(src, dst, follow_symlinks=False)
     return link_ok
 
@@ -57,13 +59,11 @@ def can_link(source_dir: Path, dest_dir: Path) -> bool:
     """Whether files in ``source_dir`` can be hard-linked into ``dest_dir``: the same
     filesystem, and one that allows it (bind mounts of one disk still refuse). Tried with a
     scratch file, named so that both directories' sweeps take it if a kill leaves it."""
-    import tempfile  # asked once per run, and only by installs
-
     source_dir.mkdir(parents=True, exist_ok=True)
     dest_dir.mkdir(parents=True, exist_ok=True)
-    fd, probe = tempfile.mkstemp(dir=source_dir, prefix=".probe.pyshelf-")
+    fd, probe = new_scratch_file(source_dir, ".probe.pyshelf-")
     os.close(fd)
-    target = dest_dir / os.path.basename(probe)
+    target = dest_dir / probe.name
     try:
         os.link(probe, target)
     except OSError as exc:

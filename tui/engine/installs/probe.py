@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import os
 import stat
-import subprocess
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tui.engine.errors import NotAnInterpreter
 from tui.engine.fsutil import within
 from tui.engine.host import current_host
 from tui.engine.installs.keys import VARIANT_SUFFIX, KeyParts
+
+if TYPE_CHECKING:
+    import subprocess
 
 # Prints what the interpreter is; -E -S -B: no environment, no site, no .pyc written.
 _PROBE = 'import sys; print("%d.%d.%d" % sys.version_info[:3], getattr(sys, "abiflags", ""))'
@@ -26,6 +30,69 @@ def check_interpreter(tree: Path, parts: KeyParts, source: str, *, run: bool) ->
     stays inside the tree, and is executable. With ``run``, and when the build is for this
     machine, it is also started once (about 10 ms) and must report the key's version.
     """
+    start_check(tree, parts, source, run=run).wait()
+
+
+class RunningCheck:
+    """An interpreter started by ``start_check``: ``wait`` judges its answer, ``stop`` ends it.
+
+    Without a process (nothing to run) both do nothing.
+    """
+
+    def __init__(
+        self,
+        process: subprocess.Popen[str] | None = None,
+        refuse: Callable[[str], NotAnInterpreter] = NotAnInterpreter,
+        parts: KeyParts | None = None,
+    ) -> None:
+        self._process, self._refuse, self._parts = process, refuse, parts
+
+    def stop(self) -> None:
+        """End the interpreter, if it still runs, and reap it."""
+        process, self._process = self._process, None
+        if process is not None:
+            process.kill()
+            process.communicate()
+
+    def wait(self) -> None:
+        """Raise NotAnInterpreter unless the interpreter ran and said the key's version."""
+        process, self._process = self._process, None
+        if process is None or self._parts is None:
+            return
+        import subprocess
+
+        parts, refuse = self._parts, self._refuse
+        rel = f"bin/{parts.interpreter_name}"
+        try:
+            stdout, stderr = process.communicate(timeout=PROBE_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+            raise refuse(f"{rel} did not answer within {PROBE_TIMEOUT:g}s") from None
+        if process.returncode != 0:
+            lines = (stderr or stdout).strip().splitlines()
+            said = lines[-1] if lines else f"exit {process.returncode}"
+            raise refuse(f"{rel} does not run: {said}")
+        version, _, flags = stdout.strip().partition(" ")
+        expected = f"{parts.major}.{parts.minor}.{parts.patch}"
+        wanted = ""
+        if parts.implementation == "cpython":  # abiflags: t free-threaded, d debug
+            wanted = VARIANT_SUFFIX.get(parts.variant or "", "")
+            version_ok = version == expected and set(flags) & set("td") == set(wanted)
+        elif parts.implementation == "pypy":  # the key names the Python version PyPy implements
+            version_ok = version == expected
+        else:  # GraalPy's keys may not track the language's patch release: the minor must match
+            expected = parts.minor_version
+            version_ok = version.rpartition(".")[0] == expected
+        if not version_ok:
+            said = (stdout.strip() or "nothing")[:60]
+            raise refuse(f"{rel} is not Python {expected}{wanted} (it says {said!r})")
+
+
+def start_check(tree: Path, parts: KeyParts, source: str, *, run: bool) -> RunningCheck:
+    """``check_interpreter`` in two halves: the structural check now (raising at once), and
+    the interpreter started in the background, for ``wait`` to judge. An install fixes up
+    its tree meanwhile: the interpreter's start-up and the fix-ups overlap on two cores."""
     name = parts.interpreter_name
     rel = f"bin/{name}"
 
@@ -51,30 +118,14 @@ def check_interpreter(tree: Path, parts: KeyParts, source: str, *, run: bool) ->
         raise refuse(f"{rel} is not executable")
     host = current_host()
     if not run or (parts.os, parts.arch, parts.libc) != (host.os, host.arch, host.libc):
-        return
+        return RunningCheck()
+    import subprocess  # a reinstall from a kept copy never starts the interpreter
+
     try:
-        done = subprocess.run(
+        process = subprocess.Popen(
             [os.fspath(exe), "-E", "-S", "-B", "-c", _PROBE],
-            stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=PROBE_TIMEOUT,
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
-    except subprocess.TimeoutExpired:
-        raise refuse(f"{rel} did not answer within {PROBE_TIMEOUT:g}s") from None
     except OSError as exc:
         raise refuse(f"{rel} does not run: {exc.strerror or exc}") from None
-    if done.returncode != 0:
-        lines = (done.stderr or done.stdout).strip().splitlines()
-        raise refuse(f"{rel} does not run: {lines[-1] if lines else f'exit {done.returncode}'}")
-    version, _, flags = done.stdout.strip().partition(" ")
-    expected = f"{parts.major}.{parts.minor}.{parts.patch}"
-    wanted = ""
-    if parts.implementation == "cpython":  # abiflags: t free-threaded, d debug
-        wanted = VARIANT_SUFFIX.get(parts.variant or "", "")
-        version_ok = version == expected and set(flags) & set("td") == set(wanted)
-    elif parts.implementation == "pypy":  # the key names the Python version PyPy implements
-        version_ok = version == expected
-    else:  # GraalPy's keys may not track the language's patch release: the minor must match
-        expected = parts.minor_version
-        version_ok = version.rpartition(".")[0] == expected
-    if not version_ok:
-        said = (done.stdout.strip() or "nothing")[:60]
-        raise refuse(f"{rel} is not Python {expected}{wanted} (it says {said!r})")
+    return RunningCheck(process, refuse, parts)

@@ -23,14 +23,13 @@ import errno
 import fcntl
 import os
 import re
-import secrets
 import stat
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from tui.engine.fsutil import inside, remove_path
+from tui.engine.fsutil import inside, remove_path, scratch_token
 from tui.engine.installs.linktree import CANNOT_LINK, can_link, link_or_copy
 from tui.engine.installs.manifest import (
     DIR,
@@ -412,7 +411,7 @@ class UnpackedStore:
         then tree and manifest appear together with one rename."""
         final = self.path_for(sha256)
         with self._writing():
-            temp = self.root / f"{_TEMP}{sha256[:16]}{_OURS}{secrets.token_hex(4)}"
+            temp = self.root / f"{_TEMP}{sha256[:16]}{_OURS}{scratch_token()}"
             try:
                 os.mkdir(temp)
                 manifest = render(temp / _TREE, sha256, fill(temp / _TREE))
@@ -448,7 +447,7 @@ class UnpackedStore:
         if not path.exists():
             return 0
         with self._writing():
-            aside = self.root / f"{_ASIDE}{path.name}{_OURS}{secrets.token_hex(4)}"
+            aside = self.root / f"{_ASIDE}{path.name}{_OURS}{scratch_token()}"
             try:
                 os.rename(path, aside)
             except FileNotFoundError:

@@ -184,8 +184,7 @@ class Removing:
                 else:
                     self.job = submitted = job
             if submitted is not None:
-                assert submitted.future is not None
-                submitted.future.add_done_callback(partial(self._finished, step, job, results))
+                submitted.when_ended(partial(self._finished, step, job, results))
                 return
             if self._on_step is not None:
                 self._on_step(refused)
@@ -212,7 +211,7 @@ class Removing:
 
         return self._queue.submit_removal(str(item.path), remove), results
 
-    def _finished(self, step: Step, job: Job, results: list[StepResult], _: object) -> None:
+    def _finished(self, step: Step, job: Job, results: list[StepResult]) -> None:
         """A step's job is over (on the queue thread that ran it): note it, then go on."""
         try:
             if job.phase == Phase.CANCELLED:

@@ -59,8 +59,8 @@ def test_the_app_loads_the_help_markdown_only_when_help_opens(tmp_path: Path) ->
 
 def test_the_app_loads_the_disk_usage_view_and_engine_only_when_used(tmp_path: Path) -> None:
     """The builds view starts without the disk-usage view, its dialogs and the usage engine
-    (the sizes' walk loads it on its own thread, after the first frame); their keys are
-    known all the same."""
+    (the sizes' walk loads it on its own thread, after the first frame), nor the bundle
+    engine and the doctor; the keys of those views are known all the same."""
     loaded = _loaded_after(
         "import tui.app.app, tui.app.main\nfrom tui.app.keys import known_ids\n"
         "assert {'cleanup-remove', 'cleanup-mark', 'prune-cancel', 'break'} <= known_ids()",
@@ -70,7 +70,8 @@ def test_the_app_loads_the_disk_usage_view_and_engine_only_when_used(tmp_path: P
     later = {
         "tui.app.screens.cleanup", "tui.app.screens.plan_confirm", "tui.app.screens.prune_menu",
         "tui.app.widgets.usage_table", "tui.engine.usage.inventory", "tui.engine.usage.ledger",
-        "tui.engine.usage.removal",
+        "tui.engine.usage.removal", "tui.app.usage_messages", "tui.engine.doctor",
+        "tui.engine.bundle",
     }  # fmt: skip
     assert not later & loaded
 

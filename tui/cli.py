@@ -352,9 +352,11 @@ def report_unexpected(exc: BaseException) -> None:
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    parser = build_parser()
+    words = sys.argv[1:] if argv is None else list(argv)
     try:
-        args = parser.parse_args(argv)
+        # No words: the app, with every option unset; the parser (every subcommand's) is not
+        # built just to say so.
+        args = build_parser().parse_args(words) if words else argparse.Namespace(command=None)
         settings = settings_from(args)
     except SystemExit as exc:  # --help, --version, or a usage error argparse printed
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE

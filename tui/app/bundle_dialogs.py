@@ -38,6 +38,8 @@ DEFAULT_BUNDLE = "python-bundle"
 class PathScreen(ModalScreen[Path | None]):
     """Ask for a path: Enter takes it, Esc cancels; ``must_exist`` refuses a missing one."""
 
+    CSS_PATH = "dialogs.tcss"  # loaded when first shown, not for the first frame
+
     BINDINGS: ClassVar[list[BindingType]] = register(
         [Binding("escape", "cancel", "Cancel", show=False, id="path-cancel")]
     )

@@ -69,6 +69,7 @@ class Scope:
 
 
 class CleanupScreen(CleanupRemovals):
+    CSS_PATH = "../dialogs.tcss"  # loaded when first shown, not for the first frame
     BINDINGS: ClassVar[list[BindingType]] = screen_keys.CLEANUP
     WORKER_ERRORS: ClassVar[dict[str, str]] = {
         "cleanup-inventory": "cannot list what is on disk",

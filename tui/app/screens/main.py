@@ -13,7 +13,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.timer import Timer
-from textual.widgets import DataTable, Header, Input, Label, ListView
+from textual.widgets import DataTable, Input, Label, ListView
 from textual.worker import get_current_worker
 
 from tui.app.bundle_dialogs import BundleActions
@@ -39,6 +39,7 @@ from tui.app.widgets.filter_input import FilterInput
 from tui.app.widgets.queue_panel import QueuePanel
 from tui.app.widgets.shelf_table import ShelfTable
 from tui.app.widgets.status_line import StatusLine
+from tui.app.widgets.title_bar import TitleBar
 from tui.config import Preferences
 from tui.engine.errors import CatalogError
 from tui.engine.jobs import JobQueue, Phase
@@ -153,7 +154,7 @@ class MainScreen(UpgradeActions, BundleActions, ConnectionActions, BuildJobs):
         config = self.prefs.config
         self.table = ShelfTable(sort=(config.sort, config.sort_reverse), id="table")
         self.queue_panel = QueuePanel(id="queue")
-        yield Header(icon="≡")
+        yield TitleBar("≡")
         yield self.status
         yield self.filter_box
         with Horizontal(id="body"), Vertical(id="table-box"):

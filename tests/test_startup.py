@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import subprocess
 import sys
 from pathlib import Path
@@ -10,8 +11,9 @@ import pytest
 
 from tests.conftest import World
 from tui.app.app import PyshelfApp
+from tui.app.main import run_app
 from tui.app.screens.main import MainScreen
-from tui.engine.errors import CatalogError
+from tui.engine.errors import CatalogError, PyshelfError
 from tui.engine.jobs import JobQueue
 from tui.engine.listing import default_view
 
@@ -178,3 +180,45 @@ async def test_the_first_frame_has_the_focus_and_the_layout_of_the_next(
             assert app.main.classes == {breakpoint}  # the resize that followed kept it
     finally:
         queue.close(cancel=True)
+
+
+def test_the_app_is_built_with_the_collector_off_and_runs_with_it_on(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the imports and the app's construction make is frozen before the app runs (the
+    collector walked it again and again before the first frame); after that it collects."""
+    seen: dict[str, object] = {}
+
+    class Recorder:
+        return_code = 0
+
+        def __init__(self, shelf: object, queue: object) -> None:
+            seen["building"] = gc.isenabled()
+
+        def run(self) -> None:
+            seen["running"] = gc.isenabled()
+            seen["frozen"] = gc.get_freeze_count()
+
+    monkeypatch.setattr("tui.app.app.PyshelfApp", Recorder)
+    try:
+        assert run_app(world.shelf().settings) == 0
+    finally:
+        gc.unfreeze()  # the rest of the test run collects as before
+    assert seen["building"] is False and seen["running"] is True
+    assert isinstance(seen["frozen"], int) and seen["frozen"] > 0
+    assert gc.isenabled()
+
+
+def test_a_shelf_that_cannot_be_made_leaves_the_collector_on(
+    world: World, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def broken(settings: object) -> None:
+        raise PyshelfError("the install dir is a file")
+
+    monkeypatch.setattr("tui.engine.shelf.Shelf", broken)
+    try:
+        assert run_app(world.shelf().settings) == 1
+    finally:
+        gc.unfreeze()
+    assert "the install dir is a file" in capsys.readouterr().err
+    assert gc.isenabled()

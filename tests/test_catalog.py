@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from tests.conftest import World
+from tui.engine.archives import catalog as catalog_module
+from tui.engine.archives import schema
 from tui.engine.archives.catalog import builtin_catalog, load_catalog, stale_note
 from tui.engine.errors import CatalogError, RequestError
 from tui.engine.host import Host
@@ -164,3 +167,61 @@ def test_an_old_copy_used_offline_is_called_stale_by_the_cli(world: World) -> No
     assert code == 0
     assert "pyshelf: warning: offline: the catalog copy is 30 days old" in err
     assert stale_note({"fetched_at": "garbage"}) is None
+
+
+def _index_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the shipped index that the built-in catalog reads instead."""
+    shipped = catalog_module._builtin_index_path()
+    assert shipped is not None
+    copy = tmp_path / "versions.json"
+    copy.write_bytes(shipped.read_bytes())
+    monkeypatch.setattr(catalog_module, "_builtin_index_path", lambda: copy)
+    return copy
+
+
+def test_the_checked_builtin_index_is_kept_and_read_back_while_it_is_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index = _index_copy(tmp_path, monkeypatch)
+    store = tmp_path / "store"
+    first = builtin_catalog(("http://mirror.test/pbs", None), store=store)
+    kept = store / catalog_module.BUILTIN_CHECKED
+    assert kept.is_file() and kept.stat().st_mode & 0o777 == 0o600  # it holds mirror URLs
+
+    def unchecked(*args: object, **kwargs: object) -> object:
+        raise AssertionError("the index was checked again")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(schema, "builds_from_uv_json", unchecked)
+        again = builtin_catalog(("http://mirror.test/pbs", None), store=store)
+    assert again.builds == first.builds and again.warnings == first.warnings
+    assert again.source == first.source == "built-in index (pbs-installer)"
+    assert all(
+        b.url.startswith("http://mirror.test/pbs/") for b in again.builds if "pypy" not in b.key
+    )
+
+    # Other mirrors, or another index (a pbs-installer upgrade): checked again, kept anew.
+    other = builtin_catalog(("http://other.test", None), store=store)
+    assert other.builds != first.builds
+    entries = json.loads(index.read_text())
+    entries[0]["files"] = []  # the newest release gone
+    index.write_text(json.dumps(entries))
+    fewer = builtin_catalog(("http://other.test", None), store=store)
+    assert len(fewer.builds) < len(other.builds)
+
+
+@pytest.mark.parametrize("kept", ["{not json", '{"stamp": 1}', '{"stamp": [], "builds": 5}', ""])
+def test_a_damaged_checked_index_is_checked_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kept: str
+) -> None:
+    _index_copy(tmp_path, monkeypatch)
+    fresh = builtin_catalog()
+    (tmp_path / catalog_module.BUILTIN_CHECKED).write_text(kept)
+    assert builtin_catalog(store=tmp_path).builds == fresh.builds
+    assert builtin_catalog(store=tmp_path).builds == fresh.builds  # rewritten, then read back
+
+
+def test_a_store_that_cannot_be_written_still_lists(tmp_path: Path) -> None:
+    blocked = tmp_path / "file"
+    blocked.write_text("")
+    assert builtin_catalog(store=blocked / "store").builds == builtin_catalog().builds

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
@@ -11,8 +12,9 @@ import pytest
 
 from tests.conftest import World
 from tui.app.app import PyshelfApp
+from tui.app.main import run_app
 from tui.app.screens.main import MainScreen
-from tui.engine.errors import CatalogError
+from tui.engine.errors import CatalogError, PyshelfError
 from tui.engine.jobs import JobQueue
 from tui.engine.listing import default_view
 
@@ -85,8 +87,8 @@ def test_the_app_loads_the_help_markdown_only_when_help_opens(tmp_path: Path) ->
 
 def test_the_app_loads_the_disk_usage_view_and_engine_only_when_used(tmp_path: Path) -> None:
     """The builds view starts without the disk-usage view, its dialogs and the usage engine
-    (the sizes' walk loads it on its own thread, after the first frame); their keys are
-    known all the same."""
+    (the sizes' walk loads it on its own thread, after the first frame), nor the bundle
+    engine and the doctor; the keys of those views are known all the same."""
     loaded = _loaded_after(
         "import tui.app.app, tui.app.main\nfrom tui.app.keys import known_ids\n"
         "assert {'cleanup-remove', 'cleanup-mark', 'prune-cancel', 'break'} <= known_ids()",
@@ -96,7 +98,8 @@ def test_the_app_loads_the_disk_usage_view_and_engine_only_when_used(tmp_path: P
     later = {
         "tui.app.screens.cleanup", "tui.app.screens.plan_confirm", "tui.app.screens.prune_menu",
         "tui.app.widgets.usage_table", "tui.engine.usage.inventory", "tui.engine.usage.ledger",
-        "tui.engine.usage.removal",
+        "tui.engine.usage.removal", "tui.app.usage_messages", "tui.engine.doctor",
+        "tui.engine.bundle",
     }  # fmt: skip
     assert not later & loaded
 
@@ -203,3 +206,45 @@ async def test_the_first_frame_has_the_focus_and_the_layout_of_the_next(
             assert app.main.classes == {breakpoint}  # the resize that followed kept it
     finally:
         queue.close(cancel=True)
+
+
+def test_the_app_is_built_with_the_collector_off_and_runs_with_it_on(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the imports and the app's construction make is frozen before the app runs (the
+    collector walked it again and again before the first frame); after that it collects."""
+    seen: dict[str, object] = {}
+
+    class Recorder:
+        return_code = 0
+
+        def __init__(self, shelf: object, queue: object) -> None:
+            seen["building"] = gc.isenabled()
+
+        def run(self) -> None:
+            seen["running"] = gc.isenabled()
+            seen["frozen"] = gc.get_freeze_count()
+
+    monkeypatch.setattr("tui.app.app.PyshelfApp", Recorder)
+    try:
+        assert run_app(world.shelf().settings) == 0
+    finally:
+        gc.unfreeze()  # the rest of the test run collects as before
+    assert seen["building"] is False and seen["running"] is True
+    assert isinstance(seen["frozen"], int) and seen["frozen"] > 0
+    assert gc.isenabled()
+
+
+def test_a_shelf_that_cannot_be_made_leaves_the_collector_on(
+    world: World, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def broken(settings: object) -> None:
+        raise PyshelfError("the install dir is a file")
+
+    monkeypatch.setattr("tui.engine.shelf.Shelf", broken)
+    try:
+        assert run_app(world.shelf().settings) == 1
+    finally:
+        gc.unfreeze()
+    assert "the install dir is a file" in capsys.readouterr().err
+    assert gc.isenabled()

@@ -449,11 +449,14 @@ def report_unexpected(exc: BaseException) -> None:
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    if argv is None:
-        argv = sys.argv[1:]
-    parser = build_parser(only=command_in(argv))
+    words = sys.argv[1:] if argv is None else list(argv)
     try:
-        args = parser.parse_args(argv)
+        # No words: the app, with every option unset; no parser is built just to say so.
+        # Otherwise only the parser of the command the words name (all of them when unsure).
+        if words:
+            args = build_parser(only=command_in(words)).parse_args(words)
+        else:
+            args = argparse.Namespace(command=None)
         settings = settings_from(args)
     except SystemExit as exc:  # --help, --version, or a usage error argparse printed
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from textual.binding import Binding
 
 from tests.app.conftest import CPYTHON_312, AppMaker, loaded, settle, wait_for
@@ -237,3 +238,29 @@ async def test_the_footer_keeps_its_order_and_dims_what_does_not_apply(
         shown, _, _ = footer.fit(footer.content_region.width)
         assert {"fetch", "cleanup", "queue", "help", "quit"} <= {i.binding_id for i in shown}
         assert "Disk" in str(footer.render())
+
+
+async def test_the_footer_is_drawn_again_only_when_what_it_shows_changes(
+    make_app: AppMaker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    drawn: list[str] = []
+    render = ActionFooter.render
+
+    def counted(self: ActionFooter) -> object:
+        drawn.append(str(render(self)))
+        return drawn[-1]
+
+    monkeypatch.setattr(ActionFooter, "render", counted)
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await loaded(pilot)
+        table = app.main.table
+        assert {e.state for e in table.ordered()} == {"available"}
+        before = len(drawn)
+        # Other available builds: the same actions apply; the bindings changed for nothing.
+        await pilot.press("G", "up", "g")
+        await pilot.pause()
+        assert table.cursor_row == 0 and len(drawn) == before
+        await pilot.press("slash")  # the filter's own actions
+        await pilot.pause()
+        assert len(drawn) > before and "clear" in drawn[-1] and "fetch" not in drawn[-1]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -24,17 +24,21 @@ from tui.app.keys import bound_key, register
 from tui.app.present import show_path
 from tui.app.screens.view import View
 from tui.app.widgets.shelf_table import ShelfTable
-from tui.engine.bundle import Report, export, import_paths
 from tui.engine.errors import PyshelfError
 from tui.engine.jobs import Job, JobKind, JobQueue, Phase
 from tui.engine.shelf import Entry, Shelf
 from tui.format import human_size
+
+if TYPE_CHECKING:  # the bundle engine loads with the first export or import
+    from tui.engine.bundle import Report
 
 DEFAULT_BUNDLE = "python-bundle"
 
 
 class PathScreen(ModalScreen[Path | None]):
     """Ask for a path: Enter takes it, Esc cancels; ``must_exist`` refuses a missing one."""
+
+    CSS_PATH = "dialogs.tcss"  # loaded when first shown, not for the first frame
 
     BINDINGS: ClassVar[list[BindingType]] = register(
         [Binding("escape", "cancel", "Cancel", show=False, id="path-cancel")]
@@ -92,12 +96,16 @@ def _finish(job: Job, report: Report, there: str) -> str:
 
 
 def _export_task(shelf: Shelf, entries: list[Entry], root: Path, job: Job) -> str:
+    from tui.engine.bundle import export
+
     job.set_phase(Phase.VERIFYING)  # each archive is hashed as it is copied
     ready = [(e.build, shelf.cache.path_for(e.build)) for e in entries]
     return _finish(job, export(shelf, ready, root), "in the bundle")
 
 
 def _import_task(shelf: Shelf, path: Path, job: Job) -> str:
+    from tui.engine.bundle import import_paths
+
     job.set_phase(Phase.VERIFYING)
     return _finish(job, import_paths(shelf, [path]), "in the cache")
 

@@ -8,7 +8,7 @@ redacted, and whether each answers, with timing.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.table import Table
 from rich.text import Text
@@ -23,8 +23,10 @@ from tui.app.commands import Command
 from tui.app.keys import bound_key, register
 from tui.app.present import ERROR_STYLE, INSTALLED_STYLE
 from tui.app.screens.view import View
-from tui.engine.doctor import Check, run_checks
 from tui.engine.shelf import Shelf
+
+if TYPE_CHECKING:  # the doctor loads with the first check
+    from tui.engine.doctor import Check
 
 OFFLINE, ONLINE, NO_CONNECTION = "offline", "online", "no connection"
 
@@ -40,6 +42,7 @@ def connection_state(offline: bool, checks: list[Check] | None) -> str | None:
 
 
 class ChecksScreen(ModalScreen[None]):
+    CSS_PATH = "dialogs.tcss"  # loaded when first shown, not for the first frame
     BINDINGS: ClassVar[list[BindingType]] = register(
         [Binding("escape,enter,q", "dismiss", "Close", show=False, id="checks-close")]
     )
@@ -94,6 +97,8 @@ class ConnectionActions(View):
 
     @work(thread=True, group="connection", exclusive=True, exit_on_error=False)
     def _check_connection(self) -> None:
+        from tui.engine.doctor import run_checks
+
         checks = list(run_checks(self.shelf))
         self.app.call_from_thread(self._checked, checks)
 

@@ -112,6 +112,7 @@ class ActionFooter(Widget):
         super().__init__(id=id)
         self.ids = ids
         self._screen: Screen[object] | None = None
+        self._drawn: tuple[object, ...] | None = None  # ``_state()`` when last drawn
 
     def on_mount(self) -> None:
         self._screen = self.screen
@@ -122,15 +123,31 @@ class ActionFooter(Widget):
             self._screen.bindings_updated_signal.unsubscribe(self)
 
     def _bindings_changed(self, screen: Screen[object]) -> None:
-        self.refresh()
+        # Bindings change several times as the view opens (focus, the first rows, the cursor)
+        # and on every move; most change nothing drawn here, and a draw costs more than this.
+        if self._state() != self._drawn:
+            self.refresh()
 
-    def items(self, *, short: bool = False) -> list[Item]:
-        """The actions in order, each with whether it applies to what is highlighted now."""
+    def _applies(self) -> dict[str, bool]:
+        """Binding id -> whether it applies now, from the screen's active bindings."""
         state: dict[str, bool] = {}
         for active in self.screen.active_bindings.values():
             binding_id = active.binding.id
             if binding_id is not None and binding_id not in state:
                 state[binding_id] = active.enabled
+        return state
+
+    def _state(self) -> tuple[object, ...]:
+        """What the line shows besides its width: the actions, the keys bound to them (the
+        keymap) and whether each applies."""
+        ids = tuple(self.ids())
+        applies = self._applies()
+        keymap: dict[str, str] = self.app._keymap
+        return ids, tuple(applies.get(i, False) for i in ids), tuple(keymap.items())
+
+    def items(self, *, short: bool = False) -> list[Item]:
+        """The actions in order, each with whether it applies to what is highlighted now."""
+        state = self._applies()
         out = []
         for binding_id in self.ids():
             binding = next(iter(bound(self.app, binding_id)))
@@ -166,6 +183,7 @@ class ActionFooter(Widget):
         return f"{key} palette"
 
     def render(self) -> RenderResult:
+        self._drawn = self._state()
         width = self.content_region.width or self.size.width
         items, gap, hint = self.fit(width)
         key_style = self.get_component_rich_style("action-footer--key")

@@ -2,25 +2,39 @@
 
 from __future__ import annotations
 
+import gc
 import sys
+from typing import TYPE_CHECKING
 
 from tui.engine.errors import PyshelfError
-from tui.engine.jobs import JobQueue
-from tui.engine.settings import Settings
-from tui.engine.shelf import Shelf
+
+if TYPE_CHECKING:
+    from tui.engine.settings import Settings
 
 
 def run_app(settings: Settings) -> int:
+    # The imports below make most of the objects the app will ever hold, and the collector
+    # walked them several times before the first frame (a full pass among them: most of the
+    # time a bare Textual app does not spend). They are made with it off, then frozen: they
+    # live as long as the app, and the collector leaves them alone from then on.
+    gc.disable()
     try:
-        shelf = Shelf(settings)
-    except PyshelfError as exc:
-        print(f"pyshelf: error: {exc}", file=sys.stderr)
-        return 1
-    shelf.preload_entries()  # while Textual loads: the first frame can show the rows
-    from tui.app.app import PyshelfApp  # Textual loads only now
+        from tui.engine.jobs import JobQueue
+        from tui.engine.shelf import Shelf
 
-    queue = JobQueue(shelf)
-    app = PyshelfApp(shelf, queue)
+        try:
+            shelf = Shelf(settings)
+        except PyshelfError as exc:
+            print(f"pyshelf: error: {exc}", file=sys.stderr)
+            return 1
+        shelf.preload_entries()  # while Textual loads: the first frame can show the rows
+        from tui.app.app import PyshelfApp  # Textual loads only now
+
+        queue = JobQueue(shelf)
+        app = PyshelfApp(shelf, queue)
+    finally:
+        gc.freeze()
+        gc.enable()
     try:
         app.run()
     finally:

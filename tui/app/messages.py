@@ -11,10 +11,8 @@ from tui.app.row_notes import RowNotes
 from tui.engine.jobs import JobEvent, JobKind
 from tui.engine.shelf import Entry
 
-if TYPE_CHECKING:  # the disk-usage engine loads when something is measured or removed
-    from tui.engine.usage.inventory import Inventory
+if TYPE_CHECKING:  # the disk-usage engine loads when something is measured
     from tui.engine.usage.ledger import Ledger
-    from tui.engine.usage.removal import Outcome, Plan, StepResult
 
 
 @dataclass
@@ -79,62 +77,3 @@ class SortChanged(Message):
 
     column: str
     reverse: bool
-
-
-# -- the disk-usage view's workers ----------------------------------------------------------
-
-
-@dataclass
-class InventoryTaken(Message):
-    inventory: Inventory
-    generation: int
-    catalog_error: str | None = None  # the catalog failed: only the cache and installs count
-
-
-@dataclass
-class SizesMeasured(Message):
-    """Some items have their size now (the engine set ``Item.size``); redraw."""
-
-    generation: int
-    done: int
-    total: int
-    finished: bool = False
-
-    def can_replace(self, message: Message) -> bool:
-        # A flood of sizes collapses to the newest: it counts everything the older ones did.
-        return isinstance(message, SizesMeasured) and message.generation == self.generation
-
-
-@dataclass
-class EnvsFound(Message):
-    generation: int
-
-
-@dataclass
-class PlanCounted(Message):
-    """What the marks would free, for the marks it was counted for."""
-
-    plan: Plan
-    marks: frozenset[str]
-    inventory: Inventory
-
-
-@dataclass
-class PlanReady(Message):
-    """A plan to put to the user (from x or a prune preset)."""
-
-    plan: Plan
-    title: str
-    verb: str
-
-
-@dataclass
-class StepDone(Message):
-    result: StepResult
-    index: int
-    steps: int
-
-
-@dataclass
-class PlanExecuted(Message):
-    outcome: Outcome

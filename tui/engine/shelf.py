@@ -284,14 +284,16 @@ class Shelf:
         by_cache_name: dict[str, Entry] = {}
         by_key: dict[str, Entry] = {}
         copies = {c.name for c in self.unpacked.copies()}
+        partials = self.cache.partial_sizes()
         for build in sorted(self.builds(all_platforms), key=Build.sort_key):
             entry = Entry(build, available=bool(build.url and build.sha256))
             entry.download_size = self.sizes.get(build)
-            entry.partial_bytes = self.cache.partial_size(build)
+            name = self.cache.path_for(build).name if build.sha256 else ""
+            entry.partial_bytes = partials.get(name, 0) if name else 0
             if entry.available and build.sha256 and build.sha256[:16] in copies:
                 entry.unpacked_size = None  # the ledger measures it
             if build.sha256 and build.url:
-                by_cache_name[self.cache.path_for(build).name] = entry
+                by_cache_name[name] = entry
             by_key[build.key] = entry  # the newest build of a key wins
         for archive in self.cache.scan():
             entry = by_cache_name.get(archive.path.name)

@@ -42,7 +42,7 @@ class BuildJobs(View):
     all_entries: list[Entry]
     table: ShelfTable
     queue_panel: QueuePanel
-    details: DetailsPane
+    details: DetailsPane | None
     status: StatusLine
     # What the screen does after a job: list the builds again, redraw the details pane.
     load_entries: Callable[[], object]

@@ -27,10 +27,11 @@ from textual.worker import Worker
 from tui.app import screen_keys
 from tui.app.commands import Command
 from tui.app.keys import bound_key
-from tui.app.messages import EnvsFound, InventoryTaken, JobUpdated, SizesMeasured
+from tui.app.messages import JobUpdated
 from tui.app.present import show_path
 from tui.app.screens.cleanup_removals import CleanupRemovals
 from tui.app.screens.prune_menu import PruneChoice
+from tui.app.usage_messages import EnvsFound, InventoryTaken, SizesMeasured
 from tui.app.widgets.queue_panel import QueuePanel
 from tui.app.widgets.usage_rows import GROUP_TITLES, envs, never_reason
 from tui.app.widgets.usage_table import UsageTable
@@ -68,6 +69,7 @@ class Scope:
 
 
 class CleanupScreen(CleanupRemovals):
+    CSS_PATH = "../dialogs.tcss"  # loaded when first shown, not for the first frame
     BINDINGS: ClassVar[list[BindingType]] = screen_keys.CLEANUP
     WORKER_ERRORS: ClassVar[dict[str, str]] = {
         "cleanup-inventory": "cannot list what is on disk",

@@ -15,10 +15,10 @@ from textual import on, work
 from textual.worker import get_current_worker
 
 from tui.app.keys import bound_key
-from tui.app.messages import PlanCounted, PlanExecuted, PlanReady, StepDone
 from tui.app.screens.plan_confirm import confirm_plan
 from tui.app.screens.prune_menu import PruneChoice, PruneScreen
 from tui.app.screens.view import View
+from tui.app.usage_messages import PlanCounted, PlanExecuted, PlanReady, StepDone
 from tui.app.widgets.usage_rows import never_reason, row_id
 from tui.app.widgets.usage_table import UsageTable
 from tui.engine.jobs import JobQueue

@@ -19,6 +19,7 @@ from tui.format import human_size
 
 
 class ConfirmScreen(ModalScreen[bool]):
+    CSS_PATH = "../dialogs.tcss"  # loaded when first shown, not for the first frame
     BINDINGS: ClassVar[list[BindingType]] = register(
         [
             Binding("y", "answer(True)", "Yes", show=False, id="yes"),

@@ -42,6 +42,7 @@ def help_text(keys: Mapping[str, str]) -> str:
 
 
 class HelpScreen(ModalScreen[None]):
+    CSS_PATH = "../dialogs.tcss"  # loaded when first shown, not for the first frame
     BINDINGS: ClassVar[list[BindingType]] = register(
         [
             Binding("escape,f1,question_mark,q", "dismiss", "Close", show=False, id="help-close"),

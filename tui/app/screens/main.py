@@ -13,7 +13,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.timer import Timer
-from textual.widgets import DataTable, Header, Input, Label, ListView
+from textual.widgets import DataTable, Input, Label, ListView
 from textual.worker import get_current_worker
 
 from tui.app.bundle_dialogs import BundleActions
@@ -39,6 +39,7 @@ from tui.app.widgets.filter_input import FilterInput
 from tui.app.widgets.queue_panel import QueuePanel
 from tui.app.widgets.shelf_table import ShelfTable
 from tui.app.widgets.status_line import StatusLine
+from tui.app.widgets.title_bar import TitleBar
 from tui.config import Preferences
 from tui.engine.errors import CatalogError
 from tui.engine.jobs import JobQueue, Phase
@@ -138,6 +139,7 @@ class MainScreen(UpgradeActions, BundleActions, ConnectionActions, BuildJobs):
         self._reload_from: list[Entry] | None = None  # set by ctrl+r until its load lands
         self._probe_retry: Timer | None = None
         self._unsubscribe: Callable[[], None] | None = None
+        self.details: DetailsPane | None = None  # beside the table once d shows it
         self.set_reactive(MainScreen.show_all, prefs.config.all_versions)
 
     # -- layout --------------------------------------------------------------------------
@@ -151,16 +153,13 @@ class MainScreen(UpgradeActions, BundleActions, ConnectionActions, BuildJobs):
         self.filter_box = FilterInput(id="filter")
         config = self.prefs.config
         self.table = ShelfTable(sort=(config.sort, config.sort_reverse), id="table")
-        self.details = DetailsPane(id="details")
         self.queue_panel = QueuePanel(id="queue")
-        yield Header(icon="≡")
+        yield TitleBar("≡")
         yield self.status
         yield self.filter_box
-        with Horizontal(id="body"):
-            with Vertical(id="table-box"):
-                yield Label(id="empty-note")
-                yield self.table
-            yield self.details
+        with Horizontal(id="body"), Vertical(id="table-box"):
+            yield Label(id="empty-note")
+            yield self.table
         yield self.queue_panel
         yield ActionFooter(self.footer_ids, id="footer")
 
@@ -176,7 +175,6 @@ class MainScreen(UpgradeActions, BundleActions, ConnectionActions, BuildJobs):
     def on_mount(self) -> None:
         self.table.offline = self.shelf.settings.offline
         self.filter_box.display = False
-        self.details.display = False
         self.queue_panel.display = False  # Q opens it; the status line says when jobs run
         for job in list(self.queue.jobs):  # a queue handed over with work already in it
             self.queue_panel.show_event(job.snapshot())
@@ -397,7 +395,7 @@ class MainScreen(UpgradeActions, BundleActions, ConnectionActions, BuildJobs):
 
     def _update_details(self) -> None:
         pane = self.details
-        if not pane.display:
+        if pane is None or not pane.display:
             return
         entry = self.table.highlighted
         verified = bool(entry and entry.build.sha256 in self.shelf.downloader.verified)
@@ -467,9 +465,13 @@ class MainScreen(UpgradeActions, BundleActions, ConnectionActions, BuildJobs):
             self.table.focus()
         self.update_jobs_line()
 
-    def action_toggle_details(self) -> None:
+    async def action_toggle_details(self) -> None:
         pane = self.details
-        pane.display = not pane.display
+        if pane is None:  # made the first time d shows it: the first frame has no use for it
+            pane = self.details = DetailsPane(id="details")
+            await self.query_one("#body").mount(pane)
+        else:
+            pane.display = not pane.display
         self._update_details()
 
     def action_copy(self) -> None:

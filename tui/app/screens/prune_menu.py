@@ -48,6 +48,7 @@ class PruneChoice:
 
 
 class PruneScreen(ModalScreen[PruneChoice | None]):
+    CSS_PATH = "../dialogs.tcss"  # loaded when first shown, not for the first frame
     BINDINGS: ClassVar[list[BindingType]] = screen_keys.PRUNE
 
     def __init__(self, days: str = "30", cap: str = "2G") -> None:

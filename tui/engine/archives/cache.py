@@ -56,6 +56,22 @@ class ArchiveCache:
         except OSError:
             return 0
 
+    def partial_sizes(self) -> dict[str, int]:
+        """The size of every partial download, by its archive's cache name: one listing, not
+        a stat per build (``partial_size`` for one)."""
+        sizes = {}
+        try:
+            entries = list(os.scandir(self.partial_dir))
+        except OSError:
+            return {}
+        for entry in entries:
+            if entry.name.endswith(".part"):
+                try:
+                    sizes[entry.name[: -len(".part")]] = entry.stat().st_size
+                except OSError:
+                    continue
+        return sizes
+
     def find(self, build: Build) -> CachedArchive | None:
         if not build.sha256 or not build.url:
             return None

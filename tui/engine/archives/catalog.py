@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import json
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlsplit
 
+from tui import __version__
 from tui.engine.archives import schema
 from tui.engine.builds import Build
 from tui.engine.errors import CatalogError
@@ -32,29 +34,74 @@ class Catalog(NamedTuple):
     warnings: list[str]  # skipped entries, a stale saved copy: told once, as it loads
 
 
-def _builtin_index() -> str:
-    """pbs-installer's ``versions.json``, read beside its package without importing it: the
+BUILTIN_SOURCE = "built-in index (pbs-installer)"
+BUILTIN_CHECKED = "builtin.json"  # in the catalog store: the built-in index, checked
+_BUILD_FIELDS = list(Build._fields)
+
+
+def _builtin_index_path() -> Path | None:
+    """pbs-installer's ``versions.json`` beside its package, found without importing it: the
     package loads its installer (tempfile, tarfile) and importlib.resources loads zipfile,
-    which together took longer than parsing the index."""
+    which together took longer than parsing the index. None in a zipped install."""
     spec = importlib.util.find_spec("pbs_installer")
     for folder in (spec.submodule_search_locations or []) if spec else []:
         path = Path(folder, "versions.json")
         if path.is_file():
-            return path.read_text("utf-8")
-    from importlib import resources  # a zipped install: only its loader reads the file
-
-    return resources.files("pbs_installer").joinpath("versions.json").read_text("utf-8")
+            return path
+    return None
 
 
-def builtin_catalog(mirrors: schema.Mirrors = (None, None)) -> Catalog:
-    """The python-build-standalone index that pbs-installer ships: works offline."""
-    text = _builtin_index()
-    source = "built-in index (pbs-installer)"
+def builtin_catalog(
+    mirrors: schema.Mirrors = (None, None), *, store: Path | None = None
+) -> Catalog:
+    """The python-build-standalone index that pbs-installer ships: works offline.
+
+    With ``store``, the checked catalog is kept there and read back while the index file
+    (its path, size and time), the mirrors and pyshelf are the same: checking the whole index
+    was most of the time the app took to list its rows before its first frame.
+    """
+    path = _builtin_index_path()
+    stamp = None
+    if path is not None and store is not None:
+        with contextlib.suppress(OSError):
+            stat = path.stat()
+            stamp = [__version__, str(path), stat.st_size, stat.st_mtime_ns, list(mirrors)]
+    if stamp is not None and (kept := _read_checked(store / BUILTIN_CHECKED, stamp)):
+        return kept
+    if path is not None:
+        text = path.read_text("utf-8")
+    else:
+        from importlib import resources  # a zipped install: only its loader reads the file
+
+        text = resources.files("pbs_installer").joinpath("versions.json").read_text("utf-8")
     entries = schema.builtin_entries(json.loads(text))
     builds, warnings = schema.builds_from_uv_json(
-        entries, source, schemes=schema.SCHEMES_REMOTE, mirrors=mirrors
+        entries, BUILTIN_SOURCE, schemes=schema.SCHEMES_REMOTE, mirrors=mirrors
     )
-    return Catalog(builds, source, warnings)
+    catalog = Catalog(builds, BUILTIN_SOURCE, warnings)
+    if stamp is not None:
+        _keep_checked(store / BUILTIN_CHECKED, stamp, catalog)
+    return catalog
+
+
+def _read_checked(path: Path, stamp: list[object]) -> Catalog | None:
+    """The catalog kept at ``path`` if it was made under ``stamp``; None for any other file."""
+    try:
+        kept = json.loads(path.read_bytes())
+        if kept["stamp"] != stamp or kept["fields"] != _BUILD_FIELDS:
+            return None
+        builds = [Build(*row) for row in kept["builds"]]
+        return Catalog(builds, BUILTIN_SOURCE, [str(w) for w in kept["warnings"]])
+    except (OSError, ValueError, LookupError, TypeError):
+        return None  # none kept yet, or not one this run can use: check the index again
+
+
+def _keep_checked(path: Path, stamp: list[object], catalog: Catalog) -> None:
+    rows = [[getattr(b, name) for name in _BUILD_FIELDS] for b in catalog.builds]
+    data = {"stamp": stamp, "fields": _BUILD_FIELDS, "warnings": catalog.warnings, "builds": rows}
+    with contextlib.suppress(OSError):  # a read-only state dir: the next start checks again
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(path, json.dumps(data, separators=(",", ":")).encode(), private=True)
 
 
 def parse_uv_catalog(
@@ -212,7 +259,7 @@ def load_catalog(
     """
     mirrors = (python_mirror, pypy_mirror)
     if not source:
-        return builtin_catalog(mirrors)
+        return builtin_catalog(mirrors, store=store)
     warnings: list[str] = []
     remote = is_url(source)
     shown = redact_url(source)

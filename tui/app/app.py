@@ -5,6 +5,7 @@ The builds view is ``MainScreen`` (screens/main.py); the disk-usage view is push
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable, Iterator
 from functools import partial
@@ -31,6 +32,14 @@ from tui.engine.shelf import Shelf
 if TYPE_CHECKING:
     from tui.app.screens.cleanup import Scope
     from tui.engine.usage.ledger import Ledger
+
+
+def _collect_again() -> None:
+    """After the first frame: what the app was built from lives as long as it, so it is
+    frozen (the collector never walks it again), and the collector runs again."""
+    gc.freeze()
+    gc.enable()
+
 
 # Where the config comes from when the caller does not say: the user's config dir.
 DEFAULT_CONFIG = object()
@@ -99,6 +108,8 @@ class PyshelfApp(App[int]):
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         for problem in self.prefs.problems:
             self._config_problem(problem)
+        if not gc.isenabled():  # run_app builds the app with the collector off
+            self.call_after_refresh(_collect_again)
 
     def on_unmount(self) -> None:
         if self._owns_queue:

@@ -13,28 +13,33 @@ if TYPE_CHECKING:
 
 
 def run_app(settings: Settings) -> int:
-    # The imports below make most of the objects the app will ever hold, and the collector
-    # walked them several times before the first frame (a full pass among them: most of the
-    # time a bare Textual app does not spend). They are made with it off, then frozen: they
-    # live as long as the app, and the collector leaves them alone from then on.
+    # The imports below and the first frame make most of the objects the app will ever hold,
+    # and the collector walked them several times before that frame (a full pass among them:
+    # most of the time a bare Textual app does not spend). They are made with it off; the app
+    # freezes them and turns it back on once its first frame is drawn (PyshelfApp.on_mount).
     gc.disable()
     try:
-        from tui.engine.jobs import JobQueue
-        from tui.engine.shelf import Shelf
-
-        try:
-            shelf = Shelf(settings)
-        except PyshelfError as exc:
-            print(f"pyshelf: error: {exc}", file=sys.stderr)
-            return 1
-        shelf.preload_entries()  # while Textual loads: the first frame can show the rows
-        from tui.app.app import PyshelfApp  # Textual loads only now
-
-        queue = JobQueue(shelf)
-        app = PyshelfApp(shelf, queue)
+        return _run(settings)
     finally:
-        gc.freeze()
-        gc.enable()
+        if not gc.isenabled():  # stopped before its first frame
+            gc.freeze()
+            gc.enable()
+
+
+def _run(settings: Settings) -> int:
+    from tui.engine.jobs import JobQueue
+    from tui.engine.shelf import Shelf
+
+    try:
+        shelf = Shelf(settings)
+    except PyshelfError as exc:
+        print(f"pyshelf: error: {exc}", file=sys.stderr)
+        return 1
+    shelf.preload_entries()  # while Textual loads: the first frame can show the rows
+    from tui.app.app import PyshelfApp  # Textual loads only now
+
+    queue = JobQueue(shelf)
+    app = PyshelfApp(shelf, queue)
     try:
         app.run()
     finally:

@@ -150,6 +150,8 @@ async def shoot(root: Path, server: LoopbackServer, catalog: Path) -> None:
             await pilot.pause(0.05)
         await pilot.pause(2.5)
         await pilot.press("ctrl+home", "Q")  # jobs never open the queue by themselves
+        while app.main.table.measuring:  # the installs that finished are being measured
+            await pilot.pause(0.05)
         app.clear_notifications()
         await pilot.pause(0.3)
         app.save_screenshot("queue.svg", str(HERE))

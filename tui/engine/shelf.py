@@ -81,11 +81,11 @@ class Entry:
         self.install_size = install_size
         self.unpacked_size = unpacked_size
 
-    def _fields(self) -> tuple[object, ...]:
+    def _values(self) -> tuple[object, ...]:
         return tuple(getattr(self, name) for name in Entry._FIELDS)
 
     def __eq__(self, other: object) -> bool:
-        return type(other) is Entry and self._fields() == other._fields()
+        return type(other) is Entry and self._values() == other._values()
 
     __hash__ = None  # type: ignore[assignment]  # it changes as jobs run
 

@@ -46,7 +46,7 @@ from tui.engine.installs.keys import KeyParts, parse_key
 from tui.engine.installs.links import OURS
 from tui.engine.installs.linktree import clone_tree
 from tui.engine.installs.lock import lock_holders, open_lock_file
-from tui.engine.installs.probe import start_check
+from tui.engine.installs.probe import RunningCheck, start_check
 from tui.engine.installs.repair import Repair
 from tui.engine.progress import NULL, Phase, Reporter
 
@@ -237,9 +237,11 @@ class InstallDir(Repair):
 
         The install shares inodes with ``tree``: nothing may modify its files in place.
         ``run_check=False`` skips starting the interpreter (the structural check stays), for a
-        tree whose archive an earlier install already ran. ``clone(dest, reporter)``, when
-        given, makes the linked tree instead (``UnpackedStore.link_into`` checks the copy as
-        it links); whatever it raises leaves nothing behind.
+        tree whose archive an earlier install already ran; otherwise the interpreter is
+        started from ``tree`` itself (the same files the install links) while the install is
+        linked and fixed up. ``clone(dest, reporter)``, when given, makes the linked tree
+        instead (``UnpackedStore.link_into`` checks the copy as it links); whatever it raises
+        leaves nothing behind.
         """
         if not tree.is_dir():
             raise PyshelfError(f"cannot install {build.key}: {tree} is not a directory")
@@ -250,10 +252,16 @@ class InstallDir(Repair):
             else:
                 clone_tree(tree, temp, reporter)
 
-        return self._install(
-            build, fill, source=build.filename or os.fspath(tree), run_check=run_check,
-            link_bin=link_bin, compile_bytecode=compile_bytecode, reporter=reporter,
-        )  # fmt: skip
+        source = build.filename or os.fspath(tree)
+        started = start_check(tree, self._parts(build), source, run=True) if run_check else None
+        try:
+            return self._install(
+                build, fill, source=source, run_check=False, started=started,
+                link_bin=link_bin, compile_bytecode=compile_bytecode, reporter=reporter,
+            )  # fmt: skip
+        finally:
+            if started is not None:
+                started.stop()  # reaps it when a failure came before its answer was read
 
     def _install(
         self,
@@ -265,6 +273,7 @@ class InstallDir(Repair):
         link_bin: bool,
         compile_bytecode: bool = False,
         reporter: Reporter,
+        started: RunningCheck | None = None,
     ) -> InstallResult:
         parts = self._parts(build)
         with self.lock(reporter=reporter):
@@ -286,6 +295,7 @@ class InstallDir(Repair):
                 link_bin,
                 compile_bytecode,
                 reporter,
+                started,
             )
 
     def install_staged(
@@ -349,26 +359,33 @@ class InstallDir(Repair):
         link_bin: bool,
         compile_bytecode: bool,
         reporter: Reporter,
+        started: RunningCheck | None = None,
     ) -> InstallResult:
-        """Under the lock: check and patch the filled ``temp``, swap it in, make the links."""
+        """Under the lock: check and patch the filled ``temp``, swap it in, make the links.
+        ``started`` is the interpreter check already running on the tree ``temp`` links to."""
         final = inside(self.root, build.key)
         journal = self._journal(build.key)
         try:
             # The interpreter starts in the background while the fix-ups run (two processes,
             # two cores); it must have answered with its version before anything moves.
-            check = start_check(temp, parts, source, run=run_check)
+            checks = [start_check(temp, parts, source, run=run_check)]
+            if started is not None:
+                checks.append(started)
             try:
                 patch_installation(temp, final, build.implementation)
                 if build.build:
                     # A new inode, never a write into a file a hard-linked tree shares.
                     atomic_write_bytes(temp / "BUILD", build.build.encode())
             except Exception:
-                check.wait()  # a tree that holds no interpreter is refused as that first
+                for check in checks:
+                    check.wait()  # a tree that holds no interpreter is refused as that first
                 raise
             except BaseException:
-                check.stop()
+                for check in checks:
+                    check.stop()
                 raise
-            check.wait()
+            for check in checks:
+                check.wait()
             if compile_bytecode:
                 self._compile(temp, parts, final, warnings, reporter)
             reporter.check(f"install of {build.key} cancelled")

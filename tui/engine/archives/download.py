@@ -340,7 +340,7 @@ def _download_lock(path: Path, waiting: Callable[[], None]) -> Iterator[None]:
     """Hold an exclusive flock on ``path``: one process downloads an archive while others wait,
     calling ``waiting`` every quarter second (it may raise, to give up). The kernel drops the
     lock with its holder, even one killed with -9. (filelock does the same flock, and its
-    import cost 11 to 19 ms of every first install.)"""
+    import cost about 19 ms of every first install.)"""
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
     try:
         while True:

@@ -128,10 +128,18 @@ def test_install_fetches_then_reinstall_works_offline(world: World) -> None:
     world.server.stop()
     offline = world.shelf(offline=True)
     queue2 = JobQueue(offline)
+    queue2.subscribe(recorder)
     job = queue2.submit(JobKind.REINSTALL, _entry(offline, entry.key))
     queue2.wait([job])
     assert job.phase == Phase.DONE, job.error
     assert job.result == "reinstalled"
+    # The kept copy is linked (and checked as it is): nothing is said to be extracted.
+    assert recorder.phases(job.id) == [Phase.QUEUED, Phase.LINKING, Phase.DONE]
+    offline.unpacked.remove(world.spec(entry.key).sha256)  # the cached archive alone
+    job = queue2.submit(JobKind.REINSTALL, _entry(offline, entry.key))
+    queue2.wait([job])
+    assert job.phase == Phase.DONE, job.error
+    assert recorder.phases(job.id) == [Phase.QUEUED, Phase.EXTRACTING, Phase.LINKING, Phase.DONE]
     queue.close()
     queue2.close()
 

@@ -276,7 +276,10 @@ class JobQueue:
         slots = self._download_slots if downloading else self._disk_slots
         self._slot(slots, job)
         try:
-            job.set_phase(Phase.DOWNLOADING if downloading else Phase.EXTRACTING)
+            if downloading:
+                job.set_phase(Phase.DOWNLOADING)
+            else:  # a kept copy is linked; else the cached archive is unpacked
+                job.set_phase(Phase.LINKING if self.shelf.links_a_copy(entry) else Phase.EXTRACTING)
             result = self.shelf.install(entry, reporter=job)
         finally:
             slots.release()

@@ -398,12 +398,16 @@ class Shelf:
             return None
         return self.unpacked.get(entry.build.sha256)
 
+    def links_a_copy(self, entry: Entry) -> bool:
+        """Whether installing ``entry`` would link a kept unpacked copy (checked as it links;
+        one that differs is unpacked again)."""
+        return self.unpacked_tree(entry) is not None and self.can_link()
+
     def needs_download(self, entry: Entry) -> bool:
         """Whether installing ``entry`` has to download it: no unpacked copy it can use, no
         archive."""
         cached = entry.cached is not None and entry.cached.path.exists()
-        copy = self.unpacked_tree(entry) is not None and self.can_link()
-        return not (cached or copy)
+        return not (cached or self.links_a_copy(entry))
 
     def install(self, entry: Entry, *, reporter: Reporter = NULL) -> InstallResult:
         """Install (or reinstall over) ``entry``, fetching it first if the cache lacks it.

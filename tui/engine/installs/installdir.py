@@ -258,6 +258,7 @@ class InstallDir(Repair):
             return self._install(
                 build, fill, source=source, run_check=False, started=started,
                 link_bin=link_bin, compile_bytecode=compile_bytecode, reporter=reporter,
+                filling=Phase.LINKING,
             )  # fmt: skip
         finally:
             if started is not None:
@@ -274,13 +275,14 @@ class InstallDir(Repair):
         compile_bytecode: bool = False,
         reporter: Reporter,
         started: RunningCheck | None = None,
+        filling: Phase = Phase.EXTRACTING,
     ) -> InstallResult:
         parts = self._parts(build)
         with self.lock(reporter=reporter):
             warnings = self._repair()
             temp = self._scratch(build.key)
             try:
-                reporter.set_phase(Phase.EXTRACTING)
+                reporter.set_phase(filling)
                 fill(temp)
             except BaseException:
                 remove_path(temp)
@@ -296,6 +298,7 @@ class InstallDir(Repair):
                 compile_bytecode,
                 reporter,
                 started,
+                linking=filling is Phase.LINKING,
             )
 
     def install_staged(
@@ -360,9 +363,11 @@ class InstallDir(Repair):
         compile_bytecode: bool,
         reporter: Reporter,
         started: RunningCheck | None = None,
+        linking: bool = False,
     ) -> InstallResult:
         """Under the lock: check and patch the filled ``temp``, swap it in, make the links.
-        ``started`` is the interpreter check already running on the tree ``temp`` links to."""
+        ``started`` is the interpreter check already running on the tree ``temp`` links to;
+        ``linking``: the reporter already says so (the tree was filled by linking)."""
         final = inside(self.root, build.key)
         journal = self._journal(build.key)
         try:
@@ -396,7 +401,8 @@ class InstallDir(Repair):
             remove_path(temp)
             journal.unlink(missing_ok=True)
             raise
-        reporter.set_phase(Phase.LINKING)
+        if not linking:
+            reporter.set_phase(Phase.LINKING)
         try:
             self._update_minor_link(parts, warnings)
             bin_link = self._link_executable(parts, warnings) if link_bin else None

@@ -90,6 +90,13 @@ def entry(app: PyshelfApp, key: str) -> Entry:
     return next(e for e in app.main.table.entries.values() if e.key == key)
 
 
+async def highlight(pilot: Pilot, key: str) -> None:
+    """Put the builds table's cursor on ``key``'s row."""
+    table = pilot.app.main.table  # type: ignore[attr-defined]
+    table.move_cursor(row=table.get_row_index(row_id(entry(pilot.app, key))))  # type: ignore[arg-type]
+    await pilot.pause()
+
+
 def cell(app: PyshelfApp, key: str, column: str) -> str:
     return app.main.table.get_cell(row_id(entry(app, key)), column).plain
 

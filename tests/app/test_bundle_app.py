@@ -12,7 +12,7 @@ from tests.app.conftest import (
     CPYTHON_312,
     AppMaker,
     cell,
-    entry,
+    highlight,
     loaded,
     messages,
     settle,
@@ -21,7 +21,6 @@ from tests.app.conftest import (
 from tests.conftest import World
 from tui.app.bundle_dialogs import PathScreen
 from tui.app.connection import ChecksScreen
-from tui.app.present import row_id
 from tui.engine.bundle import CATALOG_NAME, SUMS_NAME
 from tui.engine.jobs import Phase
 from tui.format import human_size
@@ -30,9 +29,8 @@ K311 = "cpython-3.11.9-linux-x86_64-gnu"
 
 
 async def _mark(pilot, *keys: str) -> None:
-    table = pilot.app.main.table
     for key in keys:
-        table.move_cursor(row=table.get_row_index(row_id(entry(pilot.app, key))))
+        await highlight(pilot, key)
         await pilot.press("space")
 
 

@@ -14,6 +14,7 @@ from tests.app.conftest import (
     AppMaker,
     cell,
     entry,
+    highlight,
     loaded,
     messages,
     settle,
@@ -27,12 +28,6 @@ from tui.format import human_size
 
 K313 = "cpython-3.13.1-linux-x86_64-gnu"
 PYPY = "pypy-3.10.14-linux-x86_64-gnu"
-
-
-async def _select(pilot, key: str) -> None:
-    app = pilot.app
-    while app.main.table.highlighted.key != key:
-        await pilot.press("j")
 
 
 async def test_an_installed_build_with_a_partial_download_shows_both(
@@ -49,7 +44,7 @@ async def test_an_installed_build_with_a_partial_download_shows_both(
     async with app.run_test(size=(120, 36)) as pilot:
         await loaded(pilot)
         assert cell(app, CPYTHON_312, "state") == "●◐ installed"
-        await _select(pilot, CPYTHON_312)
+        await highlight(pilot, CPYTHON_312)
         await pilot.press("d")
         await pilot.pause()
         text = app.query_one(DetailsPane).text()
@@ -118,7 +113,7 @@ async def test_a_mirror_without_the_file_is_named_as_the_reason(
     async with app.run_test(size=(120, 36)) as pilot:
         await loaded(pilot)
         assert cell(app, PYPY, "download") == "unknown"
-        await _select(pilot, PYPY)
+        await highlight(pilot, PYPY)
         await pilot.press("d")
         await pilot.pause()
         text = " ".join(app.query_one(DetailsPane).text().split())

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.app.conftest import AppMaker, cell, loaded, messages, settle, wait_for
+from tests.app.conftest import AppMaker, cell, highlight, loaded, messages, settle, wait_for
 from tests.conftest import World
 from tests.test_managers import make_venv
 from tui.app.screens import main as main_screen
@@ -32,13 +32,6 @@ def _envs(root: Path, installs: Path) -> tuple[Path, Path]:
     return pinned, linked
 
 
-async def _highlight(pilot, key: str) -> None:
-    table = pilot.app.main.table
-    rid = next(r for r, e in table.entries.items() if e.key == key)
-    table.move_cursor(row=table.get_row_index(rid))
-    await pilot.pause()
-
-
 @pytest.fixture
 def work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     work = tmp_path / "work"
@@ -58,13 +51,13 @@ async def test_U_upgrades_repoints_and_offers_the_old_patch(
         await loaded(pilot)
         assert cell(app, OLD, "version") == "3.12.6 → 3.12.7"
         assert cell(app, NEW, "version") == "3.12.7"  # not installed: nothing to upgrade
-        await _highlight(pilot, NEW)
+        await highlight(pilot, NEW)
         await pilot.press("U")
         await pilot.pause()
         assert not isinstance(app.screen, ConfirmScreen)
         assert any("not installed" in m for m in messages(app))
 
-        await _highlight(pilot, OLD)
+        await highlight(pilot, OLD)
         await pilot.press("U")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         ask: ConfirmScreen = app.screen  # type: ignore[assignment]
@@ -106,7 +99,7 @@ async def test_the_old_patch_stays_while_an_environment_still_uses_it(
     app = make_app()
     async with app.run_test(size=(120, 36)) as pilot:
         await loaded(pilot)
-        await _highlight(pilot, OLD)
+        await highlight(pilot, OLD)
         await pilot.press("U")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("y")
@@ -129,7 +122,7 @@ async def test_U_says_why_a_row_has_nothing_to_upgrade(
     async with app.run_test(size=(120, 36)) as pilot:
         await loaded(pilot)
         assert cell(app, OLD, "version") == "3.12.6"  # the minor's newest patch is installed
-        await _highlight(pilot, OLD)
+        await highlight(pilot, OLD)
         await pilot.press("U")
         await pilot.pause()
         assert not isinstance(app.screen, ConfirmScreen)

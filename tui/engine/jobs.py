@@ -272,14 +272,11 @@ class JobQueue:
             entry.cached = None  # removed behind our back
         # A download unpacks as it lands, paced by the network: it takes a download slot, not
         # a disk slot (a slow link would hold one for hours). Work from the cache takes one.
-        downloading = self.shelf.needs_download(entry)
-        slots = self._download_slots if downloading else self._disk_slots
+        first = self.shelf.install_starts_with(entry)
+        slots = self._download_slots if first is Phase.DOWNLOADING else self._disk_slots
         self._slot(slots, job)
         try:
-            if downloading:
-                job.set_phase(Phase.DOWNLOADING)
-            else:  # a kept copy is linked; else the cached archive is unpacked
-                job.set_phase(Phase.LINKING if self.shelf.links_a_copy(entry) else Phase.EXTRACTING)
+            job.set_phase(first)
             result = self.shelf.install(entry, reporter=job)
         finally:
             slots.release()

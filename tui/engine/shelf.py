@@ -398,16 +398,15 @@ class Shelf:
             return None
         return self.unpacked.get(entry.build.sha256)
 
-    def links_a_copy(self, entry: Entry) -> bool:
-        """Whether installing ``entry`` would link a kept unpacked copy (checked as it links;
-        one that differs is unpacked again)."""
-        return self.unpacked_tree(entry) is not None and self.can_link()
-
-    def needs_download(self, entry: Entry) -> bool:
-        """Whether installing ``entry`` has to download it: no unpacked copy it can use, no
-        archive."""
-        cached = entry.cached is not None and entry.cached.path.exists()
-        return not (cached or self.links_a_copy(entry))
+    def install_starts_with(self, entry: Entry) -> Phase:
+        """What installing ``entry`` does first: link a kept unpacked copy (checked as it
+        links; one that differs is unpacked again), else unpack the cached archive, else
+        download it."""
+        if self.unpacked_tree(entry) is not None and self.can_link():
+            return Phase.LINKING
+        if entry.cached is not None and entry.cached.path.exists():
+            return Phase.EXTRACTING
+        return Phase.DOWNLOADING
 
     def install(self, entry: Entry, *, reporter: Reporter = NULL) -> InstallResult:
         """Install (or reinstall over) ``entry``, fetching it first if the cache lacks it.

@@ -18,6 +18,7 @@ import pytest
 from tests.conftest import World
 from tests.pbs_fixtures import make_archive
 from tui.engine.du import freed_size, tree_size
+from tui.engine.installs.unpacked import _UNSEALED as UNSEALED
 from tui.engine.installs.unpacked import CopyDiffers, UnpackedStore
 from tui.engine.settings import Settings
 from tui.engine.shelf import Entry, Shelf
@@ -187,7 +188,7 @@ def test_a_copy_without_a_manifest_is_rebuilt(tmp_path: Path) -> None:
     tree = store.add(spec.path, spec.sha256)
     manifest = tree.parent / "manifest"
     manifest.write_bytes(manifest.read_bytes()[:-40])  # truncated: never taken for a tree
-    assert store.check(spec.sha256) == "it has no readable manifest"
+    assert store.check(spec.sha256) == UNSEALED
     # An unpacked copy in the old layout (the tree itself, no manifest) is replaced too.
     old = tmp_path / "unpacked" / spec.sha256[:16]
     store.remove(spec.sha256)

@@ -83,6 +83,13 @@ def run_checks(shelf: Shelf) -> Iterator[Check]:
             yield Check("proxy", name, True, redact_url(value))
     certs = os.environ.get("SSL_CERT_FILE") or os.environ.get("SSL_CERT_DIR")
     yield Check("certificates", certs or "system store", True, "used for https")
+    from tui.engine.writers import shared_places
+
+    for place in shared_places(s):
+        detail = f"writable by {place.who}: they can delete or swap files there; " + (
+            "archives are checked by sha256 and unpacked copies by this user's seal before use"
+        )
+        yield Check("shared folder", str(place.path), place.shared, detail)
     if os.environ.get(TOKEN_ENV):
         hosts = ", ".join(sorted(shelf.token_hosts())) or "no mirror host: not sent"
         yield Check("token", TOKEN_ENV, True, f"sent to {hosts}")

@@ -89,6 +89,37 @@ def open_regular(path: Path) -> BinaryIO | None:
     return os.fdopen(fd, "rb")
 
 
+def read_owned(path: Path, limit: int) -> bytes | None:
+    """The bytes of ``path`` if it is a regular file of at most ``limit`` bytes owned by this
+    user, else None: what pyshelf wrote itself in a place others may write (a link, a fifo or
+    another user's file planted there is not read)."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags | getattr(os, "O_BINARY", 0))
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > limit or st.st_uid != owner_uid(st):
+            return None
+        chunks, size = [], 0
+        while size <= limit and (chunk := os.read(fd, 1 << 20)):
+            chunks.append(chunk)
+            size += len(chunk)
+        return None if size > limit else b"".join(chunks)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def owner_uid(st: os.stat_result) -> int:
+    """The owner a file of this user's has: the effective uid (on systems without uids, the
+    file's own, so ownership checks pass there)."""
+    geteuid = getattr(os, "geteuid", None)
+    return st.st_uid if geteuid is None else geteuid()
+
+
 def scratch_token() -> str:
     """Eight random hex digits for a scratch name, as ``secrets.token_hex(4)`` makes them."""
     return os.urandom(4).hex()

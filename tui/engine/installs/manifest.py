@@ -1,14 +1,14 @@
-"""The manifest of an unpacked copy: one line per entry of its tree, and a checksum line.
+"""The manifest of an unpacked copy: one line per entry of its tree, and a seal line.
 
 Each line holds what the quick check compares (type, mode, size, mtime, or a link's target),
-the file's link count and CRC-32, and its path. It is written from what the extraction
-recorded, not from a second walk. A damaged or truncated manifest fails its checksum and is
-never taken for a short tree.
+the file's link count and CRC-32, and its path; the second line names the sha256 of the
+archive it was unpacked from. It is written from what the extraction recorded, not from a
+second walk. The last line is this user's seal (``seal``): a damaged, truncated or planted
+manifest fails it and is never trusted.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import stat
 from collections import Counter
@@ -17,12 +17,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from tui.engine.archives.cache import HASH_CHUNK
+from tui.engine.installs.seal import seal, sealed
 from tui.engine.progress import NULL, Reporter
 
 if TYPE_CHECKING:
     from tui.engine.archives.extract import Written
 
-_HEADER = "pyshelf-unpacked 2"  # 1 held sha256s: such copies are unpacked again
+# 1 held sha256s, 2 a plain checksum anyone could recompute: such copies are unpacked again.
+_HEADER = "pyshelf-unpacked 3"
 FILE, DIR, LINK = "f", "d", "l"
 
 
@@ -97,18 +99,24 @@ def render(tree: Path, archive_sha256: str, written: Written) -> bytes:
     for rel, target in written.links.items():
         mode = os.lstat(f"{root}/{rel}").st_mode
         lines.append(f"{LINK}\t{mode:o}\t\t{_escape(target)}\t\t\t{_escape(rel)}")
-    body = "\n".join(lines) + "\n"
-    check = hashlib.sha256(body.encode("utf-8", "surrogateescape")).hexdigest()
-    return (body + f"end\t{check}\n").encode("utf-8", "surrogateescape")
+    body = ("\n".join(lines) + "\n").encode("utf-8", "surrogateescape")
+    return body + f"end\t{seal(body)}\n".encode()
 
 
-def parse(data: bytes, *, full: bool = False) -> Manifest | None:
-    """The manifest, or None when it is damaged; ``full`` also reads digests and links."""
+def parse(data: bytes, archive_sha256: str, *, full: bool = False) -> Manifest | None:
+    """The manifest, or None when it is damaged, not sealed by this user, or not of the
+    archive ``archive_sha256`` (the whole digest, or the copy's name: its first 16 digits);
+    ``full`` also reads digests and links."""
     body, sep, last = data.rstrip(b"\n").rpartition(b"\nend\t")
-    if not sep or hashlib.sha256(body + b"\n").hexdigest().encode() != last:
+    if not sep or not sealed(body + b"\n", last):
         return None
     lines = body.decode("utf-8", "surrogateescape").split("\n")
-    if len(lines) < 2 or lines[0] != _HEADER or not lines[1].startswith("a\t"):
+    if (
+        len(lines) < 2
+        or lines[0] != _HEADER
+        or len(lines[1]) != 66
+        or not lines[1].startswith(f"a\t{archive_sha256}")
+    ):
         return None
     rows: dict[str, str] = {}
     digests: dict[str, str] = {}

@@ -29,7 +29,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from tui.engine.fsutil import inside, remove_path, scratch_token
+from tui.engine.errors import PyshelfError
+from tui.engine.fsutil import inside, read_owned, remove_path, scratch_token
 from tui.engine.installs.linktree import CANNOT_LINK, can_link, link_or_copy
 from tui.engine.installs.manifest import (
     DIR,
@@ -52,6 +53,7 @@ _ASIDE = ".del-"
 _TREE = "tree"
 _MANIFEST = "manifest"
 _ID = re.compile(r"[0-9a-f]{16}")
+_MAX_MANIFEST = 64 << 20  # about 100 bytes an entry: far more than any interpreter has
 
 
 class StoredCopy(NamedTuple):
@@ -79,7 +81,9 @@ class CopyDiffers(Exception):
     """An unpacked copy differs from its manifest; ``str()`` says how."""
 
 
-_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
+_UNSEALED = "its manifest is missing, damaged, or not sealed by pyshelf for this user"
+_FOREIGN = "{} belongs to another user"  # planted: a copy is only ever this user's files
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
 def _compare(
@@ -95,12 +99,17 @@ def _compare(
     def unreadable(exc: OSError) -> str:
         return f"it cannot be read ({exc.strerror or exc})"
 
+    geteuid = getattr(os, "geteuid", None)
+    uid = geteuid() if geteuid is not None else None  # every entry must be this user's
     try:
-        top = os.lstat(root).st_mode
+        top_st = os.lstat(root)
     except OSError as exc:
         return unreadable(exc)
+    top = top_st.st_mode
     if f"{DIR}\t{top:o}\t\t" != rows.get("."):
         return "the mode of its top directory changed"
+    if uid is not None and top_st.st_uid != uid:
+        return _FOREIGN.format(".")
     modes: list[tuple[str, int]] = []  # directories made, given their modes last
     if dest is not None:
         os.mkdir(dest)
@@ -135,6 +144,8 @@ def _compare(
                     return unreadable(exc)
                 if key != want:
                     return f"{rel} changed ({what_changed(st, want)})"
+                if uid is not None and st.st_uid != uid:
+                    return _FOREIGN.format(rel)
                 seen += 1
                 mode = st.st_mode
                 if stat.S_ISDIR(mode):
@@ -214,11 +225,9 @@ class UnpackedStore:
     # -- checking ------------------------------------------------------------------------
 
     def manifest(self, sha256: str, *, full: bool = True) -> Manifest | None:
-        try:
-            data = self.manifest_for(sha256).read_bytes()
-        except OSError:
-            return None
-        return parse(data, full=full)
+        """The copy's manifest when this user sealed it for this archive, else None."""
+        data = read_owned(self.manifest_for(sha256), _MAX_MANIFEST)
+        return None if data is None else parse(data, sha256, full=full)
 
     def check(self, sha256: str) -> str | None:
         """Why the copy differs from what was unpacked, or None when it matches (or is absent).
@@ -231,7 +240,7 @@ class UnpackedStore:
             return None
         manifest = self.manifest(sha256, full=False)
         if manifest is None:
-            return "it has no readable manifest"
+            return _UNSEALED
         return _compare(os.fspath(tree), manifest.rows)
 
     def link_into(self, sha256: str, dest: Path, reporter: Reporter = NULL) -> None:
@@ -246,7 +255,7 @@ class UnpackedStore:
             raise CopyDiffers("it is gone")
         manifest = self.manifest(sha256, full=False)
         if manifest is None:
-            raise CopyDiffers("it has no readable manifest")
+            raise CopyDiffers(_UNSEALED)
         problem = _compare(os.fspath(tree), manifest.rows, os.fspath(dest), reporter)
         if problem is not None:
             raise CopyDiffers(problem)
@@ -277,7 +286,8 @@ class UnpackedStore:
             return []
         manifest = self.manifest(sha256)
         if manifest is None:
-            return [f"{self.manifest_for(sha256)}: missing or damaged manifest"]
+            why = "missing, damaged, planted, or another user's"
+            return [f"{self.manifest_for(sha256)}: not sealed by pyshelf for this user ({why})"]
         problems = []
         structural = self.check(sha256)
         if structural is not None:
@@ -422,11 +432,30 @@ class UnpackedStore:
                 except OSError as exc:
                     if exc.errno not in (errno.EEXIST, errno.ENOTEMPTY):
                         raise
-                    remove_path(temp)  # another process finished the same archive first
+                    self._settle(sha256, temp, final)
             except BaseException:
                 remove_path(temp)
                 raise
         return final / _TREE
+
+    def _settle(self, sha256: str, temp: Path, final: Path) -> None:
+        """A copy appeared at ``final`` while ``temp`` was unpacked: another process finished
+        the same archive first, and its copy is kept if this user sealed it; anything else
+        (planted by someone who can write the store) goes, and ``temp`` takes its place."""
+        if self.get(sha256) is not None and self.check(sha256) is None:
+            remove_path(temp)
+            return
+        aside = self.root / f"{_ASIDE}{final.name}{_OURS}{scratch_token()}"
+        try:
+            os.rename(final, aside)
+            os.rename(temp, final)
+        except OSError as exc:
+            raise PyshelfError(
+                f"{final}: cannot replace a copy pyshelf did not make there "
+                f"({exc.strerror or exc}); remove it, or use a cache only you can write"
+            ) from None
+        with contextlib.suppress(OSError):  # another's files may not go: the sweep tries again
+            remove_path(aside)
 
     def can_link_into(self, dest_dir: Path) -> bool:
         """Whether installs in ``dest_dir`` can be hard-linked from copies here. The probe

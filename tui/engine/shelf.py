@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Iterable
 from functools import partial
@@ -144,6 +145,18 @@ def _orphan_from_installation(inst: Installation) -> Build:
     )  # fmt: skip
 
 
+_EFFECTIVE = os.access in os.supports_effective_ids  # a setuid caller is judged as itself
+
+
+def _writable(path: Path) -> bool:
+    """Whether this user can make files in ``path`` (or, while it does not exist yet, in the
+    nearest folder above it that does)."""
+    for place in (path, *path.parents):
+        if os.path.lexists(place):
+            return os.access(place, os.W_OK | os.X_OK, effective_ids=_EFFECTIVE)
+    return False
+
+
 class Shelf:
     def __init__(
         self,
@@ -164,6 +177,7 @@ class Shelf:
         self.unpacked = UnpackedStore(self.settings.state_dir / "unpacked")
         self._catalog: Catalog | None = None
         self._can_link: bool | None = None
+        self._said_why_slower = False
         self._link_lock = threading.Lock()
         self._catalog_lock = threading.Lock()
         self._client_lock = threading.Lock()
@@ -381,6 +395,14 @@ class Shelf:
     ) -> Path:
         if entry.cached is not None and not entry.available:
             return entry.cached.path  # an archive only the cache knows: nothing to verify it by
+        if not self.settings.offline and not _writable(self.settings.cache_dir):
+            cached = self.cache.path_for(entry.build)
+            if not cached.exists():
+                raise PyshelfError(
+                    f"the cache {self.settings.cache_dir} is read-only for you, so {entry.key} "
+                    f"cannot be fetched into it; use --cache-dir (UV_PYTHON_CACHE_DIR) with a "
+                    f"folder you can write, or ask the cache's owner to fetch it"
+                )
         path = self.downloader.fetch(  # offline, it says so when the archive is missing
             entry.build,
             reporter=reporter,
@@ -430,6 +452,10 @@ class Shelf:
             )
         elif not self.can_link():
             result = self._install_from_archive(entry, sha, reporter)
+            if (why := self.copies_refused()) is not None and not self._said_why_slower:
+                self._said_why_slower = True  # once per run, not once per install
+                note = f"{why}: installed straight from the archive (slower; nothing cached)"
+                result = result._replace(warnings=(*result.warnings, note))
         else:
             result = self._install_from_copy(entry, sha, reporter)
         entry.installation = result.installation
@@ -450,12 +476,31 @@ class Shelf:
         return warnings
 
     def can_link(self) -> bool:
-        """Whether installs can be hard-linked from unpacked copies in the cache (not when the
-        cache is on another filesystem, a Docker cache mount say). Asked once."""
+        """Whether installs can be hard-linked from unpacked copies in the cache: not when the
+        cache is on another filesystem (a Docker cache mount, say), nor when this user cannot
+        keep copies there (see ``copies_refused``). Asked once."""
         with self._link_lock:  # jobs ask from several threads at once
             if self._can_link is None:
-                self._can_link = self.unpacked.can_link_into(self.installs.temp_dir)
+                self._can_link = self.copies_refused() is None and self.unpacked.can_link_into(
+                    self.installs.temp_dir
+                )
             return self._can_link
+
+    def copies_refused(self) -> str | None:
+        """Why this user cannot keep unpacked copies in the cache, or None when they can: a
+        read-only cache (a CI volume mounted so, another user's cache), or a store of copies
+        that belongs to another user of a shared cache. Installs then unpack the archive into
+        the install dir, as uv does, and write nothing to the cache."""
+        root = self.unpacked.root
+        if not _writable(root):
+            return f"the cache {self.settings.cache_dir} is read-only for you"
+        me = getattr(os, "geteuid", None)
+        try:
+            if me is not None and os.stat(root).st_uid != me():
+                return f"the unpacked copies in {root} belong to another user"
+        except FileNotFoundError:
+            pass  # made on first use
+        return None
 
     def _install_from_copy(self, entry: Entry, sha: str, reporter: Reporter) -> InstallResult:
         """Install by hard links from the unpacked copy, unpacking the archive first when
@@ -548,7 +593,13 @@ class Shelf:
         try:
             return unpack(archive)
         except ChecksumError:
-            archive.unlink(missing_ok=True)
+            try:
+                archive.unlink(missing_ok=True)
+            except OSError:  # a read-only cache: the damaged archive stays, and says so
+                raise PyshelfError(
+                    f"{archive} does not match its sha256 and cannot be removed from the "
+                    f"read-only cache; ask the cache's owner to run `pyshelf verify`"
+                ) from None
             entry.cached = None
             return None
 

@@ -165,6 +165,7 @@ def own_dir(path: Path, levels: int = 1) -> Path:
     one is refused (NotOurFile), so nothing written below it lands elsewhere. The folders
     above them are the user's choice, links included, and are made as they are.
     """
+    levels = min(levels, len(path.parents))  # "/x" has one folder above it
     current = path.parents[levels - 1]
     current.mkdir(parents=True, exist_ok=True)
     for name in path.parts[-levels:]:

@@ -166,9 +166,7 @@ def test_a_link_in_place_of_the_unpacked_store_lock_is_refused(
     assert not (world.root / "installs" / K312).exists()
 
 
-def test_a_link_in_place_of_the_install_dir_lock_is_refused(
-    world: World, tmp_path: Path
-) -> None:
+def test_a_link_in_place_of_the_install_dir_lock_is_refused(world: World, tmp_path: Path) -> None:
     victim = _victim(tmp_path)
     installs = world.root / "installs"
     installs.mkdir()
@@ -258,3 +256,16 @@ def test_a_link_in_place_of_the_install_scratch_folder_is_refused(
     _refused(code, out, err, planted)
     assert _snapshot(victim.parent) == before
     assert not (installs / K312).exists()
+
+
+def test_a_link_in_place_of_a_bundle_release_folder_is_refused(
+    world: World, tmp_path: Path
+) -> None:
+    spec = world.spec(K312)
+    bundle = tmp_path / "bundle"
+    (bundle / "elsewhere").mkdir(parents=True)  # inside the bundle, so not refused as outside
+    planted = bundle / spec.build
+    planted.symlink_to(bundle / "elsewhere", target_is_directory=True)
+    code, out, err = _cli(world, "export", str(bundle), "3.12")
+    _refused(code, out, err, planted)
+    assert not list((bundle / "elsewhere").iterdir())

@@ -21,12 +21,12 @@ from pathlib import Path
 from urllib.parse import quote
 
 from tui.engine import names
-from tui.engine.archives.cache import HASH_CHUNK, sha256_file
+from tui.engine.archives.cache import HASH_CHUNK, holds_archive, sha256_file
 from tui.engine.archives.catalog import parse_uv_catalog
 from tui.engine.archives.schema import BadEntry, check_filename, check_sha256
 from tui.engine.builds import Build
 from tui.engine.errors import CatalogError, PyshelfError, describe_error
-from tui.engine.fsutil import atomic_write_bytes, inside, open_regular
+from tui.engine.fsutil import atomic_write_bytes, inside, new_scratch_file, open_regular, own_dir
 from tui.engine.shelf import Shelf
 
 CATALOG_NAME = "download-metadata.json"
@@ -73,15 +73,17 @@ def _entry(build: Build) -> dict[str, object]:
 
 
 def copy_verified(source: Path, dest: Path, sha256: str) -> None:
-    """Copy ``source`` to ``dest`` through a temp file beside it, hashing as it goes."""
+    """Copy ``source`` to ``dest``, in a folder that exists, through a new scratch file beside
+    it, hashing as it goes. The scratch name is random and created, never opened (O_EXCL,
+    O_NOFOLLOW): a link planted in a shared folder is not written through."""
     handle = open_regular(source)
     if handle is None:
         raise BundleError(f"{source} is not a regular file")
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    temp = dest.with_name(f".{dest.name}.pyshelf-copy")
+    fd, temp = new_scratch_file(dest.parent, f".{dest.name}.", ".pyshelf-copy")
     digest = hashlib.sha256()
     try:
-        with handle, temp.open("wb") as out:
+        with handle, os.fdopen(fd, "wb") as out:
+            os.fchmod(out.fileno(), 0o644)  # readable as a download is: caches are shared
             while chunk := handle.read(HASH_CHUNK):
                 digest.update(chunk)
                 out.write(chunk)
@@ -137,6 +139,12 @@ def _read_sums(path: Path) -> dict[str, str]:
     return sums
 
 
+def _holds(path: Path, sha256: str) -> bool:
+    """Whether ``path`` holds the archive already; a link or a special file there is refused
+    (NotOurFile), never read."""
+    return holds_archive(path) and sha256_file(path) == sha256
+
+
 def _bundle_path(root: Path, rel: str) -> Path:
     parts = rel.split("/")
     try:
@@ -162,18 +170,15 @@ def export(shelf: Shelf, builds: list[tuple[Build, Path]], root: Path) -> Report
             rel = relative_path(build)
             dest = _bundle_path(root, rel)
             entry = _entry(build)
-        except PyshelfError as exc:
-            report.failed.append(f"{build.key}: {exc}")
-            continue
-        if dest.is_file() and sha256_file(dest) == build.sha256:
-            report.present.append(build.key)
-        else:
-            try:
+            if dest.parent != root:
+                own_dir(dest.parent)  # a release folder: a link planted there is refused
+            present = _holds(dest, build.sha256)
+            if not present:
                 copy_verified(archive, dest, build.sha256)
-            except (PyshelfError, OSError) as exc:
-                report.failed.append(f"{build.key}: {describe_error(exc)}")
-                continue
-            report.added.append(build.key)
+        except (PyshelfError, OSError) as exc:
+            report.failed.append(f"{build.key}: {describe_error(exc)}")
+            continue
+        (report.present if present else report.added).append(build.key)
         catalog[build.key] = entry
         sums[rel] = build.sha256
     lines = "".join(f"{sha}  {rel}\n" for rel, sha in sorted(sums.items()))
@@ -245,10 +250,11 @@ def import_paths(shelf: Shelf, paths: list[Path]) -> Report:
         for build, archive in builds:
             assert build.sha256
             dest = shelf.cache.path_for(build)
-            if dest.is_file() and sha256_file(dest) == build.sha256:
-                report.present.append(build.key)
-                continue
             try:
+                if _holds(dest, build.sha256):
+                    report.present.append(build.key)
+                    continue
+                dest.parent.mkdir(parents=True, exist_ok=True)  # the cache: the user's folder
                 copy_verified(archive, dest, build.sha256)
             except (PyshelfError, OSError) as exc:
                 report.failed.append(f"{build.key}: {describe_error(exc)}")

@@ -6,6 +6,7 @@ cost a reinstall of a fraction of a second a few milliseconds to import.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import functools
 import os
@@ -90,34 +91,111 @@ def open_regular(path: Path) -> BinaryIO | None:
 
 
 def read_owned(path: Path, limit: int) -> bytes | None:
-    """The bytes of ``path`` if it is a regular file of at most ``limit`` bytes owned by this
-    user, else None: what pyshelf wrote itself in a place others may write (a link, a fifo or
-    another user's file planted there is not read)."""
-    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0)
+    """The bytes of ``path`` if it is a regular file of this user's of at most ``limit``
+    bytes, else None: what pyshelf wrote itself in a place others may write (a link, a fifo
+    or another user's file planted there is not read)."""
     try:
-        fd = os.open(path, flags | getattr(os, "O_BINARY", 0))
+        fd = open_nofollow(path, owned=True)
     except OSError:
         return None
     try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_size > limit or st.st_uid != owner_uid(st):
+        if os.fstat(fd).st_size > limit:
             return None
-        chunks, size = [], 0
-        while size <= limit and (chunk := os.read(fd, 1 << 20)):
-            chunks.append(chunk)
-            size += len(chunk)
-        return None if size > limit else b"".join(chunks)
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            data = handle.read(limit + 1)
+        return None if len(data) > limit else data
     except OSError:
         return None
     finally:
         os.close(fd)
 
 
-def owner_uid(st: os.stat_result) -> int:
-    """The owner a file of this user's has: the effective uid (on systems without uids, the
-    file's own, so ownership checks pass there)."""
-    geteuid = getattr(os, "geteuid", None)
-    return st.st_uid if geteuid is None else geteuid()
+class NotOurFile(PyshelfError, OSError):
+    """Something other than what pyshelf made sits at one of its names in a shared place (a
+    link, a fifo, a device, another user's file): refused, never followed. An ``OSError``
+    too, so a write that may fail quietly (a read-only cache) skips it quietly."""
+
+
+def _kind(mode: int) -> str:
+    kinds = (
+        (stat.S_ISLNK, "a symbolic link"),
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISFIFO, "a fifo"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a device"),
+        (stat.S_ISBLK, "a device"),
+    )
+    return next((what for test, what in kinds if test(mode)), "a special file")
+
+
+def not_ours(path: Path, why: str) -> NotOurFile:
+    """The one line a refusal says: what is at ``path`` and what to do about it."""
+    return NotOurFile(f"{path}: {why}; remove it and retry")
+
+
+def misplaced(path: Path, mode: int, what: str = "a file") -> NotOurFile:
+    """The refusal of whatever ``mode`` says is at ``path`` in place of ``what``."""
+    return not_ours(path, f"{_kind(mode)} where pyshelf keeps {what}")
+
+
+_OWN = "pyshelf writes only into files of its own there"
+
+
+def open_nofollow(
+    path: Path, flags: int = os.O_RDONLY, mode: int = 0o600, *, owned: bool = False
+) -> int:
+    """Open a file pyshelf keeps by a stable name in a shared place (a partial download, a
+    lock file, a cached archive) and return its descriptor.
+
+    A link there is never followed and a fifo never waited on: anything but a regular file is
+    refused (NotOurFile) before a byte is read or written. With ``owned`` (a file pyshelf
+    writes into) so is a file another user owns or one with other hard links. ``O_TRUNC`` is
+    not taken: it would act before the check, so truncate the descriptor afterwards.
+    """
+    assert not flags & os.O_TRUNC, "truncate after the check"
+    try:
+        fd = os.open(path, flags | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, mode)
+    except OSError as exc:
+        # ELOOP: a link (EMLINK on the BSDs); ENXIO: a fifo opened to write, with no reader.
+        if exc.errno in (errno.ELOOP, errno.EMLINK, errno.ENXIO):
+            with_mode = os.lstat(path).st_mode
+            if not stat.S_ISREG(with_mode):
+                raise misplaced(path, with_mode) from None
+        raise
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise misplaced(path, st.st_mode)
+        if owned and hasattr(os, "geteuid") and st.st_uid != os.geteuid():
+            raise not_ours(path, f"owned by another user (uid {st.st_uid}); {_OWN}")
+        if owned and st.st_nlink != 1:
+            raise not_ours(path, f"hard-linked elsewhere ({st.st_nlink} links); {_OWN}")
+        os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def own_dir(path: Path, levels: int = 1) -> Path:
+    """Make the folder ``path`` whose last ``levels`` names are folders pyshelf makes in a
+    shared place (the cache's ``.pyshelf/partial``, a bundle's release folder); returns it.
+
+    Each of those must be a real folder: a link (or anything else) planted in the place of
+    one is refused (NotOurFile), so nothing written below it lands elsewhere. The folders
+    above them are the user's choice, links included, and are made as they are.
+    """
+    levels = min(levels, len(path.parents))  # "/x" has one folder above it
+    current = path.parents[levels - 1]
+    current.mkdir(parents=True, exist_ok=True)
+    for name in path.parts[-levels:]:
+        current = current / name
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(current)
+        mode = os.lstat(current).st_mode
+        if not stat.S_ISDIR(mode):
+            raise misplaced(current, mode, "a folder")
+    return current
 
 
 def scratch_token() -> str:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit
 
 from tui.engine import names
-from tui.engine.archives.cache import ArchiveCache, CachedArchive
+from tui.engine.archives.cache import ArchiveCache, CachedArchive, holds_archive
 from tui.engine.archives.catalog import Catalog, is_url, load_catalog
 from tui.engine.archives.sizes import RemoteSizes
 from tui.engine.builds import Build
@@ -587,7 +587,7 @@ class Shelf:
         """``unpack(archive)`` for a cached archive, which hashes it in the same pass; None
         when there is none, or it was damaged (then it is deleted, to be fetched again)."""
         archive = self.cache.path_for(entry.build)
-        if not archive.exists():
+        if not holds_archive(archive):  # a link or a fifo in its place: refused, never read
             return None
         reporter.set_phase(Phase.EXTRACTING)
         try:

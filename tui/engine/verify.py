@@ -69,6 +69,10 @@ def verify(
             what = entry.key if entry is not None else "it"
             say(f"`pyshelf fetch {what}` downloads it again", result.repairs)
 
+    if entries is None:
+        for refusal in shelf.cache.strays():  # a link in a shared cache: named, never read
+            say(str(refusal), result.problems)
+
     for name in copies:
         result.copies += 1
         copy = shelf.unpacked.path_for(name)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import stat
 from pathlib import Path
 from typing import NamedTuple
 
 from tui.engine import names
 from tui.engine.builds import Build
-from tui.engine.fsutil import inside
+from tui.engine.fsutil import NotOurFile, inside, misplaced, open_nofollow, own_dir
 from tui.engine.progress import NULL, Reporter
 
 _ARCHIVE_SUFFIXES = (".tar.gz", ".tar.zst", ".tar.bz2", ".tar.xz", ".zip")
@@ -24,16 +26,36 @@ class CachedArchive(NamedTuple):
 
 
 def sha256_file(path: Path, reporter: Reporter = NULL) -> str:
+    """The sha256 of a regular file, never read through a link (NotOurFile)."""
     digest = hashlib.sha256()
-    total = path.stat().st_size
     done = 0
-    with path.open("rb") as handle:
+    with os.fdopen(open_nofollow(path), "rb") as handle:
+        total = os.fstat(handle.fileno()).st_size
         while chunk := handle.read(HASH_CHUNK):
             reporter.check("cancelled while verifying")
             digest.update(chunk)
             done += len(chunk)
             reporter.progress(done, total)
     return digest.hexdigest()
+
+
+def holds_archive(path: Path) -> bool:
+    """Whether an archive is cached at ``path``: False when nothing is there, NotOurFile when
+    something other than a regular file is (a link planted in a shared cache is never
+    followed, and a fifo never read)."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return False
+    if not stat.S_ISREG(mode):
+        raise misplaced(path, mode, "an archive")
+    return True
+
+
+def _archive_name(name: str) -> bool:
+    """Named as uv names a cached archive: the sha256's first 9 hex digits, a dash, a name."""
+    prefix, _, rest = name.partition("-")
+    return len(prefix) == 9 and bool(rest) and name.endswith(_ARCHIVE_SUFFIXES)
 
 
 class ArchiveCache:
@@ -48,13 +70,18 @@ class ArchiveCache:
     def partial_for(self, build: Build) -> Path:
         return inside(self.partial_dir, self.path_for(build).name + ".part")
 
+    def make_partial_dir(self) -> Path:
+        """``.pyshelf/partial``, made as real folders (a link planted there is refused)."""
+        return own_dir(self.partial_dir, levels=2)
+
     def partial_size(self, build: Build) -> int:
         if not build.sha256:
             return 0
         try:
-            return self.partial_for(build).stat().st_size
+            st = os.lstat(self.partial_for(build))
         except OSError:
             return 0
+        return st.st_size if stat.S_ISREG(st.st_mode) else 0
 
     def partial_sizes(self) -> dict[str, int]:
         """The size of every partial download, by its archive's cache name: one listing, not
@@ -67,7 +94,8 @@ class ArchiveCache:
         for entry in entries:
             if entry.name.endswith(".part"):
                 try:
-                    sizes[entry.name[: -len(".part")]] = entry.stat().st_size
+                    if entry.is_file(follow_symlinks=False):
+                        sizes[entry.name[: -len(".part")]] = entry.stat().st_size
                 except OSError:
                     continue
         return sizes
@@ -77,27 +105,41 @@ class ArchiveCache:
             return None
         path = self.path_for(build)
         try:
-            stat = path.stat()
+            st = os.lstat(path)
         except OSError:
             return None
-        return CachedArchive(path, stat.st_size, stat.st_mtime, path.name[10:])
+        if not stat.S_ISREG(st.st_mode):
+            return None  # a link or a special file is no archive (``verify`` names it)
+        return CachedArchive(path, st.st_size, st.st_mtime, path.name[10:])
 
-    def scan(self) -> list[CachedArchive]:
-        """Every archive in the cache, including those uv put there."""
-        found = []
+    def _named_like_archives(self) -> list[os.DirEntry[str]]:
+        """The cache's entries named as uv names archives, whatever they are."""
         try:
             entries = list(os.scandir(self.root))
         except OSError:
             return []
-        for entry in entries:
-            name = entry.name
-            prefix, _, rest = name.partition("-")
-            if len(prefix) != 9 or not rest or not name.endswith(_ARCHIVE_SUFFIXES):
-                continue
+        return [entry for entry in entries if _archive_name(entry.name)]
+
+    def scan(self) -> list[CachedArchive]:
+        """Every archive in the cache, including those uv put there."""
+        found = []
+        for entry in self._named_like_archives():
             if not entry.is_file(follow_symlinks=False):
-                continue
-            stat = entry.stat(follow_symlinks=False)
-            found.append(CachedArchive(Path(entry.path), stat.st_size, stat.st_mtime, rest))
+                continue  # a link or a special file is no archive (``strays`` names it)
+            st = entry.stat(follow_symlinks=False)
+            rest = entry.name.partition("-")[2]
+            found.append(CachedArchive(Path(entry.path), st.st_size, st.st_mtime, rest))
+        return found
+
+    def strays(self) -> list[NotOurFile]:
+        """What sits under an archive's name without being a regular file (a link planted in
+        a shared cache, a fifo): never read, one refusal each."""
+        found = []
+        for entry in self._named_like_archives():
+            with contextlib.suppress(OSError):
+                mode = entry.stat(follow_symlinks=False).st_mode
+                if not stat.S_ISREG(mode):
+                    found.append(misplaced(Path(entry.path), mode, "an archive"))
         return found
 
     def evict(self, build: Build) -> int:
@@ -105,7 +147,7 @@ class ArchiveCache:
         freed = 0
         for path in (self.path_for(build), self.partial_for(build)):
             try:
-                freed += path.stat().st_size
+                freed += os.lstat(path).st_size
                 path.unlink()
             except FileNotFoundError:
                 continue

@@ -14,7 +14,7 @@ from tui import __version__
 from tui.engine.archives import schema
 from tui.engine.builds import Build
 from tui.engine.errors import CatalogError
-from tui.engine.fsutil import atomic_write_bytes, open_regular
+from tui.engine.fsutil import atomic_write_bytes, open_regular, own_dir
 from tui.engine.redact import redact_text, redact_url
 
 if TYPE_CHECKING:
@@ -100,7 +100,7 @@ def _keep_checked(path: Path, stamp: list[object], catalog: Catalog) -> None:
     rows = [[getattr(b, name) for name in _BUILD_FIELDS] for b in catalog.builds]
     data = {"stamp": stamp, "fields": _BUILD_FIELDS, "warnings": catalog.warnings, "builds": rows}
     with contextlib.suppress(OSError):  # a read-only state dir: the next start checks again
-        path.parent.mkdir(parents=True, exist_ok=True)
+        own_dir(path.parent, levels=2)  # .pyshelf/catalogs: a planted link is refused
         atomic_write_bytes(path, json.dumps(data, separators=(",", ":")).encode(), private=True)
 
 
@@ -232,6 +232,7 @@ def _fetch_remote(
     from datetime import UTC, datetime
 
     # Saved privately: a catalog and its URL may hold tokens (signed URLs, user info).
+    own_dir(store, levels=2)  # .pyshelf/catalogs: a planted link is refused, never written
     atomic_write_bytes(body_path, body, private=True)
     new_meta = {
         "url": shown,

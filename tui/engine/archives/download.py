@@ -17,18 +17,19 @@ import fcntl
 import hashlib
 import json
 import os
+import stat
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Protocol
+from typing import TYPE_CHECKING, BinaryIO, Protocol, TypeGuard
 from urllib.parse import unquote, urlsplit
 
-from tui.engine.archives.cache import HASH_CHUNK, ArchiveCache, sha256_file
+from tui.engine.archives.cache import HASH_CHUNK, ArchiveCache, holds_archive, sha256_file
 from tui.engine.archives.http import make_client
 from tui.engine.builds import Build
 from tui.engine.errors import Cancelled, ChecksumError, DownloadError, OfflineError
-from tui.engine.fsutil import atomic_write_bytes, open_regular
+from tui.engine.fsutil import atomic_write_bytes, open_nofollow, open_regular
 from tui.engine.progress import NULL, Phase, Reporter
 from tui.engine.redact import redact_text, redact_url
 from tui.format import human_size
@@ -82,12 +83,19 @@ class Tap(Protocol):
 
 
 def _hash_existing(
-    path: Path, digest: hashlib._Hash, tap: Tap | None = None, reporter: Reporter = NULL
+    path: Path,
+    digest: hashlib._Hash,
+    tap: Tap | None = None,
+    reporter: Reporter = NULL,
+    *,
+    owned: bool = False,
 ) -> int:
     """Feed a file on disk (a partial download, a cached archive) into the running hash, and
-    to ``tap`` what it has not had yet; return its length."""
+    to ``tap`` what it has not had yet; return its length. Never read through a link, and
+    with ``owned`` (a partial download, written next) only a file of this user's
+    (NotOurFile)."""
     size = 0
-    with path.open("rb", buffering=0) as handle:
+    with os.fdopen(open_nofollow(path, owned=owned), "rb", buffering=0) as handle:
         total = os.fstat(handle.fileno()).st_size
         if tap is not None and tap.offset > total:
             tap.reset()  # the file is shorter than what it had: those bytes were not these
@@ -140,13 +148,12 @@ class Downloader:
         if self.offline:
             raise OfflineError(f"{build.key} is not in the cache and pyshelf is offline")
         partial = self.cache.partial_for(build)
-        partial.parent.mkdir(parents=True, exist_ok=True)
+        self.cache.make_partial_dir()
 
         def waiting() -> None:  # another pyshelf is downloading the same archive
             reporter.check("cancelled while waiting for another download")
             # Its bytes land in the same partial file: show them, not a frozen line.
-            with contextlib.suppress(OSError):
-                reporter.progress(partial.stat().st_size, expected_size)
+            reporter.progress(_size(partial), expected_size)
 
         with _download_lock(Path(f"{partial}.lock"), waiting):
             if self._verified(dest, build, reporter, tap):
@@ -166,8 +173,9 @@ class Downloader:
         reporter: Reporter,
         tap: Tap | None = None,
     ) -> bool:
-        """A cached archive is checked, never trusted blindly; a bad one is removed."""
-        if not dest.exists():
+        """A cached archive is checked, never trusted blindly; a bad one is removed. A link or
+        a special file in its place is refused (NotOurFile), never followed."""
+        if not holds_archive(dest):
             return False
         reporter.set_phase(Phase.VERIFYING)
         if tap is None:
@@ -198,9 +206,9 @@ class Downloader:
         failures = 0
         # Bytes kept from an earlier run may be damaged (a crash can leave zeros at the end of
         # a file): if such a download does not verify, it gets one clean start of its own.
-        suspect = partial.exists() and partial.stat().st_size > 0
+        suspect = _size(partial) > 0
         while True:
-            before = partial.stat().st_size if partial.exists() else 0
+            before = _size(partial)
             try:
                 digest = self._attempt(build.url, partial, reporter, limit, tap)
             except _TooLarge:
@@ -212,7 +220,7 @@ class Downloader:
                     "the partial download was deleted (check the mirror)"
                 ) from None
             except _Transient as exc:
-                after = partial.stat().st_size if partial.exists() else 0
+                after = _size(partial)
                 failures = 0 if after > before else failures + 1
                 if exc.connect and failures >= CONNECT_RETRIES:
                     raise DownloadError(
@@ -287,7 +295,7 @@ class Downloader:
                     if tap is not None and tap.offset:
                         tap.reset()
                 _write_validator(meta_path, response)
-                with partial.open(mode) as handle:
+                with _open_partial(partial, restart=mode == "wb") as handle:
                     # No chunk size: a re-chunking buffer would lose its bytes on a drop.
                     chunks = response.iter_raw()
                     done = _pump(chunks, handle, digest, offset, total, reporter, limit, tap)
@@ -328,7 +336,7 @@ class Downloader:
                 offset, digest = 0, hashlib.sha256()
                 if tap is not None:
                     tap.reset()
-            with partial.open("ab") as dst:
+            with _open_partial(partial) as dst:
                 src.seek(offset)
                 chunks = iter(lambda: src.read(HASH_CHUNK), b"")
                 _pump(chunks, dst, digest, offset, total, reporter, limit, tap)
@@ -341,7 +349,7 @@ def _download_lock(path: Path, waiting: Callable[[], None]) -> Iterator[None]:
     calling ``waiting`` every quarter second (it may raise, to give up). The kernel drops the
     lock with its holder, even one killed with -9. (filelock does the same flock, and its
     import cost about 19 ms of every first install.)"""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    fd = open_nofollow(path, os.O_RDWR | os.O_CREAT, 0o644)  # a planted link: refused
     try:
         while True:
             try:
@@ -379,11 +387,30 @@ def _pump(
     return done
 
 
+def _size(partial: Path) -> int:
+    """How many bytes a partial download holds (0 for a link: its target is never looked at)."""
+    try:
+        st = os.lstat(partial)
+    except OSError:
+        return 0
+    return st.st_size if stat.S_ISREG(st.st_mode) else 0
+
+
+def _open_partial(partial: Path, *, restart: bool = False) -> BinaryIO:
+    """The partial download, to append to (``restart``: emptied first). It keeps a stable
+    name so a later run resumes it, so it is opened only when it is a file this user made:
+    a link or another's file planted in its place is refused untouched (NotOurFile)."""
+    fd = open_nofollow(partial, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o666, owned=True)
+    if restart:
+        os.ftruncate(fd, 0)
+    return os.fdopen(fd, "ab")
+
+
 def _replay(partial: Path, digest: hashlib._Hash, tap: Tap | None) -> int:
     """Start a request's hash from the partial file's bytes (and the tap where it has not
     had them); returns the offset to resume from."""
     try:
-        return _hash_existing(partial, digest, tap)
+        return _hash_existing(partial, digest, tap, owned=True)
     except FileNotFoundError:
         if tap is not None and tap.offset:
             tap.reset()
@@ -413,16 +440,30 @@ def _range_start(response: httpx.Response) -> int:
         return -1
 
 
+_VALIDATOR_CAP = 4096  # a few header values; more is not a file pyshelf wrote
+
+
 def _read_validator(meta_path: Path) -> str | None:
+    """The saved ETag or Last-Modified, from a file in the shared partial folder: never read
+    through a link, and only a value fit for a header is sent."""
     try:
-        meta = json.loads(meta_path.read_text())
-    except (OSError, ValueError):
+        with os.fdopen(open_nofollow(meta_path), "rb") as handle:
+            meta = json.loads(handle.read(_VALIDATOR_CAP))
+    except (OSError, ValueError, RecursionError):
         return None
-    etag = meta.get("etag") or ""
+    if not isinstance(meta, dict):
+        return None
+    etag, modified = meta.get("etag"), meta.get("last_modified")
     # If-Range needs a strong validator; a weak ETag would make every resume restart.
-    if etag and not etag.startswith("W/"):
+    if _header_value(etag) and not etag.startswith("W/"):
         return etag
-    return meta.get("last_modified") or None
+    return modified if _header_value(modified) else None
+
+
+def _header_value(value: object) -> TypeGuard[str]:
+    return (
+        isinstance(value, str) and 0 < len(value) <= 256 and value.isascii() and value.isprintable()
+    )
 
 
 def _write_validator(meta_path: Path, response: httpx.Response) -> None:

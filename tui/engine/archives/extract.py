@@ -40,7 +40,7 @@ from tui.engine.archives.tarstream import (
     TarReader,
 )
 from tui.engine.errors import ArchiveError, Cancelled, ChecksumError, PyshelfError
-from tui.engine.fsutil import remove_path
+from tui.engine.fsutil import NotOurFile, open_nofollow, remove_path
 from tui.engine.progress import NULL, Reporter
 
 _CHUNK = 1 << 20
@@ -371,8 +371,10 @@ def extract_archive(
     Raises ArchiveError for corrupt or hostile archives, Cancelled when ``reporter`` is, and
     PyshelfError for I/O failures. Partial output is left in ``dest``: the caller removes it.
     """
-    try:
-        raw_file = archive.open("rb", buffering=0)
+    try:  # never through a link, never a fifo (NotOurFile): a cache may be shared
+        raw_file = os.fdopen(open_nofollow(archive), "rb", buffering=0)
+    except NotOurFile:
+        raise
     except OSError as exc:
         raise PyshelfError(f"cannot open archive {archive}: {exc.strerror or exc}") from None
     with raw_file:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from tui.engine.builds import Build
-from tui.engine.fsutil import atomic_write_bytes
+from tui.engine.fsutil import atomic_write_bytes, own_dir
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -39,6 +39,14 @@ PROBES_AT_ONCE = 4
 FAILURE_TTL = 3600.0  # seconds a failure is remembered
 NOT_ANSWERING = "host not answering"  # the one reason worth asking again later
 _MAX_FAILURES = 20_000  # a file larger than this many entries is not one pyshelf wrote
+
+
+def _keep(path: Path, data: bytes) -> None:
+    """Save a state file in ``.pyshelf/``; a read-only cache, or a link planted in place of
+    that folder (never written through), only forgets."""
+    with contextlib.suppress(OSError):
+        own_dir(path.parent)
+        atomic_write_bytes(path, data, private=True)
 
 
 def host_of(url: str) -> str:
@@ -129,8 +137,7 @@ class ProbeFailures:
                 return
             data = json.dumps({"urls": self._urls, "hosts": self._hosts}, sort_keys=True)
             self._dirty = False
-        with contextlib.suppress(OSError):
-            atomic_write_bytes(self.path, data.encode(), private=True)
+        _keep(self.path, data.encode())
 
 
 class RemoteSizes:
@@ -189,8 +196,7 @@ class RemoteSizes:
     def _save(self) -> None:
         # A read-only cache still works; sizes are simply learned again.
         data = json.dumps(self._sizes, sort_keys=True).encode()
-        with contextlib.suppress(OSError):
-            atomic_write_bytes(self.path, data, private=True)
+        _keep(self.path, data)
 
     def worth_asking(self, build: Build) -> bool:
         """Whether a probe could learn something: no size known, no failure remembered."""

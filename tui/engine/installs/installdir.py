@@ -38,6 +38,7 @@ from tui.engine.fsutil import (
     atomic_write_bytes,
     exchange_paths,
     inside,
+    own_dir,
     remove_path,
     scratch_token,
 )
@@ -336,10 +337,14 @@ class InstallDir(Repair):
         """A scratch path and the fd holding its flock. A sweep may catch the lock file in the
         instant between creating and locking it: then it is no longer linked, and another
         name is tried."""
-        self.temp_dir.mkdir(parents=True, exist_ok=True)
+        own_dir(self.temp_dir)
+        flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
         while True:
             temp = self._scratch(key, _LIVE)
-            fd = os.open(f"{temp}{_LIVE_LOCK}", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            try:
+                fd = os.open(f"{temp}{_LIVE_LOCK}", flags, 0o600)
+            except FileExistsError:
+                continue  # another scratch drew the same name
             fcntl.flock(fd, fcntl.LOCK_EX)
             if os.fstat(fd).st_nlink:
                 return temp, fd

@@ -8,7 +8,7 @@ import os
 import stat
 from pathlib import Path
 
-from tui.engine.fsutil import new_scratch_file
+from tui.engine.fsutil import new_scratch_file, own_dir
 from tui.engine.progress import NULL, Reporter
 
 
@@ -59,8 +59,8 @@ def can_link(source_dir: Path, dest_dir: Path) -> bool:
     """Whether files in ``source_dir`` can be hard-linked into ``dest_dir``: the same
     filesystem, and one that allows it (bind mounts of one disk still refuse). Tried with a
     scratch file, named so that both directories' sweeps take it if a kill leaves it."""
-    source_dir.mkdir(parents=True, exist_ok=True)
-    dest_dir.mkdir(parents=True, exist_ok=True)
+    own_dir(source_dir)  # a link planted in place of either is refused
+    own_dir(dest_dir)
     fd, probe = new_scratch_file(source_dir, ".probe.pyshelf-")
     os.close(fd)
     target = dest_dir / probe.name

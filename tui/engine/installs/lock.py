@@ -8,6 +8,8 @@ import fcntl
 import os
 from pathlib import Path
 
+from tui.engine.fsutil import open_nofollow
+
 
 def lock_holders(fd: int) -> list[int]:
     """PIDs holding a flock on fd's file, from /proc/locks (Linux; best effort)."""
@@ -28,8 +30,10 @@ def lock_holders(fd: int) -> list[int]:
 
 
 def open_lock_file(path: Path) -> int:
+    """The shared lock file, created as uv leaves it; a link or a special file planted in its
+    place is refused (NotOurFile), never followed."""
     try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666)
     except FileExistsError:
         pass
     else:
@@ -37,16 +41,16 @@ def open_lock_file(path: Path) -> int:
             os.fchmod(fd, 0o666)  # as uv leaves it, whatever the umask: the lock is shared
         return fd
     try:
-        return os.open(path, os.O_RDWR | os.O_CLOEXEC)
+        return open_nofollow(path, os.O_RDWR)
     except PermissionError:
-        return os.open(path, os.O_RDONLY | os.O_CLOEXEC)  # flock needs no write access
+        return open_nofollow(path, os.O_RDONLY)  # flock needs no write access
 
 
 def lock_held(path: str) -> bool:
     """Whether a live process holds a flock on ``path`` (a missing file is held by none)."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    except OSError:
+        fd = open_nofollow(Path(path))
+    except OSError:  # a link or a fifo in its place is no lock either (NotOurFile)
         return False
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

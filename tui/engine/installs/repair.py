@@ -14,7 +14,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from tui.engine.fsutil import remove_path
+from tui.engine.fsutil import own_dir, remove_path
 from tui.engine.installs.keys import MINOR_KEY, KeyParts, parse_key
 from tui.engine.installs.links import BIN_NAME, OURS, Links, replace_symlink
 from tui.engine.installs.lock import lock_held
@@ -40,7 +40,7 @@ class Repair(Links):
         A handful of scandir/readlink/stat calls: it runs at the start of every writing command.
         """
         warnings: list[str] = []
-        self.temp_dir.mkdir(parents=True, exist_ok=True)
+        own_dir(self.temp_dir)  # a link planted in its place is refused, never followed
         with contextlib.suppress(FileExistsError), (self.root / ".gitignore").open("x") as f:
             f.write("*")
         journals = self._sweep_temp(warnings)

@@ -30,7 +30,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from tui.engine.errors import PyshelfError
-from tui.engine.fsutil import inside, read_owned, remove_path, scratch_token
+from tui.engine.fsutil import (
+    inside,
+    open_nofollow,
+    own_dir,
+    read_owned,
+    remove_path,
+    scratch_token,
+)
 from tui.engine.installs.linktree import CANNOT_LINK, can_link, link_or_copy
 from tui.engine.installs.manifest import (
     DIR,
@@ -65,7 +72,7 @@ class StoredCopy(NamedTuple):
 
 
 def _lock_fd(path: Path, kind: int, *, wait: bool) -> int | None:
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    fd = open_nofollow(path, os.O_RDWR | os.O_CREAT, 0o644)  # a planted link: refused
     try:
         fcntl.flock(fd, kind if wait else kind | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -334,7 +341,7 @@ class UnpackedStore:
 
         Every unpack and deletion holds the lock shared, so a sweep that gets it exclusively
         knows no scratch entry is in use by any process."""
-        self.root.mkdir(parents=True, exist_ok=True)
+        own_dir(self.root, levels=2)  # .pyshelf/unpacked: a link planted there is refused
         self.sweep()
         fd = _lock_fd(self.root / ".lock", fcntl.LOCK_SH, wait=True)
         assert fd is not None
@@ -346,8 +353,8 @@ class UnpackedStore:
     def sweep(self) -> int:
         """Delete the scratch entries of unpacks and deletions that were killed; returns the
         bytes freed. Skipped (0) while any process is writing the store."""
-        if not self.root.is_dir():
-            return 0
+        if self.root.is_symlink() or not self.root.is_dir():
+            return 0  # none made yet, or not one pyshelf made
         fd = _lock_fd(self.root / ".lock", fcntl.LOCK_EX, wait=False)
         if fd is None:
             return 0  # an unpack is under way somewhere: its scratch is not a leftover

@@ -29,7 +29,7 @@ def atomic_write_bytes(path: Path, data: bytes, *, private: bool = False) -> Non
     try:
         mode = 0o600 if private else stat.S_IMODE(path.stat().st_mode)
     except FileNotFoundError:
-        mode = 0o644
+        mode = 0o664 if group_shared(path.parent) else 0o644
     fd, tmp = new_scratch_file(path.parent, f".{path.name}.", ".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -177,6 +177,41 @@ def open_nofollow(
     return fd
 
 
+def group_shared(folder: Path) -> bool:
+    """Whether ``folder`` is shared with its group on purpose: group-writable or setgid (a
+    team's cache). What pyshelf makes there keeps the group's write bit, so the next member
+    can use it; elsewhere the umask has its say."""
+    try:
+        mode = os.stat(folder).st_mode
+    except OSError:
+        return False
+    return bool(mode & (stat.S_IWGRP | stat.S_ISGID))
+
+
+def share_with_group(fd: int) -> None:
+    """Give a file pyshelf just made in a group-shared folder the group's read and write."""
+    with contextlib.suppress(OSError):
+        os.fchmod(fd, stat.S_IMODE(os.fstat(fd).st_mode) | 0o060)
+
+
+def open_lock(path: Path) -> int:
+    """Open (or make) a lock file in a shared place, as uv makes its own: mode 0666 whatever
+    the umask, so every user of a shared cache can take it; another's lock that this user
+    cannot write is opened read-only (flock needs no write access). A link is refused."""
+    try:
+        fd = open_nofollow(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o666)
+    except FileExistsError:
+        pass
+    else:
+        with contextlib.suppress(OSError):
+            os.fchmod(fd, 0o666)
+        return fd
+    try:
+        return open_nofollow(path, os.O_RDWR)
+    except PermissionError:
+        return open_nofollow(path, os.O_RDONLY)
+
+
 def own_dir(path: Path, levels: int = 1) -> Path:
     """Make the folder ``path`` whose last ``levels`` names are folders pyshelf makes in a
     shared place (the cache's ``.pyshelf/partial``, a bundle's release folder); returns it.
@@ -189,9 +224,16 @@ def own_dir(path: Path, levels: int = 1) -> Path:
     current = path.parents[levels - 1]
     current.mkdir(parents=True, exist_ok=True)
     for name in path.parts[-levels:]:
+        shared = group_shared(current)
         current = current / name
-        with contextlib.suppress(FileExistsError):
+        try:
             os.mkdir(current)
+        except FileExistsError:
+            pass
+        else:
+            if shared:  # the umask may have taken the group's write bit: give it back
+                with contextlib.suppress(OSError):
+                    os.chmod(current, stat.S_IMODE(os.lstat(current).st_mode) | 0o070)
         mode = os.lstat(current).st_mode
         if not stat.S_ISDIR(mode):
             raise misplaced(current, mode, "a folder")

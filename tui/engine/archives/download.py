@@ -29,7 +29,16 @@ from tui.engine.archives.cache import HASH_CHUNK, ArchiveCache, holds_archive, s
 from tui.engine.archives.http import make_client
 from tui.engine.builds import Build
 from tui.engine.errors import Cancelled, ChecksumError, DownloadError, OfflineError
-from tui.engine.fsutil import atomic_write_bytes, open_nofollow, open_regular
+from tui.engine.fsutil import (
+    NotOurFile,
+    atomic_write_bytes,
+    group_shared,
+    new_scratch_file,
+    open_lock,
+    open_nofollow,
+    open_regular,
+    share_with_group,
+)
 from tui.engine.progress import NULL, Phase, Reporter
 from tui.engine.redact import redact_text, redact_url
 from tui.format import human_size
@@ -349,7 +358,7 @@ def _download_lock(path: Path, waiting: Callable[[], None]) -> Iterator[None]:
     calling ``waiting`` every quarter second (it may raise, to give up). The kernel drops the
     lock with its holder, even one killed with -9. (filelock does the same flock, and its
     import cost about 19 ms of every first install.)"""
-    fd = open_nofollow(path, os.O_RDWR | os.O_CREAT, 0o644)  # a planted link: refused
+    fd = open_lock(path)  # 0666 as uv's, so a shared cache's users all take it
     try:
         while True:
             try:
@@ -403,14 +412,42 @@ def _open_partial(partial: Path, *, restart: bool = False) -> BinaryIO:
     fd = open_nofollow(partial, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o666, owned=True)
     if restart:
         os.ftruncate(fd, 0)
+    if group_shared(partial.parent):
+        share_with_group(fd)  # and so the archive it becomes: the group reads it
     return os.fdopen(fd, "ab")
+
+
+def _adopt(partial: Path) -> bool:
+    """Take over a partial download another member of a group-shared cache left (we hold
+    its lock, so nobody writes it): its bytes are copied into a file of this user's, which
+    replaces it, and the download resumes. False anywhere else: there it was planted."""
+    st = os.lstat(partial)
+    if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1 or not group_shared(partial.parent):
+        return False
+    fd, scratch = new_scratch_file(partial.parent, f".{partial.name}.", ".adopt")
+    try:
+        with os.fdopen(fd, "wb") as out, os.fdopen(open_nofollow(partial), "rb") as src:
+            while chunk := src.read(HASH_CHUNK):
+                out.write(chunk)
+            os.fchmod(out.fileno(), 0o664)
+        os.replace(scratch, partial)
+    except BaseException:
+        Path(scratch).unlink(missing_ok=True)
+        raise
+    return True
 
 
 def _replay(partial: Path, digest: hashlib._Hash, tap: Tap | None) -> int:
     """Start a request's hash from the partial file's bytes (and the tap where it has not
-    had them); returns the offset to resume from."""
+    had them); returns the offset to resume from. Another member's partial file in a
+    group-shared cache is adopted first (see ``_adopt``)."""
     try:
-        return _hash_existing(partial, digest, tap, owned=True)
+        try:
+            return _hash_existing(partial, digest, tap, owned=True)
+        except NotOurFile:
+            if not _adopt(partial):
+                raise
+            return _hash_existing(partial, digest, tap, owned=True)
     except FileNotFoundError:
         if tap is not None and tap.offset:
             tap.reset()

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from tui.engine.errors import PyshelfError
 from tui.engine.fsutil import (
     inside,
-    open_nofollow,
+    open_lock,
     own_dir,
     read_owned,
     remove_path,
@@ -72,7 +72,7 @@ class StoredCopy(NamedTuple):
 
 
 def _lock_fd(path: Path, kind: int, *, wait: bool) -> int | None:
-    fd = open_nofollow(path, os.O_RDWR | os.O_CREAT, 0o644)  # a planted link: refused
+    fd = open_lock(path)  # 0666 as uv's, so a shared cache's users all take it
     try:
         fcntl.flock(fd, kind if wait else kind | fcntl.LOCK_NB)
     except BlockingIOError:

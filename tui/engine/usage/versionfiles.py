@@ -88,8 +88,8 @@ class Claim:
 
 
 def read_small(path: Path) -> str | None:
-    """A regular file's text, or None: missing, a fifo or device, unreadable, or larger
-    than any version file or config."""
+    """A regular file's text, or None: missing, a fifo or device, unreadable, larger than
+    any version file or config, or binary (a NUL byte)."""
     try:
         handle = open_regular(path)
     except OSError:
@@ -101,7 +101,7 @@ def read_small(path: Path) -> str | None:
             data = handle.read(MAX_FILE + 1)
         except OSError:
             return None
-    if len(data) > MAX_FILE:
+    if len(data) > MAX_FILE or b"\0" in data:
         return None
     return data.decode("utf-8", errors="replace")
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 from tests.conftest import World, build_world
 from tests.loopback import LoopbackServer
@@ -92,6 +96,49 @@ def test_unwritable_directories_fail_with_one_line(world: World, tmp_path) -> No
     code, _, err = world.cli("install", "3.12", "--install-dir", str(blocked / "installs"))
     assert code == 1 and "Traceback" not in err and "unexpected" not in err
     assert f"failed: Not a directory: {blocked / 'installs'}" in err
+
+
+def test_reinstall_names_what_it_would_discard_and_asks_first(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert world.cli("install", "3.12.7")[0] == 0
+    install = world.root / "installs" / "cpython-3.12.7-linux-x86_64-gnu"
+    mine = install / "lib" / "python3.12" / "site-packages" / "mine.py"
+    mine.write_text("work = 'mine'\n")
+    named = "1 file added (lib/python3.12/site-packages/mine.py)"
+
+    # No terminal: refused in one line that names the file and says what to do.
+    code, _, err = world.cli("reinstall", "3.12.7")
+    assert code == 1 and "Traceback" not in err
+    [line] = err.strip().splitlines()
+    assert line.startswith("pyshelf: error: cpython-3.12.7-linux-x86_64-gnu: a reinstall discards")
+    assert named in line and "pass --yes" in line and mine.is_file()
+
+    # A terminal: named, then asked; no keeps it.
+    monkeypatch.setattr("tui.prompt.interactive", lambda: True)
+    monkeypatch.setattr(sys, "stdin", io.StringIO("n\n"))
+    code, _, err = world.cli("reinstall", "3.12.7")
+    assert code == 1 and named in err and "Reinstall anyway? [y/N]" in err
+    assert "nothing reinstalled" in err and mine.is_file()
+    monkeypatch.setattr(sys, "stdin", io.StringIO("y\n"))
+    code, _, err = world.cli("reinstall", "3.12.7")
+    assert code == 0, err
+    assert not mine.exists()
+
+    # An edit in place is named too; --yes reinstalls without asking, and still says so.
+    monkeypatch.setattr("tui.prompt.interactive", lambda: False)
+    edited = install / "lib" / "python3.12" / "os.py"
+    with edited.open("a") as handle:
+        handle.write("# patched\n")
+    code, _, err = world.cli("reinstall", "3.12.7", "--yes")
+    assert code == 0, err
+    assert "pyshelf: warning: cpython-3.12.7-linux-x86_64-gnu: a reinstall discards 1 file " \
+        "edited (lib/python3.12/os.py)" in err  # fmt: skip
+    assert b"# patched" not in edited.read_bytes()
+    # Nothing added: no question, no --yes needed.
+    code, _, err = world.cli("reinstall", "3.12.7")
+    assert code == 0, err
+    assert "discards" not in err
 
 
 def test_du_finds_venvs_in_a_venv_dir_given_on_the_command_line(world: World, tmp_path) -> None:

@@ -34,22 +34,10 @@ from tui.engine.usage.removal import (
 )
 from tui.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
 from tui.format import human_age, human_size
+from tui.prompt import ask, interactive
 from tui.reporter import Reporter
 
 _NOT_BUILDS = (Kind.OTHER, Kind.LEFTOVER)
-
-
-def interactive() -> bool:
-    try:
-        return sys.stdin.isatty() and sys.stderr.isatty()
-    except (AttributeError, ValueError, OSError):  # closed or replaced streams
-        return False
-
-
-def ask(question: str) -> bool:
-    sys.stderr.write(f"{question} [y/N] ")
-    sys.stderr.flush()
-    return sys.stdin.readline().strip().lower() in ("y", "yes")
 
 
 def _print_table(rows: list[tuple[str, ...]], right: int, file: TextIO | None = None) -> None:

@@ -155,6 +155,8 @@ SPECS: tuple[JobSpec, ...] = (
         cli=CliSpec(
             "reinstall from the cache; works offline when the archive is cached",
             no_bin=True, compile=True,
+            yes="reinstall even when that discards files added to or edited in the install "
+            "(asked on a terminal, refused otherwise)",
         ),
     ),
     JobSpec(

@@ -193,7 +193,9 @@ class Bench:
         t_uv, t_ps = paired(
             self.runs,
             uv_run("install", "--reinstall", "--offline"),
-            ps_run("--offline", "reinstall"),
+            # --yes as uv never asks: with no unpacked copy to compare the install with
+            # (another filesystem), pyshelf would refuse to reinstall in a script.
+            ps_run("--offline", "reinstall", "--yes"),
         )
         task = f"reinstall, offline{where}"
         uv_label = "uv python install --reinstall"

@@ -38,7 +38,8 @@ def isolated_home(
     """Nothing a test does may touch the real ~/.local, ~/.cache or uv's settings."""
     home = tmp_path_factory.mktemp("home")
     for name in list(os.environ):
-        if name.startswith(("UV_", "XDG_")):
+        # PYENV_, ASDF_, MISE_: another manager's default found here would be a user.
+        if name.startswith(("UV_", "XDG_", "PYENV_", "ASDF_", "MISE_")):
             monkeypatch.delenv(name)
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 from tests.conftest import World, build_world
 from tests.loopback import LoopbackServer
@@ -94,6 +98,49 @@ def test_unwritable_directories_fail_with_one_line(world: World, tmp_path) -> No
     assert f"failed: Not a directory: {blocked / 'installs'}" in err
 
 
+def test_reinstall_names_what_it_would_discard_and_asks_first(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert world.cli("install", "3.12.7")[0] == 0
+    install = world.root / "installs" / "cpython-3.12.7-linux-x86_64-gnu"
+    mine = install / "lib" / "python3.12" / "site-packages" / "mine.py"
+    mine.write_text("work = 'mine'\n")
+    named = "1 file added (lib/python3.12/site-packages/mine.py)"
+
+    # No terminal: refused in one line that names the file and says what to do.
+    code, _, err = world.cli("reinstall", "3.12.7")
+    assert code == 1 and "Traceback" not in err
+    [line] = err.strip().splitlines()
+    assert line.startswith("pyshelf: error: cpython-3.12.7-linux-x86_64-gnu: a reinstall discards")
+    assert named in line and "pass --yes" in line and mine.is_file()
+
+    # A terminal: named, then asked; no keeps it.
+    monkeypatch.setattr("tui.prompt.interactive", lambda: True)
+    monkeypatch.setattr(sys, "stdin", io.StringIO("n\n"))
+    code, _, err = world.cli("reinstall", "3.12.7")
+    assert code == 1 and named in err and "Reinstall anyway? [y/N]" in err
+    assert "nothing reinstalled" in err and mine.is_file()
+    monkeypatch.setattr(sys, "stdin", io.StringIO("y\n"))
+    code, _, err = world.cli("reinstall", "3.12.7")
+    assert code == 0, err
+    assert not mine.exists()
+
+    # An edit in place is named too; --yes reinstalls without asking, and still says so.
+    monkeypatch.setattr("tui.prompt.interactive", lambda: False)
+    edited = install / "lib" / "python3.12" / "os.py"
+    with edited.open("a") as handle:
+        handle.write("# patched\n")
+    code, _, err = world.cli("reinstall", "3.12.7", "--yes")
+    assert code == 0, err
+    assert "pyshelf: warning: cpython-3.12.7-linux-x86_64-gnu: a reinstall discards 1 file " \
+        "edited (lib/python3.12/os.py)" in err  # fmt: skip
+    assert b"# patched" not in edited.read_bytes()
+    # Nothing added: no question, no --yes needed.
+    code, _, err = world.cli("reinstall", "3.12.7")
+    assert code == 0, err
+    assert "discards" not in err
+
+
 def test_du_finds_venvs_in_a_venv_dir_given_on_the_command_line(world: World, tmp_path) -> None:
     assert world.cli("install", "3.12")[0] == 0
     venv = tmp_path / "elsewhere" / "project" / ".venv"
@@ -123,7 +170,7 @@ def test_an_archive_without_its_interpreter_is_refused_in_one_line(
     failed = [line for line in err.splitlines() if "failed" in line]
     assert failed == [
         f"install   {broken.key}  failed: cannot install {broken.key} from {broken.filename}: "
-        "it has no bin/python3.12"
+        "it has no bin/python3.12; its archive was evicted from the cache"
     ]
     assert not (installs / broken.key).exists()
     assert os.readlink(installs / "cpython-3.12-linux-x86_64-gnu") == minor_link  # no link moved
@@ -132,6 +179,44 @@ def test_an_archive_without_its_interpreter_is_refused_in_one_line(
     # The unpacked copy no install can use is gone: a fixed archive would be unpacked afresh.
     unpacked = world.settings.state_dir / "unpacked"
     assert broken.sha256[:16] not in os.listdir(unpacked)
+    assert not cached(world, broken.key)  # and the archive is not left as a good cached build
+
+
+def cached(world: World, key: str) -> bool:
+    rows = {r["key"]: r for r in json.loads(world.cli("list", "--all", "--json")[1])}
+    return rows[key]["cached"]
+
+
+@pytest.mark.parametrize(
+    ("interpreter", "evicted", "problem"),
+    [
+        ("#!/bin/sh\necho 3.12.6\n", True, "bin/python3.12 is not Python 3.12.7 (it says '3.12.6"),
+        ("#!/bin/sh\nexit 3\n", False, "bin/python3.12 does not run: exit 3"),
+    ],
+)
+def test_an_archive_whose_interpreter_says_another_version_is_evicted(
+    tmp_path: Path, loopback_server: LoopbackServer, interpreter: str, evicted: bool,
+    problem: str,
+) -> None:  # fmt: skip
+    """A refused upgrade (or install) does not leave the rejected archive as a cached build;
+    an interpreter that would not start may be this machine's doing, so its archive stays."""
+    world = build_world(tmp_path, loopback_server, archives=[{"version": "3.12.6"}])
+    assert world.cli("install", "3.12.6")[0] == 0
+    liar = make_archive(
+        loopback_server.root / "20991231", version="3.12.7", interpreter=interpreter
+    )
+    world.catalog_path.write_text(
+        json.dumps(catalog_json([*world.specs, liar], loopback_server.url))
+    )
+    assert world.cli("fetch", "3.12.7")[0] == 0 and cached(world, liar.key)
+    code, _, err = world.cli("upgrade", "3.12", "--yes")
+    assert code == 1 and "Traceback" not in err
+    [line] = [line for line in err.splitlines() if "failed" in line]
+    assert problem in line
+    assert line.endswith("; its archive was evicted from the cache") == evicted
+    assert cached(world, liar.key) is not evicted
+    assert not (world.root / "installs" / liar.key).exists()
+    assert (world.root / "installs" / "cpython-3.12.6-linux-x86_64-gnu").is_dir()
 
 
 def test_install_warnings_reach_stderr(world: World) -> None:

@@ -33,7 +33,7 @@ def test_a_fresh_install_loses_nothing_then_additions_and_edits_are_named(world:
     assert losses.edited == (str(shared.relative_to(install)),)
     assert losses.describe().startswith("a reinstall discards 1 file added (")
     # After the reinstall the edit is gone (the copy is unpacked again) and so is the package.
-    assert world.cli("reinstall", "3.12")[0] == 0
+    assert world.cli("reinstall", "3.12", "--yes")[0] == 0  # told to discard them
     assert _losses(world).none
 
 

@@ -127,3 +127,30 @@ def test_the_pin_scan_is_as_bounded_as_the_environment_scan(tmp_path: Path) -> N
     big = tmp_path / "big"
     big.write_bytes(b"3.12\n" + b"#" * 10_000)
     assert read_pin(big) is None  # not a pin file; read no further
+
+
+@pytest.mark.parametrize("asked", ["3.12.6", "3.12"])
+def test_another_managers_default_linked_to_an_install_is_refused_without_yes_twice(
+    world: World, work: Path, isolated_home: Path, asked: str
+) -> None:
+    """``pyenv global 3.12.6`` where pyenv's 3.12.6 is a link to a uv install (as ``mise sync
+    python --uv`` makes them): removing the install breaks the default python."""
+    assert world.cli("install", "3.12.7", "3.12.6")[0] == 0
+    install = world.root / "installs" / K126
+    versions = isolated_home / ".pyenv" / "versions"
+    versions.mkdir(parents=True)
+    (versions / "3.12.6").symlink_to(install)
+    (isolated_home / ".pyenv" / "version").write_text(f"{asked}\n")
+    named = f"breaks {isolated_home / '.pyenv' / 'version'} (pyenv global asks for {asked}"
+    for yes in ([], ["--yes"]):
+        code, _, err = world.cli("uninstall", K126, *yes)
+        assert code == 1, err
+        assert named in err
+        assert last_line(err).startswith("pyshelf: error: pyenv global would break")
+        assert "twice (-yy)" in last_line(err) and install.is_dir()
+    code, out, err = world.cli("prune", "--keep-newest-patch", "--yes")  # the older patch
+    assert code == 1 and named in out
+    assert "pyenv global would break" in last_line(err) and install.is_dir()
+    code, _, err = world.cli("uninstall", K126, "-yy")
+    assert code == 0, err
+    assert not install.exists() and (world.root / "installs" / K127).is_dir()

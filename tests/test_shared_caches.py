@@ -79,7 +79,10 @@ def test_a_read_only_cache_installs_and_reinstalls_writing_nothing_to_it(
     assert len(notes) == 1 and "straight from the archive" in notes[0]
     python = read_only.root / "installs" / K127 / "bin" / "python3.12"
     assert python.is_file()
+    # No unpacked copy to tell what a reinstall would discard: a script says --yes.
     done = run_read_only(read_only, "--offline", "reinstall", "3.12.7")
+    assert done.returncode == 1 and "pass --yes" in done.stderr.strip().splitlines()[-1]
+    done = run_read_only(read_only, "--offline", "reinstall", "--yes", "3.12.7")
     assert done.returncode == 0, done.stderr
     assert python.is_file()
     assert listing(cache) == before
@@ -183,7 +186,7 @@ def test_two_users_share_one_cache(team: Team) -> None:
     a, b = USERS
     done = team.run(a, "fetch", "3.12.7")
     assert done.returncode == 0, done.stderr
-    for args in (["--offline", "install", "3.12.7"], ["--offline", "reinstall", "3.12.7"]):
+    for args in (["--offline", "install", "3.12.7"], ["--offline", "reinstall", "-y", "3.12.7"]):
         done = team.run(b, *args)
         assert done.returncode == 0, done.stderr
         assert "Traceback" not in done.stderr

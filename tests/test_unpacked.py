@@ -69,6 +69,8 @@ def test_reinstall_repairs_a_file_edited_in_the_install(world: World) -> None:
     assert (copy_of(world, K127) / "tree" / OS_PY).read_bytes() != pristine
 
     code, _, err = world.cli("--offline", "reinstall", "3.12.7")
+    assert code == 1 and "1 file edited (lib/python3.12/os.py)" in err  # named, not dropped
+    code, _, err = world.cli("--offline", "reinstall", "3.12.7", "--yes")
     assert code == 0, err
     assert target.read_bytes() == pristine
     assert (copy_of(world, K127) / "tree" / OS_PY).read_bytes() == pristine
@@ -82,7 +84,7 @@ def test_reinstall_repairs_a_file_edited_in_the_install(world: World) -> None:
 
     # Fetch + reinstall: the fetch verifies the archive; the copy is still checked.
     append_line(target)
-    for args in (["fetch", "3.12.7"], ["reinstall", "3.12.7"]):
+    for args in (["fetch", "3.12.7"], ["reinstall", "3.12.7", "--yes"]):
         code, _, err = world.cli(*args)
         assert code == 0, err
     assert target.read_bytes() == pristine
@@ -105,12 +107,12 @@ def test_a_damaged_copy_without_its_archive_says_to_fetch(world: World) -> None:
     assert entry.cached is not None
     entry.cached.path.unlink()
     append_line(installed(world, K127, OS_PY))
-    code, _, err = world.cli("--offline", "reinstall", "3.12.7")
+    code, _, err = world.cli("--offline", "reinstall", "3.12.7", "--yes")
     lines = err.strip().splitlines()
     assert code == 1 and "os.py changed" in lines[-1] and "pyshelf fetch" in lines[-1]
     assert not copy_of(world, K127).exists()  # dropped: never reused as it is
     # Online, the same reinstall downloads the archive again and repairs the install.
-    assert world.cli("reinstall", "3.12.7")[0] == 0
+    assert world.cli("reinstall", "3.12.7", "--yes")[0] == 0  # no copy: cannot tell
     assert installed(world, K127, OS_PY).read_bytes() == archived(world, K127, OS_PY)
 
 
@@ -172,7 +174,7 @@ def test_linking_a_copy_checks_it_in_the_same_pass(
     # End to end: a reinstall over a copy damaged so drops it and unpacks the archive again.
     assert world.cli("install", "3.12.7")[0] == 0
     damage(copy_of(world, K127) / "tree")
-    code, _, err = world.cli("--offline", "reinstall", "3.12.7")
+    code, _, err = world.cli("--offline", "reinstall", "3.12.7", "--yes")
     assert code == 0, err
     assert installed(world, K127, OS_PY).read_bytes() == archived(world, K127, OS_PY)
     assert installed(world, K127, PAYLOAD).read_bytes() == archived(world, K127, PAYLOAD)
@@ -223,7 +225,7 @@ def test_verify_finds_an_edit_that_kept_size_and_mtime(world: World) -> None:
     assert lines[1].startswith(f"dropped the unpacked copy of {K127}")
     assert f"pyshelf reinstall {K127}" in lines[1] and len(lines) == 2
     assert not copy_of(world, K127).exists()
-    assert world.cli("--offline", "reinstall", "3.12.7")[0] == 0
+    assert world.cli("--offline", "reinstall", "3.12.7", "--yes")[0] == 0  # no copy: --yes
     assert target.read_bytes() == archived(world, K127, PAYLOAD)
     assert world.cli("verify")[0] == 0
 

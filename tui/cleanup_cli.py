@@ -18,7 +18,7 @@ from typing import TextIO
 from tui.engine.errors import PyshelfError
 from tui.engine.jobs import JobKind, JobQueue
 from tui.engine.shelf import Entry, Shelf
-from tui.engine.usage.inventory import Kind, take_inventory
+from tui.engine.usage.inventory import Item, Kind, take_inventory
 from tui.engine.usage.ledger import Ledger
 from tui.engine.usage.prune import prune_plan
 from tui.engine.usage.removal import (
@@ -27,29 +27,17 @@ from tui.engine.usage.removal import (
     Plan,
     StepResult,
     count_users,
-    envs_use,
+    describe_users,
     execute,
     how_used,
     plan_builds,
 )
 from tui.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
 from tui.format import human_age, human_size
+from tui.prompt import ask, interactive
 from tui.reporter import Reporter
 
 _NOT_BUILDS = (Kind.OTHER, Kind.LEFTOVER)
-
-
-def interactive() -> bool:
-    try:
-        return sys.stdin.isatty() and sys.stderr.isatty()
-    except (AttributeError, ValueError, OSError):  # closed or replaced streams
-        return False
-
-
-def ask(question: str) -> bool:
-    sys.stderr.write(f"{question} [y/N] ")
-    sys.stderr.flush()
-    return sys.stdin.readline().strip().lower() in ("y", "yes")
 
 
 def _print_table(rows: list[tuple[str, ...]], right: int, file: TextIO | None = None) -> None:
@@ -178,13 +166,12 @@ def cmd_prune(shelf: Shelf, args: argparse.Namespace) -> int:
             return EXIT_FAILED
     in_use_ok = args.yes >= 2
     if plan.needs_second_confirmation and not in_use_ok:
-        count = len(plan.broken_envs)
+        broken = count_users(u for u, _ in plan.broken_envs)
         if not on_terminal:
             raise PyshelfError(
-                f"{envs_use(count)} interpreters this removes; "
-                "pass --yes twice (-yy) to remove them anyway"
+                f"{broken} would break (named above); "
+                "pass --yes twice (-yy) to remove the interpreters they use anyway"
             )
-        broken = "1 environment" if count == 1 else f"{count} environments"
         if not ask(f"{broken} will break. Remove the interpreters they use anyway?"):
             print("pyshelf: nothing removed", file=sys.stderr)
             return EXIT_FAILED
@@ -201,6 +188,14 @@ def cmd_prune(shelf: Shelf, args: argparse.Namespace) -> int:
     return EXIT_FAILED if outcome.failed else 0
 
 
+def _why_kept(item: Item) -> str | None:
+    """Why ``du --json`` calls an item not deletable: it never is, or something uses it
+    (removing it breaks that, so it goes only when asked twice)."""
+    if item.used_by and item.deletable:
+        return f"in use by {describe_users(item.used_by)}"
+    return item.reason
+
+
 def cmd_du(shelf: Shelf, args: argparse.Namespace) -> int:
     inventory = take_inventory(shelf)
     inventory.scan_venvs(configured=shelf.settings.venv_dirs, cwd=Path.cwd())
@@ -215,7 +210,7 @@ def cmd_du(shelf: Shelf, args: argparse.Namespace) -> int:
                 "items": [{
                     "name": i.name, "kind": str(i.kind), "version": i.version,
                     "path": str(i.path), "size": i.size, "shared": i.shared, "mtime": i.mtime,
-                    "deletable": i.deletable, "reason": i.reason,
+                    "deletable": i.deletable and not i.used_by, "reason": _why_kept(i),
                     "used_by": [str(v.path) for v in i.used_by or ()],
                 } for i in items],
             } for owner, items in groups.items()],
@@ -226,7 +221,7 @@ def cmd_du(shelf: Shelf, args: argparse.Namespace) -> int:
         print(f"{owner}  {human_size(inventory.total(owner))}")
         rows = []
         for i in items:
-            notes = [f"used by {len(i.used_by)}"] if i.used_by else []
+            notes = [f"in use by {describe_users(i.used_by)}"] if i.used_by else []
             if not i.deletable:
                 notes.append(f"kept: {i.reason}")
             version = i.version or ("-" if i.kind in _NOT_BUILDS else "?")

@@ -324,13 +324,19 @@ def _repair(shelf: Shelf) -> None:
             print(f"pyshelf: warning: {warning}", file=sys.stderr)
 
 
-def cmd_jobs(shelf: Shelf, kind: JobKind, requests: Sequence[str]) -> int:
+def cmd_jobs(shelf: Shelf, kind: JobKind, requests: Sequence[str], *, yes: int = 0) -> int:
     from tui.reporter import Interrupted, run_jobs
 
     if kind in (JobKind.INSTALL, JobKind.REINSTALL):
         _repair(shelf)
+    targets = _targets(shelf, kind, requests)
+    if kind == JobKind.REINSTALL:
+        from tui.reinstall_cli import keeps_work  # files added to an install are named first
+
+        if not keeps_work(shelf, targets, yes=yes):
+            return EXIT_FAILED
     try:
-        jobs = run_jobs(shelf, kind, _targets(shelf, kind, requests))
+        jobs = run_jobs(shelf, kind, targets)
     except Interrupted:
         return EXIT_INTERRUPTED
     failed = [j for j in jobs if j.error]
@@ -506,8 +512,9 @@ def _main(argv: Sequence[str] | None) -> int:
             return cmd_remove(shelf, job.kind, args)
         assert job.cli is not None
         return cmd_jobs(
-            shelf, job.kind, _pinned(args.requests) if job.cli.pinned else args.requests
-        )
+            shelf, job.kind, _pinned(args.requests) if job.cli.pinned else args.requests,
+            yes=getattr(args, "yes", 0),
+        )  # fmt: skip
     except PyshelfError as exc:
         print(f"pyshelf: error: {describe_error(exc)}", file=sys.stderr)
         return EXIT_FAILED

@@ -208,6 +208,35 @@ async def test_an_interpreter_in_use_needs_the_second_confirmation(
         assert rid not in screen.table.items
 
 
+async def test_another_managers_default_is_in_use_and_asked_about_twice(
+    machine: Machine, make_app: AppMaker
+) -> None:
+    (machine.home / ".pyenv" / "version").write_text("3.11.7\n")  # pyenv global 3.11.7
+    default = machine.pyenv("3.11.7")
+    app = view_app(make_app, machine)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await open_view(pilot)
+        rid = item_rid(screen, default)
+        assert text(screen, rid, "status") == "in use by pyenv global"
+        assert text(screen, item_rid(screen, machine.pyenv("3.12.1")), "status") == "unused"
+        go(screen, rid)
+        await pilot.pause()
+        assert "used by pyenv global" in str(screen.detail.render())
+        await pilot.press("space")
+        await wait_for(pilot, lambda: screen.plan is not None)
+        await pilot.press("x")
+        await wait_for(pilot, lambda: isinstance(app.screen, PlanConfirmScreen))
+        first: PlanConfirmScreen = app.screen  # type: ignore[assignment]
+        assert "this breaks pyenv global" in plain(first.total())
+        await pilot.press("y")
+        await wait_for(pilot, lambda: isinstance(app.screen, BreakConfirmScreen))
+        second: BreakConfirmScreen = app.screen  # type: ignore[assignment]
+        assert "breaks pyenv global" in second.title_text
+        assert "pyenv global asks for 3.11.7" in plain(second.listing())
+        await answer_and_wait(pilot, screen, "b")
+        assert not default.exists()
+
+
 async def test_system_interpreters_cannot_be_marked(machine: Machine, make_app: AppMaker) -> None:
     app = view_app(make_app, machine)
     async with app.run_test(size=(80, 24)) as pilot:

@@ -72,4 +72,13 @@ class LockTimeout(PyshelfError):
 
 
 class NotAnInterpreter(ArchiveError):
-    """An archive (or its unpacked copy) holds no runnable interpreter of its key's version."""
+    """An archive (or its unpacked copy) holds no runnable interpreter of its key's version.
+
+    ``archive_at_fault``: its files say so (no interpreter, one of another version); False
+    when the interpreter could not be asked (it did not start, or did not answer in time),
+    which may be this machine's doing rather than the archive's.
+    """
+
+    def __init__(self, message: str, *, archive_at_fault: bool = True) -> None:
+        super().__init__(message)
+        self.archive_at_fault = archive_at_fault

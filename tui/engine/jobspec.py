@@ -155,6 +155,8 @@ SPECS: tuple[JobSpec, ...] = (
         cli=CliSpec(
             "reinstall from the cache; works offline when the archive is cached",
             no_bin=True, compile=True,
+            yes="reinstall even when that discards files added to or edited in the install "
+            "(asked on a terminal, refused otherwise)",
         ),
     ),
     JobSpec(
@@ -162,12 +164,12 @@ SPECS: tuple[JobSpec, ...] = (
         "remove the installed interpreter",
         key="u", runner="_uninstall", rule=_uninstall, destroys=True,
         question="Uninstall {what}?",
-        notes="asks first, shows the space it frees; if environments or `.python-version` "
-        "files use it, asks again naming them: answer {break}",
+        notes="asks first, shows the space it frees; if environments, `.python-version` "
+        "files or other managers' pins use it, asks again naming them: answer {break}",
         cli=CliSpec(
             "remove installed interpreters",
-            yes="twice (-yy): also remove interpreters that environments or "
-            ".python-version files use (refused otherwise)",
+            yes="twice (-yy): also remove interpreters that environments, .python-version "
+            "files or other managers' pins use (refused otherwise)",
         ),
     ),
     JobSpec(

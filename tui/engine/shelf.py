@@ -442,22 +442,20 @@ class Shelf:
         read and hashed. The interpreter is started once, on the install that unpacked the
         archive.
         """
-        build, link_bin = entry.build, self.settings.link_bin
-        compiled = self.settings.compile_bytecode
-        sha = build.sha256 if entry.available else None
-        if sha is None:  # an archive only the cache knows: its name is all we have to go on
-            archive = entry.cached.path if entry.cached else self.fetch(entry, reporter=reporter)
-            result = self.installs.install(
-                archive, build, link_bin=link_bin, compile_bytecode=compiled, reporter=reporter
-            )
-        elif not self.can_link():
-            result = self._install_from_archive(entry, sha, reporter)
-            if (why := self.copies_refused()) is not None and not self._said_why_slower:
-                self._said_why_slower = True  # once per run, not once per install
-                note = f"{why}: installed straight from the archive (slower; nothing cached)"
-                result = result._replace(warnings=(*result.warnings, note))
-        else:
-            result = self._install_from_copy(entry, sha, reporter)
+        sha = entry.build.sha256 if entry.available else None
+        try:
+            if sha is None:  # an archive only the cache knows: its name is all we have
+                result = self._install_cached_only(entry, reporter)
+            elif not self.can_link():
+                result = self._install_from_archive(entry, sha, reporter)
+                if (why := self.copies_refused()) is not None and not self._said_why_slower:
+                    self._said_why_slower = True  # once per run, not once per install
+                    note = f"{why}: installed straight from the archive (slower; nothing cached)"
+                    result = result._replace(warnings=(*result.warnings, note))
+            else:
+                result = self._install_from_copy(entry, sha, reporter)
+        except NotAnInterpreter as exc:
+            raise self._evict_refused(entry, exc) from None
         entry.installation = result.installation
         entry.install_size = None
         entry.unpacked_size = None if sha else 0
@@ -520,8 +518,9 @@ class Shelf:
             except CopyDiffers as exc:
                 problem = str(exc)
                 self.unpacked.remove(sha)
-            except NotAnInterpreter:
+            except NotAnInterpreter as exc:
                 self.unpacked.remove(sha)  # a copy no install can use: the next try unpacks again
+                exc.archive_at_fault = False  # it ran when it was unpacked: the copy changed
                 raise
             else:
                 self.unpacked.touch(sha)
@@ -538,6 +537,25 @@ class Shelf:
             raise
         self.unpacked.touch(sha)
         return result
+
+    def _install_cached_only(self, entry: Entry, reporter: Reporter) -> InstallResult:
+        archive = entry.cached.path if entry.cached else self.fetch(entry, reporter=reporter)
+        return self.installs.install(
+            archive, entry.build, link_bin=self.settings.link_bin,
+            compile_bytecode=self.settings.compile_bytecode, reporter=reporter,
+        )  # fmt: skip
+
+    def _evict_refused(self, entry: Entry, exc: NotAnInterpreter) -> NotAnInterpreter:
+        """An archive whose own files were refused is not that build: it leaves the cache
+        (with its partial download and unpacked copy) rather than stay there looking like a
+        good cached build, and the error says so. One that could not be run stays."""
+        if not exc.archive_at_fault:
+            return exc
+        try:
+            self.evict(entry)
+        except OSError:
+            return exc
+        return NotAnInterpreter(f"{exc}; its archive was evicted from the cache")
 
     def _install_from_archive(self, entry: Entry, sha: str, reporter: Reporter) -> InstallResult:
         """Install straight from the archive, as uv does: for a cache on another filesystem,

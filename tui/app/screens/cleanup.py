@@ -41,7 +41,7 @@ from tui.engine.shelf import Shelf
 from tui.engine.usage import inventory as usage
 from tui.engine.usage.inventory import Inventory, Item, Owner, take_inventory
 from tui.engine.usage.managers import SYSTEM_DIRS
-from tui.engine.usage.removal import Plan, make_plan
+from tui.engine.usage.removal import Plan, make_plan, user_name
 from tui.format import human_size
 
 SizeScan = Callable[
@@ -329,7 +329,7 @@ class CleanupScreen(CleanupRemovals):
         if (why := never_reason(item)) is not None:
             text.append(f" · {why}", "bold")
         if item.used_by:
-            paths = [show_path(v.path) for v in item.used_by[:2]]
+            paths = [user_name(v, show_path) for v in item.used_by[:2]]
             more = f" +{len(item.used_by) - 2}" if len(item.used_by) > 2 else ""
             text.append(f" · used by {', '.join(paths)}{more}")
         self.detail.update(text)

@@ -10,9 +10,10 @@ import re
 
 from rich.text import Text
 
-from tui.app.present import Cell
+from tui.app.present import Cell, show_path
 from tui.engine.usage.inventory import Item, Kind, Owner
-from tui.engine.usage.removal import refusal
+from tui.engine.usage.removal import describe_users, refusal
+from tui.engine.usage.versionfiles import ManagerPin
 from tui.format import human_age, human_size
 
 GROUP_TITLES = {owner: owner.title for owner in Owner}  # from the manager registry
@@ -77,7 +78,9 @@ def status(item: Item, narrow: bool = False) -> tuple[str, str]:
         return f"{PENDING} finding envs" if not narrow else PENDING, "dim"
     if used == 0:
         return "unused", "dim"
-    return f"in use by {envs(used)}", USED_STYLE
+    if not any(isinstance(u, ManagerPin) for u in item.used_by or ()):
+        return f"in use by {envs(used)}", USED_STYLE
+    return f"in use by {describe_users(item.used_by or (), show_path)}", USED_STYLE
 
 
 def _version_text(item: Item) -> str:

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from tui.engine.installs.manifest import Manifest, entry_key, walk
 
@@ -20,8 +20,7 @@ _OURS = frozenset({"BUILD", "EXTERNALLY-MANAGED"})  # written by the install, no
 _SHOWN = 2  # paths named in the one-line summary
 
 
-@dataclass(frozen=True, slots=True)
-class Losses:
+class Losses(NamedTuple):  # not a dataclass: the CLI's reinstall never loads dataclasses
     added: tuple[str, ...] = ()
     edited: tuple[str, ...] = ()
     unknown: str | None = None  # why nothing could be compared

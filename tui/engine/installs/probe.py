@@ -42,7 +42,7 @@ class RunningCheck:
     def __init__(
         self,
         process: subprocess.Popen[str] | None = None,
-        refuse: Callable[[str], NotAnInterpreter] = NotAnInterpreter,
+        refuse: Callable[..., NotAnInterpreter] = NotAnInterpreter,
         parts: KeyParts | None = None,
     ) -> None:
         self._process, self._refuse, self._parts = process, refuse, parts
@@ -68,11 +68,13 @@ class RunningCheck:
         except subprocess.TimeoutExpired:
             process.kill()
             process.communicate()
-            raise refuse(f"{rel} did not answer within {PROBE_TIMEOUT:g}s") from None
+            raise refuse(
+                f"{rel} did not answer within {PROBE_TIMEOUT:g}s", at_fault=False
+            ) from None
         if process.returncode != 0:
             lines = (stderr or stdout).strip().splitlines()
             said = lines[-1] if lines else f"exit {process.returncode}"
-            raise refuse(f"{rel} does not run: {said}")
+            raise refuse(f"{rel} does not run: {said}", at_fault=False)
         version, _, flags = stdout.strip().partition(" ")
         expected = f"{parts.major}.{parts.minor}.{parts.patch}"
         wanted = ""
@@ -96,8 +98,10 @@ def start_check(tree: Path, parts: KeyParts, source: str, *, run: bool) -> Runni
     name = parts.interpreter_name
     rel = f"bin/{name}"
 
-    def refuse(problem: str) -> NotAnInterpreter:
-        return NotAnInterpreter(f"cannot install {parts.key} from {source}: {problem}")
+    def refuse(problem: str, *, at_fault: bool = True) -> NotAnInterpreter:
+        return NotAnInterpreter(
+            f"cannot install {parts.key} from {source}: {problem}", archive_at_fault=at_fault
+        )
 
     exe = tree / "bin" / name
     try:
@@ -127,5 +131,5 @@ def start_check(tree: Path, parts: KeyParts, source: str, *, run: bool) -> Runni
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
     except OSError as exc:
-        raise refuse(f"{rel} does not run: {exc.strerror or exc}") from None
+        raise refuse(f"{rel} does not run: {exc.strerror or exc}", at_fault=False) from None
     return RunningCheck(process, refuse, parts)

@@ -28,10 +28,12 @@ from enum import StrEnum
 from pathlib import Path
 
 from tui.engine.du import Tally  # the du walker; sizes here must match du's
+from tui.engine.fsutil import within
 from tui.engine.shelf import Entry, Shelf
 from tui.engine.usage.managers import SYSTEM_DIRS, find_foreign, read_version
 from tui.engine.usage.registry import GROUP_TITLES
-from tui.engine.usage.venvs import Pin, SearchRoot, Venv, default_roots, find_users
+from tui.engine.usage.venvs import Pin, SearchRoot, User, Venv, default_roots, find_users
+from tui.engine.usage.versionfiles import Claim, find_manager_pins, resolve
 
 _UNPACKED_NAME = re.compile(r"^[0-9a-f]{16,64}$")
 _SCRATCH = ".pyshelf-"  # marks pyshelf's scratch entries in the install dir's .temp
@@ -74,7 +76,9 @@ class Item:
     reason: str | None = None  # why not, when not deletable
     entry: Entry | None = None  # uv-managed items: what Shelf.uninstall / Shelf.evict act on
     size: int | None = None  # set by scan_sizes; None until measured
-    used_by: tuple[Venv, ...] | None = None  # interpreters only; None until venvs are scanned
+    # Interpreters only, None until venvs are scanned: the environments that run on it, and
+    # the other managers' defaults and pins that name it and nothing else.
+    used_by: tuple[User, ...] | None = None
     skip: frozenset[str] = frozenset()  # paths inside ``path`` that other items measure
     shared: int = 0  # hard-linked bytes an earlier item holds (an unpacked copy's install)
 
@@ -100,6 +104,7 @@ class Inventory:
     home: Path = field(default_factory=Path.home)
     venvs: list[Venv] | None = None  # None until scan_venvs (or attach_venvs) ran
     pins: list[Pin] = field(default_factory=list)  # .python-version files scan_venvs found
+    claims: list[Claim] = field(default_factory=list)  # other managers' pins (versionfiles)
     # The unpacked copies an uninstall of these entries takes along (Shelf.uninstall trims
     # copies no install uses to Settings.keep_unpacked); None: none go.
     unpacked_going: Callable[[Sequence[Entry]], list[Path]] | None = None
@@ -136,26 +141,44 @@ class Inventory:
         cancel: threading.Event | None = None,
     ) -> list[Venv]:
         """Find environments and ``.python-version`` files (default places, ``configured``
-        dirs, ``cwd``) and attach them."""
+        dirs, ``cwd``), and the versions other managers ask for (their variables and global
+        files, and their files in ``cwd`` and its parents), and attach them."""
         if roots is None:
             roots = default_roots(configured=configured, cwd=cwd, env=self.env, home=self.home)
         venvs, pins = find_users(roots, cancel=cancel)
         if cancel is not None and cancel.is_set():
             return venvs  # a partial list could hide an environment a removal would break
         self.pins = pins
+        self.claims = [
+            resolve(pin, self.env, self.home)
+            for pin in find_manager_pins(self.env, self.home, cwd)
+        ]  # fmt: skip
         self.attach_venvs(venvs)
         return venvs
 
     def attach_venvs(self, venvs: Iterable[Venv]) -> None:
-        """Fill each interpreter's ``used_by`` from ``venvs``."""
+        """Fill each interpreter's ``used_by`` from ``venvs`` and from the claims that can
+        resolve to that interpreter alone."""
         self.venvs = list(venvs)
         for item in self.items:
             if not item.is_interpreter:
                 continue
             real = os.path.realpath(item.path)
-            item.used_by = tuple(
+            users: list[User] = [
                 v for v in self.venvs if v.uses(real, is_file=item.is_file, version=item.version)
-            )
+            ]
+            users += [
+                c.pin for c in self.claims
+                if len(c.targets) == 1 and within(c.targets[0], real)
+            ]  # fmt: skip
+            item.used_by = tuple(users)
+
+    def holder(self, target: str) -> Item | None:
+        """The interpreter a claim's target (a real path) lies in, if the inventory has it."""
+        for item in self.items:
+            if item.is_interpreter and within(target, os.path.realpath(item.path)):
+                return item
+        return None
 
 
 def scan_sizes(

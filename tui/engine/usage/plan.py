@@ -9,7 +9,7 @@ here deletes anything; ``tui.engine.usage.removal.execute`` carries a plan out.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -19,7 +19,8 @@ from tui.engine.errors import RequestError
 from tui.engine.resolve import parse_request
 from tui.engine.shelf import Entry, Shelf
 from tui.engine.usage.inventory import Inventory, Item, Kind, Owner, take_inventory
-from tui.engine.usage.venvs import Pin, User, link_through
+from tui.engine.usage.venvs import Pin, User, Venv, link_through
+from tui.engine.usage.versionfiles import ManagerPin
 
 
 class Action(StrEnum):
@@ -272,14 +273,16 @@ def _action(item: Item) -> Action:
 def _impact(
     item: Item, inventory: Inventory, survivors: list[Item]
 ) -> tuple[tuple[User, ...], tuple[User, ...]]:
-    """(environments broken, environments moved to another patch by the minor link)."""
-    if not item.used_by:
+    """(environments broken, environments moved to another patch by the minor link).
+    Pins, ours and other managers', are ``_pin_impact``'s."""
+    venvs = tuple(u for u in item.used_by or () if isinstance(u, Venv))
+    if not venvs:
         return (), ()
     if item.kind != Kind.INSTALL:
-        return item.used_by, ()
+        return venvs, ()
     breaks: list[User] = []
     switches: list[User] = []
-    for venv in item.used_by:
+    for venv in venvs:
         link = link_through(venv, inventory.install_root)
         kept = link is not None and any(
             s.entry.installation is not None and s.entry.installation.minor_link_name == link
@@ -292,12 +295,14 @@ def _impact(
 
 def _pin_impact(
     inventory: Inventory, removed: set[int]
-) -> dict[int, tuple[tuple[Pin, ...], tuple[Pin, ...]]]:
-    """For each removed install: (pins left with no installed match, pins that move to
-    another match). A pin is charged to the install it resolves to today: the newest
-    matching one, stable releases first, as ``Shelf.find`` picks."""
+) -> dict[int, tuple[tuple[User, ...], tuple[User, ...]]]:
+    """For each removed interpreter: (pins left with no match, pins that move to another
+    match). A pin is charged to the interpreter it resolves to today: for uv's, the newest
+    matching install, stable releases first, as ``Shelf.find`` picks; for another manager's,
+    the newest of its installs it names (``versionfiles.resolve``), wherever that leads."""
     installs = [i for i in inventory.items if i.kind == Kind.INSTALL and i.entry is not None]
-    out: dict[int, tuple[list[Pin], list[Pin]]] = {}
+    # (pin, the interpreter it resolves to, whether another match stays); None: not ours
+    charged: list[tuple[User, Item | None, bool]] = []
     for pin in inventory.pins:
         try:
             request = parse_request(pin.request)
@@ -308,33 +313,64 @@ def _pin_impact(
             continue
         stable = [i for i in matches if i.entry is not None and not i.entry.build.is_prerelease]
         target = max(stable or matches, key=lambda i: i.entry.build.sort_key() if i.entry else ())
-        if id(target) not in removed:
+        charged.append((pin, target, any(id(i) not in removed for i in matches)))
+    for claim in inventory.claims:
+        holders = [inventory.holder(t) for t in claim.targets]  # None: out of the inventory
+        if holders:
+            left = any(h is None or id(h) not in removed for h in holders)
+            charged.append((claim.pin, holders[0], left))
+    out: dict[int, tuple[list[User], list[User]]] = {}
+    for pin, target, left in charged:
+        if target is None or id(target) not in removed:
             continue
         breaks, switches = out.setdefault(id(target), ([], []))
-        left = any(id(i) not in removed for i in matches)
         (switches if left else breaks).append(pin)
     return {k: (tuple(b), tuple(s)) for k, (b, s) in out.items()}
 
 
-def envs_use(count: int) -> str:
-    return "1 environment uses" if count == 1 else f"{count} environments use"
-
-
 def count_users(users: Iterable[User]) -> str:
-    """``2 environments``, ``1 .python-version file``, or both joined by "and"."""
+    """``2 environments``, ``1 .python-version file``, ``pyenv global``, joined by "and"
+    (other managers' pins by name, up to two; more are counted)."""
     users = list(users)
     pins = sum(isinstance(u, Pin) for u in users)
-    venvs = len(users) - pins
+    others = list(dict.fromkeys(u.label() for u in users if isinstance(u, ManagerPin)))
+    venvs = len(users) - pins - sum(isinstance(u, ManagerPin) for u in users)
     parts = []
-    if venvs or not pins:
+    if venvs or not (pins or others):
         parts.append("1 environment" if venvs == 1 else f"{venvs} environments")
     if pins:
         parts.append("1 .python-version file" if pins == 1 else f"{pins} .python-version files")
+    if len(others) > 2:
+        parts.append(f"{len(others)} pins of other managers")
+    else:
+        parts += others
     return " and ".join(parts)
+
+
+def describe_users(users: Iterable[User], show: Callable[[Path], str] = str) -> str:
+    """In a few words, who uses an interpreter: ``pyenv global``, ``2 environments``,
+    ``~/proj/.tool-versions (asdf) +1``. Another manager's default or pin comes first: it
+    is what a user knows the interpreter by."""
+    users = list(users)
+    pins = [u for u in users if isinstance(u, ManagerPin)]
+    if not pins:
+        return count_users(users)
+    more = len(users) - 1
+    return pins[0].label(show) + (f" +{more}" if more else "")
+
+
+def user_name(user: User, show: Callable[[Path], str] = str) -> str:
+    """A user as a list names it: its path, or another manager's pin by what it is."""
+    return user.label(show) if isinstance(user, ManagerPin) else show(user.path)
 
 
 def how_used(user: User, item: Item) -> str:
     """How ``user`` depends on ``item``, for a confirmation that names it."""
+    if isinstance(user, ManagerPin):
+        asked = f"{user.label()} asks for {user.request}"
+        if os.path.basename(item.path) == user.request:
+            return asked
+        return f"{asked}: {item.name}, and no other install of {user.manager} left matches"
     if isinstance(user, Pin):
         return f"asks for {user.request}: {item.name}, and no other install left matches"
     return f"uses {item.name}"

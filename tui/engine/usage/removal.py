@@ -41,17 +41,19 @@ from tui.engine.usage.plan import (
     Removal,
     Step,
     count_users,
-    envs_use,
+    describe_users,
     how_used,
     make_plan,
     plan_builds,
     refusal,
+    user_name,
 )
 
 # The plan's names are part of the removal API: callers plan and execute through this module.
 __all__ = [
     "KEPT_COPY", "Action", "InUseError", "Outcome", "Plan", "Removal", "Step", "StepResult",
-    "count_users", "envs_use", "execute", "how_used", "make_plan", "plan_builds", "refusal",
+    "count_users", "describe_users", "execute", "how_used", "make_plan",
+    "plan_builds", "refusal", "user_name",
 ]  # fmt: skip
 
 _ASIDE = ".pyshelf-del-"
@@ -108,7 +110,7 @@ def execute(
     if plan.needs_second_confirmation and not confirmed_in_use:
         envs = plan.broken_envs
         raise InUseError(
-            f"{envs_use(len(envs))} interpreters this would remove ({envs[0][0].path}"
+            f"{count_users(u for u, _ in envs)} would break ({envs[0][0].path}"
             f"{', ...' if len(envs) > 1 else ''}); confirm removing interpreters in use"
         )
     for removal in plan.removals:

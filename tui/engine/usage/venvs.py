@@ -16,6 +16,7 @@ from pathlib import Path
 
 from tui.engine.fsutil import within
 from tui.engine.usage.registry import manager
+from tui.engine.usage.versionfiles import ManagerPin
 
 PYENV = manager("pyenv")  # pyenv-virtualenv nests envs in it
 VENV_DIRS_ENV = "PYSHELF_VENV_DIRS"
@@ -72,7 +73,9 @@ class Pin:
     request: str  # its first request line, e.g. "3.12", "3.12.7" or an installation key
 
 
-User = Venv | Pin  # whatever stops working when its interpreter goes
+# Whatever stops working when its interpreter goes: an environment, a project's pin for uv,
+# another manager's default or pin.
+User = Venv | Pin | ManagerPin
 
 
 @dataclass(frozen=True, slots=True)

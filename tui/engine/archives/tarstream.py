@@ -279,10 +279,13 @@ class TarReader:
             link = ""  # only links have one
         if "size" in pax:
             size = _checked_size(int(pax["size"]))  # digits only: checked as it was read
-        try:
-            mtime = float(pax["mtime"]) if "mtime" in pax else float(_number(header[136:148]))
-        except ValueError:
-            raise TarFormatError("bad mtime in a pax header") from None
+        if "mtime" not in pax:
+            mtime = float(_number(header[136:148]))
+        else:
+            try:
+                mtime = float(pax["mtime"])
+            except ValueError:
+                raise TarFormatError("bad mtime in a pax header") from None
         if not math.isfinite(mtime):
             raise TarFormatError("endless mtime")
         kind = _REGULAR_FLAGS.get(flag) or flag.decode("latin-1")

@@ -327,8 +327,8 @@ def _repair(shelf: Shelf) -> None:
 def cmd_jobs(shelf: Shelf, kind: JobKind, requests: Sequence[str]) -> int:
     from tui.reporter import Interrupted, run_jobs
 
-    if kind in (JobKind.INSTALL, JobKind.REINSTALL):
-        _repair(shelf)
+    if kind in (JobKind.INSTALL, JobKind.REINSTALL, JobKind.UNINSTALL):
+        _repair(shelf)  # says what it cannot fix, once: the jobs' own repairs do not repeat it
     try:
         jobs = run_jobs(shelf, kind, _targets(shelf, kind, requests))
     except Interrupted:

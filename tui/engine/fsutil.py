@@ -141,9 +141,11 @@ def remove_tree(path: Path) -> None:
         return info.st_dev, info.st_ino
 
     fd = os.open(path, _TREE_FLAGS)
+    # One frame per directory on the way down: its name, identity and entries still to go.
+    frames: list[tuple[str, tuple[int, int], list[tuple[str, bool]]]] = []
+    entry = ""  # what the walk is at, below the last frame
     try:
-        # One frame per directory on the way down: its name, identity and entries to go.
-        frames = [("", identity(fd), listing(fd))]
+        frames.append(("", identity(fd), listing(fd)))
         while True:
             name, _, pending = frames[-1]
             if pending:
@@ -158,12 +160,18 @@ def remove_tree(path: Path) -> None:
             frames.pop()
             if not frames:
                 break
+            entry = name
             old, fd = fd, os.open("..", _TREE_FLAGS, dir_fd=fd)
             os.close(old)
             if identity(fd) != frames[-1][1]:
-                where = os.path.join(path, *(frame[0] for frame in frames[1:]), name)
-                raise OSError(errno.ESTALE, "a folder moved while it was being removed", where)
+                raise OSError(errno.ESTALE, "a folder moved while it was being removed")
             os.rmdir(name, dir_fd=fd)
+    except OSError as exc:  # name the entry, not just its name in its folder
+        below = [frame[0] for frame in frames[1:]] + ([entry] if entry else [])
+        if len(below) > 4:  # a hostile depth: the start and the end say enough
+            below = [below[0], "…", *below[-2:]]
+        exc.filename = os.path.join(path, *below)
+        raise
     finally:
         os.close(fd)
     os.rmdir(path)

@@ -327,8 +327,8 @@ def _repair(shelf: Shelf) -> None:
 def cmd_jobs(shelf: Shelf, kind: JobKind, requests: Sequence[str], *, yes: int = 0) -> int:
     from tui.reporter import Interrupted, run_jobs
 
-    if kind in (JobKind.INSTALL, JobKind.REINSTALL):
-        _repair(shelf)
+    if kind in (JobKind.INSTALL, JobKind.REINSTALL, JobKind.UNINSTALL):
+        _repair(shelf)  # says what it cannot fix, once: the jobs' own repairs do not repeat it
     targets = _targets(shelf, kind, requests)
     if kind == JobKind.REINSTALL:
         from tui.reinstall_cli import keeps_work  # files added to an install are named first

@@ -259,11 +259,15 @@ def new_scratch_file(directory: Path, prefix: str, suffix: str = "") -> tuple[in
 
 
 def remove_path(path: Path) -> None:
-    """Remove a file, link or directory tree; a missing path is fine."""
-    if path.is_symlink() or path.is_file():
-        path.unlink(missing_ok=True)
-    elif path.is_dir():
+    """Remove a file, link, special file or directory tree; a missing path is fine."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return
+    if stat.S_ISDIR(mode):
         remove_tree(path)
+    else:
+        path.unlink(missing_ok=True)
 
 
 _TREE_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -272,25 +276,53 @@ _TREE_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 def remove_tree(path: Path) -> None:
     """Delete a directory tree, as ``shutil.rmtree`` does (it raises the first error), with
     one unlink per entry relative to its directory's descriptor. Links are removed, never
-    followed: a directory swapped for a link midway fails to open (O_NOFOLLOW)."""
+    followed: a directory swapped for a link midway fails to open (O_NOFOLLOW).
 
-    def empty(fd: int) -> None:
+    No recursion, and one descriptor open at a time, so no depth is too deep (a hostile
+    archive or a planted folder can nest thousands of levels): the walk goes down by name
+    and back up through ``..``, and a parent that is not the directory it came from (one
+    moved midway) stops it rather than deleting in the wrong place."""
+
+    def listing(fd: int) -> list[tuple[str, bool]]:
         with os.scandir(fd) as entries:
-            listed = [(e.name, e.is_dir(follow_symlinks=False)) for e in entries]
-        for name, is_dir in listed:
-            if is_dir:
-                inner = os.open(name, _TREE_FLAGS, dir_fd=fd)
-                try:
-                    empty(inner)
-                finally:
-                    os.close(inner)
-                os.rmdir(name, dir_fd=fd)
-            else:
-                os.unlink(name, dir_fd=fd)
+            return [(e.name, e.is_dir(follow_symlinks=False)) for e in entries]
+
+    def identity(fd: int) -> tuple[int, int]:
+        info = os.fstat(fd)
+        return info.st_dev, info.st_ino
 
     fd = os.open(path, _TREE_FLAGS)
+    # One frame per directory on the way down: its name, identity and entries still to go.
+    frames: list[tuple[str, tuple[int, int], list[tuple[str, bool]]]] = []
+    entry = ""  # what the walk is at, below the last frame
     try:
-        empty(fd)
+        frames.append(("", identity(fd), listing(fd)))
+        while True:
+            name, _, pending = frames[-1]
+            if pending:
+                entry, is_dir = pending.pop()
+                if not is_dir:
+                    os.unlink(entry, dir_fd=fd)
+                    continue
+                old, fd = fd, os.open(entry, _TREE_FLAGS, dir_fd=fd)
+                os.close(old)
+                frames.append((entry, identity(fd), listing(fd)))
+                continue
+            frames.pop()
+            if not frames:
+                break
+            entry = name
+            old, fd = fd, os.open("..", _TREE_FLAGS, dir_fd=fd)
+            os.close(old)
+            if identity(fd) != frames[-1][1]:
+                raise OSError(errno.ESTALE, "a folder moved while it was being removed")
+            os.rmdir(name, dir_fd=fd)
+    except OSError as exc:  # name the entry, not just its name in its folder
+        below = [frame[0] for frame in frames[1:]] + ([entry] if entry else [])
+        if len(below) > 4:  # a hostile depth: the start and the end say enough
+            below = [below[0], "…", *below[-2:]]
+        exc.filename = os.path.join(path, *below)
+        raise
     finally:
         os.close(fd)
     os.rmdir(path)

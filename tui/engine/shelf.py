@@ -167,14 +167,16 @@ class Shelf:
         on_warning: Callable[[str], None] | None = None,
     ) -> None:
         self.settings = settings or Settings()
-        self.on_warning = on_warning  # told each catalog warning once, as the catalog loads
+        # Told each catalog warning once, as the catalog loads, and each leftover in the
+        # cache that cannot be removed.
+        self.on_warning = on_warning
         self.host = host or current_host()
         self._client = client
         self.cache = ArchiveCache(self.settings.cache_dir, self.settings.state_dir)
         self.sizes = RemoteSizes(self.settings.state_dir / "download-sizes.json")
         self._downloader: Downloader | None = None
         self.installs = InstallDir(self.settings.install_dir, self.settings.bin_dir)
-        self.unpacked = UnpackedStore(self.settings.state_dir / "unpacked")
+        self.unpacked = UnpackedStore(self.settings.state_dir / "unpacked", on_warning)
         self._catalog: Catalog | None = None
         self._can_link: bool | None = None
         self._said_why_slower = False

@@ -224,8 +224,11 @@ class Written:
 
 
 class _Extractor:
-    def __init__(self, name: str, dest: Path, record: Written | None) -> None:
+    def __init__(
+        self, name: str, dest: Path, record: Written | None, check: Callable[[], None]
+    ) -> None:
         self.name = name  # the archive's, for messages
+        self.check = check  # raises Cancelled: called between members and inside long ones
         self.dest = os.fspath(dest)
         self.record = record
         self.top: str | None = None
@@ -305,6 +308,8 @@ class _Extractor:
             crc = 0
             whole = tar.whole()  # most files: one write, no generator
             for chunk in tar.data() if whole is None else (whole,):
+                if whole is None:
+                    self.check()  # a long member (or a hostile endless one) can be cancelled
                 if (n := os.write(fd, chunk)) < len(chunk):
                     _write_all(fd, chunk[n:])  # a short write (a full disk's last bytes): rare
                 if self.record is not None:
@@ -412,14 +417,15 @@ def extract_stream(
     source to its end, so a digest it keeps covers every byte."""
     fmt = _detect_format(source, name)
     _prepare_dest(dest)
-    extractor = _Extractor(name, dest, record)
+    why = f"extraction of {name} cancelled"
+    extractor = _Extractor(name, dest, record, lambda: reporter.check(why))
     try:
         with _decompressed(source, fmt, name) as stream:
             tar = TarReader(stream)
             reported = -1
             hashing = source.digest is not None
             for member in tar:
-                reporter.check(f"extraction of {name} cancelled")
+                extractor.check()
                 extractor.add(tar, member)
                 if hashing:
                     source.hash_pending()

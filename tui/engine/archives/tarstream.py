@@ -7,7 +7,9 @@ interpreter archive that per-member work was most of an install.
 
 It reads what tar writers produce for interpreter archives: ustar (with its name prefix), GNU
 long names (``L``, ``K``) and pax headers (``x``, and ``g`` for every member after it). What
-it does not understand (sparse files, multi-volume parts) it refuses rather than guesses.
+it does not understand (sparse files, multi-volume parts) it refuses rather than guesses, and
+so it does with numbers it cannot trust: a negative or absurd size once moved it back onto the
+header it had just read, for ever.
 """
 
 from __future__ import annotations
@@ -20,12 +22,19 @@ from typing import Protocol
 
 BLOCK = 512
 _ZERO_BLOCK = bytes(BLOCK)
-_MAX_META = 1 << 20  # a pax header or GNU long name bigger than this is hostile, not a name
+# The extended headers (pax, GNU long names) in front of one member, or every global pax
+# header: more than this is hostile, not a name. It also bounds how long the reader goes
+# without handing out a member, where extraction checks for cancellation.
+_MAX_META = 1 << 20
+_MAX_SIZE = 1 << 36  # 64 GiB: no interpreter file comes near; a bigger size is hostile
+_OCTAL = b"01234567"
+_PAX_KEYS = {b"path": "path", b"linkpath": "linkpath", b"size": "size", b"mtime": "mtime"}
 _POSIX_MAGIC = b"ustar\x00"
 _NO_PAX: dict[str, bytes] = {}
 _WHOLE = 1 << 18  # members up to this size are handed out in one slice (see ``whole``)
 
 REGULAR, HARDLINK, SYMLINK, DIRECTORY = "0", "1", "2", "5"
+_UNREADABLE = {b"S": "sparse files", b"M": "multi-volume parts"}
 SPECIAL = {"3": "character device", "4": "block device", "6": "fifo"}
 _REGULAR_FLAGS = {b"0": REGULAR, b"\x00": REGULAR, b"7": REGULAR}  # 7: "contiguous" file
 _LINKS = (b"1", b"2")
@@ -51,20 +60,29 @@ class Member:
 
 
 def _number(field: bytes) -> int:
-    """A numeric header field: octal text, or GNU base-256 for large values."""
-    try:  # the usual "0000644\0": one call
-        return int(field.rstrip(b"\x00 ") or b"0", 8)
-    except ValueError:
-        pass
+    """A numeric header field: octal text, or GNU base-256 for large values; never negative
+    (``int`` alone reads ``-0000001000``, ``+1`` and ``1_0``)."""
+    text = field.rstrip(b"\x00 ")
+    if text and not text.strip(_OCTAL):  # the usual "0000644\0"
+        return int(text, 8)
     if field[0] & 0x80:
-        if field[0] != 0x80:
+        if field[0] == 0xFF:
             raise TarFormatError("negative number in a header")
+        if field[0] != 0x80:
+            raise TarFormatError("bad base-256 number in a header")
         return int.from_bytes(field[1:], "big")
     text = field.split(b"\x00", 1)[0].strip(b" ")
-    try:
+    if not text.strip(_OCTAL):
         return int(text, 8) if text else 0
-    except ValueError:
-        raise TarFormatError(f"bad number {text[:20]!r} in a header") from None
+    if text.startswith(b"-"):
+        raise TarFormatError("negative number in a header")
+    raise TarFormatError(f"bad number {text[:20]!r} in a header")
+
+
+def _checked_size(size: int) -> int:
+    if size > _MAX_SIZE:
+        raise TarFormatError(f"a member of {size} bytes, more than any interpreter file")
+    return size
 
 
 def _byte_sum(block: bytes) -> int:
@@ -79,7 +97,8 @@ def _text(raw: bytes) -> str:
 
 
 def _pax_records(data: bytes) -> dict[str, bytes]:
-    """``"%d %s=%s\\n"`` records; the length counts the whole record."""
+    """``"%d %s=%s\\n"`` records; the length counts the whole record. Only the keys this reader
+    uses are kept, so a header of a million tiny records costs no memory per member."""
     records: dict[str, bytes] = {}
     pos = 0
     while pos < len(data):
@@ -90,11 +109,18 @@ def _pax_records(data: bytes) -> dict[str, bytes]:
         if not digits.isdigit():
             raise TarFormatError("bad pax header record")
         end = pos + int(digits)
+        if end <= space or end > len(data):  # a length that points back, or past the header
+            raise TarFormatError("bad pax header record")
         record = data[space + 1 : end]
-        if end > len(data) or not record.endswith(b"\n") or b"=" not in record:
+        if not record.endswith(b"\n") or b"=" not in record:
             raise TarFormatError("bad pax header record")
         key, _, value = record[:-1].partition(b"=")
-        records[_text(key)] = value
+        if key.startswith(b"GNU.sparse"):
+            raise TarFormatError("sparse files are not supported")
+        if (name := _PAX_KEYS.get(key)) is not None:
+            if name == "size" and not (value.isdigit() and len(value) <= 20):
+                raise TarFormatError(f"bad size {value[:20]!r} in a pax header")
+            records[name] = value
         pos = end
     return records
 
@@ -113,6 +139,7 @@ class TarReader:
         self._left = 0  # unread data of the current member
         self._pad = 0  # padding after it
         self._globals: dict[str, bytes] = {}
+        self._global_bytes = 0
 
     def _fill(self, n: int) -> bool:
         """At least ``n`` buffered bytes from ``_pos``; False at the end of the stream."""
@@ -130,7 +157,7 @@ class TarReader:
         return True
 
     def _skip(self, n: int) -> None:
-        while n:
+        while n > 0:
             if self._pos == self._end and not self._fill(1):
                 raise TarFormatError("truncated archive")
             step = min(n, self._end - self._pos)
@@ -146,7 +173,7 @@ class TarReader:
 
     def data(self) -> Iterator[memoryview]:
         """The current member's data in slices of the buffer, each valid until the next."""
-        while self._left:
+        while self._left > 0:
             if self._pos == self._end:
                 self._pos = self._end = 0
                 if not self._fill(1):
@@ -188,6 +215,7 @@ class TarReader:
     def _next(self) -> Member | None:
         local: dict[str, bytes] = {}
         long_name = long_link = None
+        meta = 0  # bytes of extended headers in front of this member
         while True:
             if not self._fill(BLOCK):
                 if self._end == self._pos:
@@ -201,10 +229,13 @@ class TarReader:
             if stored != _byte_sum(header) - sum(header[148:156]) + 8 * 32:
                 raise TarFormatError("bad header checksum")
             flag = header[156:157]
-            size = _number(header[124:136])
+            size = _checked_size(_number(header[124:136]))
             if flag in (b"x", b"g", b"L", b"K"):
-                if size > _MAX_META:
-                    raise TarFormatError(f"a {size}-byte extended header")
+                meta += BLOCK + size
+                if flag == b"g":
+                    self._global_bytes += BLOCK + size
+                if meta > _MAX_META or self._global_bytes > _MAX_META:
+                    raise TarFormatError(f"extended headers of more than {_MAX_META} bytes")
                 payload = self._take(size)
                 if flag == b"x":
                     local.update(_pax_records(payload))
@@ -215,6 +246,8 @@ class TarReader:
                 else:
                     long_link = _text(payload.split(b"\x00", 1)[0])
                 continue
+            if flag in _UNREADABLE:
+                raise TarFormatError(f"{_UNREADABLE[flag]} are not supported")
             pax = {**self._globals, **local} if self._globals or local else _NO_PAX
             return self._member(header, flag, size, pax, long_name, long_link)
 
@@ -227,8 +260,6 @@ class TarReader:
         long_name: str | None,
         long_link: str | None,
     ) -> Member:
-        if pax and any(key.startswith("GNU.sparse") for key in pax):
-            raise TarFormatError("sparse files are not supported")
         if "path" in pax:
             name = _text(pax["path"])
         elif long_name is not None:
@@ -246,14 +277,17 @@ class TarReader:
             link = _text(header[157:257].split(b"\x00", 1)[0])
         else:
             link = ""  # only links have one
-        try:
-            if "size" in pax:
-                size = int(pax["size"])
-            mtime = float(pax["mtime"]) if "mtime" in pax else float(_number(header[136:148]))
-        except ValueError:
-            raise TarFormatError("bad size or mtime in a pax header") from None
-        if size < 0 or not math.isfinite(mtime):
-            raise TarFormatError("negative size or endless mtime")
+        if "size" in pax:
+            size = _checked_size(int(pax["size"]))  # digits only: checked as it was read
+        if "mtime" not in pax:
+            mtime = float(_number(header[136:148]))
+        else:
+            try:
+                mtime = float(pax["mtime"])
+            except ValueError:
+                raise TarFormatError("bad mtime in a pax header") from None
+        if not math.isfinite(mtime):
+            raise TarFormatError("endless mtime")
         kind = _REGULAR_FLAGS.get(flag) or flag.decode("latin-1")
         if kind in _DATA_LESS:
             size = 0

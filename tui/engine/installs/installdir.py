@@ -118,6 +118,7 @@ class InstallDir(Repair):
         self.bin_dir = Path(os.path.abspath(bin_dir)) if bin_dir is not None else None
         self.lock_timeout = lock_timeout
         self._local = threading.local()  # per-thread lock depth, so our methods can nest
+        self.left_alone: set[Path] = set()
 
     @property
     def lock_path(self) -> Path:
@@ -286,7 +287,8 @@ class InstallDir(Repair):
                 reporter.set_phase(filling)
                 fill(temp)
             except BaseException:
-                remove_path(temp)
+                with contextlib.suppress(OSError):  # else the next sweep's, and said then
+                    remove_path(temp)
                 raise
             return self._commit(
                 temp,
@@ -327,7 +329,8 @@ class InstallDir(Repair):
                         reporter,
                     )  # fmt: skip
             finally:
-                remove_path(temp)  # gone already when committed
+                with contextlib.suppress(OSError):  # else the next sweep's, and said then
+                    remove_path(temp)  # gone already when committed
         finally:
             with contextlib.suppress(OSError):
                 os.unlink(f"{temp}{_LIVE_LOCK}")
@@ -403,7 +406,8 @@ class InstallDir(Repair):
             atomic_write_bytes(journal, b"bin" if link_bin else b"")
             replaced = self._swap_in(temp, final)
         except BaseException:
-            remove_path(temp)
+            with contextlib.suppress(OSError):  # else the next sweep's, and said then
+                remove_path(temp)
             journal.unlink(missing_ok=True)
             raise
         if not linking:

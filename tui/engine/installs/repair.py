@@ -14,6 +14,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+from tui.engine.errors import describe_os_error
 from tui.engine.fsutil import own_dir, remove_path
 from tui.engine.installs.keys import MINOR_KEY, KeyParts, parse_key
 from tui.engine.installs.links import BIN_NAME, OURS, Links, replace_symlink
@@ -25,6 +26,8 @@ _JOURNAL = "links"  # .temp/<key>.pyshelf-links: an install's linking is under w
 
 class Repair(Links):
     """The repair pass of an ``InstallDir``."""
+
+    left_alone: set[Path]  # scratch a sweep could not remove, already reported
 
     def repair(self, reporter: Reporter = NULL) -> tuple[str, ...]:
         """Bring the tree back to what finished commands leave (see the module doc)."""
@@ -99,7 +102,7 @@ class Repair(Links):
                 # process holds its flock.
                 lock = entry.path if tail.endswith(".lock") else f"{entry.path}.lock"
                 if not lock_held(lock):
-                    self._fix(warnings, remove_path, Path(entry.path))
+                    self._drop_leftover(warnings, Path(entry.path))
                 continue
             if tail == _JOURNAL:
                 with contextlib.suppress(OSError):
@@ -110,8 +113,22 @@ class Repair(Links):
                 # A reinstall died between renaming the old tree aside and the new one in.
                 self._fix(warnings, os.rename, entry.path, final)
                 continue
-            self._fix(warnings, remove_path, Path(entry.path))
+            self._drop_leftover(warnings, Path(entry.path))
         return journals
+
+    def _drop_leftover(self, warnings: list[str], path: Path) -> None:
+        """Delete our scratch; one that cannot go (read-only, immutable, busy) stays, said
+        once per run (one command may repair twice), and the command goes on."""
+        try:
+            remove_path(path)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            if path not in self.left_alone:
+                self.left_alone.add(path)
+                warnings.append(
+                    f"left {path} in place: {describe_os_error(exc)}; remove it by hand"
+                )
 
     def _repair_bin_dir(self, warnings: list[str]) -> None:
         """Remove our half-made links and managed links that resolve to nothing.

@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from tui.engine.errors import PyshelfError
+from tui.engine.errors import PyshelfError, describe_os_error
 from tui.engine.fsutil import (
     inside,
     open_lock,
@@ -193,8 +193,10 @@ class UnpackedStore:
     copy is only reused once ``usable`` has checked it.
     """
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, on_warning: Callable[[str], None] | None = None) -> None:
         self.root = Path(root)
+        self.on_warning = on_warning  # told once of each leftover a sweep cannot remove
+        self._left_alone: set[Path] = set()
 
     # -- naming --------------------------------------------------------------------------
 
@@ -363,10 +365,18 @@ class UnpackedStore:
             for path in self.leftovers():
                 from tui.engine.du import freed_size
 
-                with contextlib.suppress(OSError):
+                try:
                     size = freed_size(path)
                     remove_path(path)
                     freed += size
+                except FileNotFoundError:
+                    pass
+                except OSError as exc:  # read-only, immutable, busy: left, and said once
+                    if path not in self._left_alone and self.on_warning is not None:
+                        self.on_warning(
+                            f"left {path} in place: {describe_os_error(exc)}; remove it by hand"
+                        )
+                    self._left_alone.add(path)
         finally:
             os.close(fd)
         return freed
@@ -441,7 +451,8 @@ class UnpackedStore:
                         raise
                     self._settle(sha256, temp, final)
             except BaseException:
-                remove_path(temp)
+                with contextlib.suppress(OSError):  # else the next sweep's, and said then
+                    remove_path(temp)
                 raise
         return final / _TREE
 

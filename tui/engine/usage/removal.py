@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
-import shutil
 import stat
 import threading
 import time
@@ -30,6 +29,7 @@ from pathlib import Path
 
 from tui.engine.du import freed_size
 from tui.engine.errors import PyshelfError, describe_error
+from tui.engine.fsutil import remove_tree
 from tui.engine.jobs import Job, JobKind, JobQueue, Phase
 from tui.engine.shelf import Shelf
 from tui.engine.usage.inventory import Owner
@@ -256,7 +256,7 @@ def _remove_unit(step: Step, path: Path) -> StepResult:
     os.rename(path, aside)
     freed = freed_size(aside)
     try:
-        shutil.rmtree(aside)
+        remove_tree(aside)  # no recursion: a unit may hold a folder any depth
     except OSError as exc:
         left = 0
         with contextlib.suppress(OSError):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from tui.engine.archives.http import TOKEN_ENV
+from tui.engine.archives.http import TOKEN_ENV, show_origin, token_origins
 from tui.engine.builds import Build
 from tui.engine.errors import PyshelfError, describe_error
 from tui.engine.redact import redact_url
@@ -84,5 +84,5 @@ def run_checks(shelf: Shelf) -> Iterator[Check]:
     certs = os.environ.get("SSL_CERT_FILE") or os.environ.get("SSL_CERT_DIR")
     yield Check("certificates", certs or "system store", True, "used for https")
     if os.environ.get(TOKEN_ENV):
-        hosts = ", ".join(sorted(shelf.token_hosts())) or "no mirror host: not sent"
-        yield Check("token", TOKEN_ENV, True, f"sent to {hosts}")
+        origins = ", ".join(sorted(map(show_origin, token_origins(shelf.token_urls()))))
+        yield Check("token", TOKEN_ENV, True, f"sent to {origins or 'no mirror: not sent'}")

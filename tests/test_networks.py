@@ -300,7 +300,10 @@ def test_the_token_is_never_sent_after_a_downgrade_to_http(
 
     def answer(request: httpx.Request) -> httpx.Response:
         sent[str(request.url)] = request.headers.get(name)
+        if request.url.host == "n":  # user info, which httpx itself keeps on an upgrade
+            sent[str(request.url)] = request.headers.get("Authorization")
         hops = {"https://m/a": "http://m/b", "https://m/c": "https://m:8443/d"}
+        hops["http://alice:pw@n/f"] = "https://n/g"
         if str(request.url) in hops:
             return httpx.Response(302, headers={"Location": hops[str(request.url)]})
         return httpx.Response(404)
@@ -314,6 +317,7 @@ def test_the_token_is_never_sent_after_a_downgrade_to_http(
         client.get("https://m:443/a")
         client.get("https://m/c")
         client.get("http://m/e")  # a chain that starts on http://m: its origin, so sent
+        client.get("http://alice:pw@n/f")
     value = SECRET if header else f"Bearer {SECRET}"
     assert sent == {
         "https://m/a": value,  # asked for as https://m:443/a
@@ -321,6 +325,8 @@ def test_the_token_is_never_sent_after_a_downgrade_to_http(
         "https://m/c": value,
         "https://m:8443/d": None,  # another port
         "http://m/e": value,
+        "http://alice:pw@n/f": "Basic YWxpY2U6cHc=",
+        "https://n/g": None,  # not its origin, though httpx keeps it on an upgrade
     }
 
 

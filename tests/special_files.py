@@ -7,7 +7,7 @@ sparse file can claim any size: each must be refused by type or size, never read
 from __future__ import annotations
 
 import os
-import threading
+import signal
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -34,25 +34,25 @@ def make_special(path: Path, kind: str, *, huge: int = 1 << 30) -> None:
         raise ValueError(kind)
 
 
+class Hung(BaseException):
+    """Raised into a call that ran past its deadline: a BaseException, so that no
+    ``except Exception`` in pyshelf's last guards turns it into an error line."""
+
+
 def finishes(call: Callable[[], T], timeout: float = 60) -> T:
     """``call()``'s result; fails the test as hung if it has not returned by ``timeout``.
 
-    The call runs on a daemon thread, so one that blocks for ever (a fifo's open) is left
-    behind rather than holding up the test run.
+    An alarm interrupts the main thread even inside a blocking open (a fifo's), where a
+    thread could not be stopped; the CLI, which sets signal handlers, must run there anyway.
     """
-    box: dict[str, object] = {}
 
-    def run() -> None:
-        try:
-            box["value"] = call()
-        except BaseException as exc:  # handed to the test's thread
-            box["error"] = exc
+    def hung(signum: int, frame: object) -> None:
+        raise Hung(f"hung: still running after {timeout} s")
 
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    thread.join(timeout)
-    if thread.is_alive():
-        raise AssertionError(f"hung: still running after {timeout} s")
-    if "error" in box:
-        raise box["error"]  # type: ignore[misc]
-    return box["value"]  # type: ignore[return-value]
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.setitimer(signal.ITIMER_REAL, timeout)
+    try:
+        return call()
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)

@@ -6,9 +6,10 @@ sparse file can claim any size: each must be refused by type or size, never read
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
@@ -39,8 +40,9 @@ class Hung(BaseException):
     ``except Exception`` in pyshelf's last guards turns it into an error line."""
 
 
-def finishes(call: Callable[[], T], timeout: float = 60) -> T:
-    """``call()``'s result; fails the test as hung if it has not returned by ``timeout``.
+@contextlib.contextmanager
+def deadline(timeout: float = 60) -> Iterator[None]:
+    """Fail the test as hung if its block has not ended by ``timeout``.
 
     An alarm interrupts the main thread even inside a blocking open (a fifo's), where a
     thread could not be stopped; the CLI, which sets signal handlers, must run there anyway.
@@ -52,7 +54,13 @@ def finishes(call: Callable[[], T], timeout: float = 60) -> T:
     previous = signal.signal(signal.SIGALRM, hung)
     signal.setitimer(signal.ITIMER_REAL, timeout)
     try:
-        return call()
+        yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def finishes(call: Callable[[], T], timeout: float = 60) -> T:
+    """``call()``'s result, or the test fails as hung (see :func:`deadline`)."""
+    with deadline(timeout):
+        return call()

@@ -100,8 +100,11 @@ def load_config(path: Path, allowed: Allowed = Allowed()) -> tuple[Config, list[
     try:
         data = tomllib.loads(text)
     except (ValueError, RecursionError) as exc:
-        # ValueError: TOMLDecodeError, and a number past int()'s 4,300 digits too.
-        why = "nested too deeply" if isinstance(exc, RecursionError) else exc
+        why: object = exc
+        if isinstance(exc, RecursionError):
+            why = "nested too deeply"
+        elif not isinstance(exc, tomllib.TOMLDecodeError):  # past int()'s limit
+            why = "a number of more than 4,300 digits"
         return Config(), [f"{path}: not TOML ({why}); using the defaults"], False
     problems: list[str] = []
     values: dict[str, object] = {}

@@ -16,6 +16,13 @@ from typing import TypeVar
 T = TypeVar("T")
 
 SPECIAL_KINDS = ["fifo", "dev-zero", "directory", "huge"]
+# What pyshelf says of each (the limit a huge file passes depends on the file).
+REFUSED = {
+    "fifo": "a fifo, not a regular file",
+    "dev-zero": "a character device, not a regular file",
+    "directory": "a directory, not a regular file",
+    "huge": "larger than",
+}
 
 
 def make_special(path: Path, kind: str, *, huge: int = 1 << 30) -> None:

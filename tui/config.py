@@ -91,10 +91,9 @@ def load_config(path: Path, allowed: Allowed = Allowed()) -> tuple[Config, list[
         text = read_small(path, MAX_CONFIG_BYTES).decode("utf-8")  # a fifo would hang the app
     except FileNotFoundError:
         return Config(), [], True
-    except OSError as exc:
-        return Config(), [f"{path}: cannot read it ({exc.strerror or exc}); using the defaults"], False
-    except UnicodeDecodeError as exc:
-        return Config(), [f"{path}: cannot read it ({exc}); using the defaults"], False
+    except (OSError, UnicodeDecodeError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        return Config(), [f"{path}: cannot read it ({why}); using the defaults"], False
     import tomllib  # only when there is a file to parse: most starts have none
 
     try:

@@ -271,18 +271,6 @@ def test_the_token_does_not_follow_a_redirect_to_another_port(
     assert all(SECRET not in str(dict(r.headers)) for r in gets)
 
 
-def test_user_info_does_not_follow_a_redirect_to_another_port(
-    world: World, redirector: tuple[str, list[dict[str, str]]]
-) -> None:
-    mirror, seen = redirector
-    catalog = _catalog_at(world, mirror.replace("//", f"//alice:{SECRET}@"))
-    code, _, err = world.cli("--catalog", str(catalog), "fetch", "3.12")
-    assert code == 0, err
-    assert seen and all("Basic " in h.get("Authorization", "") for h in seen)
-    gets = [r for r in world.server.requests if r.method == "GET"]
-    assert gets and all(r.headers.get("Authorization") is None for r in gets)
-
-
 @pytest.mark.parametrize("header", ["", "PRIVATE-TOKEN"])
 def test_the_token_is_never_sent_after_a_downgrade_to_http(
     monkeypatch: pytest.MonkeyPatch, header: str

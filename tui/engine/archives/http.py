@@ -91,8 +91,8 @@ def _credentials_hook(origins: frozenset[Origin]) -> Callable[[httpx.Request], N
     It runs for every request, redirects included. The mirror token goes to the mirrors' and
     a remote catalog's origins (scheme, host and port), never once the chain has left https
     for http. User info and netrc credentials, which httpx attaches to the first request, stay
-    with that request's origin: httpx itself keeps them across an http to https upgrade, and
-    drops only ``Authorization``, never a custom token header.
+    with that request's origin, across an http to https upgrade too (where httpx would keep
+    them). httpx drops only ``Authorization`` by itself, never a custom token header.
     """
     token = os.environ.get(TOKEN_ENV, "").strip()
     header = os.environ.get(TOKEN_HEADER_ENV, "").strip() or "Authorization"

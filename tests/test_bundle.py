@@ -10,6 +10,8 @@ import pytest
 
 from tests.conftest import World
 from tests.loopback import LoopbackServer
+from tests.special_files import SPECIAL_KINDS, finishes, make_special
+from tests.test_cli_input import one_line
 from tests.uvtool import run_uv
 from tui.engine.archives.catalog import parse_uv_catalog
 from tui.engine.bundle import CATALOG_NAME, SUMS_NAME
@@ -111,6 +113,43 @@ def test_a_hostile_sums_file_writes_nothing_outside(world: World, tmp_path: Path
     code, _, err = world.cli("import", str(bundle))
     assert code == 1 and "Traceback" not in err
     assert not (tmp_path.parent / "escape.tar.gz").exists()
+
+
+@pytest.mark.parametrize("kind", [*SPECIAL_KINDS, "not-utf8"])
+@pytest.mark.parametrize("name", [SUMS_NAME, CATALOG_NAME])
+def test_a_bundle_file_that_is_not_a_small_text_file_is_one_line(
+    world: World, tmp_path: Path, name: str, kind: str
+) -> None:
+    """A fifo hung the import, ``/dev/zero`` grew memory until killed, binary bytes were an
+    unexpected UnicodeDecodeError: each is now refused by type, size or content."""
+    bundle = tmp_path / "bundle"
+    assert world.cli("export", str(bundle), "3.12")[0] == 0
+    if kind == "not-utf8":
+        (bundle / name).write_bytes(b"\xff\xfe" + os.urandom(64) + b"  x.tar.gz\n")
+    else:
+        make_special(bundle / name, kind)
+    fresh = tmp_path / "fresh-cache"
+    code, out, err = finishes(lambda: world.cli("--cache-dir", str(fresh), "import", str(bundle)))
+    assert code == 1 and not out
+    line = one_line(err)
+    assert str(bundle / name) in line and "unexpected" not in line
+    # Export checks its archive first (its job's lines), then reads the bundle to merge.
+    code, out, err = finishes(lambda: world.cli("export", str(bundle), "3.12"))
+    assert code == 1 and "unexpected" not in err and "Traceback" not in err
+    assert err.splitlines()[-1] == line
+    assert not list(fresh.glob("*.tar.*"))
+
+
+def test_an_archive_in_a_bundle_that_is_a_fifo_is_refused(world: World, tmp_path: Path) -> None:
+    bundle = tmp_path / "bundle"
+    assert world.cli("export", str(bundle), "3.12", "3.11")[0] == 0
+    spec = world.spec(K312)
+    make_special(bundle / spec.build / spec.filename, "fifo")
+    code, _, err = finishes(
+        lambda: world.cli("--cache-dir", str(tmp_path / "c"), "import", str(bundle))
+    )
+    assert code == 1 and f"failed: {K312}: " in err and "not a regular file" in err
+    assert "added cpython-3.11.9" in err
 
 
 @pytest.mark.parametrize("over", ["file", "http"])

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import World
+from tests.special_files import SPECIAL_KINDS, finishes, make_special
 from tui.engine.archives import catalog as catalog_module
 from tui.engine.archives import schema
 from tui.engine.archives.catalog import builtin_catalog, load_catalog, stale_note
@@ -219,6 +220,64 @@ def test_a_damaged_checked_index_is_checked_again(
     (tmp_path / catalog_module.BUILTIN_CHECKED).write_text(kept)
     assert builtin_catalog(store=tmp_path).builds == fresh.builds
     assert builtin_catalog(store=tmp_path).builds == fresh.builds  # rewritten, then read back
+
+
+_FIELD = {name: i for i, name in enumerate(schema.Build._fields)}
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("major", "3"),  # a string where a number goes: every sort compared str to int
+        ("patch", 10**6),
+        ("implementation", ["cpython"]),
+        ("arch", "x86_64_v9"),
+        ("os", None),
+        ("url", "file:///dev/zero/cpython-3.12.7.tar.gz"),  # never a scheme the index has
+        ("url", "https://example.invalid/../../x"),
+        ("sha256", "z" * 64),
+        ("prerelease", "rc1; rm -rf"),
+        (None, None),  # a row one field short
+    ],
+)
+def test_a_kept_index_with_a_bad_row_is_checked_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, field: str | None, value: object
+) -> None:
+    """The kept index passes the catalog check: the store is in the cache, which may be
+    shared, and a row that does not pass means pyshelf did not write it as it is."""
+    _index_copy(tmp_path, monkeypatch)
+    fresh = builtin_catalog(store=tmp_path)
+    path = tmp_path / catalog_module.BUILTIN_CHECKED
+    kept = json.loads(path.read_text())
+    row = kept["builds"][0]
+    if field is None:
+        row.pop()
+    else:
+        row[_FIELD[field]] = value
+    path.write_text(json.dumps(kept))
+    assert builtin_catalog(store=tmp_path) == fresh
+    assert json.loads(path.read_text())["builds"][0] != row  # kept anew
+
+
+@pytest.mark.parametrize("kind", [*SPECIAL_KINDS, "link"])
+def test_a_kept_index_that_is_not_a_plain_file_is_not_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    _index_copy(tmp_path, monkeypatch)
+    fresh = builtin_catalog(store=tmp_path)
+    path = tmp_path / catalog_module.BUILTIN_CHECKED
+    if kind == "link":  # pyshelf never makes one; this one leads to a good copy
+        good = tmp_path / "elsewhere.json"
+        path.rename(good)
+        path.symlink_to(good)
+    else:
+        make_special(path, kind, huge=catalog_module.MAX_CATALOG_BYTES + 1)
+
+    def unchecked(*args: object, **kwargs: object) -> object:
+        raise AssertionError("the kept file was read")
+
+    monkeypatch.setattr(schema, "build_from_row", unchecked)
+    assert finishes(lambda: builtin_catalog(store=tmp_path)) == fresh
 
 
 def test_a_store_that_cannot_be_written_still_lists(tmp_path: Path) -> None:

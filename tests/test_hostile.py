@@ -21,6 +21,9 @@ from hypothesis import strategies as st
 
 from tests.conftest import World, build_world
 from tests.loopback import LoopbackServer
+from tests.pbs_fixtures import _file
+from tests.special_files import REFUSED, SPECIAL_KINDS, finishes, make_special
+from tests.test_cli_input import one_line
 from tui.engine.archives import catalog as catalog_module
 from tui.engine.archives.catalog import load_catalog, parse_uv_catalog
 from tui.engine.archives.schema import SCHEMES_LOCAL
@@ -259,6 +262,59 @@ def test_a_local_mirror_that_is_not_a_regular_file_is_refused(world: World) -> N
     with pytest.raises(DownloadError, match="is not a regular file"):
         shelf.downloader.fetch(build)
     assert not list((world.root / "cache").glob("*.tar.gz"))
+
+
+@pytest.mark.parametrize("kind", SPECIAL_KINDS)
+def test_a_local_catalog_that_is_not_a_small_file_is_one_line(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    path = tmp_path / "download-metadata.json"
+    make_special(path, kind, huge=catalog_module.MAX_CATALOG_BYTES + 1)
+    for source in (str(path), path.as_uri()):
+        code, out, err = finishes(lambda s=source: world.cli("--catalog", s, "list"))
+        assert code == 1 and not out
+        line = one_line(err)
+        assert f"cannot read catalog {path}: {REFUSED[kind]}" in line
+
+
+def test_a_sysconfigdata_that_is_not_utf8_fails_the_install_in_one_line(
+    tmp_path: Path, loopback_server: LoopbackServer
+) -> None:
+    lib = "python/lib/python3.12"
+    bad = _file(f"{lib}/_sysconfigdata__linux_x86_64-linux-musl.py", b"build_time_vars = '\xff'\n")
+    world = build_world(tmp_path, loopback_server, [{"version": "3.12.7", "extra_members": [bad]}])
+    code, _, err = world.cli("install", "3.12")
+    assert code == 1 and "unexpected" not in err and "Traceback" not in err
+    (line,) = [line for line in err.splitlines() if "failed" in line]
+    assert "_sysconfigdata__linux_x86_64-linux-musl.py: not UTF-8 text" in line
+    assert not (tmp_path / "installs" / KEY).exists()
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero"])
+def test_state_files_that_are_not_plain_files_are_not_read(
+    world: World, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    """pyshelf's own files in a shared cache and install dir, and SSL_CERT_FILE: a fifo
+    or a device in their place is passed over (or one line), never waited on or read."""
+    from tui.engine.archives.tls import tls_context
+
+    assert world.cli("install", "3.12")[0] == 0
+    state = world.root / "cache" / ".pyshelf"
+    for path in (
+        state / "download-sizes.json",
+        state / "probe-failures.json",
+        world.root / "installs" / KEY / "BUILD",
+    ):
+        make_special(path, kind)
+    code, out, err = finishes(lambda: world.cli("--offline", "list", "--json"))
+    assert code == 0, err
+    (row,) = [r for r in json.loads(out) if r["key"] == KEY]
+    assert row["installed"] is not None
+    certs = world.root / "certs.pem"
+    make_special(certs, kind)
+    monkeypatch.setenv("SSL_CERT_FILE", str(certs))
+    with pytest.raises(DownloadError, match="not a regular file"):
+        finishes(tls_context)
 
 
 def test_a_download_larger_than_its_known_size_is_deleted(world: World) -> None:

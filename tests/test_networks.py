@@ -207,7 +207,7 @@ def test_a_mirror_token_goes_to_the_mirror_host_only(
         type("First", (Hop,), {"target": other_url.replace("127.0.0.1", "localhost")})
     )
     try:
-        client = make_client(token_hosts=frozenset({"127.0.0.1"}))
+        client = make_client(token_urls=[first_url])
         with pytest.raises(CatalogError, match="HTTP 404"):
             load_catalog(f"{first_url}/catalog.json", store=tmp_path, client=client)
     finally:
@@ -220,6 +220,131 @@ def test_a_mirror_token_goes_to_the_mirror_host_only(
     for path in (world.root / "cache").rglob("*"):
         if path.is_file() and path.suffix == ".json":
             assert SECRET not in path.read_text()
+
+
+class _Redirect(BaseHTTPRequestHandler):
+    """Answers every GET with a redirect to ``target`` (same path), noting what it was sent."""
+
+    target = ""
+    seen: list[dict[str, str]]
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self.seen.append(dict(self.headers))
+        self.send_response(302)
+        self.send_header("Location", self.target + self.path)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+
+@pytest.fixture
+def redirector(world: World) -> Iterator[tuple[str, list[dict[str, str]]]]:
+    """A server on another port of 127.0.0.1 that sends every request on to the world's."""
+    seen: list[dict[str, str]] = []
+    handler = type("Hop", (_Redirect,), {"target": world.server.url, "seen": seen})
+    server, url = _serve(handler)
+    yield url, seen
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("header", ["", "PRIVATE-TOKEN"])
+def test_the_token_does_not_follow_a_redirect_to_another_port(
+    world: World,
+    monkeypatch: pytest.MonkeyPatch,
+    redirector: tuple[str, list[dict[str, str]]],
+    header: str,
+) -> None:
+    """Mirror A (127.0.0.1:A) redirects to B (127.0.0.1:B): same host, another origin."""
+    monkeypatch.setenv("PYSHELF_MIRROR_TOKEN", SECRET)
+    monkeypatch.setenv("PYSHELF_MIRROR_TOKEN_HEADER", header)
+    name = (header or "Authorization").lower()
+    mirror, seen = redirector
+    catalog = str(_catalog_at(world, mirror))
+    code, _, err = world.cli("--catalog", catalog, "--mirror", mirror, "fetch", "3.12")
+    assert code == 0, err
+    assert seen and all({k.lower(): v for k, v in h.items()}.get(name) for h in seen)
+    gets = [r for r in world.server.requests if r.method == "GET"]
+    assert gets, "the download never reached B"
+    assert all(SECRET not in str(dict(r.headers)) for r in gets)
+
+
+@pytest.mark.parametrize("header", ["", "PRIVATE-TOKEN"])
+def test_the_token_is_never_sent_after_a_downgrade_to_http(
+    monkeypatch: pytest.MonkeyPatch, header: str
+) -> None:
+    """https://m to http://m: even when http://m is itself a mirror, not once the chain
+    has been on https; the default port is the same origin as the spelled-out one."""
+    import httpx
+
+    from tui.engine.archives.http import _credentials_hook, token_origins
+
+    monkeypatch.setenv("PYSHELF_MIRROR_TOKEN", SECRET)
+    monkeypatch.setenv("PYSHELF_MIRROR_TOKEN_HEADER", header)
+    name = header or "Authorization"
+    sent: dict[str, str | None] = {}
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent[str(request.url)] = request.headers.get(name)
+        if request.url.host == "n":  # user info, which httpx itself keeps on an upgrade
+            sent[str(request.url)] = request.headers.get("Authorization")
+        hops = {"https://m/a": "http://m/b", "https://m/c": "https://m:8443/d"}
+        hops["http://alice:pw@n/f"] = "https://n/g"
+        if str(request.url) in hops:
+            return httpx.Response(302, headers={"Location": hops[str(request.url)]})
+        return httpx.Response(404)
+
+    origins = token_origins(["https://m/pbs", "http://m/also"])
+    hook = _credentials_hook(origins)
+    with httpx.Client(
+        transport=httpx.MockTransport(answer), follow_redirects=True,
+        event_hooks={"request": [hook]},
+    ) as client:  # fmt: skip
+        client.get("https://m:443/a")
+        client.get("https://m/c")
+        client.get("http://m/e")  # a chain that starts on http://m: its origin, so sent
+        client.get("http://alice:pw@n/f")
+    value = SECRET if header else f"Bearer {SECRET}"
+    assert sent == {
+        "https://m/a": value,  # asked for as https://m:443/a
+        "http://m/b": None,  # downgraded
+        "https://m/c": value,
+        "https://m:8443/d": None,  # another port
+        "http://m/e": value,
+        "http://alice:pw@n/f": "Basic YWxpY2U6cHc=",
+        "https://n/g": None,  # not its origin, though httpx keeps it on an upgrade
+    }
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "fragment"),
+    [
+        ("HTTP_PROXY", "http://[::1", "HTTP_PROXY is not a proxy URL"),
+        ("https_proxy", f"http://alice:{SECRET}@[::1", "https_proxy is not a proxy URL"),
+        ("ALL_PROXY", "socks5://127.0.0.1:1080", "ALL_PROXY: SOCKS proxies are not supported"),
+        ("HTTP_PROXY", "ftp://127.0.0.1:21", "HTTP_PROXY: ftp:// proxies are not supported"),
+        ("NO_PROXY", "localhost,[::1", "NO_PROXY holds an entry that is not a host"),
+    ],
+)
+@pytest.mark.parametrize("remote_catalog", [False, True])
+def test_a_proxy_variable_httpx_cannot_use_is_one_line(
+    world: World,
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    value: str,
+    fragment: str,
+    remote_catalog: bool,
+) -> None:
+    monkeypatch.setenv(name, value)
+    catalog = f"{world.server.url}/catalog.json" if remote_catalog else str(world.catalog_path)
+    code, out, err = world.cli("--catalog", catalog, "fetch", "3.12")
+    assert code == 1 and not out
+    # A fetch's job says it failed, on its line, as for any failed download.
+    (line,) = [line for line in err.splitlines() if "failed" in line or "error" in line]
+    assert fragment in line and "unexpected" not in err and SECRET not in err
+    assert "Traceback" not in err and not world.server.requests
 
 
 def test_doctor_says_what_answers_without_showing_secrets(world: World) -> None:

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import World
+from tests.special_files import REFUSED, SPECIAL_KINDS, finishes, make_special
+from tests.test_cli_input import one_line
 from tests.uvtool import run_uv
 from tui.engine.errors import RequestError
 from tui.engine.pins import find_pins
@@ -41,8 +43,27 @@ def test_a_bad_pin_file_names_itself(tmp_path: Path) -> None:
     with pytest.raises(RequestError, match=r"\.python-version: cannot read"):
         find_pins(tmp_path)
     (tmp_path / ".python-version").write_bytes(b"3" * 100_000)
-    with pytest.raises(RequestError, match="larger than a pin file"):
+    with pytest.raises(RequestError, match="larger than 64 KiB"):
         find_pins(tmp_path)
+
+
+@pytest.mark.parametrize("kind", SPECIAL_KINDS)
+@pytest.mark.parametrize("name", [".python-version", ".python-versions"])
+def test_a_pin_file_that_is_not_a_small_file_is_refused_not_read(
+    world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, name: str, kind: str
+) -> None:
+    """Refused by type or size, in one line; passed over, it would let a parent's pin
+    decide for a project that asked for something it cannot read."""
+    (tmp_path / ".python-version").write_text("3.11\n")  # a parent's pin: not the one read
+    folder = tmp_path / "work"
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    make_special(folder / name, kind)
+    code, out, err = finishes(lambda: world.cli("--offline", "install"))
+    assert code == 1 and not out
+    line = one_line(err)
+    assert line.startswith(f"pyshelf: error: cannot read {folder / name}: ")
+    assert REFUSED[kind] in line
 
 
 def test_install_and_fetch_without_a_request_use_the_pins(

@@ -15,6 +15,7 @@ import pytest
 
 from tests.conftest import World
 from tests.pbs_fixtures import ArchiveSpec, catalog_json
+from tests.test_managers import make_venv
 from tests.uvtool import run_uv
 from tui.engine.installs import installdir
 from tui.engine.installs.probe import start_check
@@ -144,3 +145,69 @@ def test_offline_upgrades_only_to_a_cached_patch(world: World) -> None:
     assert world.cli("fetch", "3.12.7")[0] == 0
     code, _, err = world.cli("--offline", "upgrade", "--dry-run")
     assert code == 0 and "install cpython-3.12.7-linux-x86_64-gnu" in err
+
+
+OLD = "cpython-3.12.6-linux-x86_64-gnu"
+NEW = "cpython-3.12.7-linux-x86_64-gnu"
+
+
+def _pinned_env(path: Path, installs: Path) -> Path:
+    """An environment made from the old patch's own path, as `python -m venv` leaves it."""
+    env = make_venv(path, installs / OLD / "bin", "3.12.6")
+    (env / "bin" / "python3.12").symlink_to(installs / OLD / "bin" / "python3.12")
+    (env / "bin" / "python").symlink_to("python3.12")
+    return env
+
+
+def test_upgrade_never_runs_an_environments_own_python(world: World, tmp_path: Path) -> None:
+    """A scanned environment may be anyone's: its bin/python is read, never run, even after
+    the change, when it used to be run to check the result."""
+    assert world.cli("install", "3.12.6")[0] == 0
+    installs = world.root / "installs"
+    env = make_venv(tmp_path / "envs" / "trap", installs / OLD / "bin", "3.12.6")
+    marker = tmp_path / "ran"
+    python = env / "bin" / "python"  # answers the probe as the new patch would, and tells
+    python.write_text(f'#!/bin/sh\ntouch "{marker}"\necho "3.12.7 {installs / NEW}"\n')
+    python.chmod(0o755)
+    (env / "bin" / "python3.12").symlink_to(installs / OLD / "bin" / "python3.12")
+    cfg = (env / "pyvenv.cfg").read_text()
+    good = _pinned_env(tmp_path / "envs" / "good", installs)
+
+    code, _, err = world.cli("--venv-dir", str(tmp_path / "envs"), "upgrade", "3.12", "--yes")
+    assert not marker.exists()
+    assert code == 1
+    line = next(x for x in err.splitlines() if x.startswith("pyshelf: error: cannot repoint"))
+    assert line == (
+        f"pyshelf: error: cannot repoint {env}: {python} does not lead into "
+        f"{installs / NEW} after the change"
+    )
+    assert (env / "pyvenv.cfg").read_text() == cfg  # put back, as it was
+    assert os.readlink(env / "bin" / "python3.12") == str(installs / OLD / "bin" / "python3.12")
+    # The other one was confirmed by reading it: its links and pyvenv.cfg lead into NEW.
+    assert f"repointed {good} to {NEW}" in err
+    assert os.path.realpath(good / "bin" / "python") == str(installs / NEW / "bin" / "python3.12")
+    assert f"home = {installs / NEW / 'bin'}" in (good / "pyvenv.cfg").read_text()
+    assert (installs / OLD).is_dir()  # the trap still names it
+
+
+def test_upgrade_does_not_follow_a_bin_dir_that_leaves_the_environment(
+    world: World, tmp_path: Path
+) -> None:
+    assert world.cli("install", "3.12.6")[0] == 0
+    installs = world.root / "installs"
+    outside = _pinned_env(tmp_path / "elsewhere", installs) / "bin"
+    before = {p.name: os.readlink(p) for p in outside.iterdir()}
+    env = make_venv(tmp_path / "envs" / "borrowed", installs / OLD / "bin", "3.12.6")
+    (env / "bin").rmdir()
+    (env / "bin").symlink_to(outside)
+    cfg = (env / "pyvenv.cfg").read_text()
+
+    code, _, err = world.cli("--venv-dir", str(tmp_path / "envs"), "upgrade", "3.12", "--yes")
+    assert code == 1
+    line = next(x for x in err.splitlines() if x.startswith("pyshelf: error: cannot repoint"))
+    assert line == (
+        f"pyshelf: error: cannot repoint {env}: {env / 'bin'} leads out of the environment "
+        f"(to {outside}); not followed"
+    )
+    assert {p.name: os.readlink(p) for p in outside.iterdir()} == before
+    assert (env / "pyvenv.cfg").read_text() == cfg

@@ -24,9 +24,10 @@ from pathlib import Path
 
 import platformdirs
 
-from tui.engine.fsutil import atomic_write_bytes
+from tui.engine.fsutil import atomic_write_bytes, read_small
 
 CONFIG_NAME = "config.toml"
+MAX_CONFIG_BYTES = 1 << 20  # a few settings and a keymap; more is not a config
 
 
 def config_path() -> Path:
@@ -87,17 +88,23 @@ def load_config(path: Path, allowed: Allowed = Allowed()) -> tuple[Config, list[
     """The config at ``path`` (defaults if there is none), its problems one line each, and
     whether it may be written back (False when it is not TOML: the user's text stays)."""
     try:
-        text = path.read_text("utf-8")
+        text = read_small(path, MAX_CONFIG_BYTES).decode("utf-8")  # a fifo would hang the app
     except FileNotFoundError:
         return Config(), [], True
     except (OSError, UnicodeDecodeError) as exc:
-        return Config(), [f"{path}: cannot read it ({exc}); using the defaults"], False
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        return Config(), [f"{path}: cannot read it ({why}); using the defaults"], False
     import tomllib  # only when there is a file to parse: most starts have none
 
     try:
         data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        return Config(), [f"{path}: not TOML ({exc}); using the defaults"], False
+    except (ValueError, RecursionError) as exc:
+        why: object = exc
+        if isinstance(exc, RecursionError):
+            why = "nested too deeply"
+        elif not isinstance(exc, tomllib.TOMLDecodeError):  # past int()'s limit
+            why = "a number of more than 4,300 digits"
+        return Config(), [f"{path}: not TOML ({why}); using the defaults"], False
     problems: list[str] = []
     values: dict[str, object] = {}
     for name, value in data.items():

@@ -3,11 +3,15 @@ settings; a bad file as one line per problem, with the defaults kept."""
 
 from __future__ import annotations
 
+import os
 import tomllib
 from pathlib import Path
 
+import pytest
+
 from tests.app.conftest import CPYTHON_312, AppMaker, loaded, messages, settle, wait_for
 from tests.conftest import World
+from tests.special_files import SPECIAL_KINDS, deadline, finishes, make_special
 from tui.app.footer import ActionFooter
 from tui.app.screens.help import HelpScreen
 from tui.config import Allowed, Config, load_config
@@ -126,6 +130,47 @@ def test_load_config_checks_types_ids_and_names(tmp_path: Path) -> None:
         "theme", "speed", "keymap"
     ]  # fmt: skip
     assert load_config(tmp_path / "none.toml", allowed) == (Config(), [], True)
+
+
+@pytest.mark.parametrize(
+    "kind", [*SPECIAL_KINDS, "deep-arrays", "deep-tables", "long-integer", "not-utf8"]
+)
+def test_a_config_that_cannot_be_read_is_one_line_and_the_defaults(
+    tmp_path: Path, kind: str
+) -> None:
+    """A fifo hung the app before its first frame; ``/dev/zero`` grew memory; deep nesting
+    and a 5,001-digit number were unexpected errors: each is one line, with the defaults."""
+    path = tmp_path / "config.toml"
+    if kind in SPECIAL_KINDS:
+        make_special(path, kind)
+    else:
+        path.write_bytes({
+            "deep-arrays": b"theme = " + b"[" * 5000 + b"]" * 5000 + b"\n",
+            "deep-tables": b"theme = " + b"{a = " * 5000 + b"1" + b"}" * 5000 + b"\n",
+            "long-integer": b"theme = " + b"7" * 5001 + b"\n",
+            "not-utf8": b'theme = "\xff"\n',
+        }[kind])  # fmt: skip
+    config, problems, writable = finishes(lambda: load_config(path))
+    assert config == Config() and not writable  # whatever is there is never overwritten
+    (line,) = problems
+    assert line.startswith(f"{path}: ") and line.endswith("using the defaults")
+    assert "\n" not in line and len(line) < 300
+
+
+async def test_a_config_fifo_leaves_the_app_working(
+    world: World, make_app: AppMaker, tmp_path: Path
+) -> None:
+    config = tmp_path / "config.toml"
+    os.mkfifo(config)
+    with deadline():
+        app = make_app(config=config)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await loaded(pilot)
+            (line,) = [m for m in messages(app) if str(config) in m]
+            assert "a fifo, not a regular file" in line
+            await pilot.press("ctrl+q")
+            await pilot.pause()
+        assert app.return_code == 0
 
 
 def test_the_readme_names_every_binding_id() -> None:

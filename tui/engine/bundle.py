@@ -22,11 +22,18 @@ from urllib.parse import quote
 
 from tui.engine import names
 from tui.engine.archives.cache import HASH_CHUNK, holds_archive, sha256_file
-from tui.engine.archives.catalog import parse_uv_catalog
+from tui.engine.archives.catalog import MAX_CATALOG_BYTES, parse_uv_catalog
 from tui.engine.archives.schema import BadEntry, check_filename, check_sha256
 from tui.engine.builds import Build
 from tui.engine.errors import CatalogError, PyshelfError, describe_error
-from tui.engine.fsutil import atomic_write_bytes, inside, new_scratch_file, open_regular, own_dir
+from tui.engine.fsutil import (
+    atomic_write_bytes,
+    inside,
+    new_scratch_file,
+    open_regular,
+    own_dir,
+    read_small,
+)
 from tui.engine.shelf import Shelf
 
 CATALOG_NAME = "download-metadata.json"
@@ -105,13 +112,29 @@ class Report:
     failed: list[str] = field(default_factory=list)
 
 
-def _read_json(path: Path) -> dict[str, object]:
+MAX_SUMS_BYTES = 16 << 20  # a line is under 300 bytes: room for some 50,000 archives
+
+
+def _read_bundle_file(path: Path, limit: int) -> bytes | None:
+    """A bundle's catalog or ``SHA256SUMS``, or None when there is none; a fifo, a device or
+    a file far too large is refused (a bundle folder may be anyone's)."""
     try:
-        data = json.loads(path.read_text())
+        return read_small(path, limit)
     except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise BundleError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def _read_json(path: Path) -> dict[str, object]:
+    raw = _read_bundle_file(path, MAX_CATALOG_BYTES)
+    if raw is None:
         return {}
-    except (OSError, ValueError, RecursionError) as exc:
-        raise BundleError(f"cannot read {path}: {exc}") from None
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError) as exc:  # also bytes that are not UTF-8
+        why = "nested too deeply" if isinstance(exc, RecursionError) else exc
+        raise BundleError(f"cannot read {path}: {why}") from None
     if not isinstance(data, dict):
         raise BundleError(f"{path} is not a uv download catalog")
     return data
@@ -120,12 +143,13 @@ def _read_json(path: Path) -> dict[str, object]:
 def _read_sums(path: Path) -> dict[str, str]:
     """``SHA256SUMS``: relative path -> sha256 (lines ``<sha256>  <path>``)."""
     sums: dict[str, str] = {}
-    try:
-        text = path.read_text()
-    except FileNotFoundError:
+    raw = _read_bundle_file(path, MAX_SUMS_BYTES)
+    if raw is None:
         return sums
-    except OSError as exc:
-        raise BundleError(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BundleError(f"{path} is not text: not a sha256sum listing") from None
     for line in text.splitlines():
         digest, _, rel = line.strip().partition("  ")
         if not rel:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from tui.engine.archives.http import TOKEN_ENV
+from tui.engine.archives.http import TOKEN_ENV, show_origin, token_origins
 from tui.engine.builds import Build
 from tui.engine.errors import PyshelfError, describe_error
 from tui.engine.redact import redact_url
@@ -91,5 +91,5 @@ def run_checks(shelf: Shelf) -> Iterator[Check]:
         )
         yield Check("shared folder", str(place.path), place.shared, detail)
     if os.environ.get(TOKEN_ENV):
-        hosts = ", ".join(sorted(shelf.token_hosts())) or "no mirror host: not sent"
-        yield Check("token", TOKEN_ENV, True, f"sent to {hosts}")
+        origins = ", ".join(sorted(map(show_origin, token_origins(shelf.token_urls()))))
+        yield Check("token", TOKEN_ENV, True, f"sent to {origins or 'no mirror: not sent'}")

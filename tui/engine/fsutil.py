@@ -76,18 +76,86 @@ def inside(root: Path, *parts: str) -> Path:
     return path
 
 
-def open_regular(path: Path) -> BinaryIO | None:
+class NotAFile(OSError):
+    """A local file pyshelf reads is a fifo, a device, a link where none may be, or too big.
+
+    An OSError, so every caller that already says "cannot read X" says it for these too.
+    """
+
+    def __init__(self, path: Path, why: str) -> None:
+        super().__init__(errno.EINVAL, why, os.fspath(path))
+
+    def __str__(self) -> str:
+        return f"{self.filename} is {self.strerror}"
+
+
+_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a fifo"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISLNK, "a symlink"),
+)
+
+
+def _not_regular(path: Path, mode: int) -> NotAFile:
+    kind = next((name for test, name in _KINDS if test(mode)), "a special file")
+    return NotAFile(path, f"{kind}, not a regular file")
+
+
+def _open_file(path: Path, follow: bool) -> int:
+    """A descriptor for ``path``, a regular file; NotAFile for anything else.
+
+    The type is looked at before the open, so a device is never opened (opening one can do
+    something), and the open does not wait (a fifo would block it); the descriptor's own type
+    is what counts, in case the path changed in between.
+    """
+    mode = os.stat(path, follow_symlinks=follow).st_mode
+    if not stat.S_ISREG(mode):
+        raise _not_regular(path, mode)
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | (0 if follow else os.O_NOFOLLOW)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP and not follow:  # made a link since the stat
+            raise _not_regular(path, stat.S_IFLNK) from None
+        raise
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise _not_regular(path, mode)
+    os.set_blocking(fd, True)
+    return fd
+
+
+def open_regular(path: Path, *, follow: bool = True) -> BinaryIO | None:
     """Open ``path`` for reading if it is a regular file, else ``None``.
 
     A fifo or a device named by a catalog or a mirror (``/dev/zero``) must neither block the
-    open nor feed bytes for ever, so the open does not wait and the type is checked first.
+    open nor feed bytes for ever (see :func:`_open_file`). ``follow=False``: a link is not
+    a regular file either.
     """
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        os.close(fd)
+    try:
+        return os.fdopen(_open_file(path, follow), "rb")
+    except NotAFile:
         return None
-    os.set_blocking(fd, True)
-    return os.fdopen(fd, "rb")
+
+
+def read_small(path: Path, limit: int, *, follow: bool = True) -> bytes:
+    """All of a small local file (a config, a checksum list, a kept catalog), safely.
+
+    Anything but a regular file (with ``follow=False``, a link too) is refused by type, and a
+    file larger than ``limit`` by size: both as :class:`NotAFile`, an OSError, so the caller's
+    "cannot read" line covers them. Other OSErrors (FileNotFoundError...) pass as they are.
+    """
+    with os.fdopen(_open_file(path, follow), "rb") as handle:
+        if os.fstat(handle.fileno()).st_size <= limit:
+            data = handle.read(limit + 1)  # never more, however fast the file grows
+            if len(data) <= limit:
+                return data
+    cap = f"{limit >> 20} MiB" if limit >= 1 << 20 else f"{limit >> 10} KiB"
+    raise NotAFile(path, f"larger than {cap}, more than such a file holds")
 
 
 def read_owned(path: Path, limit: int) -> bytes | None:

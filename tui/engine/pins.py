@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tui.engine.errors import RequestError
+from tui.engine.fsutil import read_small
 from tui.engine.resolve import parse_request
 
 VERSION_FILE = ".python-version"
@@ -31,12 +32,9 @@ class Pins:
 def read_pin_file(path: Path, *, first_only: bool) -> tuple[str, ...]:
     """The requests a pin file names; a bad one is a RequestError naming the file."""
     try:
-        with path.open("rb") as handle:
-            data = handle.read(_MAX_PIN_FILE + 1)
+        data = read_small(path, _MAX_PIN_FILE)  # a fifo or a device: refused, not read
     except OSError as exc:
         raise RequestError(f"cannot read {path}: {exc.strerror or exc}") from None
-    if len(data) > _MAX_PIN_FILE:
-        raise RequestError(f"{path} is larger than a pin file can be")
     lines = [line.split("#", 1)[0].strip() for line in data.decode("utf-8", "replace").splitlines()]
     requests = tuple(line for line in lines if line)
     for request in requests:
@@ -48,10 +46,11 @@ def read_pin_file(path: Path, *, first_only: bool) -> tuple[str, ...]:
 
 
 def pin_file_near(start: Path) -> Path | None:
-    """The nearest ``.python-versions`` or ``.python-version`` from ``start`` up."""
+    """The nearest ``.python-versions`` or ``.python-version`` from ``start`` up: whatever
+    is there, so that a fifo or a device in its place is refused rather than passed over."""
     for folder in (start, *start.parents):
         for name in (VERSIONS_FILE, VERSION_FILE):
-            if (candidate := folder / name).is_file():
+            if (candidate := folder / name).exists():
                 return candidate
     return None
 

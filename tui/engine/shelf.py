@@ -8,7 +8,6 @@ from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
-from urllib.parse import urlsplit
 
 from tui.engine import names
 from tui.engine.archives.cache import ArchiveCache, CachedArchive, holds_archive
@@ -193,7 +192,7 @@ class Shelf:
             if self._client is None:
                 from tui.engine.archives.http import make_client
 
-                self._client = make_client(token_hosts=self.token_hosts())
+                self._client = make_client(token_urls=self.token_urls())
             return self._client
 
     @property
@@ -210,15 +209,11 @@ class Shelf:
                 )
             return self._downloader
 
-    def token_hosts(self) -> frozenset[str]:
-        """The hosts that get PYSHELF_MIRROR_TOKEN: the mirrors' and a remote catalog's."""
+    def token_urls(self) -> tuple[str, ...]:
+        """The URLs whose origins get PYSHELF_MIRROR_TOKEN: the mirrors' and a remote
+        catalog's (``file://`` ones have none)."""
         s = self.settings
-        urls = (s.python_mirror, s.pypy_mirror, s.catalog)
-        return frozenset(
-            host
-            for url in urls
-            if url and (host := urlsplit(url).hostname) and urlsplit(url).scheme != "file"
-        )
+        return tuple(url for url in (s.python_mirror, s.pypy_mirror, s.catalog) if url)
 
     # -- catalog -------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from tui import __version__
 from tui.engine.archives import schema
 from tui.engine.builds import Build
 from tui.engine.errors import CatalogError
-from tui.engine.fsutil import atomic_write_bytes, open_regular, own_dir
+from tui.engine.fsutil import atomic_write_bytes, own_dir, read_small
 from tui.engine.redact import redact_text, redact_url
 
 if TYPE_CHECKING:
@@ -26,6 +26,7 @@ CATALOG_TIMEOUT = (10.0, 5.0)  # read, connect: a catalog must not hold up the s
 STALE_DAYS = 14  # an offline copy older than this is said to be stale
 FETCHED_AT = "%Y-%m-%d %H:%M UTC"
 MAX_CATALOG_BYTES = 64 << 20  # uv's full catalog is about 3 MiB; anything far larger is hostile
+_MAX_META_BYTES = 64 << 10  # a saved catalog's ETag, date and redacted URL
 
 
 class Catalog(NamedTuple):
@@ -57,17 +58,19 @@ def builtin_catalog(
     """The python-build-standalone index that pbs-installer ships: works offline.
 
     With ``store``, the checked catalog is kept there and read back while the index file
-    (its path, size and time), the mirrors and pyshelf are the same: checking the whole index
-    was most of the time the app took to list its rows before its first frame.
+    (its path, size and time) and pyshelf are the same: restating the whole index as uv's
+    entries was most of the time the app took to list its rows before its first frame. The
+    kept rows hold the published URLs (the mirrors are applied as they are read) and pass the
+    catalog check again when read, since the store may be shared.
     """
     path = _builtin_index_path()
     stamp = None
     if path is not None and store is not None:
         with contextlib.suppress(OSError):
             stat = path.stat()
-            stamp = [__version__, str(path), stat.st_size, stat.st_mtime_ns, list(mirrors)]
+            stamp = [__version__, str(path), stat.st_size, stat.st_mtime_ns]
     if stamp is not None and (kept := _read_checked(store / BUILTIN_CHECKED, stamp)):
-        return kept
+        return kept._replace(builds=schema.with_mirrors(kept.builds, mirrors))
     if path is not None:
         text = path.read_text("utf-8")
     else:
@@ -76,23 +79,24 @@ def builtin_catalog(
         text = resources.files("pbs_installer").joinpath("versions.json").read_text("utf-8")
     entries = schema.builtin_entries(json.loads(text))
     builds, warnings = schema.builds_from_uv_json(
-        entries, BUILTIN_SOURCE, schemes=schema.SCHEMES_REMOTE, mirrors=mirrors
+        entries, BUILTIN_SOURCE, schemes=schema.SCHEMES_REMOTE
     )
     catalog = Catalog(builds, BUILTIN_SOURCE, warnings)
     if stamp is not None:
         _keep_checked(store / BUILTIN_CHECKED, stamp, catalog)
-    return catalog
+    return catalog._replace(builds=schema.with_mirrors(builds, mirrors))
 
 
 def _read_checked(path: Path, stamp: list[object]) -> Catalog | None:
-    """The catalog kept at ``path`` if it was made under ``stamp``; None for any other file."""
+    """The catalog kept at ``path`` if it was made under ``stamp`` and every row passes the
+    catalog check; None for any other file (the index is then checked again)."""
     try:
-        kept = json.loads(path.read_bytes())
+        kept = json.loads(_read_kept(path) or b"null")
         if kept["stamp"] != stamp or kept["fields"] != _BUILD_FIELDS:
             return None
-        builds = [Build(*row) for row in kept["builds"]]
+        builds = [schema.build_from_row(row, schema.SCHEMES_REMOTE) for row in kept["builds"]]
         return Catalog(builds, BUILTIN_SOURCE, [str(w) for w in kept["warnings"]])
-    except (OSError, ValueError, LookupError, TypeError):
+    except (ValueError, LookupError, TypeError, RecursionError, schema.BadEntry):
         return None  # none kept yet, or not one this run can use: check the index again
 
 
@@ -133,22 +137,27 @@ def _too_big(source: str) -> CatalogError:
 def _read_local(source: str) -> bytes:
     path = Path(source.removeprefix("file://")).expanduser()
     try:
-        handle = open_regular(path)
-        if handle is None:
-            raise CatalogError(f"catalog {path} is not a regular file")
-        with handle:
-            data = handle.read(MAX_CATALOG_BYTES + 1)
+        return read_small(path, MAX_CATALOG_BYTES)  # a fifo, a device or a huge file: refused
     except OSError as exc:
         raise CatalogError(f"cannot read catalog {path}: {exc.strerror or exc}") from None
-    if len(data) > MAX_CATALOG_BYTES:
-        raise _too_big(str(path))
-    return data
+
+
+def _read_kept(path: Path, limit: int = MAX_CATALOG_BYTES) -> bytes | None:
+    """A file pyshelf keeps in its catalog store, or None when there is none it can use.
+
+    The store sits in the cache, which may be shared: pyshelf only ever renames its files
+    into place, so a link, a fifo or a device there is not one of them.
+    """
+    try:
+        return read_small(path, limit, follow=False)
+    except OSError:
+        return None
 
 
 def _read_meta(path: Path) -> dict[str, str]:
     try:
-        meta = json.loads(path.read_text())
-    except (OSError, ValueError, RecursionError):
+        meta = json.loads(_read_kept(path, _MAX_META_BYTES) or b"{}")
+    except (ValueError, RecursionError):
         return {}
     if not isinstance(meta, dict):
         return {}
@@ -193,7 +202,7 @@ def _fetch_remote(
     shown = redact_url(url)
     digest = hashlib.sha256(url.encode()).hexdigest()[:16]
     body_path, meta_path = store / f"{digest}.json", store / f"{digest}.meta.json"
-    cached = body_path.read_bytes() if body_path.exists() else None
+    cached = _read_kept(body_path)
     meta = _read_meta(meta_path)
     if offline:
         if cached is None:

@@ -1,16 +1,17 @@
 """The HTTP client for downloads and catalogs: certificates, proxies and credentials.
 
 Credentials come from the URL's user info, from netrc, or from ``PYSHELF_MIRROR_TOKEN``, and
-only ever go to the host they belong to.
+only ever go to the origin (scheme, host and port) they belong to.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import os
 import sys
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from tui.engine.errors import DownloadError
@@ -51,38 +52,106 @@ def _netrc_file() -> str | None:
 TOKEN_ENV = "PYSHELF_MIRROR_TOKEN"
 TOKEN_HEADER_ENV = "PYSHELF_MIRROR_TOKEN_HEADER"
 
+Origin = tuple[str, str, int]  # scheme, host, port: where a credential may go
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+# Carried from hop to hop (httpx copies a request's extensions into its redirect): the
+# origin the chain started at, and whether it has been on https.
+_FIRST = "pyshelf.first-origin"
+_TLS = "pyshelf.tls-seen"
 
-def _token_hook(hosts: frozenset[str]) -> Callable[[httpx.Request], None] | None:
-    """A request hook that sends the mirror token to the mirror's hosts, and to no other.
 
-    It runs for every request, redirects included, so a redirect elsewhere drops the header
-    (httpx only drops ``Authorization`` by itself, not a custom one).
+def origin(url: httpx.URL) -> Origin:
+    """Scheme, host and port, the default port spelled out (``https://m`` is ``m:443``)."""
+    return url.scheme, url.host, url.port or _DEFAULT_PORTS.get(url.scheme, 0)
+
+
+def token_origins(urls: Iterable[str]) -> frozenset[Origin]:
+    """The origins of the http(s) URLs among ``urls``: where the mirror token may go."""
+    import httpx
+
+    found = set()
+    for url in urls:
+        try:
+            parsed = httpx.URL(url)
+        except httpx.InvalidURL:
+            continue
+        if parsed.scheme in _DEFAULT_PORTS and parsed.host:
+            found.add(origin(parsed))
+    return frozenset(found)
+
+
+def show_origin(where: Origin) -> str:
+    scheme, host, port = where
+    return f"{scheme}://[{host}]:{port}" if ":" in host else f"{scheme}://{host}:{port}"
+
+
+def _credentials_hook(origins: frozenset[Origin]) -> Callable[[httpx.Request], None]:
+    """A request hook that sends credentials to the exact origin they were given for.
+
+    It runs for every request, redirects included. The mirror token goes to the mirrors' and
+    a remote catalog's origins (scheme, host and port), never once the chain has left https
+    for http. User info and netrc credentials, which httpx attaches to the first request, stay
+    with that request's origin, across an http to https upgrade too (where httpx would keep
+    them). httpx drops only ``Authorization`` by itself, never a custom token header.
     """
     token = os.environ.get(TOKEN_ENV, "").strip()
-    if not token or not hosts:
-        return None
     header = os.environ.get(TOKEN_HEADER_ENV, "").strip() or "Authorization"
     value = f"Bearer {token}" if header.lower() == "authorization" else token
 
     def hook(request: httpx.Request) -> None:
-        if request.url.host in hosts:
+        here = origin(request.url)
+        first = request.extensions.setdefault(_FIRST, here)
+        downgraded = request.extensions.get(_TLS, False) and request.url.scheme != "https"
+        if request.url.scheme == "https":
+            request.extensions[_TLS] = True
+        if token and here in origins and not downgraded:
             request.headers[header] = value
-        elif request.headers.get(header) == value:
+            return
+        if token and request.headers.get(header) == value:
             del request.headers[header]
+        if here != first or downgraded:
+            request.headers.pop("Authorization", None)
 
     return hook
+
+
+_PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY")
+
+
+def _check_proxies() -> None:
+    """Refuse a proxy variable httpx cannot use, naming it, before httpx fails on it.
+
+    httpx reads them as ``urllib`` does (the lower-case name first) and takes a bare
+    ``host:port`` as ``http://``; a proxy URL may hold a password, so it is never repeated.
+    """
+    import httpx
+
+    socks = importlib.util.find_spec("socksio") is not None
+    for upper in _PROXY_VARIABLES:
+        name = next((n for n in (upper.lower(), upper) if os.environ.get(n)), None)
+        if name is None:
+            continue
+        value = os.environ[name].strip()
+        try:
+            scheme = httpx.URL(value if "://" in value else f"http://{value}").scheme
+        except httpx.InvalidURL as exc:
+            raise DownloadError(f"{name} is not a proxy URL ({exc}); fix or unset it") from None
+        if scheme in ("socks5", "socks5h") and not socks:
+            raise DownloadError(f"{name}: SOCKS proxies are not supported; use an http:// proxy")
+        if scheme not in ("http", "https", "socks5", "socks5h"):
+            raise DownloadError(f"{name}: {scheme}:// proxies are not supported; use http://")
 
 
 def make_client(
     read_timeout: float = 30.0,
     connect_timeout: float = 10.0,
     *,
-    token_hosts: frozenset[str] = frozenset(),
+    token_urls: Iterable[str] = (),
 ) -> httpx.Client:
     """The HTTP client for downloads and catalogs.
 
-    Credentials come from the URL's user info or from netrc, and only ever go to the host
-    they belong to: httpx drops the Authorization header on a redirect to another origin.
+    Credentials come from the URL's user info, from netrc or from ``PYSHELF_MIRROR_TOKEN``;
+    each goes only to the origin it was given for (see :func:`_credentials_hook`).
     """
     from netrc import NetrcParseError
 
@@ -90,6 +159,7 @@ def make_client(
 
     from tui.engine.archives.tls import LazyTLSContext
 
+    _check_proxies()
     auth = None
     if netrc := _netrc_file():
         try:
@@ -99,12 +169,18 @@ def make_client(
             raise DownloadError(f"cannot read {where}: {exc.msg}; fix or move it") from None
         except OSError as exc:
             raise DownloadError(f"cannot read {netrc}: {exc.strerror or exc}") from None
-    return httpx.Client(
-        timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
-        follow_redirects=True,
-        headers={"User-Agent": "pyshelf"},
-        auth=auth,
-        verify=LazyTLSContext(),
-        trust_env=True,  # HTTP_PROXY, HTTPS_PROXY, ALL_PROXY and NO_PROXY, as uv reads them
-        event_hooks={"request": [hook]} if (hook := _token_hook(token_hosts)) else None,
-    )
+    try:
+        return httpx.Client(
+            timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
+            follow_redirects=True,
+            headers={"User-Agent": "pyshelf"},
+            auth=auth,
+            verify=LazyTLSContext(),
+            trust_env=True,  # HTTP_PROXY, HTTPS_PROXY, ALL_PROXY and NO_PROXY, as uv reads them
+            event_hooks={"request": [_credentials_hook(token_origins(token_urls))]},
+        )
+    except (httpx.InvalidURL, ValueError, ImportError) as exc:  # NO_PROXY: an entry it cannot read
+        name = next((n for n in ("no_proxy", "NO_PROXY") if os.environ.get(n)), None)
+        if name is None:
+            raise
+        raise DownloadError(f"{name} holds an entry that is not a host ({exc}); fix it") from None

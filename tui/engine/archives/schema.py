@@ -150,6 +150,30 @@ def build_from_entry(
     )
 
 
+def build_from_row(row: object, schemes: frozenset[str]) -> Build:
+    """A :class:`Build` kept as a row of its fields (the checked built-in index), through the
+    same check as a catalog entry: the file it was kept in may have been changed since."""
+    if not isinstance(row, list) or len(row) != len(Build._fields):
+        raise BadEntry(f"expected a row of {len(Build._fields)} fields")
+    impl, major, minor, patch, prerelease, variant, os_name, arch, libc, build, url, sha = row
+    family, _, micro = arch.rpartition("_") if isinstance(arch, str) else ("", "", "")
+    if micro in ARCH_VARIANTS:  # x86_64_v3, as a catalog spells it
+        arch = {"family": family, "variant": micro}
+    entry = {
+        "name": impl, "major": major, "minor": minor, "patch": patch, "prerelease": prerelease,
+        "variant": variant, "os": os_name, "arch": arch, "libc": libc, "build": build,
+        "url": url, "sha256": sha,
+    }  # fmt: skip
+    return build_from_entry(entry, schemes)
+
+
+def with_mirrors(builds: list[Build], mirrors: Mirrors) -> list[Build]:
+    """The builds with their published URLs pointed at the mirrors."""
+    if not any(mirrors):
+        return builds
+    return [b._replace(url=names.rewrite_mirror(b.url, *mirrors)) if b.url else b for b in builds]
+
+
 def _build_text(value: object) -> object:
     # uv writes the release date as a string; an older catalog may hold a number.
     return str(value) if type(value) is int and 0 <= value < 10**12 else value

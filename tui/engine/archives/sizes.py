@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from tui.engine.builds import Build
-from tui.engine.fsutil import atomic_write_bytes, own_dir
+from tui.engine.fsutil import atomic_write_bytes, own_dir, read_small
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -39,6 +39,7 @@ PROBES_AT_ONCE = 4
 FAILURE_TTL = 3600.0  # seconds a failure is remembered
 NOT_ANSWERING = "host not answering"  # the one reason worth asking again later
 _MAX_FAILURES = 20_000  # a file larger than this many entries is not one pyshelf wrote
+_MAX_FILE = 16 << 20  # either file; pyshelf renames them into place, never a link
 
 
 def _keep(path: Path, data: bytes) -> None:
@@ -74,7 +75,7 @@ class ProbeFailures:
         self._lock = threading.Lock()
         self._dirty = False
         try:
-            saved = json.loads(path.read_text())
+            saved = json.loads(read_small(path, _MAX_FILE, follow=False))
         except (OSError, ValueError, RecursionError):
             saved = {}
         if not isinstance(saved, dict):
@@ -147,7 +148,7 @@ class RemoteSizes:
         self._lock = threading.Lock()
         self._why: dict[str, str] = {}  # sha256 -> why the last probe learned no size
         try:
-            saved = json.loads(path.read_text())
+            saved = json.loads(read_small(path, _MAX_FILE, follow=False))
         except (OSError, ValueError, RecursionError):
             saved = {}
         # Only well-formed pairs: an older file keyed by URL (or a damaged one) is dropped.

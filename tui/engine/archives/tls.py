@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 import ssl
 import threading
+from pathlib import Path
 from typing import Any
 
 from tui.engine.errors import DownloadError
+from tui.engine.fsutil import open_regular
 
 
 class LazyTLSContext(ssl.SSLContext):
@@ -71,6 +73,10 @@ def tls_context() -> ssl.SSLContext:
     cafile, capath = os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR")
     if cafile or capath:
         try:
+            if cafile and (handle := open_regular(Path(cafile))) is None:  # OpenSSL would wait
+                raise DownloadError(f"cannot read certificates from {cafile}: not a regular file")
+            if cafile and handle is not None:
+                handle.close()
             context.load_verify_locations(cafile=cafile or None, capath=capath or None)
         except (OSError, ssl.SSLError) as exc:
             where = cafile or capath

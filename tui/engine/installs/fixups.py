@@ -13,9 +13,11 @@ import json
 import re
 from pathlib import Path
 
-from tui.engine.fsutil import atomic_write_bytes
+from tui.engine.errors import ArchiveError
+from tui.engine.fsutil import atomic_write_bytes, read_small
 
 BUILD_PREFIX = "/install"
+MAX_FIXUP_BYTES = 16 << 20  # a _sysconfigdata is about 50 KiB, a .pc file a few hundred bytes
 EXTERNALLY_MANAGED = (
     "[externally-managed]\n"
     "Error=This Python installation is managed by uv and should not be modified."
@@ -88,8 +90,16 @@ def patch_value(key: str, value: object, prefix: str) -> object:
 
 
 def patch_sysconfigdata(path: Path, prefix: str) -> bool:
-    """Point the build-time variables at ``prefix``; False when the file is not one we know."""
-    text = path.read_text(encoding="utf-8")
+    """Point the build-time variables at ``prefix``; False when the file is not one we know.
+
+    The file comes from the archive: one that is not a small regular file of UTF-8 text
+    fails the install with one line (an ArchiveError), as uv refuses it too.
+    """
+    try:
+        text = read_small(path, MAX_FIXUP_BYTES, follow=False).decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not UTF-8 text"
+        raise ArchiveError(f"cannot fix up {path.name}: {why}") from None
     head, sep, body = text.partition("build_time_vars = ")
     if not sep:
         return False
@@ -107,7 +117,10 @@ def patch_sysconfigdata(path: Path, prefix: str) -> bool:
 
 
 def patch_pkgconfig(path: Path) -> None:
-    data = path.read_bytes()
+    try:
+        data = read_small(path, MAX_FIXUP_BYTES, follow=False)
+    except OSError as exc:
+        raise ArchiveError(f"cannot fix up {path.name}: {exc.strerror or exc}") from None
     fixed = _PC_PREFIX.sub(rb"\1=${pcfiledir}/../..", data)
     if fixed != data:
         atomic_write_bytes(path, fixed)

@@ -39,6 +39,7 @@ from tui.engine.fsutil import (
     exchange_paths,
     inside,
     own_dir,
+    read_small,
     remove_path,
     scratch_token,
 )
@@ -86,7 +87,7 @@ class InstallResult(NamedTuple):
 
 def read_build(path: Path) -> str:
     try:
-        return (path / "BUILD").read_text(encoding="utf-8").strip()
+        return read_small(path / "BUILD", 4096, follow=False).decode("utf-8").strip()
     except (OSError, UnicodeDecodeError):
         return ""
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tui.engine.errors import describe_os_error
-from tui.engine.fsutil import own_dir, remove_path
+from tui.engine.fsutil import own_dir, read_small, remove_path
 from tui.engine.installs.keys import MINOR_KEY, KeyParts, parse_key
 from tui.engine.installs.links import BIN_NAME, OURS, Links, replace_symlink
 from tui.engine.installs.lock import lock_held
@@ -105,8 +105,10 @@ class Repair(Links):
                     self._drop_leftover(warnings, Path(entry.path))
                 continue
             if tail == _JOURNAL:
-                with contextlib.suppress(OSError):
-                    journals[key] = Path(entry.path).read_bytes() == b"bin"
+                try:  # a fifo or a link in its place is no journal of ours: undone as one
+                    journals[key] = read_small(Path(entry.path), 16, follow=False) == b"bin"
+                except OSError:
+                    journals[key] = False
                 continue
             final = self.root / key
             if tail.endswith("-old") and parse_key(key) and not os.path.lexists(final):

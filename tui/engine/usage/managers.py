@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tui.engine.fsutil import within
+from tui.engine.fsutil import open_regular, within
 from tui.engine.usage.registry import MANAGERS, UNIT_PARENTS
 
 SYSTEM_DIRS: tuple[Path, ...] = (Path("/usr/bin"), Path("/usr/local/bin"))
@@ -81,7 +81,10 @@ def read_version(tree: Path) -> str | None:
 
 def _patchlevel(path: Path) -> str | None:
     try:
-        with path.open("rb") as handle:
+        handle = open_regular(path)  # a fifo would block the scan
+        if handle is None:
+            return None
+        with handle:
             match = _PY_VERSION.search(handle.read(64 * 1024))
     except OSError:
         return None

@@ -4,8 +4,9 @@ An upgrade installs the newest patch of an installed minor (same implementation,
 platform); the install moves uv's minor-version link, so every environment made through the
 link (``uv venv --python 3.12``) runs the new patch at once. Environments made from the old
 patch's own path are listed and can be repointed: their ``pyvenv.cfg`` and ``bin/python*``
-links are rewritten, only after the new interpreter has started, and put back if the
-environment does not start afterwards. The old patch can then go once nothing uses it.
+links are rewritten, only after the new interpreter has started, and put back if they do not
+lead into the new patch afterwards. No program an environment holds is run: an environment
+found by a scan may be anyone's. The old patch can then go once nothing uses it.
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tui.engine.errors import PyshelfError
-from tui.engine.fsutil import atomic_write_bytes, within
+from tui.engine.fsutil import atomic_write_bytes, read_small, scratch_token, within
 from tui.engine.resolve import Request, parse_request
 from tui.engine.shelf import Entry
-from tui.engine.usage.venvs import CFG, Venv, link_through
+from tui.engine.usage.venvs import CFG, MAX_CFG_BYTES, Venv, link_through, load_venv
 
 RUN_TIMEOUT = 30.0
 
@@ -90,13 +91,15 @@ def sort_users(upgrades: Iterable[Upgrade], venvs: Iterable[Venv], install_root:
             (upgrade.via_link if linked else upgrade.pinned).append(venv)
 
 
-_PROBE = (
-    "import os, sys; print('%d.%d.%d' % sys.version_info[:3], os.path.realpath(sys.base_prefix))"
-)
+_PROBE = "import sys; print('%d.%d.%d' % sys.version_info[:3])"
 
 
-def _probe(python: Path) -> tuple[str, str]:
-    """The version ``python`` reports and the install it runs from; PyshelfError if it fails."""
+def _probe(python: Path) -> str:
+    """The version ``python`` reports; PyshelfError if it does not start.
+
+    Only ever the new install's interpreter, which pyshelf installed: a scanned
+    environment's own ``bin/python`` may be any program, so it is never run.
+    """
     try:
         done = subprocess.run(
             [os.fspath(python), "-E", "-c", _PROBE],
@@ -107,8 +110,17 @@ def _probe(python: Path) -> tuple[str, str]:
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["no output"])[-1]
         raise PyshelfError(f"{python} does not start: {last}")
-    version, _, prefix = done.stdout.strip().partition(" ")
-    return version, prefix
+    return done.stdout.strip().partition(" ")[0]
+
+
+def _own_bin(venv: Path) -> Path:
+    """``venv/bin``, refused (one line) when it is a link that leads out of the environment:
+    the links there are someone else's, and rewriting them would change what is not ours."""
+    path = venv / "bin"
+    real, root = os.path.realpath(path), os.path.realpath(venv)
+    if not within(real, root) or real == root:
+        raise PyshelfError(f"{path} leads out of the environment (to {real}); not followed")
+    return path
 
 
 def repoint(venv: Venv, old: Path, new: Path, executable: str) -> None:
@@ -116,10 +128,15 @@ def repoint(venv: Venv, old: Path, new: Path, executable: str) -> None:
 
     The new interpreter (``new/bin/<executable>``) must start first. ``home``, ``executable``
     and ``base-executable`` in ``pyvenv.cfg`` and the ``bin/`` links that lead into ``old``
-    are rewritten; if the environment's python then does not run from ``new`` with its
-    version, everything is put back and the error says why.
+    are rewritten, inside the environment only (a ``bin/`` or ``pyvenv.cfg`` that is a link
+    out of it is refused). The result is confirmed by reading it back, never by running the
+    environment's ``bin/python``: if ``pyvenv.cfg`` and ``bin/python`` do not both lead into
+    ``new``, everything is put back and the error says why.
     """
-    new_version, new_prefix = _probe(new / "bin" / executable)
+    cfg, bin_dir = venv.path / CFG, _own_bin(venv.path)
+    if cfg.is_symlink():  # replacing it would not change what it points at, only hide it
+        raise PyshelfError(f"{cfg} is a link; not followed")
+    new_version = _probe(new / "bin" / executable)
     prefixes = sorted({os.path.abspath(old), os.path.realpath(old)}, key=len, reverse=True)
 
     def moved(value: str) -> str:
@@ -128,8 +145,7 @@ def repoint(venv: Venv, old: Path, new: Path, executable: str) -> None:
                 return os.fspath(new) + value[len(prefix) :]
         return value
 
-    cfg = venv.path / CFG
-    before = cfg.read_bytes()
+    before = read_small(cfg, MAX_CFG_BYTES, follow=False)
     lines = []
     for line in before.decode("utf-8", "replace").splitlines():
         key, sep, value = line.partition("=")
@@ -140,7 +156,6 @@ def repoint(venv: Venv, old: Path, new: Path, executable: str) -> None:
             line = f"{key}= {new_version}"
         lines.append(line)
     links: list[tuple[Path, str]] = []
-    bin_dir = venv.path / "bin"
     with contextlib.suppress(OSError), os.scandir(bin_dir) as found:
         for item in found:
             if item.is_symlink() and (target := os.readlink(item.path)) != moved(target):
@@ -149,8 +164,7 @@ def repoint(venv: Venv, old: Path, new: Path, executable: str) -> None:
         atomic_write_bytes(cfg, ("\n".join(lines) + "\n").encode())
         for link, target in links:
             _relink(link, moved(target))
-        if _probe(bin_dir / "python") != (new_version, new_prefix):
-            raise PyshelfError(f"{venv.path} does not run {new} after the change")
+        _confirm(venv.path, old, new)
     except BaseException:
         atomic_write_bytes(cfg, before)
         for link, target in links:
@@ -158,8 +172,19 @@ def repoint(venv: Venv, old: Path, new: Path, executable: str) -> None:
         raise
 
 
+def _confirm(path: Path, old: Path, new: Path) -> None:
+    """That the environment at ``path`` now leads into ``new`` and no longer into ``old``,
+    by what its ``pyvenv.cfg`` and ``bin/python`` say; PyshelfError naming what does not."""
+    real_new, real_old = os.path.realpath(new), os.path.realpath(old)
+    venv = load_venv(path)
+    if venv is None or not venv.uses(real_new) or venv.uses(real_old):
+        raise PyshelfError(f"{path / CFG} does not name {new} after the change")
+    python = os.path.realpath(path / "bin" / "python")
+    if not within(python, real_new) or not os.access(python, os.X_OK):
+        raise PyshelfError(f"{path / 'bin' / 'python'} does not lead into {new} after the change")
+
+
 def _relink(link: Path, target: str) -> None:
-    temp = link.with_name(f".{link.name}.pyshelf-repoint")
-    temp.unlink(missing_ok=True)
-    os.symlink(target, temp)
+    temp = link.with_name(f".{link.name}.pyshelf-repoint-{scratch_token()}")
+    os.symlink(target, temp)  # a new name: never follows or replaces what is there
     os.replace(temp, link)

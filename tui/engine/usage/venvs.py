@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tui.engine.fsutil import within
+from tui.engine.fsutil import read_small, within
 from tui.engine.usage.registry import manager
 from tui.engine.usage.versionfiles import ManagerPin
 
@@ -23,6 +23,7 @@ VENV_DIRS_ENV = "PYSHELF_VENV_DIRS"
 CFG = "pyvenv.cfg"
 PIN = ".python-version"  # a project's pinned request, as uv and pyenv read it
 MAX_PIN_BYTES = 4096  # a request is one short line; more is not a pin file
+MAX_CFG_BYTES = 64 << 10  # a pyvenv.cfg is a few lines
 CWD_DEPTH = 3
 CONFIGURED_DEPTH = 3
 MAX_DIRS = 20_000  # per search root: a scan started from ~ or / must still end quickly
@@ -88,8 +89,8 @@ class SearchRoot:
 def read_pyvenv_cfg(path: Path) -> dict[str, str]:
     """``key = value`` lines, keys lower-cased; unreadable files give {}."""
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
+        text = read_small(path, MAX_CFG_BYTES).decode("utf-8", "replace")
+    except OSError:  # missing, unreadable, or not a small regular file
         return {}
     values: dict[str, str] = {}
     for line in text.splitlines():
@@ -163,11 +164,8 @@ def _children(path: Path) -> list[Path]:
 def read_pin(path: Path) -> Pin | None:
     """The first request in a ``.python-version`` (blank lines and ``#`` comments skipped)."""
     try:
-        with open(path, "rb") as f:
-            data = f.read(MAX_PIN_BYTES + 1)
-    except OSError:
-        return None
-    if len(data) > MAX_PIN_BYTES:
+        data = read_small(path, MAX_PIN_BYTES)
+    except OSError:  # missing, unreadable, or not a small regular file
         return None
     for line in data.decode("utf-8", errors="replace").splitlines():
         line = line.strip()

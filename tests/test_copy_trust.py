@@ -184,3 +184,19 @@ def test_doctor_names_a_cache_others_can_write(world: World) -> None:
     code, out, _ = world.cli("--offline", "doctor")
     line = next(line for line in out.splitlines() if "shared folder" in line)
     assert code == 0 and line.startswith("ok") and "writable by group" in line
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs chown")
+def test_a_kept_catalog_another_user_wrote_is_not_used(world: World) -> None:
+    """A well-formed kept index passes every schema check: only its owner makes it ours."""
+    from tui.engine.archives.catalog import BUILTIN_CHECKED
+
+    shelf = world.shelf(catalog=None)
+    assert shelf.catalog.builds
+    kept = world.root / "cache" / ".pyshelf" / "catalogs" / BUILTIN_CHECKED
+    assert kept.is_file()
+    forged = kept.read_bytes().replace(b"https://", b"https://evil.invalid/", 1)
+    kept.write_bytes(forged)
+    os.chown(kept, 4242, 4242)
+    catalog = world.shelf(catalog=None).catalog
+    assert not any("evil.invalid" in (b.url or "") for b in catalog.builds)

@@ -14,7 +14,7 @@ from tui import __version__
 from tui.engine.archives import schema
 from tui.engine.builds import Build
 from tui.engine.errors import CatalogError
-from tui.engine.fsutil import atomic_write_bytes, own_dir, read_small
+from tui.engine.fsutil import atomic_write_bytes, own_dir, read_owned, read_small
 from tui.engine.redact import redact_text, redact_url
 
 if TYPE_CHECKING:
@@ -145,13 +145,11 @@ def _read_local(source: str) -> bytes:
 def _read_kept(path: Path, limit: int = MAX_CATALOG_BYTES) -> bytes | None:
     """A file pyshelf keeps in its catalog store, or None when there is none it can use.
 
-    The store sits in the cache, which may be shared: pyshelf only ever renames its files
-    into place, so a link, a fifo or a device there is not one of them.
+    The store sits in the cache, which may be shared: pyshelf only ever renames its own
+    files into place, so a link, a fifo, a device or another user's file there is not one
+    of them (a forged kept index with well-formed rows would pass every schema check).
     """
-    try:
-        return read_small(path, limit, follow=False)
-    except OSError:
-        return None
+    return read_owned(path, limit)
 
 
 def _read_meta(path: Path) -> dict[str, str]:

@@ -200,3 +200,15 @@ def test_a_kept_catalog_another_user_wrote_is_not_used(world: World) -> None:
     os.chown(kept, 4242, 4242)
     catalog = world.shelf(catalog=None).catalog
     assert not any("evil.invalid" in (b.url or "") for b in catalog.builds)
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs chown")
+def test_download_sizes_another_user_wrote_do_not_cap_a_download(world: World) -> None:
+    import json
+
+    sizes = world.root / "cache" / ".pyshelf" / "download-sizes.json"
+    sizes.parent.mkdir(parents=True)
+    sizes.write_text(json.dumps({world.spec(K127).sha256: 10}))  # would stop it at 10 bytes
+    os.chown(sizes, 4242, 4242)
+    code, _, err = world.cli("fetch", "3.12.7")
+    assert code == 0, err

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from tui.engine.builds import Build
-from tui.engine.fsutil import atomic_write_bytes, own_dir, read_small
+from tui.engine.fsutil import atomic_write_bytes, own_dir, read_owned
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -75,7 +75,7 @@ class ProbeFailures:
         self._lock = threading.Lock()
         self._dirty = False
         try:
-            saved = json.loads(read_small(path, _MAX_FILE, follow=False))
+            saved = json.loads(read_owned(path, _MAX_FILE) or b"{}")
         except (OSError, ValueError, RecursionError):
             saved = {}
         if not isinstance(saved, dict):
@@ -148,9 +148,9 @@ class RemoteSizes:
         self._lock = threading.Lock()
         self._why: dict[str, str] = {}  # sha256 -> why the last probe learned no size
         try:
-            saved = json.loads(read_small(path, _MAX_FILE, follow=False))
+            saved = json.loads(read_owned(path, _MAX_FILE) or b"{}")
         except (OSError, ValueError, RecursionError):
-            saved = {}
+            saved = {}  # none, or not this user's: a size another planted could cap a download
         # Only well-formed pairs: an older file keyed by URL (or a damaged one) is dropped.
         self._sizes: dict[str, int] = {
             k: v

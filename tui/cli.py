@@ -131,9 +131,13 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             help="only builds matching, e.g. 3.12 or pypy@3.10",
         )
         p.add_argument(
-            "--all", action="store_true", help="every version, not only the newest per minor"
-        )
-        p.add_argument("--all-platforms", action="store_true", help="builds for every platform")
+            "--all", "--all-versions", action="store_true", dest="all",
+            help="every patch, not only the newest per minor",
+        )  # fmt: skip
+        p.add_argument(
+            "--all-platforms", action="store_true",
+            help="builds for every platform and architecture",
+        )  # fmt: skip
         p.add_argument("--json", action="store_true", help="machine-readable rows")
 
     for job in cli_specs():  # one subcommand per job kind that has one (tui.engine.jobspec)

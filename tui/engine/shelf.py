@@ -29,7 +29,7 @@ from tui.engine.installs.installdir import (
 )
 from tui.engine.installs.unpacked import CopyDiffers, UnpackedStore
 from tui.engine.progress import NULL, Phase, Reporter
-from tui.engine.resolve import no_match_message, parse_request, preference, resolve
+from tui.engine.resolve import best, no_match_message, parse_request, resolve
 from tui.engine.settings import Settings
 
 # The download, extraction and HTTP modules load only when a job needs them: a reinstall
@@ -329,8 +329,7 @@ class Shelf:
         matching = [e for e in pool if parsed.matches(e.build)]
         if not matching:
             raise RequestError(no_match_message(request, [e.build for e in pool]))
-        stable = [e for e in matching if not e.build.is_prerelease]
-        return max(stable or matching, key=lambda e: preference(e.build))
+        return best(matching, lambda e: e.build, self.host.arch)
 
     def resolve_available(self, request: str, entries: Iterable[Entry]) -> Entry:
         """The newest downloadable (or already cached) build matching ``request``."""

@@ -65,7 +65,9 @@ def builtin_catalog(
     if path is not None and store is not None:
         with contextlib.suppress(OSError):
             stat = path.stat()
-            stamp = [__version__, str(path), stat.st_size, stat.st_mtime_ns, list(mirrors)]
+            stamp = [
+                __version__, schema.RULES, str(path), stat.st_size, stat.st_mtime_ns, list(mirrors)
+            ]  # fmt: skip
     if stamp is not None and (kept := _read_checked(store / BUILTIN_CHECKED, stamp)):
         return kept
     if path is not None:

@@ -14,7 +14,7 @@ from functools import cache
 from tui.engine import platforms
 from tui.engine.platforms import Host
 
-__all__ = ["Host", "current_host", "machine_arch"]
+__all__ = ["Host", "current_host", "host_libc", "machine_arch"]
 
 LIBC_ENV = "UV_LIBC"  # uv's override of the detected libc, on Linux
 # uname's and Windows' names for machines, where they are not already uv's words.
@@ -33,7 +33,7 @@ def machine_arch(machine: str, pointer_bits: int = 64) -> str:
     return _NARROW.get(arch, arch) if pointer_bits == 32 else arch
 
 
-def _hard_float(cpuinfo: str = "/proc/cpuinfo") -> bool | None:
+def hard_float(cpuinfo: str = "/proc/cpuinfo") -> bool | None:
     """Whether the CPU has a floating-point unit, from ``Features`` (``vfp`` on ARM, ``fp``
     on an AArch64 kernel running 32-bit userspace); None when it cannot be read."""
     try:
@@ -48,26 +48,30 @@ def _hard_float(cpuinfo: str = "/proc/cpuinfo") -> bool | None:
     return False
 
 
-def _libc(arch: str) -> str:
-    if not sys.platform.startswith("linux"):
+def float_abi(libc: str, arch: str, hard: bool | None) -> str:
+    """32-bit ARM's libc names its float ABI (gnueabihf, musleabi); uv keeps plain gnu or
+    musl when the CPU cannot be read."""
+    if arch not in _ARM_32 or hard is None:
+        return libc
+    return libc + ("eabihf" if hard else "eabi")
+
+
+def host_libc(arch: str, platform: str = sys.platform) -> str:
+    if not platform.startswith("linux"):
         return "none"
     override = os.environ.get(LIBC_ENV, "").strip()
     if override in platforms.LIBCS:
         return override
-    libc = "gnu"
     try:  # "glibc 2.36"; musl has no answer. (No `platform`: its import costs more.)
         found = bool(os.confstr("CS_GNU_LIBC_VERSION"))
     except (ValueError, OSError):
         found = False
+    libc = "gnu"
     if not found:
         import glob  # musl does not identify itself to confstr; its loader does
 
         libc = "musl" if glob.glob("/lib/ld-musl-*.so.1") else "gnu"
-    if arch in _ARM_32:  # uv keeps plain gnu/musl when the CPU cannot be read
-        hard = _hard_float()
-        if hard is not None:
-            libc += "eabihf" if hard else "eabi"
-    return libc
+    return float_abi(libc, arch, hard_float() if arch in _ARM_32 else None)
 
 
 @cache
@@ -85,4 +89,4 @@ def current_host() -> Host:
         os_name = "windows"
     else:
         os_name = sys.platform.rstrip("0123456789")
-    return Host(os_name, arch, _libc(arch))
+    return Host(os_name, arch, host_libc(arch))

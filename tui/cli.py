@@ -273,6 +273,8 @@ _ENV_CHECKS: list[tuple[str, str, Callable[[str], object]]] = [
     ("catalog", "UV_PYTHON_DOWNLOADS_JSON_URL", options.catalog),
     ("mirror", "UV_PYTHON_INSTALL_MIRROR", options.mirror),
     ("pypy_mirror", "UV_PYPY_INSTALL_MIRROR", options.mirror),
+    ("astral_mirror", "UV_ASTRAL_MIRROR_URL", options.mirror),
+    ("libc", "UV_LIBC", options.libc),
 ]
 
 

@@ -96,6 +96,15 @@ def mirror(text: str) -> str:
     return _url(text)
 
 
+def libc(text: str) -> str:
+    """uv's UV_LIBC: one of the libc words of its installation keys."""
+    from tui.engine.platforms import LIBCS
+
+    if text not in LIBCS:
+        raise _bad(f"{text!r} is not a libc uv knows ({', '.join(sorted(LIBCS))})")
+    return text
+
+
 def _url(text: str) -> str:
     if _CONTROL.search(text) or " " in text:
         raise _bad(f"spaces or control characters in the URL {_shown_url(text)}")

@@ -94,9 +94,9 @@ class Settings:
     """
 
     __slots__ = (
-        "bin_dir", "cache_dir", "catalog", "compile_bytecode", "install_dir", "keep_unpacked",
-        "link_bin", "max_download", "offline", "parallel_downloads", "pypy_mirror",
-        "python_mirror", "retries", "venv_dirs",
+        "astral_mirror", "bin_dir", "cache_dir", "catalog", "compile_bytecode", "install_dir",
+        "keep_unpacked", "link_bin", "max_download", "offline", "parallel_downloads",
+        "pypy_mirror", "python_mirror", "retries", "venv_dirs",
     )  # fmt: skip
 
     def __init__(
@@ -108,6 +108,7 @@ class Settings:
         catalog: str | None = _FROM_ENV,
         python_mirror: str | None = _FROM_ENV,
         pypy_mirror: str | None = _FROM_ENV,
+        astral_mirror: str | None = _FROM_ENV,
         offline: bool = _FROM_ENV,
         venv_dirs: list[Path] | None = None,
         link_bin: bool = _FROM_ENV,
@@ -132,6 +133,8 @@ class Settings:
             python_mirror, lambda: _env("UV_PYTHON_INSTALL_MIRROR")
         )
         self.pypy_mirror: str | None = given(pypy_mirror, lambda: _env("UV_PYPY_INSTALL_MIRROR"))
+        # Replaces Astral's mirror, which CPython archives are fetched through first.
+        self.astral_mirror: str | None = given(astral_mirror, lambda: _env("UV_ASTRAL_MIRROR_URL"))
         self.offline: bool = given(offline, lambda: _truthy("UV_OFFLINE"))
         # Where to look for virtual environments (besides PYSHELF_VENV_DIRS).
         self.venv_dirs: list[Path] = venv_dirs if venv_dirs is not None else []

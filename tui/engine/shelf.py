@@ -13,6 +13,7 @@ from tui.engine import names
 from tui.engine.archives.cache import ArchiveCache, CachedArchive
 from tui.engine.archives.catalog import Catalog, is_url, load_catalog
 from tui.engine.archives.sizes import RemoteSizes
+from tui.engine.archives.sources import Sources
 from tui.engine.builds import Build
 from tui.engine.errors import (
     ChecksumError,
@@ -159,6 +160,7 @@ class Shelf:
         self._client = client
         self.cache = ArchiveCache(self.settings.cache_dir, self.settings.state_dir)
         self.sizes = RemoteSizes(self.settings.state_dir / "download-sizes.json")
+        self.sizes.url_of = lambda build: next(iter(self.sources.urls(build)), None)
         self._downloader: Downloader | None = None
         self.installs = InstallDir(self.settings.install_dir, self.settings.bin_dir)
         self.unpacked = UnpackedStore(self.settings.state_dir / "unpacked")
@@ -190,14 +192,20 @@ class Shelf:
                 s = self.settings
                 policy = DownloadPolicy(retries=s.retries, max_bytes=s.max_download)
                 self._downloader = Downloader(
-                    self.cache, lambda: self.client, offline=s.offline, policy=policy
-                )
+                    self.cache, lambda: self.client, offline=s.offline, policy=policy,
+                    sources=self.sources.urls,
+                )  # fmt: skip
             return self._downloader
+
+    @property
+    def sources(self) -> Sources:
+        """Where archives are downloaded from, in uv's order (see ``archives.sources``)."""
+        return Sources(self.settings.python_mirror, self.settings.astral_mirror)
 
     def token_hosts(self) -> frozenset[str]:
         """The hosts that get PYSHELF_MIRROR_TOKEN: the mirrors' and a remote catalog's."""
         s = self.settings
-        urls = (s.python_mirror, s.pypy_mirror, s.catalog)
+        urls = (s.python_mirror, s.pypy_mirror, s.astral_mirror, s.catalog)
         return frozenset(
             host
             for url in urls

@@ -113,6 +113,9 @@ def test_bad_input_is_one_line_and_exit_2(
         ("UV_PYTHON_DOWNLOADS_JSON_URL", "gopher://example.invalid/d.json"),
         ("UV_ASTRAL_MIRROR_URL", "nexus.example.invalid/releases.astral.sh"),
         ("UV_LIBC", "glibc"),
+        ("UV_HTTP_RETRIES", "many"),
+        ("UV_HTTP_TIMEOUT", "0"),
+        ("UV_CONCURRENT_DOWNLOADS", "-1"),
     ],
 )
 def test_a_bad_variable_is_refused_like_its_option(

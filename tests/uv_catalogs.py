@@ -22,7 +22,7 @@ _VENDOR = {"linux": "unknown-linux", "darwin": "apple-darwin", "windows": "pc-wi
 
 def entry(
     name: str, version: str, os: str, family: str, libc: str, *,
-    level: str | None = None, variant: str | None = None, sha: bool = True,
+    level: str | None = None, variant: str | None = None, sha: bool = True, build: str = BUILD,
 ) -> tuple[str, dict[str, Any]]:  # fmt: skip
     """One catalog entry (its key as uv's catalog writes it, and its fields)."""
     numbers, pre = version, None
@@ -40,7 +40,7 @@ def entry(
         triple = f"{_TRIPLE_ARCH.get(family, family)}{'_' + level if level else ''}-{_VENDOR[os]}"
         triple += f"-{env}" if env else ""
         flavor = f"{variant.replace('+', '-')}-" if variant else ""
-        url = f"{PBS}/{BUILD}/cpython-{version}%2B{BUILD}-{triple}-{flavor}install_only.tar.gz"
+        url = f"{PBS}/{build}/cpython-{version}%2B{build}-{triple}-{flavor}install_only.tar.gz"
     elif name == "pypy":
         name_part = f"pypy{major}.{minor}-v7.3.20-{os}-{arch}-{libc}"
         url = f"https://downloads.python.org/pypy/{name_part}.tar.bz2"
@@ -49,8 +49,8 @@ def entry(
     fields = {
         "name": name, "arch": {"family": family, "variant": level}, "os": os, "libc": libc,
         "major": major, "minor": minor, "patch": patch, "prerelease": pre, "url": url,
-        "sha256": hashlib.sha256(key.encode()).hexdigest() if sha else None,
-        "variant": variant, "build": BUILD,
+        "sha256": hashlib.sha256(url.encode()).hexdigest() if sha else None,
+        "variant": variant, "build": build,
     }  # fmt: skip
     return key, fields
 

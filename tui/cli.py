@@ -72,7 +72,7 @@ _GLOBAL_OPTIONS: list[tuple[str, dict[str, Any], str]] = [
      "also look for virtual environments here (repeatable; PYSHELF_VENV_DIRS)"),
     ("--offline", {"action": "store_true"}, "never use the network (UV_OFFLINE)"),
     ("--parallel", {"type": options.parallel, "metavar": "N"},
-     f"downloads at once (default 4, at most {options.MAX_PARALLEL})"),
+     f"downloads at once (default 4 or UV_CONCURRENT_DOWNLOADS, at most {options.MAX_PARALLEL})"),
     ("--keep-unpacked", {"type": options.size, "metavar": "SIZE"}, "keep unpacked copies of "
      "uninstalled builds up to SIZE in all, e.g. 2G (PYSHELF_KEEP_UNPACKED; default 0: they go "
      "with the uninstall)"),
@@ -275,6 +275,11 @@ _ENV_CHECKS: list[tuple[str, str, Callable[[str], object]]] = [
     ("pypy_mirror", "UV_PYPY_INSTALL_MIRROR", options.mirror),
     ("astral_mirror", "UV_ASTRAL_MIRROR_URL", options.mirror),
     ("libc", "UV_LIBC", options.libc),
+    ("parallel", "UV_CONCURRENT_DOWNLOADS", options.positive),  # more than 64 is 64
+    ("retries", "UV_HTTP_RETRIES", options.count),
+    ("timeout", "UV_HTTP_TIMEOUT", options.positive),
+    ("timeout", "UV_REQUEST_TIMEOUT", options.positive),
+    ("connect_timeout", "UV_HTTP_CONNECT_TIMEOUT", options.positive),
 ]
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit
 
-from tui.engine import names
+from tui.engine import names, platforms
 from tui.engine.archives.cache import ArchiveCache, CachedArchive
 from tui.engine.archives.catalog import Catalog, is_url, load_catalog
 from tui.engine.archives.sizes import RemoteSizes
@@ -20,6 +20,7 @@ from tui.engine.errors import (
     NotAnInterpreter,
     PyshelfError,
     RequestError,
+    shown,
 )
 from tui.engine.host import Host, current_host
 from tui.engine.installs.installdir import (
@@ -31,7 +32,7 @@ from tui.engine.installs.installdir import (
 from tui.engine.installs.unpacked import CopyDiffers, UnpackedStore
 from tui.engine.progress import NULL, Phase, Reporter
 from tui.engine.resolve import best, no_match_message, parse_request, resolve
-from tui.engine.settings import Settings
+from tui.engine.settings import BUILD_PINS, Settings
 
 # The download, extraction and HTTP modules load only when a job needs them: a reinstall
 # from an unpacked copy, or a listing, never reads an archive (tests/test_startup.py).
@@ -179,7 +180,10 @@ class Shelf:
             if self._client is None:
                 from tui.engine.archives.http import make_client
 
-                self._client = make_client(token_hosts=self.token_hosts())
+                s = self.settings
+                self._client = make_client(
+                    s.read_timeout, s.connect_timeout, token_hosts=self.token_hosts()
+                )
             return self._client
 
     @property
@@ -340,11 +344,26 @@ class Shelf:
         return best(matching, lambda e: e.build, self.host.arch)
 
     def resolve_available(self, request: str, entries: Iterable[Entry]) -> Entry:
-        """The newest downloadable (or already cached) build matching ``request``."""
+        """The newest downloadable (or already cached) build matching ``request``, of the
+        build ``UV_PYTHON_CPYTHON_BUILD`` (and its siblings) pin when one does."""
         entries = list(entries)
+        pins = self.settings.build_pins
+
+        def fetchable(e: Entry) -> bool:
+            return e.available or e.cached is not None
+
+        def pinned(e: Entry) -> bool:
+            pin = pins.get(platforms.key_implementation(e.build.implementation, e.build.os))
+            return pin in (None, e.build.build)
+
         try:
-            return self.find(request, entries, want=lambda e: e.available or e.cached is not None)
+            return self.find(request, entries, want=lambda e: fetchable(e) and pinned(e))
         except RequestError:
+            if pins and any(parse_request(request).matches(e.build) for e in entries):
+                named = ", ".join(f"{BUILD_PINS[impl]}={pin}" for impl, pin in pins.items())
+                raise RequestError(
+                    f"no build matching {shown(request)} is the build {named} asks for"
+                ) from None
             unverifiable = resolve(request, self.builds())  # raises, naming the nearest ones
             raise RequestError(
                 f"{unverifiable.key} has no published sha256, so a download of it cannot be "

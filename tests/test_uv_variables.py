@@ -73,6 +73,9 @@ def test_http_variables_set_the_download_client(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.delenv("UV_HTTP_TIMEOUT")
     monkeypatch.setenv("UV_REQUEST_TIMEOUT", "45")  # uv's older name for it
     assert Settings().read_timeout == 45
+    assert Shelf(Settings()).installs.lock_timeout == 120
+    monkeypatch.setenv("UV_LOCK_TIMEOUT", "7")
+    assert Shelf(Settings()).installs.lock_timeout == 7
 
 
 def test_no_retries_gives_up_at_the_first_failure(

@@ -280,6 +280,7 @@ _ENV_CHECKS: list[tuple[str, str, Callable[[str], object]]] = [
     ("timeout", "UV_HTTP_TIMEOUT", options.positive),
     ("timeout", "UV_REQUEST_TIMEOUT", options.positive),
     ("connect_timeout", "UV_HTTP_CONNECT_TIMEOUT", options.positive),
+    ("lock_timeout", "UV_LOCK_TIMEOUT", options.count),
 ]
 
 

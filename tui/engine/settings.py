@@ -121,9 +121,9 @@ class Settings:
 
     __slots__ = (
         "astral_mirror", "bin_dir", "build_pins", "cache_dir", "catalog", "compile_bytecode",
-        "connect_timeout", "install_dir", "keep_unpacked", "link_bin", "max_download",
-        "offline", "parallel_downloads", "pypy_mirror", "python_mirror", "read_timeout",
-        "retries", "venv_dirs",
+        "connect_timeout", "install_dir", "keep_unpacked", "link_bin", "lock_timeout",
+        "max_download", "offline", "parallel_downloads", "pypy_mirror", "python_mirror",
+        "read_timeout", "retries", "venv_dirs",
     )  # fmt: skip
 
     def __init__(
@@ -147,6 +147,7 @@ class Settings:
         read_timeout: int = _FROM_ENV,
         connect_timeout: int = _FROM_ENV,
         build_pins: dict[str, str] = _FROM_ENV,
+        lock_timeout: int = _FROM_ENV,
     ) -> None:
         def given(value: Any, default: Callable[[], Any]) -> Any:
             return default() if value is _FROM_ENV else value
@@ -190,6 +191,10 @@ class Settings:
         # Only this build of an implementation is installed or fetched (uv's
         # UV_PYTHON_CPYTHON_BUILD and its siblings).
         self.build_pins: dict[str, str] = given(build_pins, _build_pins)
+        # Seconds to wait for the install dir's lock (uv's too) before giving up.
+        self.lock_timeout: int = given(
+            lock_timeout, lambda: _env_int("UV_LOCK_TIMEOUT", default=120)
+        )
         # Bytes one archive may have when no size is known: an endless body stops there.
         self.max_download: int = given(max_download, lambda: _env_size(MAX_DOWNLOAD_ENV, 2 << 30))
 

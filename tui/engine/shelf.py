@@ -163,7 +163,11 @@ class Shelf:
         self.sizes = RemoteSizes(self.settings.state_dir / "download-sizes.json")
         self.sizes.url_of = lambda build: next(iter(self.sources.urls(build)), None)
         self._downloader: Downloader | None = None
-        self.installs = InstallDir(self.settings.install_dir, self.settings.bin_dir)
+        self.installs = InstallDir(
+            self.settings.install_dir,
+            self.settings.bin_dir,
+            lock_timeout=self.settings.lock_timeout,
+        )
         self.unpacked = UnpackedStore(self.settings.state_dir / "unpacked")
         self._catalog: Catalog | None = None
         self._can_link: bool | None = None

@@ -7,6 +7,7 @@ import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import quote
 
 import httpx
@@ -131,50 +132,68 @@ def _mirror_url(spec: ArchiveSpec, base: str) -> str:
     return f"{base}/{MIRROR_PATH}/{spec.build}/{quote(spec.filename, safe='')}"
 
 
-def test_astral_mirror_first_then_github(
-    world: World, servers: tuple[LoopbackServer, LoopbackServer]
-) -> None:
+class Default(NamedTuple):
+    """uv's default sources, Astral's mirror and GitHub, served by loopback servers."""
+
+    mirror: LoopbackServer
+    upstream: LoopbackServer
+    spec: ArchiveSpec
+    hosts: HostsFile
+    shelf: Shelf
+    build: Build
+
+    @property
+    def from_mirror(self) -> str:
+        return _mirror_url(self.spec, "https://releases.astral.sh")
+
+    def fetched(self) -> bool:
+        return self.shelf.downloader.fetch(self.build).read_bytes() == self.spec.path.read_bytes()
+
+    def again(self) -> None:
+        """Forget the cached archive and the URLs asked so far."""
+        self.shelf.evict(self.shelf.entries()[0])
+        self.hosts.asked.clear()
+
+
+@pytest.fixture
+def default(world: World, servers: tuple[LoopbackServer, LoopbackServer]) -> Default:
     mirror, upstream = servers
     spec = _published(world, servers)
     hosts = HostsFile({"releases.astral.sh": mirror, "github.com": upstream})
-    shelf, build = _shelf(world, hosts)
-    from_mirror = _mirror_url(spec, "https://releases.astral.sh")
-    shelf.probe_download_sizes(shelf.entries())  # sizes are asked where downloads go
-    assert hosts.asked == [from_mirror]
-    hosts.asked.clear()
-    assert shelf.downloader.fetch(build).read_bytes() == spec.path.read_bytes()
-    assert hosts.asked == [from_mirror] and upstream.requests == []
+    return Default(mirror, upstream, spec, hosts, *_shelf(world, hosts))
+
+
+def test_astral_mirror_first_then_github(default: Default) -> None:
+    d = default
+    d.shelf.probe_download_sizes(d.shelf.entries())  # sizes are asked where downloads go
+    assert d.hosts.asked == [d.from_mirror]
+    d.hosts.asked.clear()
+    assert d.fetched()
+    assert d.hosts.asked == [d.from_mirror] and d.upstream.requests == []
     for status in (404, 503):  # any HTTP error: GitHub is asked at once, no retry first
-        shelf.evict(shelf.entries()[0])
-        hosts.asked.clear()
-        mirror.fault(spec.filename, status=status)
-        assert shelf.downloader.fetch(build).read_bytes() == spec.path.read_bytes()
-        assert hosts.asked == [from_mirror, build.url]
-        mirror.clear_faults()
-    shelf.evict(shelf.entries()[0])
-    hosts.asked.clear()
-    mirror.stop()  # refuses connections: GitHub all the same
-    assert shelf.downloader.fetch(build).read_bytes() == spec.path.read_bytes()
-    assert hosts.asked == [from_mirror, build.url]
+        d.again()
+        d.mirror.fault(d.spec.filename, status=status)
+        assert d.fetched()
+        assert d.hosts.asked == [d.from_mirror, d.build.url]
+        d.mirror.clear_faults()
+    d.again()
+    d.mirror.stop()  # refuses connections: GitHub all the same
+    assert d.fetched()
+    assert d.hosts.asked == [d.from_mirror, d.build.url]
 
 
-def test_a_failing_round_starts_again_from_the_mirror(
-    world: World, servers: tuple[LoopbackServer, LoopbackServer]
-) -> None:
-    mirror, upstream = servers
-    spec = _published(world, servers)
-    hosts = HostsFile({"releases.astral.sh": mirror, "github.com": upstream})
-    shelf, build = _shelf(world, hosts)
-    mirror.fault(spec.filename, status=503, times=1)
-    upstream.fault(spec.filename, status=503, times=1)
-    assert shelf.downloader.fetch(build).read_bytes() == spec.path.read_bytes()
-    from_mirror = _mirror_url(spec, "https://releases.astral.sh")
-    assert hosts.asked == [from_mirror, build.url, from_mirror]
-    mirror.fault(spec.filename, status=404)
-    upstream.fault(spec.filename, status=404)
-    shelf.evict(shelf.entries()[0])
+def test_a_failing_round_starts_again_from_the_mirror(default: Default) -> None:
+    d = default
+    d.mirror.fault(d.spec.filename, status=503, times=1)
+    d.upstream.fault(d.spec.filename, status=503, times=1)
+    assert d.fetched()
+    assert d.hosts.asked == [d.from_mirror, d.build.url, d.from_mirror]
+    d.again()
+    d.mirror.fault(d.spec.filename, status=404)
+    d.upstream.fault(d.spec.filename, status=404)
     with pytest.raises(DownloadError, match="HTTP 404"):  # not found anywhere: no retry
-        shelf.downloader.fetch(build)
+        d.shelf.downloader.fetch(d.build)
+    assert d.hosts.asked == [d.from_mirror, d.build.url]
 
 
 @pytest.mark.parametrize("trailing", ["", "/"])

@@ -134,10 +134,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             "--all", "--all-versions", action="store_true", dest="all",
             help="every patch, not only the newest per minor",
         )  # fmt: skip
-        p.add_argument(
-            "--all-platforms", action="store_true",
-            help="builds for every platform and architecture",
-        )  # fmt: skip
+        p.add_argument("--all-platforms", action="store_true", help="every platform and arch")
         p.add_argument("--json", action="store_true", help="machine-readable rows")
 
     for job in cli_specs():  # one subcommand per job kind that has one (tui.engine.jobspec)

@@ -111,6 +111,11 @@ def test_bad_input_is_one_line_and_exit_2(
         ("UV_PYTHON_INSTALL_MIRROR", "ftp://example.invalid/pbs"),
         ("UV_PYPY_INSTALL_MIRROR", "mirror.example.invalid"),
         ("UV_PYTHON_DOWNLOADS_JSON_URL", "gopher://example.invalid/d.json"),
+        ("UV_ASTRAL_MIRROR_URL", "nexus.example.invalid/releases.astral.sh"),
+        ("UV_LIBC", "glibc"),
+        ("UV_HTTP_RETRIES", "many"),
+        ("UV_HTTP_TIMEOUT", "0"),
+        ("UV_CONCURRENT_DOWNLOADS", "-1"),
     ],
 )
 def test_a_bad_variable_is_refused_like_its_option(
@@ -157,9 +162,11 @@ def test_empty_variables_count_as_unset_as_in_uv(
     for name in (
         "UV_PYTHON_INSTALL_DIR", "UV_PYTHON_CACHE_DIR", "UV_PYTHON_BIN_DIR",
         "UV_PYTHON_DOWNLOADS_JSON_URL", "UV_PYTHON_INSTALL_MIRROR", "UV_PYPY_INSTALL_MIRROR",
+        "UV_ASTRAL_MIRROR_URL",
     ):  # fmt: skip
         monkeypatch.setenv(name, "")
     s = Settings()
+    assert s.astral_mirror is None
     assert s.install_dir == isolated_home / ".local" / "share" / "uv" / "python"
     assert s.cache_dir == isolated_home / ".cache" / "pyshelf"
     assert s.bin_dir == isolated_home / ".local" / "bin"  # XDG_DATA_HOME's sibling

@@ -211,8 +211,11 @@ def test_fuzzed_fields_give_safe_builds_or_a_warning(field: str, value: Any) -> 
         "url": "https://h.invalid/20991231/cpython-3.12.7-x86_64-unknown-linux-gnu.tar.gz",
     }  # fmt: skip
     catalog = parse_uv_catalog({"k": {**valid, field: value}}, "fuzz")
-    if not catalog.builds:
-        assert catalog.warnings[0].startswith("catalog fuzz: skipped entry 'k': ")
+    if not catalog.builds:  # a bad entry is named; a word pyshelf does not know is counted
+        (line,) = catalog.warnings
+        assert line.startswith("catalog fuzz: skipped entry 'k': ") or (
+            line.startswith("catalog fuzz: 1 build(s) for what pyshelf does not know (")
+        )
         return
     (build,) = catalog.builds
     root = Path("/nonexistent-root")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -9,9 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import World
+from tests.uv_catalogs import entry, uv_listed, write_catalog
 from tui.engine.archives.catalog import Catalog, load_catalog
 from tui.engine.builds import Build, InstallKey
 from tui.engine.errors import RequestError
+from tui.engine.host import current_host
 from tui.engine.installs.keys import parse_key
 from tui.engine.resolve import no_match_message, parse_request, resolve
 
@@ -149,3 +153,107 @@ def test_any_key_parses_back_to_its_build(
     other = Build(impl, version[0], version[1], version[2] + 1, pre, variant, *platform, "1",
                   url=None, sha256=None)  # fmt: skip
     assert not parse_request(build.key).matches(other)
+
+
+# The request forms of uv's documentation ("Requesting a version"), and the others pyshelf
+# documents, listed by pyshelf as by `uv python list` on one catalog, with each of its flags.
+UV_FORMS = [
+    "3", "3.12", "3.12.3", ">=3.12,<3.13", "3.13t", "3.13+freethreaded", "cpython", "cp",
+    "cpython@3.12", "cpython3.12", "cp312", "cpython>=3.12,<3.13",
+    "cpython-3.12.3-macos-aarch64-none", "any", "default", "312", "3.14.0rc1", "3.13.0",
+    "3.14", "pypy", "pypy3.10", "pypy@3.10", "pp310", "graalpy", "python3.12", "pyodide",
+    "cpython-3.12-linux", "any-3.11-linux-any-gnu", "cpython-3.12-darwin-arm64",
+    "cpython-any-windows-x86", "any-any-any-x86_64_v3",
+]  # fmt: skip
+FLAGS = [((), ()), (("--all",), ("--all-versions",)),
+         (("--all-platforms",), ("--all-platforms", "--all-arches")),
+         (("--all-versions", "--all-platforms"), ("--all-versions", "--all-platforms",
+                                                   "--all-arches"))]  # fmt: skip
+
+
+def _forms_catalog(path: Path) -> Path:
+    """Patches, pre-releases, variants, implementations and platforms, this machine's too."""
+    here = current_host()
+    platforms = {
+        ("linux", "x86_64", None, "gnu"), ("linux", "x86_64", "v3", "gnu"),
+        ("linux", "x86_64", None, "musl"), ("linux", "aarch64", None, "gnu"),
+        ("darwin", "aarch64", None, "none"), ("darwin", "x86_64", None, "none"),
+        ("windows", "x86_64", None, "none"), ("windows", "i686", None, "none"),
+        (here.os, here.arch, None, here.libc),
+    }  # fmt: skip
+    entries = []
+    for os, family, level, libc in sorted(platforms, key=str):
+        for version in ("3.11.11", "3.12.3", "3.12.7", "3.13.0rc1", "3.13.0", "3.13.1",
+                        "3.14.0rc1"):  # fmt: skip
+            variants = [None, "debug"]
+            if version >= "3.13":
+                variants += ["freethreaded", "freethreaded+debug"]
+            for variant in variants:
+                entries.append(entry("cpython", version, os, family, libc, level=level,
+                                     variant=variant))  # fmt: skip
+        for name, version in (("pypy", "3.10.14"), ("pypy", "3.11.13"), ("graalpy", "3.11.0"),
+                              ("graalpy", "3.12.0")):  # fmt: skip
+            entries.append(entry(name, version, os, family, libc, level=level))
+    for version in ("3.12.1", "3.12.7", "3.13.2"):  # no sha256 published, as uv's catalog has
+        entries.append(entry("cpython", version, "emscripten", "wasm32", "musl", sha=False))
+    return write_catalog(path, entries)
+
+
+def _pyshelf_listed(world: World, catalog: Path, *args: str) -> set[str]:
+    code, out, err = world.cli("--catalog", str(catalog), "--offline", "list", "--json", *args)
+    assert code == 0, err
+    return {row["key"] for row in json.loads(out)}
+
+
+@pytest.mark.parametrize(("ours", "theirs"), FLAGS, ids=["", "all", "platforms", "both"])
+def test_requests_list_what_uv_lists(
+    world: World, tmp_path: Path, ours: tuple[str, ...], theirs: tuple[str, ...]
+) -> None:
+    catalog = _forms_catalog(tmp_path / "forms.json")
+    for text in ["", *UV_FORMS]:
+        request = [text] if text else []
+        expected = uv_listed(catalog, tmp_path, *theirs, *request)
+        assert _pyshelf_listed(world, catalog, *ours, *request) == expected, text or "(none)"
+
+
+def test_a_bare_version_lists_every_implementation(world: World, tmp_path: Path) -> None:
+    # Listed as uv lists them: GraalPy 3.12 for 3.12, each patch once, no debug build.
+    catalog = _forms_catalog(tmp_path / "forms.json")
+    here = current_host()
+    suffix = f"{here.os}-{here.arch}-{here.libc}"
+    for text in ("3.12", ">=3.12,<3.13"):
+        assert _pyshelf_listed(world, catalog, text) == {
+            f"cpython-3.12.7-{suffix}",
+            f"graalpy-3.12.0-{suffix}",
+        }
+    listed = _pyshelf_listed(world, catalog, "--all", "any")
+    assert f"cpython-3.13.0rc1-{suffix}" not in listed and f"cpython-3.13.0-{suffix}" in listed
+    assert f"pypy-3.10.14-{suffix}" in listed and not any("debug" in k for k in listed)
+
+
+def test_debug_and_gil_requests_list_what_they_name(world: World, tmp_path: Path) -> None:
+    # uv lists nothing for these (it lists no debug build, and no build is "+gil"); pyshelf
+    # lists the builds they install.
+    catalog = _forms_catalog(tmp_path / "forms.json")
+    here = current_host()
+    suffix = f"{here.os}-{here.arch}-{here.libc}"
+    assert _pyshelf_listed(world, catalog, "3.13d") == {f"cpython-3.13.1+debug-{suffix}"}
+    assert _pyshelf_listed(world, catalog, "3.12.3+debug") == {f"cpython-3.12.3+debug-{suffix}"}
+    assert _pyshelf_listed(world, catalog, "3.13+gil") == {f"cpython-3.13.1-{suffix}"}
+    assert resolve("3.13+gil", POOL).key == "cpython-3.13.2-linux-x86_64-gnu"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uv reads UV_LIBC on Linux")
+def test_uv_libc_lists_as_in_uv(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    catalog = _forms_catalog(tmp_path / "forms.json")
+    other = "gnu" if current_host().libc == "musl" else "musl"
+    monkeypatch.setenv("UV_LIBC", other)
+    current_host.cache_clear()
+    try:
+        expected = uv_listed(catalog, tmp_path, "3.12", env={"UV_LIBC": other})
+        assert _pyshelf_listed(world, catalog, "3.12") == expected
+        assert expected and all(key.endswith(f"-{other}") for key in expected)
+    finally:
+        current_host.cache_clear()

@@ -26,8 +26,10 @@ def test_uv_environment_variables_are_honoured(
     monkeypatch.setenv("UV_PYTHON_DOWNLOADS_JSON_URL", "https://example.invalid/d.json")
     monkeypatch.setenv("UV_PYTHON_INSTALL_MIRROR", "http://mirror.invalid/pbs")
     monkeypatch.setenv("UV_PYPY_INSTALL_MIRROR", "http://mirror.invalid/pypy")
+    monkeypatch.setenv("UV_ASTRAL_MIRROR_URL", "https://nexus.invalid/releases.astral.sh/")
     monkeypatch.setenv("UV_OFFLINE", "1")
     s = Settings()
+    assert s.astral_mirror == "https://nexus.invalid/releases.astral.sh/"
     assert (s.cache_dir, s.install_dir, s.bin_dir) == (
         tmp_path / "c",
         tmp_path / "i",

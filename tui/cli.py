@@ -72,7 +72,7 @@ _GLOBAL_OPTIONS: list[tuple[str, dict[str, Any], str]] = [
      "also look for virtual environments here (repeatable; PYSHELF_VENV_DIRS)"),
     ("--offline", {"action": "store_true"}, "never use the network (UV_OFFLINE)"),
     ("--parallel", {"type": options.parallel, "metavar": "N"},
-     f"downloads at once (default 4, at most {options.MAX_PARALLEL})"),
+     f"downloads at once (default 4 or UV_CONCURRENT_DOWNLOADS, at most {options.MAX_PARALLEL})"),
     ("--keep-unpacked", {"type": options.size, "metavar": "SIZE"}, "keep unpacked copies of "
      "uninstalled builds up to SIZE in all, e.g. 2G (PYSHELF_KEEP_UNPACKED; default 0: they go "
      "with the uninstall)"),
@@ -131,9 +131,10 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             help="only builds matching, e.g. 3.12 or pypy@3.10",
         )
         p.add_argument(
-            "--all", action="store_true", help="every version, not only the newest per minor"
-        )
-        p.add_argument("--all-platforms", action="store_true", help="builds for every platform")
+            "--all", "--all-versions", action="store_true", dest="all",
+            help="every patch, not only the newest per minor",
+        )  # fmt: skip
+        p.add_argument("--all-platforms", action="store_true", help="every platform and arch")
         p.add_argument("--json", action="store_true", help="machine-readable rows")
 
     for job in cli_specs():  # one subcommand per job kind that has one (tui.engine.jobspec)
@@ -269,6 +270,14 @@ _ENV_CHECKS: list[tuple[str, str, Callable[[str], object]]] = [
     ("catalog", "UV_PYTHON_DOWNLOADS_JSON_URL", options.catalog),
     ("mirror", "UV_PYTHON_INSTALL_MIRROR", options.mirror),
     ("pypy_mirror", "UV_PYPY_INSTALL_MIRROR", options.mirror),
+    ("astral_mirror", "UV_ASTRAL_MIRROR_URL", options.mirror),
+    ("libc", "UV_LIBC", options.libc),
+    ("parallel", "UV_CONCURRENT_DOWNLOADS", options.positive),  # more than 64 is 64
+    ("retries", "UV_HTTP_RETRIES", options.count),
+    ("timeout", "UV_HTTP_TIMEOUT", options.positive),
+    ("timeout", "UV_REQUEST_TIMEOUT", options.positive),
+    ("connect_timeout", "UV_HTTP_CONNECT_TIMEOUT", options.positive),
+    ("lock_timeout", "UV_LOCK_TIMEOUT", options.count),
 ]
 
 

@@ -7,9 +7,9 @@ import json
 import sys
 from typing import TYPE_CHECKING
 
-from tui.engine.listing import default_view, filter_request
+from tui.engine.listing import ANY, listed
 from tui.engine.redact import redact_url
-from tui.engine.resolve import no_match_message
+from tui.engine.resolve import no_match_message, parse_request
 from tui.engine.shelf import Entry, Shelf
 from tui.exit_codes import EXIT_FAILED
 from tui.format import human_size
@@ -51,11 +51,12 @@ def _row(shelf: Shelf, entry: Entry, cost: Cost) -> dict[str, object]:
 def cmd_list(shelf: Shelf, args: argparse.Namespace) -> int:
     from tui.engine.usage.ledger import Ledger  # the disk walk: only the commands that show sizes
 
-    entries = shelf.entries(all_platforms=args.all_platforms)
-    if args.request:
-        rows = filter_request(entries, args.request)
-    else:
-        rows = entries if args.all else default_view(entries)
+    request = parse_request(args.request) if args.request else ANY
+    # A request that names a platform lists builds for it, as uv's does.
+    entries = shelf.entries(all_platforms=args.all_platforms or request.names_platform)
+    rows = listed(
+        entries, shelf.host, request, all_versions=args.all, all_platforms=args.all_platforms
+    )
     shelf.probe_download_sizes(rows)
     # The ledger names items by every platform's entries: a listing of all of them serves.
     ledger = Ledger.measure(shelf, entries if args.all_platforms else None)

@@ -16,11 +16,10 @@ from urllib.parse import urlsplit
 
 from tui.engine.errors import PyshelfError, shown
 from tui.engine.resolve import parse_request
-from tui.engine.settings import parse_size
+from tui.engine.settings import MAX_PARALLEL, parse_size
 
 T = TypeVar("T")
 
-MAX_PARALLEL = 64  # more connections than this only slows a mirror down
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")  # C:\\ is a path, not a scheme
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _USERINFO = re.compile(r"^([^/?#]*//)?[^/?#@]*@")  # user:password@ before the host
@@ -51,6 +50,20 @@ def parallel(text: str) -> int:
     if value is None or not 1 <= value <= MAX_PARALLEL:
         raise _bad(f"needs a whole number from 1 to {MAX_PARALLEL}, not {shown(text)}")
     return value
+
+
+def count(text: str) -> int:
+    """A whole number, 0 or more (uv's UV_HTTP_RETRIES)."""
+    if not re.fullmatch(r"\s*\d{1,6}\s*", text, re.ASCII):
+        raise _bad(f"needs a whole number, not {shown(text)}")
+    return int(text)
+
+
+def positive(text: str) -> int:
+    """A whole number, 1 or more (uv's UV_HTTP_TIMEOUT, UV_CONCURRENT_DOWNLOADS)."""
+    if count(text) < 1:
+        raise _bad(f"needs a whole number from 1, not {shown(text)}")
+    return int(text)
 
 
 def days(text: str) -> float:
@@ -94,6 +107,15 @@ def mirror(text: str) -> str:
     if not _SCHEME.match(text):
         raise _bad(f"needs an http://, https:// or file:// URL, not {_shown_url(text)}")
     return _url(text)
+
+
+def libc(text: str) -> str:
+    """uv's UV_LIBC: one of the libc words of its installation keys."""
+    from tui.engine.platforms import LIBCS
+
+    if text not in LIBCS:
+        raise _bad(f"{text!r} is not a libc uv knows ({', '.join(sorted(LIBCS))})")
+    return text
 
 
 def _url(text: str) -> str:

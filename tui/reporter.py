@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 from typing import TextIO, TypeVar
 
 from tui.engine.jobs import Job, JobEvent, JobKind, JobQueue, Phase
+from tui.engine.settings import truthy
 from tui.engine.shelf import Entry, Shelf
 from tui.format import human_eta, human_speed, progress_text
 
@@ -26,7 +27,8 @@ def _bar(done: int, total: int | None, size: int = BAR) -> str:
 class Reporter:
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
-        self.live = stream.isatty()
+        # uv's UV_NO_PROGRESS: no live bars, the plain lines a pipe gets.
+        self.live = stream.isatty() and not truthy("UV_NO_PROGRESS")
         self._lock = threading.Lock()
         self._events: dict[int, JobEvent] = {}
         self._drawn = 0  # lines of the live block currently on screen

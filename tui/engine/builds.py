@@ -10,7 +10,10 @@ import re
 from typing import NamedTuple
 from urllib.parse import unquote, urlsplit
 
-from tui.engine.host import Host
+from tui.engine import platforms
+from tui.engine.platforms import Host
+
+_PRETTY = {"cpython": "CPython", "pypy": "PyPy", "graalpy": "GraalPy", "pyodide": "Pyodide"}
 
 
 def prerelease_order(pre: str) -> tuple[int, int]:
@@ -55,7 +58,8 @@ class InstallKey(NamedTuple):
     @property
     def key(self) -> str:
         """uv's installation key, also the install directory name."""
-        return f"{self.implementation}-{self.version}{self.variant_suffix}-{self.platform}"
+        impl = platforms.key_implementation(self.implementation, self.os)
+        return f"{impl}-{self.version}{self.variant_suffix}-{self.platform}"
 
     @property
     def minor_key(self) -> str:
@@ -99,8 +103,9 @@ class Build(NamedTuple):
         return bool(self.prerelease)
 
     def runs_on(self, host: Host) -> bool:
-        # x86_64_v2..v4 builds need CPU features we do not probe; baseline runs everywhere.
-        return (self.os, self.arch, self.libc) == (host.os, host.arch, host.libc)
+        """Listed and installed here without naming a platform, as uv has it (x86_64_v3 on
+        any x86_64: like uv, pyshelf does not check CPU features)."""
+        return platforms.runs_on(host, self.os, self.arch, self.libc)
 
     def sort_key(self) -> tuple:
         """Newest first when sorted in reverse."""
@@ -113,7 +118,6 @@ class Build(NamedTuple):
         )
 
     def describe(self) -> str:
-        name = "CPython" if self.implementation == "cpython" else self.implementation.capitalize()
-        if self.implementation == "pypy":
-            name = "PyPy"
+        impl = platforms.key_implementation(self.implementation, self.os)
+        name = _PRETTY.get(impl, impl.capitalize())
         return f"{name} {self.version}{self.variant_suffix}"

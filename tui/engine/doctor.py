@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from tui.engine.archives.http import TOKEN_ENV, show_origin, token_origins
+from tui.engine.archives.sources import ASTRAL_MIRROR
 from tui.engine.builds import Build
 from tui.engine.errors import PyshelfError, describe_error
 from tui.engine.redact import redact_url
@@ -63,20 +64,25 @@ def run_checks(shelf: Shelf) -> Iterator[Check]:
         detail += f"; {len(catalog.warnings)} warning(s): {catalog.warnings[0]}"
     yield Check("catalog", catalog.source, True, detail, ms)
     here = [b for b in shelf.builds() if b.url and b.sha256]
-    for impl, mirror in (("cpython", s.python_mirror), ("pypy", s.pypy_mirror)):
+    sources = shelf.sources
+    yield Check("cpython source", sources.describe(), True, "where CPython archives come from")
+    for impl, mirror in (("cpython", s.python_mirror or s.astral_mirror), ("pypy", s.pypy_mirror)):
         builds = [b for b in here if b.implementation == impl]
         sample = max(builds, key=Build.sort_key, default=None)
-        if sample is None or sample.url is None:
+        if sample is None:
             continue
-        mirrored = bool(mirror) and sample.url.startswith(mirror.rstrip("/"))
-        what = f"{impl} mirror" if mirrored else f"{impl} archives"
-        parts = urlsplit(sample.url)
-        source = redact_url(f"{parts.scheme}://{parts.netloc}/") if parts.netloc else "file://"
-        if s.offline:
-            yield Check(what, source, True, "not checked: offline")
-            continue
-        ok, detail, ms = _head(shelf, sample.url)
-        yield Check(what, source, ok, f"{sample.filename}: {detail}", ms)
+        for n, url in enumerate(sources.urls(sample)):  # each, in the order they are asked
+            mirrored = (bool(mirror) and url.startswith(mirror.rstrip("/"))) or (
+                impl == "cpython" and url.startswith(ASTRAL_MIRROR))  # fmt: skip
+            what = f"{impl} mirror" if mirrored else f"{impl} archives"
+            what += " (fallback)" if n else ""
+            parts = urlsplit(url)
+            source = redact_url(f"{parts.scheme}://{parts.netloc}/") if parts.netloc else "file://"
+            if s.offline:
+                yield Check(what, source, True, "not checked: offline")
+                continue
+            ok, detail, ms = _head(shelf, url)
+            yield Check(what, source, ok, f"{sample.filename}: {detail}", ms)
     for name in ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY"):
         value = os.environ.get(name) or os.environ.get(name.lower())
         if value:

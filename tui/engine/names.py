@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
+from tui.engine import platforms
+
 PBS_PREFIXES = (
     "https://github.com/astral-sh/python-build-standalone/releases/download",
     "https://github.com/indygreg/python-build-standalone/releases/download",
@@ -21,8 +23,6 @@ _CPYTHON = (
     r"(?:-(?P<env>gnu|gnueabi|gnueabihf|musl|musleabi|musleabihf|msvc))?"
     r"-(?P<flavor>.+?)(?:-(?P<oldbuild>\d{8})T\d{4})?\.(?:tar\.(?:gz|zst|bz2|xz)|zip)$"
 )
-_ARCHES = {"i686": "x86", "armv7": "armv7", "x86_64": "x86_64", "aarch64": "aarch64"}
-_OS = {"darwin": "macos", "linux": "linux", "windows": "windows"}
 _PYPY = r"^pypy(?P<minor>\d+\.\d+)-v(?P<build>[\d.]+)-"
 
 
@@ -40,18 +40,19 @@ def parse_archive_name(name: str) -> ArchiveName | None:
     """Parse a CPython archive name; ``None`` when it is not one we understand."""
     name = name.replace("%2B", "+")
     match = re.match(_CPYTHON, name)
-    if not match:
+    arch = platforms.parse_arch(match["arch"]) if match else None
+    if not match or arch is None:
         return None
     flavor = match["flavor"].replace("+", "-").split("-")
     variants = [v for v in ("freethreaded", "debug") if v in flavor]
-    os_name = _OS[match["os"]]
+    os_name = platforms.OS_WORDS[match["os"]]
     libc = (match["env"] or "gnu") if os_name == "linux" else "none"
     return ArchiveName(
         implementation=match["impl"],
         version=match["version"],
         build=match["build"] or match["oldbuild"] or "",
         os=os_name,
-        arch=_ARCHES.get(match["arch"], match["arch"]),
+        arch=arch,
         libc=libc,
         variant="+".join(variants) or None,
     )

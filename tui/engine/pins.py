@@ -1,7 +1,8 @@
 """Which Python a folder asks for, read as uv reads it.
 
 ``UV_PYTHON`` first, then the nearest ``.python-versions`` (several requests, one a line) or
-``.python-version`` (the first request) in the current directory or a parent. Comments (``#``)
+``.python-version`` (the first request) in the current directory (``UV_WORKING_DIR``, uv's
+``--directory``, when set) or a parent. Comments (``#``)
 and blank lines are skipped; every request is checked with :func:`parse_request`.
 """
 
@@ -63,7 +64,8 @@ def find_pins(start: Path | None = None) -> Pins | None:
         except RequestError as exc:
             raise RequestError(f"UV_PYTHON: {exc}") from None
         return Pins((value,), "UV_PYTHON")
-    path = pin_file_near(start or Path.cwd())
+    where = os.environ.get("UV_WORKING_DIR", "").strip()
+    path = pin_file_near(start or (Path(where).expanduser().absolute() if where else Path.cwd()))
     if path is None:
         return None
     requests = read_pin_file(path, first_only=path.name == VERSION_FILE)

@@ -2,22 +2,28 @@
 
 ``3``, ``3.12``, ``3.12.7``, ``312``, ``3.14.0rc1``, ``>=3.12,<3.14``, ``3.13t``, ``3.12d``,
 ``3.13+freethreaded``, ``3.14+gil``, ``cpython``, ``cp312``, ``pypy3.10``, ``pypy@3.10``,
-``graalpy``, ``any``, ``default``, and installation keys, whole or in part, with ``any`` for
-a part: ``cpython-3.12.7-linux-x86_64-gnu``, ``pypy-3.10``, ``any-3.12-linux``.
+``graalpy``, ``pyodide``, ``any``, ``default``, and installation keys, whole or in part,
+with ``any`` for a part: ``cpython-3.12.7-linux-x86_64-gnu``, ``pypy-3.10``, ``any-3.12-linux``.
+
+A request is read two ways, as uv reads it. To pick a build (install, find, pins), what it
+leaves out is CPython's default build. To list builds (``uv python list``), what it leaves
+out is open: ``3.12`` lists GraalPy 3.12 too, ``cpython`` its free-threaded builds as well.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, NamedTuple
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
+from tui.engine import platforms
 from tui.engine.builds import Build
 
 if TYPE_CHECKING:  # packaging loads only for a request that holds a specifier
     from packaging.specifiers import SpecifierSet
 from tui.engine.errors import RequestError, shown
 
+T = TypeVar("T")
 MAX_REQUEST = 100  # longer than any installation key; longer text is not a request
 # Longest first: "cp" must not swallow "cpython", nor "pp" anything.
 _IMPLEMENTATIONS = (
@@ -30,6 +36,8 @@ _VERSION = re.compile(
     re.ASCII,  # \d is 0-9 only
 )
 _WORD = re.compile(r"^[a-z0-9_]+$", re.ASCII)
+# uv's Pyodide is CPython built for Emscripten: a request for it names that platform.
+_PYODIDE = {"os": "emscripten", "arch": "wasm32", "libc": "musl"}
 _VARIANT_WORDS = {"freethreaded", "debug", "gil"}
 _HINT = (
     "try 3.12, 3.12.7, '>=3.12,<3.14', 3.13t, pypy@3.10, cp312 or a key such as "
@@ -50,26 +58,64 @@ class Request(NamedTuple):
     os: str | None = None
     arch: str | None = None
     libc: str | None = None
+    named_implementation: bool = False  # the text names one (cpython, pypy@3.10, a key's)
+    named_version: bool = False  # the text names a version (and so a variant: the default)
 
     def matches(self, build: Build) -> bool:
+        """Whether this request picks ``build``: what it leaves out is CPython's default."""
         if self.implementation is not None and build.implementation != self.implementation:
             return False
         if not self.any_variant and build.variant != self.variant:
             return False
-        for wanted, actual in (
-            (self.os, build.os),
-            (self.arch, build.arch),
-            (self.libc, build.libc),
-        ):
-            if wanted is not None and wanted != actual:
-                return False
+        return self._same_platform(build) and self._same_version(build)
+
+    def lists(self, build: Build) -> bool:
+        """Whether ``uv python list`` with this request lists ``build`` (platform aside):
+        what the request leaves out is open, every implementation and variant."""
+        if self.named_implementation and build.implementation != self.implementation:
+            return False
+        if self.named_version and build.variant != self.variant:
+            return False
+        return self._same_platform(build) and self._same_version(build)
+
+    def fits(self, build: Build, host: platforms.Host | None) -> bool:
+        """:meth:`lists`, with the platform the request leaves out taken to be ``host``'s,
+        as uv fills it in (None: any platform, uv's ``--all-platforms --all-arches``)."""
+        if not self.lists(build):
+            return False
+        if host is None:
+            return True
+        if self.os is None and build.os != host.os:
+            return False
+        if self.libc is None and build.libc != host.libc:
+            return False
+        return self.arch is not None or platforms.arch_runs(build.os, host.arch, build.arch)
+
+    @property
+    def names_platform(self) -> bool:
+        return (self.os, self.arch, self.libc) != (None, None, None)
+
+    @property
+    def asks_debug(self) -> bool:
+        return self.named_version and "debug" in (self.variant or "")
+
+    def _same_platform(self, build: Build) -> bool:
+        return all(
+            wanted is None or wanted == actual
+            for wanted, actual in ((self.os, build.os), (self.arch, build.arch),
+                                   (self.libc, build.libc))
+        )  # fmt: skip
+
+    def _same_version(self, build: Build) -> bool:
         if self.specifiers is not None:
             return self.specifiers.contains(build.version, prereleases=True)
         wanted = (self.major, self.minor, self.patch)
         actual = (build.major, build.minor, build.patch)
         if any(w is not None and w != a for w, a in zip(wanted, actual, strict=True)):
             return False
-        return self.prerelease is None or build.prerelease == self.prerelease
+        if self.prerelease is None:  # 3.12.0 asks for the release, 3.12 for any of the minor
+            return self.patch is None or not build.prerelease
+        return build.prerelease == self.prerelease
 
 
 def _refuse(text: str, why: str = "") -> RequestError:
@@ -100,7 +146,7 @@ def _version_part(part: str, text: str, base: Request) -> Request:
         from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
         try:
-            return base._replace(specifiers=SpecifierSet(part))
+            return base._replace(specifiers=SpecifierSet(part), named_version=True)
         except InvalidSpecifier:
             raise _refuse(text, f"{shown(part)} is not a version specifier") from None
     match = _VERSION.match(part)
@@ -119,12 +165,28 @@ def _version_part(part: str, text: str, base: Request) -> Request:
     variant, named = _variant(match["short"], match["plus"], text)
     return base._replace(
         major=major, minor=minor, patch=patch, prerelease=pre, variant=variant,
-        any_variant=base.any_variant and not named,
+        any_variant=base.any_variant and not named, named_version=True,
     )  # fmt: skip
 
 
 def _implementation(word: str) -> str | None:
     return next((impl for name, impl in _IMPLEMENTATIONS if word == name), None)
+
+
+def _named(word: str, text: str) -> Request:
+    """The request an implementation's name makes (``pyodide``: CPython for Emscripten)."""
+    if word == "pyodide":
+        return Request(text, **_PYODIDE)
+    return Request(text, implementation=_implementation(word), named_implementation=True)
+
+
+def _platform_word(name: str, value: str) -> str:
+    """uv's word for a key's os or arch as typed (``darwin``, ``i686``, ``arm64``)."""
+    if name == "os":
+        return platforms.OS_WORDS.get(value, value)
+    if name == "arch":
+        return platforms.parse_arch(value) or value
+    return value
 
 
 def _key_request(raw: str, text: str) -> Request:
@@ -133,17 +195,19 @@ def _key_request(raw: str, text: str) -> Request:
     if len(parts) > 5:
         raise _refuse(text)
     impl_word, rest = parts[0], parts[1:]
-    impl = None if impl_word == "any" else _implementation(impl_word)
-    if impl is None and impl_word != "any":
+    if impl_word == "any":
+        request = Request(text, implementation=None)
+    elif impl_word == "pyodide" or _implementation(impl_word):
+        request = _named(impl_word, text)
+    else:
         raise _refuse(text, f"unknown implementation {shown(impl_word)}")
-    request = Request(text, implementation=impl)
     if rest and rest[0] != "any":
         request = _version_part(rest[0], text, request)
     platform: dict[str, str | None] = {}
     for name, value in zip(("os", "arch", "libc"), rest[1:], strict=False):
         if not _WORD.match(value):
             raise _refuse(text, f"{shown(value)} is not a {name}")
-        platform[name] = None if value == "any" else {"darwin": "macos"}.get(value, value)
+        platform[name] = None if value == "any" else _platform_word(name, value)
     return request._replace(**platform)
 
 
@@ -156,15 +220,15 @@ def parse_request(text: str) -> Request:
         return Request(text, implementation=None, any_variant=True)
     if raw == "default":
         return Request(text)
-    if raw.startswith("python@"):  # kept from earlier pyshelf releases: CPython
-        raw = "cpython@" + raw.removeprefix("python@")
     head = raw.split("-", 1)[0]
-    if "-" in raw and (head == "any" or _implementation(head)):
+    if "-" in raw and (head in ("any", "pyodide") or _implementation(head)):
         return _key_request(raw, text)
-    for name, impl in _IMPLEMENTATIONS:
+    if raw.startswith("python") and raw != "python":  # python3.12, python@3.12: a version
+        return _version_part(raw.removeprefix("python").removeprefix("@"), text, Request(text))
+    for name in ("pyodide", *(name for name, _ in _IMPLEMENTATIONS)):
         if raw.startswith(name):
             rest = raw[len(name) :].removeprefix("@")
-            base = Request(text, implementation=impl)
+            base = _named(name, text)
             return _version_part(rest, text, base) if rest else base
     return _version_part(raw, text, Request(text))
 
@@ -176,13 +240,30 @@ def resolve(text: str, builds: Iterable[Build]) -> Build:
     candidates = [b for b in builds if request.matches(b)]
     if not candidates:
         raise RequestError(no_match_message(text, builds))
-    stable = [b for b in candidates if not b.is_prerelease]
-    return max(stable or candidates, key=preference)
+    return best(candidates, lambda b: b)
 
 
 def preference(build: Build) -> tuple:
     """Among matches, what uv would pick: CPython, then the default build, then the newest."""
     return (build.implementation == "cpython", build.variant is None, build.sort_key())
+
+
+def best(candidates: Sequence[T], build_of: Callable[[T], Build], host_arch: str = "") -> T:
+    """The one of ``candidates`` (not empty) uv would pick: a stable release before
+    pre-releases, then :func:`preference`, then the platform uv prefers (x86_64 before its
+    x86_64_v3 build; on Windows, x86_64 before x86)."""
+    if not host_arch:
+        from tui.engine.host import current_host
+
+        host_arch = current_host().arch
+    stable = [c for c in candidates if not build_of(c).is_prerelease]
+
+    def order(candidate: T) -> tuple[object, ...]:
+        b = build_of(candidate)
+        return platforms.platform_order(b.os, b.arch, b.libc, host_arch)
+
+    # max keeps the first of equals: the preferred platform comes first.
+    return max(sorted(stable or candidates, key=order), key=lambda c: preference(build_of(c)))
 
 
 def no_match_message(text: str, builds: Iterable[Build]) -> str:

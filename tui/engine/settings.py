@@ -39,9 +39,10 @@ def _env_size(name: str, default: int = 0) -> int:
         raise PyshelfError(f"{name}: {exc}") from None
 
 
-def _env(name: str) -> str | None:
+def _env(name: str, *, strip: bool = False) -> str | None:
     """A variable's value; empty counts as unset, as uv has it."""
-    return os.environ.get(name) or None
+    value = os.environ.get(name, "")
+    return (value.strip() if strip else value) or None
 
 
 def _user_cache_dir() -> Path:
@@ -55,7 +56,32 @@ def _env_path(name: str) -> Path | None:
     return Path(value).expanduser() if value else None
 
 
-def _truthy(name: str) -> bool:
+def _env_int(*names: str, default: int) -> int:
+    """The first of uv's variables that is set, as a whole number (the CLI has checked it;
+    a value it would refuse counts as unset here)."""
+    for name in names:
+        value = os.environ.get(name, "").strip()
+        if value.isdigit() and len(value) <= 6:
+            return int(value)
+    return default
+
+
+MAX_PARALLEL = 64  # more connections than this only slows a mirror down (tui.options checks)
+
+
+# uv's pins of a build (release date, or PyPy's version) per implementation.
+BUILD_PINS = {
+    "cpython": "UV_PYTHON_CPYTHON_BUILD", "pypy": "UV_PYTHON_PYPY_BUILD",
+    "graalpy": "UV_PYTHON_GRAALPY_BUILD", "pyodide": "UV_PYTHON_PYODIDE_BUILD",
+}  # fmt: skip
+
+
+def _build_pins() -> dict[str, str]:
+    return {impl: value for impl, name in BUILD_PINS.items() if (value := _env(name, strip=True))}
+
+
+def truthy(name: str) -> bool:
+    """A boolean variable as uv reads one: 1, true, yes or on."""
     return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
 
@@ -94,9 +120,10 @@ class Settings:
     """
 
     __slots__ = (
-        "bin_dir", "cache_dir", "catalog", "compile_bytecode", "install_dir", "keep_unpacked",
-        "link_bin", "max_download", "offline", "parallel_downloads", "pypy_mirror",
-        "python_mirror", "retries", "venv_dirs",
+        "astral_mirror", "bin_dir", "build_pins", "cache_dir", "catalog", "compile_bytecode",
+        "connect_timeout", "install_dir", "keep_unpacked", "link_bin", "lock_timeout",
+        "max_download", "offline", "parallel_downloads", "pypy_mirror", "python_mirror",
+        "read_timeout", "retries", "venv_dirs",
     )  # fmt: skip
 
     def __init__(
@@ -108,14 +135,19 @@ class Settings:
         catalog: str | None = _FROM_ENV,
         python_mirror: str | None = _FROM_ENV,
         pypy_mirror: str | None = _FROM_ENV,
+        astral_mirror: str | None = _FROM_ENV,
         offline: bool = _FROM_ENV,
         venv_dirs: list[Path] | None = None,
         link_bin: bool = _FROM_ENV,
         compile_bytecode: bool = _FROM_ENV,
         keep_unpacked: int = _FROM_ENV,
-        parallel_downloads: int = 4,
-        retries: int = 6,
+        parallel_downloads: int = _FROM_ENV,
+        retries: int = _FROM_ENV,
         max_download: int = _FROM_ENV,
+        read_timeout: int = _FROM_ENV,
+        connect_timeout: int = _FROM_ENV,
+        build_pins: dict[str, str] = _FROM_ENV,
+        lock_timeout: int = _FROM_ENV,
     ) -> None:
         def given(value: Any, default: Callable[[], Any]) -> Any:
             return default() if value is _FROM_ENV else value
@@ -132,19 +164,37 @@ class Settings:
             python_mirror, lambda: _env("UV_PYTHON_INSTALL_MIRROR")
         )
         self.pypy_mirror: str | None = given(pypy_mirror, lambda: _env("UV_PYPY_INSTALL_MIRROR"))
-        self.offline: bool = given(offline, lambda: _truthy("UV_OFFLINE"))
+        # Replaces Astral's mirror, which CPython archives are fetched through first.
+        self.astral_mirror: str | None = given(astral_mirror, lambda: _env("UV_ASTRAL_MIRROR_URL"))
+        self.offline: bool = given(offline, lambda: truthy("UV_OFFLINE"))
         # Where to look for virtual environments (besides PYSHELF_VENV_DIRS).
         self.venv_dirs: list[Path] = venv_dirs if venv_dirs is not None else []
         self.link_bin: bool = given(link_bin, _link_bin_from_env)
         # uv's --compile-bytecode (UV_COMPILE_BYTECODE): installs compile their stdlib to .pyc.
-        self.compile_bytecode: bool = given(
-            compile_bytecode, lambda: _truthy("UV_COMPILE_BYTECODE")
-        )
+        self.compile_bytecode: bool = given(compile_bytecode, lambda: truthy("UV_COMPILE_BYTECODE"))
         # Unpacked copies of uninstalled builds kept for instant reinstalls, up to this many
         # bytes in all (the most recently used kept). 0: an unpacked copy goes with its install.
         self.keep_unpacked: int = given(keep_unpacked, lambda: _env_size(KEEP_UNPACKED_ENV))
-        self.parallel_downloads = parallel_downloads
-        self.retries = retries
+        self.parallel_downloads: int = given(
+            parallel_downloads,
+            lambda: min(MAX_PARALLEL, _env_int("UV_CONCURRENT_DOWNLOADS", default=4)),
+        )  # uv's default is 50: more than pyshelf opens at once
+        # Failures in a row, without progress, before a download gives up.
+        self.retries: int = given(retries, lambda: _env_int("UV_HTTP_RETRIES", default=6))
+        # Seconds a download may go without a byte, and may take to connect; uv's defaults.
+        self.read_timeout: int = given(
+            read_timeout, lambda: _env_int("UV_HTTP_TIMEOUT", "UV_REQUEST_TIMEOUT", default=30)
+        )
+        self.connect_timeout: int = given(
+            connect_timeout, lambda: _env_int("UV_HTTP_CONNECT_TIMEOUT", default=10)
+        )
+        # Only this build of an implementation is installed or fetched (uv's
+        # UV_PYTHON_CPYTHON_BUILD and its siblings).
+        self.build_pins: dict[str, str] = given(build_pins, _build_pins)
+        # Seconds to wait for the install dir's lock (uv's too) before giving up.
+        self.lock_timeout: int = given(
+            lock_timeout, lambda: _env_int("UV_LOCK_TIMEOUT", default=120)
+        )
         # Bytes one archive may have when no size is known: an endless body stops there.
         self.max_download: int = given(max_download, lambda: _env_size(MAX_DOWNLOAD_ENV, 2 << 30))
 

@@ -9,16 +9,18 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from tui.engine import names
+from tui.engine import names, platforms
 from tui.engine.archives.cache import ArchiveCache, CachedArchive, holds_archive
 from tui.engine.archives.catalog import Catalog, is_url, load_catalog
 from tui.engine.archives.sizes import RemoteSizes
+from tui.engine.archives.sources import Sources
 from tui.engine.builds import Build
 from tui.engine.errors import (
     ChecksumError,
     NotAnInterpreter,
     PyshelfError,
     RequestError,
+    shown,
 )
 from tui.engine.host import Host, current_host
 from tui.engine.installs.installdir import (
@@ -29,8 +31,8 @@ from tui.engine.installs.installdir import (
 )
 from tui.engine.installs.unpacked import CopyDiffers, UnpackedStore
 from tui.engine.progress import NULL, Phase, Reporter
-from tui.engine.resolve import no_match_message, parse_request, preference, resolve
-from tui.engine.settings import Settings
+from tui.engine.resolve import best, no_match_message, parse_request, resolve
+from tui.engine.settings import BUILD_PINS, Settings
 
 # The download, extraction and HTTP modules load only when a job needs them: a reinstall
 # from an unpacked copy, or a listing, never reads an archive (tests/test_startup.py).
@@ -173,8 +175,13 @@ class Shelf:
         self._client = client
         self.cache = ArchiveCache(self.settings.cache_dir, self.settings.state_dir)
         self.sizes = RemoteSizes(self.settings.state_dir / "download-sizes.json")
+        self.sizes.url_of = lambda build: next(iter(self.sources.urls(build)), None)
         self._downloader: Downloader | None = None
-        self.installs = InstallDir(self.settings.install_dir, self.settings.bin_dir)
+        self.installs = InstallDir(
+            self.settings.install_dir,
+            self.settings.bin_dir,
+            lock_timeout=self.settings.lock_timeout,
+        )
         self.unpacked = UnpackedStore(self.settings.state_dir / "unpacked", on_warning)
         self._catalog: Catalog | None = None
         self._can_link: bool | None = None
@@ -192,7 +199,10 @@ class Shelf:
             if self._client is None:
                 from tui.engine.archives.http import make_client
 
-                self._client = make_client(token_urls=self.token_urls())
+                s = self.settings
+                self._client = make_client(
+                    s.read_timeout, s.connect_timeout, token_urls=self.token_urls()
+                )
             return self._client
 
     @property
@@ -205,15 +215,22 @@ class Shelf:
                 s = self.settings
                 policy = DownloadPolicy(retries=s.retries, max_bytes=s.max_download)
                 self._downloader = Downloader(
-                    self.cache, lambda: self.client, offline=s.offline, policy=policy
-                )
+                    self.cache, lambda: self.client, offline=s.offline, policy=policy,
+                    sources=self.sources.urls,
+                )  # fmt: skip
             return self._downloader
 
+    @property
+    def sources(self) -> Sources:
+        """Where archives are downloaded from, in uv's order (see ``archives.sources``)."""
+        return Sources(self.settings.python_mirror, self.settings.astral_mirror)
+
     def token_urls(self) -> tuple[str, ...]:
-        """The URLs whose origins get PYSHELF_MIRROR_TOKEN: the mirrors' and a remote
-        catalog's (``file://`` ones have none)."""
+        """The URLs whose origins get PYSHELF_MIRROR_TOKEN: the mirrors' (Astral's stand-in
+        among them) and a remote catalog's (``file://`` ones have none)."""
         s = self.settings
-        return tuple(url for url in (s.python_mirror, s.pypy_mirror, s.catalog) if url)
+        urls = (s.python_mirror, s.pypy_mirror, s.astral_mirror, s.catalog)
+        return tuple(url for url in urls if url)
 
     # -- catalog -------------------------------------------------------------------------
 
@@ -340,15 +357,29 @@ class Shelf:
         matching = [e for e in pool if parsed.matches(e.build)]
         if not matching:
             raise RequestError(no_match_message(request, [e.build for e in pool]))
-        stable = [e for e in matching if not e.build.is_prerelease]
-        return max(stable or matching, key=lambda e: preference(e.build))
+        return best(matching, lambda e: e.build, self.host.arch)
 
     def resolve_available(self, request: str, entries: Iterable[Entry]) -> Entry:
-        """The newest downloadable (or already cached) build matching ``request``."""
+        """The newest downloadable (or already cached) build matching ``request``, of the
+        build ``UV_PYTHON_CPYTHON_BUILD`` (and its siblings) pin when one does."""
         entries = list(entries)
+        pins = self.settings.build_pins
+
+        def fetchable(e: Entry) -> bool:
+            return e.available or e.cached is not None
+
+        def pinned(e: Entry) -> bool:
+            pin = pins.get(platforms.key_implementation(e.build.implementation, e.build.os))
+            return pin in (None, e.build.build)
+
         try:
-            return self.find(request, entries, want=lambda e: e.available or e.cached is not None)
+            return self.find(request, entries, want=lambda e: fetchable(e) and pinned(e))
         except RequestError:
+            if pins and any(parse_request(request).matches(e.build) for e in entries):
+                named = ", ".join(f"{BUILD_PINS[impl]}={pin}" for impl, pin in pins.items())
+                raise RequestError(
+                    f"no build matching {shown(request)} is the build {named} asks for"
+                ) from None
             unverifiable = resolve(request, self.builds())  # raises, naming the nearest ones
             raise RequestError(
                 f"{unverifiable.key} has no published sha256, so a download of it cannot be "

@@ -326,7 +326,7 @@ class MainScreen(UpgradeActions, BundleActions, ConnectionActions, BuildJobs):
     # -- the view ------------------------------------------------------------------------
 
     def _apply_view(self) -> None:
-        entries = self.all_entries if self.show_all else default_view(self.all_entries)
+        entries = default_view(self.all_entries, self.shelf.host, all_versions=self.show_all)
         if self.filter_text:
             notes = self.table.notes
             entries = [e for e in entries if matches(e, self.filter_text, notes.tags(e))]
@@ -340,7 +340,8 @@ class MainScreen(UpgradeActions, BundleActions, ConnectionActions, BuildJobs):
         note = self.query_one("#empty-note", Label)
         note.display = bool(self.filter_text) and not shown
         if note.display:
-            more = not self.show_all and any(matches(e, self.filter_text) for e in self.all_entries)
+            every = default_view(self.all_entries, self.shelf.host, all_versions=True)
+            more = not self.show_all and any(matches(e, self.filter_text) for e in every)
             key = partial(bound_key, self.app)
             note.update(
                 empty_filter_note(

@@ -68,7 +68,7 @@ def builtin_catalog(
     if path is not None and store is not None:
         with contextlib.suppress(OSError):
             stat = path.stat()
-            stamp = [__version__, str(path), stat.st_size, stat.st_mtime_ns]
+            stamp = [__version__, schema.RULES, str(path), stat.st_size, stat.st_mtime_ns]
     if stamp is not None and (kept := _read_checked(store / BUILTIN_CHECKED, stamp)):
         return kept._replace(builds=schema.with_mirrors(kept.builds, mirrors))
     if path is not None:

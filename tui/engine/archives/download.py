@@ -19,7 +19,7 @@ import json
 import os
 import stat
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Protocol, TypeGuard
@@ -64,6 +64,11 @@ CONNECT_RETRIES = 2
 
 class _TooLarge(Exception):
     """More bytes arrived than the archive can have: the server is broken or hostile."""
+
+
+class _Refused(Exception):
+    """The server answered, but not with the archive (HTTP 404, 403, ...): not retried, but
+    the next source is asked, as uv asks GitHub when Astral's mirror fails."""
 
 
 DEFAULT_MAX_DOWNLOAD = 2 << 30  # the largest python-build-standalone archive is ~120 MB
@@ -126,9 +131,12 @@ class Downloader:
         *,
         offline: bool = False,
         policy: DownloadPolicy | None = None,
+        sources: Callable[[Build], Sequence[str]] | None = None,
     ) -> None:
         self.cache = cache
         self._client_factory = client
+        # The URLs to ask for a build, in order: the next is asked as soon as one fails.
+        self.sources = sources or (lambda build: (build.url,) if build.url else ())
         self.verified: set[str] = set()  # digests this process checked, downloaded or cached
         self.offline = offline
         self.policy = policy or DownloadPolicy()
@@ -210,8 +218,10 @@ class Downloader:
         limit: int,
         tap: Tap | None,
     ) -> None:
+        """Ask each source in turn, as uv does: a failure moves on to the next at once; when
+        the last fails too, a transient failure waits and starts again from the first."""
         assert build.url and build.sha256
-        shown = redact_url(build.url)
+        urls = list(self.sources(build)) or [build.url]
         failures = 0
         # Bytes kept from an earlier run may be damaged (a crash can leave zeros at the end of
         # a file): if such a download does not verify, it gets one clean start of its own.
@@ -219,25 +229,20 @@ class Downloader:
         while True:
             before = _size(partial)
             try:
-                digest = self._attempt(build.url, partial, reporter, limit, tap)
-            except _TooLarge:
-                # Never kept for a resume: the bytes so far are the start of something wrong.
-                partial.unlink(missing_ok=True)
-                partial.with_suffix(".json").unlink(missing_ok=True)
-                raise DownloadError(
-                    f"{shown} sent more than {human_size(limit)}, more than the archive can be; "
-                    "the partial download was deleted (check the mirror)"
-                ) from None
+                url, digest = self._first_answer(urls, partial, reporter, limit, tap)
             except _Transient as exc:
                 after = _size(partial)
                 failures = 0 if after > before else failures + 1
+                hosts = ", ".join(dict.fromkeys(urlsplit(redact_url(u)).netloc for u in urls))
                 if exc.connect and failures >= CONNECT_RETRIES:
                     raise DownloadError(
-                        f"cannot reach {urlsplit(shown).netloc} ({exc}); check the network, "
+                        f"cannot reach {hosts} ({exc}); check the network, "
                         "or use --offline to work from the cache"
                     ) from None
                 if failures > self.policy.retries:
-                    raise DownloadError(f"download of {shown} failed: {exc}") from None
+                    raise DownloadError(
+                        f"download of {redact_url(urls[-1])} failed: {exc}"
+                    ) from None
                 delay = min(30.0, self.policy.backoff * 2 ** max(0, failures - 1))
                 if reporter.wait(delay):
                     raise Cancelled("download cancelled") from None
@@ -249,10 +254,35 @@ class Downloader:
                     suspect = False
                     continue
                 raise ChecksumError(
-                    f"checksum mismatch for {shown}: expected sha256 {build.sha256}, "
+                    f"checksum mismatch for {redact_url(url)}: expected sha256 {build.sha256}, "
                     f"got {digest}; the partial download was deleted"
                 )
             return
+
+    def _first_answer(
+        self, urls: list[str], partial: Path, reporter: Reporter, limit: int, tap: Tap | None
+    ) -> tuple[str, str]:
+        """One round over the sources: the first that sends the whole archive, and its
+        digest. Raises the last one's failure (a refusal as a :class:`DownloadError`)."""
+        for index, url in enumerate(urls):
+            last = index == len(urls) - 1
+            try:
+                return url, self._attempt(url, partial, reporter, limit, tap)
+            except _TooLarge:
+                # Never kept for a resume: the bytes so far are the start of something wrong.
+                partial.unlink(missing_ok=True)
+                partial.with_suffix(".json").unlink(missing_ok=True)
+                raise DownloadError(
+                    f"{redact_url(url)} sent more than {human_size(limit)}, more than the "
+                    "archive can be; the partial download was deleted (check the mirror)"
+                ) from None
+            except _Refused as exc:
+                if last:
+                    raise DownloadError(str(exc)) from None
+            except _Transient:
+                if last:
+                    raise
+        raise AssertionError("no source to ask")  # urls is never empty
 
     def _attempt(
         self,
@@ -289,7 +319,7 @@ class Downloader:
                 if status in _TRANSIENT_STATUS:
                     raise _Transient(f"HTTP {status}")
                 if status not in (200, 206):
-                    raise DownloadError(f"download of {redact_url(url)} failed: HTTP {status}")
+                    raise _Refused(f"download of {redact_url(url)} failed: HTTP {status}")
                 total = _total_size(response, offset)
                 if total is not None and total > limit:
                     raise _TooLarge

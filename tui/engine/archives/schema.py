@@ -13,19 +13,12 @@ import re
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from tui.engine import names
+from tui.engine import names, platforms
 from tui.engine.builds import Build
 from tui.engine.errors import CatalogError, shown
 
 IMPLEMENTATIONS = frozenset({"cpython", "pypy", "graalpy"})
-OSES = {"linux": "linux", "macos": "macos", "darwin": "macos", "windows": "windows"}
-ARCH_FAMILIES = frozenset(
-    {"x86_64", "aarch64", "x86", "i686", "armv7", "armv6", "ppc64le", "ppc64", "s390x",
-     "riscv64", "loongarch64"}
-)  # fmt: skip
-ARCH_VARIANTS = frozenset({"v1", "v2", "v3", "v4"})
-LIBCS = frozenset({"gnu", "musl", "none", "gnueabi", "gnueabihf", "musleabi", "musleabihf"})
-VARIANTS = frozenset({"freethreaded", "debug", "freethreaded+debug"})
+RULES = 2  # bumped when these rules change, so a checked catalog kept on disk is checked again
 SCHEMES_REMOTE = frozenset({"http", "https"})
 SCHEMES_LOCAL = SCHEMES_REMOTE | {"file"}
 ARCHIVE_SUFFIXES = (".tar.gz", ".tar.zst", ".tar.bz2", ".tar.xz", ".zip")
@@ -46,14 +39,37 @@ _PLAIN_URL = re.compile(r"(?P<scheme>https?)://[0-9A-Za-z.-]+(?P<path>/[^?#]*)")
 _BLANK_OR_CONTROL = re.compile(r"[\x00-\x20\x7f]")
 
 
+_PLAIN_WORD = re.compile(r"^[a-z0-9_+]{1,32}$")
+
+
 class BadEntry(Exception):
     """One catalog entry broke a rule; the catalog skips it and says why."""
 
 
+class UnknownWord(BadEntry):
+    """A well-formed word pyshelf does not know (a platform or variant newer than it): the
+    entry is skipped quietly, counted in one line for the whole catalog."""
+
+
 def _word(value: object, allowed: frozenset[str] | dict[str, str], what: str) -> str:
-    if not isinstance(value, str) or value not in allowed:
-        raise BadEntry(f"unknown {what} {shown(value)}")
-    return allowed[value] if isinstance(allowed, dict) else value
+    if isinstance(value, str) and value in allowed:
+        return allowed[value] if isinstance(allowed, dict) else value
+    if isinstance(value, str) and _PLAIN_WORD.match(value):
+        raise UnknownWord(f"{what} {value!r}")
+    raise BadEntry(f"unknown {what} {shown(value)}")
+
+
+def _arch(value: object) -> str:
+    """uv's word for a catalog's ``{"family": ..., "variant": ...}`` (or a bare family)."""
+    family, level = (value.get("family"), value.get("variant")) if isinstance(value, dict) else (
+        value, None)  # fmt: skip
+    if isinstance(family, str) and (level is None or isinstance(level, str)):
+        if (word := platforms.arch_word(family, level)) is not None:
+            return word
+        text = f"{family}_{level}" if level else family
+        if _PLAIN_WORD.match(text):
+            raise UnknownWord(f"arch {text!r}")
+    raise BadEntry(f"unknown arch {shown(family)}")
 
 
 def _number(value: object, what: str) -> int:
@@ -120,20 +136,13 @@ def build_from_entry(
     pointed at the mirrors once checked (a mirror is the user's own choice of source)."""
     if not isinstance(entry, dict):
         raise BadEntry(f"expected an object, got {type(entry).__name__}")
-    arch = entry.get("arch")
-    if isinstance(arch, dict):
-        family, micro = arch.get("family"), arch.get("variant")
-    else:
-        family, micro = arch, None
-    family = _word(family, ARCH_FAMILIES, "arch")
-    if micro is not None:
-        micro = _word(micro, ARCH_VARIANTS, "arch variant")
-    os_name = _word(entry.get("os"), OSES, "os")
+    arch = _arch(entry.get("arch"))
+    os_name = _word(entry.get("os"), platforms.OS_WORDS, "os")
     libc = entry.get("libc")
-    libc = "none" if libc is None else _word(libc, LIBCS, "libc")
+    libc = "none" if libc is None else _word(libc, platforms.LIBCS, "libc")
     variant = entry.get("variant") or None
     if variant is not None:
-        variant = _word(variant, VARIANTS, "variant")
+        variant = _word(variant, frozenset(platforms.VARIANTS), "variant")
     return Build(
         implementation=_word(entry.get("name"), IMPLEMENTATIONS, "implementation"),
         major=_number(entry.get("major"), "major"),
@@ -142,7 +151,7 @@ def build_from_entry(
         prerelease=_optional(entry.get("prerelease") or None, _PRERELEASE, "prerelease"),
         variant=variant,
         os=os_name,
-        arch=f"{family}_{micro}" if micro else family,
+        arch=arch,
         libc=libc,
         build=_optional(_build_text(entry.get("build")), _BUILD, "build"),
         url=names.rewrite_mirror(check_url(entry.get("url"), schemes), *mirrors),
@@ -157,7 +166,7 @@ def build_from_row(row: object, schemes: frozenset[str]) -> Build:
         raise BadEntry(f"expected a row of {len(Build._fields)} fields")
     impl, major, minor, patch, prerelease, variant, os_name, arch, libc, build, url, sha = row
     family, _, micro = arch.rpartition("_") if isinstance(arch, str) else ("", "", "")
-    if micro in ARCH_VARIANTS:  # x86_64_v3, as a catalog spells it
+    if micro in platforms.ARCH_LEVELS:  # x86_64_v3, as a catalog spells it
         arch = {"family": family, "variant": micro}
     entry = {
         "name": impl, "major": major, "minor": minor, "patch": patch, "prerelease": prerelease,
@@ -187,7 +196,10 @@ def builds_from_uv_json(
     mirrors: Mirrors = (None, None),
     limit_warnings: int = 20,
 ) -> tuple[list[Build], list[str]]:
-    """Every valid entry as a build; each bad one skipped with a line naming key and reason."""
+    """Every valid entry as a build; each bad one skipped with a line naming key and reason.
+
+    Entries with words pyshelf does not know (a new platform, say) are skipped in silence
+    but for one line that counts them: a catalog newer than pyshelf is not a broken one."""
     if not isinstance(data, dict):
         raise CatalogError(
             f"{source}: expected a JSON object of downloads, got {type(data).__name__}"
@@ -195,15 +207,26 @@ def builds_from_uv_json(
     builds: list[Build] = []
     warnings: list[str] = []
     skipped = 0
+    unknown: dict[str, int] = {}
     for key, entry in data.items():
         try:
             builds.append(build_from_entry(entry, schemes, mirrors))
+        except UnknownWord as exc:
+            unknown[str(exc)] = unknown.get(str(exc), 0) + 1
         except BadEntry as exc:
             skipped += 1
             if len(warnings) < limit_warnings:
                 warnings.append(f"catalog {source}: skipped entry {shown(key)}: {exc}")
     if skipped > len(warnings):
         warnings.append(f"catalog {source}: skipped {skipped - len(warnings)} more bad entries")
+    if unknown:
+        words = sorted(unknown, key=lambda w: -unknown[w])
+        named = ", ".join(words[:3]) + (f" and {len(words) - 3} more" if len(words) > 3 else "")
+        count = sum(unknown.values())
+        warnings.append(
+            f"catalog {source}: {count} build(s) for what pyshelf does not know ({named}) "
+            "not listed"
+        )
     return builds, warnings
 
 

@@ -145,6 +145,8 @@ class RemoteSizes:
     def __init__(self, path: Path, failures: ProbeFailures | None = None) -> None:
         self.path = path
         self.failures = failures or ProbeFailures(path.with_name("probe-failures.json"))
+        # Where a build is asked for its size: the first place it would be downloaded from.
+        self.url_of: Callable[[Build], str | None] = lambda build: build.url
         self._lock = threading.Lock()
         self._why: dict[str, str] = {}  # sha256 -> why the last probe learned no size
         try:
@@ -170,10 +172,11 @@ class RemoteSizes:
         None when it was never asked or its size is known."""
         with self._lock:
             why = self._why.get(build.sha256 or "")
-        if why is None and build.url and self.get(build) is None:
-            if self.failures.host_failed(build.url):
+        url = self.url_of(build)
+        if why is None and url and self.get(build) is None:
+            if self.failures.host_failed(url):
                 why = f"{NOT_ANSWERING} (remembered for up to an hour)"
-            elif self.failures.url_failed(build.url):
+            elif self.failures.url_failed(url):
                 why = "the mirror gave no size for it (remembered for up to an hour)"
         return why
 
@@ -201,7 +204,7 @@ class RemoteSizes:
 
     def worth_asking(self, build: Build) -> bool:
         """Whether a probe could learn something: no size known, no failure remembered."""
-        url = build.url
+        url = self.url_of(build)
         if not url or not build.sha256 or self.get(build) is not None:
             return False
         if urlsplit(url).scheme == "file":
@@ -218,8 +221,9 @@ class RemoteSizes:
             return known
         if not self.worth_asking(build):
             return None
-        assert build.url is not None
-        parts = urlsplit(build.url)
+        url = self.url_of(build)
+        assert url is not None
+        parts = urlsplit(url)
         if parts.scheme == "file":
             try:
                 size = Path(unquote(parts.path)).stat().st_size
@@ -227,7 +231,7 @@ class RemoteSizes:
                 self._failed(build, f"cannot read it ({exc.strerror or type(exc).__name__})")
                 return None
         else:
-            size = self._head(build, client)
+            size = self._head(build, url, client)
             if size is None:
                 return None
         with self._lock:
@@ -235,10 +239,9 @@ class RemoteSizes:
         self.remember(build, size)
         return size
 
-    def _head(self, build: Build, client: Callable[[], httpx.Client]) -> int | None:
+    def _head(self, build: Build, url: str, client: Callable[[], httpx.Client]) -> int | None:
         import httpx
 
-        url = build.url or ""
         try:
             response = client().head(
                 url,
@@ -274,9 +277,8 @@ class RemoteSizes:
         alone, and its other archives follow only if it answered."""
         todo: dict[str, list[Build]] = {}  # by host, in the order given
         for build in builds:
-            if self.worth_asking(build):
-                assert build.url is not None
-                todo.setdefault(host_of(build.url), []).append(build)
+            if self.worth_asking(build) and (url := self.url_of(build)):
+                todo.setdefault(host_of(url), []).append(build)
         if not todo:
             return
         from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
@@ -293,7 +295,7 @@ class RemoteSizes:
                         host = running.pop(future)
                         future.result()
                         queue = todo[host]
-                        if queue and not self.failures.host_failed(queue[0].url or ""):
+                        if queue and not self.failures.host_failed(self.url_of(queue[0]) or ""):
                             for build in queue:
                                 running[pool.submit(self.probe, build, client)] = host
                         queue.clear()

@@ -2,7 +2,8 @@
 
 The install job runs without its python3.X link; this step then makes the links the way
 ``uv python install --default`` (python3.12, python3, python) or ``--force`` does, once per
-install that succeeded.
+install that succeeded. A name it may not take is a warning, as in uv: the install itself
+worked, and the exit status says so.
 """
 
 from __future__ import annotations
@@ -16,10 +17,9 @@ from tui.engine.shelf import Shelf
 
 def link_bin(
     shelf: Shelf, jobs: Sequence[Job], *, default: bool, force: bool
-) -> tuple[bool, dict[str, list[str]]]:
-    """Link each installed job's executables; returns whether every name could be linked,
-    and the links made per key."""
-    ok, made = True, {}
+) -> dict[str, list[str]]:
+    """Link each installed job's executables; returns the links made per key."""
+    made = {}
     for job in jobs:
         if job.error or job.entry is None:
             continue
@@ -30,15 +30,14 @@ def link_bin(
         for warning in warnings:
             print(f"pyshelf: warning: {warning}", file=sys.stderr)
         for link in links.refused:
-            ok = False
             what = (
                 "is a folder; remove it to link there"
                 if link.is_dir() and not link.is_symlink()
                 else "exists and neither uv nor pyshelf made it; --force replaces it"
             )
-            print(f"pyshelf: error: {link} {what}", file=sys.stderr)
+            print(f"pyshelf: warning: {link} {what}", file=sys.stderr)
         made[job.key] = [str(link) for link in links.linked]
         if links.linked:
             names = ", ".join(link.name for link in links.linked)
             print(f"{names} in {shelf.settings.bin_dir} now run {job.key}", file=sys.stderr)
-    return ok, made
+    return made

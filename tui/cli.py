@@ -396,11 +396,11 @@ def _repair(shelf: Shelf) -> None:
 def cmd_jobs(shelf: Shelf, kind: JobKind, requests: Sequence[str], args: argparse.Namespace) -> int:
     from tui.reporter import Interrupted, run_jobs
 
-    if kind in (JobKind.INSTALL, JobKind.REINSTALL):
-        _repair(shelf)
     default, force = getattr(args, "default", False), getattr(args, "force", False)
     if default and len(requests) != 1:  # only pins can name several here (see _check_usage)
         raise PyshelfError(f"--default takes one request; the pins name {len(requests)}")
+    if kind in (JobKind.INSTALL, JobKind.REINSTALL):
+        _repair(shelf)
     links_after = (default or force) and shelf.settings.link_bin
     if links_after:
         shelf.settings.link_bin = False  # made once installed, by uv's rules (tui.bin_cli)
@@ -413,8 +413,7 @@ def cmd_jobs(shelf: Shelf, kind: JobKind, requests: Sequence[str], args: argpars
     if links_after:
         from tui.bin_cli import link_bin
 
-        linked, links = link_bin(shelf, jobs, default=default, force=force)
-        failed |= not linked
+        links = link_bin(shelf, jobs, default=default, force=force)
     if args.json:
         from tui.json_lines import emit, job_record
 

@@ -38,7 +38,7 @@ def test_install_default_makes_the_links_uv_makes(real_world: World) -> None:
     spec = real_world.specs[-1]
     minor = f"{spec.major}.{spec.minor}"
     root = real_world.root
-    code, out, err = real_world.cli("install", "--default", minor)
+    code, _, err = real_world.cli("install", "--default", minor)
     assert code == 0, err
     _uv_install(real_world, "--default", minor)
     ours = _links(root / "bin", root / "installs")

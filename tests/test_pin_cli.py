@@ -130,6 +130,7 @@ def test_pin_says_what_it_replaced(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert pyshelf("pin", "312")[1] == "pinned 3.12 in .python-version\n"  # the same pin
     assert pyshelf("pin", "3.13")[1] == "updated .python-version from 3.12 to 3.13\n"
     code, out, _ = pyshelf("pin", "--json", "cp313")
+    assert code == 0
     assert json.loads(out) == {
         "request": "cpython@3.13", "path": str(tmp_path / ".python-version"), "replaced": "3.13"
     }  # fmt: skip

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import World
+from tests.conftest import World, build_world
+from tests.loopback import LoopbackServer
 from tui.cli import _GLOBAL_OPTIONS, build_parser, main
 
 COMMANDS = sorted(
@@ -66,6 +67,13 @@ def test_counts_read_singular_and_plural(world: World, tmp_path: Path) -> None:
     (envs / "b" / ".venv" / "pyvenv.cfg").write_text(f"home = {minor_link}\n")
     code, _, err = world.cli("upgrade", "--dry-run", "--venv-dir", str(envs))
     assert code == 0 and "  2 environments follow the minor link" in err, err
+
+
+def test_doctor_counts_one_build(tmp_path: Path, loopback_server: LoopbackServer) -> None:
+    world = build_world(tmp_path, loopback_server, [{"version": "3.12.7", "build": "20991230"}])
+    code, out, err = world.cli("doctor")
+    assert code == 0, err
+    assert re.search(r"catalog .* 1 build in \d+ ms", out), out
 
 
 SGR = re.compile(rb"\x1b\[[0-9;]*m")  # a colour or style: what NO_COLOR turns off

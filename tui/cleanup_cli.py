@@ -200,7 +200,7 @@ def cmd_prune(shelf: Shelf, args: argparse.Namespace) -> int:
                 f"{envs_use(count)} interpreters this removes; "
                 "pass --yes twice (-yy) to remove them anyway"
             )
-        broken = "1 environment" if count == 1 else f"{count} environments"
+        broken = counted(count, "environment")
         if not ask(f"{broken} will break. Remove the interpreters they use anyway?"):
             print("pyshelf: nothing removed", file=sys.stderr)
             return EXIT_FAILED

@@ -47,6 +47,8 @@ class Parser(argparse.ArgumentParser):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("formatter_class", _help_formatter)
+        if sys.version_info >= (3, 14):  # its help is coloured by default; pyshelf's is plain
+            kwargs.setdefault("color", False)
         super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import World
 from tests.uvtool import run_uv
 from tui.cli import main
 from tui.engine.pins import find_pins
@@ -156,3 +157,23 @@ def test_pin_refuses_what_is_not_a_regular_file(
     assert err == f"pyshelf: error: {pin} is not a regular file; remove it to pin here\n"
     assert outside.read_text() == "keep me\n"
     assert sorted(os.listdir(tmp_path)) == [".python-version", "elsewhere"]
+
+
+@pytest.mark.parametrize(
+    ("request_", "key"),
+    [
+        ("cp312", "cpython-3.12.7-linux-x86_64-gnu"),
+        ("3.13t", "cpython-3.13.1+freethreaded-linux-x86_64-gnu"),
+        ("pp310", "pypy-3.10.14-linux-x86_64-gnu"),
+        ("<3.12,>=3.11", "cpython-3.11.9-linux-x86_64-gnu"),
+    ],
+)
+def test_what_pin_writes_install_reads(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request_: str, key: str
+) -> None:
+    """uv's spelling, read back: a pin then a bare install installs what the request meant."""
+    monkeypatch.chdir(tmp_path)
+    assert world.cli("pin", request_)[0] == 0
+    code, out, err = world.cli("install", "--json", "--no-bin")
+    assert code == 0, err
+    assert json.loads(out)["name"] == key

@@ -88,8 +88,21 @@ BAD_OPTIONS = [
     (["evict", "3.12+bogus"], "unknown variant"),
     (["list", "\u0663.\u0661\u0662"], "cannot read"),  # Arabic-Indic digits are not 3.12
     # argparse's own refusals, on one line too
-    (["bogus"], "invalid choice"),
-    (["list", "--jsn"], "unrecognized arguments"),
+    (["bogus"], "no command 'bogus' (see pyshelf --help)"),
+    (["list", "--jsn"], "no option '--jsn'; did you mean '--json'?"),
+    (["list", "3.12", "3.13"], "unrecognized arguments: 3.13"),
+    # a mistyped command or option names the nearest (global options too, after the command)
+    (["instal", "3.12"], "no command 'instal'; did you mean 'install'?"),
+    (["--ofline", "list"], "no option '--ofline'; did you mean '--offline'?"),
+    (["install", "--ofline", "3.12"], "no option '--ofline'; did you mean '--offline'?"),
+    (["prune", "--dry-rn"], "no option '--dry-rn'; did you mean '--dry-run'?"),
+    (["dir", "--cahce"], "no option '--cahce'; did you mean '--cache'?"),
+    # options that read alone but not together
+    (["install", "--default", "3.12", "3.13"], "--default takes one request"),
+    (["install", "--default", "--no-bin", "3.12"], "--no-bin"),
+    (["upgrade", "--json"], "needs --dry-run"),
+    (["pin", "banana"], "cannot read 'banana'"),
+    (["pin", ""], "name a version to pin"),
     (["reinstall"], "required"),  # install and fetch take the pins instead
 ]
 

@@ -15,6 +15,18 @@ class Terminal(io.StringIO):
         return True
 
 
+@pytest.fixture(autouse=True)
+def a_terminal_that_moves_the_cursor(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TERM", "xterm-256color")  # whatever the machine running the tests has
+
+
+def test_a_dumb_terminal_gets_plain_lines(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TERM", "dumb")
+    out = Terminal()
+    Reporter(out).on_event(event(1, Phase.DOWNLOADING, 10, 100))
+    assert "\x1b" not in out.getvalue() and out.getvalue().startswith("fetch ")
+
+
 def event(job_id: int, phase: Phase, done: int = 0, total: int | None = None) -> JobEvent:
     key = f"cpython-3.1{job_id}.7-linux-x86_64-gnu"
     return JobEvent(job_id, JobKind.FETCH, key, phase, done, total, 2048.0, 3.0, None, None)

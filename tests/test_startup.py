@@ -37,15 +37,19 @@ _CLI = "import contextlib, io, tui.cli\nwith contextlib.redirect_stdout(io.Strin
 
 @pytest.mark.parametrize(
     ("args", "code"),
-    [(["--help"], 0), (["list", "--help"], 0), (["dir", "--env"], 0), (["--parallel", "0"], 2)],
-)
-def test_help_dir_and_usage_errors_load_no_shelf_and_no_http(
+    [(["--help"], 0), (["list", "--help"], 0), (["dir", "--env"], 0), (["--parallel", "0"], 2),
+     (["pin", "cp312"], 0), (["pin"], 0), (["install", "--jsn"], 2)],
+)  # fmt: skip
+def test_help_dir_pin_and_usage_errors_load_no_shelf_and_no_http(
     tmp_path: Path, args: list[str], code: int
 ) -> None:
+    (tmp_path / ".python-version").write_text("3.12\n")
     loaded = _loaded_after(_CLI.format(code=code), *args, cwd=tmp_path)
     assert "tui.cli" in loaded
     for heavy in ("tui.engine.shelf", "tui.engine.archives.catalog", "httpx", "textual"):
         assert heavy not in loaded
+    # JSON and suggestions load only for --json and a usage error
+    assert "json" not in loaded and ("difflib" in loaded) == args[-1].startswith("--j")
 
 
 def test_an_offline_listing_loads_no_http_client(world: World, tmp_path: Path) -> None:

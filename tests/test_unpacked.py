@@ -205,7 +205,7 @@ def test_verify_finds_an_edit_that_kept_size_and_mtime(world: World) -> None:
     assert world.cli("install", "3.12.7")[0] == 0
     assert world.cli("fetch", "3.11.9")[0] == 0
     code, out, err = world.cli("verify")
-    assert code == 0 and out == "" and "2 archives and 1 unpacked copies: all match" in err
+    assert code == 0 and out == "" and "2 archives and 1 unpacked copy: all match" in err
 
     target = installed(world, K127, PAYLOAD)
     st = target.stat()

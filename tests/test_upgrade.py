@@ -87,7 +87,7 @@ def test_upgrade_moves_environments_and_removes_the_old_patch(
     code, _, err = world.cli("--venv-dir", str(envs), "upgrade", minor, "--dry-run")
     assert code == 0, err
     assert f"{old.key} -> {new.version}: install {new.key}" in err
-    assert "1 environment(s) follow the minor link" in err
+    assert "1 environment follows the minor link" in err
     assert f"repoint {envs / 'pinned'}" in err
     assert not (installs / new.key).exists()  # a dry run changes nothing
 

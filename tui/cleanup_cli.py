@@ -33,7 +33,7 @@ from tui.engine.usage.removal import (
     plan_builds,
 )
 from tui.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
-from tui.format import human_age, human_size
+from tui.format import counted, human_age, human_size
 from tui.prompt import ask, interactive
 from tui.reporter import Reporter
 
@@ -70,27 +70,42 @@ def _print_plan(plan: Plan, dry_run: bool, file: TextIO | None = None) -> None:
     print(f"{'would free' if dry_run else 'frees'} {human_size(plan.freed)}", file=file)
 
 
-def remove_builds(shelf: Shelf, kind: JobKind, targets: list[Entry], *, yes: int) -> int:
+def remove_builds(
+    shelf: Shelf, kind: JobKind, targets: list[Entry], *, yes: int, as_json: bool = False
+) -> int:
     """``pyshelf uninstall`` / ``evict``: the plan on stderr, then its jobs.
 
     No prompt, so scripts keep working: a plan that breaks nothing runs as it always did.
     One that breaks environments is refused (exit 1, naming them) unless ``yes >= 2``.
+    ``as_json``: one object per step and per refused item on stdout (tui.json_lines).
     """
     action = Action.UNINSTALL if kind == JobKind.UNINSTALL else Action.EVICT
     plan = plan_builds(shelf, action, targets, cwd=Path.cwd())
+    if as_json:
+        from tui import json_lines
+
+        for item, why in plan.refused:
+            json_lines.emit(json_lines.refused_item(action, item, why))
     if plan.empty:
         item, why = plan.refused[0] if plan.refused else (None, "nothing on disk to remove")
         raise PyshelfError(f"{item.name}: {why}" if item else why)
     _print_plan(plan, dry_run=False, file=sys.stderr)
     if plan.needs_second_confirmation and yes < 2:
         users = count_users(u for u, _ in plan.broken_envs)
-        raise PyshelfError(
+        refusal = (
             f"{users} would break (named above), so nothing was removed; "
             "pass --yes twice (-yy) to remove the interpreters they use anyway"
         )
+        if as_json:
+            for step in plan.steps:
+                json_lines.emit(json_lines.refused_step(step, refusal))
+        raise PyshelfError(refusal)
     outcome = _carry_out(plan, shelf, yes >= 2, bars=True)
     if outcome is None:
         return EXIT_INTERRUPTED
+    if as_json:
+        for result in outcome.results:
+            json_lines.emit(json_lines.step_record(result))
     print(f"freed {human_size(outcome.freed)}", file=sys.stderr)
     return EXIT_FAILED if outcome.failed or plan.refused else 0
 
@@ -161,7 +176,8 @@ def cmd_prune(shelf: Shelf, args: argparse.Namespace) -> int:
     if not args.yes:
         if not on_terminal:
             raise PyshelfError("not a terminal: pass --yes to remove, or --dry-run to preview")
-        if not ask(f"Remove {len(plan.removals)} items, freeing {human_size(plan.freed)}?"):
+        items = counted(len(plan.removals), "item")
+        if not ask(f"Remove {items}, freeing {human_size(plan.freed)}?"):
             print("pyshelf: nothing removed", file=sys.stderr)
             return EXIT_FAILED
     in_use_ok = args.yes >= 2

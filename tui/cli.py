@@ -8,7 +8,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from tui import __version__, options
@@ -42,14 +42,49 @@ def _help_formatter(prog: str) -> argparse.HelpFormatter:
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse with its usage errors on one line (the usage itself is in ``--help``)."""
+    """argparse with its usage errors on one line (the usage itself is in ``--help``), and
+    the nearest command named when one is mistyped."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("formatter_class", _help_formatter)
+        if sys.version_info >= (3, 14):  # its help is coloured by default; pyshelf's is plain
+            kwargs.setdefault("color", False)
         super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USAGE, f"pyshelf: error: {message} (see {self.prog} --help)\n")
+        # A suggestion is the hint already; anything else points at the command's help.
+        hint = "" if message.endswith("?") else f" (see {self.prog} --help)"
+        self.exit(EXIT_USAGE, f"pyshelf: error: {message}{hint}\n")
+
+    def _check_value(self, action: argparse.Action, value: Any) -> None:
+        if isinstance(action, argparse._SubParsersAction) and value not in action.choices:
+            nearest = _nearest(value, action.choices)
+            raise argparse.ArgumentError(None, f"no command {value!r}{nearest}")
+        super()._check_value(action, value)
+
+
+def _nearest(word: str, known: Iterable[str]) -> str:
+    """``; did you mean 'install'?`` when a known word is close to ``word``, else nothing."""
+    import difflib  # only on a usage error
+
+    close = difflib.get_close_matches(word, list(known), n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _refuse_leftovers(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, extra: list[str]
+) -> NoReturn:
+    """What argparse left over, as a usage error from the command's own parser: an unknown
+    option names the nearest one the command takes (global options included)."""
+    command = getattr(args, "command", None)
+    if command is not None:
+        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        parser = sub.choices[command]
+    word = extra[0].partition("=")[0]
+    if not word.startswith("-") or word == "-":
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    options = [o for o in parser._option_string_actions if o.startswith("--") or len(word) == 2]
+    parser.error(f"no option {word!r}{_nearest(word, options)}")
 
 
 class UsageError(Exception):
@@ -79,12 +114,19 @@ _GLOBAL_OPTIONS: list[tuple[str, dict[str, Any], str]] = [
 ]  # fmt: skip
 
 
-def _global_options() -> argparse.ArgumentParser:
+# Every command's --help ends with this instead of repeating the global options.
+_GLOBAL_HINT = "Global options (--offline, --cache-dir, ...): see pyshelf --help."
+
+
+def _global_options(*, listed: bool) -> argparse.ArgumentParser:
+    """The global options as a parent parser; ``listed``: shown in --help (pyshelf's own),
+    else accepted but left out (each command's)."""
     common = Parser(add_help=False)
     group = common.add_argument_group("global options")
     for flag, how, text in _GLOBAL_OPTIONS:
         # SUPPRESS: a subcommand's copy does not overwrite a value given before it.
-        group.add_argument(flag, default=argparse.SUPPRESS, help=text, **how)
+        shown = text if listed else argparse.SUPPRESS
+        group.add_argument(flag, default=argparse.SUPPRESS, help=shown, **how)
     return common
 
 
@@ -105,6 +147,9 @@ def _compile_bytecode(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
 
 
+_JSON_LINES = "one JSON object per line on stdout (see the README for the fields)"
+
+
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The whole command line; with ``only``, a command's own parser and no other (each
     costs argparse a fraction of a millisecond, and they add up on every start)."""
@@ -112,18 +157,24 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     def wanted(name: str) -> bool:
         return only is None or name == only
 
-    common = _global_options()
     parser = Parser(
         prog="pyshelf",
-        parents=[common],
+        parents=[_global_options(listed=True)],
         description="Manage python-build-standalone interpreters beside uv. "
         "Without a command, opens the terminal app.",
     )
     parser.add_argument("--version", action="version", version=f"pyshelf {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    hidden = _global_options(listed=False)
+
+    def command(name: str, text: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, parents=[hidden], help=text, epilog=_GLOBAL_HINT)
+
+    def json_flag(p: argparse.ArgumentParser, text: str = _JSON_LINES) -> None:
+        p.add_argument("--json", action="store_true", help=text)
 
     if wanted("list"):
-        p = sub.add_parser("list", parents=[common], help="builds for this machine and their state")
+        p = command("list", "builds for this machine and their state")
         p.add_argument(
             "request",
             nargs="?",
@@ -135,14 +186,14 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             help="every patch, not only the newest per minor",
         )  # fmt: skip
         p.add_argument("--all-platforms", action="store_true", help="every platform and arch")
-        p.add_argument("--json", action="store_true", help="machine-readable rows")
+        json_flag(p, "machine-readable rows")
 
     for job in cli_specs():  # one subcommand per job kind that has one (tui.engine.jobspec)
         if not wanted(job.verb):
             continue
         cli = job.cli
         assert cli is not None
-        p = sub.add_parser(job.verb, parents=[common], help=cli.help)
+        p = command(job.verb, cli.help)
         p.add_argument(
             "requests", nargs="*" if cli.pinned else "+", type=options.request,
             metavar="REQUEST",
@@ -153,26 +204,45 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             p.add_argument(
                 "--no-bin", action="store_true", help="do not link python3.X into the bin dir"
             )
+        if cli.default:
+            p.add_argument(
+                "--default", action="store_true",
+                help="also link python3 and python (pypy3 and pypy, ...) in the bin dir, "
+                "as uv python install --default does; one request only",
+            )  # fmt: skip
+            p.add_argument(
+                "-f", "--force", action="store_true",
+                help="replace executables in the bin dir that neither uv nor pyshelf made",
+            )  # fmt: skip
         if cli.compile:
             _compile_bytecode(p)
         if cli.yes is not None:
             _yes(p, cli.yes)
+        json_flag(p)
 
     if wanted("upgrade"):
-        p = sub.add_parser(
-            "upgrade", parents=[common],
-            help="install the newest patch of installed minors; environments follow",
-        )  # fmt: skip
+        p = command("upgrade", "install the newest patch of installed minors; environments follow")
         p.add_argument("requests", nargs="*", type=options.request, metavar="REQUEST",
                        help="the minors to upgrade (default: every installed one)")  # fmt: skip
         p.add_argument("--dry-run", action="store_true", help="show the plan; change nothing")
         _compile_bytecode(p)
         _yes(p, "repoint environments and remove the old patch without asking")
+        json_flag(p, "with --dry-run: the plan, one JSON object per upgrade on stdout")
+
+    if wanted("pin"):
+        p = command("pin", "pin a Python version here (.python-version), as uv python pin does")
+        p.add_argument(
+            "request", nargs="?", type=options.pin_request, metavar="REQUEST",
+            help="the version to pin, written as uv writes it; none: show the pin in force",
+        )  # fmt: skip
+        p.add_argument(
+            "--global", dest="glob", action="store_true",
+            help="uv's user-level pin (~/.config/uv/.python-version) instead",
+        )  # fmt: skip
+        json_flag(p, "what was pinned, or the pin in force, as a JSON object")
 
     if wanted("export"):
-        p = sub.add_parser(
-            "export", parents=[common], help="write a bundle (a static mirror) of cached archives"
-        )
+        p = command("export", "write a bundle (a static mirror) of cached archives")
         p.add_argument("dir", type=options.directory, metavar="DIR", help="the bundle's folder")
         p.add_argument("requests", nargs="+", type=options.request, metavar="REQUEST")
         p.add_argument(
@@ -180,34 +250,33 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         )
 
     if wanted("import"):
-        p = sub.add_parser("import", parents=[common], help="add a bundle's or a file's archives")
+        p = command("import", "add a bundle's or a file's archives")
         p.add_argument(
             "paths", nargs="+", type=options.directory, metavar="PATH",
             help="a bundle folder, or archives downloaded by hand",
         )  # fmt: skip
 
     if wanted("doctor"):
-        sub.add_parser(
-            "doctor", parents=[common], help="check the catalog, mirrors, proxies and certificates"
-        )
+        p = command("doctor", "check the catalog, mirrors, proxies and certificates")
+        json_flag(p, "one JSON object per check on stdout")
 
     if wanted("find"):
-        p = sub.add_parser("find", parents=[common], help="the installed interpreter uv would pick")
+        p = command("find", "the installed interpreter uv would pick")
         p.add_argument("request", nargs="?", type=options.request, help="default: what is pinned")
+        json_flag(p, "the interpreter as a JSON object")
 
     if wanted("dir"):
-        p = sub.add_parser("dir", parents=[common], help="where installs, links and the cache are")
+        p = command("dir", "where installs, links and the cache are")
         where = p.add_mutually_exclusive_group()
         where.add_argument("--bin", action="store_true", help="the python3.X links' folder")
         where.add_argument("--cache", action="store_true", help="the archive cache")
         where.add_argument(
             "--env", action="store_true", help="the line that points uv at this archive cache"
         )
+        where.add_argument("--json", action="store_true", help="every folder as a JSON object")
 
     if wanted("prune"):
-        p = sub.add_parser(
-            "prune", parents=[common], help="free disk space: preview, confirm, remove"
-        )
+        p = command("prune", "free disk space: preview, confirm, remove")
         p.add_argument(
             "--keep-newest-patch", action="store_true",
             help="uninstall all but the newest patch of each minor version",
@@ -228,21 +297,23 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         _yes(p, "remove without asking; twice (-yy) to also remove interpreters environments use")
 
     if wanted("verify"):
-        p = sub.add_parser(
-            "verify", parents=[common],
-            help="hash cached archives and unpacked copies in full; drop damaged unpacked copies",
-        )  # fmt: skip
+        p = command(
+            "verify",
+            "hash cached archives and unpacked copies in full; drop damaged unpacked copies",
+        )
         p.add_argument("requests", nargs="*", metavar="REQUEST", help="default: the whole cache")
+        json_flag(p, "one JSON object per archive or unpacked copy on stdout")
 
     if wanted("du"):
-        p = sub.add_parser("du", parents=[common], help="what every interpreter and archive costs")
-        p.add_argument("--json", action="store_true", help="machine-readable groups and items")
+        p = command("du", "what every interpreter and archive costs")
+        json_flag(p, "machine-readable groups and items")
     return parser
 
 
 _COMMANDS = frozenset(
-    {"list", "upgrade", "export", "import", "doctor", "find", "dir", "prune", "verify", "du"}
-)
+    {"list", "upgrade", "pin", "export", "import", "doctor", "find", "dir", "prune", "verify",
+     "du"}
+)  # fmt: skip
 
 
 def command_in(argv: Sequence[str]) -> str | None:
@@ -333,22 +404,38 @@ def _repair(shelf: Shelf) -> None:
             print(f"pyshelf: warning: {warning}", file=sys.stderr)
 
 
-def cmd_jobs(shelf: Shelf, kind: JobKind, requests: Sequence[str], *, yes: int = 0) -> int:
+def cmd_jobs(shelf: Shelf, kind: JobKind, requests: Sequence[str], args: argparse.Namespace) -> int:
     from tui.reporter import Interrupted, run_jobs
 
+    default, force = getattr(args, "default", False), getattr(args, "force", False)
+    if default and len(requests) != 1:  # only pins can name several here (see _check_usage)
+        raise PyshelfError(f"--default takes one request; the pins name {len(requests)}")
     if kind in (JobKind.INSTALL, JobKind.REINSTALL, JobKind.UNINSTALL):
         _repair(shelf)  # says what it cannot fix, once: the jobs' own repairs do not repeat it
     targets = _targets(shelf, kind, requests)
     if kind == JobKind.REINSTALL:
         from tui.reinstall_cli import keeps_work  # files added to an install are named first
 
-        if not keeps_work(shelf, targets, yes=yes):
+        if not keeps_work(shelf, targets, yes=getattr(args, "yes", 0)):
             return EXIT_FAILED
+    links_after = (default or force) and shelf.settings.link_bin
+    if links_after:
+        shelf.settings.link_bin = False  # made once installed, by uv's rules (tui.bin_cli)
     try:
         jobs = run_jobs(shelf, kind, targets)
     except Interrupted:
         return EXIT_INTERRUPTED
-    failed = [j for j in jobs if j.error]
+    failed = any(j.error for j in jobs)
+    links: dict[str, list[str]] = {}
+    if links_after:
+        from tui.bin_cli import link_bin
+
+        links = link_bin(shelf, jobs, default=default, force=force)
+    if args.json:
+        from tui.json_lines import emit, job_record
+
+        for job in jobs:
+            emit(job_record(job) | ({"links": links[job.key]} if job.key in links else {}))
     return EXIT_FAILED if failed else 0
 
 
@@ -373,17 +460,18 @@ def cmd_remove(shelf: Shelf, kind: JobKind, args: argparse.Namespace) -> int:
     targets = _targets(shelf, kind, args.requests)
     from tui import cleanup_cli
 
-    return cleanup_cli.remove_builds(shelf, kind, targets, yes=args.yes)
+    return cleanup_cli.remove_builds(shelf, kind, targets, yes=args.yes, as_json=args.json)
 
 
-def cmd_verify(shelf: Shelf, requests: Sequence[str]) -> int:
+def cmd_verify(shelf: Shelf, args: argparse.Namespace) -> int:
     from tui.engine.verify import verify
+    from tui.format import counted
 
     targets = None
-    if requests:
+    if args.requests:
         entries = shelf.entries(all_platforms=True)
         targets = []
-        for request in requests:
+        for request in args.requests:
             entry = shelf.find(
                 request,
                 entries,
@@ -391,14 +479,39 @@ def cmd_verify(shelf: Shelf, requests: Sequence[str]) -> int:
             )
             if entry not in targets:
                 targets.append(entry)
-    result = verify(shelf, targets, on_line=print)
-    checked = f"{result.archives} archives and {result.copies} unpacked copies"
+    # With --json, stdout holds the records alone; the problem lines go to stderr.
+    say = (lambda line: print(line, file=sys.stderr)) if args.json else print
+    result = verify(shelf, targets, on_line=say)
+    if args.json:
+        from tui.json_lines import emit
+
+        for item in result.checked:
+            emit({
+                "kind": item.kind, "path": str(item.path), "name": item.key,
+                "ok": not item.problems, "problems": list(item.problems), "repair": item.repair,
+            })  # fmt: skip
+    archives = counted(result.archives, "archive")
+    copies = counted(result.copies, "unpacked copy", "unpacked copies")
     if result.ok:
-        print(f"verified {checked}: all match", file=sys.stderr)
+        print(f"verified {archives} and {copies}: all match", file=sys.stderr)
         return 0
-    count = len(result.problems)
-    print(f"verified {checked}: {count} problem{'s' if count > 1 else ''}", file=sys.stderr)
+    problems = counted(len(result.problems), "problem")
+    print(f"verified {archives} and {copies}: {problems}", file=sys.stderr)
     return EXIT_FAILED
+
+
+def _check_usage(args: argparse.Namespace, settings: Settings) -> None:
+    """Options that read fine alone but not together: exit 2 before anything runs."""
+    if getattr(args, "default", False):
+        if not settings.link_bin:
+            raise UsageError(
+                "--default makes links in the bin dir; --no-bin (or UV_PYTHON_INSTALL_BIN=0) "
+                "says to make none"
+            )
+        if len(args.requests) > 1:
+            raise UsageError("--default takes one request, as uv's does")
+    if args.command == "upgrade" and args.json and not args.dry_run:
+        raise UsageError("upgrade --json needs --dry-run (an upgrade asks as it goes)")
 
 
 def _warn(message: str) -> None:
@@ -469,10 +582,14 @@ def _main(argv: Sequence[str] | None) -> int:
         # No words: the app, with every option unset; no parser is built just to say so.
         # Otherwise only the parser of the command the words name (all of them when unsure).
         if words:
-            args = build_parser(only=command_in(words)).parse_args(words)
+            parser = build_parser(only=command_in(words))
+            args, extra = parser.parse_known_args(words)
+            if extra:
+                _refuse_leftovers(parser, args, extra)
         else:
             args = argparse.Namespace(command=None)
         settings = settings_from(args)
+        _check_usage(args, settings)
     except SystemExit as exc:  # --help, --version, or a usage error argparse printed
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     except (UsageError, PyshelfError) as exc:  # PyshelfError: a bad PYSHELF_* variable
@@ -487,6 +604,10 @@ def _main(argv: Sequence[str] | None) -> int:
 
         if args.command == "dir":  # where things are: nothing to load
             return info_cli.cmd_dir(settings, args)
+        if args.command == "pin":  # a file that names a request: no catalog, no installs
+            from tui.pin_cli import cmd_pin
+
+            return cmd_pin(args)
         # Ctrl-C raises KeyboardInterrupt in the main thread; downloads keep their partial files.
         signal.signal(signal.SIGINT, signal.default_int_handler)
         from tui.engine.shelf import Shelf
@@ -506,11 +627,11 @@ def _main(argv: Sequence[str] | None) -> int:
 
             return cmd_upgrade(shelf, args)
         if args.command == "doctor":
-            return info_cli.cmd_doctor(shelf)
+            return info_cli.cmd_doctor(shelf, args)
         if args.command == "find":
-            return info_cli.cmd_find(shelf, args.request)
+            return info_cli.cmd_find(shelf, args)
         if args.command == "verify":
-            return cmd_verify(shelf, args.requests)
+            return cmd_verify(shelf, args)
         if args.command in ("prune", "du"):
             from tui import cleanup_cli
 
@@ -520,10 +641,8 @@ def _main(argv: Sequence[str] | None) -> int:
         if job.destroys:  # a removal plan, like prune's and the app's
             return cmd_remove(shelf, job.kind, args)
         assert job.cli is not None
-        return cmd_jobs(
-            shelf, job.kind, _pinned(args.requests) if job.cli.pinned else args.requests,
-            yes=getattr(args, "yes", 0),
-        )  # fmt: skip
+        requests = _pinned(args.requests) if job.cli.pinned else args.requests
+        return cmd_jobs(shelf, job.kind, requests, args)
     except PyshelfError as exc:
         print(f"pyshelf: error: {describe_error(exc)}", file=sys.stderr)
         return EXIT_FAILED

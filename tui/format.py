@@ -11,6 +11,12 @@ def _natural(size: float) -> str:
     return humanize.naturalsize(size, binary=True, format="%.1f")
 
 
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """``1 archive``, ``2 archives``; ``plural`` for a noun that takes more than an s
+    (``counted(n, "copy", "copies")``)."""
+    return f"{count} {noun if count == 1 else plural or noun + 's'}"
+
+
 def human_size(size: int | None) -> str:
     if size is None:
         return UNKNOWN

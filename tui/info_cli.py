@@ -12,33 +12,62 @@ if TYPE_CHECKING:  # `dir` runs in shell start-up files: it loads neither
     from tui.engine.shelf import Shelf
 
 
-def cmd_doctor(shelf: Shelf) -> int:
+def cmd_doctor(shelf: Shelf, args: argparse.Namespace) -> int:
     """One line per source: whether it answers, and how fast (URLs redacted)."""
     from tui.engine.doctor import run_checks
 
     failed = False
     for check in run_checks(shelf):
         failed |= not check.ok
+        if args.json:
+            from tui.json_lines import emit
+
+            emit({
+                "check": check.what, "target": check.target, "ok": check.ok,
+                "detail": check.detail, "ms": None if check.ms is None else round(check.ms, 1),
+            })  # fmt: skip
+            continue
         mark = "ok  " if check.ok else "FAIL"
         print(f"{mark} {check.what:<16} {check.target}  {check.detail}")
     return EXIT_FAILED if failed else 0
 
 
-def cmd_find(shelf: Shelf, request: str | None) -> int:
-    """Print the managed interpreter uv would pick for ``request`` (or the pin)."""
+def cmd_find(shelf: Shelf, args: argparse.Namespace) -> int:
+    """Print the managed interpreter uv would pick for the request (or the pin)."""
+    request, source = args.request, None
     if request is None:
         from tui.engine.pins import find_pins
 
         pins = find_pins()
-        request = pins.requests[0] if pins else "default"
+        request, source = (pins.requests[0], pins.source) if pins else ("default", None)
     entry = shelf.find(request, shelf.entries(), want=lambda e: e.installation is not None)
-    assert entry.installation is not None
-    print(entry.installation.executable)
+    installation = entry.installation
+    assert installation is not None
+    if args.json:
+        from tui.json_lines import emit
+
+        build = entry.build
+        emit({
+            "executable": str(installation.executable), "name": entry.key,
+            "version": build.version, "implementation": build.implementation,
+            "variant": build.variant, "install": str(installation.path),
+            "request": request, "pinned_by": source,
+        })  # fmt: skip
+    else:
+        print(installation.executable)
     return 0
 
 
 def cmd_dir(settings: Settings, args: argparse.Namespace) -> int:
-    if args.env:
+    if args.json:
+        from tui.engine.uvcache import env_line
+        from tui.json_lines import emit
+
+        emit({
+            "install_dir": str(settings.install_dir), "bin_dir": str(settings.bin_dir),
+            "cache_dir": str(settings.cache_dir), "env": env_line(settings),
+        })  # fmt: skip
+    elif args.env:
         from tui.engine.uvcache import env_line
 
         print(env_line(settings))

@@ -82,6 +82,13 @@ def request(text: str) -> str:
     return text
 
 
+def pin_request(text: str) -> str:
+    """A request for a pin file, spelled as uv writes it there (``cp312``: ``cpython@3.12``)."""
+    from tui.engine.canonical import canonical_request  # only for `pin`
+
+    return _engine(canonical_request, text)
+
+
 def directory(text: str) -> Path:
     """A directory; empty would silently mean the current one, so it is refused."""
     if not text.strip():

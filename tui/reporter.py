@@ -1,7 +1,12 @@
-"""Progress on stderr for the CLI: live bars on a terminal, plain lines otherwise."""
+"""Progress on stderr for the CLI: live bars on a terminal, plain lines otherwise.
+
+Nothing here is coloured (so ``NO_COLOR`` has nothing to turn off); the live block moves the
+cursor, which a terminal that says it cannot (``TERM=dumb``) gets plain lines for instead.
+"""
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from collections.abc import Callable, Iterable
@@ -27,8 +32,10 @@ def _bar(done: int, total: int | None, size: int = BAR) -> str:
 class Reporter:
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
-        # uv's UV_NO_PROGRESS: no live bars, the plain lines a pipe gets.
-        self.live = stream.isatty() and not truthy("UV_NO_PROGRESS")
+        # uv's UV_NO_PROGRESS: no live bars, the plain lines a pipe gets (so does TERM=dumb).
+        self.live = (
+            stream.isatty() and not truthy("UV_NO_PROGRESS") and os.environ.get("TERM") != "dumb"
+        )
         self._lock = threading.Lock()
         self._events: dict[int, JobEvent] = {}
         self._drawn = 0  # lines of the live block currently on screen

@@ -23,9 +23,24 @@ def _plan(upgrades: list[Upgrade]) -> None:
     for up in upgrades:
         print(f"{up.describe()}: install {up.new.key}", file=sys.stderr)
         if up.via_link:
-            print(f"  {len(up.via_link)} environment(s) follow the minor link", file=sys.stderr)
+            count = len(up.via_link)
+            follow = "1 environment follows" if count == 1 else f"{count} environments follow"
+            print(f"  {follow} the minor link", file=sys.stderr)
         for venv in up.pinned:
             print(f"  repoint {venv.path} (uses {up.old.key} itself)", file=sys.stderr)
+
+
+def _plan_records(upgrades: list[Upgrade]) -> None:
+    """``upgrade --dry-run --json``: one object per upgrade on stdout."""
+    from tui.json_lines import emit
+
+    for up in upgrades:
+        emit({
+            "from": up.old.key, "to": up.new.key, "version": up.new.build.version,
+            "cached": up.new.cached is not None,
+            "follow": [str(v.path) for v in up.via_link],
+            "repoint": [str(v.path) for v in up.pinned],
+        })  # fmt: skip
 
 
 def _agree(question: str, yes: int) -> bool:
@@ -49,6 +64,8 @@ def cmd_upgrade(shelf: Shelf, args: argparse.Namespace) -> int:
     sort_users(upgrades, venvs, shelf.settings.install_dir)
     _plan(upgrades)
     if args.dry_run:
+        if args.json:
+            _plan_records(upgrades)
         return 0
     try:
         jobs = run_jobs(shelf, JobKind.INSTALL, [up.new for up in upgrades])

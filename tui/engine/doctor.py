@@ -59,9 +59,10 @@ def run_checks(shelf: Shelf) -> Iterator[Check]:
         yield Check("catalog", redact_url(s.catalog or "built-in"), False, describe_error(exc))
         return
     ms = (time.perf_counter() - start) * 1000
-    detail = f"{len(catalog.builds)} builds in {ms:.0f} ms"
-    if catalog.warnings:
-        detail += f"; {len(catalog.warnings)} warning(s): {catalog.warnings[0]}"
+    builds, warnings = len(catalog.builds), len(catalog.warnings)
+    detail = f"{builds} build{'' if builds == 1 else 's'} in {ms:.0f} ms"
+    if warnings:
+        detail += f"; {warnings} warning{'' if warnings == 1 else 's'}: {catalog.warnings[0]}"
     yield Check("catalog", catalog.source, True, detail, ms)
     here = [b for b in shelf.builds() if b.url and b.sha256]
     sources = shelf.sources

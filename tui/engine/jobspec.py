@@ -42,6 +42,7 @@ class CliSpec(NamedTuple):
     pinned: bool = False  # with no request: what UV_PYTHON or .python-version pins, as uv
     no_bin: bool = False  # takes --no-bin
     compile: bool = False  # takes --compile-bytecode / --no-compile-bytecode, as uv's
+    default: bool = False  # takes --default and --force (the bin dir's links), as uv's install
     yes: str | None = None  # takes -y/--yes (counted), with this help
 
 
@@ -144,7 +145,7 @@ SPECS: tuple[JobSpec, ...] = (
         key="i", runner="_install", rule=_install,
         cli=CliSpec(
             "install interpreters (from the cache, fetching when missing)",
-            pinned=True, no_bin=True, compile=True,
+            pinned=True, no_bin=True, compile=True, default=True,
         ),
     ),
     JobSpec(

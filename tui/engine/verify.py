@@ -9,10 +9,22 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NamedTuple
 
 from tui.engine.archives.cache import CachedArchive, sha256_file
 from tui.engine.progress import NULL, Reporter
 from tui.engine.shelf import Entry, Shelf
+
+
+class Checked(NamedTuple):
+    """One archive or unpacked copy hashed, and what was found."""
+
+    kind: str  # "archive" or "unpacked"
+    path: Path
+    key: str | None  # the build it belongs to, when a listing names it
+    problems: tuple[str, ...]  # one line each, naming the file; none: it matches
+    repair: str | None  # what was done about them, or what to do
 
 
 @dataclass(slots=True)
@@ -21,6 +33,7 @@ class Verification:
     copies: int = 0
     problems: list[str] = field(default_factory=list)  # one line each, naming the file
     repairs: list[str] = field(default_factory=list)  # what was done about them
+    checked: list[Checked] = field(default_factory=list)  # every item, in the order hashed
 
     @property
     def ok(self) -> bool:
@@ -64,10 +77,15 @@ def verify(
         result.archives += 1
         entry = by_archive.get(archive.path)
         problem = _archive_problem(archive, entry, reporter)
-        if problem is not None:
-            say(f"{archive.path}: {problem}", result.problems)
-            what = entry.key if entry is not None else "it"
-            say(f"`pyshelf fetch {what}` downloads it again", result.repairs)
+        key = entry.key if entry is not None else None
+        if problem is None:
+            result.checked.append(Checked("archive", archive.path, key, (), None))
+            continue
+        line = f"{archive.path}: {problem}"
+        say(line, result.problems)
+        repair = f"`pyshelf fetch {key or 'it'}` downloads it again"
+        say(repair, result.repairs)
+        result.checked.append(Checked("archive", archive.path, key, (line,), repair))
 
     if entries is None:
         for refusal in shelf.cache.strays():  # a link in a shared cache: named, never read
@@ -81,17 +99,22 @@ def verify(
             found = [f"{copy}: not an unpacked copy pyshelf can check (no tree and manifest)"]
         else:
             found = shelf.unpacked.verify(name, reporter=reporter)
+        key = entry.key if entry is not None else None
         if not found:
+            result.checked.append(Checked("unpacked", copy, key, (), None))
             continue
         for line in found:
             say(line, result.problems)
         shared = shelf.unpacked.in_use(name)
         shelf.unpacked.remove(name)
-        what = entry.key if entry is not None else name
-        repair = f"dropped the unpacked copy of {what}; the next install unpacks the archive again"
+        repair = (
+            f"dropped the unpacked copy of {key or name}; the next install unpacks the archive "
+            "again"
+        )
         if shared and entry is not None:
             repair += f"; `pyshelf reinstall {entry.key}` repairs the install that shares its files"
         say(repair, result.repairs)
+        result.checked.append(Checked("unpacked", copy, key, tuple(found), repair))
     return result
 
 

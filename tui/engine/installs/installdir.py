@@ -45,7 +45,7 @@ from tui.engine.fsutil import (
 )
 from tui.engine.installs.fixups import patch_installation
 from tui.engine.installs.keys import KeyParts, parse_key
-from tui.engine.installs.links import OURS
+from tui.engine.installs.links import OURS, BinLinks
 from tui.engine.installs.linktree import clone_tree
 from tui.engine.installs.lock import lock_holders, open_lock_file
 from tui.engine.installs.probe import RunningCheck, start_check
@@ -445,6 +445,23 @@ class InstallDir(Repair):
             if link_bin:
                 self._link_executable(installation.parts, warnings)
             return tuple(warnings)
+
+    def link_bin(
+        self, key: str, *, default: bool, force: bool
+    ) -> tuple[BinLinks, tuple[str, ...]] | None:
+        """Make an install's bin-dir links as ``uv python install`` does with ``--default``
+        (python3.12, python3 and python) or ``--force`` (python3.12 even over what neither
+        tool made). Returns what was linked and left alone, and the warnings; None when
+        ``key`` is not installed."""
+        with self.lock():
+            installation = self.get(key)
+            if installation is None:
+                return None
+            parts = installation.parts
+            names = parts.default_names if default else (parts.executable_name,)
+            warnings: list[str] = []
+            made = self._link_names(parts, names, force=force, warnings=warnings)
+            return made, tuple(warnings)
 
     def _compile(
         self, tree: Path, parts: KeyParts, final: Path, warnings: list[str], reporter: Reporter

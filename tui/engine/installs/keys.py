@@ -47,6 +47,14 @@ class KeyParts(InstallKey):
         return f"{stem}{self.major}.{self.minor}{suffix}"
 
     @property
+    def default_names(self) -> tuple[str, str, str]:
+        """The bin-dir links ``uv python install --default`` makes: python3.12, python3 and
+        python (python3.13t, python3t, pythont; pypy3.10, pypy3, pypy)."""
+        stem = _EXE_STEM.get(self.implementation, self.implementation)
+        suffix = VARIANT_SUFFIX.get(self.variant or "", "")
+        return self.executable_name, f"{stem}{self.major}{suffix}", f"{stem}{suffix}"
+
+    @property
     def interpreter_name(self) -> str:
         """The interpreter uv runs in the install's ``bin``: as above, but plain ``graalpy``."""
         return "graalpy" if self.implementation == "graalpy" else self.executable_name

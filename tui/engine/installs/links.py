@@ -11,6 +11,7 @@ import contextlib
 import os
 import re
 from pathlib import Path
+from typing import NamedTuple
 
 from tui.engine.fsutil import inside, scratch_token, within
 from tui.engine.installs.keys import KeyParts
@@ -35,6 +36,14 @@ def replace_symlink(link: Path, target: Path) -> None:
         raise
 
 
+class BinLinks(NamedTuple):
+    """The bin dir's links one request made, and the names it left alone (a NamedTuple, not
+    a dataclass: a reinstall loads this module and not dataclasses)."""
+
+    linked: list[Path]
+    refused: list[Path]  # taken by something else, or a folder: --force replaces the former
+
+
 class Links:
     """The minor link and bin links of an ``InstallDir``."""
 
@@ -56,22 +65,61 @@ class Links:
         newest = max(same_minor, key=lambda i: i.parts.sort_key())
         replace_symlink(link, newest.path)
 
-    def _link_executable(self, parts: KeyParts, warnings: list[str]) -> Path | None:
-        if self.bin_dir is None:
-            return None
+    def _executable_target(self, parts: KeyParts, warnings: list[str]) -> Path | None:
+        """What the bin dir's links point at: the interpreter through the minor link (so a
+        new patch moves them), or None with a warning when the install has none."""
         name = parts.executable_name
         via = parts.minor_key if parts.has_minor_link else parts.key
         target = inside(self.root, via, "bin", name)
         if not target.exists():
             warnings.append(f"{parts.key} has no bin/{name}; no link made in {self.bin_dir}")
             return None
-        link = inside(self.bin_dir, name)
+        return target
+
+    def _link_executable(self, parts: KeyParts, warnings: list[str]) -> Path | None:
+        if self.bin_dir is None:
+            return None
+        target = self._executable_target(parts, warnings)
+        if target is None:
+            return None
+        link = inside(self.bin_dir, parts.executable_name)
         if os.path.lexists(link) and not self._manages(link):
             warnings.append(f"{link} exists and is not managed by uv; left alone")
             return None
         self.bin_dir.mkdir(parents=True, exist_ok=True)
         replace_symlink(link, target)
         return link
+
+    def _link_names(
+        self, parts: KeyParts, names: tuple[str, ...], *, force: bool, warnings: list[str]
+    ) -> BinLinks:
+        """Point each of ``names`` in the bin dir at the install, by uv's rules for ``python
+        install --default`` and ``--force``: a missing name, one of uv's or pyshelf's links
+        (into this install dir) and a link that leads nowhere are (re)made; anything else
+        there (a file, a link to another Python) only with ``force``."""
+        made = BinLinks([], [])
+        if self.bin_dir is None:
+            return made
+        target = self._executable_target(parts, warnings)
+        if target is None:
+            return made
+        self.bin_dir.mkdir(parents=True, exist_ok=True)
+        for name in names:
+            link = inside(self.bin_dir, name)
+            foreign = (
+                os.path.lexists(link)
+                and not self._manages(link)
+                and (os.path.exists(link) or not link.is_symlink())  # not a dangling link
+            )
+            if foreign and not force:
+                made.refused.append(link)
+                continue
+            if os.path.isdir(link) and not link.is_symlink():
+                made.refused.append(link)  # never replaced, --force or not
+                continue
+            replace_symlink(link, target)
+            made.linked.append(link)
+        return made
 
     def _manages(self, link: Path) -> bool:
         """Whether a bin entry is a symlink into this install dir (uv's or ours)."""

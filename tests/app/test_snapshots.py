@@ -15,7 +15,7 @@ from textual.pilot import Pilot
 from tests.app import scenes
 from tui.app.app import PyshelfApp
 from tui.app.messages import JobUpdated
-from tui.app.screens.plan_confirm import PlanConfirmScreen
+from tui.app.screens.plan_confirm import BreakConfirmScreen, PlanConfirmScreen
 
 
 @pytest.fixture
@@ -72,6 +72,36 @@ def test_confirm_uninstall(snap_compare, app: PyshelfApp) -> None:
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(120, 36), run_before=run_before)
+
+
+@pytest.fixture
+def in_use(tmp_path: Path, isolated_home: Path) -> Iterator[PyshelfApp]:
+    app = scenes.in_use_app(tmp_path, isolated_home)
+    yield app
+    app.queue.close()
+
+
+async def ask_twice(pilot: Pilot) -> None:
+    """u on 3.12.7, yes to the first question: the second names the users."""
+    await ready(pilot)
+    await select(pilot, "cpython-3.12.7-linux-x86_64-gnu")
+    await pilot.press("u")
+    while not isinstance(pilot.app.screen, PlanConfirmScreen):
+        await pilot.pause(0.01)
+    await pilot.press("y")
+    while not isinstance(pilot.app.screen, BreakConfirmScreen):
+        await pilot.pause(0.01)
+    await pilot.pause()
+
+
+def test_confirm_in_use(snap_compare, in_use: PyshelfApp) -> None:
+    """Each user's path on its own line (wrapped after a / only when longer than the line),
+    how it uses 3.12.7 under it, and the whole question."""
+    assert snap_compare(in_use, terminal_size=(120, 36), run_before=ask_twice)
+
+
+def test_confirm_in_use_at_80x24(snap_compare, in_use: PyshelfApp) -> None:
+    assert snap_compare(in_use, terminal_size=(80, 24), run_before=ask_twice)
 
 
 def test_help(snap_compare, app: PyshelfApp) -> None:

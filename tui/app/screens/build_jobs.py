@@ -6,6 +6,7 @@ here so each module stays readable.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -30,7 +31,17 @@ from tui.format import human_size
 # The removal engine and its dialogs load when a removal is first asked for, not at start.
 if TYPE_CHECKING:
     from tui.app.screens.cleanup import Scope
+    from tui.engine.usage.ledger import Ledger
     from tui.engine.usage.removal import Action, Plan
+
+
+def table_sizes(plan: Plan, ledger: Ledger) -> None:
+    """Give each item of ``plan`` the size the table shows for it (the ledger's): a plan's
+    fresh inventory is not measured."""
+    sizes = {os.path.abspath(i.path): i.size for i in ledger.items}
+    for item in plan.items:
+        if item.size is None:
+            item.size = sizes.get(os.path.abspath(item.path))
 
 
 class BuildJobs(View):
@@ -41,6 +52,7 @@ class BuildJobs(View):
     scope: Scope | None
     all_entries: list[Entry]
     table: ShelfTable
+    ledger: Ledger | None
     queue_panel: QueuePanel
     details: DetailsPane | None
     status: StatusLine
@@ -129,10 +141,20 @@ class BuildJobs(View):
     @work(thread=True, group="confirm", exclusive=True, exit_on_error=False)
     def _plan_removal(self, action: Action, entries: list[Entry], title: str, verb: str) -> None:
         """Make the plan off the UI thread (it walks trees and looks for environments)."""
-        from tui.engine.usage.removal import plan_builds
-
-        plan = plan_builds(self.shelf, action, entries, cwd=self._cwd())
+        plan = self.plan_builds(action, entries)
         self.app.call_from_thread(self._ask_plan, plan, title, verb)
+
+    def plan_builds(self, action: Action, entries: list[Entry]) -> Plan:
+        """``plan_builds`` (the scope's, when it has one), its items priced as the table
+        prices them, so the dialog speaks in the table's figures. Walks trees: a worker's."""
+        if self.scope is not None:
+            planner = self.scope.plan_builds
+        else:
+            from tui.engine.usage.removal import plan_builds as planner
+        plan = planner(self.shelf, action, entries, cwd=self._cwd())
+        if self.ledger is not None:
+            table_sizes(plan, self.ledger)
+        return plan
 
     def _ask_plan(self, plan: Plan, title: str, verb: str) -> None:
         if plan.empty:

@@ -41,13 +41,14 @@ from tui.engine.shelf import Shelf
 from tui.engine.usage import inventory as usage
 from tui.engine.usage.inventory import Inventory, Item, Owner, take_inventory
 from tui.engine.usage.managers import SYSTEM_DIRS
-from tui.engine.usage.removal import Plan, make_plan
+from tui.engine.usage.removal import Plan, make_plan, plan_builds
 from tui.format import human_size
 
 SizeScan = Callable[
     [Sequence[Item], Callable[[Item, int], None] | None, threading.Event | None], bool
 ]
 PlanMaker = Callable[[Inventory, list[Item]], Plan]
+BuildPlanner = Callable[..., Plan]  # as ``plan_builds``: (shelf, action, entries, *, cwd)
 
 GROUP_NOTES = {
     Owner.UV: "interpreters in uv's layout, pyshelf's and uv's own",
@@ -66,6 +67,7 @@ class Scope:
     clock: Callable[[], float] = time.time
     scan_sizes: SizeScan = field(default=usage.scan_sizes)
     make_plan: PlanMaker = field(default=make_plan)
+    plan_builds: BuildPlanner = field(default=plan_builds)  # u and e in the builds view
 
 
 class CleanupScreen(CleanupRemovals):

@@ -221,7 +221,7 @@ async def test_system_interpreters_cannot_be_marked(machine: Machine, make_app: 
         await pilot.press("x")  # nor removed when merely highlighted
         go(screen, group_id(Owner.SYSTEM))
         await pilot.press("space")
-        await pilot.press("g")
+        await pilot.press("a")  # the whole group: nothing in it can be marked
         await pilot.pause()
         assert not table.marked and not isinstance(app.screen, PlanConfirmScreen)
         assert "never removed" in notices(app) and "cannot be marked" in notices(app)
@@ -339,7 +339,7 @@ async def test_keys_in_the_palette_and_the_help(machine: Machine, make_app: AppM
         await pilot.press("question_mark")
         await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
         help_screen: HelpScreen = app.screen  # type: ignore[assignment]
-        assert "g marks this row's group" in help_screen.context
+        assert "a marks this row's group" in help_screen.context
         await pilot.press("escape")
         await pilot.press("ctrl+p", *"keep only the newest")
         await wait_for(pilot, lambda: "Prune: keep only the newest" in palette_options(app))

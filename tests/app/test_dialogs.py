@@ -15,6 +15,7 @@ from textual.widgets import Label
 from tests.app import scenes
 from tests.app.conftest import CPYTHON_312, AppMaker, cell, entry, highlight, loaded, wait_for
 from tests.conftest import World
+from tests.test_managers import clear_manager_env
 from tui.app.app import PyshelfApp
 from tui.app.present import show_path
 from tui.app.screens.plan_confirm import BreakConfirmScreen, PlanConfirmScreen, plain
@@ -28,7 +29,10 @@ def lines(renderable: RenderableType, width: int) -> list[str]:
 
 
 @pytest.fixture
-def in_use(tmp_path: Path, isolated_home: Path) -> Iterator[PyshelfApp]:
+def in_use(
+    tmp_path: Path, isolated_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[PyshelfApp]:
+    clear_manager_env(monkeypatch)  # the machine's own pyenv is not in the scene
     app = scenes.in_use_app(tmp_path, isolated_home)
     yield app
     app.queue.close()

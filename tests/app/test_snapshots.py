@@ -13,6 +13,7 @@ import pytest
 from textual.pilot import Pilot
 
 from tests.app import scenes
+from tests.test_managers import clear_manager_env
 from tui.app.app import PyshelfApp
 from tui.app.messages import JobUpdated
 from tui.app.screens.plan_confirm import BreakConfirmScreen, PlanConfirmScreen
@@ -75,7 +76,10 @@ def test_confirm_uninstall(snap_compare, app: PyshelfApp) -> None:
 
 
 @pytest.fixture
-def in_use(tmp_path: Path, isolated_home: Path) -> Iterator[PyshelfApp]:
+def in_use(
+    tmp_path: Path, isolated_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[PyshelfApp]:
+    clear_manager_env(monkeypatch)  # the machine's own pyenv is not in the scene
     app = scenes.in_use_app(tmp_path, isolated_home)
     yield app
     app.queue.close()

@@ -157,10 +157,12 @@ class PyshelfApp(App[int]):
                 yield command
 
     async def action_close_or_quit(self) -> None:
+        """q: close what is on top (a dialog answers "no", the builds view's queue panel
+        closes, a view goes back); on the builds view with nothing open, quit."""
         if len(self.screen_stack) > 1:
-            self.screen.dismiss(None)  # a dialog answers "no"; a view goes back
-            return
-        await self.action_quit()
+            self.screen.dismiss(None)
+        elif not self.main.close_top():
+            await self.action_quit()
 
     async def action_quit(self) -> None:
         running = self.queue.active()

@@ -43,6 +43,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "retry": ("Retry", "Retry"),
     "clear": ("clear done", "clear"),
     "clear-filter": ("clear", "clear"),
+    "queue-close": ("close", "close"),
 }
 
 
@@ -51,7 +52,8 @@ def table_actions(jobs: Sequence[str]) -> list[str]:
     return ["mark", *jobs, "filter", "sort", "all", "details", "queue", "cleanup", "help", "quit"]
 
 
-QUEUE_ACTIONS = ("cancel", "retry", "clear", "queue", "cleanup", "help", "quit")
+# In the queue, Esc and q close it: nothing quits from inside a panel (ctrl+q still does).
+QUEUE_ACTIONS = ("cancel", "retry", "clear", "queue-close", "cleanup", "help")
 FILTER_ACTIONS = ("clear-filter",)
 # What goes first when the footer is too narrow for every action.
 DROP_FIRST = ("all", "details", "verify", "sort", "mark")

@@ -239,6 +239,11 @@ class CleanupScreen(CleanupRemovals):
         self.queue_panel.display = True
         self.queue_panel.show_event(message.event)
 
+    @on(QueuePanel.CloseRequested)
+    def _queue_closed(self) -> None:
+        self.queue_panel.display = False  # the next job shows it again
+        self.table.focus()
+
     def error_matters(self, worker: Worker[object]) -> bool:
         # A scan a rescan replaced: its error no longer matters.
         return worker.group != "cleanup-inventory" or worker is self._taking

@@ -465,6 +465,18 @@ class MainScreen(UpgradeActions, BundleActions, ConnectionActions, BuildJobs):
             self.table.focus()
         self.update_jobs_line()
 
+    @on(QueuePanel.CloseRequested)
+    def _queue_closed(self) -> None:
+        self.close_top()
+
+    def close_top(self) -> bool:
+        """Close the queue panel if it is open (q and Esc close what is on top before anything
+        quits); False when there was nothing to close."""
+        if not self.queue_panel.display:
+            return False
+        self.action_toggle_queue()
+        return True
+
     async def action_toggle_details(self) -> None:
         pane = self.details
         if pane is None:  # made the first time d shows it: the first frame has no use for it
@@ -539,7 +551,11 @@ class MainScreen(UpgradeActions, BundleActions, ConnectionActions, BuildJobs):
             key("sort-previous"),
         )
         yield "Reverse the sort order", table.action_reverse_sort, key("sort-reverse")
-        yield "Show / hide the job queue", self.action_toggle_queue, key("queue")
+        yield (
+            "Show / hide the job queue",
+            self.action_toggle_queue,
+            f"{key('queue')}; {key('queue-close')} in the queue closes it",
+        )
         selected = self.queue_panel.selected
         if selected is not None and not selected.phase.final:
             yield (

@@ -23,6 +23,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Label, Static
 
 from tui.app import screen_keys
+from tui.app.navigation import move, moving
 from tui.app.present import show_path
 from tui.app.screens.confirm import ConfirmScreen
 from tui.app.wrap import Breakable
@@ -73,7 +74,10 @@ def path_and_line(path: str, line: str, indent: int) -> Group:
 
 
 class _PlanDialog(ConfirmScreen):
-    """A long listing scrolls, and the buttons stay in view on a small terminal."""
+    """A long listing scrolls (j k g G ctrl+d ctrl+u, while the focus stays on the safe
+    answer), and the buttons stay in view on a small terminal."""
+
+    BINDINGS: ClassVar[list[BindingType]] = moving("#confirm-scroll")
 
     # Rows the dialog needs besides its texts and the listing: border, padding, the title's
     # margin and the buttons (each with its margin). Keep in step with dialogs.tcss.
@@ -82,6 +86,9 @@ class _PlanDialog(ConfirmScreen):
 
     def dialog(self) -> Vertical:
         return Vertical(id="confirm-dialog", classes="-plan")
+
+    def action_move(self, selector: str, action: str) -> None:
+        move(self, selector, action)
 
     def texts(self) -> list[str]:
         """What the dialog says besides its listing, each text wrapped to the width."""
@@ -161,7 +168,7 @@ class BreakConfirmScreen(_PlanDialog, inherit_bindings=False):
     first (b, not y), so a doubled keypress cannot say yes twice."""
 
     ANSWER_KEYS = ("break", "break-no")
-    BINDINGS: ClassVar[list[BindingType]] = screen_keys.BREAK
+    BINDINGS: ClassVar[list[BindingType]] = [*screen_keys.BREAK, *moving("#confirm-scroll")]
 
     def __init__(self, plan: Plan) -> None:
         super().__init__(

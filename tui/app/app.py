@@ -115,6 +115,14 @@ class PyshelfApp(App[int]):
         if self._owns_queue:
             self.queue.close(cancel=True)  # downloads keep their partial files
 
+    def on_notify(self) -> None:
+        """A notification arrived (Textual's Notify message, on the app's thread): its toast
+        goes clear of the view's highlighted row."""
+        place = getattr(self.screen, "place_toasts", None)
+        if place is not None:
+            place()
+            self.call_after_refresh(place)  # again once its toast is drawn and measured
+
     def _config_problem(self, line: str) -> None:
         self.notify(line, title="config", severity="warning", timeout=10)
 

@@ -41,7 +41,7 @@ LINES: dict[str, str] = {
     "theme": "dark / light theme",
     "palette": "command palette",
     "help": "this help",
-    "quit": "close what is on top; else quit",
+    "quit": "close what is open, or quit",
     "quit-now": "quit from anywhere",
     "cleanup-mark": "mark a row (a header: its group)",
     "cleanup-group": "mark all of the row's group",

@@ -71,7 +71,7 @@ class UpgradeActions(View):
     queue: JobQueue
     table: ShelfTable
     _cwd: Callable[[], Path]  # where environments are looked for (BuildJobs)
-    _execute_plan: Callable[[Plan, bool], object]
+    _execute_plan: Callable[..., object]  # (plan, in use ok, verb): BuildJobs
     plan_builds: Callable[[Action, list[Entry]], Plan]  # BuildJobs: priced as the table prices
 
     BINDINGS: ClassVar[list[BindingType]] = register(
@@ -184,7 +184,9 @@ class UpgradeActions(View):
             self.notify(f"{old} kept: {users} still use it", title="upgrade", timeout=8)
             return
         title = f"Uninstall {old}, now that {up.new.build.version} is installed?"
-        confirm_plan(self.app, plan, title, "Uninstall", lambda ok: self._execute_plan(plan, ok))
+        confirm_plan(
+            self.app, plan, title, "Uninstall", lambda ok: self._execute_plan(plan, ok, "Uninstall")
+        )
 
     def upgrade_commands(self) -> Iterator[Command]:
         upgrades = self.table.notes.upgrades

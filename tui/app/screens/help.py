@@ -18,6 +18,7 @@ from textual.widgets import Label, Static
 from tui.app.help_keys import Group, groups, rows
 from tui.app.keys import bound_key, register
 from tui.app.navigation import move, moving
+from tui.app.present import COULD_FREE
 
 LEGEND = "● installed  ◆ cached  ◐ partial  ○ available  ◌ a job at work"
 
@@ -67,6 +68,7 @@ class HelpScreen(ModalScreen[None]):
                     with Horizontal(classes="help-groups"):
                         for group in pair:
                             yield Static(_grid(group, self.keys), classes="help-group")
+                yield Label(COULD_FREE, id="help-could-free")  # the header's figure
             yield Label(f"{bound_key(self.app, 'help-close')} closes", id="help-close")
 
     def on_mount(self) -> None:

@@ -29,7 +29,7 @@ from tui.app.messages import (
     SortChanged,
 )
 from tui.app.notes import empty_filter_note, reload_summary
-from tui.app.present import matches, row_id, totals, totals_text
+from tui.app.present import freeable, matches, row_id, totals, totals_text
 from tui.app.row_notes import TAGS, RowNotes
 from tui.app.screens.build_jobs import BuildJobs
 from tui.app.title import fit_parts
@@ -586,4 +586,10 @@ class MainScreen(UpgradeActions, BundleActions, ConnectionActions, BuildJobs):
             self.action_cleanup,
             key("cleanup"),
         )
+        if freeable(self.all_entries):
+            yield (
+                "Evict what could be freed: the cache of installed builds, partial downloads",
+                self.free_cache,
+                "frees the header's “could free”; asks first",
+            )
         yield "Reload the list", self.action_reload, key("reload")

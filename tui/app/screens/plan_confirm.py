@@ -197,7 +197,12 @@ class BreakConfirmScreen(_PlanDialog, inherit_bindings=False):
 
 
 def confirm_plan(
-    app: App[object], plan: Plan, title: str, verb: str, run: Callable[[bool], None]
+    app: App[object],
+    plan: Plan,
+    title: str,
+    verb: str,
+    run: Callable[[bool], None],
+    note: str = "",
 ) -> None:
     """Ask about ``plan``, a second time (naming them) if it breaks environments; on yes,
     ``run(in_use_ok)``. The one confirmation every removal in the app goes through."""
@@ -214,4 +219,4 @@ def confirm_plan(
         if yes:
             run(True)
 
-    app.push_screen(PlanConfirmScreen(title, plan, verb=verb), first)
+    app.push_screen(PlanConfirmScreen(title, plan, verb=verb, note=note), first)

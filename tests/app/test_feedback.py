@@ -4,6 +4,7 @@ removal frees; a narrow footer leads to the rest."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -183,3 +184,40 @@ async def test_at_80x24_the_footer_leads_to_the_rest_and_the_palette_has_U_E_I_N
         assert not {"upgrade", "export", "import", "check-connection"} & set(ids)
         hints = {hint: name for name, _, hint in app.main.commands()}  # the palette's
         assert {"U", "E", "I", "N"} <= set(hints), hints
+
+
+def _colours(svg: str) -> set[tuple[int, int, int]]:
+    """The colours of the terminal's cells in a screenshot: text styles and cell backgrounds,
+    not the window drawn around them (its buttons and title)."""
+    styles = r"-r\d+ \{ fill: #([0-9a-fA-F]{6})"  # one CSS class per text style
+    cells = re.findall(styles + r"|<rect [^>]*fill=\"#([0-9a-fA-F]{6})\"", svg)
+    # Text with no colour of its own is written in the export theme's foreground: not ours.
+    found = {h.lower() for pair in cells for h in pair if h} - {"c5c8c6"}
+    return {(int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16)) for h in found}
+
+
+@pytest.mark.parametrize(("value", "grey"), [("1", True), ("", False), (None, False)])
+async def test_no_color_draws_in_shades_of_grey(
+    tmp_path: Path,
+    isolated_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    value: str | None,
+    grey: bool,
+) -> None:
+    """NO_COLOR set (no-color.org: to anything but "") leaves no hue anywhere on screen."""
+    clear_manager_env(monkeypatch)
+    if value is None:
+        monkeypatch.delenv("NO_COLOR", raising=False)
+    else:
+        monkeypatch.setenv("NO_COLOR", value)
+    app = scenes.make_app(tmp_path, isolated_home)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await loaded(pilot)
+            await highlight(pilot, CPYTHON_312)  # the cursor, states and marks: all in colour
+            await pilot.press("space")
+            colours = _colours(app.export_screenshot())
+    finally:
+        app.queue.close()
+    hues = {c for c in colours if len(set(c)) > 1}
+    assert colours and (hues == set()) == grey, sorted(hues)[:5]

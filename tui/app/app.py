@@ -6,6 +6,7 @@ The builds view is ``MainScreen`` (screens/main.py); the disk-usage view is push
 from __future__ import annotations
 
 import gc
+import os
 import time
 from collections.abc import Callable, Iterator
 from functools import partial
@@ -71,7 +72,13 @@ class PyshelfApp(App[int]):
         measure: Callable[[Shelf], Ledger | None] = measure_ledger,
     ) -> None:
         """``config``: the config file (None: defaults, nothing remembered); ``scope``: where
-        the disk-usage view looks; ``measure``: how sizes are measured (tests fix them)."""
+        the disk-usage view looks; ``measure``: how sizes are measured (tests fix them).
+
+        ``NO_COLOR`` set to anything but "" draws in shades of grey (Textual reads it here);
+        an empty one counts as unset, as no-color.org and every variable pyshelf reads say.
+        """
+        if os.environ.get("NO_COLOR") == "":
+            del os.environ["NO_COLOR"]
         super().__init__()
         self.shelf = shelf if isinstance(shelf, Shelf) else Shelf(shelf)
         self._owns_queue = queue is None

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from textual.geometry import Region
 from textual.pilot import Pilot
+from textual.widgets import ListView
 
 from tests.app import scenes
 from tests.app.conftest import CPYTHON_312, AppMaker, highlight, loaded, settle, wait_for
@@ -19,6 +20,7 @@ from tests.conftest import World
 from tests.test_managers import clear_manager_env
 from tui.app.app import PyshelfApp
 from tui.app.footer import ActionFooter
+from tui.app.messages import JobUpdated
 from tui.app.present import COULD_FREE, totals
 from tui.app.screens.help import HelpScreen
 from tui.app.screens.plan_confirm import PlanConfirmScreen, plain
@@ -77,6 +79,24 @@ async def test_toasts_never_cover_the_highlighted_row(
             )
             builds.clear_notifications()
             await pilot.pause()
+
+
+async def test_with_the_queue_focused_toasts_stay_over_the_table(builds: PyshelfApp) -> None:
+    async with builds.run_test(size=(80, 24), notifications=True) as pilot:
+        await loaded(pilot)
+        await pilot.press("Q")
+        sizes = {e.key: e.download_size or 0 for e in builds.main.all_entries}
+        for event in scenes.jobs_in_flight(sizes):
+            builds.main.post_message(JobUpdated(event))
+        jobs = builds.main.queue_panel.query_one(ListView)
+        await wait_for(pilot, lambda: len(jobs.children) == 4)
+        await shout(pilot, 2)
+        job = highlighted_row(jobs)
+        shown = toasts(builds)
+        assert job is not None and shown
+        table = builds.main.table.region
+        assert all(t.y >= table.y and t.bottom <= table.bottom for t in shown)
+        assert not any(t.overlaps(job) for t in shown)
 
 
 async def test_toasts_hide_while_a_dialog_or_the_palette_is_up(builds: PyshelfApp) -> None:

@@ -49,12 +49,15 @@ class View(Screen[None]):
     # -- notifications ----------------------------------------------------------------------
 
     def toast_room(self) -> tuple[Region, Region | None]:
-        """Where toasts may go, and the row to keep clear: the view's list under the focus."""
+        """Where toasts may go, the view's table (never over the queue's lines below it),
+        and the row to keep clear: the highlighted one of the list under the focus."""
+        tables = self.query(DataTable)
+        area = tables.first().region if tables else self.region
         focused = self.focused
         for node in [focused, *(focused.ancestors if focused else [])]:
             if isinstance(node, DataTable | ListView):
-                return node.region, highlighted_row(node)
-        return self.region, None
+                return area, highlighted_row(node)
+        return area, None
 
     def place_toasts(self) -> None:
         """Dock the toasts clear of the highlighted row (``tui.app.toasts.place``), showing

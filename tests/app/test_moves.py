@@ -158,3 +158,19 @@ async def test_in_a_removal_plans_listing(disk: PyshelfApp) -> None:
         page = listing.scrollable_content_region.height
         await moves(pilot, lambda: round(listing.scroll_y), last, page)
         assert dialog.focused.id == "confirm-no"
+
+
+async def test_esc_and_q_in_the_disk_views_queue_close_it_not_the_view(disk: PyshelfApp) -> None:
+    async with disk.run_test(size=(80, 24)) as pilot:
+        screen = await _disk_view(pilot)
+        sizes = {e.key: e.download_size or 0 for e in disk.main.all_entries}
+        panel = screen.queue_panel
+        for key in ("escape", "q"):
+            for event in scenes.jobs_in_flight(sizes)[:2]:
+                screen.post_message(JobUpdated(event))
+            await wait_for(pilot, lambda: panel.display)
+            panel.query_one(ListView).focus()
+            await pilot.pause()
+            await pilot.press(key)
+            await wait_for(pilot, lambda: not panel.display)
+            assert disk.screen is screen and disk.focused is screen.table

@@ -13,7 +13,6 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import ListView
 
-from tests.app import scenes
 from tests.app.conftest import AppMaker, cell, loaded, settle, wait_for
 from tests.app.test_flow import _palette_options as palette_options
 from tests.conftest import World
@@ -364,10 +363,8 @@ def test_bars_are_block_characters_relative_to_the_largest() -> None:
 
 
 @pytest.fixture
-def scene(tmp_path: Path, isolated_home: Path) -> Iterator[PyshelfApp]:
-    app = scenes.cleanup_app(tmp_path, isolated_home)
-    yield app
-    app.queue.close()
+def scene(disk: PyshelfApp) -> PyshelfApp:
+    return disk
 
 
 async def _marked_view(pilot: Pilot) -> None:

@@ -5,7 +5,6 @@ the table's words and figures."""
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,6 @@ from textual.widgets import Label
 from tests.app import scenes
 from tests.app.conftest import CPYTHON_312, AppMaker, cell, entry, highlight, loaded, wait_for
 from tests.conftest import World
-from tests.test_managers import clear_manager_env
 from tui.app.app import PyshelfApp
 from tui.app.present import show_path
 from tui.app.screens.plan_confirm import BreakConfirmScreen, PlanConfirmScreen, plain
@@ -26,16 +24,6 @@ def lines(renderable: RenderableType, width: int) -> list[str]:
     console = Console(width=width, record=True, file=io.StringIO())
     console.print(renderable)
     return [line.rstrip() for line in console.export_text().splitlines()]
-
-
-@pytest.fixture
-def in_use(
-    tmp_path: Path, isolated_home: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[PyshelfApp]:
-    clear_manager_env(monkeypatch)  # the machine's own pyenv is not in the scene
-    app = scenes.in_use_app(tmp_path, isolated_home)
-    yield app
-    app.queue.close()
 
 
 async def _second_question(app: PyshelfApp, size: tuple[int, int]) -> tuple[list[str], int]:

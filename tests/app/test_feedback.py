@@ -5,7 +5,6 @@ removal frees; a narrow footer leads to the rest."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,16 +27,6 @@ from tui.app.screens.view import highlighted_row
 from tui.format import human_size
 
 K311 = "cpython-3.11.9-linux-x86_64-gnu"
-
-
-@pytest.fixture
-def builds(
-    tmp_path: Path, isolated_home: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[PyshelfApp]:
-    clear_manager_env(monkeypatch)
-    app = scenes.make_app(tmp_path, isolated_home)
-    yield app
-    app.queue.close()
 
 
 def toasts(app: PyshelfApp) -> list[Region]:

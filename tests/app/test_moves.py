@@ -4,19 +4,16 @@ removal plan's listing. Each test presses every one of them and checks where it 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
-import pytest
 from textual.pilot import Pilot
 from textual.widgets import ListView, OptionList
 
 from tests.app import scenes
 from tests.app.conftest import loaded, wait_for
-from tests.test_managers import clear_manager_env
+from tests.app.test_cleanup import open_view
 from tui.app.app import PyshelfApp
 from tui.app.messages import JobUpdated
-from tui.app.screens.cleanup import CleanupScreen
 from tui.app.screens.help import HelpScreen
 from tui.app.screens.plan_confirm import PlanConfirmScreen
 from tui.app.screens.prune_menu import PruneScreen
@@ -44,25 +41,6 @@ async def moves(pilot: Pilot, where: Callable[[], int], last: int, page: int) ->
     await press("ctrl+u", 0)
 
 
-@pytest.fixture(autouse=True)
-def no_real_managers(monkeypatch: pytest.MonkeyPatch) -> None:
-    clear_manager_env(monkeypatch)  # the machine's own pyenv is not in the scenes
-
-
-@pytest.fixture
-def builds(tmp_path: Path, isolated_home: Path) -> Iterator[PyshelfApp]:
-    app = scenes.make_app(tmp_path, isolated_home)
-    yield app
-    app.queue.close()
-
-
-@pytest.fixture
-def disk(tmp_path: Path, isolated_home: Path) -> Iterator[PyshelfApp]:
-    app = scenes.cleanup_app(tmp_path, isolated_home)
-    yield app
-    app.queue.close()
-
-
 async def test_in_the_builds_table(builds: PyshelfApp) -> None:
     async with builds.run_test(size=(80, 24)) as pilot:
         await loaded(pilot)
@@ -83,19 +61,9 @@ async def test_in_the_job_queue(builds: PyshelfApp) -> None:
         await moves(pilot, lambda: jobs.index or 0, 3, 3)
 
 
-async def _disk_view(pilot: Pilot) -> CleanupScreen:
-    app: PyshelfApp = pilot.app  # type: ignore[assignment]
-    await loaded(pilot)
-    await pilot.press("D")
-    await wait_for(pilot, lambda: isinstance(app.screen, CleanupScreen))
-    screen: CleanupScreen = app.screen  # type: ignore[assignment]
-    await wait_for(pilot, lambda: screen.inventory is not None and screen.progress is None)
-    return screen
-
-
 async def test_in_the_disk_view_and_g_no_longer_marks(disk: PyshelfApp) -> None:
     async with disk.run_test(size=(80, 24)) as pilot:
-        screen = await _disk_view(pilot)
+        screen = await open_view(pilot)
         table = screen.table
         last = table.row_count - 1
         page = table.scrollable_content_region.height - 1  # rows under the header, less one
@@ -108,7 +76,7 @@ async def test_in_the_disk_view_and_g_no_longer_marks(disk: PyshelfApp) -> None:
 
 async def test_in_the_prune_menu_and_its_number_keys(disk: PyshelfApp) -> None:
     async with disk.run_test(size=(80, 24)) as pilot:
-        screen = await _disk_view(pilot)
+        screen = await open_view(pilot)
         await pilot.press("p")
         await wait_for(pilot, lambda: isinstance(disk.screen, PruneScreen))
         presets = disk.screen.query_one(OptionList)
@@ -142,7 +110,7 @@ async def test_on_the_help_page(builds: PyshelfApp) -> None:
 
 async def test_in_a_removal_plans_listing(disk: PyshelfApp) -> None:
     async with disk.run_test(size=(80, 24)) as pilot:
-        screen = await _disk_view(pilot)
+        screen = await open_view(pilot)
         table = screen.table
         for owner in (Owner.CACHE, Owner.PYENV):
             table.move_cursor(row=table.get_row_index(group_id(owner)))
@@ -162,7 +130,7 @@ async def test_in_a_removal_plans_listing(disk: PyshelfApp) -> None:
 
 async def test_esc_and_q_in_the_disk_views_queue_close_it_not_the_view(disk: PyshelfApp) -> None:
     async with disk.run_test(size=(80, 24)) as pilot:
-        screen = await _disk_view(pilot)
+        screen = await open_view(pilot)
         sizes = {e.key: e.download_size or 0 for e in disk.main.all_entries}
         panel = screen.queue_panel
         for key in ("escape", "q"):

@@ -53,6 +53,34 @@ def uv_sees_the_cache(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(main_screen, "uv_cache_notice", lambda settings: None)
 
 
+def scene(name: str, make: str, doc: str) -> object:
+    """The fixture ``name``: the app ``tests.app.scenes.<make>`` builds (a fixed shelf, the
+    same pictures on every machine), without the machine's own pyenv and friends."""
+
+    def fixture(
+        tmp_path: Path, isolated_home: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> Iterator[PyshelfApp]:
+        from tests.app import scenes
+        from tests.test_managers import clear_manager_env
+
+        clear_manager_env(monkeypatch)
+        app = getattr(scenes, make)(tmp_path, isolated_home)
+        yield app
+        app.queue.close()
+
+    fixture.__doc__ = doc
+    return pytest.fixture(fixture, name=name)
+
+
+builds = scene("builds", "make_app", "The builds view over a fixed shelf.")
+disk = scene(
+    "disk", "cleanup_app", "The disk view, with other managers' interpreters and environments."
+)
+in_use = scene(
+    "in_use", "in_use_app", "The fixed shelf, 3.12.7 used by two environments and a pin."
+)
+
+
 @pytest.fixture
 def make_app(world: World) -> Iterator[AppMaker]:
     maker = AppMaker(world)

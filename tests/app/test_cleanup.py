@@ -13,7 +13,6 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import ListView
 
-from tests.app import scenes
 from tests.app.conftest import AppMaker, cell, loaded, settle, wait_for
 from tests.app.test_flow import _palette_options as palette_options
 from tests.conftest import World
@@ -250,7 +249,7 @@ async def test_system_interpreters_cannot_be_marked(machine: Machine, make_app: 
         await pilot.press("x")  # nor removed when merely highlighted
         go(screen, group_id(Owner.SYSTEM))
         await pilot.press("space")
-        await pilot.press("g")
+        await pilot.press("a")  # the whole group: nothing in it can be marked
         await pilot.pause()
         assert not table.marked and not isinstance(app.screen, PlanConfirmScreen)
         assert "never removed" in notices(app) and "cannot be marked" in notices(app)
@@ -368,7 +367,7 @@ async def test_keys_in_the_palette_and_the_help(machine: Machine, make_app: AppM
         await pilot.press("question_mark")
         await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
         help_screen: HelpScreen = app.screen  # type: ignore[assignment]
-        assert "g marks this row's group" in help_screen.context
+        assert "a marks this row's group" in help_screen.context
         await pilot.press("escape")
         await pilot.press("ctrl+p", *"keep only the newest")
         await wait_for(pilot, lambda: "Prune: keep only the newest" in palette_options(app))
@@ -393,10 +392,8 @@ def test_bars_are_block_characters_relative_to_the_largest() -> None:
 
 
 @pytest.fixture
-def scene(tmp_path: Path, isolated_home: Path) -> Iterator[PyshelfApp]:
-    app = scenes.cleanup_app(tmp_path, isolated_home)
-    yield app
-    app.queue.close()
+def scene(disk: PyshelfApp) -> PyshelfApp:
+    return disk
 
 
 async def _marked_view(pilot: Pilot) -> None:

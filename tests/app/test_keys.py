@@ -264,3 +264,28 @@ async def test_the_footer_is_drawn_again_only_when_what_it_shows_changes(
         await pilot.press("slash")  # the filter's own actions
         await pilot.pause()
         assert len(drawn) > before and "clear" in drawn[-1] and "fetch" not in drawn[-1]
+
+
+async def test_esc_and_q_close_the_queue_and_never_quit_from_inside_it(
+    world: World, make_app: AppMaker
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await loaded(pilot)
+        panel = app.main.queue_panel
+        for key in ("escape", "q"):
+            await pilot.press("Q")
+            assert panel.display and app.focused in panel.walk_children()
+            await pilot.press(key)
+            await pilot.pause()
+            assert not panel.display and app.focused is app.main.table
+            assert app.is_running and app.screen is app.main
+        # Open but not focused, the panel is still what q closes first; then q quits.
+        await pilot.press("Q")
+        app.main.table.focus()
+        await pilot.press("q")
+        await pilot.pause()
+        assert not panel.display and app.is_running
+        await pilot.press("q")
+        await pilot.pause()
+    assert app.return_code == 0

@@ -6,23 +6,18 @@ the queue, a confirmation and help here, the disk-usage view in test_cleanup.py.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from textual.pilot import Pilot
 
 from tests.app import scenes
 from tui.app.app import PyshelfApp
 from tui.app.messages import JobUpdated
-from tui.app.screens.plan_confirm import PlanConfirmScreen
+from tui.app.screens.plan_confirm import BreakConfirmScreen, PlanConfirmScreen
 
 
 @pytest.fixture
-def app(tmp_path: Path, isolated_home: Path) -> Iterator[PyshelfApp]:
-    app = scenes.make_app(tmp_path, isolated_home)
-    yield app
-    app.queue.close()
+def app(builds: PyshelfApp) -> PyshelfApp:
+    return builds
 
 
 async def ready(pilot: Pilot) -> None:
@@ -62,16 +57,37 @@ def test_queue_with_jobs_in_progress(snap_compare, app: PyshelfApp) -> None:
     assert snap_compare(app, terminal_size=(120, 36), run_before=run_before)
 
 
-def test_confirm_uninstall(snap_compare, app: PyshelfApp) -> None:
-    async def run_before(pilot: Pilot) -> None:
-        await ready(pilot)
-        await select(pilot, "cpython-3.12.7-linux-x86_64-gnu")
-        await pilot.press("u")
-        while not isinstance(pilot.app.screen, PlanConfirmScreen):  # planned in a worker
-            await pilot.pause(0.01)
-        await pilot.pause()
+async def ask(pilot: Pilot) -> None:
+    """u on 3.12.7: the first question."""
+    await ready(pilot)
+    await select(pilot, "cpython-3.12.7-linux-x86_64-gnu")
+    await pilot.press("u")
+    while not isinstance(pilot.app.screen, PlanConfirmScreen):  # planned in a worker
+        await pilot.pause(0.01)
+    await pilot.pause()
 
-    assert snap_compare(app, terminal_size=(120, 36), run_before=run_before)
+
+def test_confirm_uninstall(snap_compare, app: PyshelfApp) -> None:
+    assert snap_compare(app, terminal_size=(120, 36), run_before=ask)
+
+
+async def ask_twice(pilot: Pilot) -> None:
+    """u on 3.12.7, yes to the first question: the second names the users."""
+    await ask(pilot)
+    await pilot.press("y")
+    while not isinstance(pilot.app.screen, BreakConfirmScreen):
+        await pilot.pause(0.01)
+    await pilot.pause()
+
+
+def test_confirm_in_use(snap_compare, in_use: PyshelfApp) -> None:
+    """Each user's path on its own line (wrapped after a / only when longer than the line),
+    how it uses 3.12.7 under it, and the whole question."""
+    assert snap_compare(in_use, terminal_size=(120, 36), run_before=ask_twice)
+
+
+def test_confirm_in_use_at_80x24(snap_compare, in_use: PyshelfApp) -> None:
+    assert snap_compare(in_use, terminal_size=(80, 24), run_before=ask_twice)
 
 
 def test_help(snap_compare, app: PyshelfApp) -> None:
@@ -110,12 +126,4 @@ def test_queue_and_details_at_80x24(snap_compare, app: PyshelfApp) -> None:
 
 
 def test_confirm_uninstall_at_80x24(snap_compare, app: PyshelfApp) -> None:
-    async def run_before(pilot: Pilot) -> None:
-        await ready(pilot)
-        await select(pilot, "cpython-3.12.7-linux-x86_64-gnu")
-        await pilot.press("u")
-        while not isinstance(pilot.app.screen, PlanConfirmScreen):
-            await pilot.pause(0.01)
-        await pilot.pause()
-
-    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=ask)

@@ -6,6 +6,7 @@ The builds view is ``MainScreen`` (screens/main.py); the disk-usage view is push
 from __future__ import annotations
 
 import gc
+import os
 import time
 from collections.abc import Callable, Iterator
 from functools import partial
@@ -71,7 +72,13 @@ class PyshelfApp(App[int]):
         measure: Callable[[Shelf], Ledger | None] = measure_ledger,
     ) -> None:
         """``config``: the config file (None: defaults, nothing remembered); ``scope``: where
-        the disk-usage view looks; ``measure``: how sizes are measured (tests fix them)."""
+        the disk-usage view looks; ``measure``: how sizes are measured (tests fix them).
+
+        ``NO_COLOR`` set to anything but "" draws in shades of grey (Textual reads it here);
+        an empty one counts as unset, as no-color.org and every variable pyshelf reads say.
+        """
+        if os.environ.get("NO_COLOR") == "":
+            del os.environ["NO_COLOR"]
         super().__init__()
         self.shelf = shelf if isinstance(shelf, Shelf) else Shelf(shelf)
         self._owns_queue = queue is None
@@ -115,6 +122,14 @@ class PyshelfApp(App[int]):
         if self._owns_queue:
             self.queue.close(cancel=True)  # downloads keep their partial files
 
+    def on_notify(self) -> None:
+        """A notification arrived (Textual's Notify message, on the app's thread): its toast
+        goes clear of the view's highlighted row."""
+        place = getattr(self.screen, "place_toasts", None)
+        if place is not None:
+            place()
+            self.call_after_refresh(place)  # again once its toast is drawn and measured
+
     def _config_problem(self, line: str) -> None:
         self.notify(line, title="config", severity="warning", timeout=10)
 
@@ -157,10 +172,12 @@ class PyshelfApp(App[int]):
                 yield command
 
     async def action_close_or_quit(self) -> None:
+        """q: close what is on top (a dialog answers "no", the builds view's queue panel
+        closes, a view goes back); on the builds view with nothing open, quit."""
         if len(self.screen_stack) > 1:
-            self.screen.dismiss(None)  # a dialog answers "no"; a view goes back
-            return
-        await self.action_quit()
+            self.screen.dismiss(None)
+        elif not self.main.close_top():
+            await self.action_quit()
 
     async def action_quit(self) -> None:
         running = self.queue.active()

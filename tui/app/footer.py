@@ -4,13 +4,14 @@ apply, so nothing moves when the highlighted row changes.
 Each action reads as its word with its key picked out ("fetch" with the f lit, "Disk" with
 the D), which fits a dozen actions in 80 columns; a key its word does not contain (after a
 remap) is written before the word. When even that is too wide, the actions listed last in
-``DROP_FIRST`` go first.
+``DROP_FIRST`` go first, and the help key reads "more": the help page and the palette
+(``ctrl+p``) list every action, those the footer never shows (U, E, I, N) among them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ClassVar
 
 from rich.style import Style
@@ -43,6 +44,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "retry": ("Retry", "Retry"),
     "clear": ("clear done", "clear"),
     "clear-filter": ("clear", "clear"),
+    "queue-close": ("close", "close"),
 }
 
 
@@ -51,7 +53,8 @@ def table_actions(jobs: Sequence[str]) -> list[str]:
     return ["mark", *jobs, "filter", "sort", "all", "details", "queue", "cleanup", "help", "quit"]
 
 
-QUEUE_ACTIONS = ("cancel", "retry", "clear", "queue", "cleanup", "help", "quit")
+# In the queue, Esc and q close it: nothing quits from inside a panel (ctrl+q still does).
+QUEUE_ACTIONS = ("cancel", "retry", "clear", "queue-close", "cleanup", "help")
 FILTER_ACTIONS = ("clear-filter",)
 # What goes first when the footer is too narrow for every action.
 DROP_FIRST = ("all", "details", "verify", "sort", "mark")
@@ -172,6 +175,9 @@ class ActionFooter(Widget):
             used = sum(i.width for i in items) + gap * (len(items) - 1)
             if used <= width:
                 return items, gap, used + 2 + len(self._palette_hint()) <= width
+        # Too narrow: the help key says it leads to the rest ("? more"), then the actions
+        # least used go until the line fits.
+        items = [replace(i, word="more") if i.binding_id == "help" else i for i in items]
         for binding_id in DROP_FIRST:
             items = [i for i in items if i.binding_id != binding_id]
             if sum(i.width for i in items) + len(items) - 1 <= width:

@@ -13,6 +13,7 @@ from tui.engine.shelf import Entry
 
 if TYPE_CHECKING:  # the disk-usage engine loads when something is measured
     from tui.engine.usage.ledger import Ledger
+    from tui.engine.usage.removal import Outcome
 
 
 @dataclass
@@ -77,3 +78,11 @@ class SortChanged(Message):
 
     column: str
     reverse: bool
+
+
+@dataclass
+class RemovalDone(Message):
+    """A removal plan the builds view started has run, every step (from a queue thread)."""
+
+    outcome: Outcome
+    verb: str  # the job's title ("Uninstall"), as the notification's title

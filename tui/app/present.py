@@ -222,6 +222,24 @@ def matches(entry: Entry, text: str, tags: Iterable[str] = ()) -> bool:
     )
 
 
+# What "could free" in the header means, where it is shown (the header's tooltip, the help page):
+# exactly what the palette's "Evict what could be freed" frees, asking first.
+COULD_FREE = (
+    "could free: what evicting the cache of installed builds (their archives and unpacked "
+    "copies) and partial downloads frees. Installs keep working; reinstalling one then "
+    "downloads it again. The palette's “Evict what could be freed” does it, asking first."
+)
+
+
+def freeable(entries: Iterable[Entry]) -> list[Entry]:
+    """The builds "could free" counts: installed ones with an archive in the cache (their
+    eviction takes the unpacked copy along), and partial downloads of the others."""
+    return [
+        e for e in entries
+        if (e.cached is not None if e.installation is not None else e.partial_bytes > 0)
+    ]  # fmt: skip
+
+
 @dataclass(frozen=True, slots=True)
 class Totals:
     installed: int
@@ -229,14 +247,15 @@ class Totals:
     installed_unknown: int  # installs whose size is not measured yet
     cached: int  # builds the cache holds anything of
     cache_size: int  # the whole cache dir, as ``du -sb`` counts it after the install dir
-    could_free: int  # what installed builds hold in the cache, partial downloads, leftovers
+    could_free: int  # what evicting ``freeable`` entries frees: their Cached column
     measured: bool = True  # False: the sizes are what is known so far
 
 
 def totals(entries: Iterable[Entry], ledger: Ledger | None = None) -> Totals:
     """Counts from ``entries``; sizes from ``ledger`` (whole directories, so they agree with
     ``du -sb``), or, until it is measured, the sum of what the entries know."""
-    installed = installed_size = unknown = cached = cache_size = could_free = 0
+    entries = list(entries)
+    installed = installed_size = unknown = cached = cache_size = 0
     for e in entries:
         if e.installation is not None:
             installed += 1
@@ -247,15 +266,12 @@ def totals(entries: Iterable[Entry], ledger: Ledger | None = None) -> Totals:
         if e.in_cache:
             cached += 1
             cache_size += e.cache_size or 0
-        # Eviction frees what an installed build holds in the cache; a partial download of
-        # any build is only waiting to be resumed.
-        could_free += (e.cache_size or 0) if e.installation is not None else e.partial_bytes
+    # Evicting a build frees its Cached column: for an installed one, its archive and what
+    # its unpacked copy holds beyond the install; for the others, the partial download.
+    could_free = sum(e.cache_size or 0 for e in freeable(entries))
     if ledger is None:
         return Totals(installed, installed_size, unknown, cached, cache_size, could_free, False)
-    return Totals(
-        installed, ledger.installs_total, 0, cached, ledger.cache_total,
-        could_free + ledger.leftovers,
-    )  # fmt: skip
+    return Totals(installed, ledger.installs_total, 0, cached, ledger.cache_total, could_free)
 
 
 def totals_text(t: Totals) -> str:

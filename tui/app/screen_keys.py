@@ -24,7 +24,8 @@ CLEANUP: list[BindingType] = register([
 USAGE_TABLE: list[BindingType] = register([
     Binding("space", "toggle_mark", "Mark", tooltip="Mark the row, or a header's group",
             id="cleanup-mark"),
-    Binding("g", "toggle_group", "Group", tooltip="Mark the whole group of this row",
+    # a, for "all of this group" as in lazygit; g moves to the first row, as in every list.
+    Binding("a", "toggle_group", "Group", tooltip="Mark the whole group of this row",
             id="cleanup-group"),
     Binding("s", "cycle_sort", "Sort", tooltip="Sort by size, name, version, age",
             id="cleanup-sort"),
@@ -34,7 +35,15 @@ USAGE_TABLE: list[BindingType] = register([
 ])  # fmt: skip
 
 PRUNE: list[BindingType] = register(
-    [Binding("escape,q", "dismiss(None)", "Cancel", show=False, id="prune-cancel")]
+    [
+        Binding("escape,q", "dismiss(None)", "Cancel", show=False, id="prune-cancel"),
+        # The number each preset shows in the menu picks it (digits typed into the menu's
+        # number fields stay there: the fields take them first).
+        *(
+            Binding(str(n), f"pick({n - 1})", f"Preset {n}", show=False, id=f"prune-{n}")
+            for n in range(1, 5)
+        ),
+    ]
 )
 
 # The second question of a removal that breaks environments.

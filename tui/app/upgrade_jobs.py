@@ -32,7 +32,7 @@ from tui.engine.usage.venvs import Venv, default_roots, find_users
 
 # The removal engine and its dialog load when an upgrade gets that far, not at start.
 if TYPE_CHECKING:
-    from tui.engine.usage.removal import Plan
+    from tui.engine.usage.removal import Action, Plan
 
 
 def _why_not(entry: Entry, upgrades: dict[str, Upgrade]) -> str | None:
@@ -71,7 +71,8 @@ class UpgradeActions(View):
     queue: JobQueue
     table: ShelfTable
     _cwd: Callable[[], Path]  # where environments are looked for (BuildJobs)
-    _execute_plan: Callable[[Plan, bool], object]
+    _execute_plan: Callable[..., object]  # (plan, in use ok, verb): BuildJobs
+    plan_builds: Callable[[Action, list[Entry]], Plan]  # BuildJobs: priced as the table prices
 
     BINDINGS: ClassVar[list[BindingType]] = register(
         [
@@ -136,7 +137,7 @@ class UpgradeActions(View):
     @work(thread=True, group="upgrade", exit_on_error=False)
     def _run_upgrades(self, upgrades: list[Upgrade]) -> None:
         """Install, repoint, then offer the removal: each step a job, each waited for."""
-        from tui.engine.usage.removal import Action, plan_builds
+        from tui.engine.usage.removal import Action
 
         installs = [self.queue.submit(JobKind.INSTALL, u.new) for u in upgrades]
         self.queue.wait(installs)
@@ -156,7 +157,7 @@ class UpgradeActions(View):
                 for venv in up.pinned
             ]
             self.queue.wait(steps)
-            plan = plan_builds(self.shelf, Action.UNINSTALL, [up.old], cwd=self._cwd())
+            plan = self.plan_builds(Action.UNINSTALL, [up.old])
             if not self._call_ui(self._offer_removal, up, plan):
                 return
 
@@ -183,7 +184,9 @@ class UpgradeActions(View):
             self.notify(f"{old} kept: {users} still use it", title="upgrade", timeout=8)
             return
         title = f"Uninstall {old}, now that {up.new.build.version} is installed?"
-        confirm_plan(self.app, plan, title, "Uninstall", lambda ok: self._execute_plan(plan, ok))
+        confirm_plan(
+            self.app, plan, title, "Uninstall", lambda ok: self._execute_plan(plan, ok, "Uninstall")
+        )
 
     def upgrade_commands(self) -> Iterator[Command]:
         upgrades = self.table.notes.upgrades

@@ -6,6 +6,7 @@ here so each module stays readable.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,8 +14,8 @@ from typing import TYPE_CHECKING
 from textual import on, work
 
 from tui.app.keys import bound_key
-from tui.app.messages import JobRequested, JobUpdated
-from tui.app.present import row_id
+from tui.app.messages import JobRequested, JobUpdated, RemovalDone
+from tui.app.present import freeable, row_id
 from tui.app.rules import needs_confirmation, replacements
 from tui.app.screens.confirm import ConfirmScreen
 from tui.app.screens.view import View
@@ -30,7 +31,17 @@ from tui.format import human_size
 # The removal engine and its dialogs load when a removal is first asked for, not at start.
 if TYPE_CHECKING:
     from tui.app.screens.cleanup import Scope
+    from tui.engine.usage.ledger import Ledger
     from tui.engine.usage.removal import Action, Plan
+
+
+def table_sizes(plan: Plan, ledger: Ledger) -> None:
+    """Give each item of ``plan`` the size the table shows for it (the ledger's): a plan's
+    fresh inventory is not measured."""
+    sizes = {os.path.abspath(i.path): i.size for i in ledger.items}
+    for item in plan.items:
+        if item.size is None:
+            item.size = sizes.get(os.path.abspath(item.path))
 
 
 class BuildJobs(View):
@@ -41,6 +52,7 @@ class BuildJobs(View):
     scope: Scope | None
     all_entries: list[Entry]
     table: ShelfTable
+    ledger: Ledger | None
     queue_panel: QueuePanel
     details: DetailsPane | None
     status: StatusLine
@@ -127,14 +139,26 @@ class BuildJobs(View):
         self.app.push_screen(screen, answered)
 
     @work(thread=True, group="confirm", exclusive=True, exit_on_error=False)
-    def _plan_removal(self, action: Action, entries: list[Entry], title: str, verb: str) -> None:
+    def _plan_removal(
+        self, action: Action, entries: list[Entry], title: str, verb: str, note: str = ""
+    ) -> None:
         """Make the plan off the UI thread (it walks trees and looks for environments)."""
-        from tui.engine.usage.removal import plan_builds
+        plan = self.plan_builds(action, entries)
+        self.app.call_from_thread(self._ask_plan, plan, title, verb, note)
 
-        plan = plan_builds(self.shelf, action, entries, cwd=self._cwd())
-        self.app.call_from_thread(self._ask_plan, plan, title, verb)
+    def plan_builds(self, action: Action, entries: list[Entry]) -> Plan:
+        """``plan_builds`` (the scope's, when it has one), its items priced as the table
+        prices them, so the dialog speaks in the table's figures. Walks trees: a worker's."""
+        if self.scope is not None:
+            planner = self.scope.plan_builds
+        else:
+            from tui.engine.usage.removal import plan_builds as planner
+        plan = planner(self.shelf, action, entries, cwd=self._cwd())
+        if self.ledger is not None:
+            table_sizes(plan, self.ledger)
+        return plan
 
-    def _ask_plan(self, plan: Plan, title: str, verb: str) -> None:
+    def _ask_plan(self, plan: Plan, title: str, verb: str, note: str = "") -> None:
         if plan.empty:
             item, why = plan.refused[0] if plan.refused else (None, "nothing to remove")
             self.notify(f"{item.name}: {why}" if item else why, severity="warning", timeout=5)
@@ -144,16 +168,43 @@ class BuildJobs(View):
 
         def run(in_use_ok: bool) -> None:
             self.table.action_clear_marks()
-            self._execute_plan(plan, in_use_ok)
+            self._execute_plan(plan, in_use_ok, verb)
 
-        confirm_plan(self.app, plan, title, verb, run)
+        confirm_plan(self.app, plan, title, verb, run, note)
+
+    def free_cache(self) -> None:
+        """Evict what the header's "could free" counts (``present.freeable``), asking first."""
+        from tui.engine.usage.removal import Action
+
+        targets = freeable(self.all_entries)
+        if not targets:
+            self.notify("nothing to free: no installed build keeps its archive", timeout=4)
+            return
+        note = "Installs keep working; reinstalling one then downloads its archive again."
+        self._plan_removal(Action.EVICT, targets, "Evict what could be freed?", "Evict", note)
 
     @work(thread=True, group="remove", exit_on_error=False)
-    def _execute_plan(self, plan: Plan, in_use_ok: bool) -> None:
-        """Steps run as jobs on the app's queue: the panel and the notices show each one."""
+    def _execute_plan(self, plan: Plan, in_use_ok: bool, verb: str = "Remove") -> None:
+        """Steps run as jobs on the app's queue, each shown in the panel; one notification
+        says how the whole removal went."""
         from tui.engine.usage.removal import execute
 
-        execute(plan, self.shelf, self.queue, confirmed_in_use=in_use_ok)
+        execute(
+            plan, self.shelf, self.queue, confirmed_in_use=in_use_ok,
+            on_done=lambda outcome: self.post_message(RemovalDone(outcome, verb)),
+        )  # fmt: skip
+
+    @on(RemovalDone)
+    def _removal_done(self, message: RemovalDone) -> None:
+        from tui.app.removal_notice import notice
+
+        text, failed = notice(message.outcome)
+        self.notify(
+            text,
+            title=message.verb if not failed else f"{message.verb} failed",
+            severity="error" if failed else "information",
+            timeout=8 if failed else 4,
+        )
 
     def _submit(self, kind: JobKind, entries: list[Entry]) -> None:
         for entry in entries:
@@ -186,11 +237,13 @@ class BuildJobs(View):
 
     def _job_finished(self, event: JobEvent) -> None:
         verb = spec(event.kind).verb
-        if event.phase == Phase.DONE:
+        for warning in event.warnings:
+            self.notify(warning, title=f"{verb}: warning", severity="warning", timeout=8)
+        if spec(event.kind).destroys:
+            pass  # a step of a removal plan: the plan's one notification follows
+        elif event.phase == Phase.DONE:
             freed = f", freed {human_size(event.freed)}" if event.freed else ""
             self.notify(f"{event.key}: {event.result or 'done'}{freed}", title=verb, timeout=3)
-            for warning in event.warnings:
-                self.notify(warning, title=f"{verb}: warning", severity="warning", timeout=8)
         elif event.phase == Phase.FAILED:
             self.notify(
                 f"{event.key}: {event.error}", title=f"{verb} failed", severity="error", timeout=8

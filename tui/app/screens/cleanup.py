@@ -41,13 +41,14 @@ from tui.engine.shelf import Shelf
 from tui.engine.usage import inventory as usage
 from tui.engine.usage.inventory import Inventory, Item, Owner, take_inventory
 from tui.engine.usage.managers import SYSTEM_DIRS
-from tui.engine.usage.removal import Plan, make_plan, user_name
+from tui.engine.usage.removal import Plan, make_plan, plan_builds, user_name
 from tui.format import human_size
 
 SizeScan = Callable[
     [Sequence[Item], Callable[[Item, int], None] | None, threading.Event | None], bool
 ]
 PlanMaker = Callable[[Inventory, list[Item]], Plan]
+BuildPlanner = Callable[..., Plan]  # as ``plan_builds``: (shelf, action, entries, *, cwd)
 
 GROUP_NOTES = {
     Owner.UV: "interpreters in uv's layout, pyshelf's and uv's own",
@@ -66,6 +67,7 @@ class Scope:
     clock: Callable[[], float] = time.time
     scan_sizes: SizeScan = field(default=usage.scan_sizes)
     make_plan: PlanMaker = field(default=make_plan)
+    plan_builds: BuildPlanner = field(default=plan_builds)  # u and e in the builds view
 
 
 class CleanupScreen(CleanupRemovals):
@@ -236,6 +238,11 @@ class CleanupScreen(CleanupRemovals):
     def _job_updated(self, message: JobUpdated) -> None:
         self.queue_panel.display = True
         self.queue_panel.show_event(message.event)
+
+    @on(QueuePanel.CloseRequested)
+    def _queue_closed(self) -> None:
+        self.queue_panel.display = False  # the next job shows it again
+        self.table.focus()
 
     def error_matters(self, worker: Worker[object]) -> bool:
         # A scan a rescan replaced: its error no longer matters.

@@ -15,6 +15,7 @@ from textual import on, work
 from textual.worker import get_current_worker
 
 from tui.app.keys import bound_key
+from tui.app.removal_notice import notice
 from tui.app.screens.plan_confirm import confirm_plan
 from tui.app.screens.prune_menu import PruneChoice, PruneScreen
 from tui.app.screens.view import View
@@ -152,7 +153,8 @@ class CleanupRemovals(View):
                 item, why = plan.refused[0]
                 self.notify(f"{item.name}: {why}", severity="warning", timeout=5)
             elif verb == "Prune":
-                self.notify(f"nothing to prune: {title.removeprefix('Prune: ')}", timeout=4)
+                what = title.removeprefix("Prune: ").removesuffix("?")
+                self.notify(f"nothing to prune: {what}", timeout=4)
             else:
                 self.notify("nothing to remove", timeout=4)
             return
@@ -188,21 +190,16 @@ class CleanupRemovals(View):
             f"removing: {message.index} of {message.steps} done, "
             f"freed {human_size(self.freed_so_far)}"
         )
-        if message.result.error:
-            self.notify(message.result.error, title="removal failed", severity="error", timeout=8)
-        self._update_summary()
+        self._update_summary()  # a failed step is told with the rest, once all have run
 
     @on(PlanExecuted)
     def _executed(self, message: PlanExecuted) -> None:
-        outcome = message.outcome
         self.busy = None
-        failed = len(outcome.failed)
-        text = f"freed {human_size(outcome.freed)}"
-        if outcome.cancelled:
-            text += "; cancelled"
-        if failed:
-            text += f"; {failed} step{'s' if failed > 1 else ''} failed"
-        self.notify(text, title="Clean-up", severity="warning" if failed else "information")
+        text, failed = notice(message.outcome)  # one removal, one notification
+        self.notify(
+            text, title="Clean-up", severity="error" if failed else "information",
+            timeout=8 if failed else 4,
+        )  # fmt: skip
         self.table.clear_marks()
         self._after_change()
 

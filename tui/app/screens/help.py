@@ -17,7 +17,8 @@ from textual.widgets import Label, Static
 
 from tui.app.help_keys import Group, groups, rows
 from tui.app.keys import bound_key, register
-from tui.app.navigation import vi_bindings
+from tui.app.navigation import move, moving
+from tui.app.present import COULD_FREE
 
 LEGEND = "● installed  ◆ cached  ◐ partial  ○ available  ◌ a job at work"
 
@@ -46,7 +47,7 @@ class HelpScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = register(
         [
             Binding("escape,f1,question_mark,q", "dismiss", "Close", show=False, id="help-close"),
-            *vi_bindings(cursor=False, top=False),
+            *moving("#help-scroll"),
         ]
     )
 
@@ -67,7 +68,11 @@ class HelpScreen(ModalScreen[None]):
                     with Horizontal(classes="help-groups"):
                         for group in pair:
                             yield Static(_grid(group, self.keys), classes="help-group")
+                yield Label(COULD_FREE, id="help-could-free")  # the header's figure
             yield Label(f"{bound_key(self.app, 'help-close')} closes", id="help-close")
 
     def on_mount(self) -> None:
-        self.query_one("#help-scroll").focus()  # j, k, ctrl+d and ctrl+u scroll the page
+        self.query_one("#help-scroll").focus()  # the arrows and page keys scroll it too
+
+    def action_move(self, selector: str, action: str) -> None:
+        move(self, selector, action)

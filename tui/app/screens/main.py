@@ -29,7 +29,7 @@ from tui.app.messages import (
     SortChanged,
 )
 from tui.app.notes import empty_filter_note, reload_summary
-from tui.app.present import matches, row_id, totals, totals_text
+from tui.app.present import freeable, matches, row_id, totals, totals_text
 from tui.app.row_notes import TAGS, RowNotes
 from tui.app.screens.build_jobs import BuildJobs
 from tui.app.title import fit_parts
@@ -466,6 +466,18 @@ class MainScreen(UpgradeActions, BundleActions, ConnectionActions, BuildJobs):
             self.table.focus()
         self.update_jobs_line()
 
+    @on(QueuePanel.CloseRequested)
+    def _queue_closed(self) -> None:
+        self.close_top()
+
+    def close_top(self) -> bool:
+        """Close the queue panel if it is open (q and Esc close what is on top before anything
+        quits); False when there was nothing to close."""
+        if not self.queue_panel.display:
+            return False
+        self.action_toggle_queue()
+        return True
+
     async def action_toggle_details(self) -> None:
         pane = self.details
         if pane is None:  # made the first time d shows it: the first frame has no use for it
@@ -540,7 +552,11 @@ class MainScreen(UpgradeActions, BundleActions, ConnectionActions, BuildJobs):
             key("sort-previous"),
         )
         yield "Reverse the sort order", table.action_reverse_sort, key("sort-reverse")
-        yield "Show / hide the job queue", self.action_toggle_queue, key("queue")
+        yield (
+            "Show / hide the job queue",
+            self.action_toggle_queue,
+            f"{key('queue')}; {key('queue-close')} in the queue closes it",
+        )
         selected = self.queue_panel.selected
         if selected is not None and not selected.phase.final:
             yield (
@@ -571,4 +587,10 @@ class MainScreen(UpgradeActions, BundleActions, ConnectionActions, BuildJobs):
             self.action_cleanup,
             key("cleanup"),
         )
+        if freeable(self.all_entries):
+            yield (
+                "Evict what could be freed: the cache of installed builds, partial downloads",
+                self.free_cache,
+                "frees the header's “could free”; asks first",
+            )
         yield "Reload the list", self.action_reload, key("reload")

@@ -2,7 +2,9 @@
 breaks environments, a second question that names them.
 
 Both look like ``ConfirmScreen`` (same ids, same styles) and answer through it; only the
-contents differ, because a plan knows more than a list of paths.
+contents differ, because a plan knows more than a list of paths. Every path has a line of its
+own (wrapped after a ``/`` only when it is longer than that line) with what it is and why it
+goes on the line under it: no column competes with a path for the width.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Callable
 from typing import ClassVar
 
 from rich.console import Console, Group, RenderableType
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 from textual.app import App, ComposeResult
@@ -20,10 +23,12 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Label, Static
 
 from tui.app import screen_keys
+from tui.app.navigation import move, moving
 from tui.app.present import show_path
 from tui.app.screens.confirm import ConfirmScreen
 from tui.app.wrap import Breakable
-from tui.engine.usage.removal import Plan, count_users, how_used
+from tui.engine.usage.inventory import Kind
+from tui.engine.usage.removal import Plan, Removal, count_users, how_used
 from tui.format import human_size
 
 
@@ -34,13 +39,60 @@ def plain(renderable: RenderableType) -> str:
     return console.export_text()
 
 
-class _PlanDialog(ConfirmScreen):
-    """A long listing scrolls, and the buttons stay in view on a small terminal."""
+# What each kind of item is called where the tables show its size: the builds table's
+# Installed column, the parts of its Cached column, another manager's interpreter.
+WORDS = {
+    Kind.INSTALL: "Installed",
+    Kind.ARCHIVE: "archive",
+    Kind.PARTIAL: "partial download",
+    Kind.UNPACKED: "unpacked copy",
+    Kind.INTERPRETER: "interpreter",
+}
 
-    # Rows the dialog needs besides the listing: border, padding, title and buttons (each
-    # with its margin). Keep in step with app.tcss.
-    FIXED_ROWS = 2 + 2 + 2 + 4
-    DIALOG_WIDTH = 76
+
+def what_it_is(removal: Removal) -> str:
+    """The line under a removal's path: its kind and size as the tables show them (the
+    measured size; what removing it frees when that is not known), and why it goes."""
+    item = removal.item
+    size = human_size(item.size if item.size is not None else removal.freed)
+    word = WORDS.get(item.kind, str(item.kind))
+    reason = removal.reason
+    if reason == "marked":
+        return f"{word} {size}"
+    if word.lower() in reason.lower():  # "its unpacked copy goes with …": not named twice
+        return f"{reason}: {size}"
+    return f"{word} {size} · {reason}"
+
+
+def path_and_line(path: str, line: str, indent: int) -> Group:
+    """A path on its own line (broken after a ``/`` only when it is wider than the line),
+    and ``line`` under it, indented two more."""
+    return Group(
+        Padding(Breakable(path), (0, 0, 0, indent)),
+        Padding(Text(line, style="dim"), (0, 0, 0, indent + 2)),
+    )
+
+
+class _PlanDialog(ConfirmScreen):
+    """A long listing scrolls (j k g G ctrl+d ctrl+u, while the focus stays on the safe
+    answer), and the buttons stay in view on a small terminal."""
+
+    BINDINGS: ClassVar[list[BindingType]] = moving("#confirm-scroll")
+
+    # Rows the dialog needs besides its texts and the listing: border, padding, the title's
+    # margin and the buttons (each with its margin). Keep in step with dialogs.tcss.
+    FIXED_ROWS = 2 + 2 + 1 + 4
+    DIALOG_WIDTH = 100  # #confirm-dialog.-plan in dialogs.tcss
+
+    def dialog(self) -> Vertical:
+        return Vertical(id="confirm-dialog", classes="-plan")
+
+    def action_move(self, selector: str, action: str) -> None:
+        move(self, selector, action)
+
+    def texts(self) -> list[str]:
+        """What the dialog says besides its listing, each text wrapped to the width."""
+        return [self.title_text, self.note]
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -52,22 +104,26 @@ class _PlanDialog(ConfirmScreen):
     def _fit(self) -> None:
         # An auto-height dialog cannot give its listing "what is left", so count it here.
         width = max(10, min(self.DIALOG_WIDTH, int(self.size.width * 0.96)) - 6)
-        note = -(-len(self.note) // width) + 1 if self.note else 0
-        room = int(self.size.height * 0.9) - self.FIXED_ROWS - note
+        rows = sum(-(-len(text) // width) for text in self.texts() if text)
+        rows += 1 if self.note else 0  # its margin
+        room = self.size.height - self.FIXED_ROWS - rows
         self.query_one("#confirm-scroll").styles.max_height = max(3, room)
 
 
 class PlanConfirmScreen(_PlanDialog):
-    """The first question: every removal of the plan, with its path and the bytes it frees."""
+    """The first question: every removal of the plan, with its path, what it is in the
+    tables' words and figures, and the bytes the whole plan frees."""
 
     def __init__(self, title: str, plan: Plan, *, verb: str = "Remove", note: str = "") -> None:
         super().__init__(title, [], verb=verb, note=note)
         self.plan = plan
-        # The total (and the warning that a second question follows) stay below the list.
-        self.FIXED_ROWS = _PlanDialog.FIXED_ROWS + 1 + (1 if plan.broken_envs else 0)
+
+    def texts(self) -> list[str]:
+        # The total, and the warning that a second question follows, stay below the list.
+        return [*super().texts(), *(line.strip() for line in plain(self.total()).splitlines())]
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="confirm-dialog"):
+        with self.dialog():
             yield Label(self.title_text, id="confirm-title")
             with VerticalScroll(id="confirm-scroll"):
                 yield Static(self.listing(), id="confirm-list")
@@ -76,22 +132,24 @@ class PlanConfirmScreen(_PlanDialog):
 
     def listing(self) -> Group:
         plan = self.plan
-        grid = Table.grid(padding=(0, 1), expand=True)
-        grid.add_column(no_wrap=True, style="bold")
-        grid.add_column(overflow="fold", ratio=1)
-        grid.add_column(justify="right", no_wrap=True)
+        blocks: list[RenderableType] = []
         for step in plan.steps:
-            for n, removal in enumerate(step.removals):
-                path: RenderableType = Breakable(show_path(removal.item.path))
-                if removal.reason != "marked":
-                    path = Group(path, Text(removal.reason, style="dim"))
-                grid.add_row(str(step.action) if n == 0 else "", path, human_size(removal.freed))
-        notes = [Text(f"skipped {item.name}: {why}", style="dim") for item, why in plan.refused]
+            head = Table.grid(expand=True)
+            head.add_column(style="bold", no_wrap=True)
+            head.add_column(justify="right", no_wrap=True)
+            # Several steps: each says what it frees; one step: the total below says it.
+            freed = f"frees {human_size(step.freed)}" if len(plan.steps) > 1 else ""
+            head.add_row(str(step.action), freed)
+            blocks.append(head)
+            for removal in step.removals:
+                blocks.append(path_and_line(show_path(removal.item.path), what_it_is(removal), 2))
+        for item, why in plan.refused:
+            blocks.append(Text(f"skipped {item.name}: {why}", style="dim"))
         for venv, item in plan.switched_envs:
-            notes.append(
+            blocks.append(
                 Text(f"{show_path(venv.path)} moves from {item.name} to the newest patch left")
             )
-        return Group(grid, *notes)
+        return Group(*blocks)
 
     def total(self) -> Group:
         plan = self.plan
@@ -105,12 +163,12 @@ class PlanConfirmScreen(_PlanDialog):
 
 
 class BreakConfirmScreen(_PlanDialog, inherit_bindings=False):
+    """The second question, asked only when the plan breaks environments: each one's path on
+    its own line, and how it uses what goes under it. Its answer is a different key from the
+    first (b, not y), so a doubled keypress cannot say yes twice."""
+
     ANSWER_KEYS = ("break", "break-no")
-
-    """The second question, asked only when the plan breaks environments. Its answer is a
-    different key from the first (b, not y), so a doubled keypress cannot say yes twice."""
-
-    BINDINGS: ClassVar[list[BindingType]] = screen_keys.BREAK
+    BINDINGS: ClassVar[list[BindingType]] = [*screen_keys.BREAK, *moving("#confirm-scroll")]
 
     def __init__(self, plan: Plan) -> None:
         super().__init__(
@@ -123,23 +181,28 @@ class BreakConfirmScreen(_PlanDialog, inherit_bindings=False):
         self.plan = plan
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="confirm-dialog"):
+        with self.dialog():
             yield Label(self.title_text, id="confirm-title")
             with VerticalScroll(id="confirm-scroll"):
                 yield Static(self.listing(), id="confirm-list")
             yield from self.compose_answers()
 
-    def listing(self) -> Table:
-        grid = Table.grid(padding=(0, 2), expand=True)
-        grid.add_column(overflow="fold", ratio=1)
-        grid.add_column(overflow="fold", style="dim")
-        for venv, item in self.plan.broken_envs:
-            grid.add_row(Breakable(show_path(venv.path)), how_used(venv, item))
-        return grid
+    def listing(self) -> Group:
+        return Group(
+            *(
+                path_and_line(show_path(user.path), how_used(user, item), 0)
+                for user, item in self.plan.broken_envs
+            )
+        )
 
 
 def confirm_plan(
-    app: App[object], plan: Plan, title: str, verb: str, run: Callable[[bool], None]
+    app: App[object],
+    plan: Plan,
+    title: str,
+    verb: str,
+    run: Callable[[bool], None],
+    note: str = "",
 ) -> None:
     """Ask about ``plan``, a second time (naming them) if it breaks environments; on yes,
     ``run(in_use_ok)``. The one confirmation every removal in the app goes through."""
@@ -156,4 +219,4 @@ def confirm_plan(
         if yes:
             run(True)
 
-    app.push_screen(PlanConfirmScreen(title, plan, verb=verb), first)
+    app.push_screen(PlanConfirmScreen(title, plan, verb=verb, note=note), first)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, ClassVar
 
 from textual import on
@@ -15,6 +16,7 @@ from textual.widgets.option_list import Option
 
 from tui.app import screen_keys
 from tui.app.keys import bound_key
+from tui.app.navigation import OPTIONS, vi_bindings
 from tui.engine.errors import PyshelfError
 from tui.engine.usage.prune import parse_days, parse_size
 
@@ -47,6 +49,12 @@ class PruneChoice:
         }[self.preset]
 
 
+class PresetList(OptionList):
+    """The presets; j k g G ctrl+d ctrl+u move as in every list."""
+
+    BINDINGS: ClassVar[list[BindingType]] = vi_bindings(OPTIONS)
+
+
 class PruneScreen(ModalScreen[PruneChoice | None]):
     CSS_PATH = "../dialogs.tcss"  # loaded when first shown, not for the first frame
     BINDINGS: ClassVar[list[BindingType]] = screen_keys.PRUNE
@@ -64,15 +72,22 @@ class PruneScreen(ModalScreen[PruneChoice | None]):
                 "nothing goes until you confirm.",
                 id="prune-note",
             )
-            yield OptionList(*self._options(), id="prune-presets")
+            yield PresetList(*self._options(), id="prune-presets")
             with Horizontal(classes="prune-field"):
                 yield Label("older than (days)")
                 yield Input(self.days_text, id="prune-days", compact=True)
             with Horizontal(classes="prune-field"):
                 yield Label("cache cap (2G, 500M)")
                 yield Input(self.cap_text, id="prune-cap", compact=True)
-            cancel = bound_key(self.app, "prune-cancel")
-            yield Label(f"Enter previews · Tab to the numbers · {cancel} cancels", id="prune-keys")
+            key = partial(bound_key, self.app)
+            picks = " ".join(key(f"prune-{n}") for n in range(1, 5))
+            yield Label(
+                f"{picks} or Enter previews · Tab to the numbers · {key('prune-cancel')} cancels",
+                id="prune-keys",
+            )
+
+    def action_pick(self, index: int) -> None:
+        self._choose(PRESETS[index])
 
     def _options(self) -> list[Option]:
         days = self.days_text.strip() or "N"
@@ -83,8 +98,9 @@ class PruneScreen(ModalScreen[PruneChoice | None]):
             f"Evict archives older than {days} days",
             f"Cap the cache at {cap}",
         ]
-        pairs = zip(PRESETS, texts, strict=True)
-        return [Option(f"{n}  {text}", id=preset) for n, (preset, text) in enumerate(pairs, 1)]
+        keys = [bound_key(self.app, f"prune-{n}") for n in range(1, 5)]
+        rows = zip(keys, PRESETS, texts, strict=True)
+        return [Option(f"{key}  {text}", id=preset) for key, preset, text in rows]
 
     @on(Input.Changed)
     def _numbers_changed(self, event: Input.Changed) -> None:

@@ -8,19 +8,41 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.message import Message
 from textual.widgets import ListView
 
 from tui.app.keys import bound_key, register
 from tui.app.messages import JobCancelRequested, JobRetryRequested
-from tui.app.navigation import vi_bindings
+from tui.app.navigation import OPTIONS, vi_bindings
 from tui.app.widgets.job_item import JobItem
 from tui.engine.jobs import JobEvent, Phase
 
 
 class JobList(ListView):
-    """The jobs, one per line; j and k move like everywhere else."""
+    """The jobs; j k g G ctrl+d ctrl+u move the selection as in every list."""
 
-    BINDINGS: ClassVar[list[BindingType]] = register(vi_bindings(ends=False))
+    BINDINGS: ClassVar[list[BindingType]] = register(vi_bindings(OPTIONS))
+
+    def action_first(self) -> None:
+        if self.children:
+            self.index = 0
+
+    def action_last(self) -> None:
+        if self.children:
+            self.index = len(self.children) - 1
+
+    def _page(self) -> int:
+        """How many jobs one screenful of the list shows."""
+        item = self.children[0].outer_size.height if self.children else 1
+        return max(1, self.scrollable_content_region.height // max(1, item))
+
+    def action_page_down(self) -> None:
+        if self.children:
+            self.index = min(len(self.children) - 1, (self.index or 0) + self._page())
+
+    def action_page_up(self) -> None:
+        if self.children:
+            self.index = max(0, (self.index or 0) - self._page())
 
 
 class QueuePanel(Vertical):
@@ -35,8 +57,13 @@ class QueuePanel(Vertical):
             Binding(
                 "x", "clear_finished", "Clear done", tooltip="Remove finished jobs", id="clear"
             ),
+            # Like any panel on top: Esc and q close it, and never quit from inside it.
+            Binding("escape,q", "close", "Close", show=False, id="queue-close"),
         ]
     )
+
+    class CloseRequested(Message):
+        """Esc or q in the panel: the view hides it and gives the focus back to its table."""
 
     HELP = "{cancel} cancels the selected job, {retry} retries a failed or cancelled one."
 
@@ -116,6 +143,9 @@ class QueuePanel(Vertical):
     def action_retry_job(self) -> None:
         if (event := self.selected) is not None:
             self.post_message(JobRetryRequested(event.job_id))
+
+    def action_close(self) -> None:
+        self.post_message(self.CloseRequested())
 
     def action_clear_finished(self) -> None:
         for job_id, item in list(self._items.items()):

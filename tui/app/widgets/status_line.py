@@ -6,6 +6,8 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Label
 
+from tui.app.present import COULD_FREE
+
 
 class StatusLine(Vertical):
     _jobs: str | None = ""  # what the jobs label says; "" until the first set_jobs
@@ -16,6 +18,7 @@ class StatusLine(Vertical):
         yield Label(id="status-jobs")
 
     def on_mount(self) -> None:
+        self.query_one("#status-totals", Label).tooltip = COULD_FREE  # defined where it shows
         self.set_warning(None)
         self.set_jobs(None)
 

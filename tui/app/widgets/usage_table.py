@@ -20,6 +20,7 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import RowDoesNotExist
 
 from tui.app import screen_keys
+from tui.app.navigation import vi_bindings
 from tui.app.present import Cell
 from tui.app.widgets.usage_rows import (
     BAR_WIDTH,
@@ -59,7 +60,7 @@ NAME_MAX = 48
 class UsageTable(DataTable[Cell]):
     """Rows keyed by ``row_id`` (items) and ``group_id`` (headers)."""
 
-    BINDINGS: ClassVar[list[BindingType]] = screen_keys.USAGE_TABLE
+    BINDINGS: ClassVar[list[BindingType]] = [*screen_keys.USAGE_TABLE, *vi_bindings()]
 
     HELP = (
         "{cleanup-mark} marks a row (on a group's header: the whole group); {cleanup-group} "

@@ -492,3 +492,24 @@ async def test_reinstall_asks_only_when_it_would_discard_something(
         await pilot.press("n")
         await pilot.pause()
         assert not any(j.kind == "reinstall" for j in app.queue.jobs)
+
+
+async def test_the_palette_makes_an_install_the_default_python(
+    world: World, make_app: AppMaker
+) -> None:
+    assert world.cli("install", "3.12.7")[0] == 0
+    bin_dir = world.root / "bin"
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await loaded(pilot)
+        await _focus_312(pilot)
+        name, command, _ = next(
+            c for c in app.main.commands() if c[0].startswith("Make the default python")
+        )
+        assert "3.12.7" in name
+        command()
+        await wait_for(pilot, lambda: (bin_dir / "python").is_symlink())
+        await app.workers.wait_for_complete()
+    target = (world.root / "installs" / CPYTHON_312 / "bin" / "python3.12").resolve()
+    for link in ("python", "python3", "python3.12"):
+        assert (bin_dir / link).resolve() == target

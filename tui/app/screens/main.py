@@ -487,6 +487,25 @@ class MainScreen(UpgradeActions, BundleActions, ConnectionActions, BuildJobs):
             pane.display = not pane.display
         self._update_details()
 
+    @work(thread=True, group="default", exclusive=True, exit_on_error=False)
+    def make_default(self, key: str) -> None:
+        """``install --default`` for an install already there: the bin dir's links, by uv's
+        rules (a name neither uv nor pyshelf made is left alone, and said)."""
+        done = self.shelf.installs.link_bin(key, default=True, force=False)
+        if done is None:
+            self.app.call_from_thread(
+                self.notify, f"{key} is no longer installed", severity="warning"
+            )
+            return
+        links, warnings = done
+        made = ", ".join(link.name for link in links.linked) or "no link"
+        text = f"{key}: linked {made}"
+        if links.refused:
+            left = ", ".join(link.name for link in links.refused)
+            text += f"; left {left} alone (neither uv nor pyshelf made it)"
+        severity = "warning" if links.refused or warnings else "information"
+        self.app.call_from_thread(self.notify, "\n".join([text, *warnings]), severity=severity)
+
     def action_copy(self) -> None:
         entry = self.table.highlighted
         if entry is None:
@@ -542,6 +561,13 @@ class MainScreen(UpgradeActions, BundleActions, ConnectionActions, BuildJobs):
             yield "Clear the filter", self.action_clear_filter, key("clear-filter")
         for word, what in TAGS.items():
             yield f"Filter: {what}", partial(self.filter_to, word), f"“{word}” in the filter"
+        entry = table.highlighted
+        if entry is not None and entry.installation is not None:
+            yield (
+                f"Make the default python: {entry.build.describe()}",
+                partial(self.make_default, entry.key),
+                "python, python3 and its python3.X in the bin dir, as pyshelf install --default",
+            )
         yield from self.upgrade_commands()
         yield from self.bundle_commands()
         yield from self.connection_commands()

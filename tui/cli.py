@@ -310,6 +310,11 @@ def _targets(shelf: Shelf, kind: JobKind, requests: Sequence[str]) -> list[Entry
             )
         else:
             entry = shelf.resolve_available(request, entries)
+            if kind in (JobKind.INSTALL, JobKind.REINSTALL):  # the build that is installed
+                from tui.engine.rebuilds import installed_build
+
+                note = _warn if kind == JobKind.INSTALL else None
+                entry = installed_build(entry, entries, on_rebuild=note)
         if entry not in targets:
             targets.append(entry)
     return targets

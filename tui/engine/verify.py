@@ -44,11 +44,7 @@ def verify(
 
     all_entries = shelf.entries(all_platforms=True)
     by_archive = {e.cached.path: e for e in all_entries if e.cached is not None}
-    by_copy = {
-        shelf.unpacked.path_for(sha).name: e
-        for e in all_entries
-        if (sha := e.build.sha256)
-    }
+    by_copy = {shelf.unpacked.path_for(sha).name: e for e in all_entries if (sha := e.build.sha256)}
     if entries is None:
         archives = shelf.cache.scan()
         copies = [c.name for c in shelf.unpacked.copies()]

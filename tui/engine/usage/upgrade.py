@@ -6,6 +6,10 @@ link (``uv venv --python 3.12``) runs the new patch at once. Environments made f
 patch's own path are listed and can be repointed: their ``pyvenv.cfg`` and ``bin/python*``
 links are rewritten, only after the new interpreter has started, and put back if the
 environment does not start afterwards. The old patch can then go once nothing uses it.
+
+The newest may be a rebuild of the installed patch itself (``tui.engine.rebuilds``): it
+installs at the same path, in the old build's place, so every environment keeps running it
+and there is no old install left to remove; the old build's archive stays cached.
 """
 
 from __future__ import annotations
@@ -30,10 +34,24 @@ RUN_TIMEOUT = 30.0
 class Upgrade:
     old: Entry  # the newest installed patch of its minor
     new: Entry  # the newest patch the catalog (or the cache) has for it
-    via_link: list[Venv] = field(default_factory=list)  # follow the minor link: nothing to do
+    via_link: list[Venv] = field(default_factory=list)  # follow the minor link (or a rebuild)
     pinned: list[Venv] = field(default_factory=list)  # use the old patch's own path
 
+    @property
+    def is_rebuild(self) -> bool:
+        """The new build is of the same patch: it replaces the old one at the same path."""
+        return self.new.key == self.old.key
+
+    @property
+    def arrow(self) -> str:
+        """What changes: ``→ 3.12.7``, or ``+20991231 → +20991232`` for a rebuild."""
+        if self.is_rebuild:
+            return f"+{self.old.build.build} → +{self.new.build.build}"
+        return f"→ {self.new.build.version}"
+
     def describe(self) -> str:
+        if self.is_rebuild:
+            return f"{self.old.key} +{self.old.build.build} -> +{self.new.build.build}"
         return f"{self.old.key} -> {self.new.build.version}"
 
 
@@ -86,7 +104,8 @@ def sort_users(upgrades: Iterable[Upgrade], venvs: Iterable[Venv], install_root:
         for venv in venvs:
             if not venv.uses(old):
                 continue
-            linked = link_through(venv, install_root)
+            # A rebuild takes the old build's path: every environment keeps running it.
+            linked = upgrade.is_rebuild or link_through(venv, install_root)
             (upgrade.via_link if linked else upgrade.pinned).append(venv)
 
 

@@ -168,6 +168,12 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         _compile_bytecode(p)
         _yes(p, "repoint environments and remove the old patch without asking")
 
+    if wanted("envs"):
+        p = sub.add_parser("envs", parents=[common], help="environments and their interpreters")
+        p.add_argument("--json", action="store_true", help="machine-readable rows")
+        p.add_argument("--fix", action="store_true", help="bring broken environments back")
+        _yes(p, "with --fix: repoint environments whose build is gone without asking")
+
     if wanted("export"):
         p = sub.add_parser(
             "export", parents=[common], help="write a bundle (a static mirror) of cached archives"
@@ -240,8 +246,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 
 _COMMANDS = frozenset(
-    {"list", "upgrade", "export", "import", "doctor", "find", "dir", "prune", "verify", "du"}
-)
+    {"list", "upgrade", "envs", "export", "import", "doctor", "find", "dir", "prune", "verify",
+     "du"}
+)  # fmt: skip
 
 
 def command_in(argv: Sequence[str]) -> str | None:
@@ -495,6 +502,10 @@ def _main(argv: Sequence[str] | None) -> int:
             from tui.upgrade_cli import cmd_upgrade
 
             return cmd_upgrade(shelf, args)
+        if args.command == "envs":
+            from tui.envs_cli import cmd_envs
+
+            return cmd_envs(shelf, args)
         if args.command == "doctor":
             return info_cli.cmd_doctor(shelf)
         if args.command == "find":

@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -139,6 +139,20 @@ def repoint(venv: Venv, old: Path, new: Path, executable: str) -> None:
     version, everything is put back and the error says why.
     """
     new_version, new_prefix = _probe(new / "bin" / executable)
+    undo = retarget(venv, old, new, new_version)
+    try:
+        if _probe(venv.path / "bin" / "python") != (new_version, new_prefix):
+            raise PyshelfError(f"{venv.path} does not run {new} after the change")
+    except BaseException:
+        undo()
+        raise
+
+
+def retarget(venv: Venv, old: Path, new: Path, version: str) -> Callable[[], None]:
+    """Rewrite ``venv`` from the ``old`` install to the ``new`` one, running nothing: the
+    paths in ``pyvenv.cfg`` (``home``, ``executable``, ``base-executable``) and the ``bin/``
+    links that lead into ``old``, and its version. Returns what puts it all back; a failure
+    midway puts it back itself."""
     prefixes = sorted({os.path.abspath(old), os.path.realpath(old)}, key=len, reverse=True)
 
     def moved(value: str) -> str:
@@ -156,7 +170,7 @@ def repoint(venv: Venv, old: Path, new: Path, executable: str) -> None:
         if sep and name in ("home", "executable", "base-executable"):
             line = f"{key}= {moved(value.strip())}"
         elif sep and name in ("version_info", "version"):
-            line = f"{key}= {new_version}"
+            line = f"{key}= {version}"
         lines.append(line)
     links: list[tuple[Path, str]] = []
     bin_dir = venv.path / "bin"
@@ -164,17 +178,20 @@ def repoint(venv: Venv, old: Path, new: Path, executable: str) -> None:
         for item in found:
             if item.is_symlink() and (target := os.readlink(item.path)) != moved(target):
                 links.append((Path(item.path), target))
+
+    def undo() -> None:
+        atomic_write_bytes(cfg, before)
+        for link, target in links:
+            _relink(link, target)
+
     try:
         atomic_write_bytes(cfg, ("\n".join(lines) + "\n").encode())
         for link, target in links:
             _relink(link, moved(target))
-        if _probe(bin_dir / "python") != (new_version, new_prefix):
-            raise PyshelfError(f"{venv.path} does not run {new} after the change")
     except BaseException:
-        atomic_write_bytes(cfg, before)
-        for link, target in links:
-            _relink(link, target)
+        undo()
         raise
+    return undo
 
 
 def _relink(link: Path, target: str) -> None:

@@ -39,6 +39,7 @@ def _row(state: EnvState) -> dict[str, object]:
         "interpreter": state.interpreter,
         "via_minor_link": state.via_link,
         "needs": state.needs,
+        "brings_back": entry.key if entry else None,
         "build": (entry.build.build or None) if entry else None,
         "offline": state.offline,
         "repoint_to": target.key if target else None,

@@ -1,13 +1,14 @@
 """Environments whose interpreter is gone, and how pyshelf can bring each back.
 
 An interpreter removed anyway (``uninstall -yy``, or by another tool) leaves the environments
-made from it dangling. Those made from an install in uv's layout name it in ``pyvenv.cfg``
-(its directory, or uv's minor-version link to it, with the patch in ``version_info``), so
-the build they need is known: pyshelf reinstalls it from the cache when its archive or
-unpacked copy is there (offline), or from the catalog. When no build of that key is left, an
-environment made from the patch's own path can be repointed to the newest install of the
-same minor instead; one made through the minor link follows that link, which a repair of the
-install dir moves to the newest patch left.
+made from it dangling. Those made from an install in uv's layout name it in ``pyvenv.cfg``:
+its directory (``python -m venv``), or uv's minor-version link to it (``uv venv`` writes the
+link), so what they need is known. pyshelf reinstalls that build from the cache when its
+archive or unpacked copy is there (offline), or from the catalog; through the link, any
+patch of the minor will do (the one ``version_info`` names first). When no build of that
+key is left, an environment made from the patch's own path can be repointed to the newest
+install of the same minor instead; one made through the link follows the link, which a
+repair of the install dir moves to the newest patch left.
 
 Finding out runs nothing: ``pyvenv.cfg`` and links are read, never an environment's python.
 """
@@ -29,7 +30,6 @@ from tui.engine.usage.venvs import Venv
 
 REINSTALL, RELINK, REPOINT = "reinstall", "relink", "repoint"
 _MINOR = re.compile(r"^(?P<impl>[a-z]+)-(?P<minor>\d+\.\d+)(?P<rest>(?:\+[a-z+]+)?-.+)$")
-_VERSION = re.compile(r"^\d+\.\d+\.\d+(?:(?:a|b|rc)\d+)?$")
 
 
 @dataclass(slots=True)
@@ -38,8 +38,8 @@ class EnvState:
     broken: bool  # its base interpreter is gone
     interpreter: str | None  # the entry of the install dir it runs on: a key, or a minor link
     old_prefix: str | None  # that entry's path as the environment spells it
-    needs: str | None  # the installation key a broken environment needs
-    bring_back: Entry | None  # the build of that key a reinstall brings back
+    needs: str | None  # what a broken one needs in the install dir: a key, or a minor link
+    bring_back: Entry | None  # the build whose reinstall brings it back
     repoint_to: Installation | None  # the newest install of the same minor, when one is left
 
     @property
@@ -85,18 +85,13 @@ def _interpreter(venv: Venv, root: Path) -> tuple[str, str] | None:
     return None
 
 
-def _needed_key(name: str, version: str | None) -> str | None:
-    """The installation key behind an install-dir entry: the key itself, or for a minor link
-    the patch the environment says it runs (``version_info``)."""
-    if parse_key(name) is not None:
-        return name
-    match = _MINOR.match(name)
-    if match is None or version is None or not _VERSION.match(version):
-        return None
-    if not version.startswith(f"{match['minor']}."):
-        return None
-    key = f"{match['impl']}-{version}{match['rest']}"
-    return key if parse_key(key) is not None else None
+def _family(name: str) -> tuple | None:
+    """What installs of the same minor share (implementation, variant, platform, minor), from
+    an installation key or a minor link's name."""
+    if (match := _MINOR.match(name)) is not None:
+        name = f"{match['impl']}-{match['minor']}.0{match['rest']}"
+    p = parse_key(name)
+    return None if p is None else (p.implementation, p.variant, p.platform, p.major, p.minor)
 
 
 def is_broken(venv: Venv) -> bool:
@@ -106,39 +101,44 @@ def is_broken(venv: Venv) -> bool:
     return bool(venv.executable) and not os.path.exists(venv.executable)
 
 
-def _family(key: str) -> tuple | None:
-    p = parse_key(key)
-    return None if p is None else (p.implementation, p.variant, p.platform, p.major, p.minor)
-
-
 def survey(
     shelf: Shelf, venvs: Iterable[Venv], entries: Sequence[Entry] | None = None
 ) -> list[EnvState]:
     """The state of every environment in ``venvs``, and for a broken one what brings it back:
-    the newest build of the key it needs with its archive or copy cached, else (online) the
-    catalog's."""
+    a build of the key it needs with its archive or copy cached (the newest), else (online)
+    the catalog's. Through a minor link any patch of the minor will do, the one its
+    ``pyvenv.cfg`` names first."""
     if entries is None:
         entries = shelf.entries()
     installs = shelf.installs.installations()
-    offline = shelf.settings.offline
     states = []
     for venv in venvs:
         found = _interpreter(venv, shelf.settings.install_dir)
         name, prefix = found if found is not None else (None, None)
         broken = is_broken(venv)
-        needs = _needed_key(name, venv.version) if broken and name else None
-        bring_back = repoint_to = None
-        if needs is not None:
-            same = [e for e in entries if e.key == needs and e.installation is None]
-            cached = [e for e in same if e.build.sha256 and _in_cache(e)]
-            listed = [e for e in same if e.available and not offline]
-            pool = cached or listed
-            bring_back = max(pool, key=lambda e: e.build.sort_key(), default=None)
-            family = _family(needs)
-            left = [i for i in installs if _family(i.key) == family and i.key != needs]
-            repoint_to = max(left, key=lambda i: i.parts.sort_key(), default=None)
-        states.append(EnvState(venv, broken, name, prefix, needs, bring_back, repoint_to))
+        family = _family(name) if broken and name else None
+        state = EnvState(venv, broken, name, prefix, None, None, None)
+        if name is not None and family is not None:
+            state.needs = name
+            state.bring_back = _bring_back(name, venv.version, family, entries, shelf)
+            left = [i for i in installs if _family(i.key) == family and i.key != name]
+            state.repoint_to = max(left, key=lambda i: i.parts.sort_key(), default=None)
+        states.append(state)
     return states
+
+
+def _bring_back(
+    name: str, version: str | None, family: tuple, entries: Sequence[Entry], shelf: Shelf
+) -> Entry | None:
+    if parse_key(name) is not None:
+        pool = [e for e in entries if e.key == name and e.installation is None]
+    else:  # a minor link: its patch when the environment names one, else any of the minor
+        pool = [e for e in entries if _family(e.key) == family and e.installation is None]
+        exact = [e for e in pool if e.build.version == version]
+        pool = exact if any(_in_cache(e) for e in exact) else pool
+    cached = [e for e in pool if e.build.sha256 and _in_cache(e)]
+    listed = [e for e in pool if e.available and not shelf.settings.offline]
+    return max(cached or listed, key=lambda e: e.build.sort_key(), default=None)
 
 
 def repoint_broken(state: EnvState) -> None:

@@ -447,8 +447,9 @@ class Shelf:
         if archive is None or tap is not None or not archive.exists():
             raise PyshelfError(
                 f"{entry.key} build {entry.build.build or '(unknown)'}: no catalog lists it any "
-                "more and its archive is not in the cache, so it cannot be installed again; "
-                f"`pyshelf upgrade {entry.key}` installs the build the catalog has"
+                "more and the cache holds no archive of it that pyshelf can check, so it "
+                f"cannot be installed again; `pyshelf upgrade {entry.key}` installs the "
+                "build the catalog has"
             )
         from tui.engine.archives.cache import sha256_file
 

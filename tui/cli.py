@@ -241,6 +241,12 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         )  # fmt: skip
         json_flag(p, "what was pinned, or the pin in force, as a JSON object")
 
+    if wanted("envs"):
+        p = command("envs", "environments and their interpreters")
+        json_flag(p, "machine-readable rows")
+        p.add_argument("--fix", action="store_true", help="bring broken environments back")
+        _yes(p, "with --fix: repoint environments whose build is gone without asking")
+
     if wanted("export"):
         p = command("export", "write a bundle (a static mirror) of cached archives")
         p.add_argument("dir", type=options.directory, metavar="DIR", help="the bundle's folder")
@@ -311,8 +317,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 
 _COMMANDS = frozenset(
-    {"list", "upgrade", "pin", "export", "import", "doctor", "find", "dir", "prune", "verify",
-     "du"}
+    {"list", "upgrade", "pin", "envs", "export", "import", "doctor", "find", "dir", "prune",
+     "verify", "du"}
 )  # fmt: skip
 
 
@@ -390,6 +396,11 @@ def _targets(shelf: Shelf, kind: JobKind, requests: Sequence[str]) -> list[Entry
             )
         else:
             entry = shelf.resolve_available(request, entries)
+            if kind in (JobKind.INSTALL, JobKind.REINSTALL):  # the build that is installed
+                from tui.engine.rebuilds import installed_build
+
+                note = _warn if kind == JobKind.INSTALL else None
+                entry = installed_build(entry, entries, on_rebuild=note)
         if entry not in targets:
             targets.append(entry)
     return targets
@@ -626,6 +637,10 @@ def _main(argv: Sequence[str] | None) -> int:
             from tui.upgrade_cli import cmd_upgrade
 
             return cmd_upgrade(shelf, args)
+        if args.command == "envs":
+            from tui.envs_cli import cmd_envs
+
+            return cmd_envs(shelf, args)
         if args.command == "doctor":
             return info_cli.cmd_doctor(shelf, args)
         if args.command == "find":

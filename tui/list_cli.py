@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections import Counter
 from typing import TYPE_CHECKING
 
 from tui.engine.listing import ANY, listed
+from tui.engine.rebuilds import rebuild_of
 from tui.engine.redact import redact_url
 from tui.engine.resolve import no_match_message, parse_request
 from tui.engine.shelf import Entry, Shelf
@@ -18,10 +20,11 @@ if TYPE_CHECKING:
     from tui.engine.usage.ledger import Cost
 
 
-def _row(shelf: Shelf, entry: Entry, cost: Cost) -> dict[str, object]:
+def _row(shelf: Shelf, entry: Entry, cost: Cost, rebuild: Entry | None) -> dict[str, object]:
     from tui.engine.usage.ledger import evict_frees, uninstall_frees
 
     b = entry.build
+    inst = entry.installation
     return {
         "key": b.key,
         "version": b.version,
@@ -33,7 +36,9 @@ def _row(shelf: Shelf, entry: Entry, cost: Cost) -> dict[str, object]:
         "sha256": b.sha256,
         "available": entry.available,
         "cached": entry.cached is not None,
-        "installed": entry.installation is not None,
+        "installed": inst is not None,
+        "installed_build": (inst.build or None) if inst else None,
+        "rebuild": rebuild.build.build if rebuild else None,
         "download_size": entry.download_size,
         "partial_size": entry.partial_bytes or None,
         "cache_path": str(entry.cached.path) if entry.cached else None,
@@ -41,9 +46,9 @@ def _row(shelf: Shelf, entry: Entry, cost: Cost) -> dict[str, object]:
         "archive_size": entry.cached.size if entry.cached else None,
         "unpacked_size": entry.unpacked_size or None,
         "unpacked_shared": cost.shared or None,
-        "install_path": str(entry.installation.path) if entry.installation else None,
+        "install_path": str(inst.path) if inst else None,
         "install_size": entry.install_size,
-        "uninstall_frees": uninstall_frees(shelf, [entry]) if entry.installation else None,
+        "uninstall_frees": uninstall_frees(shelf, [entry]) if inst else None,
         "evict_frees": evict_frees(shelf, [entry]) if entry.in_cache else None,
     }
 
@@ -62,10 +67,14 @@ def cmd_list(shelf: Shelf, args: argparse.Namespace) -> int:
     ledger = Ledger.measure(shelf, entries if args.all_platforms else None)
     assert ledger is not None  # no cancel event: never stopped
     ledger.apply(shelf, rows)
+    offline = shelf.settings.offline
+    rebuilds = [rebuild_of(e, entries, offline=offline) for e in rows]
     if args.json:
         costs = ledger.costs(shelf, rows)
         json.dump(
-            [_row(shelf, e, c) for e, c in zip(rows, costs, strict=True)], sys.stdout, indent=2
+            [_row(shelf, *row) for row in zip(rows, costs, rebuilds, strict=True)],
+            sys.stdout,
+            indent=2,
         )
         sys.stdout.write("\n")
         return 0
@@ -77,12 +86,16 @@ def cmd_list(shelf: Shelf, args: argparse.Namespace) -> int:
         print("no builds listed; try --all-platforms or --catalog", file=sys.stderr)
         return 0
     table = [("KEY", "STATE", "DOWNLOAD", "CACHED", "INSTALLED")]
-    for e in rows:
+    keys = Counter(e.key for e in rows)
+    for e, rebuild in zip(rows, rebuilds, strict=True):
         state = e.state
         if e.state == "partial":  # how far a resumed download will start from
             state = f"partial ({human_size(e.partial_bytes)} of {human_size(e.download_size)})"
+        if rebuild is not None:
+            state += f", rebuild +{rebuild.build.build}"
+        key = f"{e.key} +{e.build.build}" if keys[e.key] > 1 else e.key  # builds of one key
         table.append((
-            e.key, state, human_size(e.download_size),
+            key, state, human_size(e.download_size),
             human_size(e.cache_size) if e.in_cache else "-",
             human_size(e.install_size) if e.installation else "-",
         ))  # fmt: skip

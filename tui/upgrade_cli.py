@@ -21,6 +21,17 @@ from tui.reporter import Interrupted, run_jobs
 
 def _plan(upgrades: list[Upgrade]) -> None:
     for up in upgrades:
+        if up.is_rebuild:
+            print(f"{up.describe()}: install the rebuild in its place", file=sys.stderr)
+            if up.via_link:
+                n = len(up.via_link)
+                print(f"  {n} environment(s) keep running it (same path)", file=sys.stderr)
+            print(
+                f"  the archive of build {up.old.build.build} stays cached for a way back "
+                "(`pyshelf prune --evict-uninstalled` removes it)",
+                file=sys.stderr,
+            )
+            continue
         print(f"{up.describe()}: install {up.new.key}", file=sys.stderr)
         if up.via_link:
             count = len(up.via_link)
@@ -53,9 +64,9 @@ def cmd_upgrade(shelf: Shelf, args: argparse.Namespace) -> int:
     if not upgrades:
         offline = shelf.settings.offline
         print(
-            "offline: no newer patch of an installed minor is cached"
+            "offline: no newer patch or build of an installed minor is cached"
             if offline
-            else "every installed minor is on its newest patch",
+            else "every installed minor is on its newest patch and build",
             file=sys.stderr,
         )
         return 0
@@ -75,6 +86,8 @@ def cmd_upgrade(shelf: Shelf, args: argparse.Namespace) -> int:
     for up, job in zip(upgrades, jobs, strict=True):
         if job.error or up.new.installation is None:
             failed = True
+            continue
+        if up.is_rebuild:  # in the old build's place: nothing to repoint or remove
             continue
         failed |= not _follow(up, args.yes)
         if _agree(f"uninstall {up.old.key}, now that {up.new.key} is installed?", args.yes):

@@ -153,10 +153,11 @@ def version_sort(entry: Entry) -> tuple[Any, ...]:
 
 
 def version_text(version: str, newer: str | None = None, pinned: bool = False) -> Text:
-    """``3.12.7 → 3.12.14 pinned``: the arrow names the patch an upgrade installs."""
+    """``3.12.7 → 3.12.14 pinned``: ``newer`` (``→ 3.12.14``, or ``+20991231 → +20991232``
+    for a rebuild) names what an upgrade installs."""
     text = Text(version, style="bold", justify="left", no_wrap=True, overflow="ellipsis")
     if newer:
-        text.append(f" → {newer}", style=UPGRADE_STYLE)
+        text.append(f" {newer}", style=UPGRADE_STYLE)
     if pinned:
         text.append(" pinned", style=PINNED_STYLE)
     return text
@@ -175,7 +176,7 @@ def row_cells(
     pinned: bool = False,
 ) -> dict[str, Cell]:
     """``offline``: a download size nobody could ask for reads "offline", not "unknown";
-    ``newer``: the patch an upgrade would install; ``pinned``: a pin of the folder matches."""
+    ``newer``: what an upgrade would install; ``pinned``: a pin of the folder matches."""
     b = entry.build
     symbol, words, style = state_parts(entry, job)
     on_disk = entry.cached is not None

@@ -21,7 +21,7 @@ from tui.engine.usage.upgrade import Upgrade, find_upgrades
 PINNED, NEWER, OFFLINE = "pinned", "newer", "offline"
 TAGS = {
     PINNED: "builds the folder pins (.python-version, UV_PYTHON)",
-    NEWER: "installs with a newer patch to upgrade to",
+    NEWER: "installs with a newer patch (or a rebuild) to upgrade to",
     OFFLINE: "builds that install with no network (archive or unpacked copy cached)",
 }
 
@@ -53,9 +53,10 @@ class RowNotes:
         return cls(upgrades, pinned, pins)
 
     def newer(self, entry: Entry) -> str | None:
-        """The newer patch an installed row can go to, or None."""
+        """What an installed row can go to — ``→ 3.12.7``, or ``+20991231 → +20991232`` for a
+        rebuild of its patch — or None."""
         upgrade = self.upgrades.get(entry.key)
-        return upgrade.new.build.version if upgrade and entry.installation else None
+        return upgrade.arrow if upgrade and entry.installation else None
 
     def tags(self, entry: Entry) -> list[str]:
         """The filter's words this row answers to."""

@@ -16,6 +16,8 @@ CLEANUP: list[BindingType] = register([
     Binding("p", "prune", "Prune", tooltip="Prune by a preset, previewed first",
             id="cleanup-prune"),
     Binding("ctrl+r", "rescan", "Rescan", show=False, id="cleanup-rescan"),
+    Binding("F", "fix_envs", "Fix envs", show=False,
+            tooltip="Bring back environments whose interpreter is gone", id="cleanup-fix-envs"),
     Binding("escape", "back", "Back", tooltip="Clear the marks, or go back to the builds",
             id="cleanup-back"),
     Binding("D", "close", "Close", show=False, id="cleanup-close"),

@@ -5,7 +5,8 @@ The plan is the engine's (tui.engine.usage.upgrade): install the new patch, whic
 minor-version link, so environments made through it follow at once; repoint environments
 made from the old patch's own path (only after the new interpreter starts); then offer to
 uninstall the old patch through the same removal plan as ``u``, which keeps it while
-anything still uses it — as the CLI does, never with the second "break them" question.
+anything still uses it — as the CLI does, never with the second "break them" question. A
+rebuild of the installed patch installs in its place: nothing to repoint or remove.
 """
 
 from __future__ import annotations
@@ -36,10 +37,10 @@ if TYPE_CHECKING:
 
 
 def _why_not(entry: Entry, upgrades: dict[str, Upgrade]) -> str | None:
+    if entry.installation is None:  # a rebuild's row shares its install's key
+        return "not installed: nothing to upgrade"
     if entry.key in upgrades:
         return None
-    if entry.installation is None:
-        return "not installed: nothing to upgrade"
     for up in upgrades.values():
         if family(up.old) == family(entry):
             return f"{up.old.build.version} is its minor's newest install: upgrade that one"
@@ -55,6 +56,10 @@ def _repoint_task(venv: Venv, up: Upgrade, job: Job) -> str:
 
 
 def _summary(up: Upgrade) -> list[str]:
+    if up.is_rebuild:
+        n = len(up.via_link)
+        kept = f"{n} environment{'s keep' if n > 1 else ' keeps'} running it (same path)"
+        return [*([kept] if n else []), f"the archive of build {up.old.build.build} stays cached"]
     lines = []
     if up.via_link:
         n = len(up.via_link)
@@ -113,8 +118,9 @@ class UpgradeActions(View):
 
     def _ask_upgrade(self, upgrades: list[Upgrade]) -> None:
         one = upgrades[0]
+        target = f"its rebuild +{one.new.build.build}" if one.is_rebuild else one.new.build.version
         title = (
-            f"Upgrade {one.old.build.describe()} to {one.new.build.version}?"
+            f"Upgrade {one.old.build.describe()} to {target}?"
             if len(upgrades) == 1
             else f"Upgrade {len(upgrades)} installs to their newest patch?"
         )
@@ -146,8 +152,8 @@ class UpgradeActions(View):
                 continue  # the queue says why; the old patch stays
             if up.new.installation is None and job.entry is not None:
                 up.new.installation = job.entry.installation  # a job shared with another
-            if up.new.installation is None:
-                continue
+            if up.new.installation is None or up.is_rebuild:
+                continue  # a rebuild took the old build's place: nothing to move or remove
             steps = [
                 self.queue.submit_task(
                     JobKind.REPOINT,

@@ -26,6 +26,13 @@ def prerelease_order(pre: str) -> tuple[int, int]:
     return ({"a": 0, "b": 1, "rc": 2}[match[1]], int(match[2]))
 
 
+def build_order(build: str) -> tuple[int, ...]:
+    """Sort key of a build tag: a release date (``20250828``) or a PyPy version (``7.3.17``,
+    which sorts after ``7.3.9``). A tag of other words sorts first."""
+    parts = build.split(".")
+    return tuple(int(p) for p in parts) if all(p.isascii() and p.isdigit() for p in parts) else ()
+
+
 class InstallKey(NamedTuple):
     """What uv's installation key says, e.g. ``cpython-3.13.1+freethreaded-linux-x86_64-gnu``."""
 
@@ -114,7 +121,7 @@ class Build(NamedTuple):
             self.minor,
             self.patch,
             prerelease_order(self.prerelease),
-            self.build,
+            build_order(self.build),
         )
 
     def describe(self) -> str:

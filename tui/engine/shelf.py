@@ -29,6 +29,7 @@ from tui.engine.installs.installdir import (
     InstallResult,
     scan_installations,
 )
+from tui.engine.installs.records import BuildRecords
 from tui.engine.installs.unpacked import CopyDiffers, UnpackedStore
 from tui.engine.progress import NULL, Phase, Reporter
 from tui.engine.resolve import best, no_match_message, parse_request, resolve
@@ -183,6 +184,7 @@ class Shelf:
             lock_timeout=self.settings.lock_timeout,
         )
         self.unpacked = UnpackedStore(self.settings.state_dir / "unpacked", on_warning)
+        self.records = BuildRecords(self.settings.state_dir / "builds")
         self._catalog: Catalog | None = None
         self._can_link: bool | None = None
         self._said_why_slower = False
@@ -311,30 +313,48 @@ class Shelf:
     def _list_entries(self, *, all_platforms: bool) -> list[Entry]:
         by_cache_name: dict[str, Entry] = {}
         by_key: dict[str, Entry] = {}
+        by_build: dict[tuple[str, str], Entry] = {}  # (key, build tag): every build listed
         copies = {c.name for c in self.unpacked.copies()}
         partials = self.cache.partial_sizes()
+
+        def add(entry: Entry) -> Entry:
+            sha = entry.build.sha256
+            if sha and sha[:16] in copies:
+                entry.unpacked_size = None  # the ledger measures it
+            by_build.setdefault((entry.key, entry.build.build), entry)
+            return entry
+
         for build in sorted(self.builds(all_platforms), key=Build.sort_key):
             entry = Entry(build, available=bool(build.url and build.sha256))
             entry.download_size = self.sizes.get(build)
             name = self.cache.path_for(build).name if build.sha256 else ""
             entry.partial_bytes = partials.get(name, 0) if name else 0
-            if entry.available and build.sha256 and build.sha256[:16] in copies:
-                entry.unpacked_size = None  # the ledger measures it
             if build.sha256 and build.url:
                 by_cache_name[name] = entry
-            by_key[build.key] = entry  # the newest build of a key wins
+            by_key[build.key] = add(entry)  # the newest build of a key wins
         for archive in self.cache.scan():
             entry = by_cache_name.get(archive.path.name)
             if entry is None:
-                orphan = _orphan_from_archive(archive)
+                orphan = self.verified_build(archive) or _orphan_from_archive(archive)
                 if orphan is None or not (all_platforms or orphan.runs_on(self.host)):
                     continue
                 entry = Entry(orphan, available=False, download_size=archive.size)
                 by_cache_name[archive.path.name] = entry
                 by_key.setdefault(orphan.key, entry)
+                if orphan.sha256:  # an install may be of it; never of an archive none checks
+                    add(entry)
             entry.cached = archive
+        more: list[Entry] = []  # installs of a build nothing above lists
         for inst in scan_installations(self.settings.install_dir):
             entry = by_key.get(inst.key)
+            if entry is not None and inst.build and entry.build.build not in ("", inst.build):
+                # Another build of the key is installed (the catalog names a rebuild): the
+                # install is its own build's, whose record or archive says what it is.
+                entry = by_build.get((inst.key, inst.build))
+                if entry is None:
+                    build = self._recorded(inst) or _orphan_from_installation(inst)
+                    entry = add(Entry(build, available=False))
+                    more.append(entry)
             if entry is None or (entry.installation is not None):
                 entry = Entry(_orphan_from_installation(inst), available=False)
                 by_key[inst.key] = entry
@@ -342,11 +362,37 @@ class Shelf:
             entry.installation = inst
         seen: set[int] = set()
         out = []
-        for entry in [*by_key.values(), *by_cache_name.values()]:
+        for entry in [*by_key.values(), *by_cache_name.values(), *more]:
             if id(entry) not in seen:
                 seen.add(id(entry))
                 out.append(entry)
         return sorted(out, key=lambda e: e.build.sort_key(), reverse=True)
+
+    def verified_build(self, archive: CachedArchive) -> Build | None:
+        """The build of a cached archive no catalog lists, with the sha256 to check it by: as
+        pyshelf recorded it when it verified the archive, else as this user's sealed unpacked
+        copy of it names it (a copy made before records were kept). None when neither says."""
+        name = archive.path.name
+        if (build := self.records.recall(name)) is not None:
+            return build
+        orphan = _orphan_from_archive(archive)
+        sha = self.unpacked.sha256_with_prefix(name[:9]) if orphan is not None else None
+        if orphan is None or sha is None:
+            return None
+        build = orphan._replace(sha256=sha)
+        self.records.remember(build, name)  # the copy may go before the archive does
+        return build
+
+    def _recorded(self, inst: Installation) -> Build | None:
+        """The recorded build of an install whose archive is no longer cached."""
+        return next(
+            (
+                b
+                for b in self.records.recall_all().values()
+                if b.key == inst.key and b.build == inst.build
+            ),
+            None,
+        )
 
     def find(
         self, request: str, entries: Iterable[Entry], *, want: Callable[[Entry], bool]
@@ -421,8 +467,10 @@ class Shelf:
         reporter: Reporter = NULL,
         tap: Tap | None = None,
     ) -> Path:
-        if entry.cached is not None and not entry.available:
+        if entry.cached is not None and not entry.build.sha256:
             return entry.cached.path  # an archive only the cache knows: nothing to verify it by
+        if not entry.build.url:
+            return self._check_cached(entry, reporter, tap)
         if not self.settings.offline and not _writable(self.settings.cache_dir):
             cached = self.cache.path_for(entry.build)
             if not cached.exists():
@@ -439,14 +487,34 @@ class Shelf:
         )
         entry.cached = self.cache.find(entry.build)
         entry.partial_bytes = 0
+        self.records.remember(entry.build, path.name)
         return path
+
+    def _check_cached(self, entry: Entry, reporter: Reporter, tap: Tap | None) -> Path:
+        """The cached archive of a build no catalog lists any more, checked against the sha256
+        pyshelf recorded when it verified it: there is nowhere to download it from."""
+        archive = entry.cached.path if entry.cached is not None else None
+        if archive is None or tap is not None or not archive.exists():
+            raise PyshelfError(
+                f"{entry.key} build {entry.build.build or '(unknown)'}: no catalog lists it any "
+                "more and the cache holds no archive of it that pyshelf can check, so it "
+                f"cannot be installed again; `pyshelf upgrade {entry.key}` installs the "
+                "build the catalog has"
+            )
+        from tui.engine.archives.cache import sha256_file
+
+        reporter.set_phase(Phase.VERIFYING)
+        if (got := sha256_file(archive, reporter)) != entry.build.sha256:
+            raise ChecksumError(
+                f"{archive}: sha256 {got}, but it was {entry.build.sha256} when pyshelf verified it"
+            )
+        return archive
 
     def unpacked_tree(self, entry: Entry) -> Path | None:
         """The unpacked copy of a verified archive, if one is kept (unchecked: ``install``
         checks it against its manifest before reusing it)."""
-        if not entry.available or not entry.build.sha256:
-            return None
-        return self.unpacked.get(entry.build.sha256)
+        sha = entry.build.sha256  # the catalog's, or the one recorded as it was verified
+        return self.unpacked.get(sha) if sha else None
 
     def install_starts_with(self, entry: Entry) -> Phase:
         """What installing ``entry`` does first: link a kept unpacked copy (checked as it
@@ -470,7 +538,9 @@ class Shelf:
         read and hashed. The interpreter is started once, on the install that unpacked the
         archive.
         """
-        sha = entry.build.sha256 if entry.available else None
+        build = entry.build
+        sha = build.sha256  # the catalog's, or the one pyshelf recorded as it verified it
+        replaced = self._other_build_installed(entry)
         try:
             if sha is None:  # an archive only the cache knows: its name is all we have
                 result = self._install_cached_only(entry, reporter)
@@ -487,7 +557,36 @@ class Shelf:
         entry.installation = result.installation
         entry.install_size = None
         entry.unpacked_size = None if sha else 0
+        if sha is not None and (archive := self._archive_path(entry)) is not None:
+            self.records.remember(build, archive.name)
+        if replaced is not None and replaced.sha256:
+            # A rebuild took the old build's place: its copy now serves no install, and goes
+            # as an uninstall's would. Its archive stays, for an offline way back.
+            self.unpacked.trim(self.settings.keep_unpacked, [replaced.sha256])
         return result
+
+    def _other_build_installed(self, entry: Entry) -> Build | None:
+        """The verified build installed under ``entry``'s key when it is another build than
+        ``entry``'s (which replaces it); None otherwise, or when nothing says what it is."""
+        inst = self.installs.get(entry.key)
+        if inst is None or not inst.build or inst.build == entry.build.build:
+            return None
+        return self.build_of(inst)
+
+    def build_of(self, inst: Installation) -> Build | None:
+        """The verified build an install was made from, found by its key and ``BUILD``: in the
+        catalog, in pyshelf's records, or in a cached archive a sealed copy vouches for."""
+        same = (inst.key, inst.build)
+        for build in [*self.catalog.builds, *self.records.recall_all().values()]:
+            if (build.key, build.build) == same and build.sha256:
+                return build
+        for archive in self.cache.scan():
+            orphan = _orphan_from_archive(archive)
+            if orphan is None or (orphan.key, orphan.build) != same:
+                continue
+            if (build := self.verified_build(archive)) is not None:
+                return build
+        return None
 
     def relink(self, entry: Entry, *, reporter: Reporter = NULL) -> tuple[str, ...] | None:
         """For an install already there: repair the install dir and make sure the install has
@@ -632,8 +731,8 @@ class Shelf:
     ) -> T | None:
         """``unpack(archive)`` for a cached archive, which hashes it in the same pass; None
         when there is none, or it was damaged (then it is deleted, to be fetched again)."""
-        archive = self.cache.path_for(entry.build)
-        if not holds_archive(archive):  # a link or a fifo in its place: refused, never read
+        archive = self._archive_path(entry)
+        if archive is None or not holds_archive(archive):  # a link or a fifo: never read
             return None
         reporter.set_phase(Phase.EXTRACTING)
         try:
@@ -648,6 +747,13 @@ class Shelf:
                 ) from None
             entry.cached = None
             return None
+
+    def _archive_path(self, entry: Entry) -> Path | None:
+        """Where ``entry``'s archive is cached: its URL names it; one no catalog lists any
+        more is where the cache listing found it."""
+        if entry.build.url and entry.build.sha256:
+            return self.cache.path_for(entry.build)
+        return entry.cached.path if entry.cached is not None else None
 
     def _fetch_into(self, entry: Entry, reporter: Reporter) -> Callable[[Tap], None]:
         """What an unpack that runs alongside the download calls: fetch ``entry`` into a tap."""
@@ -665,7 +771,7 @@ class Shelf:
 
         if entry.installation is None:
             return Losses()
-        sha = entry.build.sha256 if entry.available else None
+        sha = entry.build.sha256
         copy = self.unpacked.get(sha) if sha else None
         manifest = self.unpacked.manifest(sha, full=False) if sha and copy else None
         return reinstall_losses(entry.installation.path, copy, manifest)
@@ -686,15 +792,18 @@ class Shelf:
     def unpacked_going(self, entry: Entry) -> list[str]:
         """The unpacked copy an uninstall of ``entry`` leaves without an install."""
         sha = entry.build.sha256
-        return [sha] if entry.available and sha and self.unpacked.get(sha) else []
+        return [sha] if sha and self.unpacked.get(sha) else []
 
     def evict(self, entry: Entry) -> int:
         freed = 0
-        if entry.cached is not None and not entry.available:
+        sha = entry.build.sha256
+        if entry.build.url and sha:
+            freed = self.cache.evict(entry.build)  # the archive and a partial download
+        elif entry.cached is not None:
             freed = entry.cached.size
             entry.cached.path.unlink(missing_ok=True)
-        elif entry.build.sha256:
-            freed = self.cache.evict(entry.build) + self.unpacked.remove(entry.build.sha256)
+        if sha:
+            freed += self.unpacked.remove(sha)
         entry.cached = None
         entry.partial_bytes = 0
         entry.unpacked_size = 0

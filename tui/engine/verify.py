@@ -57,11 +57,7 @@ def verify(
 
     all_entries = shelf.entries(all_platforms=True)
     by_archive = {e.cached.path: e for e in all_entries if e.cached is not None}
-    by_copy = {
-        shelf.unpacked.path_for(sha).name: e
-        for e in all_entries
-        if e.available and (sha := e.build.sha256)
-    }
+    by_copy = {shelf.unpacked.path_for(sha).name: e for e in all_entries if (sha := e.build.sha256)}
     if entries is None:
         archives = shelf.cache.scan()
         copies = [c.name for c in shelf.unpacked.copies()]
@@ -70,7 +66,7 @@ def verify(
         copies = [
             shelf.unpacked.path_for(sha).name
             for e in entries
-            if e.available and (sha := e.build.sha256) and shelf.unpacked.path_for(sha).exists()
+            if (sha := e.build.sha256) and shelf.unpacked.path_for(sha).exists()
         ]
 
     for archive in archives:
@@ -123,10 +119,11 @@ def _archive_problem(archive: CachedArchive, entry: Entry | None, reporter: Repo
         got = sha256_file(archive.path, reporter)
     except OSError as exc:
         return f"unreadable ({exc.strerror or exc})"
-    if entry is not None and entry.available and entry.build.sha256:
+    if entry is not None and entry.build.sha256:
         want = entry.build.sha256
         if got != want:
-            return f"sha256 {got}, the catalog says {want}"
+            says = "the catalog says" if entry.available else "pyshelf recorded"
+            return f"sha256 {got}, {says} {want}"
         return None
     # No catalog lists it: uv's cache names start with the first 9 hex digits of the sha256.
     prefix = archive.path.name.partition("-")[0]

@@ -80,6 +80,7 @@ class CleanupScreen(CleanupRemovals):
         "cleanup-plan": "counting what the marks free failed",
         "cleanup-ask": "making the plan failed",
         "cleanup-execute": "the removal stopped",
+        "cleanup-fix-envs": "bringing environments back failed",
     }
 
     def __init__(
@@ -265,6 +266,16 @@ class CleanupScreen(CleanupRemovals):
     def action_rescan(self) -> None:
         self.rescan()
 
+    def action_fix_envs(self) -> None:
+        self._fix_envs()
+
+    @work(thread=True, group="cleanup-fix-envs", exclusive=True, exit_on_error=False)
+    def _fix_envs(self) -> None:
+        """As ``pyshelf envs --fix``, on the queue (``tui.app.env_fix``); then measure again."""
+        from tui.app.env_fix import fix_envs
+
+        fix_envs(self.app, self.shelf, self.queue, self.scope.cwd or Path.cwd(), self.rescan)
+
     def action_back(self) -> None:
         if self.table.marked:
             self.table.clear_marks()
@@ -383,4 +394,5 @@ class CleanupScreen(CleanupRemovals):
             key("cleanup-sort-previous"),
         )
         yield "Measure again", self.action_rescan, key("cleanup-rescan")
+        yield "Bring back broken environments", self.action_fix_envs, key("cleanup-fix-envs")
         yield "Back to the builds", self.action_close, key("cleanup-back")

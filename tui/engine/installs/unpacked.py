@@ -231,6 +231,19 @@ class UnpackedStore:
             found.append(StoredCopy(name, self.root / name, used))
         return sorted(found, key=lambda c: c.last_used, reverse=True)
 
+    def sha256_with_prefix(self, prefix: str) -> str | None:
+        """The whole sha256 of the one archive whose digest starts with ``prefix`` (the 9 hex
+        digits of uv's cache name) and that this user unpacked here: its sealed manifest names
+        it. None when no copy, or more than one, does."""
+        found = {
+            manifest.archive_sha256
+            for copy in self.copies()
+            if copy.name.startswith(prefix)
+            and (manifest := self.manifest(copy.name, full=False)) is not None
+            and manifest.archive_sha256.startswith(prefix)
+        }
+        return found.pop() if len(found) == 1 else None
+
     # -- checking ------------------------------------------------------------------------
 
     def manifest(self, sha256: str, *, full: bool = True) -> Manifest | None:

@@ -237,14 +237,14 @@ def uv_items(shelf: Shelf, entries: Sequence[Entry]) -> list[Item]:
         "links and locks: they go with the installs",
     )  # fmt: skip
 
-    # Shelf.evict removes an available build's archive, partial download and unpacked copy
+    # Shelf.evict removes a verified build's archive, partial download and unpacked copy
     # together, so those link to the entry; anything else in the cache stands alone.
     by_archive = {os.fspath(e.cached.path): e for e in entries if e.cached is not None}
-    evictable = [e for e in entries if e.available]
+    evictable = [e for e in entries if e.build.sha256]  # the catalog's, or pyshelf's record
     by_unpacked = {
         shelf.unpacked.path_for(sha).name: e for e in evictable if (sha := e.build.sha256)
     }
-    by_partial = {shelf.cache.partial_for(e.build).name: e for e in evictable}
+    by_partial = {shelf.cache.partial_for(e.build).name: e for e in evictable if e.build.url}
 
     cache_reason = _writable(shelf.cache.root)
     for archive in sorted(shelf.cache.scan(), key=lambda a: a.name):

@@ -103,8 +103,8 @@ class Ledger:
             inst = item(entry.installation.path if entry.installation else None)
             archive = item(entry.cached.path if entry.cached else None)
             partial = copy = None
-            if entry.available and (sha := entry.build.sha256):
-                partial = item(shelf.cache.partial_for(entry.build))
+            if sha := entry.build.sha256:
+                partial = item(shelf.cache.partial_for(entry.build)) if entry.build.url else None
                 copy = item(shelf.unpacked.path_for(sha))
             out.append(Cost(
                 _size(inst), _size(archive), _size(partial), _size(copy),
@@ -183,8 +183,10 @@ def evict_paths(shelf: Shelf, entries: Iterable[Entry]) -> list[Path]:
     for entry in entries:
         if entry.cached is not None:
             paths.append(entry.cached.path)
-        if entry.available and (sha := entry.build.sha256):
-            paths += [shelf.cache.partial_for(entry.build), shelf.unpacked.path_for(sha)]
+        if (sha := entry.build.sha256) and entry.build.url:
+            paths.append(shelf.cache.partial_for(entry.build))
+        if sha:
+            paths.append(shelf.unpacked.path_for(sha))
     return paths
 
 

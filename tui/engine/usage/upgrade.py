@@ -7,6 +7,10 @@ patch's own path are listed and can be repointed: their ``pyvenv.cfg`` and ``bin
 links are rewritten, only after the new interpreter has started, and put back if they do not
 lead into the new patch afterwards. No program an environment holds is run: an environment
 found by a scan may be anyone's. The old patch can then go once nothing uses it.
+
+The newest may be a rebuild of the installed patch itself (``tui.engine.rebuilds``): it
+installs at the same path, in the old build's place, so every environment keeps running it
+and there is no old install left to remove; the old build's archive stays cached.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,10 +35,24 @@ RUN_TIMEOUT = 30.0
 class Upgrade:
     old: Entry  # the newest installed patch of its minor
     new: Entry  # the newest patch the catalog (or the cache) has for it
-    via_link: list[Venv] = field(default_factory=list)  # follow the minor link: nothing to do
+    via_link: list[Venv] = field(default_factory=list)  # follow the minor link (or a rebuild)
     pinned: list[Venv] = field(default_factory=list)  # use the old patch's own path
 
+    @property
+    def is_rebuild(self) -> bool:
+        """The new build is of the same patch: it replaces the old one at the same path."""
+        return self.new.key == self.old.key
+
+    @property
+    def arrow(self) -> str:
+        """What changes: ``→ 3.12.7``, or ``+20991231 → +20991232`` for a rebuild."""
+        if self.is_rebuild:
+            return f"+{self.old.build.build} → +{self.new.build.build}"
+        return f"→ {self.new.build.version}"
+
     def describe(self) -> str:
+        if self.is_rebuild:
+            return f"{self.old.key} +{self.old.build.build} -> +{self.new.build.build}"
         return f"{self.old.key} -> {self.new.build.version}"
 
 
@@ -87,7 +105,8 @@ def sort_users(upgrades: Iterable[Upgrade], venvs: Iterable[Venv], install_root:
         for venv in venvs:
             if not venv.uses(old):
                 continue
-            linked = link_through(venv, install_root)
+            # A rebuild takes the old build's path: every environment keeps running it.
+            linked = upgrade.is_rebuild or link_through(venv, install_root)
             (upgrade.via_link if linked else upgrade.pinned).append(venv)
 
 
@@ -133,10 +152,24 @@ def repoint(venv: Venv, old: Path, new: Path, executable: str) -> None:
     environment's ``bin/python``: if ``pyvenv.cfg`` and ``bin/python`` do not both lead into
     ``new``, everything is put back and the error says why.
     """
+    new_version = _probe(new / "bin" / executable)
+    undo = retarget(venv, old, new, new_version)
+    try:
+        _confirm(venv.path, old, new)
+    except BaseException:
+        undo()
+        raise
+
+
+def retarget(venv: Venv, old: Path, new: Path, version: str) -> Callable[[], None]:
+    """Rewrite ``venv`` from the ``old`` install to the ``new`` one, running nothing: the
+    paths in ``pyvenv.cfg`` (``home``, ``executable``, ``base-executable``) and the ``bin/``
+    links that lead into ``old``, and its version, inside the environment only (a ``bin/`` or
+    ``pyvenv.cfg`` that is a link out of it is refused). Returns what puts it all back; a
+    failure midway puts it back itself."""
     cfg, bin_dir = venv.path / CFG, _own_bin(venv.path)
     if cfg.is_symlink():  # replacing it would not change what it points at, only hide it
         raise PyshelfError(f"{cfg} is a link; not followed")
-    new_version = _probe(new / "bin" / executable)
     prefixes = sorted({os.path.abspath(old), os.path.realpath(old)}, key=len, reverse=True)
 
     def moved(value: str) -> str:
@@ -153,23 +186,27 @@ def repoint(venv: Venv, old: Path, new: Path, executable: str) -> None:
         if sep and name in ("home", "executable", "base-executable"):
             line = f"{key}= {moved(value.strip())}"
         elif sep and name in ("version_info", "version"):
-            line = f"{key}= {new_version}"
+            line = f"{key}= {version}"
         lines.append(line)
     links: list[tuple[Path, str]] = []
     with contextlib.suppress(OSError), os.scandir(bin_dir) as found:
         for item in found:
             if item.is_symlink() and (target := os.readlink(item.path)) != moved(target):
                 links.append((Path(item.path), target))
+
+    def undo() -> None:
+        atomic_write_bytes(cfg, before)
+        for link, target in links:
+            _relink(link, target)
+
     try:
         atomic_write_bytes(cfg, ("\n".join(lines) + "\n").encode())
         for link, target in links:
             _relink(link, moved(target))
-        _confirm(venv.path, old, new)
     except BaseException:
-        atomic_write_bytes(cfg, before)
-        for link, target in links:
-            _relink(link, target)
+        undo()
         raise
+    return undo
 
 
 def _confirm(path: Path, old: Path, new: Path) -> None:

@@ -95,13 +95,12 @@ _KINDS = (
     (stat.S_ISCHR, "a character device"),
     (stat.S_ISBLK, "a block device"),
     (stat.S_ISSOCK, "a socket"),
-    (stat.S_ISLNK, "a symlink"),
+    (stat.S_ISLNK, "a symbolic link"),
 )
 
 
 def _not_regular(path: Path, mode: int) -> NotAFile:
-    kind = next((name for test, name in _KINDS if test(mode)), "a special file")
-    return NotAFile(path, f"{kind}, not a regular file")
+    return NotAFile(path, f"{_kind(mode)}, not a regular file")
 
 
 def _open_file(path: Path, follow: bool) -> int:
@@ -185,15 +184,7 @@ class NotOurFile(PyshelfError, OSError):
 
 
 def _kind(mode: int) -> str:
-    kinds = (
-        (stat.S_ISLNK, "a symbolic link"),
-        (stat.S_ISDIR, "a folder"),
-        (stat.S_ISFIFO, "a fifo"),
-        (stat.S_ISSOCK, "a socket"),
-        (stat.S_ISCHR, "a device"),
-        (stat.S_ISBLK, "a device"),
-    )
-    return next((what for test, what in kinds if test(mode)), "a special file")
+    return next((what for test, what in _KINDS if test(mode)), "a special file")
 
 
 def not_ours(path: Path, why: str) -> NotOurFile:

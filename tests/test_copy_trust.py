@@ -212,3 +212,16 @@ def test_download_sizes_another_user_wrote_do_not_cap_a_download(world: World) -
     os.chown(sizes, 4242, 4242)
     code, _, err = world.cli("fetch", "3.12.7")
     assert code == 0, err
+
+
+def test_a_trim_leaves_copies_another_user_sealed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec = make_archive(tmp_path / "a", version="3.12.7")
+    store = UnpackedStore(tmp_path / "unpacked")
+    monkeypatch.setenv(STATE_ENV, str(tmp_path / "user-a"))
+    store.add(spec.path, spec.sha256)
+    assert store.plan_trim(0) == [store.path_for(spec.sha256)]  # its owner may trim it
+    monkeypatch.setenv(STATE_ENV, str(tmp_path / "user-b"))
+    assert store.plan_trim(0) == []
+    assert store.trim(0) == 0 and store.get(spec.sha256) is not None

@@ -532,7 +532,8 @@ class UnpackedStore:
         cold: list[Path] = [self.root / n for n in reversed(going_names)]
         for copy in self.copies():
             # Only copies this store made (with a manifest); another's stay for prune/evict.
-            managed = (copy.path / _MANIFEST).is_file()
+            # Another user's copy in a shared cache is theirs to trim: not sealed for us.
+            managed = self.manifest(copy.name, full=False) is not None
             if managed and copy.name not in going_names and not self.in_use(copy.name):
                 cold.append(copy.path)
         from tui.engine.du import tree_size

@@ -10,7 +10,6 @@ someone else (another user, or a key that was lost) is unpacked again from its a
 
 from __future__ import annotations
 
-import errno
 import functools
 import hashlib
 import hmac
@@ -20,6 +19,7 @@ import sys
 from pathlib import Path
 
 from tui.engine.errors import PyshelfError
+from tui.engine.fsutil import new_scratch_file, read_owned
 
 _KEY_NAME = "unpacked.key"
 _KEY_BYTES = 32
@@ -41,35 +41,19 @@ def state_dir() -> Path:
 
 
 def _read_key(path: Path) -> bytes | None:
-    """The key at ``path`` if it is a private regular file of this user's, else None."""
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0))
-    except FileNotFoundError:
+    """The key at ``path`` if it is a private regular file of this user's, else None (then
+    a new one replaces it: the folder is the user's own)."""
+    data = read_owned(path, _KEY_BYTES)
+    if data is None or len(data) != _KEY_BYTES:
         return None
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise PyshelfError(f"{path}: is a link; remove it and run pyshelf again") from None
-        raise
-    try:
-        st = os.fstat(fd)
-        geteuid = getattr(os, "geteuid", None)
-        if (
-            not stat.S_ISREG(st.st_mode)
-            or (geteuid is not None and (st.st_uid != geteuid() or st.st_mode & 0o077))
-            or st.st_size != _KEY_BYTES
-        ):
-            return None  # not one we made: replaced below
-        data = os.read(fd, _KEY_BYTES + 1)
-    finally:
-        os.close(fd)
-    return data if len(data) == _KEY_BYTES else None
+    if hasattr(os, "geteuid") and stat.S_IMODE(os.lstat(path).st_mode) & 0o077:
+        return None  # others could read it: not a secret any more
+    return data
 
 
 def _make_key(path: Path) -> bytes:
     """A new random key published with one link, so a reader never sees half of it and two
     processes making one at once agree on the first."""
-    from tui.engine.fsutil import new_scratch_file
-
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd, tmp = new_scratch_file(path.parent, f".{_KEY_NAME}.", ".tmp")
     try:

@@ -69,7 +69,7 @@ def main() -> int:
 
     App.run = run_with_hook  # type: ignore[method-assign]
     if which == "pyshelf":
-        from tui.cli import main as pyshelf
+        from tui.cli.main import main as pyshelf
 
         return pyshelf([])
     Bare(json.loads(Path(data).read_text())).run()

@@ -14,7 +14,7 @@ import pytest
 
 from tests.loopback import LoopbackServer
 from tests.pbs_fixtures import ArchiveSpec, catalog_json, make_archive
-from tui.cli import main as cli_main
+from tui.cli.main import main as cli_main
 from tui.engine.settings import Settings
 from tui.engine.shelf import Shelf
 

@@ -19,7 +19,7 @@ def test_engine_modules_load_without_textual() -> None:
     code = (
         "import importlib, sys\n"
         f"for name in {modules!r}: importlib.import_module(name)\n"
-        "import tui.cli\n"
+        "import tui.cli.main\n"
         "bad = [m for m in sys.modules\n"
         "       if m.split('.')[0] == 'textual' or m.startswith('tui.app')]\n"
         "assert not bad, bad\n"

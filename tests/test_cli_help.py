@@ -16,7 +16,7 @@ import pytest
 
 from tests.conftest import World, build_world
 from tests.loopback import LoopbackServer
-from tui.cli import _GLOBAL_OPTIONS, build_parser, main
+from tui.cli.main import _GLOBAL_OPTIONS, build_parser, main
 
 COMMANDS = sorted(
     next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)).choices

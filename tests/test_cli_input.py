@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tui.cli import build_parser, command_in, main
+from tui.cli.main import build_parser, command_in, main
 from tui.engine.errors import RequestError
 from tui.engine.resolve import parse_request
 from tui.engine.settings import Settings
@@ -225,7 +225,7 @@ def test_from_a_shell_too(tmp_path: Path) -> None:
     request is one line (both were tracebacks)."""
     for args in (["--parallel", "-1"], ["--offline", "list", LONG_DIGITS]):
         done = subprocess.run(
-            [sys.executable, "-c", "import sys, tui.cli as c; "
+            [sys.executable, "-c", "import sys, tui.cli.main as c; "
              "code = c.main(); assert 'textual' not in sys.modules; sys.exit(code)", *args],
             capture_output=True, text=True, timeout=60, cwd=tmp_path,
         )  # fmt: skip
@@ -240,7 +240,7 @@ def _break_listing(monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(*args: object) -> int:
         raise ValueError("a bug\nacross lines")
 
-    monkeypatch.setattr("tui.list_cli.cmd_list", broken)
+    monkeypatch.setattr("tui.cli.listing.cmd_list", broken)
 
 
 def test_an_unexpected_error_is_one_line_asking_for_a_report(

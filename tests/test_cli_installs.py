@@ -115,7 +115,7 @@ def test_reinstall_names_what_it_would_discard_and_asks_first(
     assert named in line and "pass --yes" in line and mine.is_file()
 
     # A terminal: named, then asked; no keeps it.
-    monkeypatch.setattr("tui.prompt.interactive", lambda: True)
+    monkeypatch.setattr("tui.cli.prompt.interactive", lambda: True)
     monkeypatch.setattr(sys, "stdin", io.StringIO("n\n"))
     code, _, err = world.cli("reinstall", "3.12.7")
     assert code == 1 and named in err and "Reinstall anyway? [y/N]" in err
@@ -126,7 +126,7 @@ def test_reinstall_names_what_it_would_discard_and_asks_first(
     assert not mine.exists()
 
     # An edit in place is named too; --yes reinstalls without asking, and still says so.
-    monkeypatch.setattr("tui.prompt.interactive", lambda: False)
+    monkeypatch.setattr("tui.cli.prompt.interactive", lambda: False)
     edited = install / "lib" / "python3.12" / "os.py"
     with edited.open("a") as handle:
         handle.write("# patched\n")

@@ -337,7 +337,7 @@ def pyshelf(world: World, *args: str) -> subprocess.CompletedProcess[str]:
         "--cache-dir", str(world.root / "cache"), "--install-dir", str(world.root / "installs"),
         "--bin-dir", str(world.root / "bin"), "--catalog", str(world.catalog_path),
     ]  # fmt: skip
-    script = "import sys, tui.cli; sys.exit(tui.cli.main())"
+    script = "import sys, tui.cli.main; sys.exit(tui.cli.main.main())"
     try:
         return subprocess.run(
             [sys.executable, "-c", script, *where, *args],

@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import World
 from tests.uvtool import run_uv
-from tui.cli import main
+from tui.cli.main import main
 from tui.engine.pins import find_pins
 
 # What uv accepts offline, in the forms people type: uv rewrites most of them.

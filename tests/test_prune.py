@@ -28,7 +28,8 @@ from tests.test_usage import (
     by_name,
     stock,
 )
-from tui import cleanup_cli
+from tui.cli import cleanup as cleanup_cli
+from tui.cli.exit_codes import EXIT_INTERRUPTED
 from tui.engine.du import tree_size
 from tui.engine.errors import PyshelfError
 from tui.engine.jobs import Job, JobKind, JobQueue, Phase
@@ -47,7 +48,6 @@ from tui.engine.usage.removal import (
     execute,
     make_plan,
 )
-from tui.exit_codes import EXIT_INTERRUPTED
 from tui.format import human_size
 
 DAY = 86400
@@ -340,7 +340,7 @@ def test_cli_prune_confirms_and_reports(
     assert code == 1 and "--yes" in one_line(err) and "--dry-run" in err
     assert K126 in out and state() == before
 
-    monkeypatch.setattr("tui.cleanup_cli.interactive", lambda: True)
+    monkeypatch.setattr("tui.cli.cleanup.interactive", lambda: True)
     monkeypatch.setattr(sys, "stdin", io.StringIO("n\n"))
     code, _, err = world.cli("prune", "--keep-newest-patch")
     assert code == 1 and "nothing removed" in err and state() == before
@@ -350,7 +350,7 @@ def test_cli_prune_confirms_and_reports(
     monkeypatch.setattr(sys, "stdin", io.StringIO("y\nn\n"))
     code, out, err = world.cli("prune", "--keep-newest-patch")
     assert code == 1 and "1 environment will break" in err and f"breaks {pinned}" in out
-    monkeypatch.setattr("tui.cleanup_cli.interactive", lambda: False)
+    monkeypatch.setattr("tui.cli.cleanup.interactive", lambda: False)
     code, _, err = world.cli("prune", "--keep-newest-patch", "--yes")
     assert code == 1 and "twice" in one_line(err) and state() == before
 

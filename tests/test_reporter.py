@@ -6,8 +6,8 @@ import io
 
 import pytest
 
+from tui.cli.reporter import Reporter
 from tui.engine.jobs import JobEvent, JobKind, Phase
-from tui.reporter import Reporter
 
 
 class Terminal(io.StringIO):

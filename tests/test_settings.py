@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tui.cli import build_parser, settings_from
+from tui.cli.main import build_parser, settings_from
 from tui.engine.settings import Settings
 
 

@@ -31,8 +31,8 @@ def _loaded_after(code: str, *args: str, cwd: Path, env: dict[str, str] | None =
     return set(done.stdout.split())
 
 
-_CLI = "import contextlib, io, tui.cli\nwith contextlib.redirect_stdout(io.StringIO()):\n" \
-    "    code = tui.cli.main(sys.argv[1:])\nassert code == {code}, code"  # fmt: skip
+_CLI = "import contextlib, io, tui.cli.main\nwith contextlib.redirect_stdout(io.StringIO()):\n" \
+    "    code = tui.cli.main.main(sys.argv[1:])\nassert code == {code}, code"  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -45,7 +45,7 @@ def test_help_dir_pin_and_usage_errors_load_no_shelf_and_no_http(
 ) -> None:
     (tmp_path / ".python-version").write_text("3.12\n")
     loaded = _loaded_after(_CLI.format(code=code), *args, cwd=tmp_path)
-    assert "tui.cli" in loaded
+    assert "tui.cli.main" in loaded
     for heavy in ("tui.engine.shelf", "tui.engine.archives.catalog", "httpx", "textual"):
         assert heavy not in loaded
     # JSON and suggestions load only for --json and a usage error

@@ -13,12 +13,12 @@ import pytest
 from tests.conftest import World
 from tests.uv_catalogs import entry, uv_env, write_catalog
 from tests.uvtool import run_uv
+from tui.cli.reporter import Reporter
 from tui.engine.errors import RequestError
 from tui.engine.host import current_host
 from tui.engine.pins import find_pins
 from tui.engine.settings import Settings
 from tui.engine.shelf import Shelf
-from tui.reporter import Reporter
 
 
 def test_build_pins_pick_the_build_uv_picks(

@@ -1,3 +1,3 @@
-from tui.cli import run
+from tui.cli.main import run
 
 run()

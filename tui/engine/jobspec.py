@@ -185,7 +185,7 @@ SPECS: tuple[JobSpec, ...] = (
         ),
     ),
     # `pyshelf verify` is older than this job and checks the whole cache with no request,
-    # so the CLI keeps its own subcommand (tui.cli) rather than a generated one.
+    # so the CLI keeps its own subcommand (tui.cli.main) rather than a generated one.
     JobSpec(
         JobKind.VERIFY, "Verify", "Verify",
         "hash the cached archive and the unpacked copy in full again",

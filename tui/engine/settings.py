@@ -66,7 +66,7 @@ def _env_int(*names: str, default: int) -> int:
     return default
 
 
-MAX_PARALLEL = 64  # more connections than this only slows a mirror down (tui.options checks)
+MAX_PARALLEL = 64  # more connections than this only slows a mirror down (tui.cli.options checks)
 
 
 # uv's pins of a build (release date, or PyPy's version) per implementation.

@@ -15,6 +15,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
+from tui.cli.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
+from tui.cli.prompt import ask, interactive
+from tui.cli.reporter import Reporter
 from tui.engine.errors import PyshelfError
 from tui.engine.jobs import JobKind, JobQueue
 from tui.engine.shelf import Entry, Shelf
@@ -32,10 +35,7 @@ from tui.engine.usage.removal import (
     how_used,
     plan_builds,
 )
-from tui.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
 from tui.format import counted, human_age, human_size
-from tui.prompt import ask, interactive
-from tui.reporter import Reporter
 
 _NOT_BUILDS = (Kind.OTHER, Kind.LEFTOVER)
 
@@ -77,12 +77,12 @@ def remove_builds(
 
     No prompt, so scripts keep working: a plan that breaks nothing runs as it always did.
     One that breaks environments is refused (exit 1, naming them) unless ``yes >= 2``.
-    ``as_json``: one object per step and per refused item on stdout (tui.json_lines).
+    ``as_json``: one object per step and per refused item on stdout (tui.cli.json_lines).
     """
     action = Action.UNINSTALL if kind == JobKind.UNINSTALL else Action.EVICT
     plan = plan_builds(shelf, action, targets, cwd=Path.cwd())
     if as_json:
-        from tui import json_lines
+        from tui.cli import json_lines
 
         for item, why in plan.refused:
             json_lines.emit(json_lines.refused_item(action, item, why))

@@ -11,7 +11,9 @@ import json
 import sys
 from pathlib import Path
 
-from tui.cleanup_cli import ask, interactive
+from tui.cli.cleanup import ask, interactive
+from tui.cli.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED
+from tui.cli.reporter import Interrupted, run_jobs
 from tui.engine.errors import PyshelfError, describe_error
 from tui.engine.jobs import JobKind
 from tui.engine.shelf import Entry, Shelf
@@ -25,8 +27,6 @@ from tui.engine.usage.env_states import (
     survey,
 )
 from tui.engine.usage.venvs import Venv, default_roots, find_users, load_venv
-from tui.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED
-from tui.reporter import Interrupted, run_jobs
 
 
 def _row(state: EnvState) -> dict[str, object]:

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from tui import prompt
+from tui.cli import prompt
 from tui.engine.errors import PyshelfError
 
 if TYPE_CHECKING:

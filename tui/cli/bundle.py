@@ -8,11 +8,11 @@ from __future__ import annotations
 import argparse
 import sys
 
+from tui.cli.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED
+from tui.cli.reporter import Interrupted, run_jobs
 from tui.engine.bundle import CATALOG_NAME, Report, export, import_paths
 from tui.engine.jobs import JobKind
 from tui.engine.shelf import Shelf
-from tui.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED
-from tui.reporter import Interrupted, run_jobs
 
 
 def _print(report: Report, there: str) -> int:

@@ -11,11 +11,12 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from tui import __version__, options
+from tui import __version__
+from tui.cli import options
+from tui.cli.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
 from tui.engine.errors import PyshelfError, describe_error
 from tui.engine.jobspec import JobKind, cli_specs, spec
 from tui.engine.settings import Settings
-from tui.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
 
 # A command loads only what it runs: `--help`, `dir` and a usage error never pay for the
 # catalog, the cache, the installs or the job queue (tests/test_startup.py).
@@ -416,7 +417,7 @@ def _repair(shelf: Shelf) -> None:
 
 
 def cmd_jobs(shelf: Shelf, kind: JobKind, requests: Sequence[str], args: argparse.Namespace) -> int:
-    from tui.reporter import Interrupted, run_jobs
+    from tui.cli.reporter import Interrupted, run_jobs
 
     default, force = getattr(args, "default", False), getattr(args, "force", False)
     if default and len(requests) != 1:  # only pins can name several here (see _check_usage)
@@ -425,13 +426,13 @@ def cmd_jobs(shelf: Shelf, kind: JobKind, requests: Sequence[str], args: argpars
         _repair(shelf)  # says what it cannot fix, once: the jobs' own repairs do not repeat it
     targets = _targets(shelf, kind, requests)
     if kind == JobKind.REINSTALL:
-        from tui.reinstall_cli import keeps_work  # files added to an install are named first
+        from tui.cli.reinstall import keeps_work  # files added to an install are named first
 
         if not keeps_work(shelf, targets, yes=getattr(args, "yes", 0)):
             return EXIT_FAILED
     links_after = (default or force) and shelf.settings.link_bin
     if links_after:
-        shelf.settings.link_bin = False  # made once installed, by uv's rules (tui.bin_cli)
+        shelf.settings.link_bin = False  # made once installed, by uv's rules (tui.cli.bins)
     try:
         jobs = run_jobs(shelf, kind, targets)
     except Interrupted:
@@ -439,11 +440,11 @@ def cmd_jobs(shelf: Shelf, kind: JobKind, requests: Sequence[str], args: argpars
     failed = any(j.error for j in jobs)
     links: dict[str, list[str]] = {}
     if links_after:
-        from tui.bin_cli import link_bin
+        from tui.cli.bins import link_bin
 
         links = link_bin(shelf, jobs, default=default, force=force)
     if args.json:
-        from tui.json_lines import emit, job_record
+        from tui.cli.json_lines import emit, job_record
 
         for job in jobs:
             emit(job_record(job) | ({"links": links[job.key]} if job.key in links else {}))
@@ -469,7 +470,7 @@ def cmd_remove(shelf: Shelf, kind: JobKind, args: argparse.Namespace) -> int:
     if kind == JobKind.UNINSTALL:
         _repair(shelf)
     targets = _targets(shelf, kind, args.requests)
-    from tui import cleanup_cli
+    from tui.cli import cleanup as cleanup_cli
 
     return cleanup_cli.remove_builds(shelf, kind, targets, yes=args.yes, as_json=args.json)
 
@@ -494,7 +495,7 @@ def cmd_verify(shelf: Shelf, args: argparse.Namespace) -> int:
     say = (lambda line: print(line, file=sys.stderr)) if args.json else print
     result = verify(shelf, targets, on_line=say)
     if args.json:
-        from tui.json_lines import emit
+        from tui.cli.json_lines import emit
 
         for item in result.checked:
             emit({
@@ -611,12 +612,12 @@ def _main(argv: Sequence[str] | None) -> int:
             from tui.app.main import run_app  # Textual loads only when the app is wanted
 
             return run_app(settings)
-        from tui import info_cli
+        from tui.cli import info as info_cli
 
         if args.command == "dir":  # where things are: nothing to load
             return info_cli.cmd_dir(settings, args)
         if args.command == "pin":  # a file that names a request: no catalog, no installs
-            from tui.pin_cli import cmd_pin
+            from tui.cli.pin import cmd_pin
 
             return cmd_pin(args)
         # Ctrl-C raises KeyboardInterrupt in the main thread; downloads keep their partial files.
@@ -625,20 +626,20 @@ def _main(argv: Sequence[str] | None) -> int:
 
         shelf = Shelf(settings, on_warning=_warn)
         if args.command == "list":
-            from tui.list_cli import cmd_list
+            from tui.cli.listing import cmd_list
 
             return cmd_list(shelf, args)
         if args.command in ("export", "import"):
-            from tui import bundle_cli
+            from tui.cli import bundle as bundle_cli
 
             run = bundle_cli.cmd_export if args.command == "export" else bundle_cli.cmd_import
             return run(shelf, args)
         if args.command == "upgrade":
-            from tui.upgrade_cli import cmd_upgrade
+            from tui.cli.upgrade import cmd_upgrade
 
             return cmd_upgrade(shelf, args)
         if args.command == "envs":
-            from tui.envs_cli import cmd_envs
+            from tui.cli.envs import cmd_envs
 
             return cmd_envs(shelf, args)
         if args.command == "doctor":
@@ -648,7 +649,7 @@ def _main(argv: Sequence[str] | None) -> int:
         if args.command == "verify":
             return cmd_verify(shelf, args)
         if args.command in ("prune", "du"):
-            from tui import cleanup_cli
+            from tui.cli import cleanup as cleanup_cli
 
             run = cleanup_cli.cmd_prune if args.command == "prune" else cleanup_cli.cmd_du
             return run(shelf, args)

@@ -9,14 +9,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from tui.cleanup_cli import ask, interactive, remove_builds
+from tui.cli.cleanup import ask, interactive, remove_builds
+from tui.cli.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED
+from tui.cli.reporter import Interrupted, run_jobs
 from tui.engine.errors import PyshelfError, describe_error
 from tui.engine.jobs import JobKind
 from tui.engine.shelf import Shelf
 from tui.engine.usage.upgrade import Upgrade, find_upgrades, repoint, sort_users
 from tui.engine.usage.venvs import default_roots, find_users
-from tui.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED
-from tui.reporter import Interrupted, run_jobs
 
 
 def _plan(upgrades: list[Upgrade]) -> None:
@@ -43,7 +43,7 @@ def _plan(upgrades: list[Upgrade]) -> None:
 
 def _plan_records(upgrades: list[Upgrade]) -> None:
     """``upgrade --dry-run --json``: one object per upgrade on stdout."""
-    from tui.json_lines import emit
+    from tui.cli.json_lines import emit
 
     for up in upgrades:
         emit({

@@ -8,12 +8,12 @@ import sys
 from collections import Counter
 from typing import TYPE_CHECKING
 
+from tui.cli.exit_codes import EXIT_FAILED
 from tui.engine.listing import ANY, listed
 from tui.engine.rebuilds import rebuild_of
 from tui.engine.redact import redact_url
 from tui.engine.resolve import no_match_message, parse_request
 from tui.engine.shelf import Entry, Shelf
-from tui.exit_codes import EXIT_FAILED
 from tui.format import human_size
 
 if TYPE_CHECKING:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from tui.exit_codes import EXIT_FAILED
+from tui.cli.exit_codes import EXIT_FAILED
 
 if TYPE_CHECKING:  # `dir` runs in shell start-up files: it loads neither
     from tui.engine.settings import Settings
@@ -20,7 +20,7 @@ def cmd_doctor(shelf: Shelf, args: argparse.Namespace) -> int:
     for check in run_checks(shelf):
         failed |= not check.ok
         if args.json:
-            from tui.json_lines import emit
+            from tui.cli.json_lines import emit
 
             emit({
                 "check": check.what, "target": check.target, "ok": check.ok,
@@ -44,7 +44,7 @@ def cmd_find(shelf: Shelf, args: argparse.Namespace) -> int:
     installation = entry.installation
     assert installation is not None
     if args.json:
-        from tui.json_lines import emit
+        from tui.cli.json_lines import emit
 
         build = entry.build
         emit({
@@ -60,8 +60,8 @@ def cmd_find(shelf: Shelf, args: argparse.Namespace) -> int:
 
 def cmd_dir(settings: Settings, args: argparse.Namespace) -> int:
     if args.json:
+        from tui.cli.json_lines import emit
         from tui.engine.uvcache import env_line
-        from tui.json_lines import emit
 
         emit({
             "install_dir": str(settings.install_dir), "bin_dir": str(settings.bin_dir),

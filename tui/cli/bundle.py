@@ -16,8 +16,11 @@ from tui.cli.reporter import Interrupted, run_reported
 from tui.engine.bundle import CATALOG_NAME, Report
 from tui.engine.flows.bundle import export_flow, import_flow
 from tui.engine.flows.questions import Flow, drive
-from tui.engine.jobs import JobQueue
+from tui.engine.jobs import JobKind, JobQueue
 from tui.engine.shelf import Shelf
+
+# The export or import job's one-line sum: the flow's lines name each build instead.
+_PER_BUILD = (JobKind.EXPORT, JobKind.IMPORT)
 
 
 def cmd_export(shelf: Shelf, args: argparse.Namespace) -> int:
@@ -51,6 +54,8 @@ def _run(shelf: Shelf, flow: Callable[[JobQueue], Flow[Report]]) -> Report | Non
     Ctrl-C stopped it."""
     answers = Answers()  # nothing to answer: export and import do not ask
     try:
-        return run_reported(shelf, lambda queue: drive(flow(queue), answers), answers=answers)
+        return run_reported(
+            shelf, lambda queue: drive(flow(queue), answers), answers=answers, hide=_PER_BUILD
+        )
     except Interrupted:
         return None

@@ -9,10 +9,9 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from typing import TYPE_CHECKING, TextIO, TypeVar
 
-from tui.engine.flows.questions import Stopped
 from tui.engine.jobs import Job, JobEvent, JobKind, JobQueue, Phase
 from tui.engine.settings import truthy
 from tui.engine.shelf import Entry, Shelf
@@ -37,8 +36,9 @@ class ProgressPrinter:
     """Prints the queue's job events (``JobQueue.subscribe``) on a stream: a live block of
     bars redrawn in place on a terminal, a line per phase and per tenth otherwise."""
 
-    def __init__(self, stream: TextIO) -> None:
+    def __init__(self, stream: TextIO, *, hide: Collection[JobKind] = ()) -> None:
         self.stream = stream
+        self.hide = frozenset(hide)  # kinds whose flow prints a line per build instead
         # uv's UV_NO_PROGRESS: no live bars, the plain lines a pipe gets (so does TERM=dumb).
         self.live = (
             stream.isatty() and not truthy("UV_NO_PROGRESS") and os.environ.get("TERM") != "dumb"
@@ -50,6 +50,8 @@ class ProgressPrinter:
         self._warnings: dict[int, tuple[str, ...]] = {}  # job id: its final event's warnings
 
     def on_event(self, event: JobEvent) -> None:
+        if event.kind in self.hide:
+            return
         with self._lock:
             previous = self._events.get(event.job_id)
             self._events[event.job_id] = event
@@ -140,19 +142,28 @@ class Interrupted(Exception):
 
 
 def run_reported(
-    shelf: Shelf, work: Callable[[JobQueue], T], *, answers: Answers | None = None
+    shelf: Shelf,
+    work: Callable[[JobQueue], T],
+    *,
+    answers: Answers | None = None,
+    hide: Collection[JobKind] = (),
 ) -> T:
     """``work(queue)`` on a job queue whose progress goes to stderr (``answers``: a flow's,
-    whose questions and lines are printed under the bars). On Ctrl-C every job is
+    whose questions and lines are printed under the bars; ``hide``: kinds of jobs not
+    shown). On Ctrl-C every job is
     cancelled (downloads keep their partial files) and ``Interrupted`` is raised."""
     queue = JobQueue(shelf)
-    reporter = ProgressPrinter(sys.stderr)
+    reporter = ProgressPrinter(sys.stderr, hide=hide)
     queue.subscribe(reporter.on_event)
     if answers is not None:
         answers.before_output = reporter.settle
     try:
         result = work(queue)
-    except (KeyboardInterrupt, Stopped) as exc:
+    except BaseException as exc:
+        from tui.engine.flows.questions import Stopped  # a flow's: loads only when one stops
+
+        if not isinstance(exc, KeyboardInterrupt | Stopped):
+            raise
         for job in queue.jobs:
             job.cancel()
         queue.close()

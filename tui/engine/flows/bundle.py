@@ -66,7 +66,7 @@ def _told(report: Report, there: str) -> Flow[None]:
     for key in report.present:
         yield Note(f"already {there}: {key}", detail=True)
     for line in report.failed:
-        yield Note(f"failed: {line}", "warning", detail=True)
+        yield Note(f"failed: {line}", detail=True)  # the job's warnings, one each
 
 
 def _one_job(queue: JobQueue, kind: JobKind, label: str, task: Callable[[Job], str]) -> Job:

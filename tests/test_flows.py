@@ -4,6 +4,7 @@ the loopback fixtures."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -74,7 +75,7 @@ def no_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def upgradable(world: World, tmp_path: Path) -> tuple[Shelf, JobQueue, Path]:
+def upgradable(world: World, tmp_path: Path) -> Iterator[tuple[Shelf, JobQueue, Path]]:
     """3.12.6 installed, one environment made from its own path and one through the minor
     link; 3.12.7 in the catalog."""
     assert world.cli("install", "3.12.6")[0] == 0
@@ -225,7 +226,7 @@ def test_the_cli_and_the_app_take_the_same_steps(
 
 
 @pytest.fixture
-def in_use(world: World, tmp_path: Path) -> tuple[Shelf, JobQueue, Path]:
+def in_use(world: World, tmp_path: Path) -> Iterator[tuple[Shelf, JobQueue, Path]]:
     """3.12.7 installed, and an environment made from it."""
     assert world.cli("install", "3.12.7")[0] == 0
     make_venv(tmp_path / "work" / "env", world.root / "installs" / NEW / "bin", "3.12.7")

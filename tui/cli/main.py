@@ -1,7 +1,8 @@
 """``pyshelf`` on the command line: the same engine as the app, for scripts, Docker and CI.
 
 The grammar is ``tui.cli.parser``'s; each command runs from its own module, loaded only
-when it is the one asked for."""
+when it is the one asked for: `--help`, `dir` and a usage error never pay for the catalog,
+the cache, the installs or the job queue (tests/test_startup.py)."""
 
 from __future__ import annotations
 
@@ -18,9 +19,6 @@ from tui.cli.parser import build_parser, command_in, refuse_leftovers
 from tui.cli.settings_args import UsageError, check_usage, settings_from
 from tui.engine.errors import PyshelfError, describe_error
 from tui.engine.jobspec import JobKind, spec
-
-# A command loads only what it runs: `--help`, `dir` and a usage error never pay for the
-# catalog, the cache, the installs or the job queue (tests/test_startup.py).
 
 DEBUG_ENV = "PYSHELF_DEBUG"  # set to 1: an unexpected error prints its traceback too
 

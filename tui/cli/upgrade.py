@@ -76,10 +76,10 @@ def cmd_upgrade(shelf: Shelf, args: argparse.Namespace) -> int:
             _print_plan(question.plan, dry_run=False, file=sys.stderr)
 
     # The command is the yes to its plan (--dry-run the no); the steps after it ask.
-    answers = Answers(args.yes, implied=() if args.dry_run else {Topic.UPGRADE}, show=show)
-    if args.dry_run:
-        answers.yes = 0
-        answers.prompts = False
+    if args.dry_run:  # the plan is shown, and nothing is asked
+        answers = Answers(0, prompts=False, show=show)
+    else:
+        answers = Answers(args.yes, implied={Topic.UPGRADE}, show=show)
     flow = partial(upgrade, shelf, upgrades=upgrades, cwd=Path.cwd())
     try:
         done = run_reported(shelf, lambda queue: drive(flow(queue), answers), answers=answers)

@@ -67,7 +67,7 @@ def measure_ledger(shelf: Shelf) -> Ledger | None:
 
 
 class MainScreen(ConnectionActions, BuildJobs):
-    BINDINGS: ClassVar[list[BindingType]] = [*BUNDLE_BINDINGS, *UPGRADE_BINDINGS] + register(
+    BINDINGS: ClassVar[list[BindingType]] = [*BUNDLE_BINDINGS, *UPGRADE_BINDINGS, *register(
         [
             # The footer (tui.app.footer) shows the main actions in a fixed order; help (?)
             # and Ctrl+P list the rest.
@@ -93,7 +93,7 @@ class MainScreen(ConnectionActions, BuildJobs):
             # Esc on the table clears a kept filter once no marks are left to clear.
             Binding("escape", "clear_filter", "Clear filter", show=False, id="clear-filter"),
         ]
-    )  # fmt: skip
+    )]  # fmt: skip
     # The details pane goes beside the table only where both fit: the table's narrow column
     # set needs 80 columns and the pane 40; below that it goes under the table.
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (120, "-wide")]

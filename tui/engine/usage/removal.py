@@ -2,8 +2,8 @@
 
 This is the one way anything is removed: ``u`` and ``e`` on builds, the disk-usage view,
 ``pyshelf prune``, ``pyshelf uninstall`` and ``pyshelf evict`` all make a plan (``make_plan``,
-or ``plan_builds`` for builds), confirm it (twice when it breaks environments: the questions
-of ``tui.engine.flows.removal``), and ``execute`` it. A plan is always made (and shown) before anything is deleted. Its byte counts follow
+or ``plan_builds`` for builds), confirm it (twice when it breaks environments), and
+``execute`` it. A plan is always made (and shown) before anything is deleted. Its byte counts follow
 ``freed_size``: a hard-linked file counts only if every one of its links goes in the same plan,
 so removing an install while its unpacked copy stays frees little, and removing both frees all.
 

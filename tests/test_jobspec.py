@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from tests.conftest import World
-from tui.cli.main import build_parser
+from tui.cli.parser import build_parser
 from tui.engine.archives.cache import CachedArchive
 from tui.engine.jobs import JobKind, JobQueue, Phase
 from tui.engine.jobspec import SPECS, cli_specs, reason, spec, table_specs

@@ -40,7 +40,7 @@ def isolated_home(
     request: pytest.FixtureRequest,
 ) -> Iterator[Path]:
     """Nothing a test does may touch the real ~/.local, ~/.cache or uv's settings. The home
-    goes with the test unless it failed."""
+    is emptied with the test unless it failed."""
     home = tmp_path_factory.mktemp("home")
     for name in list(os.environ):
         # PYENV_, ASDF_, MISE_: another manager's default found here would be a user.

@@ -296,7 +296,7 @@ class LoopbackServer:
 def loopback_server(
     tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> Iterator[LoopbackServer]:
-    """A running LoopbackServer whose root is a fresh temp dir (``server.root``), removed
+    """A running LoopbackServer whose root is a fresh temp dir (``server.root``), emptied
     with the test unless it failed."""
     root = tmp_path_factory.mktemp("www")
     with LoopbackServer(root) as server:

@@ -26,9 +26,16 @@ def pytest_runtest_makereport(
 
 
 def discard_unless_failed(request: pytest.FixtureRequest, path: Path) -> None:
-    """Remove ``path`` at a function fixture's teardown unless the test failed so far, or
-    the retention policy keeps everything (``-o tmp_path_retention_policy=all``)."""
+    """Empty the directory ``path`` at a function fixture's teardown unless the test failed
+    so far, or the retention policy keeps everything (``-o tmp_path_retention_policy=all``).
+
+    The empty directory stays: ``mktemp`` numbers after the directories that exist, so a
+    removed one's name would be handed to a later test, and pyshelf keeps its key per state
+    folder path for the process (``seal._key_at``): a later home of the same name would get
+    the key of a home that is gone.
+    """
     if request.config.getini("tmp_path_retention_policy") == "all":
         return
     if all(request.node.stash.get(_PASSED, {}).values()):
         shutil.rmtree(path, ignore_errors=True)
+        path.mkdir(mode=0o700, exist_ok=True)

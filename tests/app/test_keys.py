@@ -185,7 +185,7 @@ async def test_every_binding_of_the_builds_view_and_the_queue_is_in_the_palette(
         await loaded(pilot)
         main, table = app.main, app.main.table
         table.move_cursor(row=0)  # 3.13.1, newest first
-        main.request_jobs(JobKind.FETCH)
+        main.jobs.request(JobKind.FETCH)
         await wait_for(pilot, lambda: app.queue.active())
         main.show_all = True
         main.filter_to("cpython")

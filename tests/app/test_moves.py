@@ -115,7 +115,7 @@ async def test_in_a_removal_plans_listing(disk: PyshelfApp) -> None:
         for owner in (Owner.CACHE, Owner.PYENV):
             table.move_cursor(row=table.get_row_index(group_id(owner)))
             await pilot.press("space")
-        await wait_for(pilot, lambda: screen.plan is not None)
+        await wait_for(pilot, lambda: screen.removals.plan is not None)
         await pilot.press("x")
         await wait_for(pilot, lambda: isinstance(disk.screen, PlanConfirmScreen))
         await pilot.pause()

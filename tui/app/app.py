@@ -24,14 +24,15 @@ from tui.app.keys import bound_key, known_ids, register, spelled
 from tui.app.present import COLUMN_LABELS
 from tui.app.screens.confirm import ConfirmScreen
 from tui.app.screens.help import HelpScreen
-from tui.app.screens.main import MainScreen, measure_ledger
+from tui.app.screens.loading import measure_ledger
+from tui.app.screens.main import MainScreen
 from tui.config import Allowed, Preferences, config_path
 from tui.engine.jobs import JobQueue
 from tui.engine.settings import Settings
 from tui.engine.shelf import Shelf
 
 if TYPE_CHECKING:
-    from tui.app.screens.cleanup import Scope
+    from tui.app.screens.scope import Scope
     from tui.engine.usage.ledger import Ledger
 
 

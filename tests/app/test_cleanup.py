@@ -20,13 +20,14 @@ from tests.test_managers import clear_manager_env, make_venv
 from tests.test_prune import snapshot
 from tests.test_usage import K126, K127, Machine, du_sb, stock
 from tui.app.app import PyshelfApp
+from tui.app.dialogs.plan_confirm import BreakConfirmScreen, PlanConfirmScreen, plain
+from tui.app.disk.prune_menu import PruneScreen
+from tui.app.disk.rows import bar, group_id, row_id
+from tui.app.disk.scope import Scope
+from tui.app.disk.screen import CleanupScreen
+from tui.app.disk.table import SORTS
+from tui.app.help.screen import HelpScreen
 from tui.app.present import show_path
-from tui.app.screens.cleanup import CleanupScreen, Scope
-from tui.app.screens.help import HelpScreen
-from tui.app.screens.plan_confirm import BreakConfirmScreen, PlanConfirmScreen, plain
-from tui.app.screens.prune_menu import PruneScreen
-from tui.app.widgets.usage_rows import bar, group_id, row_id
-from tui.app.widgets.usage_table import SORTS
 from tui.engine.jobs import JobKind, Phase
 from tui.engine.usage.inventory import Item, Kind, Owner, scan_sizes, take_inventory
 from tui.engine.usage.removal import make_plan

@@ -13,11 +13,11 @@ from tests.app.conftest import CPYTHON_312, AppMaker, loaded, settle, wait_for
 from tests.app.test_flow import _palette_options as palette_options
 from tests.conftest import World
 from tui.app.app import PyshelfApp
-from tui.app.footer import ActionFooter
-from tui.app.help_keys import unlisted
+from tui.app.builds.action_footer import ActionFooter
+from tui.app.dialogs.confirm import ConfirmScreen
+from tui.app.help.key_lines import unlisted
+from tui.app.help.screen import HelpScreen
 from tui.app.keys import known_ids, spelled
-from tui.app.screens.confirm import ConfirmScreen
-from tui.app.screens.help import HelpScreen
 from tui.engine.jobs import JobKind
 
 

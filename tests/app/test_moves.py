@@ -13,11 +13,11 @@ from tests.app import scenes
 from tests.app.conftest import loaded, wait_for
 from tests.app.test_cleanup import open_view
 from tui.app.app import PyshelfApp
+from tui.app.dialogs.plan_confirm import PlanConfirmScreen
+from tui.app.disk.prune_menu import PruneScreen
+from tui.app.disk.rows import group_id
+from tui.app.help.screen import HelpScreen
 from tui.app.messages import JobUpdated
-from tui.app.screens.help import HelpScreen
-from tui.app.screens.plan_confirm import PlanConfirmScreen
-from tui.app.screens.prune_menu import PruneScreen
-from tui.app.widgets.usage_rows import group_id
 from tui.engine.usage.inventory import Owner
 
 

@@ -21,8 +21,8 @@ from tests.app.conftest import (
     wait_for,
 )
 from tests.conftest import World
-from tui.app.screens import loading
-from tui.app.widgets.details import DetailsPane
+from tui.app.builds import listing as loading
+from tui.app.builds.details import DetailsPane
 from tui.engine.shelf import Shelf
 from tui.format import human_size
 

@@ -19,11 +19,11 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
+from tui.app.builds.table import ShelfTable
 from tui.app.commands import Command
 from tui.app.keys import bound_key, register
 from tui.app.present import show_path
-from tui.app.screens.view import View
-from tui.app.widgets.shelf_table import ShelfTable
+from tui.app.view import View
 from tui.engine.errors import PyshelfError
 from tui.engine.jobs import Job, JobKind, JobQueue, Phase
 from tui.engine.shelf import Entry, Shelf

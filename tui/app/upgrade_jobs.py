@@ -19,13 +19,13 @@ from typing import TYPE_CHECKING, ClassVar
 from textual import work
 from textual.binding import Binding, BindingType
 
+from tui.app.builds.table import ShelfTable
 from tui.app.commands import Command
+from tui.app.dialogs.confirm import ConfirmScreen
 from tui.app.keys import bound_key, register
 from tui.app.present import show_path
 from tui.app.rules import Replacement
-from tui.app.screens.confirm import ConfirmScreen
-from tui.app.screens.view import View
-from tui.app.widgets.shelf_table import ShelfTable
+from tui.app.view import View
 from tui.engine.jobs import Job, JobKind, JobQueue, Phase
 from tui.engine.shelf import Entry, Shelf
 from tui.engine.usage.upgrade import Upgrade, family, repoint, sort_users
@@ -182,7 +182,7 @@ class UpgradeActions(View):
             why = plan.refused[0][1] if plan.refused else "nothing to remove"
             self.notify(f"{old} kept: {why}", title="upgrade", timeout=6)
             return
-        from tui.app.screens.plan_confirm import confirm_plan
+        from tui.app.dialogs.plan_confirm import confirm_plan
         from tui.engine.usage.removal import count_users
 
         if plan.needs_second_confirmation:

@@ -13,8 +13,8 @@ from textual.widgets import DataTable, ListView
 from textual.worker import Worker, WorkerState
 
 from tui.app.messages import JobCancelRequested, JobRetryRequested
+from tui.app.queue.panel import QueuePanel
 from tui.app.toasts import MIN_TOAST, place
-from tui.app.widgets.queue_panel import QueuePanel
 from tui.engine.errors import describe_error
 from tui.engine.jobs import Job, JobQueue, Phase
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from textual.binding import Binding, BindingType
 
-from tui.app.connection import CHECK_BINDING
+from tui.app.builds.connection import CHECK_BINDING
 from tui.app.keys import register
 
 BUILDS: list[BindingType] = register(
         [
-            # The footer (tui.app.footer) shows the main actions in a fixed order; help (?)
-            # and Ctrl+P list the rest.
+            # The footer (tui.app.builds.action_footer) shows the main actions in a fixed
+            # order; help (?) and Ctrl+P list the rest.
             # Priority: the screen acts on "/" before it forwards the keys typed right after
             # it, so they land in the filter box (check_action hands "/" back inside inputs).
             Binding(

@@ -47,7 +47,7 @@ def connection_state(offline: bool, checks: list[Check] | None) -> str | None:
 
 
 class ChecksScreen(ModalScreen[None]):
-    CSS_PATH = "dialogs.tcss"  # loaded when first shown, not for the first frame
+    CSS_PATH = "../dialogs.tcss"  # loaded when first shown, not for the first frame
     BINDINGS: ClassVar[list[BindingType]] = register(
         [Binding("escape,enter,q", "dismiss", "Close", show=False, id="checks-close")]
     )

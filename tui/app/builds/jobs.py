@@ -12,17 +12,18 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tui.app.builds.events import RemovalDone
+from tui.app.builds.status_line import StatusLine
+from tui.app.builds.table import ShelfTable
 from tui.app.commands import Command
+from tui.app.dialogs.confirm import ConfirmScreen
 from tui.app.keys import bound_key
-from tui.app.messages import JobUpdated, RemovalDone
+from tui.app.messages import JobUpdated
 from tui.app.present import freeable, row_id
+from tui.app.queue.panel import QueuePanel
 from tui.app.rules import needs_confirmation, replacements
-from tui.app.screens.confirm import ConfirmScreen
-from tui.app.screens.view import View
 from tui.app.threads import in_thread
-from tui.app.widgets.queue_panel import QueuePanel
-from tui.app.widgets.shelf_table import ShelfTable
-from tui.app.widgets.status_line import StatusLine
+from tui.app.view import View
 from tui.engine.jobs import Job, JobEvent, JobKind, Phase
 from tui.engine.jobspec import spec, table_specs
 from tui.engine.shelf import Entry, Shelf
@@ -30,7 +31,7 @@ from tui.format import human_size
 
 # The removal engine and its dialogs load when a removal is first asked for, not at start.
 if TYPE_CHECKING:
-    from tui.app.screens.scope import Scope
+    from tui.app.disk.scope import Scope
     from tui.engine.usage.ledger import Ledger
     from tui.engine.usage.removal import Action, Outcome, Plan
 
@@ -185,7 +186,7 @@ class BuildJobs:
             self.view.notify(f"{item.name}: {why}" if item else why, severity="warning", timeout=5)
             return
 
-        from tui.app.screens.plan_confirm import confirm_plan
+        from tui.app.dialogs.plan_confirm import confirm_plan
 
         def run(in_use_ok: bool) -> None:
             self.table.action_clear_marks()

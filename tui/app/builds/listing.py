@@ -12,12 +12,12 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.worker import get_current_worker
 
-from tui.app.messages import EntriesLoaded, LedgerMeasured, SizesKnown
-from tui.app.notes import reload_summary
+from tui.app.builds.events import EntriesLoaded, LedgerMeasured, SizesKnown
+from tui.app.builds.notices import reload_summary
+from tui.app.builds.row_tags import RowNotes
+from tui.app.builds.table import ShelfTable
 from tui.app.present import row_id
-from tui.app.row_notes import RowNotes
 from tui.app.threads import in_thread
-from tui.app.widgets.shelf_table import ShelfTable
 from tui.engine.errors import CatalogError
 from tui.engine.shelf import Entry, Shelf
 

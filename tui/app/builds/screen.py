@@ -14,35 +14,35 @@ from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.widgets import DataTable, Input, Label, ListView
 
-from tui.app.bundle_dialogs import BundleActions
-from tui.app.commands import Command
-from tui.app.connection import ConnectionCheck
-from tui.app.footer import FILTER_ACTIONS, QUEUE_ACTIONS, ActionFooter, table_actions
-from tui.app.keys import bound_key
-from tui.app.messages import (
+from tui.app.builds import bindings as builds_bindings
+from tui.app.builds.action_footer import FILTER_ACTIONS, QUEUE_ACTIONS, ActionFooter, table_actions
+from tui.app.builds.connection import ConnectionCheck
+from tui.app.builds.details import DetailsPane, copy_text
+from tui.app.builds.events import (
     EntriesLoaded,
     JobRequested,
-    JobUpdated,
     LedgerMeasured,
     RemovalDone,
     SizesKnown,
     SortChanged,
 )
-from tui.app.notes import empty_filter_note
+from tui.app.builds.filter_box import FilterInput
+from tui.app.builds.jobs import BuildJobs, scope_cwd
+from tui.app.builds.listing import Listing, measure_ledger
+from tui.app.builds.notices import empty_filter_note
+from tui.app.builds.row_tags import TAGS
+from tui.app.builds.status_line import StatusLine
+from tui.app.builds.subtitle import fit_parts
+from tui.app.builds.table import ShelfTable
+from tui.app.builds.title_bar import TitleBar
+from tui.app.bundle_dialogs import BundleActions
+from tui.app.commands import Command
+from tui.app.keys import bound_key
+from tui.app.messages import JobUpdated
 from tui.app.present import freeable, matches, totals, totals_text
-from tui.app.row_notes import TAGS
-from tui.app.screens import builds_bindings
-from tui.app.screens.build_jobs import BuildJobs, scope_cwd
-from tui.app.screens.loading import Listing, measure_ledger
-from tui.app.screens.view import View
-from tui.app.title import fit_parts
+from tui.app.queue.panel import QueuePanel
 from tui.app.upgrade_jobs import UpgradeActions
-from tui.app.widgets.details import DetailsPane, copy_text
-from tui.app.widgets.filter_input import FilterInput
-from tui.app.widgets.queue_panel import QueuePanel
-from tui.app.widgets.shelf_table import ShelfTable
-from tui.app.widgets.status_line import StatusLine
-from tui.app.widgets.title_bar import TitleBar
+from tui.app.view import View
 from tui.config import Preferences
 from tui.engine.jobs import Job, JobQueue
 from tui.engine.jobspec import table_specs
@@ -52,7 +52,7 @@ from tui.engine.uvcache import uv_cache_notice
 
 # The disk-usage view and engine load when first used: after the first frame.
 if TYPE_CHECKING:
-    from tui.app.screens.scope import Scope
+    from tui.app.disk.scope import Scope
     from tui.engine.usage.ledger import Ledger
     from tui.engine.usage.removal import Action, Plan
 
@@ -351,7 +351,7 @@ class MainScreen(UpgradeActions, BundleActions, View):
         self.load_entries()
 
     def action_cleanup(self) -> None:
-        from tui.app.screens.cleanup import CleanupScreen
+        from tui.app.disk.screen import CleanupScreen
 
         self.app.push_screen(
             CleanupScreen(self.shelf, self.queue, self.scope, on_change=self.load_entries)

@@ -14,11 +14,11 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import RowDoesNotExist
 
 from tui.app import present, sorting
+from tui.app.builds.events import JobRequested, SortChanged
+from tui.app.builds.row_tags import RowNotes
 from tui.app.commands import Command
 from tui.app.keys import bound_key, bound_keys, register
-from tui.app.messages import JobRequested, SortChanged
 from tui.app.navigation import vi_bindings
-from tui.app.row_notes import RowNotes
 from tui.engine.jobs import JobEvent, JobKind
 from tui.engine.jobspec import reason, spec, table_specs
 from tui.engine.shelf import Entry

@@ -12,16 +12,16 @@ from typing import Any
 
 from textual.worker import get_current_worker
 
+from tui.app.dialogs.plan_confirm import confirm_plan
+from tui.app.disk.prune_menu import PruneChoice, PruneScreen
+from tui.app.disk.rows import never_reason, row_id
+from tui.app.disk.scope import Scope
+from tui.app.disk.table import UsageTable
+from tui.app.disk.updates import PlanCounted, PlanExecuted, PlanReady, StepDone
 from tui.app.keys import bound_key
 from tui.app.removal_notice import notice
-from tui.app.screens.plan_confirm import confirm_plan
-from tui.app.screens.prune_menu import PruneChoice, PruneScreen
-from tui.app.screens.scope import Scope
-from tui.app.screens.view import View
 from tui.app.threads import in_thread
-from tui.app.usage_messages import PlanCounted, PlanExecuted, PlanReady, StepDone
-from tui.app.widgets.usage_rows import never_reason, row_id
-from tui.app.widgets.usage_table import UsageTable
+from tui.app.view import View
 from tui.engine.shelf import Shelf
 from tui.engine.usage.inventory import Inventory, Item
 from tui.engine.usage.prune import prune_plan

@@ -4,7 +4,7 @@ The inventory is listed at once (directory listings only); sizes, then the envir
 that use each interpreter, fill in from thread workers. Whatever is marked is counted by the
 engine's ``make_plan`` (the only count that gets shared files right), shown in a
 confirmation, confirmed a second time if it breaks environments, and carried out by
-``execute`` on the app's job queue (the screen's ``CleanupRemovals``, in ``cleanup_removals``).
+``execute`` on the app's job queue (the screen's ``CleanupRemovals``, in ``removals``).
 """
 
 from __future__ import annotations
@@ -22,16 +22,14 @@ from textual.binding import BindingType
 from textual.widgets import DataTable, Footer, Header, Label
 from textual.worker import Worker
 
-from tui.app import screen_keys
+from tui.app import deferred_keys
 from tui.app.commands import Command
-from tui.app.keys import bound_key
-from tui.app.messages import JobUpdated
-from tui.app.present import show_path
-from tui.app.screens.cleanup_removals import CleanupRemovals
-from tui.app.screens.prune_menu import PruneChoice
-from tui.app.screens.scope import Scope
-from tui.app.screens.view import View
-from tui.app.usage_messages import (
+from tui.app.disk.prune_menu import PruneChoice
+from tui.app.disk.removals import CleanupRemovals
+from tui.app.disk.rows import GROUP_TITLES, envs, never_reason
+from tui.app.disk.scope import Scope
+from tui.app.disk.table import UsageTable
+from tui.app.disk.updates import (
     EnvsFound,
     InventoryTaken,
     PlanCounted,
@@ -40,9 +38,11 @@ from tui.app.usage_messages import (
     SizesMeasured,
     StepDone,
 )
-from tui.app.widgets.queue_panel import QueuePanel
-from tui.app.widgets.usage_rows import GROUP_TITLES, envs, never_reason
-from tui.app.widgets.usage_table import UsageTable
+from tui.app.keys import bound_key
+from tui.app.messages import JobUpdated
+from tui.app.present import show_path
+from tui.app.queue.panel import QueuePanel
+from tui.app.view import View
 from tui.engine.errors import CatalogError
 from tui.engine.jobs import JobEvent, JobQueue
 from tui.engine.shelf import Shelf
@@ -60,7 +60,7 @@ GROUP_NOTES = {
 
 class CleanupScreen(View):
     CSS_PATH = "../dialogs.tcss"  # loaded when first shown, not for the first frame
-    BINDINGS: ClassVar[list[BindingType]] = screen_keys.CLEANUP
+    BINDINGS: ClassVar[list[BindingType]] = deferred_keys.CLEANUP
     WORKER_ERRORS: ClassVar[dict[str, str]] = {
         "cleanup-inventory": "cannot list what is on disk",
         "cleanup-sizes": "measuring sizes failed",
@@ -296,8 +296,8 @@ class CleanupScreen(View):
 
     @work(thread=True, group="cleanup-fix-envs", exclusive=True, exit_on_error=False)
     def _fix_envs(self) -> None:
-        """As ``pyshelf envs --fix``, on the queue (``tui.app.env_fix``); then measure again."""
-        from tui.app.env_fix import fix_envs
+        """As ``pyshelf envs --fix``, on the queue (``disk.env_fix``); then measure again."""
+        from tui.app.disk.env_fix import fix_envs
 
         fix_envs(self.app, self.shelf, self.queue, self.scope.cwd or Path.cwd(), self.rescan)
 

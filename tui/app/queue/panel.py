@@ -16,7 +16,7 @@ from tui.app.commands import Command
 from tui.app.keys import bound_key, register
 from tui.app.messages import JobCancelRequested, JobRetryRequested
 from tui.app.navigation import OPTIONS, vi_bindings
-from tui.app.widgets.job_item import JobItem
+from tui.app.queue.job_item import JobItem
 from tui.engine.jobs import JobEvent, Phase
 
 

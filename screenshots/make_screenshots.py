@@ -84,7 +84,8 @@ def other_managers(root: Path, home: Path, install_root: Path) -> tuple[Path, Pa
 
 async def shoot(root: Path, server: LoopbackServer, catalog: Path) -> None:
     from tui.app.app import PyshelfApp
-    from tui.app.screens.cleanup import CleanupScreen, Scope
+    from tui.app.disk.scope import Scope
+    from tui.app.disk.screen import CleanupScreen
     from tui.engine.errors import Cancelled
     from tui.engine.host import Host
     from tui.engine.jobs import JobKind, JobQueue, Phase

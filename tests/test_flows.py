@@ -206,7 +206,7 @@ def test_the_cli_and_the_app_take_the_same_steps(
     if front == "cli":
         asker = Recording(Answers(1, implied={Topic.UPGRADE}))
     else:
-        from tui.app.upgrade_jobs import upgrade_dialog
+        from tui.app.builds.upgrades import upgrade_dialog
 
         class Dialogs(Scripted):
             def ask(self, question: Question) -> Answer:

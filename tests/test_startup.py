@@ -12,8 +12,8 @@ import pytest
 
 from tests.conftest import World
 from tui.app.app import PyshelfApp
+from tui.app.builds.screen import MainScreen
 from tui.app.main import run_app
-from tui.app.screens.main import MainScreen
 from tui.engine.errors import CatalogError, PyshelfError
 from tui.engine.jobs import JobQueue
 from tui.engine.listing import default_view
@@ -85,7 +85,7 @@ def test_a_reinstall_from_the_unpacked_copy_reads_no_archive(world: World, tmp_p
 
 def test_the_app_loads_the_help_markdown_only_when_help_opens(tmp_path: Path) -> None:
     loaded = _loaded_after("import tui.app.app, tui.app.main", cwd=tmp_path)
-    assert "tui.app.screens.help" in loaded
+    assert "tui.app.help.screen" in loaded
     assert not {"textual.widgets._markdown", "markdown_it"} & loaded
 
 
@@ -98,11 +98,12 @@ def test_the_app_loads_the_disk_usage_view_and_engine_only_when_used(tmp_path: P
         "assert {'cleanup-remove', 'cleanup-mark', 'prune-cancel', 'break'} <= known_ids()",
         cwd=tmp_path,
     )
-    assert "tui.app.screens.main" in loaded
+    assert "tui.app.builds.screen" in loaded
     later = {
-        "tui.app.screens.cleanup", "tui.app.screens.plan_confirm", "tui.app.screens.prune_menu",
-        "tui.app.widgets.usage_table", "tui.engine.usage.inventory", "tui.engine.usage.ledger",
-        "tui.engine.usage.removal", "tui.app.usage_messages", "tui.engine.doctor",
+        "tui.app.disk.screen", "tui.app.dialogs.plan_confirm", "tui.app.disk.prune_menu",
+        "tui.app.disk.table", "tui.engine.usage.inventory", "tui.engine.usage.ledger",
+        "tui.engine.usage.removal", "tui.app.disk.updates", "tui.engine.doctor",
+        "tui.app.disk.removals", "tui.app.disk.scope",
         "tui.engine.bundle",
     }  # fmt: skip
     assert not later & loaded

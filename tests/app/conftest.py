@@ -12,9 +12,9 @@ from textual.pilot import Pilot
 
 from tests.conftest import World
 from tui.app.app import PyshelfApp
+from tui.app.builds import screen as main_screen
+from tui.app.disk.scope import Scope
 from tui.app.present import row_id
-from tui.app.screens import main as main_screen
-from tui.app.screens.cleanup import Scope
 from tui.engine.jobs import JobQueue
 from tui.engine.shelf import Entry, Shelf
 

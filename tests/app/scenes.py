@@ -19,7 +19,7 @@ from tests.conftest import WORLD_ARCHIVES
 from tests.pbs_fixtures import catalog_json, make_archive
 from tests.test_managers import make_system, make_unit, make_venv
 from tui.app.app import PyshelfApp
-from tui.app.screens.cleanup import Scope
+from tui.app.disk.scope import Scope
 from tui.engine.host import Host
 from tui.engine.jobs import JobEvent, JobKind, JobQueue, Phase
 from tui.engine.settings import Settings

@@ -19,8 +19,8 @@ from tests.app.conftest import (
     wait_for,
 )
 from tests.conftest import World
-from tui.app.bundle_dialogs import PathScreen
-from tui.app.connection import ChecksScreen
+from tui.app.builds.bundles import PathScreen
+from tui.app.builds.connection import ChecksScreen
 from tui.engine.bundle import CATALOG_NAME, SUMS_NAME
 from tui.engine.jobs import Phase
 from tui.format import human_size

@@ -20,13 +20,14 @@ from tests.test_managers import clear_manager_env, make_venv
 from tests.test_prune import snapshot
 from tests.test_usage import K126, K127, Machine, du_sb, stock
 from tui.app.app import PyshelfApp
+from tui.app.dialogs.plan_confirm import BreakConfirmScreen, PlanConfirmScreen, plain
+from tui.app.disk.prune_menu import PruneScreen
+from tui.app.disk.rows import bar, group_id, row_id
+from tui.app.disk.scope import Scope
+from tui.app.disk.screen import CleanupScreen
+from tui.app.disk.table import SORTS
+from tui.app.help.screen import HelpScreen
 from tui.app.present import show_path
-from tui.app.screens.cleanup import CleanupScreen, Scope
-from tui.app.screens.help import HelpScreen
-from tui.app.screens.plan_confirm import BreakConfirmScreen, PlanConfirmScreen, plain
-from tui.app.screens.prune_menu import PruneScreen
-from tui.app.widgets.usage_rows import bar, group_id, row_id
-from tui.app.widgets.usage_table import SORTS
 from tui.engine.jobs import JobKind, Phase
 from tui.engine.usage.inventory import Item, Kind, Owner, scan_sizes, take_inventory
 from tui.engine.usage.removal import make_plan
@@ -96,7 +97,7 @@ async def answer_and_wait(pilot: Pilot, screen: CleanupScreen, key: str) -> None
     generation = screen.generation
     await pilot.press(key)
     await settle(pilot)
-    await wait_for(pilot, lambda: screen.busy is None and screen.generation > generation)
+    await wait_for(pilot, lambda: screen.removals.busy is None and screen.generation > generation)
     await wait_for(pilot, lambda: ready(screen))
     await settle(pilot)
 
@@ -134,19 +135,19 @@ async def test_view_sizes_marks_and_frees_what_the_plan_said(
         cache_items = [i for i in table.groups[Owner.CACHE] if i.kind != Kind.OTHER]
         assert table.marked == {row_id(i) for i in cache_items} | {item_rid(screen, pyenv)}
         assert text(screen, group_id(Owner.CACHE), "mark") == "✓"
-        await wait_for(pilot, lambda: screen.plan is not None)
+        await wait_for(pilot, lambda: screen.removals.plan is not None)
 
         # "to free" is the engine's plan for the same items, counted independently here.
         inventory = take_inventory(machine.shelf, system_dirs=[machine.sysbin])
         marked_paths = {i.path for i in table.marked_items()}
         expected = make_plan(inventory, [i for i in inventory.items if i.path in marked_paths])
-        assert screen.plan is not None and screen.plan.freed == expected.freed
+        assert screen.removals.plan is not None and screen.removals.plan.freed == expected.freed
         assert f"to free {human_size(expected.freed)}" in summary(screen)
 
         await pilot.press("x")
         await wait_for(pilot, lambda: isinstance(app.screen, PlanConfirmScreen))
         confirm: PlanConfirmScreen = app.screen  # type: ignore[assignment]
-        assert confirm.plan is screen.plan
+        assert confirm.plan is screen.removals.plan
         listing = plain(confirm.listing())
         assert show_path(pyenv) in listing
         assert human_size(expected.freed) in plain(confirm.total())
@@ -179,7 +180,7 @@ async def test_an_interpreter_in_use_needs_the_second_confirmation(
         assert text(screen, rid, "status") == "in use by 1 env"
         go(screen, rid)
         await pilot.press("space")
-        await wait_for(pilot, lambda: screen.plan is not None)
+        await wait_for(pilot, lambda: screen.removals.plan is not None)
         assert "breaks 1 env" in summary(screen)
 
         await pilot.press("x")
@@ -222,7 +223,7 @@ async def test_another_managers_default_is_in_use_and_asked_about_twice(
         await pilot.pause()
         assert "used by pyenv global" in str(screen.detail.render())
         await pilot.press("space")
-        await wait_for(pilot, lambda: screen.plan is not None)
+        await wait_for(pilot, lambda: screen.removals.plan is not None)
         await pilot.press("x")
         await wait_for(pilot, lambda: isinstance(app.screen, PlanConfirmScreen))
         first: PlanConfirmScreen = app.screen  # type: ignore[assignment]
@@ -404,7 +405,7 @@ async def _marked_view(pilot: Pilot) -> None:
     await pilot.press("space")
     go(screen, group_id(Owner.CACHE))
     await pilot.press("space")
-    await wait_for(pilot, lambda: screen.plan is not None)
+    await wait_for(pilot, lambda: screen.removals.plan is not None)
     go(screen, item_rid(screen, home / ".pyenv" / "versions" / "3.11.7"))
     await app.workers.wait_for_complete()
     app.clear_notifications()
@@ -441,7 +442,10 @@ async def test_c_in_the_queue_cancels_a_removal_and_the_steps_after_it(
             for path in (install, pyenv):
                 go(screen, item_rid(screen, path))
                 await pilot.press("space")
-            await wait_for(pilot, lambda: screen.plan is not None and len(screen.plan.steps) == 2)
+            await wait_for(
+                pilot,
+                lambda: screen.removals.plan is not None and len(screen.removals.plan.steps) == 2,
+            )
             await pilot.press("x")
             await wait_for(pilot, lambda: isinstance(app.screen, PlanConfirmScreen))
             fcntl.flock(fd, fcntl.LOCK_EX)  # the uninstall, the first step, waits for uv's lock
@@ -453,7 +457,7 @@ async def test_c_in_the_queue_cancels_a_removal_and_the_steps_after_it(
             screen.queue_panel.query_one(ListView).focus()
             await pilot.pause()
             await pilot.press("c")
-            await wait_for(pilot, lambda: screen.busy is None)
+            await wait_for(pilot, lambda: screen.removals.busy is None)
             await settle(pilot)
             assert [(j.kind, j.phase) for j in app.queue.jobs] == [
                 (JobKind.UNINSTALL, Phase.CANCELLED)

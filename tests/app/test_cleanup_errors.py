@@ -14,8 +14,9 @@ from tests.conftest import World
 from tests.test_managers import clear_manager_env
 from tests.test_usage import Machine, stock
 from tui.app.app import PyshelfApp
-from tui.app.screens.cleanup import CleanupScreen, Scope
-from tui.app.screens.prune_menu import PruneScreen
+from tui.app.disk.prune_menu import PruneScreen
+from tui.app.disk.scope import Scope
+from tui.app.disk.screen import CleanupScreen
 from tui.engine.jobs import JobQueue
 from tui.engine.shelf import Shelf
 from tui.engine.usage.inventory import Inventory, Kind, Owner, take_inventory
@@ -116,7 +117,7 @@ async def test_any_error_from_the_inventory_is_one_line_and_the_view_stays_usabl
             raise ValueError("bad\nthing")
         return take_inventory(shelf, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr("tui.app.screens.cleanup.take_inventory", flaky)
+    monkeypatch.setattr("tui.app.disk.screen.take_inventory", flaky)
     app: PyshelfApp = make_app(
         machine.shelf, scope=Scope(system_dirs=[machine.sysbin], cwd=Path.cwd())
     )

@@ -12,8 +12,8 @@ import pytest
 from tests.app.conftest import CPYTHON_312, AppMaker, loaded, messages, settle, wait_for
 from tests.conftest import World
 from tests.special_files import SPECIAL_KINDS, deadline, finishes, make_special
-from tui.app.footer import ActionFooter
-from tui.app.screens.help import HelpScreen
+from tui.app.builds.action_footer import ActionFooter
+from tui.app.help.screen import HelpScreen
 from tui.config import Allowed, Config, load_config
 from tui.engine.jobs import JobKind
 

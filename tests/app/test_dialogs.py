@@ -15,8 +15,8 @@ from tests.app import scenes
 from tests.app.conftest import CPYTHON_312, AppMaker, cell, entry, highlight, loaded, wait_for
 from tests.conftest import World
 from tui.app.app import PyshelfApp
+from tui.app.dialogs.plan_confirm import BreakConfirmScreen, PlanConfirmScreen, plain
 from tui.app.present import show_path
-from tui.app.screens.plan_confirm import BreakConfirmScreen, PlanConfirmScreen, plain
 from tui.format import human_size
 
 

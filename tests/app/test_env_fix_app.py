@@ -12,8 +12,9 @@ from tests.app.conftest import AppMaker, loaded, messages, settle, wait_for
 from tests.conftest import World
 from tests.test_managers import make_venv
 from tui.app.app import PyshelfApp
-from tui.app.screens.cleanup import CleanupScreen, Scope
-from tui.app.screens.confirm import ConfirmScreen
+from tui.app.dialogs.confirm import ConfirmScreen
+from tui.app.disk.scope import Scope
+from tui.app.disk.screen import CleanupScreen
 from tui.engine.jobs import JobKind, Phase
 
 OLD = "cpython-3.12.6-linux-x86_64-gnu"

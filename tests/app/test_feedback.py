@@ -18,12 +18,12 @@ from tests.app.test_flow import _palette_options as palette_options
 from tests.conftest import World
 from tests.test_managers import clear_manager_env
 from tui.app.app import PyshelfApp
-from tui.app.footer import ActionFooter
+from tui.app.builds.action_footer import ActionFooter
+from tui.app.dialogs.plan_confirm import PlanConfirmScreen, plain
+from tui.app.help.screen import HelpScreen
 from tui.app.messages import JobUpdated
 from tui.app.present import COULD_FREE, totals
-from tui.app.screens.help import HelpScreen
-from tui.app.screens.plan_confirm import PlanConfirmScreen, plain
-from tui.app.screens.view import highlighted_row
+from tui.app.view import highlighted_row
 from tui.format import human_size
 
 K311 = "cpython-3.11.9-linux-x86_64-gnu"

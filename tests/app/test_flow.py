@@ -11,13 +11,13 @@ from textual.widgets import ProgressBar
 from tests.app.conftest import CPYTHON_312, AppMaker, cell, entry, loaded, settle, wait_for
 from tests.conftest import World
 from tests.test_managers import make_venv
-from tui.app.footer import ActionFooter
+from tui.app.builds.action_footer import ActionFooter
+from tui.app.builds.details import DetailsPane
+from tui.app.builds.table import ShelfTable
+from tui.app.dialogs.confirm import ConfirmScreen
+from tui.app.dialogs.plan_confirm import BreakConfirmScreen, PlanConfirmScreen, plain
 from tui.app.messages import JobUpdated
 from tui.app.present import show_path
-from tui.app.screens.confirm import ConfirmScreen
-from tui.app.screens.plan_confirm import BreakConfirmScreen, PlanConfirmScreen, plain
-from tui.app.widgets.details import DetailsPane
-from tui.app.widgets.shelf_table import ShelfTable
 from tui.engine.jobs import JobKind, Phase
 from tui.format import human_size
 

@@ -13,11 +13,11 @@ from tests.app.conftest import CPYTHON_312, AppMaker, loaded, settle, wait_for
 from tests.app.test_flow import _palette_options as palette_options
 from tests.conftest import World
 from tui.app.app import PyshelfApp
-from tui.app.footer import ActionFooter
-from tui.app.help_keys import unlisted
+from tui.app.builds.action_footer import ActionFooter
+from tui.app.dialogs.confirm import ConfirmScreen
+from tui.app.help.key_lines import unlisted
+from tui.app.help.screen import HelpScreen
 from tui.app.keys import known_ids, spelled
-from tui.app.screens.confirm import ConfirmScreen
-from tui.app.screens.help import HelpScreen
 from tui.engine.jobs import JobKind
 
 
@@ -185,7 +185,7 @@ async def test_every_binding_of_the_builds_view_and_the_queue_is_in_the_palette(
         await loaded(pilot)
         main, table = app.main, app.main.table
         table.move_cursor(row=0)  # 3.13.1, newest first
-        main.request_jobs(JobKind.FETCH)
+        main.jobs.request(JobKind.FETCH)
         await wait_for(pilot, lambda: app.queue.active())
         main.show_all = True
         main.filter_to("cpython")

@@ -12,8 +12,8 @@ from tests.app.test_cleanup import open_view, text
 from tests.test_ledger import K3127, Stocked, measured
 from tests.test_ledger import stocked as stocked  # the fixture
 from tests.test_managers import clear_manager_env
-from tui.app.screens.cleanup import Scope
-from tui.app.widgets.usage_rows import group_id
+from tui.app.disk.rows import group_id
+from tui.app.disk.scope import Scope
 from tui.engine.usage.inventory import Owner
 from tui.format import human_size
 

@@ -13,11 +13,11 @@ from tests.app import scenes
 from tests.app.conftest import loaded, wait_for
 from tests.app.test_cleanup import open_view
 from tui.app.app import PyshelfApp
+from tui.app.dialogs.plan_confirm import PlanConfirmScreen
+from tui.app.disk.prune_menu import PruneScreen
+from tui.app.disk.rows import group_id
+from tui.app.help.screen import HelpScreen
 from tui.app.messages import JobUpdated
-from tui.app.screens.help import HelpScreen
-from tui.app.screens.plan_confirm import PlanConfirmScreen
-from tui.app.screens.prune_menu import PruneScreen
-from tui.app.widgets.usage_rows import group_id
 from tui.engine.usage.inventory import Owner
 
 
@@ -115,7 +115,7 @@ async def test_in_a_removal_plans_listing(disk: PyshelfApp) -> None:
         for owner in (Owner.CACHE, Owner.PYENV):
             table.move_cursor(row=table.get_row_index(group_id(owner)))
             await pilot.press("space")
-        await wait_for(pilot, lambda: screen.plan is not None)
+        await wait_for(pilot, lambda: screen.removals.plan is not None)
         await pilot.press("x")
         await wait_for(pilot, lambda: isinstance(disk.screen, PlanConfirmScreen))
         await pilot.pause()

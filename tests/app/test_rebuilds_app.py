@@ -12,9 +12,9 @@ from tests.conftest import World
 from tests.loopback import LoopbackServer
 from tests.test_rebuilds import KEY, NEW, OLD, rebuild_world
 from tui.app.app import PyshelfApp
+from tui.app.dialogs.confirm import ConfirmScreen
+from tui.app.dialogs.plan_confirm import PlanConfirmScreen
 from tui.app.present import row_id
-from tui.app.screens.confirm import ConfirmScreen
-from tui.app.screens.plan_confirm import PlanConfirmScreen
 from tui.engine.shelf import Entry
 
 

@@ -11,8 +11,8 @@ from textual.pilot import Pilot
 
 from tests.app import scenes
 from tui.app.app import PyshelfApp
+from tui.app.dialogs.plan_confirm import BreakConfirmScreen, PlanConfirmScreen
 from tui.app.messages import JobUpdated
-from tui.app.screens.plan_confirm import BreakConfirmScreen, PlanConfirmScreen
 
 
 @pytest.fixture

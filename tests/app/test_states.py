@@ -21,8 +21,8 @@ from tests.app.conftest import (
     wait_for,
 )
 from tests.conftest import World
-from tui.app.screens import main as main_screen
-from tui.app.widgets.details import DetailsPane
+from tui.app.builds import listing as loading
+from tui.app.builds.details import DetailsPane
 from tui.engine.shelf import Shelf
 from tui.format import human_size
 
@@ -136,7 +136,7 @@ class _Flaky(httpx.BaseTransport):
 async def test_sizes_fill_in_when_the_network_returns(
     world: World, make_app: AppMaker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(main_screen, "PROBE_RETRY", 0.2)
+    monkeypatch.setattr(loading, "PROBE_RETRY", 0.2)
     network = _Flaky()
     shelf = Shelf(world.make_settings(), client=httpx.Client(transport=network))
     app = make_app(shelf)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.command import CommandPalette
 
 from tests.app.conftest import AppMaker, loaded, wait_for
-from tui.app.widgets.title_bar import PALETTE_TIP, TitleBar
+from tui.app.builds.title_bar import PALETTE_TIP, TitleBar
 
 
 async def test_the_title_bar_shows_the_view_and_its_icon_opens_the_palette(

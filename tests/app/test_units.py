@@ -6,6 +6,7 @@ from pathlib import Path
 
 from tests.conftest import World
 from tui.app.app import PyshelfApp
+from tui.app.builds.subtitle import fit_parts
 from tui.app.messages import JobUpdated
 from tui.app.present import (
     Totals,
@@ -18,7 +19,6 @@ from tui.app.present import (
 )
 from tui.app.rules import needs_confirmation, replacements
 from tui.app.sorting import rank_keys
-from tui.app.title import fit_parts
 from tui.app.wrap import break_lines
 from tui.engine.archives.cache import CachedArchive
 from tui.engine.jobs import JobEvent, JobKind, Phase

@@ -12,9 +12,9 @@ import pytest
 from tests.app.conftest import AppMaker, cell, highlight, loaded, messages, settle, wait_for
 from tests.conftest import World
 from tests.test_managers import make_venv
-from tui.app.screens import main as main_screen
-from tui.app.screens.confirm import ConfirmScreen
-from tui.app.screens.plan_confirm import PlanConfirmScreen, plain
+from tui.app.builds import screen as main_screen
+from tui.app.dialogs.confirm import ConfirmScreen
+from tui.app.dialogs.plan_confirm import PlanConfirmScreen, plain
 from tui.engine import uvcache
 from tui.engine.jobs import Phase
 

@@ -1,6 +1,6 @@
 """PyshelfApp: the config, the theme and the screens, over one Shelf and one JobQueue.
 
-The builds view is ``MainScreen`` (screens/main.py); the disk-usage view is pushed over it.
+The builds view is ``MainScreen`` (builds/screen.py); the disk-usage view is pushed over it.
 """
 
 from __future__ import annotations
@@ -18,20 +18,21 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.theme import Theme
 
-from tui.app import screen_keys  # noqa: F401  (the keys of the screens that load later)
+from tui.app import deferred_keys  # noqa: F401  (the keys of the views that load later)
+from tui.app.builds.listing import measure_ledger
+from tui.app.builds.screen import MainScreen
 from tui.app.commands import Command, ViewCommands
+from tui.app.dialogs.confirm import ConfirmScreen
+from tui.app.help.screen import HelpScreen
 from tui.app.keys import bound_key, known_ids, register, spelled
 from tui.app.present import COLUMN_LABELS
-from tui.app.screens.confirm import ConfirmScreen
-from tui.app.screens.help import HelpScreen
-from tui.app.screens.main import MainScreen, measure_ledger
 from tui.config import Allowed, Preferences, config_path
 from tui.engine.jobs import JobQueue
 from tui.engine.settings import Settings
 from tui.engine.shelf import Shelf
 
 if TYPE_CHECKING:
-    from tui.app.screens.cleanup import Scope
+    from tui.app.disk.scope import Scope
     from tui.engine.usage.ledger import Ledger
 
 

@@ -6,10 +6,13 @@ keymap bound (``bound_key``) and the config can refuse an id that names no bindi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
+from typing import Any
 
 from textual.app import App
 from textual.binding import Binding, BindingType
+
+from tui.app.textual_private import current_keymap
 
 _DEFAULTS: dict[str, Binding] = {}
 
@@ -27,11 +30,10 @@ def known_ids() -> set[str]:
     return set(_DEFAULTS)
 
 
-def bound(app: App[object], binding_id: str) -> list[Binding]:
+def bound(app: App[Any], binding_id: str) -> list[Binding]:
     """The binding ``binding_id`` as the app's keymap has it now, one per key."""
     binding = _DEFAULTS[binding_id]
-    # set_keymap keeps the keymap here, normalized; the bindings take it when keys are pressed.
-    keymap: Mapping[str, str] = app._keymap
+    keymap = current_keymap(app)
     if remapped := keymap.get(binding_id):
         return [binding.with_key(k.strip(), key_display=None) for k in remapped.split(",")]
     keys = [k.strip() for k in binding.key.split(",")]
@@ -42,7 +44,7 @@ def bound(app: App[object], binding_id: str) -> list[Binding]:
     ]
 
 
-def bound_key(app: App[object], binding_id: str, *, every: bool = False) -> str:
+def bound_key(app: App[Any], binding_id: str, *, every: bool = False) -> str:
     """The key bound to ``binding_id`` now, as the footer shows it (``^r``, ``F``, ``?``);
     ``every``: all of its keys, as the help page lists them (``F1 ?``)."""
     bindings = bound(app, binding_id)
@@ -63,6 +65,6 @@ def spelled(display: str) -> str:
     return _NAMES.get(display, display)
 
 
-def bound_keys(app: App[object]) -> dict[str, str]:
+def bound_keys(app: App[Any]) -> dict[str, str]:
     """Every binding id with its key now: fills ``{action}`` in hints."""
     return {binding_id: bound_key(app, binding_id) for binding_id in _DEFAULTS}

@@ -1,46 +1,17 @@
-"""Messages that carry results from worker threads (and the job queue) to the UI."""
+"""Messages between the job queue, its panel and the views: what moved on, what the user
+asked of a job."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from textual.message import Message
 
-from tui.app.row_notes import RowNotes
-from tui.engine.jobs import JobEvent, JobKind
-from tui.engine.shelf import Entry
+from tui.engine.jobs import JobEvent
 
-if TYPE_CHECKING:  # the disk-usage engine loads when something is measured
-    from tui.engine.usage.ledger import Ledger
+if TYPE_CHECKING:
     from tui.engine.usage.removal import Outcome
-
-
-@dataclass
-class EntriesLoaded(Message):
-    """A fresh merged view from ``Shelf.entries()``."""
-
-    entries: list[Entry]
-    warnings: list[str] = field(default_factory=list)
-    catalog_error: str | None = None  # the catalog failed: only cache and installs are listed
-    notes: RowNotes = field(default_factory=RowNotes)  # upgrades and pins of these entries
-
-
-@dataclass
-class LedgerMeasured(Message):
-    """The install dir and the cache were measured for the entries of load ``generation``."""
-
-    ledger: Ledger
-    generation: int
-
-
-@dataclass
-class SizesKnown(Message):
-    """Sizes of some rows were learned (entries were updated in place); redraw them."""
-
-    row_ids: list[str]
-    kind: str  # "download"
-    finished: bool = False  # the probe or measurement is over: unknown stays unknown
 
 
 @dataclass
@@ -56,13 +27,6 @@ class JobUpdated(Message):
 
 
 @dataclass
-class JobRequested(Message):
-    """The user asked for ``kind`` on the highlighted or marked rows."""
-
-    kind: JobKind
-
-
-@dataclass
 class JobCancelRequested(Message):
     job_id: int
 
@@ -73,16 +37,8 @@ class JobRetryRequested(Message):
 
 
 @dataclass
-class SortChanged(Message):
-    """The builds table is sorted by another column or direction (the config remembers it)."""
-
-    column: str
-    reverse: bool
-
-
-@dataclass
 class RemovalDone(Message):
-    """A removal plan the builds view started has run, every step (from a queue thread)."""
+    """A removal a view or a flow started has run, every step (from a queue thread)."""
 
     outcome: Outcome
     verb: str  # the job's title ("Uninstall"), as the notification's title

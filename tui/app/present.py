@@ -210,7 +210,7 @@ def matches(entry: Entry, text: str, tags: Iterable[str] = ()) -> bool:
 
     A version-like word is a prefix of the version ("3.12" is 3.12.x, not 3.13.12); any
     other word may appear anywhere in the key, name, build, state or the row's ``tags``
-    (``pinned``, ``newer``, ``offline``: see tui.app.row_notes).
+    (``pinned``, ``newer``, ``offline``: see tui.app.builds.row_tags).
     """
     words = text.lower().split()
     b = entry.build

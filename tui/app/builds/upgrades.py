@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any
 from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen, Screen
 
+from tui.app.builds.table import ShelfTable
 from tui.app.commands import Command
 from tui.app.keys import bound_key, register
 from tui.app.present import show_path
 from tui.app.rules import Replacement
-from tui.app.widgets.shelf_table import ShelfTable
 from tui.engine.flows.questions import Answer, Question, Topic
 from tui.engine.jobs import JobQueue
 from tui.engine.shelf import Entry, Shelf
@@ -67,8 +67,8 @@ def _summary(up: Upgrade) -> list[str]:
 
 def upgrade_dialog(question: Question) -> ModalScreen[bool] | Answer:
     """How the app shows the upgrade flow's questions."""
-    from tui.app.asking import plan_dialogs
-    from tui.app.screens.confirm import ConfirmScreen
+    from tui.app.dialogs.asking import plan_dialogs
+    from tui.app.dialogs.confirm import ConfirmScreen
 
     if question.topic == Topic.REPOINT:
         return Answer.YES  # the upgrade's own dialog named each environment it repoints
@@ -131,7 +131,7 @@ class UpgradeActions:
 
     def _run(self, upgrades: list[Upgrade], cwd: Path) -> None:
         """The flow, on a thread worker: it waits there for each job and each answer."""
-        from tui.app.asking import DialogAsker
+        from tui.app.dialogs.asking import DialogAsker
         from tui.engine.flows.questions import drive
         from tui.engine.flows.upgrade import upgrade
 

@@ -12,6 +12,10 @@ from tui.app.present import COULD_FREE
 class StatusLine(Vertical):
     _jobs: str | None = ""  # what the jobs label says; "" until the first set_jobs
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._warned: set[str] = set()  # warnings notified so far, each once
+
     def compose(self) -> ComposeResult:
         yield Label(id="status-totals")
         yield Label(id="status-warning")
@@ -29,6 +33,13 @@ class StatusLine(Vertical):
         label = self.query_one("#status-warning", Label)
         label.update(f"⚠ {text}" if text else "")
         label.display = bool(text)
+
+    def warn(self, text: str) -> None:
+        """Show a catalog or network problem here, and notify it once."""
+        self.set_warning(text)
+        if text not in self._warned:
+            self._warned.add(text)
+            self.notify(text, severity="warning", timeout=8)
 
     def set_jobs(self, text: str | None) -> None:
         """Jobs at work while the queue panel is closed; None: nothing to say."""

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from functools import partial
 from typing import ClassVar
 
 from rich.text import Text
@@ -13,10 +14,11 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import RowDoesNotExist
 
 from tui.app import present, sorting
-from tui.app.keys import bound_keys, register
-from tui.app.messages import JobRequested, SortChanged
+from tui.app.builds.events import JobRequested, SortChanged
+from tui.app.builds.row_tags import RowNotes
+from tui.app.commands import Command
+from tui.app.keys import bound_key, bound_keys, register
 from tui.app.navigation import vi_bindings
-from tui.app.row_notes import RowNotes
 from tui.engine.jobs import JobEvent, JobKind
 from tui.engine.jobspec import reason, spec, table_specs
 from tui.engine.shelf import Entry
@@ -371,3 +373,22 @@ class ShelfTable(DataTable[present.Cell]):
         if keep is not None and keep in self.entries:
             self.move_cursor(row=self.get_row_index(keep), animate=False)
         self._changed()
+
+    # -- the command palette's entries for the table ---------------------------------------
+
+    def mark_commands(self) -> Iterator[Command]:
+        key = partial(bound_key, self.app)
+        if self.targets():
+            yield "Mark / unmark the highlighted build", self.action_toggle_mark, key("mark")
+        if self.marked:
+            yield "Clear marks", self.action_clear_marks, f"{key('clear-marks')} in the table"
+
+    def sort_commands(self) -> Iterator[Command]:
+        key = partial(bound_key, self.app)
+        yield "Sort by the next column", self.action_cycle_sort, key("sort")
+        yield (
+            "Sort by the previous column",
+            partial(self.action_cycle_sort, -1),
+            key("sort-previous"),
+        )
+        yield "Reverse the sort order", self.action_reverse_sort, key("sort-reverse")

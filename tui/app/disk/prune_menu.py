@@ -14,7 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
-from tui.app import screen_keys
+from tui.app import deferred_keys
 from tui.app.keys import bound_key
 from tui.app.navigation import OPTIONS, vi_bindings
 from tui.engine.errors import PyshelfError
@@ -41,23 +41,24 @@ class PruneChoice:
 
     def options(self) -> dict[str, Any]:
         """``prune_plan``'s keyword arguments for this preset."""
-        return {
+        options: dict[str, dict[str, Any]] = {
             "newest": {"keep_newest_patch": True},
             "uninstalled": {"evict_uninstalled": True},
             "older": {"older_than_days": self.days},
             "cap": {"max_cache": self.cap},
-        }[self.preset]
+        }
+        return options[self.preset]
 
 
 class PresetList(OptionList):
     """The presets; j k g G ctrl+d ctrl+u move as in every list."""
 
-    BINDINGS: ClassVar[list[BindingType]] = vi_bindings(OPTIONS)
+    BINDINGS: ClassVar[list[BindingType]] = [*vi_bindings(OPTIONS)]
 
 
 class PruneScreen(ModalScreen[PruneChoice | None]):
     CSS_PATH = "../dialogs.tcss"  # loaded when first shown, not for the first frame
-    BINDINGS: ClassVar[list[BindingType]] = screen_keys.PRUNE
+    BINDINGS: ClassVar[list[BindingType]] = deferred_keys.PRUNE
 
     def __init__(self, days: str = "30", cap: str = "2G") -> None:
         super().__init__()

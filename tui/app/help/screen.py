@@ -1,4 +1,4 @@
-"""F1 / ?: every key on one page, grouped, with the keys bound now (tui.app.help_keys)."""
+"""F1 / ?: every key on one page, grouped, with the keys bound now (tui.app.help.key_lines)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
-from tui.app.help_keys import Group, groups, rows
+from tui.app.help.key_lines import Group, groups, rows
 from tui.app.keys import bound_key, register
 from tui.app.navigation import move, moving
 from tui.app.present import COULD_FREE

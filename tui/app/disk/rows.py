@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from rich.console import JustifyMethod
 from rich.text import Text
 
 from tui.app.present import Cell, show_path
@@ -123,10 +124,10 @@ def group_id(owner: Owner) -> str:
     return f"group:{owner}"
 
 
-def _cell(text: str, style: str = "", justify: str = "left", rid: str = "") -> Cell:
+def _cell(text: str, style: str = "", justify: JustifyMethod = "left", rid: str = "") -> Cell:
     return Cell(
         Text(text, style=style, justify=justify, no_wrap=True, overflow="ellipsis"), rid=rid
-    )  # type: ignore[arg-type]
+    )
 
 
 def item_cells(

@@ -22,6 +22,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 
 from tui.app.keys import bound
+from tui.app.textual_private import current_keymap
 
 # binding id -> (word, shorter word for narrow terminals)
 WORDS: dict[str, tuple[str, str]] = {
@@ -145,7 +146,7 @@ class ActionFooter(Widget):
         keymap) and whether each applies."""
         ids = tuple(self.ids())
         applies = self._applies()
-        keymap: dict[str, str] = self.app._keymap
+        keymap = current_keymap(self.app)
         return ids, tuple(applies.get(i, False) for i in ids), tuple(keymap.items())
 
     def items(self, *, short: bool = False) -> list[Item]:

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from textual.app import App
 
+from tui.app.dialogs.confirm import ConfirmScreen
 from tui.app.present import show_path
-from tui.app.screens.confirm import ConfirmScreen
 from tui.engine.jobs import Job, JobKind, JobQueue, Phase
 from tui.engine.shelf import Entry, Shelf
 from tui.engine.usage.env_states import REINSTALL, RELINK, REPOINT, EnvState, survey

@@ -4,15 +4,13 @@ The inventory is listed at once (directory listings only); sizes, then the envir
 that use each interpreter, fill in from thread workers. Whatever is marked is counted by the
 engine's ``make_plan`` (the only count that gets shared files right), shown in a
 confirmation, confirmed a second time if it breaks environments, and carried out by
-``execute`` on the app's job queue (``CleanupRemovals``, in ``cleanup_removals``).
+``execute`` on the app's job queue (the screen's ``CleanupRemovals``, in ``removals``).
 """
 
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
 from typing import ClassVar
@@ -24,31 +22,33 @@ from textual.binding import BindingType
 from textual.widgets import DataTable, Footer, Header, Label
 from textual.worker import Worker
 
-from tui.app import screen_keys
+from tui.app import deferred_keys
 from tui.app.commands import Command
+from tui.app.disk.prune_menu import PruneChoice
+from tui.app.disk.removals import CleanupRemovals
+from tui.app.disk.rows import GROUP_TITLES, envs, never_reason
+from tui.app.disk.scope import Scope
+from tui.app.disk.table import UsageTable
+from tui.app.disk.updates import (
+    EnvsFound,
+    InventoryTaken,
+    PlanCounted,
+    PlanExecuted,
+    PlanReady,
+    SizesMeasured,
+    StepDone,
+)
 from tui.app.keys import bound_key
 from tui.app.messages import JobUpdated
 from tui.app.present import show_path
-from tui.app.screens.cleanup_removals import CleanupRemovals
-from tui.app.screens.prune_menu import PruneChoice
-from tui.app.usage_messages import EnvsFound, InventoryTaken, SizesMeasured
-from tui.app.widgets.queue_panel import QueuePanel
-from tui.app.widgets.usage_rows import GROUP_TITLES, envs, never_reason
-from tui.app.widgets.usage_table import UsageTable
+from tui.app.queue.panel import QueuePanel
+from tui.app.view import View
 from tui.engine.errors import CatalogError
-from tui.engine.jobs import JobQueue
+from tui.engine.jobs import JobEvent, JobQueue
 from tui.engine.shelf import Shelf
-from tui.engine.usage import inventory as usage
 from tui.engine.usage.inventory import Inventory, Item, Owner, take_inventory
-from tui.engine.usage.managers import SYSTEM_DIRS
-from tui.engine.usage.removal import Plan, make_plan, plan_builds, user_name
+from tui.engine.usage.removal import user_name
 from tui.format import human_size
-
-SizeScan = Callable[
-    [Sequence[Item], Callable[[Item, int], None] | None, threading.Event | None], bool
-]
-PlanMaker = Callable[[Inventory, list[Item]], Plan]
-BuildPlanner = Callable[..., Plan]  # as ``plan_builds``: (shelf, action, entries, *, cwd)
 
 GROUP_NOTES = {
     Owner.UV: "interpreters in uv's layout, pyshelf's and uv's own",
@@ -58,21 +58,9 @@ GROUP_NOTES = {
 }
 
 
-@dataclass
-class Scope:
-    """Where the view looks, and the seams that make its pictures the same on every run."""
-
-    system_dirs: Sequence[Path] = SYSTEM_DIRS
-    cwd: Path | None = None  # environments below it count; None: the current directory
-    clock: Callable[[], float] = time.time
-    scan_sizes: SizeScan = field(default=usage.scan_sizes)
-    make_plan: PlanMaker = field(default=make_plan)
-    plan_builds: BuildPlanner = field(default=plan_builds)  # u and e in the builds view
-
-
-class CleanupScreen(CleanupRemovals):
+class CleanupScreen(View):
     CSS_PATH = "../dialogs.tcss"  # loaded when first shown, not for the first frame
-    BINDINGS: ClassVar[list[BindingType]] = screen_keys.CLEANUP
+    BINDINGS: ClassVar[list[BindingType]] = deferred_keys.CLEANUP
     WORKER_ERRORS: ClassVar[dict[str, str]] = {
         "cleanup-inventory": "cannot list what is on disk",
         "cleanup-sizes": "measuring sizes failed",
@@ -91,9 +79,8 @@ class CleanupScreen(CleanupRemovals):
         *,
         on_change: Callable[[], object] | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__(queue)
         self.shelf = shelf
-        self.queue = queue
         self.on_change = on_change  # what else shows the disk: the builds view reloads
         self.scope = scope or Scope()
         self.inventory: Inventory | None = None
@@ -103,11 +90,6 @@ class CleanupScreen(CleanupRemovals):
         self._taking: Worker[None] | None = None  # the inventory worker of this generation
         self.progress: tuple[int, int] | None = None  # (measured, items) while measuring
         self.envs_found = False
-        self.plan: Plan | None = None  # counted for the current marks
-        self.counting = False
-        self.busy: str | None = None  # what a running removal says about itself
-        self.freed_so_far = 0
-        self.last_prune = PruneChoice("newest")
         self._cancel = threading.Event()
         self._venvs_lock = threading.Lock()  # one environment scan per inventory
         self._sizes_lock = threading.Lock()  # a preset that needs sizes waits for the scan
@@ -118,6 +100,11 @@ class CleanupScreen(CleanupRemovals):
         self.table = UsageTable(host=str(self.shelf.host), clock=self.scope.clock, id="usage")
         self.detail = Label(id="cleanup-detail")
         self.queue_panel = QueuePanel(id="cleanup-queue")
+        self.removals = CleanupRemovals(
+            self, self.shelf, self.scope, self.table,
+            inventory=lambda: self.inventory, ensure_envs=self._ensure_envs,
+            sizes_lock=self._sizes_lock, summary=self._update_summary, changed=self._after_change,
+        )  # fmt: skip
         yield Header(icon="≡")
         yield self.summary
         yield self.table
@@ -129,10 +116,14 @@ class CleanupScreen(CleanupRemovals):
         self.sub_title = f"disk usage · {bound_key(self.app, 'cleanup-back')} goes back"
         self.queue_panel.display = False
         # The queue calls back on its worker threads; post_message is thread-safe.
-        self._unsubscribe = self.queue.subscribe(lambda event: self.post_message(JobUpdated(event)))
+        self._unsubscribe = self.queue.subscribe(self._job_event)
         self.table.focus()
         self._update_summary()
         self.rescan()
+
+    def _job_event(self, event: JobEvent) -> None:
+        """The queue calls back on its worker threads; post_message is thread-safe."""
+        self.post_message(JobUpdated(event))
 
     def on_unmount(self) -> None:
         self._cancel.set()
@@ -179,7 +170,7 @@ class CleanupScreen(CleanupRemovals):
         self.table.show(inventory)
         self._measure(inventory, message.generation, self._cancel)
         self._find_envs(inventory, message.generation, self._cancel)
-        self._marks_changed()  # marks kept from before are items of the new inventory now
+        self.removals.marks_changed()  # marks kept from before are items of the new inventory now
         self._update_detail()
 
     @work(thread=True, group="cleanup-sizes", exclusive=True, exit_on_error=False)
@@ -257,11 +248,45 @@ class CleanupScreen(CleanupRemovals):
         elif group == "cleanup-sizes":
             self.progress = None
         elif group == "cleanup-plan":
-            self.counting = False
+            self.removals.counting = False
         elif group == "cleanup-execute":
-            self.busy = None
+            self.removals.busy = None
             self._after_change()
         self._update_summary()
+
+    def _after_change(self) -> None:
+        """Totals again from disk, and whatever else shows it (``on_change``)."""
+        self.rescan()
+        if self.on_change is not None:
+            self.on_change()
+
+    # -- removals (``CleanupRemovals``): marks counted, plans asked about and run ------------
+
+    @on(UsageTable.MarksChanged)
+    def _marks_changed(self) -> None:
+        self.removals.marks_changed()
+
+    @on(PlanCounted)
+    def _counted(self, message: PlanCounted) -> None:
+        self.removals.counted(message)
+
+    @on(PlanReady)
+    def _plan_ready(self, message: PlanReady) -> None:
+        self.removals.plan_ready(message)
+
+    @on(StepDone)
+    def _step_done(self, message: StepDone) -> None:
+        self.removals.step_done(message)
+
+    @on(PlanExecuted)
+    def _executed(self, message: PlanExecuted) -> None:
+        self.removals.executed(message)
+
+    def action_remove(self) -> None:
+        self.removals.remove_marked()
+
+    def action_prune(self) -> None:
+        self.removals.choose_prune()
 
     def action_rescan(self) -> None:
         self.rescan()
@@ -271,8 +296,8 @@ class CleanupScreen(CleanupRemovals):
 
     @work(thread=True, group="cleanup-fix-envs", exclusive=True, exit_on_error=False)
     def _fix_envs(self) -> None:
-        """As ``pyshelf envs --fix``, on the queue (``tui.app.env_fix``); then measure again."""
-        from tui.app.env_fix import fix_envs
+        """As ``pyshelf envs --fix``, on the queue (``disk.env_fix``); then measure again."""
+        from tui.app.disk.env_fix import fix_envs
 
         fix_envs(self.app, self.shelf, self.queue, self.scope.cwd or Path.cwd(), self.rescan)
 
@@ -312,14 +337,15 @@ class CleanupScreen(CleanupRemovals):
             if self.catalog_error:
                 text.append(" · catalog failed: only the cache and installs", "yellow")
         text.append("   ")
-        if self.busy:
-            text.append(self.busy, "bold")
+        plan, busy = self.removals.plan, self.removals.busy
+        if busy:
+            text.append(busy, "bold")
         elif self.table.marked:
             text.append(f"marked {len(self.table.marked)} · ")
-            if self.plan is not None:
-                text.append(f"to free {human_size(self.plan.freed)}", "bold")
-                if self.plan.broken_envs:
-                    text.append(f" · breaks {envs(len(self.plan.broken_envs))}", "bold")
+            if plan is not None:
+                text.append(f"to free {human_size(plan.freed)}", "bold")
+                if plan.broken_envs:
+                    text.append(f" · breaks {envs(len(plan.broken_envs))}", "bold")
             else:
                 text.append("to free …", "dim")
         else:
@@ -385,7 +411,11 @@ class CleanupScreen(CleanupRemovals):
         prune = key("cleanup-prune")
         for preset in ("newest", "uninstalled"):
             choice = PruneChoice(preset)
-            yield f"Prune: {choice.title}", partial(self.prune, choice), f"{prune}; previewed first"
+            yield (
+                f"Prune: {choice.title}",
+                partial(self.removals.prune, choice),
+                f"{prune}; previewed first",
+            )
         yield "Prune: older than N days, or cap the cache…", self.action_prune, prune
         yield "Sort by size, name, version, age", table.action_cycle_sort, key("cleanup-sort")
         yield (

@@ -7,28 +7,33 @@ redacted, and whether each answers, with timing.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.table import Table
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Label, Static
 
 from tui.app.commands import Command
 from tui.app.keys import bound_key, register
 from tui.app.present import ERROR_STYLE, INSTALLED_STYLE
-from tui.app.screens.view import View
+from tui.app.threads import in_thread
 from tui.engine.shelf import Shelf
 
 if TYPE_CHECKING:  # the doctor loads with the first check
     from tui.engine.doctor import Check
 
 OFFLINE, ONLINE, NO_CONNECTION = "offline", "online", "no connection"
+
+# N, in the builds view's BINDINGS.
+CHECK_BINDING = Binding(
+    "N", "check_connection", "Check connection", key_display="N", show=False,
+    tooltip="Does the catalog answer, and each mirror? (URLs redacted)", id="check-connection",
+)  # fmt: skip
 
 
 def connection_state(offline: bool, checks: list[Check] | None) -> str | None:
@@ -42,7 +47,7 @@ def connection_state(offline: bool, checks: list[Check] | None) -> str | None:
 
 
 class ChecksScreen(ModalScreen[None]):
-    CSS_PATH = "dialogs.tcss"  # loaded when first shown, not for the first frame
+    CSS_PATH = "../dialogs.tcss"  # loaded when first shown, not for the first frame
     BINDINGS: ClassVar[list[BindingType]] = register(
         [Binding("escape,enter,q", "dismiss", "Close", show=False, id="checks-close")]
     )
@@ -70,49 +75,39 @@ class ChecksScreen(ModalScreen[None]):
         return grid
 
 
-class ConnectionActions(View):
-    """The builds view's connection check: a mixin over its shelf."""
+class ConnectionCheck:
+    """The builds view's connection check: the doctor's checks on ``shelf`` off the UI
+    thread, their result in a dialog over ``view``; ``changed`` shows ``state`` again."""
 
-    shelf: Shelf
-
-    BINDINGS: ClassVar[list[BindingType]] = register(
-        [
-            Binding(
-                "N", "check_connection", "Check connection", key_display="N", show=False,
-                tooltip="Does the catalog answer, and each mirror? (URLs redacted)",
-                id="check-connection",
-            ),
-        ]
-    )  # fmt: skip
-
-    last_checks: list[Check] | None = None
+    def __init__(self, view: Screen[None], shelf: Shelf, changed: Callable[[], None]) -> None:
+        self.view = view
+        self.shelf = shelf
+        self.changed = changed
+        self.last_checks: list[Check] | None = None
 
     @property
-    def connection(self) -> str | None:
+    def state(self) -> str | None:
+        """What the header says about the network (``connection_state``)."""
         return connection_state(self.shelf.settings.offline, self.last_checks)
 
-    def action_check_connection(self) -> None:
-        self.notify("checking the catalog and mirrors…", title="connection", timeout=3)
-        self._check_connection()
+    def start(self) -> None:
+        self.view.notify("checking the catalog and mirrors…", title="connection", timeout=3)
+        in_thread(self.view, "_check_connection", self._run, group="connection", exclusive=True)
 
-    @work(thread=True, group="connection", exclusive=True, exit_on_error=False)
-    def _check_connection(self) -> None:
+    def _run(self) -> None:
         from tui.engine.doctor import run_checks
 
         checks = list(run_checks(self.shelf))
-        self.app.call_from_thread(self._checked, checks)
+        self.view.app.call_from_thread(self._checked, checks)
 
     def _checked(self, checks: list[Check]) -> None:
         self.last_checks = checks
-        self.connection_changed()
-        self.app.push_screen(ChecksScreen(checks))
+        self.changed()
+        self.view.app.push_screen(ChecksScreen(checks))
 
-    def connection_changed(self) -> None:
-        """The view shows ``connection`` again (the header)."""
-
-    def connection_commands(self) -> Iterator[Command]:
+    def commands(self) -> Iterator[Command]:
         yield (
             "Check connection: does the catalog answer, and each mirror?",
-            self.action_check_connection,
-            bound_key(self.app, "check-connection"),
+            self.start,
+            bound_key(self.view.app, "check-connection"),
         )

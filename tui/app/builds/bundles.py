@@ -21,10 +21,10 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Input, Label
 
+from tui.app.builds.table import ShelfTable
 from tui.app.commands import Command
 from tui.app.keys import bound_key, register
 from tui.app.present import show_path
-from tui.app.widgets.shelf_table import ShelfTable
 from tui.engine.errors import PyshelfError
 from tui.engine.jobs import JobQueue
 from tui.engine.shelf import Entry, Shelf
@@ -40,7 +40,7 @@ DEFAULT_BUNDLE = "python-bundle"
 class PathScreen(ModalScreen[Path | None]):
     """Ask for a path: Enter takes it, Esc cancels; ``must_exist`` refuses a missing one."""
 
-    CSS_PATH = "dialogs.tcss"  # loaded when first shown, not for the first frame
+    CSS_PATH = "../dialogs.tcss"  # loaded when first shown, not for the first frame
 
     BINDINGS: ClassVar[list[BindingType]] = register(
         [Binding("escape", "cancel", "Cancel", show=False, id="path-cancel")]
@@ -184,7 +184,7 @@ class BundleActions:
 
     def _run(self, flow: Callable[[], Flow[Report]], group: str) -> None:
         def run() -> None:
-            from tui.app.asking import DialogAsker
+            from tui.app.dialogs.asking import DialogAsker
             from tui.engine.flows.questions import drive
 
             # A step that failed is the queue's to show, as a failed job: not said twice.

@@ -22,10 +22,10 @@ from textual.binding import BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Label, Static
 
-from tui.app import screen_keys
+from tui.app import deferred_keys
+from tui.app.dialogs.confirm import ConfirmScreen
 from tui.app.navigation import move, moving
 from tui.app.present import show_path
-from tui.app.screens.confirm import ConfirmScreen
 from tui.app.wrap import Breakable
 from tui.engine.usage.inventory import Kind
 from tui.engine.usage.removal import Plan, Removal, count_users, how_used
@@ -77,7 +77,7 @@ class _PlanDialog(ConfirmScreen):
     """A long listing scrolls (j k g G ctrl+d ctrl+u, while the focus stays on the safe
     answer), and the buttons stay in view on a small terminal."""
 
-    BINDINGS: ClassVar[list[BindingType]] = moving("#confirm-scroll")
+    BINDINGS: ClassVar[list[BindingType]] = [*moving("#confirm-scroll")]
 
     # Rows the dialog needs besides its texts and the listing: border, padding, the title's
     # margin and the buttons (each with its margin). Keep in step with dialogs.tcss.
@@ -168,7 +168,7 @@ class BreakConfirmScreen(_PlanDialog, inherit_bindings=False):
     first (b, not y), so a doubled keypress cannot say yes twice."""
 
     ANSWER_KEYS = ("break", "break-no")
-    BINDINGS: ClassVar[list[BindingType]] = [*screen_keys.BREAK, *moving("#confirm-scroll")]
+    BINDINGS: ClassVar[list[BindingType]] = [*deferred_keys.BREAK, *moving("#confirm-scroll")]
 
     def __init__(self, plan: Plan) -> None:
         super().__init__(
@@ -201,7 +201,7 @@ def confirm_plan(
     plan: Plan,
     title: str,
     verb: str,
-    run: Callable[[bool], None],
+    run: Callable[[bool], object],
     note: str = "",
 ) -> None:
     """Ask about ``plan``, a second time (naming them) if it breaks environments; on yes,

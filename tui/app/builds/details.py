@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
+from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Label, Static
 
@@ -14,7 +16,7 @@ from tui.app.present import NONE, percent, show_path, state_parts
 from tui.app.wrap import Breakable
 from tui.engine.jobs import JobEvent
 from tui.engine.redact import redact_url
-from tui.engine.shelf import Entry
+from tui.engine.shelf import Entry, Shelf
 from tui.format import human_size
 
 
@@ -45,12 +47,22 @@ class DetailsPane(VerticalScroll):
     entry: Entry | None = None  # the build shown
     _grid: Table | None = None
 
-    def compose(self):  # type: ignore[no-untyped-def]
+    def compose(self) -> ComposeResult:
         yield Label(id="details-title")
         yield Static(id="details-body")
 
     def on_mount(self) -> None:
         self.border_title = "Details"
+
+    def show_row(self, entry: Entry | None, shelf: Shelf, jobs: Mapping[str, JobEvent]) -> None:
+        """``show`` for the table's highlighted row, with what ``shelf`` knows of it and the
+        job on it (``jobs``: by key)."""
+        self.show(
+            entry,
+            verified=bool(entry and entry.build.sha256 in shelf.downloader.verified),
+            job=jobs.get(entry.key) if entry else None,
+            size_unknown=shelf.why_size_unknown(entry) if entry else None,
+        )
 
     def show(
         self,

@@ -30,7 +30,7 @@ Dialog = Callable[[Question], "ModalScreen[bool] | Answer"]
 def plan_dialogs(question: Question) -> ModalScreen[bool] | Answer:
     """The removal plan's dialogs, as every removal in the app asks: the plan with what it
     frees, then the environments it breaks."""
-    from tui.app.screens.plan_confirm import BreakConfirmScreen, PlanConfirmScreen
+    from tui.app.dialogs.plan_confirm import BreakConfirmScreen, PlanConfirmScreen
 
     plan = question.plan
     assert plan is not None, question

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from textual import events, on
 from textual.css.query import NoMatches
@@ -13,6 +13,7 @@ from textual.widgets import DataTable, ListView
 from textual.worker import Worker, WorkerState
 
 from tui.app.messages import JobCancelRequested, JobRetryRequested
+from tui.app.queue.panel import QueuePanel
 from tui.app.toasts import MIN_TOAST, place
 from tui.engine.errors import describe_error
 from tui.engine.jobs import Job, JobQueue, Phase
@@ -34,16 +35,15 @@ class View(Screen[None]):
     a notification, never a traceback, and whose notifications stay off the highlighted row
     (``toast_room``) and out of sight while a dialog is up."""
 
-    queue: JobQueue  # the app's one queue, shown in each view's panel
-
     # What a failed worker of each group was doing, as the notification says it.
     WORKER_ERRORS: ClassVar[dict[str, str]] = {}
 
     # Toasts' heights as last drawn, by id: a toast waiting out of sight has none of its own.
     _toast_heights: dict[str, int]
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, queue: JobQueue) -> None:
+        super().__init__()
+        self.queue = queue  # the app's one queue, shown in the view's panel
         self._toast_heights = {}
 
     # -- notifications ----------------------------------------------------------------------
@@ -142,5 +142,5 @@ class View(Screen[None]):
 
     def retry_job(self, job: Job) -> None:
         """Run ``job`` again as it was; the builds view retries with the entry as it is now."""
-        self.query_one("QueuePanel").remove_job(job.id)  # type: ignore[attr-defined]
+        self.query_one(QueuePanel).remove_job(job.id)
         self.queue.retry(job)

@@ -1,62 +1,82 @@
 """The disk-usage view's removals: marks counted into a plan, asked about, carried out.
 
-``CleanupScreen`` is this screen with its inventory, table and summary lines; the part that
-turns marks and prune presets into plans and runs them on the job queue is here so each
-module stays readable.
+``CleanupScreen`` holds one ``CleanupRemovals`` over its table and routes the messages that
+concern it here; the inventory, its scans and the summary lines stay the screen's.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Any
 
-from textual import on, work
 from textual.worker import get_current_worker
 
+from tui.app.dialogs.plan_confirm import confirm_plan
+from tui.app.disk.prune_menu import PruneChoice, PruneScreen
+from tui.app.disk.rows import never_reason, row_id
+from tui.app.disk.scope import Scope
+from tui.app.disk.table import UsageTable
+from tui.app.disk.updates import PlanCounted, PlanExecuted, PlanReady, StepDone
 from tui.app.keys import bound_key
 from tui.app.removal_notice import notice
-from tui.app.screens.plan_confirm import confirm_plan
-from tui.app.screens.prune_menu import PruneChoice, PruneScreen
-from tui.app.screens.view import View
-from tui.app.usage_messages import PlanCounted, PlanExecuted, PlanReady, StepDone
-from tui.app.widgets.usage_rows import never_reason, row_id
-from tui.app.widgets.usage_table import UsageTable
-from tui.engine.jobs import JobQueue
+from tui.app.threads import in_thread
+from tui.app.view import View
 from tui.engine.shelf import Shelf
 from tui.engine.usage.inventory import Inventory, Item
 from tui.engine.usage.prune import prune_plan
-from tui.engine.usage.removal import Plan, StepResult, execute
+from tui.engine.usage.removal import Outcome, Plan, StepResult, execute
 from tui.format import human_size
 
-if TYPE_CHECKING:
-    from tui.app.screens.cleanup import Scope
 
+class CleanupRemovals:
+    """Plans for the marks of ``table`` (or a prune preset), run on ``view``'s queue, asked
+    about and told over ``view``.
 
-class CleanupRemovals(View):
-    """Plans for the marks of ``table`` (or a prune preset), run on ``queue``."""
+    What the view hands over: ``inventory``, the one shown now; ``ensure_envs``, its one
+    environment scan per inventory; ``sizes_lock``, held while sizes are measured;
+    ``summary``, which shows ``plan`` and ``busy`` again; ``changed``, what runs once a
+    removal has changed the disk.
+    """
 
-    shelf: Shelf
-    queue: JobQueue
-    scope: Scope
-    table: UsageTable
-    inventory: Inventory | None
-    plan: Plan | None
-    counting: bool
-    busy: str | None
-    freed_so_far: int
-    last_prune: PruneChoice
-    on_change: Callable[[], object] | None
-    _sizes_lock: threading.Lock
-    # What the screen provides: one environment scan per inventory, a rescan, its summary.
-    _ensure_envs: Callable[..., None]
-    rescan: Callable[[], None]
-    _update_summary: Callable[[], None]
+    def __init__(
+        self,
+        view: View,
+        shelf: Shelf,
+        scope: Scope,
+        table: UsageTable,
+        *,
+        inventory: Callable[[], Inventory | None],
+        ensure_envs: Callable[[Inventory], None],
+        sizes_lock: threading.Lock,
+        summary: Callable[[], None],
+        changed: Callable[[], None],
+    ) -> None:
+        self.view = view
+        self.shelf = shelf
+        self.scope = scope
+        self.table = table
+        self._inventory = inventory
+        self._ensure_envs = ensure_envs
+        self._sizes_lock = sizes_lock
+        self._update_summary = summary
+        self.changed = changed
+        self.plan: Plan | None = None  # counted for the current marks
+        self.counting = False
+        self.busy: str | None = None  # what a running removal says about itself
+        self.freed_so_far = 0
+        self.last_prune = PruneChoice("newest")
+
+    @property
+    def inventory(self) -> Inventory | None:
+        return self._inventory()
+
+    def notify(self, message: str, **kwargs: Any) -> None:
+        self.view.notify(message, **kwargs)
 
     # -- marks and what they free ---------------------------------------------------------
 
-    @on(UsageTable.MarksChanged)
-    def _marks_changed(self) -> None:
+    def marks_changed(self) -> None:
         marked = self.table.marked_items()
         self.plan = None
         self.counting = bool(marked) and self.inventory is not None
@@ -66,15 +86,16 @@ class CleanupRemovals(View):
             self.table.set_implied(())
         self._update_summary()
 
-    @work(thread=True, group="cleanup-plan", exclusive=True, exit_on_error=False)
     def _count(self, inventory: Inventory, marked: list[Item], marks: frozenset[str]) -> None:
-        self._ensure_envs(inventory)
-        plan = self.scope.make_plan(inventory, marked)
-        if not get_current_worker().is_cancelled:
-            self.post_message(PlanCounted(plan, marks, inventory))
+        def count() -> None:
+            self._ensure_envs(inventory)
+            plan = self.scope.make_plan(inventory, marked)
+            if not get_current_worker().is_cancelled:
+                self.view.post_message(PlanCounted(plan, marks, inventory))
 
-    @on(PlanCounted)
-    def _counted(self, message: PlanCounted) -> None:
+        in_thread(self.view, "_count", count, group="cleanup-plan", exclusive=True)
+
+    def counted(self, message: PlanCounted) -> None:
         if message.marks != frozenset(self.table.marked) or message.inventory is not self.inventory:
             return  # counted for marks that changed since
         self.plan = message.plan
@@ -84,14 +105,15 @@ class CleanupRemovals(View):
 
     # -- removing ---------------------------------------------------------------------------
 
-    def action_remove(self) -> None:
+    def remove_marked(self) -> None:
+        """x: the marks (or the highlighted row), counted, asked about, then removed."""
         if self._refuse_while_busy() or self.inventory is None:
             return
         marked = self.table.marked_items()
         if not marked:
             item = self.table.highlighted
             if item is None:
-                mark = bound_key(self.app, "cleanup-mark")
+                mark = bound_key(self.view.app, "cleanup-mark")
                 self.notify(f"nothing marked: {mark} marks a row", severity="warning", timeout=4)
                 return
             why = never_reason(item)
@@ -106,7 +128,8 @@ class CleanupRemovals(View):
         else:
             self._plan_then_ask(self.inventory, marked, None, title, "Remove")
 
-    def action_prune(self) -> None:
+    def choose_prune(self) -> None:
+        """p: the prune menu; the preset picked is previewed as a plan first."""
         if self._refuse_while_busy():
             return
         last = self.last_prune
@@ -115,7 +138,7 @@ class CleanupRemovals(View):
             if choice is not None:
                 self.prune(choice)
 
-        self.app.push_screen(PruneScreen(f"{last.days:g}", last.cap_text), chosen)
+        self.view.app.push_screen(PruneScreen(f"{last.days:g}", last.cap_text), chosen)
 
     def prune(self, choice: PruneChoice) -> None:
         """Preview ``choice`` as a plan in the confirmation; nothing goes before a yes."""
@@ -125,7 +148,6 @@ class CleanupRemovals(View):
         self.notify(f"counting what “{choice.title}” takes…", timeout=2)
         self._plan_then_ask(self.inventory, [], choice, f"Prune: {choice.title}?", "Prune")
 
-    @work(thread=True, group="cleanup-ask", exclusive=True, exit_on_error=False)
     def _plan_then_ask(
         self,
         inventory: Inventory,
@@ -135,16 +157,19 @@ class CleanupRemovals(View):
         verb: str,
     ) -> None:
         """Make the plan off the UI thread (it walks trees), then ask through a message."""
-        self._ensure_envs(inventory)
-        if preset is None:
-            plan = self.scope.make_plan(inventory, items)
-        else:
-            with self._sizes_lock:  # a cap needs sizes: wait for the scan, not scan twice
-                plan = prune_plan(inventory, now=self.scope.clock(), **preset.options())
-        self.post_message(PlanReady(plan, title, verb))
 
-    @on(PlanReady)
-    def _plan_ready(self, message: PlanReady) -> None:
+        def make() -> None:
+            self._ensure_envs(inventory)
+            if preset is None:
+                plan = self.scope.make_plan(inventory, items)
+            else:
+                with self._sizes_lock:  # a cap needs sizes: wait for the scan, not scan twice
+                    plan = prune_plan(inventory, now=self.scope.clock(), **preset.options())
+            self.view.post_message(PlanReady(plan, title, verb))
+
+        in_thread(self.view, "_plan_then_ask", make, group="cleanup-ask", exclusive=True)
+
+    def plan_ready(self, message: PlanReady) -> None:
         self._ask(message.plan, message.title, message.verb)
 
     def _ask(self, plan: Plan, title: str, verb: str) -> None:
@@ -159,7 +184,7 @@ class CleanupRemovals(View):
                 self.notify("nothing to remove", timeout=4)
             return
 
-        confirm_plan(self.app, plan, title, verb, lambda in_use_ok: self._run(plan, in_use_ok))
+        confirm_plan(self.view.app, plan, title, verb, lambda in_use_ok: self._run(plan, in_use_ok))
 
     def _run(self, plan: Plan, in_use_ok: bool) -> None:
         self.busy = f"removing: 0 of {len(plan.steps)} done"
@@ -167,24 +192,29 @@ class CleanupRemovals(View):
         self._update_summary()
         self._execute(plan, in_use_ok)
 
-    @work(thread=True, group="cleanup-execute", exit_on_error=False)
     def _execute(self, plan: Plan, in_use_ok: bool) -> None:
         done = 0
+        post = self.view.post_message
 
         def stepped(result: StepResult) -> None:
             nonlocal done
             done += 1
-            self.post_message(StepDone(result, done, len(plan.steps)))
+            post(StepDone(result, done, len(plan.steps)))
 
-        # Each step goes as a job on the app's queue and shows in its panel, where c cancels
-        # it and the steps after it; this returns once the first step is submitted.
-        execute(
-            plan, self.shelf, self.queue, confirmed_in_use=in_use_ok, on_step=stepped,
-            on_done=lambda outcome: self.post_message(PlanExecuted(outcome)),
-        )  # fmt: skip
+        def finished(outcome: Outcome) -> None:
+            post(PlanExecuted(outcome))
 
-    @on(StepDone)
-    def _step_done(self, message: StepDone) -> None:
+        def run() -> None:
+            # Each step goes as a job on the app's queue and shows in its panel, where c
+            # cancels it and the steps after it; this returns once the first step is submitted.
+            execute(
+                plan, self.shelf, self.view.queue, confirmed_in_use=in_use_ok, on_step=stepped,
+                on_done=finished,
+            )  # fmt: skip
+
+        in_thread(self.view, "_execute", run, group="cleanup-execute")
+
+    def step_done(self, message: StepDone) -> None:
         self.freed_so_far += message.result.freed
         self.busy = (
             f"removing: {message.index} of {message.steps} done, "
@@ -192,8 +222,7 @@ class CleanupRemovals(View):
         )
         self._update_summary()  # a failed step is told with the rest, once all have run
 
-    @on(PlanExecuted)
-    def _executed(self, message: PlanExecuted) -> None:
+    def executed(self, message: PlanExecuted) -> None:
         self.busy = None
         text, failed = notice(message.outcome)  # one removal, one notification
         self.notify(
@@ -201,13 +230,7 @@ class CleanupRemovals(View):
             timeout=8 if failed else 4,
         )  # fmt: skip
         self.table.clear_marks()
-        self._after_change()
-
-    def _after_change(self) -> None:
-        """Totals again from disk, and whatever else shows it (``on_change``)."""
-        self.rescan()
-        if self.on_change is not None:
-            self.on_change()
+        self.changed()
 
     def _refuse_while_busy(self) -> bool:
         if self.busy:

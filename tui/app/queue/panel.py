@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import partial
 from typing import ClassVar
 
@@ -11,10 +12,11 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import ListView
 
+from tui.app.commands import Command
 from tui.app.keys import bound_key, register
 from tui.app.messages import JobCancelRequested, JobRetryRequested
 from tui.app.navigation import OPTIONS, vi_bindings
-from tui.app.widgets.job_item import JobItem
+from tui.app.queue.job_item import JobItem
 from tui.engine.jobs import JobEvent, Phase
 
 
@@ -152,3 +154,25 @@ class QueuePanel(Vertical):
             if item.event.phase.final:
                 self.remove_job(job_id)
         self.refresh_bindings()
+
+    def commands(self) -> Iterator[Command]:
+        """The command palette's entries for the queue: the selected job's, and clearing."""
+        key = partial(bound_key, self.app)
+        selected = self.selected
+        if selected is not None and not selected.phase.final:
+            yield (
+                f"Cancel job: {selected.kind} {selected.key}",
+                self.action_cancel_job,
+                f"{key('cancel')} in the queue",
+            )
+        if selected is not None and selected.phase in (Phase.FAILED, Phase.CANCELLED):
+            yield (
+                f"Retry job: {selected.kind} {selected.key}",
+                self.action_retry_job,
+                f"{key('retry')} in the queue",
+            )
+        yield (
+            "Clear finished jobs",
+            self.action_clear_finished,
+            f"{key('clear')} in the queue",
+        )

@@ -19,10 +19,8 @@ from textual.message import Message
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowDoesNotExist
 
-from tui.app import screen_keys
-from tui.app.navigation import vi_bindings
-from tui.app.present import Cell
-from tui.app.widgets.usage_rows import (
+from tui.app import deferred_keys
+from tui.app.disk.rows import (
     BAR_WIDTH,
     GROUP_TITLES,
     MARKED,
@@ -34,6 +32,8 @@ from tui.app.widgets.usage_rows import (
     row_id,
     version_key,
 )
+from tui.app.navigation import vi_bindings
+from tui.app.present import Cell
 from tui.engine.usage.inventory import Inventory, Item, Owner
 
 # The orders s cycles through, each named after the column it sorts by.
@@ -60,7 +60,7 @@ NAME_MAX = 48
 class UsageTable(DataTable[Cell]):
     """Rows keyed by ``row_id`` (items) and ``group_id`` (headers)."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [*screen_keys.USAGE_TABLE, *vi_bindings()]
+    BINDINGS: ClassVar[list[BindingType]] = [*deferred_keys.USAGE_TABLE, *vi_bindings()]
 
     HELP = (
         "{cleanup-mark} marks a row (on a group's header: the whole group); {cleanup-group} "
@@ -170,7 +170,7 @@ class UsageTable(DataTable[Cell]):
         self.items = {row_id(i): i for i in inventory.items}
         wanted = list(self._row_ids())
         keep = self.highlighted_row_id
-        present = {row.key.value for row in self.ordered_rows}
+        present = {row.key.value for row in self.ordered_rows if row.key.value is not None}
         for rid in present - set(wanted):
             self.remove_row(rid)
         self._add_rows([rid for rid in wanted if rid not in present])

@@ -29,6 +29,7 @@ from typing import IO, Any
 from isal import igzip_threaded, isal_zlib
 from isal.igzip_lib import IsalError
 
+from tui.engine.archives.names import check_link_target, fold, split_member
 from tui.engine.archives.tarstream import (
     DIRECTORY,
     HARDLINK,
@@ -41,6 +42,8 @@ from tui.engine.archives.tarstream import (
 )
 from tui.engine.errors import ArchiveError, Cancelled, ChecksumError, PyshelfError
 from tui.engine.fsutil import NotOurFile, open_nofollow, remove_path
+from tui.engine.platform.flags import NEW_FILE, O_WRONLY, UTIME_FD
+from tui.engine.platform.links import link_or_copy
 from tui.engine.progress import NULL, Reporter
 
 _CHUNK = 1 << 20
@@ -162,21 +165,12 @@ def _decompressed(raw: _Source, fmt: str, name: str) -> IO[bytes]:
     return _zstd_reader(raw, name)
 
 
-def _split(name: str) -> list[str]:
-    """Member path components; raises ValueError on absolute paths and ``..``."""
-    if name.startswith("/"):
-        raise ValueError("absolute path")
-    parts = name.split("/")
-    if "" in parts or "." in parts:  # rare: "a//b", "./a", "a/."
-        parts = [p for p in parts if p not in ("", ".")]
-    if ".." in parts:
-        raise ValueError("'..' in path")
-    return parts
-
-
 def _escapes(start: list[str], target: str, links: dict[str, str]) -> bool:
     """Whether ``target``, resolved from directory ``start`` through the archive's own symlinks,
-    leaves the root. Purely lexical checks miss ``a -> .`` followed by ``b -> a/../..``."""
+    leaves the root. Purely lexical checks miss ``a -> .`` followed by ``b -> a/../..``.
+
+    ``links`` is keyed by ``fold``ed path: on a case-insensitive disk ``A/..`` goes through
+    the link ``a``, so it is followed here whatever the disk."""
     stack = list(start)
     pending = deque(target.split("/"))
     hops = 0
@@ -190,7 +184,7 @@ def _escapes(start: list[str], target: str, links: dict[str, str]) -> bool:
             stack.pop()
             continue
         stack.append(part)
-        link = links.get("/".join(stack))
+        link = links.get(fold("/".join(stack)))
         if link is not None:
             hops += 1
             if hops > _MAX_LINK_HOPS or link.startswith("/"):
@@ -200,7 +194,7 @@ def _escapes(start: list[str], target: str, links: dict[str, str]) -> bool:
     return False
 
 
-_OPEN_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+_OPEN_FLAGS = O_WRONLY | NEW_FILE  # O_BINARY on Windows: bytes land as they are
 
 
 def _file_mode(mode: int) -> int:
@@ -235,6 +229,10 @@ class _Extractor:
         self.dirs: set[str] = {""}
         self.files: set[str] = set()  # regular files (and hard links to them)
         self.links: dict[str, str] = {}  # symlink path -> target, both relative to the root
+        # Every entry by ``fold``ed path: its exact path and kind ("d", "f", "l"), so that two
+        # names a case-insensitive disk makes one cannot smuggle a link onto a path.
+        self.folded: dict[str, tuple[str, str]] = {"": ("", "d")}
+        self.folded_links: dict[str, str] = {}  # fold(symlink path) -> target
 
     def fail(self, member: str, why: str) -> ArchiveError:
         return ArchiveError(f"{self.name}: member {member!r}: {why}")
@@ -242,7 +240,7 @@ class _Extractor:
     def relative(self, member: str, name: str) -> list[str] | None:
         """Path below the stripped top directory; None for the top directory itself."""
         try:
-            parts = _split(name)
+            parts = split_member(name)
         except ValueError as exc:
             raise self.fail(member, str(exc)) from None
         if not parts:
@@ -263,11 +261,13 @@ class _Extractor:
             prefix = "/".join(parts[:i])
             if prefix in self.dirs:
                 continue
-            if prefix in self.files or prefix in self.links:
-                # Never write through a symlink (or into a file): that is how escapes happen.
+            if self.folded.get(fold(prefix), ("", "d"))[1] != "d":
+                # Never write through a symlink (or into a file), whatever the case of its
+                # name: that is how escapes happen.
                 raise self.fail(member, f"path goes through non-directory {prefix!r}")
             os.mkdir(self.path(prefix))
             self.dirs.add(prefix)
+            self.folded.setdefault(fold(prefix), (prefix, "d"))
 
     def add(self, tar: TarReader, member: Member) -> None:
         parts = self.relative(member.name, member.name)
@@ -280,12 +280,12 @@ class _Extractor:
         if kind == DIRECTORY:
             if rel in self.dirs:
                 return
-            self.check_new(member.name, rel)
+            self.check_new(member.name, rel, "d")
             self.ensure_parents(member.name, parts, rel)
             os.mkdir(self.path(rel))
             self.dirs.add(rel)
             return
-        self.check_new(member.name, rel)
+        self.check_new(member.name, rel, "l" if kind == SYMLINK else "f")
         if kind == REGULAR:
             self.ensure_parents(member.name, parts, rel)
             self.write_file(tar, member, rel)
@@ -298,9 +298,19 @@ class _Extractor:
             what = SPECIAL.get(kind, f"type {kind!r}")
             raise self.fail(member.name, f"{what} entries are not allowed")
 
-    def check_new(self, member: str, rel: str) -> None:
+    def check_new(self, member: str, rel: str, kind: str) -> None:
+        """Refuse a duplicate, and a name that a case-insensitive disk makes the same as an
+        earlier one where that matters: a link on either side, or a file and a folder.
+        (Two files or two folders differing in case are left to O_EXCL and merging.)"""
         if rel in self.dirs or rel in self.files or rel in self.links:
             raise self.fail(member, "duplicate member")
+        key = fold(rel)
+        other = self.folded.get(key)
+        if other is None:
+            self.folded[key] = (rel, kind)
+        elif "l" in (kind, other[1]) or kind != other[1]:
+            why = f"differs only in case from {other[0]!r}, the same name on some disks"
+            raise self.fail(member, why)
 
     def write_file(self, tar: TarReader, member: Member, rel: str) -> None:
         fd = os.open(self.path(rel), _OPEN_FLAGS, _file_mode(member.mode))
@@ -316,17 +326,26 @@ class _Extractor:
                     crc = isal_zlib.crc32(chunk, crc)
             # Keep mtimes: bytecode caches are validated against the source's mtime.
             mtime = int(member.mtime * 1_000_000_000)
-            os.utime(fd, ns=(mtime, mtime))
-            if self.record is not None:
-                self.record.files[rel] = (os.fstat(fd), f"{crc:08x}")
+            if UTIME_FD:
+                os.utime(fd, ns=(mtime, mtime))
+                if self.record is not None:
+                    self.record.files[rel] = (os.fstat(fd), f"{crc:08x}")
         finally:
             os.close(fd)
+        if not UTIME_FD:  # Windows: by name, once closed (a close may set the time)
+            os.utime(self.path(rel), ns=(mtime, mtime))
+            if self.record is not None:
+                self.record.files[rel] = (os.stat(self.path(rel)), f"{crc:08x}")
 
     def add_symlink(self, member: Member, parts: list[str], rel: str) -> None:
         target = member.linkname
         if not target or target.startswith("/"):
             raise self.fail(member.name, f"symlink to empty or absolute path {target!r}")
-        links = {**self.links, rel: target}
+        try:
+            check_link_target(target)
+        except ValueError as exc:
+            raise self.fail(member.name, str(exc)) from None
+        links = {**self.folded_links, fold(rel): target}
         if _escapes(parts[:-1], target, links):
             raise self.fail(member.name, f"symlink to {target!r} escapes the target directory")
         # A new link can make an earlier one escape (``s -> a/b/../..``, then ``a/b -> .``);
@@ -338,6 +357,7 @@ class _Extractor:
         self.ensure_parents(member.name, parts, rel)
         os.symlink(target, self.path(rel))
         self.links[rel] = target
+        self.folded_links[fold(rel)] = target
 
     def add_hardlink(self, member: Member, parts: list[str], rel: str) -> None:
         source = self.relative(member.name, member.linkname)
@@ -345,10 +365,11 @@ class _Extractor:
             why = f"hard link to {member.linkname!r}, which is outside or not yet extracted"
             raise self.fail(member.name, why)
         self.ensure_parents(member.name, parts, rel)
-        os.link(self.path("/".join(source)), self.path(rel), follow_symlinks=False)
+        linked = link_or_copy(self.path("/".join(source)), self.path(rel))
         self.files.add(rel)
         if self.record is not None:
-            self.record.files[rel] = self.record.files["/".join(source)]
+            stat, crc = self.record.files["/".join(source)]
+            self.record.files[rel] = (stat if linked else os.stat(self.path(rel)), crc)
 
 
 def _prepare_dest(dest: Path) -> None:

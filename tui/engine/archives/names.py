@@ -1,0 +1,69 @@
+"""Member names an archive may use: safe on every system, checked on every system.
+
+An archive made on one machine is installed on another, so a name that is harmless on Linux
+but means something else on Windows or macOS is refused everywhere: a backslash (a separator
+on Windows: ``a\\..\\..\\x`` climbs out), a colon (a drive, ``C:x``, or an NTFS stream,
+``f:s``), a reserved device name (``CON``, ``nul.txt``: opening one opens the device) and a
+trailing dot or space (Windows drops them, so ``a.`` is ``a``). Names are compared
+case-folded where a case-insensitive disk (APFS, NTFS by default) would make two one.
+"""
+
+from __future__ import annotations
+
+import re
+
+_DEVICES = (
+    "con|prn|aux|nul|conin\\$|conout\\$|com[1-9\u00b9\u00b2\u00b3]|lpt[1-9\u00b9\u00b2\u00b3]"
+)
+# One search over the whole name: the common, clean name costs one regex scan.
+_UNSAFE = re.compile(
+    rf"(?P<char>[\\:\x00])"
+    rf"|(?P<trailing>[. ](?=/|$))"
+    rf"|(?:^|/)(?P<device>(?:{_DEVICES}) *(?:\.[^/]*)?)(?=/|$)",
+    re.IGNORECASE,
+)
+
+
+def _why(match: re.Match[str]) -> str:
+    if match["char"] is not None:
+        what = {"\\": "a backslash", ":": "a colon (drive or stream)", "\x00": "a NUL"}
+        return f"{what[match['char']]} in a name"
+    if match["trailing"] is not None:
+        return "a name ending in a dot or a space"
+    return f"the reserved device name {match['device']!r}"
+
+
+def unsafe_reason(path: str) -> str | None:
+    """Why ``path`` (``/``-separated components, no ``.`` or ``..`` among them) cannot be
+    a name on every system; None when it can."""
+    match = _UNSAFE.search(path)
+    return None if match is None else _why(match)
+
+
+def split_member(name: str) -> list[str]:
+    """A member's path components; ValueError for an absolute path, ``..`` or a name that
+    is not safe on every system (see ``unsafe_reason``)."""
+    if name.startswith("/"):
+        raise ValueError("absolute path")
+    parts = name.split("/")
+    if "" in parts or "." in parts:  # rare: "a//b", "./a", "a/."
+        parts = [p for p in parts if p not in ("", ".")]
+        name = "/".join(parts)
+    if ".." in parts:
+        raise ValueError("'..' in path")
+    if (why := unsafe_reason(name)) is not None:
+        raise ValueError(why)
+    return parts
+
+
+def check_link_target(target: str) -> None:
+    """ValueError for a symlink target that is not a plain relative ``/`` path on every
+    system (``..`` is for the escape check to judge)."""
+    parts = [p for p in target.split("/") if p not in ("", ".", "..")]
+    if (why := unsafe_reason("/".join(parts))) is not None:
+        raise ValueError(f"symlink target {target!r}: {why}")
+
+
+def fold(path: str) -> str:
+    """The key under which a case-insensitive disk files ``path``."""
+    return path.casefold()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import bz2
 import contextlib
 import hashlib
+import importlib
 import io
 import lzma
 import os
@@ -24,7 +25,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from isal import igzip_threaded, isal_zlib
 from isal.igzip_lib import IsalError
@@ -61,12 +62,12 @@ _MAGIC = {
     b"\x28\xb5\x2f\xfd": "zst",
 }
 # Errors decompressors and the tar reader raise for bad bytes (as opposed to a full disk).
-_CORRUPT = (
+_CORRUPT: tuple[type[Exception], ...] = (
     TarFormatError,
     EOFError,
     zlib.error,
     lzma.LZMAError,
-    IsalError,
+    cast(type[Exception], IsalError),  # its stub calls it an instance
     ValueError,
     OverflowError,
 )
@@ -141,23 +142,27 @@ def _detect_format(source: _Source, name: str) -> str:
     raise ArchiveError(f"{name}: not a gzip, bzip2, xz or zstd compressed tar archive")
 
 
-def _zstd_reader(raw: IO[bytes], name: str) -> IO[bytes]:
+def _zstd_reader(raw: IO[bytes], name: str) -> io.BufferedIOBase:
+    zstandard: Any  # optional either way: imported by name, typed by use
     try:
-        import zstandard
+        zstandard = importlib.import_module("zstandard")
     except ImportError:
         try:
-            from compression import zstd  # type: ignore[import-not-found]  # Python 3.14+
+            zstd: Any = importlib.import_module("compression.zstd")  # Python 3.14+
         except ImportError:
             raise ArchiveError(f"{name}: .tar.zst archives need the 'zstandard' package") from None
-        return zstd.ZstdFile(raw)  # type: ignore[no-any-return]
+        return cast(io.BufferedIOBase, zstd.ZstdFile(raw))
     reader = zstandard.ZstdDecompressor().stream_reader(raw, read_size=_CHUNK)
-    return io.BufferedReader(reader, _CHUNK)  # type: ignore[arg-type]
+    return io.BufferedReader(reader, _CHUNK)
 
 
-def _decompressed(raw: _Source, fmt: str, name: str) -> IO[bytes]:
+def _decompressed(source: _Source, fmt: str, name: str) -> io.BufferedIOBase:
+    raw = cast(IO[bytes], source)  # a raw binary stream: what the decompressors read
     if fmt == "gz":
         # isal's threaded reader inflates in a worker thread (GIL released) while we write files.
-        return igzip_threaded.open(raw, "rb", threads=1, block_size=_GZ_BLOCK)  # type: ignore[no-any-return]
+        return cast(
+            io.BufferedIOBase, igzip_threaded.open(raw, "rb", threads=1, block_size=_GZ_BLOCK)
+        )
     if fmt == "bz2":
         return bz2.BZ2File(raw)
     if fmt == "xz":

@@ -11,11 +11,8 @@ feeds the same pass while it lands (``StreamingExtract``), so nothing is read tw
 
 from __future__ import annotations
 
-import bz2
 import contextlib
 import hashlib
-import importlib
-import io
 import lzma
 import os
 import queue
@@ -25,11 +22,14 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import cast
 
-from isal import igzip_threaded, isal_zlib
+from isal import isal_zlib
 from isal.igzip_lib import IsalError
 
+from tui.engine.archives.decompress import CHUNK as _CHUNK
+from tui.engine.archives.decompress import Source as _Source
+from tui.engine.archives.decompress import decompressed, detect_format
 from tui.engine.archives.names import check_link_target, fold, split_member
 from tui.engine.archives.tarstream import (
     DIRECTORY,
@@ -47,20 +47,11 @@ from tui.engine.platform.flags import NEW_FILE, O_WRONLY, UTIME_FD
 from tui.engine.platform.links import link_or_copy
 from tui.engine.progress import NULL, Reporter
 
-_CHUNK = 1 << 20
-# The threaded reader hands over decompressed blocks of this size: fewer, larger hand-overs.
-_GZ_BLOCK = 1 << 19
 _MAX_LINK_HOPS = 40  # like the kernel's ELOOP limit
 _TRAILER_LIMIT = 1 << 20  # read on this far past the tar's end, for the decompressor's checks
 _BATCH = 1 << 19  # network chunks are ~64 KiB: handing over fewer, larger ones costs less
 _QUEUED = 16  # batches a download may run ahead of its extraction (a few MiB)
 _POLL = 0.1
-_MAGIC = {
-    b"\x1f\x8b": "gz",
-    b"BZh": "bz2",
-    b"\xfd7zXZ\x00": "xz",
-    b"\x28\xb5\x2f\xfd": "zst",
-}
 # Errors decompressors and the tar reader raise for bad bytes (as opposed to a full disk).
 _CORRUPT: tuple[type[Exception], ...] = (
     TarFormatError,
@@ -71,103 +62,6 @@ _CORRUPT: tuple[type[Exception], ...] = (
     ValueError,
     OverflowError,
 )
-
-
-class _Source(io.RawIOBase):
-    """The compressed bytes, chunk by chunk from ``next_chunk``, counted and (optionally)
-    hashed; ``peek`` looks at the start without consuming.
-
-    The decompressor reads in its own thread, which is the slower of the two; so the chunks
-    it took wait in ``_unhashed`` for ``hash_pending``, which the thread writing files calls
-    between members (hashlib lets go of the GIL, so both cores work).
-    """
-
-    def __init__(self, next_chunk: Callable[[], bytes], digest: Any = None) -> None:
-        self._next_chunk = next_chunk
-        self._pending = memoryview(b"")
-        self.digest = digest
-        self._unhashed: deque[bytes] = deque()
-        self.count = 0
-        self._ended = False
-
-    def readable(self) -> bool:
-        return True
-
-    def _more(self) -> bool:
-        if self._ended:
-            return False
-        chunk = self._next_chunk()
-        if not chunk:
-            self._ended = True
-            return False
-        if self.digest is not None:
-            self._unhashed.append(chunk)
-        self._pending = memoryview(chunk)
-        return True
-
-    def hash_pending(self) -> None:
-        while self._unhashed:  # deque appends and pops are atomic: no lock needed
-            self.digest.update(self._unhashed.popleft())
-
-    def peek(self, n: int) -> bytes:
-        head = bytes(self._pending)
-        while len(head) < n and self._more():
-            head += bytes(self._pending)
-        self._pending = memoryview(head)
-        return head[:n]
-
-    def readinto(self, buffer: Any) -> int:
-        if not self._pending and not self._more():
-            return 0
-        n = min(len(buffer), len(self._pending))
-        buffer[:n] = self._pending[:n]
-        self._pending = self._pending[n:]
-        self.count += n
-        return n
-
-    def read_to_end(self) -> None:
-        """Consume (and hash) what the decompressor left unread."""
-        self._pending = memoryview(b"")
-        while self._more():
-            self._pending = memoryview(b"")
-        if self.digest is not None:
-            self.hash_pending()
-
-
-def _detect_format(source: _Source, name: str) -> str:
-    head = source.peek(6)
-    for magic, fmt in _MAGIC.items():
-        if head.startswith(magic):
-            return fmt
-    raise ArchiveError(f"{name}: not a gzip, bzip2, xz or zstd compressed tar archive")
-
-
-def _zstd_reader(raw: IO[bytes], name: str) -> io.BufferedIOBase:
-    zstandard: Any  # optional either way: imported by name, typed by use
-    try:
-        zstandard = importlib.import_module("zstandard")
-    except ImportError:
-        try:
-            zstd: Any = importlib.import_module("compression.zstd")  # Python 3.14+
-        except ImportError:
-            raise ArchiveError(f"{name}: .tar.zst archives need the 'zstandard' package") from None
-        return cast(io.BufferedIOBase, zstd.ZstdFile(raw))
-    reader = zstandard.ZstdDecompressor().stream_reader(raw, read_size=_CHUNK)
-    return io.BufferedReader(reader, _CHUNK)
-
-
-def _decompressed(source: _Source, fmt: str, name: str) -> io.BufferedIOBase:
-    raw = cast(IO[bytes], source)  # a raw binary stream: what the decompressors read
-    if fmt == "gz":
-        # isal's threaded reader inflates in a worker thread (GIL released) while we write files.
-        return cast(
-            io.BufferedIOBase, igzip_threaded.open(raw, "rb", threads=1, block_size=_GZ_BLOCK)
-        )
-    if fmt == "bz2":
-        return bz2.BZ2File(raw)
-    if fmt == "xz":
-        return lzma.LZMAFile(raw)
-    return _zstd_reader(raw, name)
 
 
 def _escapes(start: list[str], target: str, links: dict[str, str]) -> bool:
@@ -441,12 +335,12 @@ def extract_stream(
 ) -> None:
     """Extract the compressed tar that ``source`` yields (see ``extract_archive``); reads the
     source to its end, so a digest it keeps covers every byte."""
-    fmt = _detect_format(source, name)
+    fmt = detect_format(source, name)
     _prepare_dest(dest)
     why = f"extraction of {name} cancelled"
     extractor = _Extractor(name, dest, record, lambda: reporter.check(why))
     try:
-        with _decompressed(source, fmt, name) as stream:
+        with decompressed(source, fmt, name) as stream:
             tar = TarReader(stream)
             reported = -1
             hashing = source.digest is not None

@@ -11,10 +11,12 @@ case-folded where a case-insensitive disk (APFS, NTFS by default) would make two
 from __future__ import annotations
 
 import re
+from collections import deque
 
 _DEVICES = (
     "con|prn|aux|nul|conin\\$|conout\\$|com[1-9\u00b9\u00b2\u00b3]|lpt[1-9\u00b9\u00b2\u00b3]"
 )
+_MAX_LINK_HOPS = 40  # like the kernel's ELOOP limit
 # One search over the whole name: the common, clean name costs one regex scan.
 _UNSAFE = re.compile(
     rf"(?P<char>[\\:\x00])"
@@ -67,3 +69,32 @@ def check_link_target(target: str) -> None:
 def fold(path: str) -> str:
     """The key under which a case-insensitive disk files ``path``."""
     return path.casefold()
+
+
+def escapes(start: list[str], target: str, links: dict[str, str]) -> bool:
+    """Whether ``target``, resolved from directory ``start`` through the archive's own symlinks,
+    leaves the root. Purely lexical checks miss ``a -> .`` followed by ``b -> a/../..``.
+
+    ``links`` is keyed by ``fold``ed path: on a case-insensitive disk ``A/..`` goes through
+    the link ``a``, so it is followed here whatever the disk."""
+    stack = list(start)
+    pending = deque(target.split("/"))
+    hops = 0
+    while pending:
+        part = pending.popleft()
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if not stack:
+                return True
+            stack.pop()
+            continue
+        stack.append(part)
+        link = links.get(fold("/".join(stack)))
+        if link is not None:
+            hops += 1
+            if hops > _MAX_LINK_HOPS or link.startswith("/"):
+                return True
+            stack.pop()
+            pending.extendleft(reversed(link.split("/")))
+    return False

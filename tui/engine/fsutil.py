@@ -27,6 +27,7 @@ from tui.engine.platform.flags import (
     O_RDONLY,
     O_RDWR,
     O_TRUNC,
+    fchmod,
     set_blocking,
 )
 from tui.engine.platform.swap import exchange_paths as exchange_paths
@@ -47,7 +48,7 @@ def atomic_write_bytes(path: Path, data: bytes, *, private: bool = False) -> Non
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-            os.fchmod(handle.fileno(), mode)
+            fchmod(handle.fileno(), mode)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -267,7 +268,7 @@ def group_shared(folder: Path) -> bool:
 def share_with_group(fd: int) -> None:
     """Give a file pyshelf just made in a group-shared folder the group's read and write."""
     with contextlib.suppress(OSError):
-        os.fchmod(fd, stat.S_IMODE(os.fstat(fd).st_mode) | 0o060)
+        fchmod(fd, stat.S_IMODE(os.fstat(fd).st_mode) | 0o060)
 
 
 def open_lock(path: Path) -> int:
@@ -280,7 +281,7 @@ def open_lock(path: Path) -> int:
         pass
     else:
         with contextlib.suppress(OSError):
-            os.fchmod(fd, 0o666)
+            fchmod(fd, 0o666)
         return fd
     try:
         return open_nofollow(path, O_RDWR)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tui.engine.fsutil import open_nofollow
 from tui.engine.platform import locks
-from tui.engine.platform.flags import NEW_FILE, O_RDONLY, O_RDWR
+from tui.engine.platform.flags import NEW_FILE, O_RDONLY, O_RDWR, fchmod
 
 
 def lock_holders(fd: int) -> list[int]:
@@ -26,7 +26,7 @@ def open_lock_file(path: Path) -> int:
         pass
     else:
         with contextlib.suppress(OSError):
-            os.fchmod(fd, 0o666)  # as uv leaves it, whatever the umask: the lock is shared
+            fchmod(fd, 0o666)  # as uv leaves it, whatever the umask: the lock is shared
         return fd
     try:
         return open_nofollow(path, O_RDWR)

@@ -9,6 +9,7 @@ open, a path-based walk); on Linux and macOS every value is the system's own.
 from __future__ import annotations
 
 import os
+import sys
 
 # The flags every system has, named here too so callers take all their flags from one place.
 O_RDONLY, O_WRONLY, O_RDWR = os.O_RDONLY, os.O_WRONLY, os.O_RDWR
@@ -34,5 +35,12 @@ def set_blocking(fd: int) -> None:
     """Make a descriptor opened with O_NONBLOCK (so a fifo cannot stall the open) block
     again; where there is no O_NONBLOCK it never stopped blocking (and Windows refuses
     ``os.set_blocking`` on a regular file)."""
-    if O_NONBLOCK:
+    if sys.platform != "win32" and O_NONBLOCK:
         os.set_blocking(fd, True)
+
+
+def fchmod(fd: int, mode: int) -> None:
+    """``os.fchmod``; where the system has none (Windows before Python 3.13) a file's mode
+    is its read-only bit alone, and pyshelf's files are writable: nothing to do."""
+    if sys.platform != "win32" or sys.version_info >= (3, 13):
+        os.fchmod(fd, mode)

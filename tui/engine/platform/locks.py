@@ -97,9 +97,9 @@ def try_lock(fd: int, *, shared: bool = False) -> bool:
 def holders(fd: int) -> list[int]:
     """PIDs holding a flock on fd's file, from /proc/locks (Linux; best effort: [] where
     the system does not say)."""
-    st = os.fstat(fd)
-    if not hasattr(os, "major"):
+    if sys.platform == "win32":
         return []
+    st = os.fstat(fd)
     ident = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
     try:
         text = Path("/proc/locks").read_text()

@@ -38,6 +38,7 @@ HOSTILE: dict[str, tuple[list[Member], str]] = {
     "device with a space": ([file("python/aux .c")], "reserved device name"),
     "superscript port": ([file("python/lpt\u00b9")], "reserved device name"),
     "trailing dot": ([file("python/lib.")], "ending in a dot"),
+    "control character": ([file("python/lib/a\nb")], "control character"),
     "trailing space in a folder": ([file("python/lib /x")], "ending in a dot or a space"),
     "symlink target with a backslash": (
         [link("python/x", "..\\..\\outside")],

@@ -3,8 +3,9 @@
 An archive made on one machine is installed on another, so a name that is harmless on Linux
 but means something else on Windows or macOS is refused everywhere: a backslash (a separator
 on Windows: ``a\\..\\..\\x`` climbs out), a colon (a drive, ``C:x``, or an NTFS stream,
-``f:s``), a reserved device name (``CON``, ``nul.txt``: opening one opens the device) and a
-trailing dot or space (Windows drops them, so ``a.`` is ``a``). Names are compared
+``f:s``), a control character (uv refuses them too), a reserved device name (``CON``,
+``nul.txt``: opening one opens the device) and a trailing dot or space (Windows drops them,
+so ``a.`` is ``a``). Names are compared
 case-folded where a case-insensitive disk (APFS, NTFS by default) would make two one.
 """
 
@@ -19,7 +20,7 @@ _DEVICES = (
 _MAX_LINK_HOPS = 40  # like the kernel's ELOOP limit
 # One search over the whole name: the common, clean name costs one regex scan.
 _UNSAFE = re.compile(
-    rf"(?P<char>[\\:\x00])"
+    rf"(?P<char>[\\:\x00-\x1f\x7f])"
     rf"|(?P<trailing>[. ](?=/|$))"
     rf"|(?:^|/)(?P<device>(?:{_DEVICES}) *(?:\.[^/]*)?)(?=/|$)",
     re.IGNORECASE,
@@ -28,8 +29,8 @@ _UNSAFE = re.compile(
 
 def _why(match: re.Match[str]) -> str:
     if match["char"] is not None:
-        what = {"\\": "a backslash", ":": "a colon (drive or stream)", "\x00": "a NUL"}
-        return f"{what[match['char']]} in a name"
+        what = {"\\": "a backslash", ":": "a colon (drive or stream)"}
+        return f"{what.get(match['char'], 'a control character')} in a name"
     if match["trailing"] is not None:
         return "a name ending in a dot or a space"
     return f"the reserved device name {match['device']!r}"

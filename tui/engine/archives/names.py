@@ -36,10 +36,28 @@ def _why(match: re.Match[str]) -> str:
     return f"the reserved device name {match['device']!r}"
 
 
+_QUICK_CHARS = re.compile(r"[\\:\x00-\x1f\x7f]")
+
+
+def _suspect(path: str) -> bool:
+    """A quick look that clears most names (the full search costs ten times as much)."""
+    if _QUICK_CHARS.search(path) or "./" in path or " /" in path or path.endswith((".", " ")):
+        return True
+    low = "/" + path.lower()  # every device name starts with one of these
+    return (
+        "/con" in low
+        or "/com" in low
+        or "/nul" in low
+        or "/aux" in low
+        or "/prn" in low
+        or "/lpt" in low
+    )
+
+
 def unsafe_reason(path: str) -> str | None:
     """Why ``path`` (``/``-separated components, no ``.`` or ``..`` among them) cannot be
     a name on every system; None when it can."""
-    match = _UNSAFE.search(path)
+    match = _UNSAFE.search(path) if _suspect(path) else None
     return None if match is None else _why(match)
 
 

@@ -8,15 +8,29 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import functools
 import os
 import stat
-import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
 from tui.engine.errors import PyshelfError
+from tui.engine.platform.flags import (
+    FOLDER_FDS,
+    NEW_FILE,
+    O_BINARY,
+    O_CLOEXEC,
+    O_CREAT,
+    O_DIRECTORY,
+    O_EXCL,
+    O_NOFOLLOW,
+    O_NONBLOCK,
+    O_RDONLY,
+    O_RDWR,
+    O_TRUNC,
+    fchmod,
+    set_blocking,
+)
+from tui.engine.platform.swap import exchange_paths as exchange_paths
 
 
 def atomic_write_bytes(path: Path, data: bytes, *, private: bool = False) -> None:
@@ -34,7 +48,7 @@ def atomic_write_bytes(path: Path, data: bytes, *, private: bool = False) -> Non
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-            os.fchmod(handle.fileno(), mode)
+            fchmod(handle.fileno(), mode)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -113,7 +127,7 @@ def _open_file(path: Path, follow: bool) -> int:
     mode = os.stat(path, follow_symlinks=follow).st_mode
     if not stat.S_ISREG(mode):
         raise _not_regular(path, mode)
-    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | (0 if follow else os.O_NOFOLLOW)
+    flags = O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_BINARY | (0 if follow else O_NOFOLLOW)
     try:
         fd = os.open(path, flags)
     except OSError as exc:
@@ -124,7 +138,7 @@ def _open_file(path: Path, follow: bool) -> int:
     if not stat.S_ISREG(mode):
         os.close(fd)
         raise _not_regular(path, mode)
-    os.set_blocking(fd, True)
+    set_blocking(fd)
     return fd
 
 
@@ -201,7 +215,7 @@ _OWN = "pyshelf writes only into files of its own there"
 
 
 def open_nofollow(
-    path: Path, flags: int = os.O_RDONLY, mode: int = 0o600, *, owned: bool = False
+    path: Path, flags: int = O_RDONLY, mode: int = 0o600, *, owned: bool = False
 ) -> int:
     """Open a file pyshelf keeps by a stable name in a shared place (a partial download, a
     lock file, a cached archive) and return its descriptor.
@@ -211,9 +225,13 @@ def open_nofollow(
     writes into) so is a file another user owns or one with other hard links. ``O_TRUNC`` is
     not taken: it would act before the check, so truncate the descriptor afterwards.
     """
-    assert not flags & os.O_TRUNC, "truncate after the check"
+    assert not flags & O_TRUNC, "truncate after the check"
+    if not O_NOFOLLOW:  # Windows: look first (a link made in between is not caught there)
+        with contextlib.suppress(FileNotFoundError):
+            if stat.S_ISLNK(with_mode := os.lstat(path).st_mode):
+                raise misplaced(path, with_mode)
     try:
-        fd = os.open(path, flags | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, mode)
+        fd = os.open(path, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_BINARY, mode)
     except OSError as exc:
         # ELOOP: a link (EMLINK on the BSDs); ENXIO: a fifo opened to write, with no reader.
         if exc.errno in (errno.ELOOP, errno.EMLINK, errno.ENXIO):
@@ -229,7 +247,7 @@ def open_nofollow(
             raise not_ours(path, f"owned by another user (uid {st.st_uid}); {_OWN}")
         if owned and st.st_nlink != 1:
             raise not_ours(path, f"hard-linked elsewhere ({st.st_nlink} links); {_OWN}")
-        os.set_blocking(fd, True)
+        set_blocking(fd)
     except BaseException:
         os.close(fd)
         raise
@@ -250,7 +268,7 @@ def group_shared(folder: Path) -> bool:
 def share_with_group(fd: int) -> None:
     """Give a file pyshelf just made in a group-shared folder the group's read and write."""
     with contextlib.suppress(OSError):
-        os.fchmod(fd, stat.S_IMODE(os.fstat(fd).st_mode) | 0o060)
+        fchmod(fd, stat.S_IMODE(os.fstat(fd).st_mode) | 0o060)
 
 
 def open_lock(path: Path) -> int:
@@ -258,17 +276,17 @@ def open_lock(path: Path) -> int:
     the umask, so every user of a shared cache can take it; another's lock that this user
     cannot write is opened read-only (flock needs no write access). A link is refused."""
     try:
-        fd = open_nofollow(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o666)
+        fd = open_nofollow(path, O_RDWR | O_CREAT | O_EXCL, 0o666)
     except FileExistsError:
         pass
     else:
         with contextlib.suppress(OSError):
-            os.fchmod(fd, 0o666)
+            fchmod(fd, 0o666)
         return fd
     try:
-        return open_nofollow(path, os.O_RDWR)
+        return open_nofollow(path, O_RDWR)
     except PermissionError:
-        return open_nofollow(path, os.O_RDONLY)
+        return open_nofollow(path, O_RDONLY)
 
 
 def own_dir(path: Path, levels: int = 1) -> Path:
@@ -307,7 +325,7 @@ def scratch_token() -> str:
 def new_scratch_file(directory: Path, prefix: str, suffix: str = "") -> tuple[int, Path]:
     """Create a new file, mode 0600, named ``prefix + random + suffix`` in ``directory``, as
     ``tempfile.mkstemp`` does; returns its open descriptor and its path."""
-    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    flags = O_RDWR | NEW_FILE
     for _ in range(100):
         path = directory / f"{prefix}{scratch_token()}{suffix}"
         try:
@@ -329,7 +347,7 @@ def remove_path(path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-_TREE_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_TREE_FLAGS = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC
 
 
 def remove_tree(path: Path) -> None:
@@ -341,6 +359,12 @@ def remove_tree(path: Path) -> None:
     archive or a planted folder can nest thousands of levels): the walk goes down by name
     and back up through ``..``, and a parent that is not the directory it came from (one
     moved midway) stops it rather than deleting in the wrong place."""
+
+    if not FOLDER_FDS:  # Windows: no folder descriptors; rmtree removes junctions unfollowed
+        import shutil
+
+        shutil.rmtree(path)
+        return
 
     def listing(fd: int) -> list[tuple[str, bool]]:
         with os.scandir(fd) as entries:
@@ -385,38 +409,3 @@ def remove_tree(path: Path) -> None:
     finally:
         os.close(fd)
     os.rmdir(path)
-
-
-_RENAME_EXCHANGE = 2  # linux/fs.h
-
-
-@functools.cache
-def _renameat2() -> Callable[..., int] | None:
-    if not sys.platform.startswith("linux"):
-        return None
-    import ctypes  # only a reinstall's swap needs it
-
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        function = libc.renameat2  # glibc 2.28+
-    except (OSError, AttributeError):
-        return None
-    function.argtypes = [
-        ctypes.c_int,
-        ctypes.c_char_p,
-        ctypes.c_int,
-        ctypes.c_char_p,
-        ctypes.c_uint,
-    ]
-    function.restype = ctypes.c_int
-    return function
-
-
-def exchange_paths(a: Path, b: Path) -> bool:
-    """Swap two paths atomically (Linux renameat2); False where the system cannot."""
-    function = _renameat2()
-    if function is None:
-        return False
-    at_cwd = -100  # AT_FDCWD
-    result = function(at_cwd, os.fsencode(a), at_cwd, os.fsencode(b), _RENAME_EXCHANGE)
-    return result == 0  # EINVAL/ENOSYS (old kernel, some filesystems): fall back

@@ -11,352 +11,51 @@ feeds the same pass while it lands (``StreamingExtract``), so nothing is read tw
 
 from __future__ import annotations
 
-import bz2
 import contextlib
 import hashlib
-import io
 import lzma
 import os
 import queue
 import threading
+import zipfile
 import zlib
-from collections import deque
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import BinaryIO, cast
 
-from isal import igzip_threaded, isal_zlib
 from isal.igzip_lib import IsalError
 
+from tui.engine.archives.decompress import CHUNK as _CHUNK
+from tui.engine.archives.decompress import Source as _Source
+from tui.engine.archives.decompress import decompressed, detect_format
 from tui.engine.archives.tarstream import (
-    DIRECTORY,
-    HARDLINK,
-    REGULAR,
-    SPECIAL,
-    SYMLINK,
-    Member,
     TarFormatError,
     TarReader,
 )
+from tui.engine.archives.writer import Extractor, prepare_dest
+from tui.engine.archives.writer import Written as Written
+from tui.engine.archives.zipread import MAGIC as ZIP_MAGIC
+from tui.engine.archives.zipread import ZipReader
 from tui.engine.errors import ArchiveError, Cancelled, ChecksumError, PyshelfError
 from tui.engine.fsutil import NotOurFile, open_nofollow, remove_path
 from tui.engine.progress import NULL, Reporter
 
-_CHUNK = 1 << 20
-# The threaded reader hands over decompressed blocks of this size: fewer, larger hand-overs.
-_GZ_BLOCK = 1 << 19
-_MAX_LINK_HOPS = 40  # like the kernel's ELOOP limit
 _TRAILER_LIMIT = 1 << 20  # read on this far past the tar's end, for the decompressor's checks
 _BATCH = 1 << 19  # network chunks are ~64 KiB: handing over fewer, larger ones costs less
 _QUEUED = 16  # batches a download may run ahead of its extraction (a few MiB)
 _POLL = 0.1
-_MAGIC = {
-    b"\x1f\x8b": "gz",
-    b"BZh": "bz2",
-    b"\xfd7zXZ\x00": "xz",
-    b"\x28\xb5\x2f\xfd": "zst",
-}
 # Errors decompressors and the tar reader raise for bad bytes (as opposed to a full disk).
-_CORRUPT = (
+_CORRUPT: tuple[type[Exception], ...] = (
     TarFormatError,
     EOFError,
     zlib.error,
     lzma.LZMAError,
-    IsalError,
+    cast(type[Exception], IsalError),  # its stub calls it an instance
     ValueError,
     OverflowError,
+    zipfile.BadZipFile,
+    NotImplementedError,  # zipfile: a compression method it does not know
 )
-
-
-class _Source(io.RawIOBase):
-    """The compressed bytes, chunk by chunk from ``next_chunk``, counted and (optionally)
-    hashed; ``peek`` looks at the start without consuming.
-
-    The decompressor reads in its own thread, which is the slower of the two; so the chunks
-    it took wait in ``_unhashed`` for ``hash_pending``, which the thread writing files calls
-    between members (hashlib lets go of the GIL, so both cores work).
-    """
-
-    def __init__(self, next_chunk: Callable[[], bytes], digest: Any = None) -> None:
-        self._next_chunk = next_chunk
-        self._pending = memoryview(b"")
-        self.digest = digest
-        self._unhashed: deque[bytes] = deque()
-        self.count = 0
-        self._ended = False
-
-    def readable(self) -> bool:
-        return True
-
-    def _more(self) -> bool:
-        if self._ended:
-            return False
-        chunk = self._next_chunk()
-        if not chunk:
-            self._ended = True
-            return False
-        if self.digest is not None:
-            self._unhashed.append(chunk)
-        self._pending = memoryview(chunk)
-        return True
-
-    def hash_pending(self) -> None:
-        while self._unhashed:  # deque appends and pops are atomic: no lock needed
-            self.digest.update(self._unhashed.popleft())
-
-    def peek(self, n: int) -> bytes:
-        head = bytes(self._pending)
-        while len(head) < n and self._more():
-            head += bytes(self._pending)
-        self._pending = memoryview(head)
-        return head[:n]
-
-    def readinto(self, buffer: Any) -> int:
-        if not self._pending and not self._more():
-            return 0
-        n = min(len(buffer), len(self._pending))
-        buffer[:n] = self._pending[:n]
-        self._pending = self._pending[n:]
-        self.count += n
-        return n
-
-    def read_to_end(self) -> None:
-        """Consume (and hash) what the decompressor left unread."""
-        self._pending = memoryview(b"")
-        while self._more():
-            self._pending = memoryview(b"")
-        if self.digest is not None:
-            self.hash_pending()
-
-
-def _detect_format(source: _Source, name: str) -> str:
-    head = source.peek(6)
-    for magic, fmt in _MAGIC.items():
-        if head.startswith(magic):
-            return fmt
-    raise ArchiveError(f"{name}: not a gzip, bzip2, xz or zstd compressed tar archive")
-
-
-def _zstd_reader(raw: IO[bytes], name: str) -> IO[bytes]:
-    try:
-        import zstandard
-    except ImportError:
-        try:
-            from compression import zstd  # type: ignore[import-not-found]  # Python 3.14+
-        except ImportError:
-            raise ArchiveError(f"{name}: .tar.zst archives need the 'zstandard' package") from None
-        return zstd.ZstdFile(raw)  # type: ignore[no-any-return]
-    reader = zstandard.ZstdDecompressor().stream_reader(raw, read_size=_CHUNK)
-    return io.BufferedReader(reader, _CHUNK)  # type: ignore[arg-type]
-
-
-def _decompressed(raw: _Source, fmt: str, name: str) -> IO[bytes]:
-    if fmt == "gz":
-        # isal's threaded reader inflates in a worker thread (GIL released) while we write files.
-        return igzip_threaded.open(raw, "rb", threads=1, block_size=_GZ_BLOCK)  # type: ignore[no-any-return]
-    if fmt == "bz2":
-        return bz2.BZ2File(raw)
-    if fmt == "xz":
-        return lzma.LZMAFile(raw)
-    return _zstd_reader(raw, name)
-
-
-def _split(name: str) -> list[str]:
-    """Member path components; raises ValueError on absolute paths and ``..``."""
-    if name.startswith("/"):
-        raise ValueError("absolute path")
-    parts = name.split("/")
-    if "" in parts or "." in parts:  # rare: "a//b", "./a", "a/."
-        parts = [p for p in parts if p not in ("", ".")]
-    if ".." in parts:
-        raise ValueError("'..' in path")
-    return parts
-
-
-def _escapes(start: list[str], target: str, links: dict[str, str]) -> bool:
-    """Whether ``target``, resolved from directory ``start`` through the archive's own symlinks,
-    leaves the root. Purely lexical checks miss ``a -> .`` followed by ``b -> a/../..``."""
-    stack = list(start)
-    pending = deque(target.split("/"))
-    hops = 0
-    while pending:
-        part = pending.popleft()
-        if part in ("", "."):
-            continue
-        if part == "..":
-            if not stack:
-                return True
-            stack.pop()
-            continue
-        stack.append(part)
-        link = links.get("/".join(stack))
-        if link is not None:
-            hops += 1
-            if hops > _MAX_LINK_HOPS or link.startswith("/"):
-                return True
-            stack.pop()
-            pending.extendleft(reversed(link.split("/")))
-    return False
-
-
-_OPEN_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
-
-
-def _file_mode(mode: int) -> int:
-    """tarfile's ``data`` filter rules, keeping executable bits."""
-    mode &= 0o755  # no setuid/setgid/sticky, no group/other write
-    if not mode & 0o100:
-        mode &= ~0o111  # executable only if the owner may execute it
-    return mode | 0o600
-
-
-@dataclass(slots=True)
-class Written:
-    """What an extraction wrote, for the manifest of an unpacked copy: no second walk."""
-
-    # Each regular file (and hard link to one): its status after writing, and the CRC-32 of
-    # its bytes, which catches an edit that keeps size and mtime (sha256 took a fifth of an
-    # install; the archive itself is checked by sha256).
-    files: dict[str, tuple[os.stat_result, str]] = field(default_factory=dict)
-    dirs: set[str] = field(default_factory=set)  # below the root ("" is the root)
-    links: dict[str, str] = field(default_factory=dict)  # symlink -> target
-
-
-class _Extractor:
-    def __init__(
-        self, name: str, dest: Path, record: Written | None, check: Callable[[], None]
-    ) -> None:
-        self.name = name  # the archive's, for messages
-        self.check = check  # raises Cancelled: called between members and inside long ones
-        self.dest = os.fspath(dest)
-        self.record = record
-        self.top: str | None = None
-        self.dirs: set[str] = {""}
-        self.files: set[str] = set()  # regular files (and hard links to them)
-        self.links: dict[str, str] = {}  # symlink path -> target, both relative to the root
-
-    def fail(self, member: str, why: str) -> ArchiveError:
-        return ArchiveError(f"{self.name}: member {member!r}: {why}")
-
-    def relative(self, member: str, name: str) -> list[str] | None:
-        """Path below the stripped top directory; None for the top directory itself."""
-        try:
-            parts = _split(name)
-        except ValueError as exc:
-            raise self.fail(member, str(exc)) from None
-        if not parts:
-            return None
-        if self.top is None:
-            self.top = parts[0]
-        elif parts[0] != self.top:
-            raise self.fail(member, f"outside the top-level directory {self.top!r}")
-        return parts[1:]
-
-    def path(self, rel: str) -> str:
-        return f"{self.dest}/{rel}"
-
-    def ensure_parents(self, member: str, parts: list[str], rel: str) -> None:
-        if rel.rpartition("/")[0] in self.dirs:  # the parent is there: most members
-            return
-        for i in range(1, len(parts)):
-            prefix = "/".join(parts[:i])
-            if prefix in self.dirs:
-                continue
-            if prefix in self.files or prefix in self.links:
-                # Never write through a symlink (or into a file): that is how escapes happen.
-                raise self.fail(member, f"path goes through non-directory {prefix!r}")
-            os.mkdir(self.path(prefix))
-            self.dirs.add(prefix)
-
-    def add(self, tar: TarReader, member: Member) -> None:
-        parts = self.relative(member.name, member.name)
-        if parts is None or not parts:
-            if member.type == DIRECTORY:
-                return  # the top-level directory itself
-            raise self.fail(member.name, "a file at the top level; expected one directory")
-        rel = "/".join(parts)
-        kind = member.type
-        if kind == DIRECTORY:
-            if rel in self.dirs:
-                return
-            self.check_new(member.name, rel)
-            self.ensure_parents(member.name, parts, rel)
-            os.mkdir(self.path(rel))
-            self.dirs.add(rel)
-            return
-        self.check_new(member.name, rel)
-        if kind == REGULAR:
-            self.ensure_parents(member.name, parts, rel)
-            self.write_file(tar, member, rel)
-            self.files.add(rel)
-        elif kind == SYMLINK:
-            self.add_symlink(member, parts, rel)
-        elif kind == HARDLINK:
-            self.add_hardlink(member, parts, rel)
-        else:
-            what = SPECIAL.get(kind, f"type {kind!r}")
-            raise self.fail(member.name, f"{what} entries are not allowed")
-
-    def check_new(self, member: str, rel: str) -> None:
-        if rel in self.dirs or rel in self.files or rel in self.links:
-            raise self.fail(member, "duplicate member")
-
-    def write_file(self, tar: TarReader, member: Member, rel: str) -> None:
-        fd = os.open(self.path(rel), _OPEN_FLAGS, _file_mode(member.mode))
-        try:
-            crc = 0
-            whole = tar.whole()  # most files: one write, no generator
-            for chunk in tar.data() if whole is None else (whole,):
-                if whole is None:
-                    self.check()  # a long member (or a hostile endless one) can be cancelled
-                if (n := os.write(fd, chunk)) < len(chunk):
-                    _write_all(fd, chunk[n:])  # a short write (a full disk's last bytes): rare
-                if self.record is not None:
-                    crc = isal_zlib.crc32(chunk, crc)
-            # Keep mtimes: bytecode caches are validated against the source's mtime.
-            mtime = int(member.mtime * 1_000_000_000)
-            os.utime(fd, ns=(mtime, mtime))
-            if self.record is not None:
-                self.record.files[rel] = (os.fstat(fd), f"{crc:08x}")
-        finally:
-            os.close(fd)
-
-    def add_symlink(self, member: Member, parts: list[str], rel: str) -> None:
-        target = member.linkname
-        if not target or target.startswith("/"):
-            raise self.fail(member.name, f"symlink to empty or absolute path {target!r}")
-        links = {**self.links, rel: target}
-        if _escapes(parts[:-1], target, links):
-            raise self.fail(member.name, f"symlink to {target!r} escapes the target directory")
-        # A new link can make an earlier one escape (``s -> a/b/../..``, then ``a/b -> .``);
-        # only targets with ".." can climb out through it.
-        for other, other_target in self.links.items():
-            if ".." in other_target and _escapes(other.split("/")[:-1], other_target, links):
-                why = f"makes symlink {other!r} -> {other_target!r} escape the target directory"
-                raise self.fail(member.name, why)
-        self.ensure_parents(member.name, parts, rel)
-        os.symlink(target, self.path(rel))
-        self.links[rel] = target
-
-    def add_hardlink(self, member: Member, parts: list[str], rel: str) -> None:
-        source = self.relative(member.name, member.linkname)
-        if not source or "/".join(source) not in self.files:
-            why = f"hard link to {member.linkname!r}, which is outside or not yet extracted"
-            raise self.fail(member.name, why)
-        self.ensure_parents(member.name, parts, rel)
-        os.link(self.path("/".join(source)), self.path(rel), follow_symlinks=False)
-        self.files.add(rel)
-        if self.record is not None:
-            self.record.files[rel] = self.record.files["/".join(source)]
-
-
-def _prepare_dest(dest: Path) -> None:
-    try:
-        dest.mkdir()
-    except FileExistsError:
-        if not dest.is_dir() or dest.is_symlink() or any(dest.iterdir()):
-            raise FileExistsError(f"extraction target {dest} exists and is not empty") from None
 
 
 def extract_archive(
@@ -384,6 +83,13 @@ def extract_archive(
         raise PyshelfError(f"cannot open archive {archive}: {exc.strerror or exc}") from None
     with raw_file:
         total = os.fstat(raw_file.fileno()).st_size
+        if raw_file.read(len(ZIP_MAGIC)) == ZIP_MAGIC:
+            if sha256:
+                _verify(raw_file, archive.name, sha256)
+            _extract_zip(raw_file, archive.name, dest, reporter, record)
+            reporter.progress(total, total)
+            return
+        raw_file.seek(0)
         digest = hashlib.sha256() if sha256 else None
         source = _Source(lambda: raw_file.read(_CHUNK), digest)
         try:
@@ -415,12 +121,12 @@ def extract_stream(
 ) -> None:
     """Extract the compressed tar that ``source`` yields (see ``extract_archive``); reads the
     source to its end, so a digest it keeps covers every byte."""
-    fmt = _detect_format(source, name)
-    _prepare_dest(dest)
+    fmt = detect_format(source, name)
+    prepare_dest(dest)
     why = f"extraction of {name} cancelled"
-    extractor = _Extractor(name, dest, record, lambda: reporter.check(why))
-    try:
-        with _decompressed(source, fmt, name) as stream:
+    extractor = Extractor(name, dest, record, lambda: reporter.check(why))
+    with _failures(name, dest):
+        with decompressed(source, fmt, name) as stream:
             tar = TarReader(stream)
             reported = -1
             hashing = source.digest is not None
@@ -432,12 +138,36 @@ def extract_stream(
                 if source.count != reported:
                     reported = source.count
                     reporter.progress(reported if total is None else min(reported, total), total)
-            if extractor.top is None:
-                raise ArchiveError(f"{name}: the archive is empty")
-            if record is not None:
-                record.dirs, record.links = extractor.dirs, extractor.links
+            extractor.finish()
             tar.drain(_TRAILER_LIMIT)
         source.read_to_end()
+
+
+def _extract_zip(
+    file: BinaryIO, name: str, dest: Path, reporter: Reporter, record: Written | None
+) -> None:
+    """Extract a .zip (see ``extract_archive``): read through its central directory, at
+    its end, so from the file; the caller has checked its sha256 in a pass of its own."""
+    prepare_dest(dest)
+    why = f"extraction of {name} cancelled"
+    extractor = Extractor(name, dest, record, lambda: reporter.check(why))
+    with _failures(name, dest):
+        reader = ZipReader(file)
+        try:
+            for member in reader:
+                extractor.check()
+                extractor.add(reader, member)
+        finally:
+            reader.close()
+        extractor.finish()
+
+
+@contextlib.contextmanager
+def _failures(name: str, dest: Path) -> Iterator[None]:
+    """What goes wrong in an extraction, as one error: ArchiveError for bad bytes,
+    PyshelfError for the disk."""
+    try:
+        yield
     except (ArchiveError, Cancelled):
         raise
     except OSError as exc:
@@ -449,9 +179,15 @@ def extract_stream(
         raise ArchiveError(f"{name}: corrupt or truncated ({exc})") from None
 
 
-def _write_all(fd: int, chunk: memoryview) -> None:
-    while chunk:
-        chunk = chunk[os.write(fd, chunk) :]
+def _verify(file: BinaryIO, name: str, sha256: str) -> None:
+    file.seek(0)
+    digest = hashlib.sha256()
+    while chunk := file.read(_CHUNK):
+        digest.update(chunk)
+    if digest.hexdigest() != sha256:
+        raise ChecksumError(
+            f"{name}: checksum mismatch: expected sha256 {sha256}, got {digest.hexdigest()}"
+        )
 
 
 class StreamingExtract:

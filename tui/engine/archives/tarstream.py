@@ -26,7 +26,7 @@ _ZERO_BLOCK = bytes(BLOCK)
 # header: more than this is hostile, not a name. It also bounds how long the reader goes
 # without handing out a member, where extraction checks for cancellation.
 _MAX_META = 1 << 20
-_MAX_SIZE = 1 << 36  # 64 GiB: no interpreter file comes near; a bigger size is hostile
+MAX_SIZE = 1 << 36  # 64 GiB: no interpreter file comes near; a bigger size is hostile
 _OCTAL = b"01234567"
 _PAX_KEYS = {b"path": "path", b"linkpath": "linkpath", b"size": "size", b"mtime": "mtime"}
 _POSIX_MAGIC = b"ustar\x00"
@@ -80,7 +80,7 @@ def _number(field: bytes) -> int:
 
 
 def _checked_size(size: int) -> int:
-    if size > _MAX_SIZE:
+    if size > MAX_SIZE:
         raise TarFormatError(f"a member of {size} bytes, more than any interpreter file")
     return size
 

@@ -122,7 +122,7 @@ def test_uv_cache_names_round_trip() -> None:
 def test_download_sizes_come_from_head_and_are_remembered(world: World) -> None:
     shelf = world.shelf()
     entries = shelf.entries()
-    shelf.probe_download_sizes(entries)
+    entries = shelf.probe_download_sizes(entries)
     spec = world.spec("cpython-3.12.7-linux-x86_64-gnu")
     entry = next(e for e in entries if e.key == spec.key)
     assert entry.download_size == spec.size
@@ -136,7 +136,7 @@ def test_unknown_download_size_stays_unknown(world: World) -> None:
     world.server.stop()
     shelf = world.shelf()
     entries = shelf.entries()
-    shelf.probe_download_sizes(entries)
+    entries = shelf.probe_download_sizes(entries)
     assert all(e.download_size is None for e in entries)
 
 

@@ -151,7 +151,7 @@ class UpgradeActions(View):
             if job.phase != Phase.DONE:
                 continue  # the queue says why; the old patch stays
             if up.new.installation is None and job.entry is not None:
-                up.new.installation = job.entry.installation  # a job shared with another
+                up.new = up.new._replace(installation=job.entry.installation)  # the new row
             if up.new.installation is None or up.is_rebuild:
                 continue  # a rebuild took the old build's place: nothing to move or remove
             steps = [

@@ -84,6 +84,8 @@ def cmd_upgrade(shelf: Shelf, args: argparse.Namespace) -> int:
         return EXIT_INTERRUPTED
     failed = False
     for up, job in zip(upgrades, jobs, strict=True):
+        if up.new.installation is None and job.entry is not None:
+            up.new = up.new._replace(installation=job.entry.installation)  # the new row
         if job.error or up.new.installation is None:
             failed = True
             continue

@@ -226,8 +226,9 @@ class MainScreen(UpgradeActions, BundleActions, ConnectionActions, BuildJobs):
             if worker.is_cancelled:
                 return
             batch = entries[start : start + PROBE_BATCH]
-            self.shelf.probe_download_sizes(batch)
-            self.post_message(SizesKnown([row_id(e) for e in batch], "download"))
+            sized = self.shelf.probe_download_sizes(batch)
+            sizes = {row_id(e): e.download_size for e in sized if e.download_size is not None}
+            self.post_message(SizesKnown([row_id(e) for e in batch], "download", sizes=sizes))
         if not worker.is_cancelled:
             self.post_message(SizesKnown([row_id(e) for e in entries], "download", finished=True))
 
@@ -281,6 +282,14 @@ class MainScreen(UpgradeActions, BundleActions, ConnectionActions, BuildJobs):
         if not self._alive:
             return
         table = self.table
+        sizes = message.sizes
+
+        def with_size(e: Entry) -> Entry:
+            size = sizes.get(row_id(e)) if e.download_size is None else None
+            return e if size is None else e._replace(download_size=size)
+
+        if sizes:  # onto the rows there now: entries may have loaded again since the probe
+            self._swap_rows(with_size)
         if message.kind == "download" and message.finished:
             table.probing = False
             self._probe_again_later()
@@ -307,11 +316,20 @@ class MainScreen(UpgradeActions, BundleActions, ConnectionActions, BuildJobs):
         if not self._alive or message.generation != self._generation:
             return  # entries loaded since: their own measurement follows
         self.ledger = message.ledger
-        message.ledger.apply(self.shelf, self.all_entries)
+        sized = {row_id(e): e for e in message.ledger.sized(self.shelf, self.all_entries)}
+        self._swap_rows(lambda e: sized.get(row_id(e), e))
         self.table.measuring.clear()
         self.table.redraw()
         self._update_status()
         self._update_details()
+
+    def _swap_rows(self, new: Callable[[Entry], Entry]) -> None:
+        """Replace each row with ``new(row)``, in the list and in the table: rows are never
+        changed in place, so a worker reading one never sees it half-changed."""
+        self.all_entries = [new(e) for e in self.all_entries]
+        shown = self.table.entries
+        for rid, entry in shown.items():
+            shown[rid] = new(entry)
 
     def worker_failed(self, group: str, line: str) -> None:
         if group == "entries":

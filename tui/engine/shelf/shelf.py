@@ -5,35 +5,27 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterable
-from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
-from tui.engine import names, platforms
+from tui.engine import platforms
 from tui.engine.archives.cache import ArchiveCache, CachedArchive, holds_archive
 from tui.engine.archives.catalog import Catalog, is_url, load_catalog
 from tui.engine.archives.sizes import RemoteSizes
 from tui.engine.archives.sources import Sources
 from tui.engine.builds import Build
-from tui.engine.errors import (
-    ChecksumError,
-    NotAnInterpreter,
-    PyshelfError,
-    RequestError,
-    shown,
-)
+from tui.engine.errors import ChecksumError, PyshelfError, RequestError, shown
 from tui.engine.host import Host, current_host
-from tui.engine.installs.installdir import (
-    Installation,
-    InstallDir,
-    InstallResult,
-    scan_installations,
-)
+from tui.engine.installs.installation import Installation, InstallResult
+from tui.engine.installs.installdir import InstallDir
 from tui.engine.installs.records import BuildRecords
-from tui.engine.installs.unpacked import CopyDiffers, UnpackedStore
+from tui.engine.installs.unpacked import UnpackedStore
 from tui.engine.progress import NULL, Phase, Reporter
 from tui.engine.resolve import best, no_match_message, parse_request, resolve
 from tui.engine.settings import BUILD_PINS, Settings
+from tui.engine.shelf.entry import Entry, orphan_from_archive
+from tui.engine.shelf.installing import Installer
+from tui.engine.shelf.rows import list_entries
 
 # The download, extraction and HTTP modules load only when a job needs them: a reinstall
 # from an unpacked copy, or a listing, never reads an archive (tests/test_startup.py).
@@ -44,107 +36,6 @@ if TYPE_CHECKING:
 
     from tui.engine.archives.download import Downloader, Tap
     from tui.engine.installs.losses import Losses
-
-T = TypeVar("T")
-
-
-class Entry:
-    """A build as the user sees it: available, cached, installed, or several at once.
-
-    A plain class rather than a dataclass: the dataclasses module and each class it makes
-    cost start-up time that a reinstall feels (see ``tui.engine.builds``).
-    """
-
-    _FIELDS = (
-        "build", "available", "cached", "installation", "download_size", "partial_bytes",
-        "install_size", "unpacked_size",
-    )  # fmt: skip
-    __slots__ = _FIELDS  # in the order __init__ takes them, for == and repr
-
-    def __init__(
-        self,
-        build: Build,
-        available: bool,  # a catalog lists it, so it can be downloaded
-        cached: CachedArchive | None = None,
-        installation: Installation | None = None,
-        download_size: int | None = None,
-        partial_bytes: int = 0,
-        install_size: int | None = None,  # filled in by a scan; None means not known yet
-        # What its unpacked copy adds beyond the files an install shares (see
-        # tui.engine.usage.ledger): 0 without a copy, None while a copy is there but not
-        # measured yet.
-        unpacked_size: int | None = 0,
-    ) -> None:
-        self.build = build
-        self.available = available
-        self.cached = cached
-        self.installation = installation
-        self.download_size = download_size
-        self.partial_bytes = partial_bytes
-        self.install_size = install_size
-        self.unpacked_size = unpacked_size
-
-    def _values(self) -> tuple[object, ...]:
-        return tuple(getattr(self, name) for name in Entry._FIELDS)
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is Entry and self._values() == other._values()
-
-    __hash__ = None  # type: ignore[assignment]  # it changes as jobs run
-
-    def __repr__(self) -> str:
-        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in Entry._FIELDS)
-        return f"Entry({fields})"
-
-    @property
-    def key(self) -> str:
-        return self.build.key
-
-    @property
-    def state(self) -> str:
-        if self.installation and self.cached:
-            return "installed+cached"
-        if self.installation:
-            return "installed"
-        if self.cached:
-            return "cached"
-        if self.partial_bytes:
-            return "partial"
-        # Listed, but with no published sha256 there is nothing to verify a download against.
-        return "available" if self.available else "unverifiable"
-
-    @property
-    def in_cache(self) -> bool:
-        """Whether the cache holds anything of it: archive, partial download, unpacked copy."""
-        return self.cached is not None or self.partial_bytes > 0 or self.unpacked_size != 0
-
-    @property
-    def cache_size(self) -> int | None:
-        """What it costs in the cache, the Cached column: the archive, a partial download and
-        what its unpacked copy adds. None while the copy is unmeasured or nothing is cached."""
-        if self.unpacked_size is None or not self.in_cache:
-            return None
-        return (self.cached.size if self.cached else 0) + self.partial_bytes + self.unpacked_size
-
-
-def _orphan_from_archive(archive: CachedArchive) -> Build | None:
-    """A cached archive no catalog lists (uv may have cached it from another index)."""
-    parsed = names.parse_archive_name(archive.name)
-    if parsed is None:
-        return None
-    major, minor, patch, pre = names.split_version(parsed.version)
-    return Build(
-        parsed.implementation, major, minor, patch, pre, parsed.variant,
-        parsed.os, parsed.arch, parsed.libc, parsed.build, url=None, sha256=None,
-    )  # fmt: skip
-
-
-def _orphan_from_installation(inst: Installation) -> Build:
-    p = inst.parts
-    return Build(
-        p.implementation, p.major, p.minor, p.patch, p.prerelease, p.variant,
-        p.os, p.arch, p.libc, inst.build, url=None, sha256=None,
-    )  # fmt: skip
 
 
 _EFFECTIVE = os.access in os.supports_effective_ids  # a setuid caller is judged as itself
@@ -187,7 +78,7 @@ class Shelf:
         self.records = BuildRecords(self.settings.state_dir / "builds")
         self._catalog: Catalog | None = None
         self._can_link: bool | None = None
-        self._said_why_slower = False
+        self._installer = Installer(self)
         self._link_lock = threading.Lock()
         self._catalog_lock = threading.Lock()
         self._client_lock = threading.Lock()
@@ -311,62 +202,7 @@ class Shelf:
         return self._list_entries(all_platforms=all_platforms)
 
     def _list_entries(self, *, all_platforms: bool) -> list[Entry]:
-        by_cache_name: dict[str, Entry] = {}
-        by_key: dict[str, Entry] = {}
-        by_build: dict[tuple[str, str], Entry] = {}  # (key, build tag): every build listed
-        copies = {c.name for c in self.unpacked.copies()}
-        partials = self.cache.partial_sizes()
-
-        def add(entry: Entry) -> Entry:
-            sha = entry.build.sha256
-            if sha and sha[:16] in copies:
-                entry.unpacked_size = None  # the ledger measures it
-            by_build.setdefault((entry.key, entry.build.build), entry)
-            return entry
-
-        for build in sorted(self.builds(all_platforms), key=Build.sort_key):
-            entry = Entry(build, available=bool(build.url and build.sha256))
-            entry.download_size = self.sizes.get(build)
-            name = self.cache.path_for(build).name if build.sha256 else ""
-            entry.partial_bytes = partials.get(name, 0) if name else 0
-            if build.sha256 and build.url:
-                by_cache_name[name] = entry
-            by_key[build.key] = add(entry)  # the newest build of a key wins
-        for archive in self.cache.scan():
-            entry = by_cache_name.get(archive.path.name)
-            if entry is None:
-                orphan = self.verified_build(archive) or _orphan_from_archive(archive)
-                if orphan is None or not (all_platforms or orphan.runs_on(self.host)):
-                    continue
-                entry = Entry(orphan, available=False, download_size=archive.size)
-                by_cache_name[archive.path.name] = entry
-                by_key.setdefault(orphan.key, entry)
-                if orphan.sha256:  # an install may be of it; never of an archive none checks
-                    add(entry)
-            entry.cached = archive
-        more: list[Entry] = []  # installs of a build nothing above lists
-        for inst in scan_installations(self.settings.install_dir):
-            entry = by_key.get(inst.key)
-            if entry is not None and inst.build and entry.build.build not in ("", inst.build):
-                # Another build of the key is installed (the catalog names a rebuild): the
-                # install is its own build's, whose record or archive says what it is.
-                entry = by_build.get((inst.key, inst.build))
-                if entry is None:
-                    build = self._recorded(inst) or _orphan_from_installation(inst)
-                    entry = add(Entry(build, available=False))
-                    more.append(entry)
-            if entry is None or (entry.installation is not None):
-                entry = Entry(_orphan_from_installation(inst), available=False)
-                by_key[inst.key] = entry
-            # An install belongs to the key's entry even when a newer build of it exists.
-            entry.installation = inst
-        seen: set[int] = set()
-        out = []
-        for entry in [*by_key.values(), *by_cache_name.values(), *more]:
-            if id(entry) not in seen:
-                seen.add(id(entry))
-                out.append(entry)
-        return sorted(out, key=lambda e: e.build.sort_key(), reverse=True)
+        return list_entries(self, all_platforms=all_platforms)
 
     def verified_build(self, archive: CachedArchive) -> Build | None:
         """The build of a cached archive no catalog lists, with the sha256 to check it by: as
@@ -375,7 +211,7 @@ class Shelf:
         name = archive.path.name
         if (build := self.records.recall(name)) is not None:
             return build
-        orphan = _orphan_from_archive(archive)
+        orphan = orphan_from_archive(archive)
         sha = self.unpacked.sha256_with_prefix(name[:9]) if orphan is not None else None
         if orphan is None or sha is None:
             return None
@@ -383,7 +219,7 @@ class Shelf:
         self.records.remember(build, name)  # the copy may go before the archive does
         return build
 
-    def _recorded(self, inst: Installation) -> Build | None:
+    def recorded(self, inst: Installation) -> Build | None:
         """The recorded build of an install whose archive is no longer cached."""
         return next(
             (
@@ -434,18 +270,22 @@ class Shelf:
 
     # -- sizes ---------------------------------------------------------------------------
 
-    def probe_download_sizes(self, entries: Iterable[Entry]) -> None:
+    def probe_download_sizes(self, entries: Iterable[Entry]) -> list[Entry]:
         """HEAD the archives whose size is unknown, in the order given; skipped offline.
+        Returns the entries, each one whose size came in replaced by a new row with it.
 
         Failures are remembered for a while (see ``tui.engine.archives.sizes``), and the
         HTTP client is made only if a request is needed.
         """
+        entries = list(entries)
         if self.settings.offline:
-            return
+            return entries
         targets = [e for e in entries if e.download_size is None and e.available]
         self.sizes.probe_many([e.build for e in targets], lambda: self.client)
-        for entry in targets:
-            entry.download_size = self.sizes.get(entry.build)
+        return [
+            e._replace(download_size=self.sizes.get(e.build)) if e.download_size is None else e
+            for e in entries
+        ]
 
     def why_size_unknown(self, entry: Entry) -> str | None:
         """Why ``entry``'s download size is unknown, in a few words; None when it is known
@@ -485,8 +325,6 @@ class Shelf:
             expected_size=self.sizes.get(entry.build),
             tap=tap,
         )
-        entry.cached = self.cache.find(entry.build)
-        entry.partial_bytes = 0
         self.records.remember(entry.build, path.name)
         return path
 
@@ -527,51 +365,10 @@ class Shelf:
         return Phase.DOWNLOADING
 
     def install(self, entry: Entry, *, reporter: Reporter = NULL) -> InstallResult:
-        """Install (or reinstall over) ``entry``, fetching it first if the cache lacks it.
-
-        A verified archive is unpacked once into the cache; installs are hard-linked from that
-        copy, which makes every later reinstall a matter of links, not decompression. The copy
-        is checked against its manifest by the pass that links it; one that differs (an
-        install's file edited in place edits it too) is dropped and unpacked again from the
-        archive, verified again, so a reinstall always yields the archive's bytes. Unpacking
-        is one pass over the archive's bytes: as they download, or as the cached archive is
-        read and hashed. The interpreter is started once, on the install that unpacked the
-        archive.
-        """
-        build = entry.build
-        sha = build.sha256  # the catalog's, or the one pyshelf recorded as it verified it
-        replaced = self._other_build_installed(entry)
-        try:
-            if sha is None:  # an archive only the cache knows: its name is all we have
-                result = self._install_cached_only(entry, reporter)
-            elif not self.can_link():
-                result = self._install_from_archive(entry, sha, reporter)
-                if (why := self.copies_refused()) is not None and not self._said_why_slower:
-                    self._said_why_slower = True  # once per run, not once per install
-                    note = f"{why}: installed straight from the archive (slower; nothing cached)"
-                    result = result._replace(warnings=(*result.warnings, note))
-            else:
-                result = self._install_from_copy(entry, sha, reporter)
-        except NotAnInterpreter as exc:
-            raise self._evict_refused(entry, exc) from None
-        entry.installation = result.installation
-        entry.install_size = None
-        entry.unpacked_size = None if sha else 0
-        if sha is not None and (archive := self._archive_path(entry)) is not None:
-            self.records.remember(build, archive.name)
-        if replaced is not None and replaced.sha256:
-            # A rebuild took the old build's place: its copy now serves no install, and goes
-            # as an uninstall's would. Its archive stays, for an offline way back.
-            self.unpacked.trim(self.settings.keep_unpacked, [replaced.sha256])
-        return result
-
-    def _other_build_installed(self, entry: Entry) -> Build | None:
-        """The verified build installed under ``entry``'s key when it is another build than
-        ``entry``'s (which replaces it); None otherwise, or when nothing says what it is."""
-        inst = self.installs.get(entry.key)
-        if inst is None or not inst.build or inst.build == entry.build.build:
-            return None
-        return self.build_of(inst)
+        """Install (or reinstall over) ``entry``, fetching it first if the cache lacks it
+        (see ``Installer.install``). ``entry`` is left as it was: ``refreshed`` makes its
+        new row."""
+        return self._installer.install(entry, reporter)
 
     def build_of(self, inst: Installation) -> Build | None:
         """The verified build an install was made from, found by its key and ``BUILD``: in the
@@ -581,11 +378,11 @@ class Shelf:
             if (build.key, build.build) == same and build.sha256:
                 return build
         for archive in self.cache.scan():
-            orphan = _orphan_from_archive(archive)
+            orphan = orphan_from_archive(archive)
             if orphan is None or (orphan.key, orphan.build) != same:
                 continue
-            if (build := self.verified_build(archive)) is not None:
-                return build
+            if (verified := self.verified_build(archive)) is not None:
+                return verified
         return None
 
     def relink(self, entry: Entry, *, reporter: Reporter = NULL) -> tuple[str, ...] | None:
@@ -596,8 +393,6 @@ class Shelf:
             entry.key, link_bin=self.settings.link_bin,
             compile_bytecode=self.settings.compile_bytecode, reporter=reporter,
         )  # fmt: skip
-        if warnings is None:
-            entry.installation = None
         return warnings
 
     def can_link(self) -> bool:
@@ -627,144 +422,6 @@ class Shelf:
             pass  # made on first use
         return None
 
-    def _install_from_copy(self, entry: Entry, sha: str, reporter: Reporter) -> InstallResult:
-        """Install by hard links from the unpacked copy, unpacking the archive first when
-        there is none. A kept copy is checked against its manifest by the pass that links
-        it; one that differs is dropped and unpacked again. Only a fresh copy's interpreter
-        is started: a kept one ran when it was unpacked."""
-        build, link_bin = entry.build, self.settings.link_bin
-        compiled = self.settings.compile_bytecode
-        tree = self.unpacked.get(sha)
-        problem: str | None = None
-        if tree is not None:
-            try:
-                result = self.installs.install_from_tree(
-                    tree, build, link_bin=link_bin, compile_bytecode=compiled,
-                    reporter=reporter, run_check=False, clone=partial(self.unpacked.link_into, sha),
-                )  # fmt: skip
-            except CopyDiffers as exc:
-                problem = str(exc)
-                self.unpacked.remove(sha)
-            except NotAnInterpreter as exc:
-                self.unpacked.remove(sha)  # a copy no install can use: the next try unpacks again
-                exc.archive_at_fault = False  # it ran when it was unpacked: the copy changed
-                raise
-            else:
-                self.unpacked.touch(sha)
-                return result
-        elif self.unpacked.path_for(sha).exists():  # no tree inside: older layout, or damaged
-            self.unpacked.remove(sha)
-        tree = self._unpack(entry, sha, problem, reporter)
-        try:
-            result = self.installs.install_from_tree(
-                tree, build, link_bin=link_bin, compile_bytecode=compiled, reporter=reporter
-            )
-        except NotAnInterpreter:
-            self.unpacked.remove(sha)
-            raise
-        self.unpacked.touch(sha)
-        return result
-
-    def _install_cached_only(self, entry: Entry, reporter: Reporter) -> InstallResult:
-        archive = entry.cached.path if entry.cached else self.fetch(entry, reporter=reporter)
-        return self.installs.install(
-            archive, entry.build, link_bin=self.settings.link_bin,
-            compile_bytecode=self.settings.compile_bytecode, reporter=reporter,
-        )  # fmt: skip
-
-    def _evict_refused(self, entry: Entry, exc: NotAnInterpreter) -> NotAnInterpreter:
-        """An archive whose own files were refused is not that build: it leaves the cache
-        (with its partial download and unpacked copy) rather than stay there looking like a
-        good cached build, and the error says so. One that could not be run stays."""
-        if not exc.archive_at_fault:
-            return exc
-        try:
-            self.evict(entry)
-        except OSError:
-            return exc
-        return NotAnInterpreter(f"{exc}; its archive was evicted from the cache")
-
-    def _install_from_archive(self, entry: Entry, sha: str, reporter: Reporter) -> InstallResult:
-        """Install straight from the archive, as uv does: for a cache on another filesystem,
-        where a kept unpacked copy could only be copied, never linked."""
-        build, link_bin = entry.build, self.settings.link_bin
-        compiled = self.settings.compile_bytecode
-
-        def unpack(archive: Path) -> InstallResult:
-            return self.installs.install(
-                archive, build, link_bin=link_bin, reporter=reporter, sha256=sha,
-                compile_bytecode=compiled,
-            )  # fmt: skip
-
-        if (result := self._from_cache(entry, reporter, unpack)) is not None:
-            return result
-        name = build.filename or entry.key
-        fetch = self._fetch_into(entry, reporter)
-
-        def fill(temp: Path) -> None:  # unpacked as it downloads, into the install dir
-            from tui.engine.archives.extract import ResettableExtract
-
-            ResettableExtract(name, temp).run(fetch)
-
-        return self.installs.install_staged(
-            build, fill, source=name, link_bin=link_bin, reporter=reporter,
-            compile_bytecode=compiled,
-        )  # fmt: skip
-
-    def _unpack(self, entry: Entry, sha: str, problem: str | None, reporter: Reporter) -> Path:
-        """A new unpacked copy of ``entry``: from the cached archive, hashed as it is read, or
-        else as the download lands."""
-        unpack = partial(self.unpacked.add, sha256=sha, reporter=reporter)
-        if (tree := self._from_cache(entry, reporter, unpack)) is not None:
-            return tree
-        if self.settings.offline and problem is not None:
-            raise PyshelfError(
-                f"the unpacked copy of {entry.key} differed from its archive ({problem}) and "
-                f"was dropped, and the archive is not in the cache; run `pyshelf fetch "
-                f"{entry.key}` online, then reinstall"
-            )
-        name = entry.build.filename or entry.key
-        return self.unpacked.add_stream(sha, name, self._fetch_into(entry, reporter))
-
-    def _from_cache(
-        self, entry: Entry, reporter: Reporter, unpack: Callable[[Path], T]
-    ) -> T | None:
-        """``unpack(archive)`` for a cached archive, which hashes it in the same pass; None
-        when there is none, or it was damaged (then it is deleted, to be fetched again)."""
-        archive = self._archive_path(entry)
-        if archive is None or not holds_archive(archive):  # a link or a fifo: never read
-            return None
-        reporter.set_phase(Phase.EXTRACTING)
-        try:
-            return unpack(archive)
-        except ChecksumError:
-            try:
-                archive.unlink(missing_ok=True)
-            except OSError:  # a read-only cache: the damaged archive stays, and says so
-                raise PyshelfError(
-                    f"{archive} does not match its sha256 and cannot be removed from the "
-                    f"read-only cache; ask the cache's owner to run `pyshelf verify`"
-                ) from None
-            entry.cached = None
-            return None
-
-    def _archive_path(self, entry: Entry) -> Path | None:
-        """Where ``entry``'s archive is cached: its URL names it; one no catalog lists any
-        more is where the cache listing found it."""
-        if entry.build.url and entry.build.sha256:
-            return self.cache.path_for(entry.build)
-        return entry.cached.path if entry.cached is not None else None
-
-    def _fetch_into(self, entry: Entry, reporter: Reporter) -> Callable[[Tap], None]:
-        """What an unpack that runs alongside the download calls: fetch ``entry`` into a tap."""
-        reporter.set_phase(Phase.DOWNLOADING)
-
-        def fetch(tap: Tap) -> None:
-            self.fetch(entry, reporter=reporter, tap=tap)
-            reporter.set_phase(Phase.EXTRACTING)  # the last bytes may still be unpacking
-
-        return fetch
-
     def reinstall_losses(self, entry: Entry) -> Losses:
         """What reinstalling ``entry`` would discard from its install (nothing: no question)."""
         from tui.engine.installs.losses import Losses, reinstall_losses  # asked on r only
@@ -782,12 +439,8 @@ class Shelf:
         if entry.installation is None:
             raise RequestError(f"{entry.key} is not installed")
         freed = self.installs.uninstall(entry.key, reporter=reporter)
-        entry.installation = None
-        entry.install_size = None
         going = self.unpacked_going(entry)
-        freed += self.unpacked.trim(self.settings.keep_unpacked, going)
-        entry.unpacked_size = None if self.unpacked_going(entry) else 0  # kept hot: measure it
-        return freed
+        return freed + self.unpacked.trim(self.settings.keep_unpacked, going)
 
     def unpacked_going(self, entry: Entry) -> list[str]:
         """The unpacked copy an uninstall of ``entry`` leaves without an install."""
@@ -804,7 +457,29 @@ class Shelf:
             entry.cached.path.unlink(missing_ok=True)
         if sha:
             freed += self.unpacked.remove(sha)
-        entry.cached = None
-        entry.partial_bytes = 0
-        entry.unpacked_size = 0
         return freed
+
+    # -- rows after a change ---------------------------------------------------------------
+
+    def refreshed(self, entry: Entry) -> Entry:
+        """``entry``'s new row once a job changed it (a fetch, an install, an uninstall, an
+        eviction): its install, archive, partial download and unpacked copy looked up again.
+        A size whose subject changed is unknown again (None, or 0 with no copy), to be
+        measured; the others stay. ``entry`` itself is never changed."""
+        build, sha = entry.build, entry.build.sha256
+        inst = self.installs.get(entry.key)
+        if inst is not None and inst.build and build.build not in ("", inst.build):
+            inst = None  # another build of the key is installed: that build's row has it
+        cached, partial = entry.cached, entry.partial_bytes
+        if build.url and sha:
+            cached, partial = self.cache.find(build), self.cache.partial_size(build)
+        elif cached is not None and not holds_archive(cached.path):
+            cached = None
+        copy = bool(sha) and self.unpacked.get(sha or "") is not None
+        same = inst == entry.installation
+        unpacked = entry.unpacked_size if same and copy == (entry.unpacked_size != 0) else None
+        return entry._replace(
+            cached=cached, installation=inst, partial_bytes=partial,
+            install_size=entry.install_size if same else None,
+            unpacked_size=unpacked if copy else 0,
+        )  # fmt: skip

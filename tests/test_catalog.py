@@ -16,7 +16,7 @@ from tui.engine.archives.catalog import builtin_catalog, load_catalog, stale_not
 from tui.engine.errors import CatalogError, RequestError
 from tui.engine.host import Host
 from tui.engine.names import cache_file_name, parse_archive_name, rewrite_mirror
-from tui.engine.resolve import parse_request, resolve
+from tui.engine.requests.resolve import parse_request, resolve
 
 LINUX = Host("linux", "x86_64", "gnu")
 

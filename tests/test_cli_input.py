@@ -18,7 +18,7 @@ import pytest
 
 from tui.cli.main import build_parser, command_in, main
 from tui.engine.errors import RequestError
-from tui.engine.resolve import parse_request
+from tui.engine.requests.resolve import parse_request
 from tui.engine.settings import Settings
 
 EXIT_FAILED, EXIT_USAGE = 1, 2

@@ -1,7 +1,7 @@
 """Check the connection from the builds view: the doctor's checks off the UI thread, their
 result in a dialog, and what the header says about the network since.
 
-The checks are ``pyshelf doctor``'s (tui.engine.doctor): the catalog and mirror URLs in use,
+The checks are ``pyshelf doctor``'s (tui.engine.checks.doctor): the catalog and mirror URLs in use,
 redacted, and whether each answers, with timing.
 """
 
@@ -26,7 +26,7 @@ from tui.app.screens.view import View
 from tui.engine.shelf import Shelf
 
 if TYPE_CHECKING:  # the doctor loads with the first check
-    from tui.engine.doctor import Check
+    from tui.engine.checks.doctor import Check
 
 OFFLINE, ONLINE, NO_CONNECTION = "offline", "online", "no connection"
 
@@ -97,7 +97,7 @@ class ConnectionActions(View):
 
     @work(thread=True, group="connection", exclusive=True, exit_on_error=False)
     def _check_connection(self) -> None:
-        from tui.engine.doctor import run_checks
+        from tui.engine.checks.doctor import run_checks
 
         checks = list(run_checks(self.shelf))
         self.app.call_from_thread(self._checked, checks)

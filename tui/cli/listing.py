@@ -9,11 +9,11 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 from tui.cli.exit_codes import EXIT_FAILED
-from tui.engine.listing import ANY, listed
-from tui.engine.rebuilds import rebuild_of
 from tui.engine.redact import redact_url
-from tui.engine.resolve import no_match_message, parse_request
+from tui.engine.requests.resolve import no_match_message, parse_request
 from tui.engine.shelf import Entry, Shelf
+from tui.engine.shelf.listing import ANY, listed
+from tui.engine.shelf.rebuilds import rebuild_of
 from tui.format import human_size
 
 if TYPE_CHECKING:

@@ -41,12 +41,12 @@ from tui.app.widgets.shelf_table import ShelfTable
 from tui.app.widgets.status_line import StatusLine
 from tui.app.widgets.title_bar import TitleBar
 from tui.config import Preferences
+from tui.engine.checks.uvcache import uv_cache_notice
 from tui.engine.errors import CatalogError
 from tui.engine.jobs import JobQueue, Phase
 from tui.engine.jobspec import table_specs
-from tui.engine.listing import default_view
 from tui.engine.shelf import Entry, Shelf
-from tui.engine.uvcache import uv_cache_notice
+from tui.engine.shelf.listing import default_view
 
 # The disk-usage view and engine load when first used: after the first frame.
 if TYPE_CHECKING:

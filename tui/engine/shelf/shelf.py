@@ -21,7 +21,7 @@ from tui.engine.installs.installdir import InstallDir
 from tui.engine.installs.records import BuildRecords
 from tui.engine.installs.unpacked import UnpackedStore
 from tui.engine.progress import NULL, Phase, Reporter
-from tui.engine.resolve import best, no_match_message, parse_request, resolve
+from tui.engine.requests.resolve import best, no_match_message, parse_request, resolve
 from tui.engine.settings import BUILD_PINS, Settings
 from tui.engine.shelf.entry import Entry, orphan_from_archive
 from tui.engine.shelf.installing import Installer

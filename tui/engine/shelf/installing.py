@@ -73,7 +73,7 @@ class Installer:
         inst = self.shelf.installs.get(entry.key)
         if inst is None or not inst.build or inst.build == entry.build.build:
             return None
-        return self.shelf.build_of(inst)
+        return self.shelf.provenance.build_of(inst)
 
     def _install_from_copy(self, entry: Entry, sha: str, reporter: Reporter) -> InstallResult:
         """Install by hard links from the unpacked copy, unpacking the archive first when

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from tui.engine.archives.cache import CachedArchive
+from tui.engine.archives.cache import CachedArchive, holds_archive
 from tui.engine.builds import Build
 from tui.engine.installs.installation import Installation, scan_installations
 from tui.engine.shelf.entry import Entry, orphan_from_archive, orphan_from_installation
@@ -72,7 +72,7 @@ def list_entries(shelf: Shelf, *, all_platforms: bool) -> list[Entry]:
     for archive in shelf.cache.scan():
         row_of = by_cache_name.get(archive.path.name)
         if row_of is None:
-            orphan = shelf.verified_build(archive) or orphan_from_archive(archive)
+            orphan = shelf.provenance.verified_build(archive) or orphan_from_archive(archive)
             if orphan is None or not (all_platforms or orphan.runs_on(shelf.host)):
                 continue
             row_of = _Row(orphan, False, archive.size)
@@ -89,7 +89,7 @@ def list_entries(shelf: Shelf, *, all_platforms: bool) -> list[Entry]:
             # install is its own build's, whose record or archive says what it is.
             owner = by_build.get((inst.key, inst.build))
             if owner is None:
-                build = shelf.recorded(inst) or orphan_from_installation(inst)
+                build = shelf.provenance.recorded(inst) or orphan_from_installation(inst)
                 owner = add(_Row(build, False))
                 more.append(owner)
         if owner is None or (owner.installation is not None):
@@ -104,3 +104,27 @@ def list_entries(shelf: Shelf, *, all_platforms: bool) -> list[Entry]:
             seen.add(id(row))
             out.append(row.frozen())
     return sorted(out, key=lambda e: e.build.sort_key(), reverse=True)
+
+
+def refreshed(shelf: Shelf, entry: Entry) -> Entry:
+    """``entry``'s new row once a job changed it (a fetch, an install, an uninstall, an
+    eviction): its install, archive, partial download and unpacked copy looked up again. A
+    size whose subject changed is unknown again (None, or 0 with no copy), to be measured;
+    the others stay."""
+    build, sha = entry.build, entry.build.sha256
+    inst = shelf.installs.get(entry.key)
+    if inst is not None and inst.build and build.build not in ("", inst.build):
+        inst = None  # another build of the key is installed: that build's row has it
+    cached, partial = entry.cached, entry.partial_bytes
+    if build.url and sha:
+        cached, partial = shelf.cache.find(build), shelf.cache.partial_size(build)
+    elif cached is not None and not holds_archive(cached.path):
+        cached = None
+    copy = bool(sha) and shelf.unpacked.get(sha or "") is not None
+    same = inst == entry.installation
+    unpacked = entry.unpacked_size if same and copy == (entry.unpacked_size != 0) else None
+    return entry._replace(
+        cached=cached, installation=inst, partial_bytes=partial,
+        install_size=entry.install_size if same else None,
+        unpacked_size=unpacked if copy else 0,
+    )  # fmt: skip

@@ -9,23 +9,24 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tui.engine import platforms
-from tui.engine.archives.cache import ArchiveCache, CachedArchive, holds_archive
+from tui.engine.archives.cache import ArchiveCache
 from tui.engine.archives.catalog import Catalog, is_url, load_catalog
 from tui.engine.archives.sizes import RemoteSizes
 from tui.engine.archives.sources import Sources
 from tui.engine.builds import Build
 from tui.engine.errors import ChecksumError, PyshelfError, RequestError, shown
 from tui.engine.host import Host, current_host
-from tui.engine.installs.installation import Installation, InstallResult
+from tui.engine.installs.installation import InstallResult
 from tui.engine.installs.installdir import InstallDir
 from tui.engine.installs.records import BuildRecords
 from tui.engine.installs.unpacked import UnpackedStore
 from tui.engine.progress import NULL, Phase, Reporter
 from tui.engine.requests.resolve import best, no_match_message, parse_request, resolve
 from tui.engine.settings import BUILD_PINS, Settings
-from tui.engine.shelf.entry import Entry, orphan_from_archive
+from tui.engine.shelf.entry import Entry
 from tui.engine.shelf.installing import Installer
-from tui.engine.shelf.rows import list_entries
+from tui.engine.shelf.provenance import Provenance
+from tui.engine.shelf.rows import list_entries, refreshed
 
 # The download, extraction and HTTP modules load only when a job needs them: a reinstall
 # from an unpacked copy, or a listing, never reads an archive (tests/test_startup.py).
@@ -76,6 +77,9 @@ class Shelf:
         )
         self.unpacked = UnpackedStore(self.settings.state_dir / "unpacked", on_warning)
         self.records = BuildRecords(self.settings.state_dir / "builds")
+        self.provenance = Provenance(
+            self.records, self.unpacked, self.cache, lambda: self.catalog.builds
+        )
         self._catalog: Catalog | None = None
         self._can_link: bool | None = None
         self._installer = Installer(self)
@@ -203,32 +207,6 @@ class Shelf:
 
     def _list_entries(self, *, all_platforms: bool) -> list[Entry]:
         return list_entries(self, all_platforms=all_platforms)
-
-    def verified_build(self, archive: CachedArchive) -> Build | None:
-        """The build of a cached archive no catalog lists, with the sha256 to check it by: as
-        pyshelf recorded it when it verified the archive, else as this user's sealed unpacked
-        copy of it names it (a copy made before records were kept). None when neither says."""
-        name = archive.path.name
-        if (build := self.records.recall(name)) is not None:
-            return build
-        orphan = orphan_from_archive(archive)
-        sha = self.unpacked.sha256_with_prefix(name[:9]) if orphan is not None else None
-        if orphan is None or sha is None:
-            return None
-        build = orphan._replace(sha256=sha)
-        self.records.remember(build, name)  # the copy may go before the archive does
-        return build
-
-    def recorded(self, inst: Installation) -> Build | None:
-        """The recorded build of an install whose archive is no longer cached."""
-        return next(
-            (
-                b
-                for b in self.records.recall_all().values()
-                if b.key == inst.key and b.build == inst.build
-            ),
-            None,
-        )
 
     def find(
         self, request: str, entries: Iterable[Entry], *, want: Callable[[Entry], bool]
@@ -370,21 +348,6 @@ class Shelf:
         new row."""
         return self._installer.install(entry, reporter)
 
-    def build_of(self, inst: Installation) -> Build | None:
-        """The verified build an install was made from, found by its key and ``BUILD``: in the
-        catalog, in pyshelf's records, or in a cached archive a sealed copy vouches for."""
-        same = (inst.key, inst.build)
-        for build in [*self.catalog.builds, *self.records.recall_all().values()]:
-            if (build.key, build.build) == same and build.sha256:
-                return build
-        for archive in self.cache.scan():
-            orphan = orphan_from_archive(archive)
-            if orphan is None or (orphan.key, orphan.build) != same:
-                continue
-            if (verified := self.verified_build(archive)) is not None:
-                return verified
-        return None
-
     def relink(self, entry: Entry, *, reporter: Reporter = NULL) -> tuple[str, ...] | None:
         """For an install already there: repair the install dir and make sure the install has
         its links (the bin link unless the settings say no). Returns the warnings, or None
@@ -459,27 +422,7 @@ class Shelf:
             freed += self.unpacked.remove(sha)
         return freed
 
-    # -- rows after a change ---------------------------------------------------------------
-
     def refreshed(self, entry: Entry) -> Entry:
-        """``entry``'s new row once a job changed it (a fetch, an install, an uninstall, an
-        eviction): its install, archive, partial download and unpacked copy looked up again.
-        A size whose subject changed is unknown again (None, or 0 with no copy), to be
-        measured; the others stay. ``entry`` itself is never changed."""
-        build, sha = entry.build, entry.build.sha256
-        inst = self.installs.get(entry.key)
-        if inst is not None and inst.build and build.build not in ("", inst.build):
-            inst = None  # another build of the key is installed: that build's row has it
-        cached, partial = entry.cached, entry.partial_bytes
-        if build.url and sha:
-            cached, partial = self.cache.find(build), self.cache.partial_size(build)
-        elif cached is not None and not holds_archive(cached.path):
-            cached = None
-        copy = bool(sha) and self.unpacked.get(sha or "") is not None
-        same = inst == entry.installation
-        unpacked = entry.unpacked_size if same and copy == (entry.unpacked_size != 0) else None
-        return entry._replace(
-            cached=cached, installation=inst, partial_bytes=partial,
-            install_size=entry.install_size if same else None,
-            unpacked_size=unpacked if copy else 0,
-        )  # fmt: skip
+        """``entry``'s new row once a job changed it (see ``rows.refreshed``); ``entry``
+        itself is never changed."""
+        return refreshed(self, entry)

@@ -16,7 +16,7 @@ from tui.engine.archives.catalog import builtin_catalog, load_catalog, stale_not
 from tui.engine.errors import CatalogError, RequestError
 from tui.engine.host import Host
 from tui.engine.names import cache_file_name, parse_archive_name, rewrite_mirror
-from tui.engine.resolve import parse_request, resolve
+from tui.engine.requests.resolve import parse_request, resolve
 
 LINUX = Host("linux", "x86_64", "gnu")
 
@@ -122,7 +122,7 @@ def test_uv_cache_names_round_trip() -> None:
 def test_download_sizes_come_from_head_and_are_remembered(world: World) -> None:
     shelf = world.shelf()
     entries = shelf.entries()
-    shelf.probe_download_sizes(entries)
+    entries = shelf.probe_download_sizes(entries)
     spec = world.spec("cpython-3.12.7-linux-x86_64-gnu")
     entry = next(e for e in entries if e.key == spec.key)
     assert entry.download_size == spec.size
@@ -136,7 +136,7 @@ def test_unknown_download_size_stays_unknown(world: World) -> None:
     world.server.stop()
     shelf = world.shelf()
     entries = shelf.entries()
-    shelf.probe_download_sizes(entries)
+    entries = shelf.probe_download_sizes(entries)
     assert all(e.download_size is None for e in entries)
 
 

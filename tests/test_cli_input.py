@@ -19,7 +19,7 @@ import pytest
 from tui.cli.main import main
 from tui.cli.parser import build_parser, command_in
 from tui.engine.errors import RequestError
-from tui.engine.resolve import parse_request
+from tui.engine.requests.resolve import parse_request
 from tui.engine.settings import Settings
 
 EXIT_FAILED, EXIT_USAGE = 1, 2

@@ -14,7 +14,7 @@ import pytest
 from tests.conftest import World
 from tests.recording import Recording
 from tui.engine.errors import Cancelled, ChecksumError, DownloadError, OfflineError
-from tui.engine.resolve import resolve
+from tui.engine.requests.resolve import resolve
 
 KEY = "cpython-3.12.7-linux-x86_64-gnu"
 

@@ -30,7 +30,7 @@ from tui.engine.archives.schema import SCHEMES_LOCAL
 from tui.engine.errors import CatalogError, DownloadError, PyshelfError
 from tui.engine.fsutil import UnsafePath, inside
 from tui.engine.names import cache_file_name
-from tui.engine.resolve import resolve
+from tui.engine.requests.resolve import resolve
 
 KEY = "cpython-3.12.7-linux-x86_64-gnu"
 

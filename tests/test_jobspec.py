@@ -34,7 +34,7 @@ def test_rules_say_why_a_job_does_not_apply_naming_the_action(world: World) -> N
     assert why(JobKind.FETCH, e, offline=True) == "offline: cannot download"
     assert why(JobKind.FETCH, e) is None
     assert why(JobKind.VERIFY, e) == "nothing cached to verify: press f to fetch"
-    e.cached = CachedArchive(Path("/c/a.tar.gz"), 100, 0.0, "a.tar.gz")
+    e = e._replace(cached=CachedArchive(Path("/c/a.tar.gz"), 100, 0.0, "a.tar.gz"))
     assert why(JobKind.EVICT, e) is None
     assert why(JobKind.VERIFY, e) is None
     assert why(JobKind.EVICT, e, busy=JobKind.INSTALL) == (

@@ -94,7 +94,7 @@ def measured(stocked: Stocked) -> tuple[Shelf, Ledger, dict[str, Entry]]:
     ledger = Ledger.measure(shelf)
     assert ledger is not None
     entries = shelf.entries()
-    ledger.apply(shelf, entries)
+    entries = ledger.sized(shelf, entries)
     return shelf, ledger, {e.key: e for e in entries}
 
 

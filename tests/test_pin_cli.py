@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import World
 from tests.uvtool import run_uv
 from tui.cli.main import main
-from tui.engine.pins import find_pins
+from tui.engine.requests.pins import find_pins
 
 # What uv accepts offline, in the forms people type: uv rewrites most of them.
 REQUESTS = [

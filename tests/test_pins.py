@@ -12,7 +12,7 @@ from tests.special_files import REFUSED, SPECIAL_KINDS, finishes, make_special
 from tests.test_cli_input import one_line
 from tests.uvtool import run_uv
 from tui.engine.errors import RequestError
-from tui.engine.pins import find_pins
+from tui.engine.requests.pins import find_pins
 
 
 def test_the_nearest_pin_file_wins_and_uv_python_beats_files(

@@ -17,7 +17,7 @@ from tui.engine.builds import Build, InstallKey
 from tui.engine.errors import RequestError
 from tui.engine.host import current_host
 from tui.engine.installs.keys import parse_key
-from tui.engine.resolve import no_match_message, parse_request, resolve
+from tui.engine.requests.resolve import no_match_message, parse_request, resolve
 
 
 def _build(key: str) -> Build:

@@ -16,7 +16,7 @@ from tui.app.builds.screen import MainScreen
 from tui.app.main import run_app
 from tui.engine.errors import CatalogError, PyshelfError
 from tui.engine.jobs import JobQueue
-from tui.engine.listing import default_view
+from tui.engine.shelf.listing import default_view
 
 
 def _loaded_after(code: str, *args: str, cwd: Path, env: dict[str, str] | None = None) -> set[str]:
@@ -102,7 +102,7 @@ def test_the_app_loads_the_disk_usage_view_and_engine_only_when_used(tmp_path: P
     later = {
         "tui.app.disk.screen", "tui.app.dialogs.plan_confirm", "tui.app.disk.prune_menu",
         "tui.app.disk.table", "tui.engine.usage.inventory", "tui.engine.usage.ledger",
-        "tui.engine.usage.removal", "tui.app.disk.updates", "tui.engine.doctor",
+        "tui.engine.usage.removal", "tui.app.disk.updates", "tui.engine.checks.doctor",
         "tui.app.disk.removals", "tui.app.disk.scope",
         "tui.engine.bundle",
     }  # fmt: skip

@@ -16,7 +16,7 @@ from tests.uvtool import run_uv
 from tui.cli.reporter import ProgressPrinter as Reporter
 from tui.engine.errors import RequestError
 from tui.engine.host import current_host
-from tui.engine.pins import find_pins
+from tui.engine.requests.pins import find_pins
 from tui.engine.settings import Settings
 from tui.engine.shelf import Shelf
 

@@ -39,9 +39,9 @@ def _event(job_id: int, phase: Phase, done: int = 0, total: int | None = None) -
 def test_states_read_without_colour(world: World) -> None:
     e = _entry(world)
     assert state_text(e) == "○ available"
-    e.partial_bytes, e.download_size = 40, 100
+    e = e._replace(partial_bytes=40, download_size=100)
     assert state_text(e) == "◐ partial 40%"
-    e.cached = CachedArchive(Path("/x"), 100, 0.0, "x")
+    e = e._replace(cached=CachedArchive(Path("/x"), 100, 0.0, "x"))
     assert state_text(e) == "◆ cached"
     assert state_text(e, _event(1, Phase.DOWNLOADING, 50, 200)) == "◌ fetch 25%"
     assert state_text(e, _event(1, Phase.QUEUED)) == "◌ queued"
@@ -49,13 +49,13 @@ def test_states_read_without_colour(world: World) -> None:
 
 def test_sizes_show_unknown_or_pending_and_sort_as_numbers(world: World) -> None:
     e = _entry(world)
-    e.download_size = None
+    e = e._replace(download_size=None)
     assert row_cells(e, probing=True)["download"].plain == "…"
     assert row_cells(e)["download"].plain == "unknown"
     assert row_cells(e)["installed"].plain == "—"
-    e.download_size = 2048
+    e = e._replace(download_size=2048)
     small, big = row_cells(e)["download"], None
-    e.download_size = 10 * 1024 * 1024
+    e = e._replace(download_size=10 * 1024 * 1024)
     big = row_cells(e)["download"]
     assert (small.plain, big.plain) == ("2.0 KiB", "10.0 MiB")
     assert small.sort < big.sort  # numbers, not text ("10.0 MiB" < "2.0 KiB" as text)
@@ -80,7 +80,7 @@ def test_filter_words_match_version_variant_and_state(world: World) -> None:
 
 def test_removals_ask_first_and_a_reinstall_only_over_an_install(world: World) -> None:
     e = _entry(world)
-    e.cached = CachedArchive(Path("/c/a.tar.gz"), 100, 0.0, "a.tar.gz")
+    e = e._replace(cached=CachedArchive(Path("/c/a.tar.gz"), 100, 0.0, "a.tar.gz"))
     assert needs_confirmation(JobKind.EVICT, [e])
     assert not needs_confirmation(JobKind.REINSTALL, [e])  # nothing installed to replace
     assert replacements([e]) == []  # not installed: a reinstall would replace nothing
@@ -92,7 +92,7 @@ def test_totals_and_could_free(world: World) -> None:
     entries = shelf.entries()
     ledger = Ledger.measure(shelf)
     assert ledger is not None
-    ledger.apply(shelf, entries)
+    entries = ledger.sized(shelf, entries)
     t = totals(entries, ledger)
     assert (t.installed, t.cached) == (1, 1)
     (installed,) = [e for e in entries if e.installation]

@@ -15,7 +15,7 @@ from tests.test_managers import make_venv
 from tui.app.builds import screen as main_screen
 from tui.app.dialogs.confirm import ConfirmScreen
 from tui.app.dialogs.plan_confirm import PlanConfirmScreen, plain
-from tui.engine import uvcache
+from tui.engine.checks import uvcache
 from tui.engine.jobs import Phase
 
 OLD = "cpython-3.12.6-linux-x86_64-gnu"

@@ -14,7 +14,7 @@ if TYPE_CHECKING:  # `dir` runs in shell start-up files: it loads neither
 
 def cmd_doctor(shelf: Shelf, args: argparse.Namespace) -> int:
     """One line per source: whether it answers, and how fast (URLs redacted)."""
-    from tui.engine.doctor import run_checks
+    from tui.engine.checks.doctor import run_checks
 
     failed = False
     for check in run_checks(shelf):
@@ -36,7 +36,7 @@ def cmd_find(shelf: Shelf, args: argparse.Namespace) -> int:
     """Print the managed interpreter uv would pick for the request (or the pin)."""
     request, source = args.request, None
     if request is None:
-        from tui.engine.pins import find_pins
+        from tui.engine.requests.pins import find_pins
 
         pins = find_pins()
         request, source = (pins.requests[0], pins.source) if pins else ("default", None)
@@ -61,14 +61,14 @@ def cmd_find(shelf: Shelf, args: argparse.Namespace) -> int:
 def cmd_dir(settings: Settings, args: argparse.Namespace) -> int:
     if args.json:
         from tui.cli.json_lines import emit
-        from tui.engine.uvcache import env_line
+        from tui.engine.checks.uvcache import env_line
 
         emit({
             "install_dir": str(settings.install_dir), "bin_dir": str(settings.bin_dir),
             "cache_dir": str(settings.cache_dir), "env": env_line(settings),
         })  # fmt: skip
     elif args.env:
-        from tui.engine.uvcache import env_line
+        from tui.engine.checks.uvcache import env_line
 
         print(env_line(settings))
     else:

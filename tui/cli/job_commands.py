@@ -35,7 +35,7 @@ def _targets(shelf: Shelf, kind: JobKind, requests: Sequence[str]) -> list[Entry
         else:
             entry = shelf.resolve_available(request, entries)
             if kind in (JobKind.INSTALL, JobKind.REINSTALL):  # the build that is installed
-                from tui.engine.rebuilds import installed_build
+                from tui.engine.shelf.rebuilds import installed_build
 
                 note = _warn if kind == JobKind.INSTALL else None
                 entry = installed_build(entry, entries, on_rebuild=note)
@@ -91,7 +91,7 @@ def cmd_jobs(shelf: Shelf, kind: JobKind, requests: Sequence[str], args: argpars
 def pinned_requests(requests: Sequence[str]) -> Sequence[str]:
     if requests:
         return requests
-    from tui.engine.pins import find_pins
+    from tui.engine.requests.pins import find_pins
 
     pins = find_pins()
     if pins is None:

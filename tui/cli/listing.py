@@ -9,11 +9,11 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 from tui.cli.exit_codes import EXIT_FAILED
-from tui.engine.listing import ANY, listed
-from tui.engine.rebuilds import rebuild_of
 from tui.engine.redact import redact_url
-from tui.engine.resolve import no_match_message, parse_request
+from tui.engine.requests.resolve import no_match_message, parse_request
 from tui.engine.shelf import Entry, Shelf
+from tui.engine.shelf.listing import ANY, listed
+from tui.engine.shelf.rebuilds import rebuild_of
 from tui.format import human_size
 
 if TYPE_CHECKING:
@@ -62,11 +62,11 @@ def cmd_list(shelf: Shelf, args: argparse.Namespace) -> int:
     rows = listed(
         entries, shelf.host, request, all_versions=args.all, all_platforms=args.all_platforms
     )
-    shelf.probe_download_sizes(rows)
+    rows = shelf.probe_download_sizes(rows)
     # The ledger names items by every platform's entries: a listing of all of them serves.
     ledger = Ledger.measure(shelf, entries if args.all_platforms else None)
     assert ledger is not None  # no cancel event: never stopped
-    ledger.apply(shelf, rows)
+    rows = ledger.sized(shelf, rows)
     offline = shelf.settings.offline
     rebuilds = [rebuild_of(e, entries, offline=offline) for e in rows]
     if args.json:

@@ -15,7 +15,7 @@ from typing import TypeVar
 from urllib.parse import urlsplit
 
 from tui.engine.errors import PyshelfError, shown
-from tui.engine.resolve import parse_request
+from tui.engine.requests.resolve import parse_request
 from tui.engine.settings import MAX_PARALLEL, parse_size
 
 T = TypeVar("T")
@@ -84,7 +84,7 @@ def request(text: str) -> str:
 
 def pin_request(text: str) -> str:
     """A request for a pin file, spelled as uv writes it there (``cp312``: ``cpython@3.12``)."""
-    from tui.engine.canonical import canonical_request  # only for `pin`
+    from tui.engine.requests.canonical import canonical_request  # only for `pin`
 
     return _engine(canonical_request, text)
 

@@ -11,7 +11,13 @@ import sys
 from pathlib import Path
 
 from tui.engine.errors import PyshelfError
-from tui.engine.pins import VERSION_FILE, find_pins, global_pin_file, global_pin_path, write_pin
+from tui.engine.requests.pins import (
+    VERSION_FILE,
+    find_pins,
+    global_pin_file,
+    global_pin_path,
+    write_pin,
+)
 
 
 def cmd_pin(args: argparse.Namespace) -> int:
@@ -30,8 +36,8 @@ def cmd_pin(args: argparse.Namespace) -> int:
 def _show(args: argparse.Namespace) -> int:
     """The requests in force, one a line on stdout (as ``uv python pin`` prints them), and
     where they come from on stderr."""
-    from tui.engine.canonical import canonical_request
-    from tui.engine.pins import read_pin_file
+    from tui.engine.requests.canonical import canonical_request
+    from tui.engine.requests.pins import read_pin_file
 
     if args.glob:
         path = global_pin_file()

@@ -244,32 +244,40 @@ class JobQueue:
         while not semaphore.acquire(timeout=0.1):
             job.check("cancelled while queued")
 
-    def _fetch(self, job: Job) -> Path:
+    @staticmethod
+    def _row(job: Job) -> Entry:
+        """The job's row, with an archive removed behind our back no longer on it. Rows are
+        never changed in place: the job is given a new one (``Shelf.refreshed``)."""
         entry = job.entry
+        assert entry is not None  # every kind but REMOVE and tasks runs on a row
         if entry.cached is not None and not entry.cached.path.exists():
-            entry.cached = None  # removed behind our back
+            job.entry = entry = entry._replace(cached=None)
+        return entry
+
+    def _fetch(self, job: Job) -> Path:
+        entry = self._row(job)
         self._slot(self._download_slots, job)
         try:
             job.set_phase(Phase.VERIFYING if entry.cached else Phase.DOWNLOADING)
             path = self.shelf.fetch(entry, reporter=job)
         finally:
             self._download_slots.release()
+        job.entry = self.shelf.refreshed(entry)
         if job.kind == JobKind.FETCH:
             job.result = "cached"
         return path
 
     def _install(self, job: Job) -> None:
-        entry = job.entry
+        entry = self._row(job)
         if job.kind == JobKind.INSTALL and entry.installation is not None:
             # Still a command that writes the install dir: repair it, and make sure this
             # install has its links (a crash may have cut them short), as uv does.
             warnings = self.shelf.relink(entry, reporter=job)
+            job.entry = entry = self.shelf.refreshed(entry)
             if warnings is not None:
                 job.warnings = warnings
                 job.result = "already installed"
                 return
-        if entry.cached is not None and not entry.cached.path.exists():
-            entry.cached = None  # removed behind our back
         # A download unpacks as it lands, paced by the network: it takes a download slot, not
         # a disk slot (a slow link would hold one for hours). Work from the cache takes one.
         first = self.shelf.install_starts_with(entry)
@@ -280,6 +288,7 @@ class JobQueue:
             result = self.shelf.install(entry, reporter=job)
         finally:
             slots.release()
+        job.entry = self.shelf.refreshed(entry)
         job.warnings = result.warnings
         job.result = "installed" if job.kind == JobKind.INSTALL else "reinstalled"
 
@@ -293,14 +302,18 @@ class JobQueue:
             self._disk_slots.release()
 
     def _uninstall(self, job: Job) -> None:
-        self._removing(job, lambda: self.shelf.uninstall(job.entry, reporter=job))
+        entry = self._row(job)
+        self._removing(job, lambda: self.shelf.uninstall(entry, reporter=job))
+        job.entry = self.shelf.refreshed(entry)
         job.result = "uninstalled"
-        if self.shelf.unpacked_tree(job.entry) is not None:
+        if self.shelf.unpacked_tree(entry) is not None:
             # A hot copy was kept (Settings.keep_unpacked): say where the files went.
             job.result = "uninstalled; unpacked copy kept in the cache for a quick reinstall"
 
     def _evict(self, job: Job) -> None:
-        self._removing(job, lambda: self.shelf.evict(job.entry))
+        entry = self._row(job)
+        self._removing(job, lambda: self.shelf.evict(entry))
+        job.entry = self.shelf.refreshed(entry)
         job.result = "evicted"
 
     def _remove(self, job: Job) -> None:
@@ -323,7 +336,7 @@ class JobQueue:
         self._slot(self._disk_slots, job)
         try:
             job.set_phase(Phase.VERIFYING)
-            result = verify(self.shelf, [job.entry], reporter=job)
+            result = verify(self.shelf, [self._row(job)], reporter=job)
         finally:
             self._disk_slots.release()
         if job.cancel_event.is_set():

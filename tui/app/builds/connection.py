@@ -1,7 +1,7 @@
 """Check the connection from the builds view: the doctor's checks off the UI thread, their
 result in a dialog, and what the header says about the network since.
 
-The checks are ``pyshelf doctor``'s (tui.engine.doctor): the catalog and mirror URLs in use,
+The checks are ``pyshelf doctor``'s (tui.engine.checks.doctor): the catalog and mirror URLs in use,
 redacted, and whether each answers, with timing.
 """
 
@@ -25,7 +25,7 @@ from tui.app.threads import in_thread
 from tui.engine.shelf import Shelf
 
 if TYPE_CHECKING:  # the doctor loads with the first check
-    from tui.engine.doctor import Check
+    from tui.engine.checks.doctor import Check
 
 OFFLINE, ONLINE, NO_CONNECTION = "offline", "online", "no connection"
 
@@ -95,7 +95,7 @@ class ConnectionCheck:
         in_thread(self.view, "_check_connection", self._run, group="connection", exclusive=True)
 
     def _run(self) -> None:
-        from tui.engine.doctor import run_checks
+        from tui.engine.checks.doctor import run_checks
 
         checks = list(run_checks(self.shelf))
         self.view.app.call_from_thread(self._checked, checks)

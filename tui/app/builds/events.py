@@ -36,11 +36,12 @@ class LedgerMeasured(Message):
 
 @dataclass
 class SizesKnown(Message):
-    """Sizes of some rows were learned (entries were updated in place); redraw them."""
+    """Sizes of some rows were learned; the view swaps in rows that carry them."""
 
     row_ids: list[str]
     kind: str  # "download"
     finished: bool = False  # the probe or measurement is over: unknown stays unknown
+    sizes: dict[str, int] = field(default_factory=dict)  # row id -> download size learned
 
 
 @dataclass

@@ -120,6 +120,14 @@ class Listing:
 
     def sizes_known(self, message: SizesKnown) -> None:
         table = self.table
+        sizes = message.sizes
+
+        def with_size(e: Entry) -> Entry:
+            size = sizes.get(row_id(e)) if e.download_size is None else None
+            return e if size is None else e._replace(download_size=size)
+
+        if sizes:  # onto the rows there now: entries may have loaded again since the probe
+            self.swap_rows(with_size)
         if message.kind == "download" and message.finished:
             table.probing = False
             self._probe_again_later()
@@ -144,10 +152,19 @@ class Listing:
         if message.generation != self.generation:
             return  # entries loaded since: their own measurement follows
         self.ledger = message.ledger
-        message.ledger.apply(self.shelf, self.entries)
+        sized = {row_id(e): e for e in message.ledger.sized(self.shelf, self.entries)}
+        self.swap_rows(lambda e: sized.get(row_id(e), e))
         self.table.measuring.clear()
         self.table.redraw()
         self.refresh()
+
+    def swap_rows(self, new: Callable[[Entry], Entry]) -> None:
+        """Replace each row with ``new(row)``, in the list and in the table: rows are never
+        changed in place, so a worker reading one never sees it half-changed."""
+        self.entries = [new(e) for e in self.entries]
+        shown = self.table.entries
+        for rid, entry in shown.items():
+            shown[rid] = new(entry)
 
     def failed(self, group: str, line: str) -> None:
         """A worker failed (the view said so): stop showing that it is at work."""
@@ -196,8 +213,9 @@ class Listing:
             if worker.is_cancelled:
                 return
             batch = entries[start : start + PROBE_BATCH]
-            self.shelf.probe_download_sizes(batch)
-            post(SizesKnown([row_id(e) for e in batch], "download"))
+            sized = self.shelf.probe_download_sizes(batch)
+            sizes = {row_id(e): e.download_size for e in sized if e.download_size is not None}
+            post(SizesKnown([row_id(e) for e in batch], "download", sizes=sizes))
         if not worker.is_cancelled:
             post(SizesKnown([row_id(e) for e in entries], "download", finished=True))
 

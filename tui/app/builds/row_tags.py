@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tui.engine.errors import RequestError
-from tui.engine.pins import Pins, find_pins
-from tui.engine.resolve import parse_request
+from tui.engine.requests.pins import Pins, find_pins
+from tui.engine.requests.resolve import parse_request
 from tui.engine.shelf import Entry
 from tui.engine.usage.upgrade import Upgrade, find_upgrades
 

@@ -43,11 +43,11 @@ from tui.app.present import freeable, matches, totals, totals_text
 from tui.app.queue.panel import QueuePanel
 from tui.app.view import View
 from tui.config import Preferences
+from tui.engine.checks.uvcache import uv_cache_notice
 from tui.engine.jobs import Job, JobQueue
 from tui.engine.jobspec import table_specs
-from tui.engine.listing import default_view
 from tui.engine.shelf import Entry, Shelf
-from tui.engine.uvcache import uv_cache_notice
+from tui.engine.shelf.listing import default_view
 
 # The disk-usage view and engine load when first used: after the first frame.
 if TYPE_CHECKING:

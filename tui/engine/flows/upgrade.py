@@ -67,7 +67,7 @@ def upgrade(
     queue.wait(installs)
     for up, job in zip(upgrades, installs, strict=True):
         if up.new.installation is None and job.entry is not None:
-            up.new.installation = job.entry.installation  # a job shared with another
+            up.new = up.new._replace(installation=job.entry.installation)  # the new row
         if job.phase != Phase.DONE or up.new.installation is None:
             done.failed = True  # the queue says why; the old patch stays
             continue

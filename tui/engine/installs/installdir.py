@@ -23,164 +23,84 @@ short gets the links its command meant to make (a journal in ``.temp`` says whic
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import math
 import os
-import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import NamedTuple
 
 from tui.engine.builds import Build
-from tui.engine.errors import LockTimeout, PyshelfError
+from tui.engine.errors import PyshelfError
 from tui.engine.fsutil import (
     atomic_write_bytes,
     exchange_paths,
     inside,
     own_dir,
-    read_small,
     remove_path,
     scratch_token,
 )
+from tui.engine.installs.dirlock import DirLock
 from tui.engine.installs.fixups import patch_installation
+from tui.engine.installs.installation import (
+    Installation,
+    InstallResult,
+    find_installation,
+    read_build,
+    scan_installations,
+)
 from tui.engine.installs.keys import KeyParts, parse_key
-from tui.engine.installs.links import OURS, BinLinks
+from tui.engine.installs.links import OURS, BinLinks, Links
 from tui.engine.installs.linktree import clone_tree
-from tui.engine.installs.lock import lock_holders, open_lock_file
 from tui.engine.installs.probe import RunningCheck, start_check
 from tui.engine.installs.repair import Repair
+from tui.engine.platform import flags as flags_
+from tui.engine.platform import locks
 from tui.engine.progress import NULL, Phase, Reporter
+
+__all__ = ["InstallDir", "InstallResult", "Installation", "scan_installations"]
 
 LOCK_NAME = ".lock"
 TEMP_NAME = ".temp"
 _LIVE = "-live"  # scratch filled without uv's lock; its flock says a process still owns it
 _LIVE_LOCK = ".lock"
-_LOCK_POLL = 0.05
 
 
-class Installation(NamedTuple):
-    key: str
-    path: Path
-    build: str  # content of BUILD, "" when uv did not know it
-    parts: KeyParts
+class InstallDir:
+    """uv's python install directory (UV_PYTHON_INSTALL_DIR) and its bin dir.
 
-    @property
-    def version(self) -> str:
-        return self.parts.version
-
-    @property
-    def minor_link_name(self) -> str:
-        return self.parts.minor_key
-
-    @property
-    def executable(self) -> Path:
-        return self.path / "bin" / self.parts.executable_name
-
-
-class InstallResult(NamedTuple):
-    installation: Installation
-    replaced: bool  # an existing install of the same key was swapped out
-    bin_link: Path | None  # the executable link made or confirmed, if any
-    warnings: tuple[str, ...]  # things left alone, e.g. a bin entry uv does not manage
-
-
-def read_build(path: Path) -> str:
-    try:
-        return read_small(path / "BUILD", 4096, follow=False).decode("utf-8").strip()
-    except (OSError, UnicodeDecodeError):
-        return ""
-
-
-def scan_installations(install_dir: Path) -> list[Installation]:
-    """Every uv-style install directory (not symlinks, not dot entries), sorted by key."""
-    found = []
-    try:
-        entries = list(os.scandir(install_dir))
-    except (FileNotFoundError, NotADirectoryError):
-        return []
-    for entry in entries:
-        if entry.name.startswith(".") or not entry.is_dir(follow_symlinks=False):
-            continue
-        parts = parse_key(entry.name)
-        if parts is not None:
-            path = Path(entry.path)
-            found.append(Installation(entry.name, path, read_build(path), parts))
-    return sorted(found, key=lambda i: i.key)
-
-
-class InstallDir(Repair):
-    """uv's python install directory (UV_PYTHON_INSTALL_DIR) and its bin dir."""
+    Made of three parts it holds, each its own type: the lock uv shares (``DirLock``), the
+    links beside the installs (``Links``) and the repair pass (``Repair``, handed the links).
+    """
 
     def __init__(
         self, root: Path, bin_dir: Path | None = None, *, lock_timeout: float = 120.0
     ) -> None:
         self.root = Path(os.path.abspath(root))
         self.bin_dir = Path(os.path.abspath(bin_dir)) if bin_dir is not None else None
-        self.lock_timeout = lock_timeout
-        self._local = threading.local()  # per-thread lock depth, so our methods can nest
-        self.left_alone: set[Path] = set()
+        self.dir_lock = DirLock(self.root, self.root / LOCK_NAME, lock_timeout)
+        self.links = Links(self.root, self.bin_dir)
+        self.repairer = Repair(self.root, self.temp_dir, self.links)
 
     @property
     def lock_path(self) -> Path:
-        return self.root / LOCK_NAME
+        return self.dir_lock.path
+
+    @property
+    def lock_timeout(self) -> float:
+        return self.dir_lock.timeout
 
     @property
     def temp_dir(self) -> Path:
         return self.root / TEMP_NAME
 
-    # -- locking ------------------------------------------------------------------------------
+    def lock(
+        self, timeout: float | None = None, reporter: Reporter = NULL
+    ) -> contextlib.AbstractContextManager[None]:
+        """Hold uv's exclusive lock on ``root/.lock`` (see ``DirLock.hold``)."""
+        return self.dir_lock.hold(timeout, reporter)
 
-    @contextlib.contextmanager
-    def lock(self, timeout: float | None = None, reporter: Reporter = NULL) -> Iterator[None]:
-        """Hold uv's exclusive lock on ``root/.lock`` (fcntl.flock, as uv takes it).
-
-        Waits up to ``timeout`` seconds (default ``lock_timeout``; ``math.inf`` waits for ever),
-        raising LockTimeout, or Cancelled as soon as ``reporter`` is. Re-entrant per thread.
-        The lock file is never deleted: uv shares it.
-        """
-        depth = getattr(self._local, "depth", 0)
-        if depth:
-            self._local.depth = depth + 1
-            try:
-                yield
-            finally:
-                self._local.depth = depth
-            return
-        fd = self._acquire(self.lock_timeout if timeout is None else timeout, reporter)
-        self._local.depth = 1
-        try:
-            yield
-        finally:
-            self._local.depth = 0
-            fcntl.flock(fd, fcntl.LOCK_UN)
-            os.close(fd)
-
-    def _acquire(self, timeout: float, reporter: Reporter) -> int:
-        self.root.mkdir(parents=True, exist_ok=True)
-        fd = open_lock_file(self.lock_path)
-        deadline = time.monotonic() + timeout
-        try:
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    return fd
-                except BlockingIOError:
-                    pass
-                reporter.check(f"waiting for {self.lock_path} cancelled")
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise LockTimeout(self._timeout_message(fd, timeout))
-                reporter.wait(min(_LOCK_POLL, remaining))
-        except BaseException:
-            os.close(fd)
-            raise
-
-    def _timeout_message(self, fd: int, timeout: float) -> str:
-        pids = lock_holders(fd)
-        holder = f" (held by pid {', '.join(map(str, pids))})" if pids else ""
-        waited = "" if math.isinf(timeout) else f" after {timeout:g}s"
-        return f"timed out{waited} waiting for the lock {self.lock_path}{holder}"
+    def repair(self, reporter: Reporter = NULL) -> tuple[str, ...]:
+        """Bring the tree back to what finished commands leave (see the module doc)."""
+        with self.lock(reporter=reporter):
+            return tuple(self.repairer.run())
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -188,13 +108,7 @@ class InstallDir(Repair):
         return scan_installations(self.root)
 
     def get(self, key: str) -> Installation | None:
-        parts = parse_key(key)
-        if parts is None:
-            return None
-        path = inside(self.root, key)
-        if path.is_symlink() or not path.is_dir():
-            return None
-        return Installation(key, path, read_build(path), parts)
+        return find_installation(self.root, key)
 
     # -- installing ---------------------------------------------------------------------------
 
@@ -282,7 +196,7 @@ class InstallDir(Repair):
     ) -> InstallResult:
         parts = self._parts(build)
         with self.lock(reporter=reporter):
-            warnings = self._repair()
+            warnings = self.repairer.run()
             temp = self._scratch(build.key)
             try:
                 reporter.set_phase(filling)
@@ -324,7 +238,7 @@ class InstallDir(Repair):
             try:
                 fill(temp)
                 with self.lock(reporter=reporter):
-                    warnings = self._repair()
+                    warnings = self.repairer.run()
                     return self._commit(
                         temp, build, parts, warnings, source, True, link_bin, compile_bytecode,
                         reporter,
@@ -342,14 +256,14 @@ class InstallDir(Repair):
         instant between creating and locking it: then it is no longer linked, and another
         name is tried."""
         own_dir(self.temp_dir)
-        flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+        flags = os.O_RDWR | flags_.NEW_FILE
         while True:
             temp = self._scratch(key, _LIVE)
             try:
                 fd = os.open(f"{temp}{_LIVE_LOCK}", flags, 0o600)
             except FileExistsError:
                 continue  # another scratch drew the same name
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            locks.lock(fd)
             if os.fstat(fd).st_nlink:
                 return temp, fd
             os.close(fd)
@@ -378,7 +292,7 @@ class InstallDir(Repair):
         ``started`` is the interpreter check already running on the tree ``temp`` links to;
         ``linking``: the reporter already says so (the tree was filled by linking)."""
         final = inside(self.root, build.key)
-        journal = self._journal(build.key)
+        journal = self.repairer.journal(build.key)
         try:
             # The interpreter starts in the background while the fix-ups run (two processes,
             # two cores); it must have answered with its version before anything moves.
@@ -414,8 +328,8 @@ class InstallDir(Repair):
         if not linking:
             reporter.set_phase(Phase.LINKING)
         try:
-            self._update_minor_link(parts, warnings)
-            bin_link = self._link_executable(parts, warnings) if link_bin else None
+            self.links.update_minor_link(parts, warnings)
+            bin_link = self.links.link_executable(parts, warnings) if link_bin else None
         finally:
             journal.unlink(missing_ok=True)
         installation = Installation(build.key, final, read_build(final), parts)
@@ -434,16 +348,16 @@ class InstallDir(Repair):
         its stdlib in place, as uv does then too. None when ``key`` is not installed. Returns
         the warnings."""
         with self.lock(reporter=reporter):
-            warnings = self._repair()
+            warnings = self.repairer.run()
             installation = self.get(key)
             if installation is None:
                 return None
             if compile_bytecode:
                 path = installation.path
                 self._compile(path, installation.parts, path, warnings, reporter)
-            self._update_minor_link(installation.parts, warnings)
+            self.links.update_minor_link(installation.parts, warnings)
             if link_bin:
-                self._link_executable(installation.parts, warnings)
+                self.links.link_executable(installation.parts, warnings)
             return tuple(warnings)
 
     def link_bin(
@@ -460,7 +374,7 @@ class InstallDir(Repair):
             parts = installation.parts
             names = parts.default_names if default else (parts.executable_name,)
             warnings: list[str] = []
-            made = self._link_names(parts, names, force=force, warnings=warnings)
+            made = self.links.link_names(parts, names, force=force, warnings=warnings)
             return made, tuple(warnings)
 
     def _compile(
@@ -511,17 +425,17 @@ class InstallDir(Repair):
         install and no longer resolve are removed. Bin entries pointing elsewhere stay.
         """
         with self.lock(reporter=reporter):
-            self._repair()
+            self.repairer.run()
             installation = self.get(key)
             if installation is None:
                 raise PyshelfError(f"{key} is not installed in {self.root}")
-            links = self._bin_links_into(installation.path)
+            links = self.links.bin_links_into(installation.path)
             aside = self._scratch(key, "-del")
             os.rename(installation.path, aside)
             from tui.engine.du import freed_size
 
             freed = freed_size(aside)
-            self._update_minor_link(installation.parts, [])
+            self.links.update_minor_link(installation.parts, [])
             for link in links:
                 if not os.path.exists(link):  # dangling now; one through a repointed
                     link.unlink(missing_ok=True)  # minor link still works and stays

@@ -2,7 +2,7 @@
 
 Every link is replaced atomically (a new symlink renamed over the old one), and a bin entry is
 only ever touched when it is a symlink into this install dir: anything else there is the
-user's. Mixed into ``InstallDir``, which holds ``root`` and ``bin_dir``.
+user's. ``InstallDir`` holds one ``Links`` and hands it to its repair pass.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from tui.engine.fsutil import inside, scratch_token, within
+from tui.engine.installs.installation import scan_installations
 from tui.engine.installs.keys import KeyParts
 
 OURS = ".pyshelf-"  # marks our scratch entries, so a sweep never touches uv's own
@@ -45,12 +46,13 @@ class BinLinks(NamedTuple):
 
 
 class Links:
-    """The minor link and bin links of an ``InstallDir``."""
+    """The minor links in an install dir (``root``) and the links in its bin dir."""
 
-    root: Path
-    bin_dir: Path | None
+    def __init__(self, root: Path, bin_dir: Path | None) -> None:
+        self.root = root
+        self.bin_dir = bin_dir
 
-    def _update_minor_link(self, parts: KeyParts, warnings: list[str]) -> None:
+    def update_minor_link(self, parts: KeyParts, warnings: list[str]) -> None:
         """Point the minor-version link at the newest installed patch, or remove it."""
         if not parts.has_minor_link:
             return
@@ -58,7 +60,9 @@ class Links:
         if os.path.lexists(link) and not link.is_symlink():
             warnings.append(f"{link} is not a symlink; left alone")
             return
-        same_minor = [i for i in self.installations() if i.minor_link_name == parts.minor_key]
+        same_minor = [
+            i for i in scan_installations(self.root) if i.minor_link_name == parts.minor_key
+        ]
         if not same_minor:
             link.unlink(missing_ok=True)
             return
@@ -76,21 +80,21 @@ class Links:
             return None
         return target
 
-    def _link_executable(self, parts: KeyParts, warnings: list[str]) -> Path | None:
+    def link_executable(self, parts: KeyParts, warnings: list[str]) -> Path | None:
         if self.bin_dir is None:
             return None
         target = self._executable_target(parts, warnings)
         if target is None:
             return None
         link = inside(self.bin_dir, parts.executable_name)
-        if os.path.lexists(link) and not self._manages(link):
+        if os.path.lexists(link) and not self.manages(link):
             warnings.append(f"{link} exists and is not managed by uv; left alone")
             return None
         self.bin_dir.mkdir(parents=True, exist_ok=True)
         replace_symlink(link, target)
         return link
 
-    def _link_names(
+    def link_names(
         self, parts: KeyParts, names: tuple[str, ...], *, force: bool, warnings: list[str]
     ) -> BinLinks:
         """Point each of ``names`` in the bin dir at the install, by uv's rules for ``python
@@ -108,7 +112,7 @@ class Links:
             link = inside(self.bin_dir, name)
             foreign = (
                 os.path.lexists(link)
-                and not self._manages(link)
+                and not self.manages(link)
                 and (os.path.exists(link) or not link.is_symlink())  # not a dangling link
             )
             if foreign and not force:
@@ -121,7 +125,7 @@ class Links:
             made.linked.append(link)
         return made
 
-    def _manages(self, link: Path) -> bool:
+    def manages(self, link: Path) -> bool:
         """Whether a bin entry is a symlink into this install dir (uv's or ours)."""
         try:
             target = os.path.join(link.parent, os.readlink(link))
@@ -132,7 +136,7 @@ class Links:
             os.path.realpath(target), os.path.realpath(root)
         )
 
-    def _bin_links_into(self, path: Path) -> list[Path]:
+    def bin_links_into(self, path: Path) -> list[Path]:
         if self.bin_dir is None:
             return []
         real = os.path.realpath(path)

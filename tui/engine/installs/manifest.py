@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from tui.engine.archives.cache import HASH_CHUNK
 from tui.engine.installs.seal import seal, sealed
+from tui.engine.platform import flags
 from tui.engine.progress import NULL, Reporter
 
 if TYPE_CHECKING:
@@ -56,7 +57,10 @@ def walk(root: str) -> Iterator[tuple[str, os.stat_result, int]]:
     stack = [""]
     while stack:
         rel_dir = stack.pop()
-        fd = os.open(f"{root}/{rel_dir}" if rel_dir else root, os.O_RDONLY | os.O_DIRECTORY)
+        fd = os.open(
+            f"{root}/{rel_dir}" if rel_dir else root,
+            os.O_RDONLY | flags.O_DIRECTORY | flags.O_CLOEXEC,
+        )
         try:
             with os.scandir(fd) as entries:
                 names = [e.name for e in entries]

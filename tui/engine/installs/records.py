@@ -28,7 +28,9 @@ from tui.engine.installs.seal import seal, sealed
 _HEADER = b"pyshelf-build 1\n"
 _MAX_RECORD = 16 << 10  # a record is a few hundred bytes
 _SHA = re.compile(r"[0-9a-f]{64}")
-_TYPES = (str, int, int, int, str, (str, type(None)), str, str, str, str)  # Build's, to sha256
+_TYPES: tuple[type | tuple[type, ...], ...] = (
+    str, int, int, int, str, (str, type(None)), str, str, str, str,
+)  # Build's, to sha256  # fmt: skip
 
 
 def _body(build: Build, archive: str) -> bytes:

@@ -4,7 +4,7 @@ Run under the lock at the start of every writing command (and by ``InstallDir.re
 scratch in ``.temp`` goes (or, for a reinstall killed between its two renames, the old tree
 comes back), links into missing installs are re-pointed or removed, and an install whose
 linking was cut short gets the links its command meant to make (a journal in ``.temp`` says
-which). Mixed into ``InstallDir``.
+which). ``InstallDir`` runs it under its lock; it is handed the links it re-points.
 """
 
 from __future__ import annotations
@@ -16,29 +16,31 @@ from pathlib import Path
 
 from tui.engine.errors import describe_os_error
 from tui.engine.fsutil import own_dir, read_small, remove_path
+from tui.engine.installs.installation import find_installation
 from tui.engine.installs.keys import MINOR_KEY, KeyParts, parse_key
 from tui.engine.installs.links import BIN_NAME, OURS, Links, replace_symlink
 from tui.engine.installs.lock import lock_held
-from tui.engine.progress import NULL, Reporter
 
 _JOURNAL = "links"  # .temp/<key>.pyshelf-links: an install's linking is under way
 
 
-class Repair(Links):
-    """The repair pass of an ``InstallDir``."""
+class Repair:
+    """The repair pass over an install dir (``root``, its scratch in ``temp_dir``) and the
+    links ``links`` keeps."""
 
-    left_alone: set[Path]  # scratch a sweep could not remove, already reported
+    def __init__(self, root: Path, temp_dir: Path, links: Links) -> None:
+        self.root = root
+        self.temp_dir = temp_dir
+        self.links = links
+        self.left_alone: set[Path] = set()  # scratch a sweep could not remove, already said
 
-    def repair(self, reporter: Reporter = NULL) -> tuple[str, ...]:
-        """Bring the tree back to what finished commands leave (see the module doc)."""
-        with self.lock(reporter=reporter):
-            return tuple(self._repair())
-
-    def _journal(self, key: str) -> Path:
+    def journal(self, key: str) -> Path:
+        """The file that says ``key``'s linking is under way (its content: b"bin" when the
+        bin link is to be made too)."""
         return self.temp_dir / f"{key}{OURS}{_JOURNAL}"
 
-    def _repair(self) -> list[str]:
-        """Under the lock: make uv's scaffolding, sweep our scratch, fix links.
+    def run(self) -> list[str]:
+        """Under the lock (the caller's): make uv's scaffolding, sweep our scratch, fix links.
 
         A handful of scandir/readlink/stat calls: it runs at the start of every writing command.
         """
@@ -78,12 +80,12 @@ class Repair(Links):
                 self._fix(warnings, replace_symlink, self.root / minor, self.root / parts.key)
         for key, link_bin in journals.items():  # linking a crash cut short
             parts = parse_key(key)
-            if parts is not None and self.get(key) is not None:
+            if parts is not None and find_installation(self.root, key) is not None:
                 with contextlib.suppress(OSError):
-                    self._update_minor_link(parts, warnings)
+                    self.links.update_minor_link(parts, warnings)
                     if link_bin:
-                        self._link_executable(parts, warnings)
-            self._fix(warnings, os.unlink, self._journal(key))
+                        self.links.link_executable(parts, warnings)
+            self._fix(warnings, os.unlink, self.journal(key))
         self._repair_bin_dir(warnings)
         return warnings
 
@@ -137,10 +139,11 @@ class Repair(Links):
 
         A link through a minor link that was just re-pointed resolves again and stays.
         """
-        if self.bin_dir is None:
+        bin_dir = self.links.bin_dir
+        if bin_dir is None:
             return
         try:
-            entries = list(os.scandir(self.bin_dir))
+            entries = list(os.scandir(bin_dir))
         except OSError:
             return
         for entry in entries:
@@ -151,7 +154,7 @@ class Repair(Links):
             if half_made or (
                 BIN_NAME.match(name)
                 and not os.path.exists(entry.path)  # one stat, only for python-like names
-                and self._manages(Path(entry.path))
+                and self.links.manages(Path(entry.path))
             ):
                 self._fix(warnings, os.unlink, entry.path)
 

@@ -20,10 +20,8 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import os
 import re
-import stat
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -38,16 +36,14 @@ from tui.engine.fsutil import (
     remove_path,
     scratch_token,
 )
-from tui.engine.installs.linktree import CANNOT_LINK, can_link, link_or_copy
+from tui.engine.installs.copycheck import UNSEALED, CopyDiffers, compare_copy, verify_copy
+from tui.engine.installs.linktree import can_link
 from tui.engine.installs.manifest import (
-    DIR,
     Manifest,
-    entry_key,
-    hash_file,
     parse,
     render,
-    what_changed,
 )
+from tui.engine.platform import locks
 from tui.engine.progress import NULL, Reporter
 
 if TYPE_CHECKING:  # a copy that is reused never reads its archive: these load to unpack
@@ -71,118 +67,21 @@ class StoredCopy(NamedTuple):
     last_used: float  # when an install was made from it or its install went
 
 
-def _lock_fd(path: Path, kind: int, *, wait: bool) -> int | None:
+def _lock_fd(path: Path, *, shared: bool, wait: bool) -> int | None:
     fd = open_lock(path)  # 0666 as uv's, so a shared cache's users all take it
     try:
-        fcntl.flock(fd, kind if wait else kind | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        return None
+        if wait:
+            locks.lock(fd, shared=shared)
+        elif not locks.try_lock(fd, shared=shared):
+            os.close(fd)
+            return None
     except BaseException:
         os.close(fd)
         raise
     return fd
 
 
-class CopyDiffers(Exception):
-    """An unpacked copy differs from its manifest; ``str()`` says how."""
-
-
-_UNSEALED = "its manifest is missing, damaged, or not sealed by pyshelf for this user"
-_FOREIGN = "{} belongs to another user"  # planted: a copy is only ever this user's files
-_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-
-
-def _compare(
-    root: str, rows: dict[str, str], dest: str | None = None, reporter: Reporter = NULL
-) -> str | None:
-    """Why the tree at ``root`` differs from its manifest ``rows``, or None when it matches.
-
-    With ``dest`` (a new path) the tree is also recreated there as it is read, with hard links
-    (a copy where a link is refused): a reinstall checks and links in one walk. Errors
-    reading ``root`` are differences; errors writing ``dest`` are raised.
-    """
-
-    def unreadable(exc: OSError) -> str:
-        return f"it cannot be read ({exc.strerror or exc})"
-
-    geteuid = getattr(os, "geteuid", None)
-    uid = geteuid() if geteuid is not None else None  # every entry must be this user's
-    try:
-        top_st = os.lstat(root)
-    except OSError as exc:
-        return unreadable(exc)
-    top = top_st.st_mode
-    if f"{DIR}\t{top:o}\t\t" != rows.get("."):
-        return "the mode of its top directory changed"
-    if uid is not None and top_st.st_uid != uid:
-        return _FOREIGN.format(".")
-    modes: list[tuple[str, int]] = []  # directories made, given their modes last
-    if dest is not None:
-        os.mkdir(dest)
-        modes.append((dest, stat.S_IMODE(top)))
-    seen = 1
-    stack = [""]
-    while stack:
-        reporter.check("install cancelled")
-        rel_dir = stack.pop()
-        try:
-            fd = os.open(f"{root}/{rel_dir}" if rel_dir else root, _DIR_FLAGS)
-        except OSError as exc:
-            return unreadable(exc)
-        out = -1
-        try:
-            if dest is not None:
-                out = os.open(f"{dest}/{rel_dir}" if rel_dir else dest, _DIR_FLAGS)
-            try:
-                with os.scandir(fd) as entries:
-                    names = [e.name for e in entries]
-            except OSError as exc:
-                return unreadable(exc)
-            for name in names:
-                rel = f"{rel_dir}/{name}" if rel_dir else name
-                want = rows.get(rel)
-                if want is None:
-                    return f"{rel} was added"
-                try:
-                    st = os.lstat(name, dir_fd=fd)
-                    key = entry_key(st, name, fd)
-                except OSError as exc:
-                    return unreadable(exc)
-                if key != want:
-                    return f"{rel} changed ({what_changed(st, want)})"
-                if uid is not None and st.st_uid != uid:
-                    return _FOREIGN.format(rel)
-                seen += 1
-                mode = st.st_mode
-                if stat.S_ISDIR(mode):
-                    stack.append(rel)
-                    if out >= 0:
-                        os.mkdir(name, dir_fd=out)
-                        modes.append((f"{dest}/{rel}", stat.S_IMODE(mode)))
-                elif out < 0:
-                    continue
-                elif stat.S_ISLNK(mode):
-                    os.symlink(os.readlink(name, dir_fd=fd), name, dir_fd=out)
-                else:
-                    try:
-                        os.link(name, name, src_dir_fd=fd, dst_dir_fd=out, follow_symlinks=False)
-                    except OSError as exc:
-                        if exc.errno not in CANNOT_LINK:
-                            raise
-                        link_or_copy(f"{root}/{rel}", f"{dest}/{rel}", link_ok=False)
-        finally:
-            os.close(fd)
-            if out >= 0:
-                os.close(out)
-    if seen != len(rows):
-        missing = next(
-            (r for r in rows if r != "." and not os.path.lexists(f"{root}/{r}")), "a file"
-        )
-        return f"{missing} is missing"
-    for path, mode in reversed(modes):  # last, so a read-only directory could still be filled
-        os.chmod(path, mode)
-    return None
+_UNSEALED = UNSEALED  # its old name, which tests import
 
 
 class UnpackedStore:
@@ -262,8 +161,8 @@ class UnpackedStore:
             return None
         manifest = self.manifest(sha256, full=False)
         if manifest is None:
-            return _UNSEALED
-        return _compare(os.fspath(tree), manifest.rows)
+            return UNSEALED
+        return compare_copy(os.fspath(tree), manifest.rows)
 
     def link_into(self, sha256: str, dest: Path, reporter: Reporter = NULL) -> None:
         """Recreate the copy's tree at ``dest`` (new) with hard links, checking it as ``check``
@@ -277,8 +176,8 @@ class UnpackedStore:
             raise CopyDiffers("it is gone")
         manifest = self.manifest(sha256, full=False)
         if manifest is None:
-            raise CopyDiffers(_UNSEALED)
-        problem = _compare(os.fspath(tree), manifest.rows, os.fspath(dest), reporter)
+            raise CopyDiffers(UNSEALED)
+        problem = compare_copy(os.fspath(tree), manifest.rows, os.fspath(dest), reporter)
         if problem is not None:
             raise CopyDiffers(problem)
 
@@ -310,30 +209,7 @@ class UnpackedStore:
         if manifest is None:
             why = "missing, damaged, planted, or another user's"
             return [f"{self.manifest_for(sha256)}: not sealed by pyshelf for this user ({why})"]
-        problems = []
-        structural = self.check(sha256)
-        if structural is not None:
-            problems.append(f"{tree}: {structural}")
-        sizes = {rel: int(manifest.rows[rel].split("\t")[2]) for rel in manifest.digests}
-        total = sum(sizes.values())
-        done = 0
-        for rel, want in manifest.digests.items():
-            path = f"{tree}/{rel}"
-            try:
-                if not stat.S_ISREG(os.lstat(path).st_mode):
-                    continue  # the structural check named it
-                got = hash_file(path, reporter)
-            except FileNotFoundError:
-                continue
-            except OSError as exc:
-                problems.append(f"{path}: unreadable ({exc.strerror or exc})")
-                continue
-            if got != want:
-                why = f"CRC-32 {got}, was {want} when unpacked"
-                problems.append(f"{path}: content differs from the archive's ({why})")
-            done += sizes[rel]
-            reporter.progress(done, total)
-        return problems
+        return verify_copy(tree, manifest, self.check(sha256), reporter)
 
     def in_use(self, sha256: str) -> bool:
         """Whether an install still shares this copy's files (more links than it was made
@@ -358,7 +234,7 @@ class UnpackedStore:
         knows no scratch entry is in use by any process."""
         own_dir(self.root, levels=2)  # .pyshelf/unpacked: a link planted there is refused
         self.sweep()
-        fd = _lock_fd(self.root / ".lock", fcntl.LOCK_SH, wait=True)
+        fd = _lock_fd(self.root / ".lock", shared=True, wait=True)
         assert fd is not None
         try:
             yield
@@ -370,7 +246,7 @@ class UnpackedStore:
         bytes freed. Skipped (0) while any process is writing the store."""
         if self.root.is_symlink() or not self.root.is_dir():
             return 0  # none made yet, or not one pyshelf made
-        fd = _lock_fd(self.root / ".lock", fcntl.LOCK_EX, wait=False)
+        fd = _lock_fd(self.root / ".lock", shared=False, wait=False)
         if fd is None:
             return 0  # an unpack is under way somewhere: its scratch is not a leftover
         freed = 0
@@ -442,6 +318,7 @@ class UnpackedStore:
         def fill(temp: Path) -> Written:
             tap = ResettableExtract(name, temp, record=Written())
             tap.run(fetch)
+            assert tap.record is not None  # given above
             return tap.record
 
         return self._unpack(sha256, fill)
@@ -539,7 +416,7 @@ class UnpackedStore:
         from tui.engine.du import tree_size
 
         kept = 0
-        doomed = []
+        doomed: list[Path] = []
         for path in cold:
             if not path.is_dir():
                 continue

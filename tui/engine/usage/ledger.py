@@ -112,11 +112,16 @@ class Ledger:
             ))  # fmt: skip
         return out
 
-    def apply(self, shelf: Shelf, entries: Sequence[Entry]) -> None:
-        """Set the entries' measured sizes (``install_size``, ``unpacked_size``)."""
-        for entry, cost in zip(entries, self.costs(shelf, entries), strict=True):
-            entry.install_size = cost.install if entry.installation is not None else None
-            entry.unpacked_size = cost.unpacked
+    def sized(self, shelf: Shelf, entries: Sequence[Entry]) -> list[Entry]:
+        """The entries as new rows with their measured sizes (``install_size``,
+        ``unpacked_size``); the rows given stay as they were."""
+        return [
+            entry._replace(
+                install_size=cost.install if entry.installation is not None else None,
+                unpacked_size=cost.unpacked,
+            )
+            for entry, cost in zip(entries, self.costs(shelf, entries), strict=True)
+        ]
 
     # -- totals ----------------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from tui.engine.du import freed_sizes
 from tui.engine.errors import RequestError
-from tui.engine.resolve import parse_request
+from tui.engine.requests.resolve import parse_request
 from tui.engine.shelf import Entry, Shelf
 from tui.engine.usage.inventory import Inventory, Item, Kind, Owner, take_inventory
 from tui.engine.usage.venvs import Pin, User, Venv, link_through

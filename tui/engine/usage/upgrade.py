@@ -8,7 +8,7 @@ links are rewritten, only after the new interpreter has started, and put back if
 lead into the new patch afterwards. No program an environment holds is run: an environment
 found by a scan may be anyone's. The old patch can then go once nothing uses it.
 
-The newest may be a rebuild of the installed patch itself (``tui.engine.rebuilds``): it
+The newest may be a rebuild of the installed patch itself (``tui.engine.shelf.rebuilds``): it
 installs at the same path, in the old build's place, so every environment keeps running it
 and there is no old install left to remove; the old build's archive stays cached.
 """
@@ -24,7 +24,7 @@ from pathlib import Path
 
 from tui.engine.errors import PyshelfError
 from tui.engine.fsutil import atomic_write_bytes, read_small, scratch_token, within
-from tui.engine.resolve import Request, parse_request
+from tui.engine.requests.resolve import Request, parse_request
 from tui.engine.shelf import Entry
 from tui.engine.usage.venvs import CFG, MAX_CFG_BYTES, Venv, link_through, load_venv
 

@@ -10,7 +10,7 @@ Only requests pyshelf reads (``parse_request``) have a canonical form here.
 from __future__ import annotations
 
 from tui.engine.errors import RequestError
-from tui.engine.resolve import _IMPLEMENTATIONS, _VERSION, parse_request
+from tui.engine.requests.resolve import _IMPLEMENTATIONS, _VERSION, parse_request
 
 _LONG_NAMES = dict(_IMPLEMENTATIONS)  # cp -> cpython, pp -> pypy, gp -> graalpy
 _SHORT_VARIANTS = {"t": ["freethreaded"], "d": ["debug"], "td": ["freethreaded", "debug"]}

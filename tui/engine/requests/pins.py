@@ -17,7 +17,7 @@ from pathlib import Path
 
 from tui.engine.errors import RequestError
 from tui.engine.fsutil import read_small
-from tui.engine.resolve import parse_request
+from tui.engine.requests.resolve import parse_request
 
 VERSION_FILE = ".python-version"
 VERSIONS_FILE = ".python-versions"
@@ -116,7 +116,7 @@ def write_pin(path: Path, request: str) -> str | None:
         raise RequestError(f"{path} is not a regular file; remove it to pin here")
     before = None
     if mode is not None:
-        from tui.engine.canonical import canonical_request
+        from tui.engine.requests.canonical import canonical_request
 
         try:
             old = read_pin_file(path, first_only=True)

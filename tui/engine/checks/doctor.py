@@ -90,7 +90,7 @@ def run_checks(shelf: Shelf) -> Iterator[Check]:
             yield Check("proxy", name, True, redact_url(value))
     certs = os.environ.get("SSL_CERT_FILE") or os.environ.get("SSL_CERT_DIR")
     yield Check("certificates", certs or "system store", True, "used for https")
-    from tui.engine.writers import shared_places
+    from tui.engine.checks.writers import shared_places
 
     for place in shared_places(s):
         detail = f"writable by {place.who}: they can delete or swap files there; " + (

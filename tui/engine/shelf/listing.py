@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from tui.engine import platforms
 from tui.engine.platforms import Host
-from tui.engine.resolve import Request, parse_request
+from tui.engine.requests.resolve import Request, parse_request
 from tui.engine.shelf import Entry
 
 ANY = parse_request("any")

@@ -10,7 +10,7 @@ remap) is written before the word. When even that is too wide, the actions liste
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import ClassVar
 
@@ -21,17 +21,12 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widget import Widget
 
+from tui.app import kinds
 from tui.app.keys import bound
 
-# binding id -> (word, shorter word for narrow terminals)
+# binding id -> (word, shorter word for narrow terminals); the job kinds' are in tui.app.kinds
 WORDS: dict[str, tuple[str, str]] = {
     "mark": ("mark", "mark"),
-    "fetch": ("fetch", "fetch"),
-    "install": ("install", "inst"),
-    "reinstall": ("reinstall", "reinst"),
-    "uninstall": ("uninstall", "uninst"),
-    "evict": ("evict", "evict"),
-    "verify": ("Verify", "Verify"),
     "filter": ("filter", "filter"),
     "sort": ("sort", "sort"),
     "all": ("all", "all"),
@@ -145,7 +140,7 @@ class ActionFooter(Widget):
         keymap) and whether each applies."""
         ids = tuple(self.ids())
         applies = self._applies()
-        keymap: dict[str, str] = self.app._keymap
+        keymap: Mapping[str, str] = self.app._keymap
         return ids, tuple(applies.get(i, False) for i in ids), tuple(keymap.items())
 
     def items(self, *, short: bool = False) -> list[Item]:
@@ -156,7 +151,9 @@ class ActionFooter(Widget):
             binding = next(iter(bound(self.app, binding_id)))
             shown = [b for b in bound(self.app, binding_id) if b.key_display] or [binding]
             display = _display(self.app.get_key_display(shown[0]))
-            full, brief = WORDS.get(binding_id, (binding.description.lower(),) * 2)
+            full, brief = kinds.footer_word(binding_id) or WORDS.get(
+                binding_id, (binding.description.lower(),) * 2
+            )
             out.append(
                 Item(
                     binding_id,

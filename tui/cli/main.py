@@ -386,22 +386,13 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 
 def _targets(shelf: Shelf, kind: JobKind, requests: Sequence[str]) -> list[Entry]:
+    """The builds the requests name, each once, by the kind's rule (``CliSpec.targets``)."""
+    cli = spec(kind).cli
+    assert cli is not None  # only a kind with a subcommand gets here
     entries = shelf.entries()
     targets = []
     for request in requests:
-        if kind == JobKind.UNINSTALL:
-            entry = shelf.find(request, entries, want=lambda e: e.installation is not None)
-        elif kind == JobKind.EVICT:
-            entry = shelf.find(
-                request, entries, want=lambda e: e.cached is not None or e.partial_bytes > 0
-            )
-        else:
-            entry = shelf.resolve_available(request, entries)
-            if kind in (JobKind.INSTALL, JobKind.REINSTALL):  # the build that is installed
-                from tui.engine.rebuilds import installed_build
-
-                note = _warn if kind == JobKind.INSTALL else None
-                entry = installed_build(entry, entries, on_rebuild=note)
+        entry = cli.targets(shelf, entries, request, _warn)
         if entry not in targets:
             targets.append(entry)
     return targets

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from textual import on, work
 
+from tui.app import kinds
 from tui.app.keys import bound_key
 from tui.app.messages import JobRequested, JobUpdated, RemovalDone
 from tui.app.present import freeable, row_id
@@ -95,14 +96,14 @@ class BuildJobs(View):
                 timeout=4,
             )
         what = ok[0].build.describe() if len(ok) == 1 else f"{len(ok)} builds"
-        job = spec(kind)
-        title = job.question.format(what=what)
+        job, words = spec(kind), kinds.words(kind)
+        title = words.question.format(what=what)
         if job.destroys:
             from tui.engine.usage.removal import Action
 
             # The same plan, confirmations and execution as the disk-usage view's x: the
             # removal action of a build job is named as the job is (uninstall, evict).
-            self._plan_removal(Action(job.verb), ok, title, job.title)
+            self._plan_removal(Action(job.verb), ok, title, words.title)
             return
         if kind == JobKind.REINSTALL and any(e.installation is not None for e in ok):
             self._check_reinstall(ok, title)  # one key, unless it would throw work away

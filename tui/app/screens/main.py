@@ -16,6 +16,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Input, Label, ListView
 from textual.worker import get_current_worker
 
+from tui.app import kinds
 from tui.app.bundle_dialogs import BundleActions
 from tui.app.commands import Command
 from tui.app.connection import ConnectionActions
@@ -43,7 +44,6 @@ from tui.app.widgets.title_bar import TitleBar
 from tui.config import Preferences
 from tui.engine.errors import CatalogError
 from tui.engine.jobs import JobQueue, Phase
-from tui.engine.jobspec import table_specs
 from tui.engine.listing import default_view
 from tui.engine.shelf import Entry, Shelf
 from tui.engine.uvcache import uv_cache_notice
@@ -170,7 +170,7 @@ class MainScreen(UpgradeActions, BundleActions, ConnectionActions, BuildJobs):
             return QUEUE_ACTIONS
         if isinstance(focused, Input):
             return FILTER_ACTIONS
-        return table_actions([job.action for job in table_specs()])
+        return table_actions(kinds.table_actions())
 
     def on_mount(self) -> None:
         self.table.offline = self.shelf.settings.offline
@@ -540,12 +540,13 @@ class MainScreen(UpgradeActions, BundleActions, ConnectionActions, BuildJobs):
         what = f"{len(targets)} marked builds" if len(targets) > 1 else ""
         if len(targets) == 1:
             what = targets[0].build.describe()
-        for job in table_specs():
+        for job in kinds.table_specs():
             if any(table.why_not(job.kind, e) is None for e in targets):
+                words = kinds.words(job.kind)
                 yield (
-                    f"{job.palette}: {what}",
+                    f"{words.palette or words.title}: {what}",
                     partial(self.request_jobs, job.kind),
-                    f"{job.help} ({key(job.action)})",
+                    f"{words.help} ({key(kinds.action(job.kind))})",
                 )
         if targets:
             yield "Mark / unmark the highlighted build", table.action_toggle_mark, key("mark")

@@ -6,10 +6,10 @@ import argparse
 from pathlib import Path
 
 from tests.conftest import World
+from tui.app import kinds
 from tui.cli.main import build_parser
 from tui.engine.archives.cache import CachedArchive
 from tui.engine.jobs import JobKind, JobQueue, Phase
-from tui.app import kinds
 from tui.engine.jobspec import cli_specs, reason, spec, specs
 from tui.engine.shelf import Entry, Shelf
 from tui.engine.usage.removal import Action

@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 from textual.binding import Binding
 
-from tui.app.keys import forget, register
+from tui.app.keys import forget, known_ids, register
 from tui.engine.jobspec import JobKind, JobSpec, specs
 
 
@@ -73,8 +73,8 @@ _WORDS: dict[JobKind, Words] = {
 
 def add(kind: JobKind, words: Words) -> None:
     """Give a registered kind its words (and, with a key, its place in the builds table)."""
-    if kind in _WORDS:
-        raise ValueError(f"job kind {kind.value!r} has its words already")
+    if kind in _WORDS or (words.key is not None and action(kind) in known_ids()):
+        raise ValueError(f"job kind {kind.value!r} has its words (or its binding id) already")
     _WORDS[kind] = words
     register(bindings(kind))
 

@@ -67,8 +67,6 @@ LINES: dict[str, str] = {
     "checks-close": "close the connection check",
 }
 
-# The job kinds' lines are their words' (tui.app.kinds).
-
 
 @dataclass(frozen=True, slots=True)
 class Group:
@@ -147,7 +145,8 @@ def groups() -> list[Group]:
 
 
 def rows(group: Group, keys: Mapping[str, str]) -> list[tuple[str, str]]:
-    """(keys, what they do) for each line of ``group``; ``keys``: binding id -> key(s) now."""
+    """(keys, what they do) for each line of ``group``; ``keys``: binding id -> key(s) now.
+    A job kind's line is in its words (``tui.app.kinds``)."""
     out = []
     for entry in group.ids:
         if isinstance(entry, tuple):

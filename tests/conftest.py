@@ -6,6 +6,7 @@ import contextlib
 import io
 import json
 import os
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,11 +15,12 @@ import pytest
 
 from tests.loopback import LoopbackServer
 from tests.pbs_fixtures import ArchiveSpec, catalog_json, make_archive
+from tests.scratch import discard_unless_failed
 from tui.cli.main import main as cli_main
 from tui.engine.settings import Settings
 from tui.engine.shelf import Shelf
 
-pytest_plugins = ["tests.loopback", "tests.pbs_fixtures"]
+pytest_plugins = ["tests.scratch", "tests.loopback", "tests.pbs_fixtures"]
 
 # The archives every world serves: two patches of one minor, variants, and PyPy.
 WORLD_ARCHIVES = [
@@ -33,9 +35,12 @@ WORLD_ARCHIVES = [
 
 @pytest.fixture(autouse=True)
 def isolated_home(
-    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
-) -> Path:
-    """Nothing a test does may touch the real ~/.local, ~/.cache or uv's settings."""
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+) -> Iterator[Path]:
+    """Nothing a test does may touch the real ~/.local, ~/.cache or uv's settings. The home
+    is emptied with the test unless it failed."""
     home = tmp_path_factory.mktemp("home")
     for name in list(os.environ):
         # PYENV_, ASDF_, MISE_: another manager's default found here would be a user.
@@ -46,7 +51,8 @@ def isolated_home(
     monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
     monkeypatch.setenv("UV_PYTHON_BIN_DIR", str(home / ".local" / "bin"))
     monkeypatch.setenv("UV_NO_CONFIG", "1")
-    return home
+    yield home
+    discard_unless_failed(request, home)
 
 
 @dataclass
@@ -111,7 +117,7 @@ def world_serving(root: Path, server: LoopbackServer, spec: ArchiveSpec) -> Worl
     """A world whose server and catalog hold one prebuilt archive (a real interpreter, say)."""
     target = server.root / spec.build / spec.filename
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(spec.path.read_bytes())
+    shutil.copyfile(spec.path, target)
     world = build_world(root, server, archives=[])
     world.catalog_path.write_text(json.dumps(catalog_json([spec], server.url)))
     world.specs.append(spec)

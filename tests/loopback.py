@@ -23,6 +23,8 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
+from tests.scratch import discard_unless_failed
+
 CHUNK = 64 * 1024
 
 
@@ -291,7 +293,12 @@ class LoopbackServer:
 
 
 @pytest.fixture
-def loopback_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoopbackServer]:
-    """A running LoopbackServer whose root is a fresh temp dir (``server.root``)."""
-    with LoopbackServer(tmp_path_factory.mktemp("www")) as server:
+def loopback_server(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[LoopbackServer]:
+    """A running LoopbackServer whose root is a fresh temp dir (``server.root``), emptied
+    with the test unless it failed."""
+    root = tmp_path_factory.mktemp("www")
+    with LoopbackServer(root) as server:
         yield server
+    discard_unless_failed(request, root)

@@ -157,6 +157,10 @@ def _spec(
     )
 
 
+_MEMO_MAX_KIB = 1024  # larger archives are rare and would sit in memory for the whole run
+_made: dict[tuple[object, ...], tuple[bytes, ArchiveSpec]] = {}
+
+
 def make_archive(
     dest_dir: Path,
     *,
@@ -182,6 +186,18 @@ def make_archive(
     """
     if variant not in (None, "freethreaded", "debug"):
         raise ValueError(f"bad variant {variant!r}")
+    # The same arguments make the same bytes: a small archive is built once per process and
+    # written out again (every test's world serves the same few).
+    memo_key = (
+        implementation, version, build, variant, triple, payload_kib, fmt, pypy_version,
+        interpreter, interpreter_mode,
+    )  # fmt: skip
+    cacheable = extra_members is None and payload_kib <= _MEMO_MAX_KIB
+    if cacheable and memo_key in _made:
+        data, made = _made[memo_key]
+        dest_dir.mkdir(parents=True, exist_ok=True)
+        (dest_dir / made.filename).write_bytes(data)
+        return replace(made, path=dest_dir / made.filename)
     mm = ".".join(version.split(".")[:2])
     if implementation == "cpython":
         fmt = fmt or "gz"
@@ -244,7 +260,7 @@ def make_archive(
     dest_dir.mkdir(parents=True, exist_ok=True)
     path = dest_dir / filename
     _write_tar(path, _with_dirs(members) + list(extra_members or []), fmt)
-    return _spec(
+    spec = _spec(
         path,
         implementation=implementation,
         version=version,
@@ -253,6 +269,9 @@ def make_archive(
         top=top,
         executable=f"{top}/bin/{exe}",
     )
+    if cacheable:
+        _made[memo_key] = (path.read_bytes(), spec)
+    return spec
 
 
 def _real_members(full: bool = False) -> Iterator[tuple[Path, str]]:
@@ -391,6 +410,25 @@ def catalog_json(specs: Iterable[ArchiveSpec], base_url: str) -> dict[str, dict[
 def real_pbs_archive(tmp_path_factory: pytest.TempPathFactory) -> ArchiveSpec:
     """The running interpreter packaged as a pbs archive (built once per session)."""
     return make_real_archive(tmp_path_factory.mktemp("real-pbs"))
+
+
+@pytest.fixture(scope="session")
+def next_patch_archive(
+    real_pbs_archive: ArchiveSpec, tmp_path_factory: pytest.TempPathFactory
+) -> ArchiveSpec:
+    """real_pbs_archive published as the next patch: the same interpreter, re-compressed so
+    its sha256 differs (built once per session; tests serve copies of it)."""
+    old = real_pbs_archive
+    version = f"{old.major}.{old.minor}.{old.patch + 1}"
+    path = tmp_path_factory.mktemp("next-patch") / old.filename.replace(old.version, version)
+    # Level 1 as the original: a level-9 pass over the whole tar took ten seconds.
+    path.write_bytes(gzip.compress(gzip.decompress(old.path.read_bytes()), 1, mtime=1))
+    with path.open("rb") as f:
+        sha256 = hashlib.file_digest(f, "sha256").hexdigest()
+    return replace(
+        old, path=path, filename=path.name, version=version, patch=old.patch + 1,
+        sha256=sha256, size=path.stat().st_size, key=old.key.replace(old.version, version),
+    )  # fmt: skip
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,8 @@ import pytest
 
 from tests.conftest import World, build_world
 from tests.loopback import LoopbackServer
-from tui.cli.main import _GLOBAL_OPTIONS, build_parser, main
+from tui.cli.main import main
+from tui.cli.parser import _GLOBAL_OPTIONS, build_parser
 
 COMMANDS = sorted(
     next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)).choices

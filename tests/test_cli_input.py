@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tui.cli.main import build_parser, command_in, main
+from tui.cli.main import main
+from tui.cli.parser import build_parser, command_in
 from tui.engine.errors import RequestError
 from tui.engine.resolve import parse_request
 from tui.engine.settings import Settings

@@ -10,7 +10,6 @@ import subprocess
 import sys
 import tarfile
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -493,15 +492,22 @@ def test_uv_sees_our_installs_and_we_see_uvs(
     cache = tmp_path / "uv-cache"
     cache.mkdir(exist_ok=True)
     shutil.copyfile(fake.path, cache / cache_file_name(fake.sha256, fake.filename))
-    with idir.lock():  # uv takes the same lock, so it waits for us
+    with idir.lock():  # uv takes the same lock, so it waits for us: it says so with -v
         uv = subprocess.Popen(
-            [uv_binary(), "python", "install", "--offline", "3.12.7"],
+            [uv_binary(), "-v", "python", "install", "--offline", "3.12.7"],
             env={**os.environ, "UV_NO_CONFIG": "1", **env},
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )  # fmt: skip
-        time.sleep(0.5)
-        assert uv.poll() is None and not (idir.root / KEY_12_7).exists()
-    output = uv.communicate(timeout=60)[0]
+        guard = threading.Timer(120, uv.kill)  # a hang guard: a killed uv ends the read
+        guard.start()
+        assert uv.stdout is not None
+        said = ""
+        while "Waiting to acquire" not in said and (line := uv.stdout.readline()):
+            said += line
+        guard.cancel()
+        assert "Waiting to acquire" in said, said  # uv ended without waiting (or hung)
+        assert not (idir.root / KEY_12_7).exists()
+    output = said + uv.communicate(timeout=60)[0]
     assert uv.returncode == 0, output
     ours = {i.key: i for i in scan_installations(idir.root)}
     assert set(ours) == {real.key, KEY_12_7}

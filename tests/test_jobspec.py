@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tests.conftest import World
 from tui.app import kinds
-from tui.cli.main import build_parser
+from tui.cli.parser import build_parser
 from tui.engine.archives.cache import CachedArchive
 from tui.engine.jobs import JobKind, JobQueue, Phase
 from tui.engine.jobspec import cli_specs, reason, spec, specs

@@ -10,7 +10,7 @@ import pytest
 
 from tests.compile_kind import COMPILE, registered
 from tests.conftest import World
-from tui.cli.main import build_parser
+from tui.cli.parser import build_parser
 from tui.engine.jobs import JobQueue, Phase
 from tui.engine.jobspec import JobKind, cli_specs, spec, specs
 

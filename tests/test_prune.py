@@ -340,7 +340,7 @@ def test_cli_prune_confirms_and_reports(
     assert code == 1 and "--yes" in one_line(err) and "--dry-run" in err
     assert K126 in out and state() == before
 
-    monkeypatch.setattr("tui.cli.cleanup.interactive", lambda: True)
+    monkeypatch.setattr("tui.cli.prompt.interactive", lambda: True)
     monkeypatch.setattr(sys, "stdin", io.StringIO("n\n"))
     code, _, err = world.cli("prune", "--keep-newest-patch")
     assert code == 1 and "nothing removed" in err and state() == before
@@ -350,7 +350,7 @@ def test_cli_prune_confirms_and_reports(
     monkeypatch.setattr(sys, "stdin", io.StringIO("y\nn\n"))
     code, out, err = world.cli("prune", "--keep-newest-patch")
     assert code == 1 and "1 environment will break" in err and f"breaks {pinned}" in out
-    monkeypatch.setattr("tui.cli.cleanup.interactive", lambda: False)
+    monkeypatch.setattr("tui.cli.prompt.interactive", lambda: False)
     code, _, err = world.cli("prune", "--keep-newest-patch", "--yes")
     assert code == 1 and "twice" in one_line(err) and state() == before
 

@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from tui.cli.reporter import Reporter
+from tui.cli.reporter import ProgressPrinter as Reporter
 from tui.engine.jobs import JobEvent, JobKind, Phase
 
 

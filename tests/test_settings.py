@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tui.cli.main import build_parser, settings_from
+from tui.cli.parser import build_parser
+from tui.cli.settings_args import settings_from
 from tui.engine.settings import Settings
 
 

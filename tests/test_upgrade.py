@@ -3,9 +3,9 @@ ones made from the old patch's path are repointed, and the old patch goes when u
 
 from __future__ import annotations
 
-import gzip
 import json
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import replace
@@ -23,7 +23,10 @@ from tui.engine.installs.probe import start_check
 
 @pytest.fixture
 def two_patches(
-    real_world: World, real_pbs_archive: ArchiveSpec, monkeypatch: pytest.MonkeyPatch
+    real_world: World,
+    real_pbs_archive: ArchiveSpec,
+    next_patch_archive: ArchiveSpec,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> tuple[World, ArchiveSpec, ArchiveSpec]:
     """The running interpreter published twice: as itself and as the next patch.
 
@@ -31,19 +34,9 @@ def two_patches(
     the install's version check is told not to start it; everything else is real.
     """
     old = real_pbs_archive
-    version = f"{old.major}.{old.minor}.{old.patch + 1}"
-    name = old.filename.replace(old.version, version)
-    tar = gzip.decompress(old.path.read_bytes())
-    path = real_world.server.root / old.build / name
-    path.write_bytes(gzip.compress(tar, mtime=1))
-    import hashlib
-
-    data = path.read_bytes()
-    new = replace(
-        old, path=path, filename=name, version=version, patch=old.patch + 1,
-        sha256=hashlib.sha256(data).hexdigest(), size=len(data),
-        key=old.key.replace(old.version, version),
-    )  # fmt: skip
+    path = real_world.server.root / old.build / next_patch_archive.filename
+    shutil.copyfile(next_patch_archive.path, path)  # the session's copy stays as it was built
+    new = replace(next_patch_archive, path=path)
     real_world.catalog_path.write_text(json.dumps(catalog_json([old, new], real_world.server.url)))
     monkeypatch.setattr(
         installdir,

@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import World
 from tests.uv_catalogs import entry, uv_env, write_catalog
 from tests.uvtool import run_uv
-from tui.cli.reporter import Reporter
+from tui.cli.reporter import ProgressPrinter as Reporter
 from tui.engine.errors import RequestError
 from tui.engine.host import current_host
 from tui.engine.pins import find_pins

@@ -21,6 +21,7 @@ import json
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from typing import TypedDict, Unpack
 
 import platformdirs
 
@@ -41,6 +42,15 @@ class Config:
     sort_reverse: bool = True
     all_versions: bool = False
     keymap: dict[str, str] = field(default_factory=dict)
+
+
+class Remembered(TypedDict, total=False):
+    """The values an app run changes (Config's fields but the keymap)."""
+
+    theme: str | None
+    sort: str
+    sort_reverse: bool
+    all_versions: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,19 +102,19 @@ def load_config(path: Path, allowed: Allowed = Allowed()) -> tuple[Config, list[
     except FileNotFoundError:
         return Config(), [], True
     except (OSError, UnicodeDecodeError) as exc:
-        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
-        return Config(), [f"{path}: cannot read it ({why}); using the defaults"], False
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        return Config(), [f"{path}: cannot read it ({reason}); using the defaults"], False
     import tomllib  # only when there is a file to parse: most starts have none
 
     try:
         data = tomllib.loads(text)
     except (ValueError, RecursionError) as exc:
-        why: object = exc
+        fault: object = exc
         if isinstance(exc, RecursionError):
-            why = "nested too deeply"
+            fault = "nested too deeply"
         elif not isinstance(exc, tomllib.TOMLDecodeError):  # past int()'s limit
-            why = "a number of more than 4,300 digits"
-        return Config(), [f"{path}: not TOML ({why}); using the defaults"], False
+            fault = "a number of more than 4,300 digits"
+        return Config(), [f"{path}: not TOML ({fault}); using the defaults"], False
     problems: list[str] = []
     values: dict[str, object] = {}
     for name, value in data.items():
@@ -115,6 +125,7 @@ def load_config(path: Path, allowed: Allowed = Allowed()) -> tuple[Config, list[
         else:
             values[name] = value
     problems = [p if p.startswith(str(path)) else f"{path}: {p}" for p in problems]
+    # _check held each value to its field's type (_TYPES), which mypy cannot follow by name.
     return replace(Config(), **values), problems, True  # type: ignore[arg-type]
 
 
@@ -155,9 +166,9 @@ class Preferences:
             self.config, self.problems, self._writable = load_config(path, allowed)
         self._on_problem = on_problem
 
-    def remember(self, **changes: object) -> None:
+    def remember(self, **changes: Unpack[Remembered]) -> None:
         """Keep ``changes`` (theme=, sort=, ...) and write the file if any value differs."""
-        new = replace(self.config, **changes)  # type: ignore[arg-type]
+        new = replace(self.config, **changes)
         if new == self.config:
             return
         self.config = new

@@ -11,14 +11,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from tui.cli.answers import Answers
 from tui.cli.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
-from tui.cli.prompt import ask, interactive
-from tui.cli.reporter import Reporter
+from tui.cli.reporter import Interrupted, ProgressPrinter
 from tui.engine.errors import PyshelfError
+from tui.engine.flows.questions import Question, Stopped, Topic, drive
+from tui.engine.flows.removal import nothing_to_remove, removal
 from tui.engine.jobs import JobKind, JobQueue
 from tui.engine.shelf import Entry, Shelf
 from tui.engine.usage.inventory import Item, Kind, take_inventory
@@ -28,19 +30,17 @@ from tui.engine.usage.removal import (
     Action,
     Outcome,
     Plan,
-    StepResult,
     count_users,
     describe_users,
-    execute,
     how_used,
     plan_builds,
 )
-from tui.format import counted, human_age, human_size
+from tui.format import human_age, human_size
 
 _NOT_BUILDS = (Kind.OTHER, Kind.LEFTOVER)
 
 
-def _print_table(rows: list[tuple[str, ...]], right: int, file: TextIO | None = None) -> None:
+def _print_table(rows: Sequence[tuple[str, ...]], right: int, file: TextIO | None = None) -> None:
     """Indented columns; column ``right`` (sizes) aligned to the right."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
@@ -79,18 +79,18 @@ def remove_builds(
     One that breaks environments is refused (exit 1, naming them) unless ``yes >= 2``.
     ``as_json``: one object per step and per refused item on stdout (tui.cli.json_lines).
     """
+    from tui.cli import json_lines
+
     action = Action.UNINSTALL if kind == JobKind.UNINSTALL else Action.EVICT
     plan = plan_builds(shelf, action, targets, cwd=Path.cwd())
     if as_json:
-        from tui.cli import json_lines
-
         for item, why in plan.refused:
             json_lines.emit(json_lines.refused_item(action, item, why))
     if plan.empty:
-        item, why = plan.refused[0] if plan.refused else (None, "nothing on disk to remove")
-        raise PyshelfError(f"{item.name}: {why}" if item else why)
+        raise PyshelfError(nothing_to_remove(plan))
     _print_plan(plan, dry_run=False, file=sys.stderr)
-    if plan.needs_second_confirmation and yes < 2:
+
+    def refuse(question: Question) -> str:
         users = count_users(u for u, _ in plan.broken_envs)
         refusal = (
             f"{users} would break (named above), so nothing was removed; "
@@ -99,50 +99,46 @@ def remove_builds(
         if as_json:
             for step in plan.steps:
                 json_lines.emit(json_lines.refused_step(step, refusal))
-        raise PyshelfError(refusal)
-    outcome = _carry_out(plan, shelf, yes >= 2, bars=True)
-    if outcome is None:
+        return refusal
+
+    # The command is the yes to its plan; only the second confirmation needs -yy.
+    answers = Answers(yes, implied={Topic.REMOVE}, prompts=False, refusal=refuse, details=False)
+    try:
+        outcome = _carry_out(plan, shelf, answers, bars=True)
+    except Interrupted:
         return EXIT_INTERRUPTED
+    assert outcome is not None  # every question was answered yes, or refused
     if as_json:
         for result in outcome.results:
             json_lines.emit(json_lines.step_record(result))
-    print(f"freed {human_size(outcome.freed)}", file=sys.stderr)
     return EXIT_FAILED if outcome.failed or plan.refused else 0
 
 
-def _carry_out(
-    plan: Plan,
-    shelf: Shelf,
-    in_use_ok: bool,
-    *,
-    bars: bool = False,
-    on_step: Callable[[StepResult], None] | None = None,
-) -> Outcome | None:
-    """Run the plan's steps as jobs on a queue and wait for them (``bars``: progress on
-    stderr). Ctrl-C cancels the running step and the ones after it: None then, once what
-    had begun has finished and what it freed is said."""
+def _carry_out(plan: Plan, shelf: Shelf, answers: Answers, *, bars: bool = False) -> Outcome | None:
+    """The removal flow for ``plan`` on a queue of its own, answered by ``answers`` (``bars``:
+    progress on stderr); None when an answer was no. Ctrl-C cancels the running step and the
+    ones after it: Interrupted then, once what had begun has finished and what it freed is
+    said."""
     queue = JobQueue(shelf)
-    reporter = Reporter(sys.stderr) if bars else None
+    reporter = ProgressPrinter(sys.stderr) if bars else None
     if reporter is not None:
         queue.subscribe(reporter.on_event)
+        answers.before_output = reporter.settle
     try:
-        removing = execute(plan, shelf, queue, confirmed_in_use=in_use_ok, on_step=on_step)
-    except BaseException:
-        queue.close()
-        raise
-    try:
-        outcome = removing.wait()
-    except KeyboardInterrupt:
-        removing.cancel()
-        stopped = removing.wait()
+        outcome = drive(removal(plan, shelf, queue), answers)
+    except (Stopped, KeyboardInterrupt) as exc:
         queue.close()
         if reporter is not None:
             reporter.interrupted()
         else:
             print("pyshelf: interrupted", file=sys.stderr)
+        stopped = exc.outcome if isinstance(exc, Stopped) else None
         if stopped is not None and stopped.freed:
             print(f"freed {human_size(stopped.freed)} before stopping", file=sys.stderr)
-        return None
+        raise Interrupted from None
+    except BaseException:
+        queue.close()
+        raise
     queue.close(cancel=False)
     if reporter is not None:
         reporter.finish()
@@ -172,35 +168,23 @@ def cmd_prune(shelf: Shelf, args: argparse.Namespace) -> int:
     _print_plan(plan, args.dry_run)
     if args.dry_run:
         return 0
-    on_terminal = interactive()
-    if not args.yes:
-        if not on_terminal:
-            raise PyshelfError("not a terminal: pass --yes to remove, or --dry-run to preview")
-        items = counted(len(plan.removals), "item")
-        if not ask(f"Remove {items}, freeing {human_size(plan.freed)}?"):
-            print("pyshelf: nothing removed", file=sys.stderr)
-            return EXIT_FAILED
-    in_use_ok = args.yes >= 2
-    if plan.needs_second_confirmation and not in_use_ok:
-        broken = count_users(u for u, _ in plan.broken_envs)
-        if not on_terminal:
-            raise PyshelfError(
+
+    def refuse(question: Question) -> str:
+        if question.topic == Topic.BREAK:
+            broken = count_users(u for u, _ in plan.broken_envs)
+            return (
                 f"{broken} would break (named above); "
                 "pass --yes twice (-yy) to remove the interpreters they use anyway"
             )
-        if not ask(f"{broken} will break. Remove the interpreters they use anyway?"):
-            print("pyshelf: nothing removed", file=sys.stderr)
-            return EXIT_FAILED
-        in_use_ok = True
+        return "not a terminal: pass --yes to remove, or --dry-run to preview"
 
-    def report(result: StepResult) -> None:
-        outcome = f"failed: {result.error}" if result.error else f"freed {human_size(result.freed)}"
-        print(f"{result.step.action} {result.step.label}: {outcome}", file=sys.stderr)
-
-    outcome = _carry_out(plan, shelf, in_use_ok, on_step=report)
-    if outcome is None:
+    try:
+        outcome = _carry_out(plan, shelf, Answers(args.yes, refusal=refuse))
+    except Interrupted:
         return EXIT_INTERRUPTED
-    print(f"freed {human_size(outcome.freed)}", file=sys.stderr)
+    if outcome is None:
+        print("pyshelf: nothing removed", file=sys.stderr)
+        return EXIT_FAILED
     return EXIT_FAILED if outcome.failed else 0
 
 

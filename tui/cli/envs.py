@@ -11,8 +11,8 @@ import json
 import sys
 from pathlib import Path
 
-from tui.cli.cleanup import ask, interactive
 from tui.cli.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED
+from tui.cli.prompt import ask, interactive
 from tui.cli.reporter import Interrupted, run_jobs
 from tui.engine.errors import PyshelfError, describe_error
 from tui.engine.jobs import JobKind

@@ -9,13 +9,16 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from collections.abc import Callable, Iterable
-from typing import TextIO, TypeVar
+from collections.abc import Callable, Collection, Iterable
+from typing import TYPE_CHECKING, TextIO, TypeVar
 
 from tui.engine.jobs import Job, JobEvent, JobKind, JobQueue, Phase
 from tui.engine.settings import truthy
 from tui.engine.shelf import Entry, Shelf
-from tui.format import human_eta, human_speed, progress_text
+from tui.format import human_eta, human_size, human_speed, progress_text
+
+if TYPE_CHECKING:
+    from tui.cli.answers import Answers
 
 BAR = 20
 T = TypeVar("T")
@@ -29,9 +32,13 @@ def _bar(done: int, total: int | None, size: int = BAR) -> str:
     return "#" * filled + "-" * (size - filled)
 
 
-class Reporter:
-    def __init__(self, stream: TextIO) -> None:
+class ProgressPrinter:
+    """Prints the queue's job events (``JobQueue.subscribe``) on a stream: a live block of
+    bars redrawn in place on a terminal, a line per phase and per tenth otherwise."""
+
+    def __init__(self, stream: TextIO, *, hide: Collection[JobKind] = ()) -> None:
         self.stream = stream
+        self.hide = frozenset(hide)  # kinds whose flow prints a line per build instead
         # uv's UV_NO_PROGRESS: no live bars, the plain lines a pipe gets (so does TERM=dumb).
         self.live = (
             stream.isatty() and not truthy("UV_NO_PROGRESS") and os.environ.get("TERM") != "dumb"
@@ -43,6 +50,8 @@ class Reporter:
         self._warnings: dict[int, tuple[str, ...]] = {}  # job id: its final event's warnings
 
     def on_event(self, event: JobEvent) -> None:
+        if event.kind in self.hide:
+            return
         with self._lock:
             previous = self._events.get(event.job_id)
             self._events[event.job_id] = event
@@ -106,6 +115,13 @@ class Reporter:
         self.stream.write(self._line(event) + "\n")
         self.stream.flush()
 
+    def settle(self) -> None:
+        """Leave the live block as it stands, so a question or a line can be printed under
+        it: the jobs that have ended drop out, and the next block starts below."""
+        with self._lock:
+            self._events = {k: e for k, e in self._events.items() if not e.phase.final}
+            self._drawn = 0
+
     def interrupted(self) -> None:
         with self._lock:
             self.stream.write("interrupted: partial downloads are kept and resume next time\n")
@@ -125,19 +141,36 @@ class Interrupted(Exception):
     """Ctrl-C stopped ``run_reported``: its jobs were cancelled and the interruption told."""
 
 
-def run_reported(shelf: Shelf, work: Callable[[JobQueue], T]) -> T:
-    """``work(queue)`` on a job queue whose progress goes to stderr. On Ctrl-C every job is
+def run_reported(
+    shelf: Shelf,
+    work: Callable[[JobQueue], T],
+    *,
+    answers: Answers | None = None,
+    hide: Collection[JobKind] = (),
+) -> T:
+    """``work(queue)`` on a job queue whose progress goes to stderr (``answers``: a flow's,
+    whose questions and lines are printed under the bars; ``hide``: kinds of jobs not
+    shown). On Ctrl-C every job is
     cancelled (downloads keep their partial files) and ``Interrupted`` is raised."""
     queue = JobQueue(shelf)
-    reporter = Reporter(sys.stderr)
+    reporter = ProgressPrinter(sys.stderr, hide=hide)
     queue.subscribe(reporter.on_event)
+    if answers is not None:
+        answers.before_output = reporter.settle
     try:
         result = work(queue)
-    except KeyboardInterrupt:
+    except BaseException as exc:
+        from tui.engine.flows.questions import Stopped  # a flow's: loads only when one stops
+
+        if not isinstance(exc, KeyboardInterrupt | Stopped):
+            raise
         for job in queue.jobs:
             job.cancel()
         queue.close()
         reporter.interrupted()
+        stopped = exc.outcome if isinstance(exc, Stopped) else None
+        if stopped is not None and stopped.freed:
+            print(f"freed {human_size(stopped.freed)} before stopping", file=sys.stderr)
         raise Interrupted from None
     queue.close(cancel=False)
     reporter.finish()

@@ -7,16 +7,17 @@ from __future__ import annotations
 
 import argparse
 import sys
+from functools import partial
 from pathlib import Path
 
-from tui.cli.cleanup import ask, interactive, remove_builds
+from tui.cli.answers import Answers
+from tui.cli.cleanup import _print_plan
 from tui.cli.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED
-from tui.cli.reporter import Interrupted, run_jobs
-from tui.engine.errors import PyshelfError, describe_error
-from tui.engine.jobs import JobKind
+from tui.cli.reporter import Interrupted, run_reported
+from tui.engine.flows.questions import Question, Topic, drive
+from tui.engine.flows.upgrade import upgrade
 from tui.engine.shelf import Shelf
-from tui.engine.usage.upgrade import Upgrade, find_upgrades, repoint, sort_users
-from tui.engine.usage.venvs import default_roots, find_users
+from tui.engine.usage.upgrade import Upgrade, find_upgrades
 
 
 def _plan(upgrades: list[Upgrade]) -> None:
@@ -54,11 +55,6 @@ def _plan_records(upgrades: list[Upgrade]) -> None:
         })  # fmt: skip
 
 
-def _agree(question: str, yes: int) -> bool:
-    """--yes answers for scripts; a terminal is asked; anything else means no."""
-    return yes > 0 or (interactive() and ask(question))
-
-
 def cmd_upgrade(shelf: Shelf, args: argparse.Namespace) -> int:
     upgrades = find_upgrades(shelf.entries(), args.requests, offline=shelf.settings.offline)
     if not upgrades:
@@ -70,52 +66,24 @@ def cmd_upgrade(shelf: Shelf, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 0
-    roots = default_roots(configured=shelf.settings.venv_dirs, cwd=Path.cwd())
-    venvs, _pins = find_users(roots)
-    sort_users(upgrades, venvs, shelf.settings.install_dir)
-    _plan(upgrades)
-    if args.dry_run:
-        if args.json:
-            _plan_records(upgrades)
-        return 0
+
+    def show(question: Question) -> None:
+        if question.topic == Topic.UPGRADE:
+            _plan(list(question.upgrades))
+            if args.dry_run and args.json:
+                _plan_records(list(question.upgrades))
+        elif question.topic == Topic.UNINSTALL_OLD and question.plan is not None:
+            _print_plan(question.plan, dry_run=False, file=sys.stderr)
+
+    # The command is the yes to its plan (--dry-run the no); the steps after it ask.
+    if args.dry_run:  # the plan is shown, and nothing is asked
+        answers = Answers(0, prompts=False, show=show)
+    else:
+        answers = Answers(args.yes, implied={Topic.UPGRADE}, show=show)
+    flow = partial(upgrade, shelf, upgrades=upgrades, cwd=Path.cwd())
     try:
-        jobs = run_jobs(shelf, JobKind.INSTALL, [up.new for up in upgrades])
+        done = run_reported(shelf, lambda queue: drive(flow(queue), answers), answers=answers)
     except Interrupted:
         return EXIT_INTERRUPTED
-    failed = False
-    for up, job in zip(upgrades, jobs, strict=True):
-        if job.error or up.new.installation is None:
-            failed = True
-            continue
-        if up.is_rebuild:  # in the old build's place: nothing to repoint or remove
-            continue
-        failed |= not _follow(up, args.yes)
-        if _agree(f"uninstall {up.old.key}, now that {up.new.key} is installed?", args.yes):
-            # The removal plan keeps it when anything still uses it (exit 1 says what).
-            failed |= remove_builds(shelf, JobKind.UNINSTALL, [up.old], yes=1) != 0
-    return EXIT_FAILED if failed else 0
-
-
-def _follow(up: Upgrade, yes: int) -> bool:
-    """Repoint the environments pinned to the old patch; False when one could not be."""
-    if not up.pinned:
-        return True
-    assert up.old.installation is not None and up.new.installation is not None
-    names = ", ".join(str(v.path) for v in up.pinned)
-    if not _agree(f"repoint {names} to {up.new.key}?", yes):
-        print(f"left on {up.old.key}: {names}", file=sys.stderr)
-        return True
-    ok = True
-    old, new = up.old.installation, up.new.installation
-    for venv in up.pinned:
-        try:
-            repoint(venv, old.path, new.path, new.parts.executable_name)
-        except (PyshelfError, OSError) as exc:  # each environment on its own; the rest go on
-            why = describe_error(exc)
-            print(f"pyshelf: error: cannot repoint {venv.path}: {why}", file=sys.stderr)
-            ok = False
-        else:
-            print(f"repointed {venv.path} to {up.new.key}", file=sys.stderr)
-    if ok:
-        up.pinned.clear()
-    return ok
+    # --yes asked for the old patches' removal too: one kept because it is in use is a failure.
+    return EXIT_FAILED if done.failed or (done.kept and args.yes) else 0

@@ -7,7 +7,7 @@ about a millisecond to create at import, which a reinstall of a fraction of a se
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 from urllib.parse import unquote, urlsplit
 
 from tui.engine import platforms
@@ -33,6 +33,52 @@ def build_order(build: str) -> tuple[int, ...]:
     return tuple(int(p) for p in parts) if all(p.isascii() and p.isdigit() for p in parts) else ()
 
 
+class KeyFields(Protocol):
+    """The fields an installation key is made of (InstallKey's, and a Build's first nine)."""
+
+    @property
+    def implementation(self) -> str: ...
+    @property
+    def major(self) -> int: ...
+    @property
+    def minor(self) -> int: ...
+    @property
+    def patch(self) -> int: ...
+    @property
+    def prerelease(self) -> str: ...
+    @property
+    def variant(self) -> str | None: ...
+    @property
+    def os(self) -> str: ...
+    @property
+    def arch(self) -> str: ...
+    @property
+    def libc(self) -> str: ...
+
+
+# The names the key's fields make, shared by InstallKey and Build (named tuples cannot share
+# properties by inheritance, so each class forwards to these).
+def _version(k: KeyFields) -> str:
+    return f"{k.major}.{k.minor}.{k.patch}{k.prerelease}"
+
+
+def _variant_suffix(k: KeyFields) -> str:
+    return f"+{k.variant}" if k.variant else ""
+
+
+def _platform(k: KeyFields) -> str:
+    return f"{k.os}-{k.arch}-{k.libc}"
+
+
+def _key(k: KeyFields) -> str:
+    impl = platforms.key_implementation(k.implementation, k.os)
+    return f"{impl}-{_version(k)}{_variant_suffix(k)}-{_platform(k)}"
+
+
+def _minor_key(k: KeyFields) -> str:
+    return f"{k.implementation}-{k.major}.{k.minor}{_variant_suffix(k)}-{_platform(k)}"
+
+
 class InstallKey(NamedTuple):
     """What uv's installation key says, e.g. ``cpython-3.13.1+freethreaded-linux-x86_64-gnu``."""
 
@@ -48,7 +94,7 @@ class InstallKey(NamedTuple):
 
     @property
     def version(self) -> str:
-        return f"{self.major}.{self.minor}.{self.patch}{self.prerelease}"
+        return _version(self)
 
     @property
     def minor_version(self) -> str:
@@ -56,22 +102,21 @@ class InstallKey(NamedTuple):
 
     @property
     def variant_suffix(self) -> str:
-        return f"+{self.variant}" if self.variant else ""
+        return _variant_suffix(self)
 
     @property
     def platform(self) -> str:
-        return f"{self.os}-{self.arch}-{self.libc}"
+        return _platform(self)
 
     @property
     def key(self) -> str:
         """uv's installation key, also the install directory name."""
-        impl = platforms.key_implementation(self.implementation, self.os)
-        return f"{impl}-{self.version}{self.variant_suffix}-{self.platform}"
+        return _key(self)
 
     @property
     def minor_key(self) -> str:
         """uv's minor-version link name, e.g. ``cpython-3.12-linux-x86_64-gnu``."""
-        return f"{self.implementation}-{self.minor_version}{self.variant_suffix}-{self.platform}"
+        return _minor_key(self)
 
 
 class Build(NamedTuple):
@@ -91,12 +136,31 @@ class Build(NamedTuple):
     sha256: str | None
 
     # The names the key's fields make, as InstallKey makes them.
-    version = InstallKey.version
-    minor_version = InstallKey.minor_version
-    variant_suffix = InstallKey.variant_suffix
-    platform = InstallKey.platform
-    key = InstallKey.key
-    minor_key = InstallKey.minor_key
+    @property
+    def version(self) -> str:
+        return _version(self)
+
+    @property
+    def minor_version(self) -> str:
+        return f"{self.major}.{self.minor}"
+
+    @property
+    def variant_suffix(self) -> str:
+        return _variant_suffix(self)
+
+    @property
+    def platform(self) -> str:
+        return _platform(self)
+
+    @property
+    def key(self) -> str:
+        """uv's installation key, also the install directory name."""
+        return _key(self)
+
+    @property
+    def minor_key(self) -> str:
+        """uv's minor-version link name, e.g. ``cpython-3.12-linux-x86_64-gnu``."""
+        return _minor_key(self)
 
     @property
     def filename(self) -> str:

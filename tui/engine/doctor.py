@@ -59,8 +59,8 @@ def run_checks(shelf: Shelf) -> Iterator[Check]:
         yield Check("catalog", redact_url(s.catalog or "built-in"), False, describe_error(exc))
         return
     ms = (time.perf_counter() - start) * 1000
-    builds, warnings = len(catalog.builds), len(catalog.warnings)
-    detail = f"{builds} build{'' if builds == 1 else 's'} in {ms:.0f} ms"
+    count, warnings = len(catalog.builds), len(catalog.warnings)
+    detail = f"{count} build{'' if count == 1 else 's'} in {ms:.0f} ms"
     if warnings:
         detail += f"; {warnings} warning{'' if warnings == 1 else 's'}: {catalog.warnings[0]}"
     yield Check("catalog", catalog.source, True, detail, ms)
@@ -73,7 +73,7 @@ def run_checks(shelf: Shelf) -> Iterator[Check]:
         if sample is None:
             continue
         for n, url in enumerate(sources.urls(sample)):  # each, in the order they are asked
-            mirrored = (bool(mirror) and url.startswith(mirror.rstrip("/"))) or (
+            mirrored = bool(mirror and url.startswith(mirror.rstrip("/"))) or (
                 impl == "cpython" and url.startswith(ASTRAL_MIRROR))  # fmt: skip
             what = f"{impl} mirror" if mirrored else f"{impl} archives"
             what += " (fallback)" if n else ""

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, NamedTuple, TypedDict, TypeVar
 
 from tui.engine import platforms
 from tui.engine.builds import Build
@@ -36,8 +36,16 @@ _VERSION = re.compile(
     re.ASCII,  # \d is 0-9 only
 )
 _WORD = re.compile(r"^[a-z0-9_]+$", re.ASCII)
+
+
+class _Platform(TypedDict):
+    os: str
+    arch: str
+    libc: str
+
+
 # uv's Pyodide is CPython built for Emscripten: a request for it names that platform.
-_PYODIDE = {"os": "emscripten", "arch": "wasm32", "libc": "musl"}
+_PYODIDE: _Platform = {"os": "emscripten", "arch": "wasm32", "libc": "musl"}
 _VARIANT_WORDS = {"freethreaded", "debug", "gil"}
 _HINT = (
     "try 3.12, 3.12.7, '>=3.12,<3.14', 3.13t, pypy@3.10, cp312 or a key such as "
@@ -208,7 +216,11 @@ def _key_request(raw: str, text: str) -> Request:
         if not _WORD.match(value):
             raise _refuse(text, f"{shown(value)} is not a {name}")
         platform[name] = None if value == "any" else _platform_word(name, value)
-    return request._replace(**platform)
+    return request._replace(
+        os=platform.get("os", request.os),
+        arch=platform.get("arch", request.arch),
+        libc=platform.get("libc", request.libc),
+    )
 
 
 def parse_request(text: str) -> Request:

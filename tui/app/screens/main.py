@@ -17,7 +17,7 @@ from textual.widgets import DataTable, Input, Label, ListView
 from textual.worker import get_current_worker
 
 from tui.app import kinds
-from tui.app.bundle_dialogs import BundleActions
+from tui.app.bundle_dialogs import BUNDLE_BINDINGS, BundleActions
 from tui.app.commands import Command
 from tui.app.connection import ConnectionActions
 from tui.app.footer import FILTER_ACTIONS, QUEUE_ACTIONS, ActionFooter, table_actions
@@ -34,7 +34,7 @@ from tui.app.present import freeable, matches, row_id, totals, totals_text
 from tui.app.row_notes import TAGS, RowNotes
 from tui.app.screens.build_jobs import BuildJobs
 from tui.app.title import fit_parts
-from tui.app.upgrade_jobs import UpgradeActions
+from tui.app.upgrade_jobs import UPGRADE_BINDINGS, UpgradeActions
 from tui.app.widgets.details import DetailsPane, copy_text
 from tui.app.widgets.filter_input import FilterInput
 from tui.app.widgets.queue_panel import QueuePanel
@@ -66,8 +66,8 @@ def measure_ledger(shelf: Shelf) -> Ledger | None:
     return Ledger.measure(shelf)
 
 
-class MainScreen(UpgradeActions, BundleActions, ConnectionActions, BuildJobs):
-    BINDINGS: ClassVar[list[BindingType]] = register(
+class MainScreen(ConnectionActions, BuildJobs):
+    BINDINGS: ClassVar[list[BindingType]] = [*BUNDLE_BINDINGS, *UPGRADE_BINDINGS, *register(
         [
             # The footer (tui.app.footer) shows the main actions in a fixed order; help (?)
             # and Ctrl+P list the rest.
@@ -93,7 +93,7 @@ class MainScreen(UpgradeActions, BundleActions, ConnectionActions, BuildJobs):
             # Esc on the table clears a kept filter once no marks are left to clear.
             Binding("escape", "clear_filter", "Clear filter", show=False, id="clear-filter"),
         ]
-    )  # fmt: skip
+    )]  # fmt: skip
     # The details pane goes beside the table only where both fit: the table's narrow column
     # set needs 80 columns and the pane 40; below that it goes under the table.
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (120, "-wide")]
@@ -153,6 +153,10 @@ class MainScreen(UpgradeActions, BundleActions, ConnectionActions, BuildJobs):
         self.filter_box = FilterInput(id="filter")
         config = self.prefs.config
         self.table = ShelfTable(sort=(config.sort, config.sort_reverse), id="table")
+        self.upgrades = UpgradeActions(
+            self, self.shelf, self.queue, self.table, cwd=self._cwd, planner=self.plan_builds
+        )
+        self.bundles = BundleActions(self, self.shelf, self.queue, self.table, cwd=self._cwd)
         self.queue_panel = QueuePanel(id="queue")
         yield TitleBar("≡")
         yield self.status
@@ -523,6 +527,15 @@ class MainScreen(UpgradeActions, BundleActions, ConnectionActions, BuildJobs):
             self._set_warning(None)
         self.load_entries()
 
+    def action_upgrade(self) -> None:
+        self.upgrades.upgrade()
+
+    def action_export(self) -> None:
+        self.bundles.export()
+
+    def action_import(self) -> None:
+        self.bundles.import_()
+
     def action_cleanup(self) -> None:
         from tui.app.screens.cleanup import CleanupScreen
 
@@ -569,8 +582,8 @@ class MainScreen(UpgradeActions, BundleActions, ConnectionActions, BuildJobs):
                 partial(self.make_default, entry.key),
                 "python, python3 and its python3.X in the bin dir, as pyshelf install --default",
             )
-        yield from self.upgrade_commands()
-        yield from self.bundle_commands()
+        yield from self.upgrades.commands()
+        yield from self.bundles.commands()
         yield from self.connection_commands()
         yield "Sort by the next column", table.action_cycle_sort, key("sort")
         yield (

@@ -64,12 +64,13 @@ def builtin_catalog(
     catalog check again when read, since the store may be shared.
     """
     path = _builtin_index_path()
-    stamp = None
+    keep: tuple[Path, list[object]] | None = None  # (where it is kept, the stamp it is kept under)
     if path is not None and store is not None:
         with contextlib.suppress(OSError):
             stat = path.stat()
             stamp = [__version__, schema.RULES, str(path), stat.st_size, stat.st_mtime_ns]
-    if stamp is not None and (kept := _read_checked(store / BUILTIN_CHECKED, stamp)):
+            keep = (store / BUILTIN_CHECKED, stamp)
+    if keep is not None and (kept := _read_checked(*keep)):
         return kept._replace(builds=schema.with_mirrors(kept.builds, mirrors))
     if path is not None:
         text = path.read_text("utf-8")
@@ -82,8 +83,8 @@ def builtin_catalog(
         entries, BUILTIN_SOURCE, schemes=schema.SCHEMES_REMOTE
     )
     catalog = Catalog(builds, BUILTIN_SOURCE, warnings)
-    if stamp is not None:
-        _keep_checked(store / BUILTIN_CHECKED, stamp, catalog)
+    if keep is not None:
+        _keep_checked(*keep, catalog)
     return catalog._replace(builds=schema.with_mirrors(builds, mirrors))
 
 

@@ -224,6 +224,7 @@ class RemoteSizes:
         url = self.url_of(build)
         assert url is not None
         parts = urlsplit(url)
+        size: int | None
         if parts.scheme == "file":
             try:
                 size = Path(unquote(parts.path)).stat().st_size

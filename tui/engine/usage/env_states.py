@@ -98,7 +98,7 @@ def is_broken(venv: Venv) -> bool:
     """Its base interpreter is gone (``home`` or ``executable`` in pyvenv.cfg)."""
     if venv.home and not os.path.isdir(venv.home):
         return True
-    return bool(venv.executable) and not os.path.exists(venv.executable)
+    return bool(venv.executable and not os.path.exists(venv.executable))
 
 
 def survey(

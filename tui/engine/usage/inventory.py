@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tui.engine.du import Tally  # the du walker; sizes here must match du's
 from tui.engine.fsutil import within
@@ -40,8 +41,9 @@ _SCRATCH = ".pyshelf-"  # marks pyshelf's scratch entries in the install dir's .
 
 
 class _Group(StrEnum):
+    # Shadows str.title() (a method) with the group's heading; nothing title-cases an Owner.
     @property
-    def title(self) -> str:
+    def title(self) -> str:  # type: ignore[override]
         """The group's title in the disk-usage view."""
         return GROUP_TITLES[self.value]
 
@@ -49,7 +51,15 @@ class _Group(StrEnum):
 # Who an item belongs to, also the inventory's group order: UV (installs in uv's layout, ours
 # or uv's own), CACHE (archives, their unpacked copies, partial downloads), one per
 # registry.MANAGERS entry (PYENV, RYE, ...), then SYSTEM.
-Owner = _Group("Owner", [(name.upper(), name) for name in GROUP_TITLES])
+if TYPE_CHECKING:
+    # The members code names; the managers' (built from the registry below) are reached as
+    # Owner(name) and by iterating, which mypy types as Owner all the same.
+    class Owner(_Group):
+        UV = "uv"
+        CACHE = "cache"
+        SYSTEM = "system"
+else:
+    Owner = _Group("Owner", [(name.upper(), name) for name in GROUP_TITLES])
 
 
 class Kind(StrEnum):
@@ -221,10 +231,10 @@ def uv_items(shelf: Shelf, entries: Sequence[Entry]) -> list[Item]:
     install_reason = _writable(shelf.installs.root)
     installs = [(e.installation, e) for e in entries if e.installation is not None]
     installs.sort(key=lambda pair: (pair[0].parts.sort_key(), pair[0].key), reverse=True)
-    for inst, entry in installs:
+    for inst, installed in installs:
         items.append(Item(
             Owner.UV, Kind.INSTALL, inst.key, inst.version, inst.path, _mtime(inst.path),
-            install_reason is None, install_reason, entry,
+            install_reason is None, install_reason, installed,
         ))  # fmt: skip
     for path in _install_scratch(shelf):
         items.append(Item(

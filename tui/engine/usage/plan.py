@@ -320,11 +320,11 @@ def _pin_impact(
             left = any(h is None or id(h) not in removed for h in holders)
             charged.append((claim.pin, holders[0], left))
     out: dict[int, tuple[list[User], list[User]]] = {}
-    for pin, target, left in charged:
-        if target is None or id(target) not in removed:
+    for user, holder, left in charged:
+        if holder is None or id(holder) not in removed:
             continue
-        breaks, switches = out.setdefault(id(target), ([], []))
-        (switches if left else breaks).append(pin)
+        breaks, switches = out.setdefault(id(holder), ([], []))
+        (switches if left else breaks).append(user)
     return {k: (tuple(b), tuple(s)) for k, (b, s) in out.items()}
 
 

@@ -26,6 +26,12 @@ def register(bindings: Iterable[BindingType]) -> list[BindingType]:
     return out
 
 
+def forget(binding_ids: Iterable[str]) -> None:
+    """Drop what ``register`` noted for these ids (a job kind taken out again)."""
+    for binding_id in binding_ids:
+        _DEFAULTS.pop(binding_id, None)
+
+
 def known_ids() -> set[str]:
     return set(_DEFAULTS)
 

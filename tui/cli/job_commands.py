@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from tui.cli.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED
 from tui.engine.errors import PyshelfError
-from tui.engine.jobspec import JobKind
+from tui.engine.jobspec import JobKind, spec
 
 if TYPE_CHECKING:  # loaded by the command that runs, not by the parser
     from tui.engine.shelf import Entry, Shelf
@@ -23,22 +23,13 @@ def _warn(message: str) -> None:
 
 
 def _targets(shelf: Shelf, kind: JobKind, requests: Sequence[str]) -> list[Entry]:
+    """The builds the requests name, each once, by the kind's rule (``CliSpec.targets``)."""
+    cli = spec(kind).cli
+    assert cli is not None  # only a kind with a subcommand gets here
     entries = shelf.entries()
     targets = []
     for request in requests:
-        if kind == JobKind.UNINSTALL:
-            entry = shelf.find(request, entries, want=lambda e: e.installation is not None)
-        elif kind == JobKind.EVICT:
-            entry = shelf.find(
-                request, entries, want=lambda e: e.cached is not None or e.partial_bytes > 0
-            )
-        else:
-            entry = shelf.resolve_available(request, entries)
-            if kind in (JobKind.INSTALL, JobKind.REINSTALL):  # the build that is installed
-                from tui.engine.shelf.rebuilds import installed_build
-
-                note = _warn if kind == JobKind.INSTALL else None
-                entry = installed_build(entry, entries, on_rebuild=note)
+        entry = cli.targets(shelf, entries, request, _warn)
         if entry not in targets:
             targets.append(entry)
     return targets

@@ -12,11 +12,10 @@ import contextlib
 import itertools
 import threading
 import time
-from collections.abc import Callable
-from pathlib import Path
+from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
-from tui.engine.errors import Cancelled, PyshelfError, describe_error
+from tui.engine.errors import Cancelled, describe_error
 from tui.engine.jobspec import JobKind, spec
 from tui.engine.progress import Phase, Reporter, SpeedMeter
 from tui.engine.shelf import Entry, Shelf
@@ -226,8 +225,7 @@ class JobQueue:
 
     def _run(self, job: Job) -> None:
         try:
-            runner: Callable[[Job], object] = getattr(self, spec(job.kind).runner)
-            runner(job)
+            spec(job.kind).runner(self, job)
         except Cancelled:
             job.phase = Phase.CANCELLED
         except Exception as exc:  # never a traceback in the UI; the message still says what
@@ -240,110 +238,21 @@ class JobQueue:
         finally:
             job._end()
 
-    def _slot(self, semaphore: threading.BoundedSemaphore, job: Job) -> None:
+    @contextlib.contextmanager
+    def _slot(self, semaphore: threading.BoundedSemaphore, job: Job) -> Iterator[None]:
         while not semaphore.acquire(timeout=0.1):
             job.check("cancelled while queued")
-
-    @staticmethod
-    def _row(job: Job) -> Entry:
-        """The job's row, with an archive removed behind our back no longer on it. Rows are
-        never changed in place: the job is given a new one (``Shelf.refreshed``)."""
-        entry = job.entry
-        assert entry is not None  # every kind but REMOVE and tasks runs on a row
-        if entry.cached is not None and not entry.cached.path.exists():
-            job.entry = entry = entry._replace(cached=None)
-        return entry
-
-    def _fetch(self, job: Job) -> Path:
-        entry = self._row(job)
-        self._slot(self._download_slots, job)
         try:
-            job.set_phase(Phase.VERIFYING if entry.cached else Phase.DOWNLOADING)
-            path = self.shelf.fetch(entry, reporter=job)
+            yield
         finally:
-            self._download_slots.release()
-        job.entry = self.shelf.refreshed(entry)
-        if job.kind == JobKind.FETCH:
-            job.result = "cached"
-        return path
+            semaphore.release()
 
-    def _install(self, job: Job) -> None:
-        entry = self._row(job)
-        if job.kind == JobKind.INSTALL and entry.installation is not None:
-            # Still a command that writes the install dir: repair it, and make sure this
-            # install has its links (a crash may have cut them short), as uv does.
-            warnings = self.shelf.relink(entry, reporter=job)
-            job.entry = entry = self.shelf.refreshed(entry)
-            if warnings is not None:
-                job.warnings = warnings
-                job.result = "already installed"
-                return
-        # A download unpacks as it lands, paced by the network: it takes a download slot, not
-        # a disk slot (a slow link would hold one for hours). Work from the cache takes one.
-        first = self.shelf.install_starts_with(entry)
-        slots = self._download_slots if first is Phase.DOWNLOADING else self._disk_slots
-        self._slot(slots, job)
-        try:
-            job.set_phase(first)
-            result = self.shelf.install(entry, reporter=job)
-        finally:
-            slots.release()
-        job.entry = self.shelf.refreshed(entry)
-        job.warnings = result.warnings
-        job.result = "installed" if job.kind == JobKind.INSTALL else "reinstalled"
+    def download_slot(self, job: Job) -> contextlib.AbstractContextManager[None]:
+        """Hold one of the download slots while the block runs (waiting until one is free;
+        a job cancelled while it waits ends there)."""
+        return self._slot(self._download_slots, job)
 
-    def _removing(self, job: Job, remove: Callable[[], int]) -> None:
-        """Run ``remove`` in a disk slot as the job's REMOVING phase; it returns bytes freed."""
-        self._slot(self._disk_slots, job)
-        try:
-            job.set_phase(Phase.REMOVING)
-            job.freed = remove()
-        finally:
-            self._disk_slots.release()
-
-    def _uninstall(self, job: Job) -> None:
-        entry = self._row(job)
-        self._removing(job, lambda: self.shelf.uninstall(entry, reporter=job))
-        job.entry = self.shelf.refreshed(entry)
-        job.result = "uninstalled"
-        if self.shelf.unpacked_tree(entry) is not None:
-            # A hot copy was kept (Settings.keep_unpacked): say where the files went.
-            job.result = "uninstalled; unpacked copy kept in the cache for a quick reinstall"
-
-    def _evict(self, job: Job) -> None:
-        entry = self._row(job)
-        self._removing(job, lambda: self.shelf.evict(entry))
-        job.entry = self.shelf.refreshed(entry)
-        job.result = "evicted"
-
-    def _remove(self, job: Job) -> None:
-        assert job.remove is not None
-        self._removing(job, job.remove)
-        job.result = "removed"
-
-    def _task(self, job: Job) -> None:
-        assert job.task is not None
-        self._slot(self._disk_slots, job)
-        try:
-            job.result = job.task(job)
-        finally:
-            self._disk_slots.release()
-
-    def _verify(self, job: Job) -> None:
-        """Hash the archive and the unpacked copy again; a damaged copy is dropped (verify)."""
-        from tui.engine.verify import verify
-
-        self._slot(self._disk_slots, job)
-        try:
-            job.set_phase(Phase.VERIFYING)
-            result = verify(self.shelf, [self._row(job)], reporter=job)
-        finally:
-            self._disk_slots.release()
-        if job.cancel_event.is_set():
-            raise Cancelled("cancelled")
-        if not result.ok:
-            more = f" (+{len(result.problems) - 1} more)" if len(result.problems) > 1 else ""
-            repair = f"; {result.repairs[0]}" if result.repairs else ""
-            raise PyshelfError(f"{result.problems[0]}{more}{repair}")
-        checked = [what for n, what in [(result.archives, "archive"), (result.copies, "copy")] if n]
-        job.result = f"{' and '.join(checked)} match" if checked else "nothing to verify"
+    def disk_slot(self, job: Job) -> contextlib.AbstractContextManager[None]:
+        """Hold one of the slots for work on the disk (unpacking, hashing, deleting), as
+        ``download_slot`` does."""
+        return self._slot(self._disk_slots, job)

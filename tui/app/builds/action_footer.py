@@ -21,18 +21,13 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widget import Widget
 
+from tui.app import kinds
 from tui.app.keys import bound
 from tui.app.textual_private import current_keymap
 
-# binding id -> (word, shorter word for narrow terminals)
+# binding id -> (word, shorter word for narrow terminals); the job kinds' are in tui.app.kinds
 WORDS: dict[str, tuple[str, str]] = {
     "mark": ("mark", "mark"),
-    "fetch": ("fetch", "fetch"),
-    "install": ("install", "inst"),
-    "reinstall": ("reinstall", "reinst"),
-    "uninstall": ("uninstall", "uninst"),
-    "evict": ("evict", "evict"),
-    "verify": ("Verify", "Verify"),
     "filter": ("filter", "filter"),
     "sort": ("sort", "sort"),
     "all": ("all", "all"),
@@ -157,7 +152,9 @@ class ActionFooter(Widget):
             binding = next(iter(bound(self.app, binding_id)))
             shown = [b for b in bound(self.app, binding_id) if b.key_display] or [binding]
             display = _display(self.app.get_key_display(shown[0]))
-            full, brief = WORDS.get(binding_id, (binding.description.lower(),) * 2)
+            full, brief = kinds.footer_word(binding_id) or WORDS.get(
+                binding_id, (binding.description.lower(),) * 2
+            )
             out.append(
                 Item(
                     binding_id,

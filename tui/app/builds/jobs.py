@@ -12,6 +12,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tui.app import kinds
 from tui.app.builds.status_line import StatusLine
 from tui.app.builds.table import ShelfTable
 from tui.app.commands import Command
@@ -24,7 +25,7 @@ from tui.app.rules import needs_confirmation, replacements
 from tui.app.threads import in_thread
 from tui.app.view import View
 from tui.engine.jobs import Job, JobEvent, JobKind, Phase
-from tui.engine.jobspec import spec, table_specs
+from tui.engine.jobspec import spec
 from tui.engine.shelf import Entry, Shelf
 from tui.format import human_size
 
@@ -109,14 +110,14 @@ class BuildJobs:
                 timeout=4,
             )
         what = ok[0].build.describe() if len(ok) == 1 else f"{len(ok)} builds"
-        job = spec(kind)
-        title = job.question.format(what=what)
+        job, words = spec(kind), kinds.words(kind)
+        title = words.question.format(what=what)
         if job.destroys:
             from tui.engine.usage.removal import Action
 
             # The same plan, confirmations and execution as the disk-usage view's x: the
             # removal action of a build job is named as the job is (uninstall, evict).
-            self._plan_removal(Action(job.verb), ok, title, job.title)
+            self._plan_removal(Action(job.verb), ok, title, words.title)
             return
         if kind == JobKind.REINSTALL and any(e.installation is not None for e in ok):
             self._check_reinstall(ok, title)  # one key, unless it would throw work away
@@ -327,12 +328,13 @@ class BuildJobs:
         what = f"{len(targets)} marked builds" if len(targets) > 1 else ""
         if len(targets) == 1:
             what = targets[0].build.describe()
-        for job in table_specs():
+        for job in kinds.table_specs():
             if any(table.why_not(job.kind, e) is None for e in targets):
+                words = kinds.words(job.kind)
                 yield (
-                    f"{job.palette}: {what}",
+                    f"{words.palette or words.title}: {what}",
                     partial(self.request, job.kind),
-                    f"{job.help} ({key(job.action)})",
+                    f"{words.help} ({key(kinds.action(job.kind))})",
                 )
 
     def default_commands(self) -> Iterator[Command]:

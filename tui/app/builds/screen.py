@@ -14,6 +14,7 @@ from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.widgets import DataTable, Input, Label, ListView
 
+from tui.app import kinds
 from tui.app.builds import bindings as builds_bindings
 from tui.app.builds.action_footer import FILTER_ACTIONS, QUEUE_ACTIONS, ActionFooter, table_actions
 from tui.app.builds.bundles import BUNDLE_BINDINGS, BundleActions
@@ -45,7 +46,6 @@ from tui.app.view import View
 from tui.config import Preferences
 from tui.engine.checks.uvcache import uv_cache_notice
 from tui.engine.jobs import Job, JobQueue
-from tui.engine.jobspec import table_specs
 from tui.engine.shelf import Entry, Shelf
 from tui.engine.shelf.listing import default_view
 
@@ -134,7 +134,7 @@ class MainScreen(View):
             return QUEUE_ACTIONS
         if isinstance(focused, Input):
             return FILTER_ACTIONS
-        return table_actions([job.action for job in table_specs()])
+        return table_actions(kinds.table_actions())
 
     def on_mount(self) -> None:
         self.table.offline = self.shelf.settings.offline

@@ -8,34 +8,22 @@ from typing import ClassVar
 
 from rich.text import Text
 from textual import on
-from textual.binding import Binding, BindingType
+from textual.binding import Binding, BindingsMap, BindingType
 from textual.timer import Timer
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowDoesNotExist
 
-from tui.app import present, sorting
+from tui.app import kinds, present, sorting
 from tui.app.builds.events import JobRequested, SortChanged
 from tui.app.builds.row_tags import RowNotes
 from tui.app.commands import Command
 from tui.app.keys import bound_key, bound_keys, register
 from tui.app.navigation import vi_bindings
 from tui.engine.jobs import JobEvent, JobKind
-from tui.engine.jobspec import reason, spec, table_specs
+from tui.engine.jobspec import reason, spec
 from tui.engine.shelf import Entry
 
 TICK = 0.25  # seconds between progress repaints of the table
-
-
-def _job_bindings() -> list[Binding]:
-    out = []
-    for job in table_specs():
-        assert job.key is not None
-        kind = job.kind.value
-        out.append(Binding(job.key, f"job('{kind}')", job.title, tooltip=job.help, id=kind))
-        # When the action above is disabled the key falls through to this hidden binding,
-        # which says why instead of doing nothing. The same id: a keymap moves both.
-        out.append(Binding(job.key, f"explain('{kind}')", job.title, show=False, id=kind))
-    return out
 
 
 class ShelfTable(DataTable[present.Cell]):
@@ -46,7 +34,7 @@ class ShelfTable(DataTable[present.Cell]):
             Binding(
                 "space", "toggle_mark", "Mark", tooltip="Mark the row for a batch action", id="mark"
             ),
-            *_job_bindings(),
+            *kinds.table_bindings(),  # each kind's job, and its explain when it is disabled
             Binding(
                 "s", "cycle_sort", "Sort", show=False, tooltip="Sort by the next column", id="sort"
             ),
@@ -74,7 +62,7 @@ class ShelfTable(DataTable[present.Cell]):
 
     HELP = (
         "{mark} marks rows; "
-        + " ".join(f"{{{job.action}}}" for job in table_specs())
+        + " ".join(f"{{{action}}}" for action in kinds.table_actions())
         + " act on marked rows or the highlighted one."
     )
 
@@ -82,6 +70,10 @@ class ShelfTable(DataTable[present.Cell]):
         self, *, sort: tuple[str, bool] = ("version", True), id: str | None = None
     ) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        # A kind added after this class was made (``kinds.add``) binds its keys here.
+        known = {b.id for _, b in self._bindings}
+        if later := [b for b in kinds.table_bindings() if b.id not in known]:
+            self._bindings = BindingsMap([*(b for _, b in self._bindings), *later])
         self.entries: dict[str, Entry] = {}  # row id -> entry, for the rows shown
         self.marked: set[str] = set()
         self.jobs: dict[str, JobEvent] = {}  # installation key -> latest unfinished event

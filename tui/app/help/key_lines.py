@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from tui.engine.jobspec import table_specs
+from tui.app import kinds
 
 # Ids listed together on one line, with the line's text.
 PAIRS: dict[tuple[str, ...], str] = {
@@ -68,18 +68,6 @@ LINES: dict[str, str] = {
 }
 
 
-# The job kinds' lines, shorter than their help in tui.engine.jobspec (which a kind added
-# later falls back to).
-JOB_LINES: dict[str, str] = {
-    "fetch": "fetch into the cache",
-    "install": "install (fetches first)",
-    "reinstall": "reinstall from the cache",
-    "uninstall": "uninstall (asks first)",
-    "evict": "evict the archive (asks)",
-    "verify": "verify: hash cached files",
-}
-
-
 @dataclass(frozen=True, slots=True)
 class Group:
     title: str
@@ -88,7 +76,7 @@ class Group:
 
 def groups() -> list[Group]:
     """The help page's groups: the first two side by side on the first screen."""
-    jobs = tuple(job.action for job in table_specs())
+    jobs = tuple(kinds.table_actions())
     return [
         Group(
             "Builds",
@@ -157,15 +145,14 @@ def groups() -> list[Group]:
 
 
 def rows(group: Group, keys: Mapping[str, str]) -> list[tuple[str, str]]:
-    """(keys, what they do) for each line of ``group``; ``keys``: binding id -> key(s) now."""
-    jobs = {job.action: job for job in table_specs()}
+    """(keys, what they do) for each line of ``group``; ``keys``: binding id -> key(s) now.
+    A job kind's line is in its words (``tui.app.kinds``)."""
     out = []
     for entry in group.ids:
         if isinstance(entry, tuple):
             out.append((_joined([keys[i] for i in entry if i in keys]), PAIRS[entry]))
-        elif entry in jobs:
-            job = jobs[entry]
-            out.append((keys[entry], JOB_LINES.get(entry, f"{job.verb}: {job.help}")))
+        elif (line := kinds.help_line(entry)) is not None:
+            out.append((keys[entry], line))
         elif entry in keys:
             out.append((keys[entry], LINES[entry]))
     return out

@@ -48,6 +48,7 @@ from tui.engine.installs.keys import KeyParts, parse_key
 from tui.engine.installs.links import OURS, BinLinks
 from tui.engine.installs.linktree import clone_tree
 from tui.engine.installs.lock import lock_holders, open_lock_file
+from tui.engine.installs.macos_dylib import ensure_dylib_patched
 from tui.engine.installs.probe import RunningCheck, start_check
 from tui.engine.installs.repair import Repair
 from tui.engine.progress import NULL, Phase, Reporter
@@ -400,6 +401,8 @@ class InstallDir(Repair):
                 raise
             for check in checks:
                 check.wait()
+            if dylib_warning := ensure_dylib_patched(temp, final, parts):  # macOS; see there
+                warnings.append(dylib_warning)
             if compile_bytecode:
                 self._compile(temp, parts, final, warnings, reporter)
             reporter.check(f"install of {build.key} cancelled")
@@ -441,6 +444,10 @@ class InstallDir(Repair):
             if compile_bytecode:
                 path = installation.path
                 self._compile(path, installation.parts, path, warnings, reporter)
+            # macOS: uv fixes the install name of one already there too (see macos_dylib).
+            path, parts = installation.path, installation.parts
+            if dylib_warning := ensure_dylib_patched(path, path, parts):
+                warnings.append(dylib_warning)
             self._update_minor_link(installation.parts, warnings)
             if link_bin:
                 self._link_executable(installation.parts, warnings)

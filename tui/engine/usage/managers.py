@@ -185,13 +185,15 @@ def find_foreign(
     home: Path | None = None,
     system_dirs: Sequence[Path] = SYSTEM_DIRS,
     exclude: Iterable[Path] = (),
+    *,
+    macos_root: Path = MACOS_ROOT,
 ) -> list[ForeignPython]:
     """Managers' interpreters, then system ones that none of them (nor ``exclude``) holds:
     ``/usr/local/bin/python3.12`` may just be a link into pyenv or uv."""
     managed = find_managed(env, home)
     roots = [os.path.realpath(p) for p in (*exclude, *(m.path for m in managed))]
     system = [
-        s for s in find_system(system_dirs)
+        s for s in find_system(system_dirs, macos_root=macos_root)
         if not any(within(os.fspath(s.path), root) for root in roots)
     ]  # fmt: skip
     return managed + system

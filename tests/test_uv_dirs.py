@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from tui.engine import hostos
-from tui.engine.settings import Settings, uv_bin_dir, uv_install_dir
+from tui.engine.settings import Settings, uv_bin_dir, uv_install_dir, uv_state_dir
+from tui.engine.usage.venvs import default_roots
 
 
 def _on(monkeypatch: pytest.MonkeyPatch, system: str) -> None:
@@ -90,3 +91,26 @@ def test_bin_dir_follows_uv_everywhere_else(
     assert uv_bin_dir() == tmp_path / "xbin"
     monkeypatch.setenv("UV_PYTHON_BIN_DIR", "chosen/bin")  # uv's own variable: as given
     assert uv_bin_dir() == Path("chosen/bin")
+
+
+@pytest.mark.parametrize("system", [hostos.MACOS, hostos.WINDOWS, "linux"])
+def test_uv_tools_are_looked_for_in_uvs_data_folder(
+    system: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    _on(monkeypatch, system)
+    home = tmp_path / "home"
+    env = {"APPDATA": str(tmp_path / "Roaming")}
+    tools = {
+        hostos.MACOS: home / ".local/share/uv/tools",
+        hostos.WINDOWS: tmp_path / "Roaming/uv/tools",
+        "linux": home / ".local/share/uv/tools",
+    }[system]
+    assert default_roots(env=env, home=home)[0].path == tools
+    legacy = {
+        hostos.MACOS: home / "Library/Application Support/uv",
+        hostos.WINDOWS: tmp_path / "Roaming/uv/data",
+        "linux": home / ".local/share/uv",
+    }[system]
+    legacy.mkdir(parents=True)
+    assert default_roots(env=env, home=home)[0].path == legacy / "tools"
+    assert uv_state_dir(env, home) == legacy

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -85,34 +85,41 @@ def truthy(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
 
-def _xdg_home(name: str, *, strict: bool) -> Path | None:
+def _xdg_home(name: str, *, strict: bool, env: Mapping[str, str] | None = None) -> Path | None:
     """An XDG directory variable. ``strict``: uv's rule (its etcetera crate, uv-dirs), a
     relative path counts as unset; on Linux pyshelf has always taken one as given."""
-    value = _env(name)
+    value = (os.environ if env is None else env).get(name) or None
     if value is None or (strict and not os.path.isabs(value)):
         return None
     return Path(value) if strict else Path(value).expanduser()
 
 
-def uv_install_dir() -> Path:
-    """uv's managed-Python directory when UV_PYTHON_INSTALL_DIR is unset, as uv's
-    ``StateStore::from_settings`` finds it: its old per-system data dir while that exists
-    (``~/Library/Application Support/uv`` on macOS, ``%APPDATA%\\uv\\data`` on Windows),
-    else ``$XDG_DATA_HOME/uv`` (``~/.local/share/uv``; ``%APPDATA%\\uv`` on Windows); then
-    ``python`` below it."""
-    home = Path.home()
+def uv_state_dir(env: Mapping[str, str] | None = None, home: Path | None = None) -> Path:
+    """uv's data folder, where its ``python`` installs and its ``tools`` live unless moved,
+    as uv's ``StateStore::from_settings`` finds it: its old per-system folder while that
+    exists (``~/Library/Application Support/uv`` on macOS, ``%APPDATA%\\uv\\data`` on
+    Windows), else ``$XDG_DATA_HOME/uv`` (``~/.local/share/uv``; ``%APPDATA%\\uv`` on
+    Windows)."""
+    env = os.environ if env is None else env
+    home = Path.home() if home is None else home
     system = hostos.system()
     if system == hostos.WINDOWS:
-        appdata = _env("APPDATA")  # etcetera's roaming data dir
+        appdata = env.get("APPDATA")  # etcetera's roaming data dir
         uv = (Path(appdata) if appdata else home / "AppData" / "Roaming") / "uv"
         legacy = uv / "data"
     elif system == hostos.MACOS:
-        uv = (_xdg_home("XDG_DATA_HOME", strict=True) or home / ".local" / "share") / "uv"
+        xdg = _xdg_home("XDG_DATA_HOME", strict=True, env=env)
+        uv = (xdg or home / ".local" / "share") / "uv"
         legacy = home / "Library" / "Application Support" / "uv"
-    else:  # uv's old dir is its XDG one here
-        data = _xdg_home("XDG_DATA_HOME", strict=False) or home / ".local" / "share"
-        return data / "uv" / "python"
-    return (legacy if legacy.exists() else uv) / "python"
+    else:  # uv's old folder is its XDG one here
+        xdg = _xdg_home("XDG_DATA_HOME", strict=False, env=env)
+        return (xdg or home / ".local" / "share") / "uv"
+    return legacy if legacy.exists() else uv
+
+
+def uv_install_dir() -> Path:
+    """uv's managed-Python directory when UV_PYTHON_INSTALL_DIR is unset."""
+    return uv_state_dir() / "python"
 
 
 def uv_bin_dir() -> Path:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 import re
-import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from tui.engine import hostos
 from tui.engine.errors import PyshelfError, shown
 
 KEEP_UNPACKED_ENV = "PYSHELF_KEEP_UNPACKED"
@@ -85,19 +85,53 @@ def truthy(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
 
+def _xdg_home(name: str, *, strict: bool, env: Mapping[str, str] | None = None) -> Path | None:
+    """An XDG directory variable. ``strict``: uv's rule (its etcetera crate, uv-dirs), a
+    relative path counts as unset; on Linux pyshelf has always taken one as given."""
+    value = (os.environ if env is None else env).get(name) or None
+    if value is None or (strict and not os.path.isabs(value)):
+        return None
+    return Path(value) if strict else Path(value).expanduser()
+
+
+def uv_state_dir(env: Mapping[str, str] | None = None, home: Path | None = None) -> Path:
+    """uv's data folder, where its ``python`` installs and its ``tools`` live unless moved,
+    as uv's ``StateStore::from_settings`` finds it: its old per-system folder while that
+    exists (``~/Library/Application Support/uv`` on macOS, ``%APPDATA%\\uv\\data`` on
+    Windows), else ``$XDG_DATA_HOME/uv`` (``~/.local/share/uv``; ``%APPDATA%\\uv`` on
+    Windows)."""
+    env = os.environ if env is None else env
+    home = Path.home() if home is None else home
+    system = hostos.system()
+    if system == hostos.WINDOWS:
+        appdata = env.get("APPDATA")  # etcetera's roaming data dir
+        uv = (Path(appdata) if appdata else home / "AppData" / "Roaming") / "uv"
+        legacy = uv / "data"
+    elif system == hostos.MACOS:
+        xdg = _xdg_home("XDG_DATA_HOME", strict=True, env=env)
+        uv = (xdg or home / ".local" / "share") / "uv"
+        legacy = home / "Library" / "Application Support" / "uv"
+    else:  # uv's old folder is its XDG one here
+        xdg = _xdg_home("XDG_DATA_HOME", strict=False, env=env)
+        return (xdg or home / ".local" / "share") / "uv"
+    return legacy if legacy.exists() else uv
+
+
 def uv_install_dir() -> Path:
-    """uv's managed-Python directory, ``$XDG_DATA_HOME/uv/python`` (``~/.local/share/...``)."""
-    if sys.platform == "win32":
-        return Path(os.environ.get("APPDATA", Path.home())) / "uv" / "data" / "python"
-    data = _env_path("XDG_DATA_HOME") or Path.home() / ".local" / "share"
-    return data / "uv" / "python"
+    """uv's managed-Python directory when UV_PYTHON_INSTALL_DIR is unset."""
+    return uv_state_dir() / "python"
 
 
 def uv_bin_dir() -> Path:
-    """Where uv puts ``python3.12`` executables: UV_PYTHON_BIN_DIR, XDG_BIN_HOME, ~/.local/bin."""
-    if found := _env_path("UV_PYTHON_BIN_DIR") or _env_path("XDG_BIN_HOME"):
+    """Where uv puts ``python3.12`` executables, on every system (uv-dirs'
+    ``user_executable_directory``): UV_PYTHON_BIN_DIR, XDG_BIN_HOME, XDG_DATA_HOME/../bin,
+    ~/.local/bin."""
+    if found := _env_path("UV_PYTHON_BIN_DIR"):
         return found
-    if data := _env_path("XDG_DATA_HOME"):
+    strict = not hostos.system().startswith("linux")
+    if found := _xdg_home("XDG_BIN_HOME", strict=strict):
+        return found
+    if data := _xdg_home("XDG_DATA_HOME", strict=strict):
         return data.parent / "bin"
     return Path.home() / ".local" / "bin"
 

@@ -49,6 +49,7 @@ from tui.engine.installs.installation import (
 from tui.engine.installs.keys import KeyParts, parse_key
 from tui.engine.installs.links import OURS, BinLinks, Links
 from tui.engine.installs.linktree import clone_tree
+from tui.engine.installs.macos_dylib import ensure_dylib_patched
 from tui.engine.installs.probe import RunningCheck, start_check
 from tui.engine.installs.repair import Repair
 from tui.engine.platform import flags as flags_
@@ -314,6 +315,8 @@ class InstallDir:
                 raise
             for check in checks:
                 check.wait()
+            if dylib_warning := ensure_dylib_patched(temp, final, parts):  # macOS; see there
+                warnings.append(dylib_warning)
             if compile_bytecode:
                 self._compile(temp, parts, final, warnings, reporter)
             reporter.check(f"install of {build.key} cancelled")
@@ -355,7 +358,10 @@ class InstallDir:
             if compile_bytecode:
                 path = installation.path
                 self._compile(path, installation.parts, path, warnings, reporter)
-            self.links.update_minor_link(installation.parts, warnings)
+            path, parts = installation.path, installation.parts  # macOS: uv fixes one there too
+            if dylib_warning := ensure_dylib_patched(path, path, parts):
+                warnings.append(dylib_warning)
+            self.links.update_minor_link(parts, warnings)
             if link_bin:
                 self.links.link_executable(installation.parts, warnings)
             return tuple(warnings)

@@ -13,10 +13,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from tui.engine import hostos
 from tui.engine.fsutil import open_regular, within
 from tui.engine.usage.registry import MANAGERS, UNIT_PARENTS
 
 SYSTEM_DIRS: tuple[Path, ...] = (Path("/usr/bin"), Path("/usr/local/bin"))
+# On macOS, Homebrew's, python.org's and the system's: see ``macos_pythons``.
+MACOS_ROOT = Path("/")
 SYSTEM_REASON = "system interpreter: the OS package manager owns it"
 
 _SYSTEM_NAME = re.compile(r"^python3(?:\.\d+)?t?$")
@@ -145,8 +148,17 @@ def find_managed(
     return found
 
 
-def find_system(dirs: Sequence[Path] = SYSTEM_DIRS) -> list[ForeignPython]:
-    """``python3*`` executables in the system's bin directories, resolved and deduplicated."""
+def find_system(
+    dirs: Sequence[Path] = SYSTEM_DIRS, *, macos_root: Path = MACOS_ROOT
+) -> list[ForeignPython]:
+    """``python3*`` executables in the system's bin directories, resolved and deduplicated.
+    On macOS also Homebrew's and python.org's, below ``macos_root``: listed with the system's,
+    never deletable, their reason naming who put them there."""
+    on_macos = hostos.system() == hostos.MACOS
+    if on_macos:
+        from tui.engine.usage import macos_pythons
+
+        dirs = [*dirs, *macos_pythons.bin_dirs(macos_root)]
     found: dict[str, ForeignPython] = {}
     for directory in dirs:
         try:
@@ -160,9 +172,11 @@ def find_system(dirs: Sequence[Path] = SYSTEM_DIRS) -> list[ForeignPython]:
                 continue
             base = os.path.basename(real)
             version = version_from_name(base[len("python") :]) if _SYSTEM_NAME.match(base) else None
+            reason = macos_pythons.owner_reason(real, macos_root) if on_macos else None
             found[real] = ForeignPython(
-                "system", base, version, Path(real), os.stat(real).st_mtime, False, SYSTEM_REASON
-            )
+                "system", base, version, Path(real), os.stat(real).st_mtime, False,
+                reason or SYSTEM_REASON,
+            )  # fmt: skip
     return list(found.values())
 
 
@@ -171,13 +185,15 @@ def find_foreign(
     home: Path | None = None,
     system_dirs: Sequence[Path] = SYSTEM_DIRS,
     exclude: Iterable[Path] = (),
+    *,
+    macos_root: Path = MACOS_ROOT,
 ) -> list[ForeignPython]:
     """Managers' interpreters, then system ones that none of them (nor ``exclude``) holds:
     ``/usr/local/bin/python3.12`` may just be a link into pyenv or uv."""
     managed = find_managed(env, home)
     roots = [os.path.realpath(p) for p in (*exclude, *(m.path for m in managed))]
     system = [
-        s for s in find_system(system_dirs)
+        s for s in find_system(system_dirs, macos_root=macos_root)
         if not any(within(os.fspath(s.path), root) for root in roots)
     ]  # fmt: skip
     return managed + system

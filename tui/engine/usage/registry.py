@@ -7,10 +7,11 @@ is one entry here and its test.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from tui.engine import hostos
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,7 +21,10 @@ class Manager:
     name: str  # its inventory group and ForeignPython.manager
     title: str  # the group's title in the disk-usage view
     env: str | None  # the variable that moves its data dir (PYENV_ROOT), if any
-    default: str  # its data dir otherwise: "~/..." is under home, "{data}/..." the data home
+    # Its data dir otherwise: "~/..." is under home, "{data}/..." the system's data home
+    # (platformdirs': ~/Library/Application Support on macOS), "{xdg}/..." the XDG data home
+    # on every Unix (~/.local/share, where mise keeps its data on macOS too).
+    default: str
     units: str  # the directory in its data dir whose children are its units of removal
     home: str = "bin"  # where in a unit a venv made from it points ``home``
 
@@ -29,7 +33,7 @@ class Manager:
         if self.env and env.get(self.env):
             return Path(env[self.env]).expanduser()
         first, _, rest = self.default.partition("/")
-        start = {"~": home, "{data}": data_home(env, home)}[first]
+        start = home if first == "~" else _STARTS[first](env, home)
         return start / rest
 
     def interpreters(self, env: Mapping[str, str], home: Path) -> Path:
@@ -42,7 +46,7 @@ MANAGERS: tuple[Manager, ...] = (
     Manager("rye", "rye", "RYE_HOME", "~/.rye", "py"),
     Manager("hatch", "hatch", "HATCH_DATA_DIR", "{data}/hatch", "pythons", home="python/bin"),
     Manager("pdm", "pdm", None, "{data}/pdm", "python"),
-    Manager("mise", "mise", "MISE_DATA_DIR", "{data}/mise", "installs/python"),
+    Manager("mise", "mise", "MISE_DATA_DIR", "{xdg}/mise", "installs/python"),
     Manager("asdf", "asdf", "ASDF_DATA_DIR", "~/.asdf", "installs/python"),
 )
 
@@ -67,7 +71,14 @@ def manager(name: str) -> Manager:
 
 
 def data_home(env: Mapping[str, str], home: Path) -> Path:
-    if sys.platform == "darwin":
+    if hostos.system() == hostos.MACOS:
         return home / "Library" / "Application Support"
+    return xdg_data_home(env, home)
+
+
+def xdg_data_home(env: Mapping[str, str], home: Path) -> Path:
     xdg = env.get("XDG_DATA_HOME")
     return Path(xdg).expanduser() if xdg else home / ".local" / "share"
+
+
+_STARTS = {"{data}": data_home, "{xdg}": xdg_data_home}

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tui.engine.fsutil import read_small, within
+from tui.engine.settings import uv_state_dir
 from tui.engine.usage.registry import manager
 from tui.engine.usage.versionfiles import ManagerPin
 
@@ -139,7 +140,7 @@ def default_roots(
     pipx = Path(env["PIPX_HOME"]).expanduser() / "venvs" if env.get("PIPX_HOME") else None
     workon = Path(env["WORKON_HOME"]).expanduser() if env.get("WORKON_HOME") else None
     roots = [
-        SearchRoot(tools or data / "uv" / "tools", 1, "uv tools"),
+        SearchRoot(tools or uv_state_dir(env, home) / "tools", 1, "uv tools"),
         SearchRoot(pipx or data / "pipx" / "venvs", 1, "pipx"),
         SearchRoot(workon or home / ".virtualenvs", 1, "virtualenvs"),
     ]

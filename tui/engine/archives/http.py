@@ -142,6 +142,22 @@ def _check_proxies() -> None:
             raise DownloadError(f"{name}: {scheme}:// proxies are not supported; use http://")
 
 
+# httpcore reads a response 64 KiB at a time, and each read goes through h11's parser and
+# httpx's stream layers: on a fast link that handling, not the wire, set a download's pace.
+# A read returns whatever has arrived, so a larger one never waits for more.
+_READ_BYTES = 1 << 20
+
+
+def _read_more_at_once() -> None:
+    """Let httpcore's HTTP/1.1 connections read up to ``_READ_BYTES`` at a time."""
+    try:
+        from httpcore._sync.http11 import HTTP11Connection
+    except ImportError:  # another httpcore layout: its own read size stands
+        return
+    if getattr(HTTP11Connection, "READ_NUM_BYTES", _READ_BYTES) < _READ_BYTES:
+        HTTP11Connection.READ_NUM_BYTES = _READ_BYTES
+
+
 def make_client(
     read_timeout: float = 30.0,
     connect_timeout: float = 10.0,
@@ -160,6 +176,7 @@ def make_client(
     from tui.engine.archives.tls import LazyTLSContext
 
     _check_proxies()
+    _read_more_at_once()
     auth = None
     if netrc := _netrc_file():
         try:

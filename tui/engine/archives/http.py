@@ -43,6 +43,25 @@ def _skip_httpx_cli() -> None:
 _skip_httpx_cli()  # here: every module that imports httpx imports this one first
 
 
+def import_in_background() -> None:
+    """Start importing httpx (and httpcore and h11 under it) on a thread of its own, for a
+    command that will likely download: the import runs while the catalog and the plan are
+    read, and the first request finds the modules loaded (an ``import`` made meanwhile waits
+    for this one to finish, never runs it twice)."""
+    if "httpx" in sys.modules:
+        return
+    import threading
+
+    def load() -> None:
+        try:
+            import httpcore._sync.http11  # noqa: F401  (httpx makes its pool with it)
+            import httpx  # noqa: F401
+        except Exception:  # the request imports it again and reports the failure
+            return
+
+    threading.Thread(target=load, name="pyshelf-import-httpx", daemon=True).start()
+
+
 def _netrc_file() -> str | None:
     """``$NETRC`` or ``~/.netrc``, when there is one: credentials for private mirrors."""
     path = os.environ.get("NETRC") or os.path.expanduser("~/.netrc")

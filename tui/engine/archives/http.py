@@ -164,7 +164,7 @@ def _check_proxies() -> None:
 # httpcore reads a response 64 KiB at a time, and each read goes through h11's parser and
 # httpx's stream layers: on a fast link that handling, not the wire, set a download's pace.
 # A read returns whatever has arrived, so a larger one never waits for more.
-_READ_BYTES = 1 << 20
+_READ_BYTES = 256 << 10
 
 
 def _read_more_at_once() -> None:

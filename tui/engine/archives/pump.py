@@ -24,8 +24,8 @@ from tui.engine.progress import Reporter
 if TYPE_CHECKING:
     from tui.engine.archives.download import Tap
 
-# Chunks between the receive and the writer: a few MiB at most, so memory stays flat.
-_DEPTH = 8
+# Chunks between the receive and the writer: a few, so memory stays flat.
+_DEPTH = 4
 
 
 class TooLarge(Exception):

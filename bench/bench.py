@@ -34,8 +34,16 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from fleet import archives as fleet_archives  # noqa: E402  (bench/fleet.py)
+from fleet import fleet_env, versions, write_catalog  # noqa: E402
+
 from tests.loopback import LoopbackServer  # noqa: E402
-from tests.pbs_fixtures import catalog_json, make_archive, make_real_archive  # noqa: E402
+from tests.pbs_fixtures import (  # noqa: E402
+    ArchiveSpec,
+    catalog_json,
+    make_archive,
+    make_real_archive,
+)
 from tui.engine.du import tree_size  # noqa: E402
 
 README_START = "<!-- bench:start -->"
@@ -112,7 +120,9 @@ def table(rows: list[Row]) -> str:
 
 
 class Bench:
-    def __init__(self, tmp: Path, server_url: str, archives: dict[str, object], runs: int) -> None:
+    def __init__(
+        self, tmp: Path, server_url: str, archives: dict[str, ArchiveSpec], runs: int
+    ) -> None:
         self.tmp = tmp
         self.runs = runs
         self.uv, self.pyshelf = tool("uv"), tool("pyshelf")
@@ -216,8 +226,67 @@ class Bench:
             None,
             clear_cache,
         )
-        label = f"curl ({mib} MiB, loopback)"
+        label = f"curl -o ({mib} MiB, loopback)"
         self.rows.append(Row("download + sha256", label, t_curl, "pyshelf fetch", t_ps))
+        sha256sum = tool("sha256sum")
+        piped = f"{curl} -sSf {url} | {sha256sum} > /dev/null"  # pipefail: curl's failure counts
+        t_pipe, t_ps = paired(
+            self.runs,
+            lambda: run(["bash", "-o", "pipefail", "-c", piped], {}),
+            lambda: run([self.pyshelf, "fetch", "3.99"], env),
+            None,
+            clear_cache,
+        )
+        label = f"curl \\| sha256sum ({mib} MiB, loopback)"  # a pipe in a Markdown cell
+        self.rows.append(Row("download + sha256", label, t_pipe, "pyshelf fetch", t_ps))
+
+    def fleet(self, server_url: str, specs: list[ArchiveSpec], count: int) -> None:
+        """``du``, ``list`` and the app's first frame on a shelf of ``count`` installs: the
+        rows whose cost may grow with what the shelf holds."""
+        root = self.tmp / f"fleet-{count}"
+        catalog = write_catalog(self.tmp / f"fleet-{count}.json", specs, server_url)
+        env = fleet_env(root, catalog)
+        run([self.pyshelf, "install", *versions(count)], env)
+        where = [str(root / "installs"), str(root / "cache")]
+        t_du, t_ps = paired(
+            self.runs,
+            lambda: run([tool("du"), "-sb", *where], {}),
+            lambda: run([self.pyshelf, "--offline", "du"], env),
+        )
+        task = f"disk usage, {count} install{'s' * (count > 1)} (install dir and cache)"
+        self.rows.append(Row(task, "du -sb", t_du, "pyshelf --offline du", t_ps))
+        # uv would run each fake interpreter to list it (and then pyenv's shims on PATH): its
+        # catalog listing, which reads no install, is the fixed cost to compare with.
+        uv_list = [self.uv, "python", "list", "--offline", "--only-downloads"]
+        t_uv, t_ps = paired(
+            self.runs,
+            lambda: run(uv_list, env),
+            lambda: run([self.pyshelf, "--offline", "list"], env),
+        )
+        task = f"list, {count} install{'s' * (count > 1)}"
+        ref = "uv python list --offline --only-downloads"
+        self.rows.append(Row(task, ref, t_uv, "pyshelf --offline list", t_ps))
+        if count > 1:
+            self.first_frame(root, env, count)
+
+    def first_frame(self, root: Path, env: dict[str, str], count: int) -> None:
+        """The app's first frame with its rows, against a bare Textual app showing as many
+        (``bench/startup.py``'s harness: a pseudo-terminal, one hook for both)."""
+        from startup import _in_pty, _table_cells
+
+        full = {**BASE_ENV, **env}
+        cells = _table_cells(self.pyshelf, full)
+        data = root / "rows.json"
+        data.write_text(json.dumps(cells))
+        child = [sys.executable, str(REPO / "bench" / "first_frame.py")]
+        n = str(len(cells))
+        t_bare, t_ps = paired(
+            self.runs,
+            lambda: _in_pty([*child, "bare", n, str(data)], full),
+            lambda: _in_pty([*child, "pyshelf", n, "-"], full),
+        )
+        task = f"first frame of the app, {count} installs ({n} rows)"
+        self.rows.append(Row(task, "bare Textual app, same rows", t_bare, "pyshelf", t_ps))
 
     def memory(self, request: str, fetches: list[tuple[int, str]]) -> list[str]:
         """Peak memory (max RSS, from GNU time) of a first install and of fetches of growing
@@ -273,6 +342,7 @@ def repair_pass(work: Path, runs: int) -> str:
             sha256=spec.sha256,
         )  # fmt: skip
         installs.install(spec.path, build)
+    assert installs.bin_dir is not None
     for n in range(40):
         (installs.bin_dir / f"tool{n}").symlink_to("/usr/bin/env")
     samples = []
@@ -305,6 +375,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--download-mib", type=int, default=100)
+    parser.add_argument("--fleet", type=int, default=80, help="installs for du, list, frame")
     parser.add_argument("--write", type=Path, help="also write the table to this file")
     parser.add_argument("--readme", action="store_true", help="put the table in README.md")
     parser.add_argument("--skip-startup", action="store_true", help="leave out bench/startup.py")
@@ -319,6 +390,7 @@ def main() -> int:
         big = make_archive(www / "20991231", version="3.99.0", payload_kib=args.download_mib * 1024)
         huge_mib = 4 * args.download_mib  # memory must not grow with the archive
         huge = make_archive(www / "20991231", version="3.98.0", payload_kib=huge_mib * 1024)
+        fleet_specs = fleet_archives(www, args.fleet)
         with LoopbackServer(www) as server:
             archives = {"real": real, "big": big, "huge": huge}
             bench = Bench(tmp, server.url, archives, args.runs)
@@ -332,6 +404,8 @@ def main() -> int:
             url = json.loads(bench.catalog.read_text())[big.key]["url"]
             bench.download(url, args.download_mib)
             bench.sizes()
+            for count in sorted({1, args.fleet}):
+                bench.fleet(server.url, fleet_specs[:count], count)
             fetches = [(args.download_mib, "3.99"), (huge_mib, "3.98")]
             memory = bench.memory(request, fetches)
             repair = repair_pass(tmp, args.runs)

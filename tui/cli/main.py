@@ -115,6 +115,10 @@ def _main(argv: Sequence[str] | None) -> int:
             return cmd_pin(args)
         # Ctrl-C raises KeyboardInterrupt in the main thread; downloads keep their partial files.
         signal.signal(signal.SIGINT, signal.default_int_handler)
+        if args.command in ("install", "fetch") and not settings.offline:
+            from tui.engine.archives.http import import_in_background
+
+            import_in_background()  # while the shelf, the catalog and the plan load
         from tui.cli import job_commands
         from tui.engine.shelf import Shelf
 

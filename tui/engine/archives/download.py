@@ -15,30 +15,22 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
-import json
 import os
-import stat
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Protocol, TypeGuard
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import unquote, urlsplit
 
 from tui.engine.archives.cache import HASH_CHUNK, ArchiveCache, holds_archive, sha256_file
 from tui.engine.archives.http import make_client
+from tui.engine.archives.partial import hash_existing, open_partial, partial_size, replay
+from tui.engine.archives.pump import TooLarge, pump
+from tui.engine.archives.resume import range_start, read_validator, total_size, write_validator
 from tui.engine.builds import Build
 from tui.engine.errors import Cancelled, ChecksumError, DownloadError, OfflineError
-from tui.engine.fsutil import (
-    NotOurFile,
-    atomic_write_bytes,
-    group_shared,
-    new_scratch_file,
-    open_lock,
-    open_nofollow,
-    open_regular,
-    share_with_group,
-)
+from tui.engine.fsutil import open_lock, open_regular
 from tui.engine.progress import NULL, Phase, Reporter
 from tui.engine.redact import redact_text, redact_url
 from tui.format import human_size
@@ -60,10 +52,6 @@ class _Transient(Exception):
 
 # A server that cannot be reached at all twice in a row means no network: say so quickly.
 CONNECT_RETRIES = 2
-
-
-class _TooLarge(Exception):
-    """More bytes arrived than the archive can have: the server is broken or hostile."""
 
 
 class _Refused(Exception):
@@ -94,33 +82,6 @@ class Tap(Protocol):
     def reset(self) -> None:
         """The bytes it had are void: the next one fed is the archive's first again."""
         ...
-
-
-def _hash_existing(
-    path: Path,
-    digest: hashlib._Hash,
-    tap: Tap | None = None,
-    reporter: Reporter = NULL,
-    *,
-    owned: bool = False,
-) -> int:
-    """Feed a file on disk (a partial download, a cached archive) into the running hash, and
-    to ``tap`` what it has not had yet; return its length. Never read through a link, and
-    with ``owned`` (a partial download, written next) only a file of this user's
-    (NotOurFile)."""
-    size = 0
-    with os.fdopen(open_nofollow(path, owned=owned), "rb", buffering=0) as handle:
-        total = os.fstat(handle.fileno()).st_size
-        if tap is not None and tap.offset > total:
-            tap.reset()  # the file is shorter than what it had: those bytes were not these
-        while chunk := handle.read(HASH_CHUNK):
-            reporter.check("verification cancelled")
-            reporter.progress(size, total)
-            digest.update(chunk)
-            if tap is not None and size + len(chunk) > tap.offset:
-                tap.feed(chunk[tap.offset - size :] if tap.offset > size else chunk)
-            size += len(chunk)
-    return size
 
 
 class Downloader:
@@ -170,7 +131,7 @@ class Downloader:
         def waiting() -> None:  # another pyshelf is downloading the same archive
             reporter.check("cancelled while waiting for another download")
             # Its bytes land in the same partial file: show them, not a frozen line.
-            reporter.progress(_size(partial), expected_size)
+            reporter.progress(partial_size(partial), expected_size)
 
         with _download_lock(Path(f"{partial}.lock"), waiting):
             if self._verified(dest, build, reporter, tap):
@@ -200,7 +161,7 @@ class Downloader:
         else:
             running = hashlib.sha256()
             with contextlib.suppress(FileNotFoundError):  # gone meanwhile: download it
-                _hash_existing(dest, running, tap, reporter)
+                hash_existing(dest, running, tap, reporter)
             digest = running.hexdigest()
         if digest == build.sha256:
             self.verified.add(build.sha256)
@@ -225,13 +186,13 @@ class Downloader:
         failures = 0
         # Bytes kept from an earlier run may be damaged (a crash can leave zeros at the end of
         # a file): if such a download does not verify, it gets one clean start of its own.
-        suspect = _size(partial) > 0
+        suspect = partial_size(partial) > 0
         while True:
-            before = _size(partial)
+            before = partial_size(partial)
             try:
                 url, digest = self._first_answer(urls, partial, reporter, limit, tap)
             except _Transient as exc:
-                after = _size(partial)
+                after = partial_size(partial)
                 failures = 0 if after > before else failures + 1
                 hosts = ", ".join(dict.fromkeys(urlsplit(redact_url(u)).netloc for u in urls))
                 if exc.connect and failures >= CONNECT_RETRIES:
@@ -268,7 +229,7 @@ class Downloader:
             last = index == len(urls) - 1
             try:
                 return url, self._attempt(url, partial, reporter, limit, tap)
-            except _TooLarge:
+            except TooLarge:
                 # Never kept for a resume: the bytes so far are the start of something wrong.
                 partial.unlink(missing_ok=True)
                 partial.with_suffix(".json").unlink(missing_ok=True)
@@ -299,14 +260,14 @@ class Downloader:
         import httpx
 
         digest = hashlib.sha256()
-        offset = _replay(partial, digest, tap)
+        offset = replay(partial, digest, tap)
         if offset > limit:
-            raise _TooLarge
+            raise TooLarge
         meta_path = partial.with_suffix(".json")
         headers = {"Accept-Encoding": "identity"}
         if offset:
             headers["Range"] = f"bytes={offset}-"
-            validator = _read_validator(meta_path)
+            validator = read_validator(meta_path)
             if validator:
                 # If the file changed on the server, If-Range makes it send the whole new file.
                 headers["If-Range"] = validator
@@ -320,12 +281,12 @@ class Downloader:
                     raise _Transient(f"HTTP {status}")
                 if status not in (200, 206):
                     raise _Refused(f"download of {redact_url(url)} failed: HTTP {status}")
-                total = _total_size(response, offset)
+                total = total_size(response, offset)
                 if total is not None and total > limit:
-                    raise _TooLarge
+                    raise TooLarge
                 mode = "ab"
                 if status == 206:
-                    start = _range_start(response)
+                    start = range_start(response)
                     if start != offset:
                         raise _Transient(f"server resumed at byte {start}, not {offset}")
                 else:
@@ -333,11 +294,11 @@ class Downloader:
                     mode, offset, digest = "wb", 0, hashlib.sha256()
                     if tap is not None and tap.offset:
                         tap.reset()
-                _write_validator(meta_path, response)
-                with _open_partial(partial, restart=mode == "wb") as handle:
+                write_validator(meta_path, response)
+                with open_partial(partial, restart=mode == "wb") as handle:
                     # No chunk size: a re-chunking buffer would lose its bytes on a drop.
                     chunks = response.iter_raw()
-                    done = _pump(chunks, handle, digest, offset, total, reporter, limit, tap)
+                    done = pump(chunks, handle, digest, offset, total, reporter, limit, tap)
                 if total is not None and done < total:
                     raise _Transient(f"connection closed after {done} of {total} bytes")
         except httpx.TimeoutException as exc:
@@ -367,18 +328,18 @@ class Downloader:
         with src:
             total = os.fstat(src.fileno()).st_size
             if total > limit:
-                raise _TooLarge
+                raise TooLarge
             digest = hashlib.sha256()
-            offset = _replay(partial, digest, tap)
+            offset = replay(partial, digest, tap)
             if offset > total:
                 partial.unlink()
                 offset, digest = 0, hashlib.sha256()
                 if tap is not None:
                     tap.reset()
-            with _open_partial(partial) as dst:
+            with open_partial(partial) as dst:
                 src.seek(offset)
                 chunks = iter(lambda: src.read(HASH_CHUNK), b"")
-                _pump(chunks, dst, digest, offset, total, reporter, limit, tap)
+                pump(chunks, dst, digest, offset, total, reporter, limit, tap)
         return digest.hexdigest()
 
 
@@ -400,145 +361,3 @@ def _download_lock(path: Path, waiting: Callable[[], None]) -> Iterator[None]:
         yield
     finally:
         os.close(fd)  # closing drops the flock
-
-
-def _pump(
-    chunks: Iterable[bytes],
-    handle: BinaryIO,
-    digest: hashlib._Hash,
-    done: int,
-    total: int | None,
-    reporter: Reporter,
-    limit: int,
-    tap: Tap | None = None,
-) -> int:
-    """Append, hash, tap and report each chunk; returns the byte count reached."""
-    for chunk in chunks:
-        reporter.check("download cancelled; the partial file is kept")
-        done += len(chunk)
-        if done > limit:
-            raise _TooLarge
-        handle.write(chunk)
-        digest.update(chunk)
-        if tap is not None:
-            tap.feed(chunk)
-        reporter.progress(done, total)
-    return done
-
-
-def _size(partial: Path) -> int:
-    """How many bytes a partial download holds (0 for a link: its target is never looked at)."""
-    try:
-        st = os.lstat(partial)
-    except OSError:
-        return 0
-    return st.st_size if stat.S_ISREG(st.st_mode) else 0
-
-
-def _open_partial(partial: Path, *, restart: bool = False) -> BinaryIO:
-    """The partial download, to append to (``restart``: emptied first). It keeps a stable
-    name so a later run resumes it, so it is opened only when it is a file this user made:
-    a link or another's file planted in its place is refused untouched (NotOurFile)."""
-    fd = open_nofollow(partial, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o666, owned=True)
-    if restart:
-        os.ftruncate(fd, 0)
-    if group_shared(partial.parent):
-        share_with_group(fd)  # and so the archive it becomes: the group reads it
-    return os.fdopen(fd, "ab")
-
-
-def _adopt(partial: Path) -> bool:
-    """Take over a partial download another member of a group-shared cache left (we hold
-    its lock, so nobody writes it): its bytes are copied into a file of this user's, which
-    replaces it, and the download resumes. False anywhere else: there it was planted."""
-    st = os.lstat(partial)
-    if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1 or not group_shared(partial.parent):
-        return False
-    fd, scratch = new_scratch_file(partial.parent, f".{partial.name}.", ".adopt")
-    try:
-        with os.fdopen(fd, "wb") as out, os.fdopen(open_nofollow(partial), "rb") as src:
-            while chunk := src.read(HASH_CHUNK):
-                out.write(chunk)
-            os.fchmod(out.fileno(), 0o664)
-        os.replace(scratch, partial)
-    except BaseException:
-        Path(scratch).unlink(missing_ok=True)
-        raise
-    return True
-
-
-def _replay(partial: Path, digest: hashlib._Hash, tap: Tap | None) -> int:
-    """Start a request's hash from the partial file's bytes (and the tap where it has not
-    had them); returns the offset to resume from. Another member's partial file in a
-    group-shared cache is adopted first (see ``_adopt``)."""
-    try:
-        try:
-            return _hash_existing(partial, digest, tap, owned=True)
-        except NotOurFile:
-            if not _adopt(partial):
-                raise
-            return _hash_existing(partial, digest, tap, owned=True)
-    except FileNotFoundError:
-        if tap is not None and tap.offset:
-            tap.reset()
-        return 0
-
-
-def _count(text: str | None) -> int | None:
-    """A byte count from a header; a hostile one (thousands of digits) is no count at all."""
-    return int(text) if text and text.isdigit() and len(text) <= 18 else None
-
-
-def _total_size(response: httpx.Response, offset: int) -> int | None:
-    if response.status_code == 206:
-        content_range = response.headers.get("content-range", "")
-        if (total := _count(content_range.rpartition("/")[2])) is not None:
-            return total
-    if (length := _count(response.headers.get("content-length"))) is not None:
-        return length + (offset if response.status_code == 206 else 0)
-    return None
-
-
-def _range_start(response: httpx.Response) -> int:
-    content_range = response.headers.get("content-range", "")  # "bytes 100-199/200"
-    try:
-        return int(content_range.split()[1].split("-")[0])
-    except (IndexError, ValueError):
-        return -1
-
-
-_VALIDATOR_CAP = 4096  # a few header values; more is not a file pyshelf wrote
-
-
-def _read_validator(meta_path: Path) -> str | None:
-    """The saved ETag or Last-Modified, from a file in the shared partial folder: never read
-    through a link, and only a value fit for a header is sent."""
-    try:
-        with os.fdopen(open_nofollow(meta_path), "rb") as handle:
-            meta = json.loads(handle.read(_VALIDATOR_CAP))
-    except (OSError, ValueError, RecursionError):
-        return None
-    if not isinstance(meta, dict):
-        return None
-    etag, modified = meta.get("etag"), meta.get("last_modified")
-    # If-Range needs a strong validator; a weak ETag would make every resume restart.
-    if _header_value(etag) and not etag.startswith("W/"):
-        return etag
-    return modified if _header_value(modified) else None
-
-
-def _header_value(value: object) -> TypeGuard[str]:
-    return (
-        isinstance(value, str) and 0 < len(value) <= 256 and value.isascii() and value.isprintable()
-    )
-
-
-def _write_validator(meta_path: Path, response: httpx.Response) -> None:
-    meta = {
-        "etag": response.headers.get("etag", ""),
-        "last_modified": response.headers.get("last-modified", ""),
-        "saved": time.time(),
-    }
-    # Resuming without If-Range is still safe: the sha256 has the last word.
-    with contextlib.suppress(OSError):
-        atomic_write_bytes(meta_path, json.dumps(meta).encode(), private=True)

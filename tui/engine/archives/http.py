@@ -43,6 +43,25 @@ def _skip_httpx_cli() -> None:
 _skip_httpx_cli()  # here: every module that imports httpx imports this one first
 
 
+def import_in_background() -> None:
+    """Start importing httpx (and httpcore and h11 under it) on a thread of its own, for a
+    command that will likely download: the import runs while the catalog and the plan are
+    read, and the first request finds the modules loaded (an ``import`` made meanwhile waits
+    for this one to finish, never runs it twice)."""
+    if "httpx" in sys.modules:
+        return
+    import threading
+
+    def load() -> None:
+        try:
+            import httpcore._sync.http11  # noqa: F401  (httpx makes its pool with it)
+            import httpx  # noqa: F401
+        except Exception:  # the request imports it again and reports the failure
+            return
+
+    threading.Thread(target=load, name="pyshelf-import-httpx", daemon=True).start()
+
+
 def _netrc_file() -> str | None:
     """``$NETRC`` or ``~/.netrc``, when there is one: credentials for private mirrors."""
     path = os.environ.get("NETRC") or os.path.expanduser("~/.netrc")
@@ -142,6 +161,22 @@ def _check_proxies() -> None:
             raise DownloadError(f"{name}: {scheme}:// proxies are not supported; use http://")
 
 
+# httpcore reads a response 64 KiB at a time, and each read goes through h11's parser and
+# httpx's stream layers: on a fast link that handling, not the wire, set a download's pace.
+# A read returns whatever has arrived, so a larger one never waits for more.
+_READ_BYTES = 256 << 10
+
+
+def _read_more_at_once() -> None:
+    """Let httpcore's HTTP/1.1 connections read up to ``_READ_BYTES`` at a time."""
+    try:
+        from httpcore._sync.http11 import HTTP11Connection
+    except ImportError:  # another httpcore layout: its own read size stands
+        return
+    if getattr(HTTP11Connection, "READ_NUM_BYTES", _READ_BYTES) < _READ_BYTES:
+        HTTP11Connection.READ_NUM_BYTES = _READ_BYTES
+
+
 def make_client(
     read_timeout: float = 30.0,
     connect_timeout: float = 10.0,
@@ -160,6 +195,7 @@ def make_client(
     from tui.engine.archives.tls import LazyTLSContext
 
     _check_proxies()
+    _read_more_at_once()
     auth = None
     if netrc := _netrc_file():
         try:

@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import stat
-import subprocess
 from pathlib import Path
 
 from tui.engine import hostos
@@ -68,6 +66,8 @@ def ensure_dylib_patched(tree: Path, final: Path, parts: KeyParts) -> str | None
 
 
 def _patch(dylib: Path, install_name: Path) -> str | None:
+    import shutil  # only on a Mac: other systems' fast paths never load it
+
     try:
         source = open_regular(dylib, follow=False)
     except FileNotFoundError:
@@ -99,6 +99,8 @@ def _patch(dylib: Path, install_name: Path) -> str | None:
 
 
 def _run_tool(install_name: Path, target: Path) -> str | None:
+    import subprocess  # only on a Mac: other systems' fast paths never load it
+
     command = [TOOL, "-id", os.fspath(install_name), os.fspath(target)]
     try:
         done = subprocess.run(

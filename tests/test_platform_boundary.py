@@ -21,7 +21,6 @@ PORTABLE_FLAGS = {"O_RDONLY", "O_WRONLY", "O_RDWR", "O_CREAT", "O_EXCL", "O_TRUN
 # module -> what it still uses; to be converted to tui.engine.platform by its owner.
 NOT_CONVERTED_YET = {
     "engine/archives/download.py": "fcntl (downloads)",
-    "engine/du.py": "os.O_DIRECTORY/O_CLOEXEC (disk usage)",
 }
 
 

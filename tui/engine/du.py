@@ -9,8 +9,16 @@ from collections.abc import Container, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from tui.engine.platform import flags
+
 _Seen = set[tuple[int, int]]
-_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
+_DIR_FLAGS = os.O_RDONLY | flags.O_DIRECTORY | flags.O_CLOEXEC
+
+
+def _open_dir(directory: str) -> int | None:
+    """A descriptor to scan ``directory`` by, each lstat then an fstatat relative to it (short
+    lookups); None where folders take no descriptors (Windows): scan and lstat by path."""
+    return os.open(directory, _DIR_FLAGS) if flags.FOLDER_FDS else None
 
 
 def stat_tree(root: str, skip: Container[str] = ()) -> Iterator[os.stat_result]:
@@ -28,24 +36,24 @@ def stat_tree(root: str, skip: Container[str] = ()) -> Iterator[os.stat_result]:
     while stack:
         directory = stack.pop()
         try:
-            # Scan by fd so each lstat is an fstatat relative to the directory: short lookups.
-            fd = os.open(directory, _DIR_FLAGS)
+            fd = _open_dir(directory)
         except OSError:
             continue
         try:
-            with os.scandir(fd) as entries:
+            with os.scandir(directory if fd is None else fd) as entries:
                 for entry in entries:
                     if skip and f"{directory}/{entry.name}" in skip:
                         continue  # measured on its own
                     try:
-                        st = lstat(entry.name, dir_fd=fd)
+                        st = lstat(entry.name, dir_fd=fd) if fd is not None else lstat(entry.path)
                     except OSError:
                         continue  # vanished or unreadable: du warns and goes on
                     if is_dir(st.st_mode):
                         stack.append(f"{directory}/{entry.name}")
                     yield st
         finally:
-            os.close(fd)
+            if fd is not None:
+                os.close(fd)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,17 +106,17 @@ class Tally:
             if cancel is not None and cancel.is_set():
                 return None
             try:
-                fd = os.open(directory, _DIR_FLAGS)
+                fd = _open_dir(directory)
             except OSError:
                 continue
             try:
-                with os.scandir(fd) as entries:
+                with os.scandir(directory if fd is None else fd) as entries:
                     for entry in entries:
                         name = entry.name
                         if skip and f"{directory}/{name}" in skip:
                             continue  # measured on its own
                         try:
-                            st = lstat(name, dir_fd=fd)
+                            st = lstat(name, dir_fd=fd) if fd is not None else lstat(entry.path)
                         except OSError:
                             continue  # vanished or unreadable: du warns and goes on
                         if is_dir(st.st_mode):
@@ -121,7 +129,8 @@ class Tally:
                             seen.add(key)
                         size += st.st_size
             finally:
-                os.close(fd)
+                if fd is not None:
+                    os.close(fd)
         return Measured(size, shared)
 
     def size(self, path: Path | str) -> int:

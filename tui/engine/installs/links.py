@@ -54,6 +54,7 @@ class Links:
 
     def update_minor_link(self, parts: KeyParts, warnings: list[str]) -> None:
         """Point the minor-version link at the newest installed patch, or remove it."""
+        # Not yet on Windows: uv makes a junction here, and PEP 514 registry keys beside it.
         if not parts.has_minor_link:
             return
         link = inside(self.root, parts.minor_key)
@@ -81,6 +82,7 @@ class Links:
         return target
 
     def link_executable(self, parts: KeyParts, warnings: list[str]) -> Path | None:
+        # Not yet on Windows: uv writes a python3.X.exe trampoline here instead of a link.
         if self.bin_dir is None:
             return None
         target = self._executable_target(parts, warnings)

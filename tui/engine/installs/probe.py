@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,6 +20,8 @@ if TYPE_CHECKING:
 
 # Prints what the interpreter is; -E -S -B: no environment, no site, no .pyc written.
 _PROBE = 'import sys; print("%d.%d.%d" % sys.version_info[:3], getattr(sys, "abiflags", ""))'
+
+_BUSY_TRIES = 8  # about 0.3 s in all before ETXTBSY is taken as an answer
 
 
 PROBE_TIMEOUT = 30.0
@@ -125,11 +129,19 @@ def start_check(tree: Path, parts: KeyParts, source: str, *, run: bool) -> Runni
         return RunningCheck()
     import subprocess  # a reinstall from a kept copy never starts the interpreter
 
-    try:
-        process = subprocess.Popen(
-            [os.fspath(exe), "-E", "-S", "-B", "-c", _PROBE],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
-    except OSError as exc:
-        raise refuse(f"{rel} does not run: {exc.strerror or exc}", at_fault=False) from None
-    return RunningCheck(process, refuse, parts)
+    for attempt in range(_BUSY_TRIES):
+        try:
+            process = subprocess.Popen(
+                [os.fspath(exe), "-E", "-S", "-B", "-c", _PROBE],
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                text=True,
+            )  # fmt: skip
+        except OSError as exc:
+            # "Text file busy": another thread's fork, made while this file was still open for
+            # writing, holds that descriptor until its child execs: a moment, so try again.
+            if exc.errno == errno.ETXTBSY and attempt + 1 < _BUSY_TRIES:
+                time.sleep(0.01 * (attempt + 1))
+                continue
+            raise refuse(f"{rel} does not run: {exc.strerror or exc}", at_fault=False) from None
+        return RunningCheck(process, refuse, parts)
+    raise AssertionError("unreachable: the last try returns or raises")

@@ -176,7 +176,7 @@ async def shoot(root: Path, server: LoopbackServer, catalog: Path) -> None:
             rid = next(r for r, item in table.items.items() if item.path == path)
             table.move_cursor(row=table.get_row_index(rid), animate=False)
             await pilot.press("space")
-        while screen.plan is None:
+        while screen.removals.plan is None:
             await pilot.pause(0.05)
         await pilot.press("ctrl+home")
         app.clear_notifications()

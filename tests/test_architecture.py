@@ -31,3 +31,12 @@ def test_every_engine_package_is_on_the_map() -> None:
     assert packages
     unmapped = [p for p in packages if f"`tui/engine/{p}/`" not in text]
     assert not unmapped, f"engine packages the map leaves out: {unmapped}"
+
+
+def test_no_module_is_over_450_lines() -> None:
+    long = {
+        str(p.relative_to(REPO)): n
+        for p in (REPO / "tui").rglob("*.py")
+        if (n := len(p.read_text(encoding="utf-8").splitlines())) > 450
+    }
+    assert not long, f"split these by what they hold: {long}"

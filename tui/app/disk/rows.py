@@ -158,7 +158,8 @@ def item_cells(
         "version": _cell(_version_text(item), "" if item.version else "dim"),
         "size": _cell(size, "" if item.size is not None else "dim", "right"),
         "bar": _cell(bar(item.size, largest, BAR_WIDTH[narrow])),
-        "age": _cell(human_age(item.age(now)), "dim", "right"),
+        # No time for what is not on disk yet (an install dir never made): not "56y".
+        "age": _cell(human_age(item.age(now)) if item.mtime > 0 else "", "dim", "right"),
         "status": _cell(words, style),
     }  # fmt: skip
 

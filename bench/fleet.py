@@ -17,6 +17,7 @@ from pathlib import Path
 from tests.pbs_fixtures import ArchiveSpec, _file, catalog_json, make_archive
 
 FILES_PER_INSTALL = 300
+BUILD = "20991230"
 
 
 def versions(count: int) -> list[str]:
@@ -33,8 +34,12 @@ def archives(www: Path, count: int) -> list[ArchiveSpec]:
             _file(f"python/lib/python{mm}/pkg{n // 50}/mod{n}.py", b"x = 1\n" * (n % 40 + 1))
             for n in range(FILES_PER_INSTALL)
         ]
+        # A build date of their own: the bench's other archives (the running interpreter's
+        # version among them) keep their names.
         made.append(
-            make_archive(www / "20991231", version=version, payload_kib=128, extra_members=extra)
+            make_archive(
+                www / BUILD, version=version, build=BUILD, payload_kib=128, extra_members=extra
+            )
         )
     return made
 

@@ -53,7 +53,8 @@ def ensure_dylib_patched(tree: Path, final: Path, parts: KeyParts) -> str | None
     it was, or when it does not apply."""
     if not applies(parts):
         return None
-    lib = Path("install", "lib") if (tree / "install").is_dir() else Path("lib")  # uv's python_dir
+    nested = (tree / "install").is_dir() and not (tree / "install").is_symlink()
+    lib = Path("install", "lib") if nested else Path("lib")  # uv's python_dir
     name = dylib_name(parts)
     dylib = tree / lib / name
     problem = _patch(dylib, final / lib / name)

@@ -18,10 +18,8 @@ SYSTEM_MODULES = {"fcntl", "msvcrt", "ctypes", "winreg", "_winapi"}
 # Flags every system has; any other os.O_* is for the platform layer to give (or 0).
 PORTABLE_FLAGS = {"O_RDONLY", "O_WRONLY", "O_RDWR", "O_CREAT", "O_EXCL", "O_TRUNC", "O_APPEND"}
 
-# module -> what it still uses; to be converted to tui.engine.platform by its owner.
-NOT_CONVERTED_YET = {
-    "engine/archives/download.py": "fcntl (downloads)",
-}
+# module -> what it still uses, while it waits to be converted to tui.engine.platform.
+NOT_CONVERTED_YET: dict[str, str] = {}
 
 
 def _uses(tree: ast.AST) -> set[str]:

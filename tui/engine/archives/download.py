@@ -13,7 +13,6 @@ its check), the fetch resets it.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import os
 import time
@@ -31,6 +30,7 @@ from tui.engine.archives.resume import range_start, read_validator, total_size, 
 from tui.engine.builds import Build
 from tui.engine.errors import Cancelled, ChecksumError, DownloadError, OfflineError
 from tui.engine.fsutil import open_lock, open_regular
+from tui.engine.platform import locks
 from tui.engine.progress import NULL, Phase, Reporter
 from tui.engine.redact import redact_text, redact_url
 from tui.format import human_size
@@ -345,19 +345,15 @@ class Downloader:
 
 @contextlib.contextmanager
 def _download_lock(path: Path, waiting: Callable[[], None]) -> Iterator[None]:
-    """Hold an exclusive flock on ``path``: one process downloads an archive while others wait,
-    calling ``waiting`` every quarter second (it may raise, to give up). The kernel drops the
-    lock with its holder, even one killed with -9. (filelock does the same flock, and its
-    import cost about 19 ms of every first install.)"""
+    """Hold the exclusive lock on ``path`` (flock, or LockFileEx on Windows): one process
+    downloads an archive while others wait, calling ``waiting`` every quarter second (it may
+    raise, to give up). The system drops the lock with its holder, even one killed with -9.
+    (filelock does the same flock, and its import cost about 19 ms of every first install.)"""
     fd = open_lock(path)  # 0666 as uv's, so a shared cache's users all take it
     try:
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                waiting()
-                time.sleep(_LOCK_POLL)
+        while not locks.try_lock(fd):
+            waiting()
+            time.sleep(_LOCK_POLL)
         yield
     finally:
-        os.close(fd)  # closing drops the flock
+        os.close(fd)  # closing drops the lock

@@ -129,7 +129,8 @@ def start_check(tree: Path, parts: KeyParts, source: str, *, run: bool) -> Runni
         return RunningCheck()
     import subprocess  # a reinstall from a kept copy never starts the interpreter
 
-    for attempt in range(_BUSY_TRIES):
+    tries = 0
+    while True:
         try:
             process = subprocess.Popen(
                 [os.fspath(exe), "-E", "-S", "-B", "-c", _PROBE],
@@ -139,9 +140,9 @@ def start_check(tree: Path, parts: KeyParts, source: str, *, run: bool) -> Runni
         except OSError as exc:
             # "Text file busy": another thread's fork, made while this file was still open for
             # writing, holds that descriptor until its child execs: a moment, so try again.
-            if exc.errno == errno.ETXTBSY and attempt + 1 < _BUSY_TRIES:
-                time.sleep(0.01 * (attempt + 1))
+            tries += 1
+            if exc.errno == errno.ETXTBSY and tries < _BUSY_TRIES:
+                time.sleep(0.01 * tries)
                 continue
             raise refuse(f"{rel} does not run: {exc.strerror or exc}", at_fault=False) from None
         return RunningCheck(process, refuse, parts)
-    raise AssertionError("unreachable: the last try returns or raises")

@@ -24,6 +24,7 @@ from tui.engine.host import Host
 from tui.engine.jobs import JobEvent, JobKind, JobQueue, Phase
 from tui.engine.settings import Settings
 from tui.engine.shelf import Entry, Shelf
+from tui.engine.sizerecords import SizeRecords
 from tui.engine.usage.inventory import Inventory, Item, Kind, take_inventory, uv_items
 from tui.engine.usage.ledger import Ledger
 from tui.engine.usage.removal import Action, Plan, make_plan, plan_builds
@@ -179,6 +180,7 @@ def _fixed_sizes(
     items: Sequence[Item],
     on_size: Callable[[Item, int], None] | None = None,
     cancel: threading.Event | None = None,
+    records: SizeRecords | None = None,
 ) -> bool:
     for item in items:
         item.size = USAGE[item.name][0]

@@ -317,14 +317,14 @@ async def test_a_prune_preset_is_previewed_and_changes_nothing_until_confirmed(
 async def test_the_view_is_there_before_the_sizes(machine: Machine, make_app: AppMaker) -> None:
     release = threading.Event()
 
-    def slow_scan(items, on_size=None, cancel=None) -> bool:  # type: ignore[no-untyped-def]
+    def slow_scan(items, on_size=None, cancel=None, records=None) -> bool:  # type: ignore[no-untyped-def]
         # The first item is measured, then the scan waits: the rest are still unknown.
         def gated(item: Item, size: int) -> None:
             if on_size is not None:
                 on_size(item, size)
             release.wait(10)
 
-        return scan_sizes(items, gated, cancel)
+        return scan_sizes(items, gated, cancel, records)
 
     app = make_app(
         machine.shelf,

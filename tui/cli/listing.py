@@ -13,7 +13,7 @@ from tui.engine.redact import redact_url
 from tui.engine.requests.resolve import no_match_message, parse_request
 from tui.engine.shelf import Entry, Shelf
 from tui.engine.shelf.listing import ANY, listed
-from tui.engine.shelf.rebuilds import rebuild_of
+from tui.engine.shelf.rebuilds import rebuilds_of
 from tui.format import human_size
 
 if TYPE_CHECKING:
@@ -68,7 +68,7 @@ def cmd_list(shelf: Shelf, args: argparse.Namespace) -> int:
     assert ledger is not None  # no cancel event: never stopped
     rows = ledger.sized(shelf, rows)
     offline = shelf.settings.offline
-    rebuilds = [rebuild_of(e, entries, offline=offline) for e in rows]
+    rebuilds = rebuilds_of(rows, entries, offline=offline)
     if args.json:
         costs = ledger.costs(shelf, rows)
         json.dump(

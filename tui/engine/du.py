@@ -11,7 +11,6 @@ from pathlib import Path
 
 from tui.engine.platform import flags
 
-_Seen = set[tuple[int, int]]
 _DIR_FLAGS = os.O_RDONLY | flags.O_DIRECTORY | flags.O_CLOEXEC
 
 
@@ -60,6 +59,8 @@ def stat_tree(root: str, skip: Container[str] = ()) -> Iterator[os.stat_result]:
 class Measured:
     size: int  # apparent bytes, each hard-linked inode counted where the tally first met it
     shared: int  # bytes of hard-linked files left out because an earlier path holds them
+    # Which earlier trees (by the order the tally measured them, from 0) hold those files.
+    sharers: frozenset[int] = frozenset()
 
 
 class Tally:
@@ -67,7 +68,8 @@ class Tally:
     invocation prints them: a file hard-linked into two trees counts in the first one only."""
 
     def __init__(self) -> None:
-        self.seen: _Seen = set()
+        self.seen: dict[tuple[int, int], int] = {}  # inode -> the tree that counted it
+        self.trees = 0  # trees measured so far
 
     def measure(
         self,
@@ -86,7 +88,8 @@ class Tally:
         if cancel is not None and cancel.is_set():
             return None
         root = os.fspath(path)
-        seen = self.seen
+        seen, tree, sharers = self.seen, self.trees, set()
+        self.trees += 1
         lstat, is_dir = os.lstat, stat.S_ISDIR  # hot loop: local names
         try:
             st = lstat(root)
@@ -96,8 +99,8 @@ class Tally:
             if st.st_nlink > 1:
                 key = (st.st_dev, st.st_ino)
                 if key in seen:
-                    return Measured(0, st.st_size)
-                seen.add(key)
+                    return Measured(0, st.st_size, frozenset([seen[key]]))
+                seen[key] = tree
             return Measured(st.st_size, 0)
         size, shared = st.st_size, 0
         stack = [root]
@@ -125,13 +128,14 @@ class Tally:
                             key = (st.st_dev, st.st_ino)
                             if key in seen:
                                 shared += st.st_size  # another link to an inode counted before
+                                sharers.add(seen[key])
                                 continue
-                            seen.add(key)
+                            seen[key] = tree
                         size += st.st_size
             finally:
                 if fd is not None:
                     os.close(fd)
-        return Measured(size, shared)
+        return Measured(size, shared, frozenset(sharers))
 
     def size(self, path: Path | str) -> int:
         measured = self.measure(path)

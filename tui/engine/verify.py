@@ -15,6 +15,7 @@ from typing import NamedTuple
 from tui.engine.archives.cache import CachedArchive, sha256_file
 from tui.engine.progress import NULL, Reporter
 from tui.engine.shelf import Entry, Shelf
+from tui.engine.sizerecords import forget
 
 
 class Checked(NamedTuple):
@@ -111,6 +112,8 @@ def verify(
             repair += f"; `pyshelf reinstall {entry.key}` repairs the install that shares its files"
         say(repair, result.repairs)
         result.checked.append(Checked("unpacked", copy, key, tuple(found), repair))
+    # A file changed in place keeps its tree's stamp: the next listing measures in full.
+    forget(shelf.settings.state_dir)
     return result
 
 

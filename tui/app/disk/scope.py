@@ -11,13 +11,21 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tui.engine.sizerecords import SizeRecords
 from tui.engine.usage import inventory as usage
 from tui.engine.usage.inventory import Inventory, Item
 from tui.engine.usage.managers import SYSTEM_DIRS
 from tui.engine.usage.removal import Plan, make_plan, plan_builds
 
+# As ``usage.scan_sizes``: items, on_size, cancel, and the records a full scan corrects.
 SizeScan = Callable[
-    [Sequence[Item], Callable[[Item, int], None] | None, threading.Event | None], bool
+    [
+        Sequence[Item],
+        Callable[[Item, int], None] | None,
+        threading.Event | None,
+        SizeRecords | None,
+    ],
+    bool,
 ]
 PlanMaker = Callable[[Inventory, list[Item]], Plan]
 BuildPlanner = Callable[..., Plan]  # as ``plan_builds``: (shelf, action, entries, *, cwd)

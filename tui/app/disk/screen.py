@@ -183,7 +183,7 @@ class CleanupScreen(View):
             self.post_message(SizesMeasured(generation, done, total))
 
         with self._sizes_lock:
-            finished = self.scope.scan_sizes(inventory.items, measured, cancel)
+            finished = self.scope.scan_sizes(inventory.items, measured, cancel, inventory.records)
         if finished:
             self.post_message(SizesMeasured(generation, total, total, finished=True))
 

@@ -10,7 +10,7 @@ there, and an install of the key finds it installed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from tui.engine.builds import build_order
 from tui.engine.shelf import Entry
@@ -37,12 +37,26 @@ def installed_build(
 def rebuild_of(entry: Entry, entries: Iterable[Entry], *, offline: bool = False) -> Entry | None:
     """The newest build of an installed ``entry``'s key that is newer than the installed one
     and can be installed (a catalog lists it; ``offline``: its archive is cached)."""
-    if entry.installation is None:
-        return None
-    mine = build_order(entry.build.build)
-    newer = [
-        e for e in entries
-        if e.key == entry.key and build_order(e.build.build) > mine
-        and (e.cached is not None or (e.available and not offline))
-    ]  # fmt: skip
-    return max(newer, key=lambda e: build_order(e.build.build), default=None)
+    return rebuilds_of([entry], entries, offline=offline)[0]
+
+
+def rebuilds_of(
+    rows: Sequence[Entry], entries: Iterable[Entry], *, offline: bool = False
+) -> list[Entry | None]:
+    """``rebuild_of`` for each of ``rows``, with ``entries`` grouped by key once (a listing
+    of many installs would otherwise compare every row with every entry)."""
+    installed = {e.key for e in rows if e.installation is not None}
+    by_key: dict[str, list[Entry]] = {}
+    for e in entries:
+        key = e.key
+        if key in installed and (e.cached is not None or (e.available and not offline)):
+            by_key.setdefault(key, []).append(e)
+    out: list[Entry | None] = []
+    for entry in rows:
+        if entry.installation is None:
+            out.append(None)
+            continue
+        mine = build_order(entry.build.build)
+        newer = [e for e in by_key.get(entry.key, ()) if build_order(e.build.build) > mine]
+        out.append(max(newer, key=lambda e: build_order(e.build.build), default=None))
+    return out

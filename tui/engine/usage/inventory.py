@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 from tui.engine.du import Tally  # the du walker; sizes here must match du's
 from tui.engine.fsutil import within
 from tui.engine.shelf import Entry, Shelf
+from tui.engine.sizerecords import SizeRecords, Tree
 from tui.engine.usage.managers import SYSTEM_DIRS, find_foreign, read_version
 from tui.engine.usage.registry import GROUP_TITLES
 from tui.engine.usage.venvs import Pin, SearchRoot, User, Venv, default_roots, find_users
@@ -118,6 +119,7 @@ class Inventory:
     # The unpacked copies an uninstall of these entries takes along (Shelf.uninstall trims
     # copies no install uses to Settings.keep_unpacked); None: none go.
     unpacked_going: Callable[[Sequence[Entry]], list[Path]] | None = None
+    records: SizeRecords | None = None  # where a full measurement records the trees' sizes
 
     def groups(self) -> dict[Owner, list[Item]]:
         """Non-empty groups, in Owner order."""
@@ -140,7 +142,8 @@ class Inventory:
         on_size: Callable[[Item, int], None] | None = None,
         cancel: threading.Event | None = None,
     ) -> bool:
-        return scan_sizes(self.items, on_size, cancel)
+        """Measure every item in full, and record the trees' sizes (``self.records``)."""
+        return scan_sizes(self.items, on_size, cancel, self.records)
 
     def scan_venvs(
         self,
@@ -195,21 +198,51 @@ def scan_sizes(
     items: Sequence[Item],
     on_size: Callable[[Item, int], None] | None = None,
     cancel: threading.Event | None = None,
+    records: SizeRecords | None = None,
 ) -> bool:
     """Measure ``items`` in order, one shared seen-inode set, calling ``on_size`` after each.
 
-    Meant for a worker thread; returns False when ``cancel`` stopped it (items not reached keep
-    their previous size).
+    With ``records``, the trees whose record still holds are read from it (when it trusts
+    them), and the trees walked are recorded (see ``tui.engine.usage.records``). Meant for a
+    worker thread; returns False when ``cancel`` stopped it (items not reached keep their
+    previous size, and nothing is recorded).
     """
     tally = Tally()
-    for item in items:
-        measured = tally.measure(item.path, item.skip, cancel)
+    trees = {os.path.abspath(i.path): _tree(i) for i in items if i.kind in _TREES}
+    leftovers = any(i.kind == Kind.LEFTOVER for i in items)  # they may link into any copy
+    known = records.known(trees, trust=not leftovers) if records is not None else {}
+    walked: list[str] = []  # by the tally's order: whom a tree shares files with
+    # The records are saved once the last tree is measured, before the cache's own files
+    # are: the record file is one of them, and the total must include it as it is now.
+    last_tree = max((n for n, i in enumerate(items) if i.kind in _TREES), default=-1)
+    for index, item in enumerate(items):
+        path = os.path.abspath(item.path)
+        measured = known.get(path)
         if measured is None:
-            return False
+            measured = tally.measure(item.path, item.skip, cancel)
+            if measured is None:
+                return False
+            walked.append(path)
+            if records is not None and path in trees:
+                records.note(path, measured, (walked[n] for n in measured.sharers))
         item.size, item.shared = measured.size, measured.shared
+        if records is not None and index == last_tree:
+            records.save(trees)
         if on_size is not None:
             on_size(item, measured.size)
     return True
+
+
+_TREES = (Kind.INSTALL, Kind.UNPACKED)  # the items whose sizes are recorded
+
+
+def _tree(item: Item) -> Tree:
+    """How ``item``'s record is checked: an unpacked copy's tree is a level down, and it
+    shares files with its build's install."""
+    if item.kind != Kind.UNPACKED:
+        return Tree(2)
+    install = item.entry.installation if item.entry is not None else None
+    return Tree(3, os.path.abspath(install.path) if install is not None else None)
 
 
 def _mtime(path: Path) -> float:
@@ -356,4 +389,7 @@ def take_inventory(
         going = [sha for e in uninstalled for sha in shelf.unpacked_going(e)]
         return shelf.unpacked.plan_trim(shelf.settings.keep_unpacked, going)
 
-    return Inventory(items, shelf.installs.root, env, home, unpacked_going=unpacked_going)
+    records = SizeRecords(shelf.settings.state_dir, trust=False)
+    return Inventory(
+        items, shelf.installs.root, env, home, unpacked_going=unpacked_going, records=records
+    )

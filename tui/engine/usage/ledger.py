@@ -32,6 +32,7 @@ from pathlib import Path
 
 from tui.engine.du import freed_size
 from tui.engine.shelf import Entry, Shelf
+from tui.engine.sizerecords import SizeRecords
 from tui.engine.usage.inventory import Item, Kind, Owner, scan_sizes, uv_items
 
 
@@ -63,16 +64,22 @@ class Ledger:
         shelf: Shelf,
         entries: Sequence[Entry] | None = None,
         cancel: threading.Event | None = None,
+        *,
+        recorded: bool = True,
     ) -> Ledger | None:
         """Measure the install dir and the cache; None when ``cancel`` stopped it.
 
         ``entries`` only names the items (pass ``shelf.entries(all_platforms=True)`` when you
         have it); costs are looked up by path, so any entry list can be priced afterwards.
+        ``recorded``: take the size of a tree that has not changed since it was last measured
+        from the record (``tui.engine.sizerecords``); either way the trees walked are
+        recorded.
         """
         if entries is None:
             entries = shelf.entries(all_platforms=True)
         items = uv_items(shelf, entries)
-        if not scan_sizes(items, cancel=cancel):
+        records = SizeRecords(shelf.settings.state_dir, trust=recorded)
+        if not scan_sizes(items, cancel=cancel, records=records):
             return None
         return cls.of(shelf, items)
 

@@ -374,6 +374,9 @@ def write_readme(text: str) -> None:
     readme.write_text(pattern.sub(lambda _: f"{README_START}\n{text}\n{README_END}", body))
 
 
+PARTS = ("installs", "download", "sizes", "fleet", "memory", "repair")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=7)
@@ -382,7 +385,18 @@ def main() -> int:
     parser.add_argument("--write", type=Path, help="also write the table to this file")
     parser.add_argument("--readme", action="store_true", help="put the table in README.md")
     parser.add_argument("--skip-startup", action="store_true", help="leave out bench/startup.py")
+    parser.add_argument(
+        "--only",
+        type=lambda text: set(text.split(",")),
+        default=set(PARTS),
+        help=f"a comma-separated subset of {','.join(PARTS)} (implies --skip-startup)",
+    )
     args = parser.parse_args()
+    if unknown := args.only - set(PARTS):
+        parser.error(f"--only: unknown parts {sorted(unknown)}; choose from {','.join(PARTS)}")
+    if args.only != set(PARTS):
+        args.skip_startup = True
+    only = args.only
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "tui")], check=True)
     shm = Path("/dev/shm")
     base = shm if shm.is_dir() and os.access(shm, os.W_OK) else None
@@ -392,26 +406,32 @@ def main() -> int:
         real = make_real_archive(www / "20991231", full=True)
         big = make_archive(www / "20991231", version="3.99.0", payload_kib=args.download_mib * 1024)
         huge_mib = 4 * args.download_mib  # memory must not grow with the archive
-        huge = make_archive(www / "20991231", version="3.98.0", payload_kib=huge_mib * 1024)
-        fleet_specs = fleet_archives(www, args.fleet)
+        archives = {"real": real, "big": big}
+        if "memory" in only:
+            archives["huge"] = make_archive(
+                www / "20991231", version="3.98.0", payload_kib=huge_mib * 1024
+            )
+        fleet_specs = fleet_archives(www, args.fleet) if "fleet" in only else []
         with LoopbackServer(www) as server:
-            archives = {"real": real, "big": big, "huge": huge}
             bench = Bench(tmp, server.url, archives, args.runs)
             request = f"{real.major}.{real.minor}"
             size_mib = real.size / 2**20
-            bench.installs(request, size_mib, tmp / "installs", "same")
-            elsewhere = other_filesystem(tmp)
+            if "installs" in only:
+                bench.installs(request, size_mib, tmp / "installs", "same")
+            elsewhere = other_filesystem(tmp) if "installs" in only else None
             if elsewhere is not None:
                 with tempfile.TemporaryDirectory(prefix="pyshelf-bench-", dir=elsewhere) as other:
                     bench.installs(request, size_mib, Path(other), "cross")
             url = json.loads(bench.catalog.read_text())[big.key]["url"]
-            bench.download(url, args.download_mib)
-            bench.sizes()
-            for count in sorted({1, args.fleet}):
+            if "download" in only:
+                bench.download(url, args.download_mib)
+            if "sizes" in only:
+                bench.sizes()
+            for count in sorted({1, args.fleet}) if "fleet" in only else ():
                 bench.fleet(server.url, fleet_specs[:count], count)
             fetches = [(args.download_mib, "3.99"), (huge_mib, "3.98")]
-            memory = bench.memory(request, fetches)
-            repair = repair_pass(tmp, args.runs)
+            memory = bench.memory(request, fetches) if "memory" in only else []
+            repair = repair_pass(tmp, args.runs) if "repair" in only else None
     where = "tmpfs" if base else "the system temp dir"
     when = datetime.date.today().isoformat()
     cpus = os.cpu_count()
@@ -422,7 +442,8 @@ def main() -> int:
     )
     if memory:
         text += "\n\nPeak memory (max RSS): " + "; ".join(memory) + "."
-    text += f"\n\nMedian time of {repair}."
+    if repair is not None:
+        text += f"\n\nMedian time of {repair}."
     if not args.skip_startup:  # the app's first frame and two commands' start-up
         startup = subprocess.run(
             [sys.executable, str(REPO / "bench" / "startup.py"), "--runs", str(max(args.runs, 5))],

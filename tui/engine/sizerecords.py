@@ -1,14 +1,15 @@
 """Tree sizes measured before, so a listing of many installs does not walk them all again.
 
-A measurement records the size of every install and unpacked copy it walked, with a stamp of
-the tree taken before the walk: the tree folder's inode and mtime, and the inode, mtime and
-(for files) link count, size and ctime of everything in its top two levels (an unpacked
-copy's tree sits a level lower: three), and of each ``site-packages`` folder just below.
-pip, uv and pyshelf change those when they add or remove files: a package (``site-packages``
-and ``bin``), a reinstall (a new folder), an install linked from an unpacked copy (the link
-counts and ctimes of the copy's files). A measurement that trusts the records (``list``, the
-app's table) reads a tree's size from its record while the stamp holds, and walks the rest;
-``du`` and the disk view never trust them and record afresh, and ``verify`` drops them.
+A measurement records the size of every install and unpacked copy it walked (in the cache's
+state folder, a file per user), with a stamp of the tree taken before the walk: the tree
+folder's inode and mtime, and the inode, mtime and (for files) link count, size and ctime of
+everything in its top two levels (an unpacked copy's tree sits a level lower: three), and of
+each ``site-packages`` folder just below. pip, uv and pyshelf change those when they add or
+remove files: a package (``site-packages`` and ``bin``), a reinstall (a new folder), an
+install linked from an unpacked copy (the link counts and ctimes of the copy's files). A
+measurement that trusts the records (``list``, the app's table) reads a tree's size from its
+record while the stamp holds, and walks the rest; ``du`` and the disk view never trust them
+and record afresh, and ``verify`` drops them.
 
 What a stamp cannot see: a file rewritten in place deeper down, or a file added below the
 watched folders by something other than pip, uv or pyshelf (a ``__pycache__`` written by
@@ -35,7 +36,10 @@ from typing import NamedTuple
 from tui.engine.du import Measured
 from tui.engine.fsutil import atomic_write_bytes, own_dir, read_owned
 
-FILE_NAME = "tree-sizes.json"
+# One file per user: in a group-shared cache each user's installs differ, and a file is read
+# only by the user who owns it (``read_owned``), so a shared one would be rewritten by turns.
+_UID = getattr(os, "getuid", lambda: None)()
+FILE_NAME = "tree-sizes.json" if _UID is None else f"tree-sizes-{_UID}.json"
 _VERSION = 1
 _MAX_FILE = 16 << 20  # far more than thousands of trees take
 
@@ -212,7 +216,7 @@ class SizeRecords:
         }
         with contextlib.suppress(OSError):
             own_dir(self.path.parent)
-            atomic_write_bytes(self.path, json.dumps(body).encode(), private=True)
+            atomic_write_bytes(self.path, json.dumps(body).encode())
 
 
 def forget(state_dir: Path) -> None:

@@ -129,6 +129,7 @@ class Bench:
         self.catalog = tmp / "catalog.json"
         self.catalog.write_text(json.dumps(catalog_json(list(archives.values()), server_url)))
         self.rows: list[Row] = []
+        self.fleets: dict[int, dict[str, str]] = {}  # installs -> the environment of that shelf
 
     def env(self, installs: Path, cache: Path | None) -> dict[str, str]:
         env = {
@@ -244,9 +245,11 @@ class Bench:
         """``du``, ``list`` and the app's first frame on a shelf of ``count`` installs: the
         rows whose cost may grow with what the shelf holds."""
         root = self.tmp / f"fleet-{count}"
+        # One catalog for every count: what grows is the shelf, not the catalog.
         catalog = write_catalog(self.tmp / f"fleet-{count}.json", specs, server_url)
         env = fleet_env(root, catalog)
         run([self.pyshelf, "install", *versions(count)], env)
+        self.fleets[count] = env
         where = [str(root / "installs"), str(root / "cache")]
         t_du, t_ps = paired(
             self.runs,
@@ -271,6 +274,19 @@ class Bench:
                 self.first_frame(root, env, count)
             except SystemExit as exc:  # the other rows stand; say which one is missing
                 print(f"first frame at {count} installs not measured: {exc}", file=sys.stderr)
+
+    def growth(self, count: int) -> None:
+        """``list`` on the shelf of ``count`` installs against the shelf of one, same catalog:
+        how a listing's cost grows with what the shelf holds."""
+        one, many = self.fleets[1], self.fleets[count]
+        t_one, t_many = paired(
+            self.runs,
+            lambda: run([self.pyshelf, "--offline", "list"], one),
+            lambda: run([self.pyshelf, "--offline", "list"], many),
+        )
+        ref = "pyshelf --offline list, 1 install"
+        task = f"list, {count} installs against 1"
+        self.rows.append(Row(task, ref, t_one, f"pyshelf --offline list, {count}", t_many))
 
     def first_frame(self, root: Path, env: dict[str, str], count: int) -> None:
         """The app's first frame with its rows, against a bare Textual app showing as many
@@ -428,7 +444,9 @@ def main() -> int:
             if "sizes" in only:
                 bench.sizes()
             for count in sorted({1, args.fleet}) if "fleet" in only else ():
-                bench.fleet(server.url, fleet_specs[:count], count)
+                bench.fleet(server.url, fleet_specs, count)
+            if "fleet" in only and args.fleet > 1:
+                bench.growth(args.fleet)
             fetches = [(args.download_mib, "3.99"), (huge_mib, "3.98")]
             memory = bench.memory(request, fetches) if "memory" in only else []
             repair = repair_pass(tmp, args.runs) if "repair" in only else None

@@ -183,7 +183,7 @@ def test_trees_tied_by_links_are_walked_together(tmp_path: Path) -> None:
         (tmp_path / name / "a").mkdir(parents=True)
     trees = {
         str(tmp_path / "install"): Tree(2),
-        str(tmp_path / "copy"): Tree(3, str(tmp_path / "install")),
+        str(tmp_path / "copy"): Tree(3, True, str(tmp_path / "install")),
     }
     assert records.known(trees) == {}
     for path in trees:

@@ -63,8 +63,9 @@ def cmd_list(shelf: Shelf, args: argparse.Namespace) -> int:
         entries, shelf.host, request, all_versions=args.all, all_platforms=args.all_platforms
     )
     rows = shelf.probe_download_sizes(rows)
-    # The ledger names items by every platform's entries: a listing of all of them serves.
-    ledger = Ledger.measure(shelf, entries if args.all_platforms else None)
+    # The ledger names items by these entries: another platform's cached archive goes
+    # unnamed here, but every row's figures and both totals are the same.
+    ledger = Ledger.measure(shelf, entries)
     assert ledger is not None  # no cancel event: never stopped
     rows = ledger.sized(shelf, rows)
     offline = shelf.settings.offline

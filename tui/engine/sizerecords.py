@@ -1,20 +1,19 @@
 """Tree sizes measured before, so a listing of many installs does not walk them all again.
 
 A measurement records the size of every install and unpacked copy it walked (in the cache's
-state folder, a file per user), with a stamp of the tree taken before the walk: the tree
-folder's inode and mtime, and the inode, mtime and (for files) link count, size and ctime of
-everything in its top two levels (an unpacked copy's tree sits a level lower: three), and of
-each ``site-packages`` folder just below. pip, uv and pyshelf change those when they add or
-remove files: a package (``site-packages`` and ``bin``), a reinstall (a new folder), an
-install linked from an unpacked copy (the link counts and ctimes of the copy's files). A
-measurement that trusts the records (``list``, the app's table) reads a tree's size from its
-record while the stamp holds, and walks the rest; ``du`` and the disk view never trust them
-and record afresh, and ``verify`` drops them.
+state folder, a file per user), with a stamp of the tree taken before the walk: the
+inode and mtime of the tree's folder, of the folders in its top two levels and of each
+``site-packages`` folder just below them (adding, removing or renaming a file changes its
+folder's mtime: a package pip adds or removes, a script in ``bin``, a reinstall's new
+folder), and for an unpacked copy, whose tree sits a level lower, the inode, mtime, link
+count, size and ctime of its files in the top three levels too (an install linked from the
+copy changes their link counts). A measurement that trusts the records (``list``, the
+app's table) reads a tree's size from its record while the stamp holds, and walks the rest;
+``du`` and the disk view never trust them and record afresh, and ``verify`` drops them.
 
-What a stamp cannot see: a file rewritten in place deeper down, or a file added below the
-watched folders by something other than pip, uv or pyshelf (a ``__pycache__`` written by
-running the interpreter, in a folder that already had one). ``du`` and the disk view measure
-in full and correct the record.
+What a stamp cannot see: a file rewritten in place (not replaced), or a file added deeper
+down, in a folder that already existed (a ``.pyc`` written by running the interpreter, into
+a ``__pycache__`` it had). ``du`` and the disk view measure in full and correct the record.
 
 Hard links tie trees together: an unpacked copy's files are counted with the install linked
 from it (see ``tui.engine.usage.inventory``). Counting them right needs either both trees'
@@ -44,9 +43,9 @@ _VERSION = 1
 _MAX_FILE = 16 << 20  # far more than thousands of trees take
 
 
-def _marks(root: str, depth: int) -> list[tuple[object, ...]] | None:
-    """What the stamp of the tree at ``root`` is made of, down to ``depth`` levels; None when
-    it is not a folder."""
+def _marks(root: str, depth: int, files: bool) -> list[tuple[object, ...]] | None:
+    """What the stamp of the tree at ``root`` is made of, down to ``depth`` levels (folders
+    alone, or ``files`` too); None when it is not a folder."""
     try:
         top = os.lstat(root)
     except OSError:
@@ -54,43 +53,44 @@ def _marks(root: str, depth: int) -> list[tuple[object, ...]] | None:
     if not stat.S_ISDIR(top.st_mode):
         return None
     marks: list[tuple[object, ...]] = [(top.st_dev, top.st_ino, top.st_mtime_ns)]
-    level = [("", root)]
+    level = [root]
     for level_no in range(1, depth + 1):
         below = []
-        for rel, folder in level:
+        for folder in level:
             try:
                 with os.scandir(folder) as listing:
-                    found = sorted(listing, key=lambda e: e.name)
+                    found = [e for e in listing if files or e.is_dir(follow_symlinks=False)]
             except OSError:
-                marks.append((rel, "unreadable"))
+                marks.append((folder, "unreadable"))
                 continue
-            for entry in found:
-                name = f"{rel}/{entry.name}"
+            for entry in sorted(found, key=lambda e: e.name):
                 try:
                     st = entry.stat(follow_symlinks=False)
                 except OSError:
                     continue
                 if stat.S_ISDIR(st.st_mode):
-                    marks.append((name, st.st_ino, st.st_mtime_ns))
-                    below.append((name, entry.path))
+                    marks.append((entry.name, st.st_ino, st.st_mtime_ns))
+                    below.append(entry.path)
                 else:
                     marks.append((
-                        name, st.st_ino, st.st_mtime_ns, st.st_nlink, st.st_size, st.st_ctime_ns
+                        entry.name, st.st_ino, st.st_mtime_ns, st.st_nlink, st.st_size,
+                        st.st_ctime_ns,
                     ))  # fmt: skip
         level = below
         if level_no == depth:
-            for rel, folder in level:  # lib/python3.12/site-packages: where pip writes
+            for folder in level:  # lib/python3.12/site-packages: where pip writes
                 with contextlib.suppress(OSError):
                     st = os.lstat(f"{folder}/site-packages")
-                    marks.append((f"{rel}/site-packages", st.st_ino, st.st_mtime_ns))
+                    marks.append(("site-packages", st.st_ino, st.st_mtime_ns))
     return marks
 
 
-def stamp(path: Path | str, depth: int = 2) -> str | None:
+def stamp(path: Path | str, depth: int = 2, *, files: bool = False) -> str | None:
     """A digest of what changes when files are added to or removed from the tree at
-    ``path``; None when there is no tree there. An unpacked copy takes ``depth`` 3: its tree
-    sits one level down, beside its manifest."""
-    marks = _marks(os.fspath(path), depth)
+    ``path``; None when there is no tree there. Adding, removing or renaming a file changes
+    its folder's mtime; an unpacked copy looks at its ``files`` too (``depth`` 3: its tree
+    sits one level down), for the link counts an install linked from it changes."""
+    marks = _marks(os.fspath(path), depth, files)
     if marks is None:
         return None
     return hashlib.blake2b(repr(marks).encode(), digest_size=16).hexdigest()
@@ -137,6 +137,7 @@ class Tree(NamedTuple):
     the entries say it shares files with now (an unpacked copy's install), if any."""
 
     depth: int
+    files: bool = False  # files' link counts and ctimes, not only folders' mtimes
     partner: str | None = None
 
 
@@ -161,7 +162,7 @@ class SizeRecords:
         (a killed run's scratch may hold links into any copy): none, stamps taken all the
         same."""
         for path, tree in trees.items():
-            self._stamps[path] = stamp(path, tree.depth)
+            self._stamps[path] = stamp(path, tree.depth, files=tree.files)
         if not (self.trust and trust):
             return {}
         ties: dict[str, set[str]] = {path: set() for path in trees}

@@ -242,7 +242,7 @@ def _tree(item: Item) -> Tree:
     if item.kind != Kind.UNPACKED:
         return Tree(2)
     install = item.entry.installation if item.entry is not None else None
-    return Tree(3, os.path.abspath(install.path) if install is not None else None)
+    return Tree(3, True, os.path.abspath(install.path) if install is not None else None)
 
 
 def _mtime(path: Path) -> float:

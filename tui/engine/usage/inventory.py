@@ -287,7 +287,13 @@ def uv_items(shelf: Shelf, entries: Sequence[Entry]) -> list[Item]:
     by_unpacked = {
         shelf.unpacked.path_for(sha).name: e for e in evictable if (sha := e.build.sha256)
     }
-    by_partial = {shelf.cache.partial_for(e.build).name: e for e in evictable if e.build.url}
+    partials = _listing(  # beside them lie their locks, which stay
+        shelf.cache.partial_dir,
+        lambda e: e.name.endswith(".part") and e.is_file(follow_symlinks=False),
+    )
+    by_partial = {  # every catalog row's name, only when there is a partial download to name
+        shelf.cache.partial_for(e.build).name: e for e in evictable if e.build.url and partials
+    }
 
     cache_reason = _writable(shelf.cache.root)
     for archive in sorted(shelf.cache.scan(), key=lambda a: a.name):
@@ -312,9 +318,7 @@ def uv_items(shelf: Shelf, entries: Sequence[Entry]) -> list[Item]:
             unpacked_reason is None, unpacked_reason, entry,
         ))  # fmt: skip
     partial_reason = _writable(shelf.cache.partial_dir)
-    for path in _listing(shelf.cache.partial_dir, lambda e: e.is_file(follow_symlinks=False)):
-        if not path.name.endswith(".part"):
-            continue
+    for path in partials:
         entry = by_partial.get(path.name)
         name = f"{entry.key} (partial download)" if entry else path.name
         items.append(Item(

@@ -301,7 +301,7 @@ class InstallDir:
             if started is not None:
                 checks.append(started)
             try:
-                patch_installation(temp, final, build.implementation)
+                patch_installation(temp, final, parts)
                 if build.build:
                     # A new inode, never a write into a file a hard-linked tree shares.
                     atomic_write_bytes(temp / "BUILD", build.build.encode())

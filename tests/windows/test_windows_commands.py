@@ -152,7 +152,8 @@ def test_install_lands_where_uv_looks_and_uninstall_leaves_nothing(
         assert len(warnings) == 1 and f"no python{MINOR}.exe made in" in warnings[0], err
         install = world.installs / build.key
         assert sorted(os.listdir(world.installs)) == [".gitignore", ".lock", ".temp", build.key]
-        assert (install / "python.exe").read_bytes() == (Path(sys.base_prefix) / "python.exe").read_bytes()
+        python = (Path(sys.base_prefix) / "python.exe").read_bytes()
+        assert (install / "python.exe").read_bytes() == python  # at the root, byte for byte
         assert (install / "Lib" / "EXTERNALLY-MANAGED").read_bytes() == UV_EXTERNALLY_MANAGED
         assert (install / "BUILD").read_bytes() == b"20991231"
         assert not world.bin_dir.exists() or os.listdir(world.bin_dir) == []

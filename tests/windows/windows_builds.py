@@ -26,7 +26,8 @@ VERSION = "{}.{}.{}".format(*sys.version_info[:3])
 MINOR = "{}.{}".format(*sys.version_info[:2])
 _TRIPLE_ARCH = {"x86_64": "x86_64", "aarch64": "aarch64", "x86": "i686"}
 # Folders of a full stdlib that a build for these tests does without.
-_LEFT_OUT = {"site-packages", "test", "idlelib", "tkinter", "turtledemo", "ensurepip", "__pycache__"}
+_LEFT_OUT = {"site-packages", "test", "idlelib", "tkinter", "turtledemo", "ensurepip"}
+_LEFT_OUT.add("__pycache__")
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,8 @@ def pypy_build() -> WindowsBuild:
     files = interpreter_files()
     files[f"pypy{MINOR}.exe"] = files.pop("python.exe")
     key = f"pypy-{VERSION}-windows-{host.arch}-none"
-    return WindowsBuild(key, f"{top}.zip", _archive("zip", top, files), top, _row("pypy", host, PYPY_BUILD))
+    data = _archive("zip", top, files)
+    return WindowsBuild(key, f"{top}.zip", data, top, _row("pypy", host, PYPY_BUILD))
 
 
 def serve(root: Path, base_url: str, builds: list[WindowsBuild], catalog: Path) -> None:

@@ -26,8 +26,8 @@ VERSION = "{}.{}.{}".format(*sys.version_info[:3])
 MINOR = "{}.{}".format(*sys.version_info[:2])
 _TRIPLE_ARCH = {"x86_64": "x86_64", "aarch64": "aarch64", "x86": "i686"}
 # Folders of a full stdlib that a build for these tests does without.
-_LEFT_OUT = {"site-packages", "test", "idlelib", "tkinter", "turtledemo", "ensurepip"}
-_LEFT_OUT.add("__pycache__")
+_LEFT_OUT = {"site-packages", "test", "idlelib", "tkinter", "turtledemo", "ensurepip",
+             "__pycache__"}  # fmt: skip
 
 
 @dataclass(frozen=True)

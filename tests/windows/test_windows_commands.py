@@ -176,6 +176,25 @@ def test_install_lands_where_uv_looks_and_uninstall_leaves_nothing(
         assert (world.cache / cached_name(build)).exists()  # the archive stays cached
 
 
+@pytest.mark.parametrize("fmt", ["tar.gz", "zip"])
+def test_install_straight_from_the_archive(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str
+) -> None:
+    """Where unpacked copies cannot be linked (a cache on another drive), the archive is
+    unpacked into the install dir: as it downloads (a tar), or once fetched (a zip)."""
+    from tui.engine.shelf import Shelf
+
+    monkeypatch.setattr(Shelf, "can_link", lambda self: False)
+    build = cpython_build(fmt)
+    with serving(tmp_path, build) as world:
+        code, _, err = world.cli("install", MINOR)
+        assert code == 0, err
+        assert (world.installs / build.key / "python.exe").is_file()
+        assert os.listdir(world.installs / ".temp") == []  # nothing left of the unpacking
+        code, _, err = world.cli("uninstall", "--yes", MINOR)
+        assert code == 0 and leftovers(world.installs) == [], err
+
+
 def test_a_zip_that_is_not_its_sha256_installs_nothing(tmp_path: Path) -> None:
     build = cpython_build("zip")
     with serving(tmp_path, build) as world:

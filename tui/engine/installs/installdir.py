@@ -248,9 +248,7 @@ class InstallDir:
                 with contextlib.suppress(OSError):  # else the next sweep's, and said then
                     remove_path(temp)  # gone already when committed
         finally:
-            with contextlib.suppress(OSError):
-                os.unlink(f"{temp}{_LIVE_LOCK}")
-            os.close(held)
+            locks.remove_held(held, f"{temp}{_LIVE_LOCK}")
 
     def _live_scratch(self, key: str) -> tuple[Path, int]:
         """A scratch path and the fd holding its flock. A sweep may catch the lock file in the

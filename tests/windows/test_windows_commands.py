@@ -26,13 +26,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from windows_builds import MINOR, WindowsBuild, cpython_build, pypy_build, serve
+
+from tests.loopback import LoopbackServer
 
 pytestmark = pytest.mark.skipif(sys.platform != "win32", reason="Windows only")
-
-if sys.platform == "win32":  # imported here: on the suite's Linux run this module is skipped
-    from windows_builds import MINOR, WindowsBuild, cpython_build, pypy_build, serve
-
-    from tests.loopback import LoopbackServer
 
 # uv's Lib\EXTERNALLY-MANAGED, byte for byte (crates/uv-python/src/managed.rs).
 UV_EXTERNALLY_MANAGED = (
@@ -62,7 +60,7 @@ class Windows:
     """A catalog of builds for Windows on a loopback server, and the CLI run against it."""
 
     def __init__(self, root: Path, server: LoopbackServer, builds: list[WindowsBuild]) -> None:
-        self.root, self.server, self.builds = root, server, builds
+        self.root, self.server = root, server
         self.catalog = root / "catalog.json"
         serve(server.root, server.url, builds, self.catalog)
 
@@ -132,8 +130,10 @@ def test_list_fetch_verify_du_and_doctor(tmp_path: Path, fmt: str) -> None:
         state = next(i for i in items if i["name"] == "(pyshelf state, dirs)")
         assert archive["size"] == len(build.data)
         assert state["size"] < len(build.data)  # the archive is not counted twice
-        code, out, err = world.cli("doctor")
-        assert code == 0, out + err
+        code, out, err = world.cli("doctor", "--json")
+        checks = {c["check"]: c for c in map(json.loads, out.splitlines())}
+        assert code == 0 and all(c["ok"] for c in checks.values()), out + err
+        assert checks["cpython archives"]["detail"].startswith(f"{build.filename}: HTTP 200")
 
 
 @pytest.mark.parametrize("fmt", ["tar.gz", "zip"])

@@ -162,6 +162,8 @@ def test_install_lands_where_uv_looks_and_uninstall_leaves_nothing(
             capture_output=True, text=True, timeout=60,
         )  # fmt: skip
         assert ran.returncode == 0 and Path(ran.stdout.strip()) == install, ran
+        code, out, err = world.cli("find", MINOR)  # the path uv python find prints
+        assert code == 0 and Path(out.strip()) == install / "python.exe", out + err
 
         code, _, err = world.cli("reinstall", MINOR)  # from the kept copy, by hard links
         assert code == 0 and "linking" in err and "extracting" not in err, err

@@ -88,10 +88,10 @@ def _archive(fmt: str, top: str, files: dict[str, bytes]) -> bytes:
     else:
         with tarfile.open(fileobj=out, mode="w:gz", compresslevel=1) as archive:
             for name, data in files.items():
-                info = tarfile.TarInfo(f"{top}/{name}")
-                info.size, info.mtime = len(data), MTIME
-                info.mode = 0o755 if name.endswith((".exe", ".dll", ".pyd")) else 0o644
-                archive.addfile(info, io.BytesIO(data))
+                member = tarfile.TarInfo(f"{top}/{name}")
+                member.size, member.mtime = len(data), MTIME
+                member.mode = 0o755 if name.endswith((".exe", ".dll", ".pyd")) else 0o644
+                archive.addfile(member, io.BytesIO(data))
     return out.getvalue()
 
 

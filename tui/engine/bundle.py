@@ -34,6 +34,7 @@ from tui.engine.fsutil import (
     own_dir,
     read_small,
 )
+from tui.engine.platform.flags import fchmod
 from tui.engine.shelf import Shelf
 
 CATALOG_NAME = "download-metadata.json"
@@ -90,7 +91,7 @@ def copy_verified(source: Path, dest: Path, sha256: str) -> None:
     digest = hashlib.sha256()
     try:
         with handle, os.fdopen(fd, "wb") as out:
-            os.fchmod(out.fileno(), 0o644)  # readable as a download is: caches are shared
+            fchmod(out.fileno(), 0o644)  # readable as a download is: caches are shared
             while chunk := handle.read(HASH_CHUNK):
                 digest.update(chunk)
                 out.write(chunk)

@@ -12,6 +12,7 @@ from pathlib import Path
 from tui.engine.platform import flags
 
 _DIR_FLAGS = os.O_RDONLY | flags.O_DIRECTORY | flags.O_CLOEXEC
+_SEP = os.sep  # paths below a root are joined as os.path.abspath spells them ("\\" on Windows)
 
 
 def _open_dir(directory: str) -> int | None:
@@ -22,7 +23,8 @@ def _open_dir(directory: str) -> int | None:
 
 def stat_tree(root: str, skip: Container[str] = ()) -> Iterator[os.stat_result]:
     """lstat of ``root`` and of everything below it; never follows symlinks. Entries whose
-    path (``root`` joined with names by "/") is in ``skip`` are left out with all they hold."""
+    path (``root`` joined with names by ``os.sep``) is in ``skip`` are left out with all they
+    hold."""
     try:
         st = os.lstat(root)
     except OSError:
@@ -41,14 +43,14 @@ def stat_tree(root: str, skip: Container[str] = ()) -> Iterator[os.stat_result]:
         try:
             with os.scandir(directory if fd is None else fd) as entries:
                 for entry in entries:
-                    if skip and f"{directory}/{entry.name}" in skip:
+                    if skip and f"{directory}{_SEP}{entry.name}" in skip:
                         continue  # measured on its own
                     try:
                         st = lstat(entry.name, dir_fd=fd) if fd is not None else lstat(entry.path)
                     except OSError:
                         continue  # vanished or unreadable: du warns and goes on
                     if is_dir(st.st_mode):
-                        stack.append(f"{directory}/{entry.name}")
+                        stack.append(f"{directory}{_SEP}{entry.name}")
                     yield st
         finally:
             if fd is not None:
@@ -116,14 +118,14 @@ class Tally:
                 with os.scandir(directory if fd is None else fd) as entries:
                     for entry in entries:
                         name = entry.name
-                        if skip and f"{directory}/{name}" in skip:
+                        if skip and f"{directory}{_SEP}{name}" in skip:
                             continue  # measured on its own
                         try:
                             st = lstat(name, dir_fd=fd) if fd is not None else lstat(entry.path)
                         except OSError:
                             continue  # vanished or unreadable: du warns and goes on
                         if is_dir(st.st_mode):
-                            stack.append(f"{directory}/{name}")
+                            stack.append(f"{directory}{_SEP}{name}")
                         elif st.st_nlink > 1:
                             key = (st.st_dev, st.st_ino)
                             if key in seen:

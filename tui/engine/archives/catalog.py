@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import importlib.util
 import json
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlsplit
@@ -15,6 +16,7 @@ from tui.engine.archives import schema
 from tui.engine.builds import Build
 from tui.engine.errors import CatalogError
 from tui.engine.fsutil import atomic_write_bytes, own_dir, read_owned, read_small
+from tui.engine.platform.paths import file_url_path
 from tui.engine.redact import redact_text, redact_url
 
 if TYPE_CHECKING:
@@ -136,7 +138,10 @@ def _too_big(source: str) -> CatalogError:
 
 
 def _read_local(source: str) -> bytes:
-    path = Path(source.removeprefix("file://")).expanduser()
+    if sys.platform == "win32" and source.startswith("file:"):
+        path = file_url_path(source)  # file:///C:/x names C:\x there, not \C:\x
+    else:
+        path = Path(source.removeprefix("file://")).expanduser()
     try:
         return read_small(path, MAX_CATALOG_BYTES)  # a fifo, a device or a huge file: refused
     except OSError as exc:

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from tui.engine.archives.cache import HASH_CHUNK, ArchiveCache, holds_archive, sha256_file
 from tui.engine.archives.http import make_client
@@ -31,6 +31,7 @@ from tui.engine.builds import Build
 from tui.engine.errors import Cancelled, ChecksumError, DownloadError, OfflineError
 from tui.engine.fsutil import open_lock, open_regular
 from tui.engine.platform import locks
+from tui.engine.platform.paths import file_url_path
 from tui.engine.progress import NULL, Phase, Reporter
 from tui.engine.redact import redact_text, redact_url
 from tui.format import human_size
@@ -255,7 +256,7 @@ class Downloader:
     ) -> str:
         """One request: resume from the partial file, stream, hash. Returns the hex digest."""
         if urlsplit(url).scheme == "file":
-            source = Path(unquote(urlsplit(url).path))
+            source = file_url_path(url)
             return self._copy_local(source, partial, reporter, limit, tap)
         import httpx
 

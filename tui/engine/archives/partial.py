@@ -18,6 +18,7 @@ from tui.engine.fsutil import (
     open_nofollow,
     share_with_group,
 )
+from tui.engine.platform.flags import fchmod
 from tui.engine.progress import NULL, Reporter
 
 if TYPE_CHECKING:
@@ -84,7 +85,7 @@ def _adopt(partial: Path) -> bool:
         with os.fdopen(fd, "wb") as out, os.fdopen(open_nofollow(partial), "rb") as src:
             while chunk := src.read(HASH_CHUNK):
                 out.write(chunk)
-            os.fchmod(out.fileno(), 0o664)
+            fchmod(out.fileno(), 0o664)
         os.replace(scratch, partial)
     except BaseException:
         Path(scratch).unlink(missing_ok=True)

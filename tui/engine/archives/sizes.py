@@ -22,10 +22,11 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from tui.engine.builds import Build
 from tui.engine.fsutil import atomic_write_bytes, own_dir, read_owned
+from tui.engine.platform.paths import file_url_path
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -227,7 +228,7 @@ class RemoteSizes:
         size: int | None
         if parts.scheme == "file":
             try:
-                size = Path(unquote(parts.path)).stat().st_size
+                size = file_url_path(url).stat().st_size
             except OSError as exc:
                 self._failed(build, f"cannot read it ({exc.strerror or type(exc).__name__})")
                 return None

@@ -9,13 +9,13 @@ import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from tui.engine.archives.http import TOKEN_ENV, show_origin, token_origins
 from tui.engine.archives.sources import ASTRAL_MIRROR
 from tui.engine.builds import Build
 from tui.engine.errors import PyshelfError, describe_error
+from tui.engine.platform.paths import file_url_path
 from tui.engine.redact import redact_url
 from tui.engine.shelf import Shelf
 
@@ -33,7 +33,7 @@ class Check:
 
 def _head(shelf: Shelf, url: str) -> tuple[bool, str, float]:
     if urlsplit(url).scheme == "file":
-        path = Path(unquote(urlsplit(url).path))
+        path = file_url_path(url)
         return path.exists(), "found" if path.exists() else "missing", 0.0
     import httpx
 

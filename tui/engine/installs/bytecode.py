@@ -20,6 +20,7 @@ from pathlib import Path
 from tui.engine.errors import PyshelfError
 from tui.engine.fsutil import within
 from tui.engine.host import current_host
+from tui.engine.installs.installation import interpreter_in
 from tui.engine.installs.keys import KeyParts
 from tui.engine.progress import NULL, Reporter
 
@@ -81,7 +82,7 @@ def compile_stdlib(
     shared among a few compilers at once, as uv does. A cancelled reporter stops them; what
     they wrote stays with the tree they wrote into.
     """
-    python = tree / "bin" / parts.interpreter_name
+    python = interpreter_in(tree, parts)
     stdlib = _stdlib_dir(tree, python)
     files = sources(stdlib)
     if not files:

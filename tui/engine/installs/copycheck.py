@@ -10,6 +10,7 @@ from pathlib import Path
 from tui.engine.installs.linktree import CANNOT_LINK, link_or_copy
 from tui.engine.installs.manifest import DIR, Manifest, entry_key, hash_file, what_changed
 from tui.engine.platform import flags
+from tui.engine.platform import links as platform_links
 from tui.engine.progress import NULL, Reporter
 
 
@@ -20,6 +21,12 @@ class CopyDiffers(Exception):
 UNSEALED = "its manifest is missing, damaged, or not sealed by pyshelf for this user"
 _FOREIGN = "{} belongs to another user"  # planted: a copy is only ever this user's files
 _DIR_FLAGS = os.O_RDONLY | flags.O_DIRECTORY | flags.O_NOFOLLOW | flags.O_CLOEXEC
+
+
+def _open_folder(path: str) -> int | None:
+    """A descriptor to read ``path``'s entries by (short lookups, and a folder swapped for a
+    link midway is refused); None where folders take none (Windows): then by path."""
+    return os.open(path, _DIR_FLAGS) if flags.FOLDER_FDS else None
 
 
 def compare_copy(
@@ -55,16 +62,18 @@ def compare_copy(
     while stack:
         reporter.check("install cancelled")
         rel_dir = stack.pop()
+        src_dir = f"{root}/{rel_dir}" if rel_dir else root
         try:
-            fd = os.open(f"{root}/{rel_dir}" if rel_dir else root, _DIR_FLAGS)
+            fd = _open_folder(src_dir)
         except OSError as exc:
             return unreadable(exc)
-        out = -1
+        out = None
         try:
             if dest is not None:
-                out = os.open(f"{dest}/{rel_dir}" if rel_dir else dest, _DIR_FLAGS)
+                dst_dir = f"{dest}/{rel_dir}" if rel_dir else dest
+                out = _open_folder(dst_dir)
             try:
-                with os.scandir(fd) as entries:
+                with os.scandir(src_dir if fd is None else fd) as entries:
                     names = [e.name for e in entries]
             except OSError as exc:
                 return unreadable(exc)
@@ -73,9 +82,10 @@ def compare_copy(
                 want = rows.get(rel)
                 if want is None:
                     return f"{rel} was added"
+                src = name if fd is not None else f"{src_dir}/{name}"  # Windows: by path
                 try:
-                    st = os.lstat(name, dir_fd=fd)
-                    key = entry_key(st, name, fd)
+                    st = os.lstat(src, dir_fd=fd)
+                    key = entry_key(st, src, fd)
                 except OSError as exc:
                     return unreadable(exc)
                 if key != want:
@@ -84,15 +94,19 @@ def compare_copy(
                     return _FOREIGN.format(rel)
                 seen += 1
                 mode = st.st_mode
+                if dest is None:
+                    if stat.S_ISDIR(mode):
+                        stack.append(rel)
+                    continue
+                dst = name if out is not None else f"{dst_dir}/{name}"
                 if stat.S_ISDIR(mode):
                     stack.append(rel)
-                    if out >= 0:
-                        os.mkdir(name, dir_fd=out)
-                        modes.append((f"{dest}/{rel}", stat.S_IMODE(mode)))
-                elif out < 0:
-                    continue
+                    os.mkdir(dst, dir_fd=out)
+                    modes.append((f"{dest}/{rel}", stat.S_IMODE(mode)))
                 elif stat.S_ISLNK(mode):
-                    os.symlink(os.readlink(name, dir_fd=fd), name, dir_fd=out)
+                    os.symlink(os.readlink(src, dir_fd=fd), dst, dir_fd=out)
+                elif fd is None:
+                    platform_links.link_or_copy(src, dst)
                 else:
                     try:
                         os.link(name, name, src_dir_fd=fd, dst_dir_fd=out, follow_symlinks=False)
@@ -101,8 +115,9 @@ def compare_copy(
                             raise
                         link_or_copy(f"{root}/{rel}", f"{dest}/{rel}", link_ok=False)
         finally:
-            os.close(fd)
-            if out >= 0:
+            if fd is not None:
+                os.close(fd)
+            if out is not None:
                 os.close(out)
     if seen != len(rows):
         missing = next(

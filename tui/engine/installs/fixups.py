@@ -15,13 +15,17 @@ from pathlib import Path
 
 from tui.engine.errors import ArchiveError
 from tui.engine.fsutil import atomic_write_bytes, read_small
+from tui.engine.installs.keys import WINDOWS, KeyParts
 
 BUILD_PREFIX = "/install"
 MAX_FIXUP_BYTES = 16 << 20  # a _sysconfigdata is about 50 KiB, a .pc file a few hundred bytes
-EXTERNALLY_MANAGED = (
+# uv's file, byte for byte (managed.rs, ``EXTERNALLY_MANAGED``), as Windows installs get it;
+# those for Linux and macOS have always been written without its last newline.
+UV_EXTERNALLY_MANAGED = (
     "[externally-managed]\n"
-    "Error=This Python installation is managed by uv and should not be modified."
+    "Error=This Python installation is managed by uv and should not be modified.\n"
 )
+EXTERNALLY_MANAGED = UV_EXTERNALLY_MANAGED.removesuffix("\n")
 # A pkg-config variable that is exactly the build prefix, e.g. ``prefix=/install``.
 _PC_PREFIX = re.compile(rb"^([A-Za-z]+)=/install$", re.MULTILINE)
 
@@ -126,9 +130,13 @@ def patch_pkgconfig(path: Path) -> None:
         atomic_write_bytes(path, fixed)
 
 
-def patch_installation(tree: Path, final: Path, implementation: str) -> None:
-    """Apply uv's fix-ups to an unpacked CPython ``tree`` that will live at ``final``."""
-    if implementation != "cpython":
+def patch_installation(tree: Path, final: Path, parts: KeyParts) -> None:
+    """Apply uv's fix-ups to an unpacked CPython ``tree`` that will live at ``final``; a build
+    for Windows is only marked externally managed (see ``mark_windows_build``)."""
+    if parts.os == WINDOWS:
+        mark_windows_build(tree)
+        return
+    if parts.implementation != "cpython":
         return
     lib = tree / "lib"
     for stdlib in lib.glob("python3*"):
@@ -141,3 +149,13 @@ def patch_installation(tree: Path, final: Path, implementation: str) -> None:
     for pc in (lib / "pkgconfig").glob("*.pc"):
         if pc.is_file() and not pc.is_symlink():
             patch_pkgconfig(pc)
+
+
+def mark_windows_build(tree: Path) -> None:
+    """uv's ``ensure_externally_managed`` for a build for Windows: ``Lib\\EXTERNALLY-MANAGED``,
+    whatever the implementation; its build-time variables are left as they are (uv patches
+    them only for Linux and macOS). A tree without a ``Lib`` folder (uv's write would fail the
+    install there) is left unmarked."""
+    lib = tree / "Lib"
+    if lib.is_dir() and not lib.is_symlink():
+        atomic_write_bytes(lib / "EXTERNALLY-MANAGED", UV_EXTERNALLY_MANAGED.encode())

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from tui.engine.fsutil import inside, read_small
-from tui.engine.installs.keys import KeyParts, parse_key
+from tui.engine.installs.keys import WINDOWS, KeyParts, parse_key
 
 
 class Installation(NamedTuple):
@@ -26,7 +26,23 @@ class Installation(NamedTuple):
 
     @property
     def executable(self) -> Path:
+        if self.parts.os == WINDOWS:
+            return interpreter_in(self.path, self.parts)
         return self.path / "bin" / self.parts.executable_name
+
+
+_FREETHREADED = ("cpython", "freethreaded")
+
+
+def interpreter_in(tree: Path, parts: KeyParts) -> Path:
+    """The interpreter uv runs in the install at ``tree`` (``KeyParts.interpreter_path``); for
+    a free-threaded CPython for Windows that has no ``python.exe`` (python-build-standalone's
+    20241016 builds), ``python3.13t.exe``, as uv's ``executable`` takes it."""
+    path = tree.joinpath(*parts.interpreter_path.split("/"))
+    windows_ft = parts.os == WINDOWS and (parts.implementation, parts.variant) == _FREETHREADED
+    if windows_ft and not os.path.lexists(path):
+        return tree / f"python{parts.major}.{parts.minor}t.exe"
+    return path
 
 
 class InstallResult(NamedTuple):

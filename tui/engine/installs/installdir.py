@@ -248,9 +248,7 @@ class InstallDir:
                 with contextlib.suppress(OSError):  # else the next sweep's, and said then
                     remove_path(temp)  # gone already when committed
         finally:
-            with contextlib.suppress(OSError):
-                os.unlink(f"{temp}{_LIVE_LOCK}")
-            os.close(held)
+            locks.remove_held(held, f"{temp}{_LIVE_LOCK}")
 
     def _live_scratch(self, key: str) -> tuple[Path, int]:
         """A scratch path and the fd holding its flock. A sweep may catch the lock file in the
@@ -301,7 +299,7 @@ class InstallDir:
             if started is not None:
                 checks.append(started)
             try:
-                patch_installation(temp, final, build.implementation)
+                patch_installation(temp, final, parts)
                 if build.build:
                     # A new inode, never a write into a file a hard-linked tree shares.
                     atomic_write_bytes(temp / "BUILD", build.build.encode())

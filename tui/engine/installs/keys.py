@@ -27,6 +27,8 @@ VARIANT_SUFFIX = {"freethreaded": "t", "debug": "d", "freethreaded+debug": "td"}
 
 _EXE_STEM = {"cpython": "python"}  # pypy -> pypy3.10, graalpy -> graalpy3.11
 
+WINDOWS = "windows"  # the os of a key for Windows: its builds have their own layout
+
 
 class KeyParts(InstallKey):
     """An installation key as found on disk, with what uv derives from it."""
@@ -58,6 +60,19 @@ class KeyParts(InstallKey):
     def interpreter_name(self) -> str:
         """The interpreter uv runs in the install's ``bin``: as above, but plain ``graalpy``."""
         return "graalpy" if self.implementation == "graalpy" else self.executable_name
+
+    @property
+    def interpreter_path(self) -> str:
+        """Where the interpreter uv runs lies in the install, "/"-separated: ``bin/`` and
+        ``interpreter_name`` on Linux and macOS; for Windows (uv's ``executable_path_from_base``
+        and ``executable``) at the install's root, ``python.exe`` whatever the variant,
+        ``pypy3.10.exe``, and GraalPy's ``bin/graalpy.exe``."""
+        if self.os != WINDOWS:
+            return f"bin/{self.interpreter_name}"
+        if self.implementation == "graalpy":
+            return "bin/graalpy.exe"
+        version = "" if self.implementation == "cpython" else f"{self.major}.{self.minor}"
+        return f"{_EXE_STEM.get(self.implementation, self.implementation)}{version}.exe"
 
     def sort_key(self) -> tuple[int, int, int, tuple[int, int]]:
         return (self.major, self.minor, self.patch, prerelease_order(self.prerelease))

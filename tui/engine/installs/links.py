@@ -13,8 +13,9 @@ import re
 from pathlib import Path
 from typing import NamedTuple
 
+from tui.engine import hostos
 from tui.engine.fsutil import inside, scratch_token, within
-from tui.engine.installs.installation import scan_installations
+from tui.engine.installs.installation import interpreter_in, scan_installations
 from tui.engine.installs.keys import KeyParts
 
 OURS = ".pyshelf-"  # marks our scratch entries, so a sweep never touches uv's own
@@ -52,10 +53,22 @@ class Links:
         self.root = root
         self.bin_dir = bin_dir
 
+    @property
+    def made_here(self) -> bool:
+        """Whether this system gets the links: not Windows yet, where uv makes junctions,
+        ``python3.X.exe`` trampolines and registry keys (asked as it runs: a test simulates
+        the system)."""
+        return hostos.system() != hostos.WINDOWS
+
+    def _not_on_windows(self, parts: KeyParts, names: tuple[str, ...], warnings: list[str]) -> None:
+        exes = ", ".join(f"{name}.exe" for name in names)
+        interpreter = interpreter_in(inside(self.root, parts.key), parts)
+        warnings.append(f"no {exes} made in {self.bin_dir} (not yet on Windows): run {interpreter}")
+
     def update_minor_link(self, parts: KeyParts, warnings: list[str]) -> None:
         """Point the minor-version link at the newest installed patch, or remove it."""
         # Not yet on Windows: uv makes a junction here, and PEP 514 registry keys beside it.
-        if not parts.has_minor_link:
+        if not parts.has_minor_link or not self.made_here:
             return
         link = inside(self.root, parts.minor_key)
         if os.path.lexists(link) and not link.is_symlink():
@@ -82,8 +95,10 @@ class Links:
         return target
 
     def link_executable(self, parts: KeyParts, warnings: list[str]) -> Path | None:
-        # Not yet on Windows: uv writes a python3.X.exe trampoline here instead of a link.
         if self.bin_dir is None:
+            return None
+        if not self.made_here:  # Not yet on Windows: uv writes a python3.X.exe trampoline here.
+            self._not_on_windows(parts, (parts.executable_name,), warnings)
             return None
         target = self._executable_target(parts, warnings)
         if target is None:
@@ -105,6 +120,9 @@ class Links:
         there (a file, a link to another Python) only with ``force``."""
         made = BinLinks([], [])
         if self.bin_dir is None:
+            return made
+        if not self.made_here:  # Not yet on Windows: uv writes python3.X.exe trampolines here.
+            self._not_on_windows(parts, names, warnings)
             return made
         target = self._executable_target(parts, warnings)
         if target is None:

@@ -9,6 +9,7 @@ import stat
 from pathlib import Path
 
 from tui.engine.fsutil import new_scratch_file, own_dir
+from tui.engine.platform import links as platform_links
 from tui.engine.progress import NULL, Reporter
 
 
@@ -42,6 +43,8 @@ def link_or_copy(src: str, dst: str, link_ok: bool) -> bool:
         try:
             os.link(src, dst, follow_symlinks=False)
             return True
+        except NotImplementedError:  # Windows' os.link before Python 3.13 lacks the option
+            return platform_links.link_or_copy(src, dst)
         except OSError as exc:
             if exc.errno not in CANNOT_LINK:
                 raise

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 # 1 held sha256s, 2 a plain checksum anyone could recompute: such copies are unpacked again.
 _HEADER = "pyshelf-unpacked 3"
 FILE, DIR, LINK = "f", "d", "l"
+_DIR_FLAGS = os.O_RDONLY | flags.O_DIRECTORY | flags.O_CLOEXEC
 
 
 def _escape(text: str) -> str:
@@ -51,32 +52,33 @@ class Manifest(NamedTuple):
     nlinks: dict[str, int]  # links each file had when unpacked (the archive's own hard links)
 
 
-def walk(root: str) -> Iterator[tuple[str, os.stat_result, int]]:
+def walk(root: str) -> Iterator[tuple[str, os.stat_result, int | None]]:
     """(relative path, lstat, directory fd) below ``root``; the fd is open only during the
-    yield, so symlink targets can be read relative to it."""
+    yield, so symlink targets can be read relative to it. Where folders take no descriptor
+    (Windows) the fd is None, and the entries are read by path."""
     stack = [""]
     while stack:
         rel_dir = stack.pop()
-        fd = os.open(
-            f"{root}/{rel_dir}" if rel_dir else root,
-            os.O_RDONLY | flags.O_DIRECTORY | flags.O_CLOEXEC,
-        )
+        folder = f"{root}/{rel_dir}" if rel_dir else root
+        fd = os.open(folder, _DIR_FLAGS) if flags.FOLDER_FDS else None
         try:
-            with os.scandir(fd) as entries:
+            with os.scandir(folder if fd is None else fd) as entries:
                 names = [e.name for e in entries]
             for name in names:
-                st = os.lstat(name, dir_fd=fd)
+                st = os.lstat(name if fd is not None else f"{folder}/{name}", dir_fd=fd)
                 rel = f"{rel_dir}/{name}" if rel_dir else name
                 if stat.S_ISDIR(st.st_mode):
                     stack.append(rel)
                 yield rel, st, fd
         finally:
-            os.close(fd)
+            if fd is not None:
+                os.close(fd)
 
 
-def entry_key(st: os.stat_result, name: str, fd: int) -> str:
+def entry_key(st: os.stat_result, name: str, fd: int | None) -> str:
     """What the check compares for one entry, as its manifest line starts: a string, so the
-    check neither parses numbers nor builds tuples (a few thousand entries per reinstall)."""
+    check neither parses numbers nor builds tuples (a few thousand entries per reinstall).
+    ``name`` is relative to the folder ``fd``, or a path where ``fd`` is None."""
     mode = st.st_mode
     if stat.S_ISREG(mode):
         return f"{FILE}\t{mode:o}\t{st.st_size}\t{st.st_mtime_ns}"

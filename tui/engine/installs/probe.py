@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from tui.engine.errors import NotAnInterpreter
 from tui.engine.fsutil import within
 from tui.engine.host import current_host
+from tui.engine.installs.installation import interpreter_in
 from tui.engine.installs.keys import VARIANT_SUFFIX, KeyParts
 
 if TYPE_CHECKING:
@@ -30,9 +31,10 @@ PROBE_TIMEOUT = 30.0
 def check_interpreter(tree: Path, parts: KeyParts, source: str, *, run: bool) -> None:
     """Refuse a tree that holds no interpreter of ``parts``' version (NotAnInterpreter).
 
-    Always cheap (a few stats): ``bin/<interpreter>`` exists, is a regular file or a link that
-    stays inside the tree, and is executable. With ``run``, and when the build is for this
-    machine, it is also started once (about 10 ms) and must report the key's version.
+    Always cheap (a few stats): ``bin/<interpreter>`` (``python.exe`` on Windows) exists, is
+    a regular file or a link that stays inside the tree, and is executable. With ``run``, and
+    when the build is for this machine, it is also started once (about 10 ms) and must report
+    the key's version.
     """
     start_check(tree, parts, source, run=run).wait()
 
@@ -48,8 +50,9 @@ class RunningCheck:
         process: subprocess.Popen[str] | None = None,
         refuse: Callable[..., NotAnInterpreter] = NotAnInterpreter,
         parts: KeyParts | None = None,
+        rel: str = "",
     ) -> None:
-        self._process, self._refuse, self._parts = process, refuse, parts
+        self._process, self._refuse, self._parts, self._rel = process, refuse, parts, rel
 
     def stop(self) -> None:
         """End the interpreter, if it still runs, and reap it."""
@@ -66,7 +69,7 @@ class RunningCheck:
         import subprocess
 
         parts, refuse = self._parts, self._refuse
-        rel = f"bin/{parts.interpreter_name}"
+        rel = self._rel
         try:
             stdout, stderr = process.communicate(timeout=PROBE_TIMEOUT)
         except subprocess.TimeoutExpired:
@@ -99,15 +102,14 @@ def start_check(tree: Path, parts: KeyParts, source: str, *, run: bool) -> Runni
     """``check_interpreter`` in two halves: the structural check now (raising at once), and
     the interpreter started in the background, for ``wait`` to judge. An install fixes up
     its tree meanwhile: the interpreter's start-up and the fix-ups overlap on two cores."""
-    name = parts.interpreter_name
-    rel = f"bin/{name}"
+    exe = interpreter_in(tree, parts)
+    rel = exe.relative_to(tree).as_posix()  # bin/python3.12; python.exe on Windows
 
     def refuse(problem: str, *, at_fault: bool = True) -> NotAnInterpreter:
         return NotAnInterpreter(
             f"cannot install {parts.key} from {source}: {problem}", archive_at_fault=at_fault
         )
 
-    exe = tree / "bin" / name
     try:
         st = os.lstat(exe)
     except FileNotFoundError:
@@ -145,4 +147,4 @@ def start_check(tree: Path, parts: KeyParts, source: str, *, run: bool) -> Runni
                 time.sleep(0.01 * tries)
                 continue
             raise refuse(f"{rel} does not run: {exc.strerror or exc}", at_fault=False) from None
-        return RunningCheck(process, refuse, parts)
+        return RunningCheck(process, refuse, parts, rel)

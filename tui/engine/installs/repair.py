@@ -66,7 +66,7 @@ class Repair:
         newest = {
             minor: max(group, key=KeyParts.sort_key)
             for minor, group in by_minor.items()
-            if group[0].has_minor_link
+            if group[0].has_minor_link and self.links.made_here
         }
         for name in links:  # links into missing installs: the newest patch left, or none
             link = self.root / name

@@ -94,6 +94,20 @@ def try_lock(fd: int, *, shared: bool = False) -> bool:
     return _lock(fd, shared, False)
 
 
+def remove_held(fd: int, path: str) -> None:
+    """Delete the lock file ``path`` that ``fd`` holds, and close ``fd``: deleted while still
+    held where the system allows it, closed first on Windows, where an open file cannot be
+    deleted. One already gone (or that cannot go) is left to the next sweep."""
+    if sys.platform == "win32":
+        os.close(fd)
+    try:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+    finally:
+        if sys.platform != "win32":
+            os.close(fd)
+
+
 def holders(fd: int) -> list[int]:
     """PIDs holding a flock on fd's file, from /proc/locks (Linux; best effort: [] where
     the system does not say)."""

@@ -148,6 +148,8 @@ class Installer:
 
         if (result := self._from_cache(entry, reporter, unpack)) is not None:
             return result
+        if (result := self._fetched_zip(entry, reporter, unpack)) is not None:
+            return result
         name = build.filename or entry.key
         fetch = self._fetch_into(entry, reporter)
 
@@ -173,6 +175,8 @@ class Installer:
                 f"was dropped, and the archive is not in the cache; run `pyshelf fetch "
                 f"{entry.key}` online, then reinstall"
             )
+        if (tree := self._fetched_zip(entry, reporter, unpack)) is not None:
+            return tree
         name = entry.build.filename or entry.key
         return self.shelf.unpacked.add_stream(sha, name, self._fetch_into(entry, reporter))
 
@@ -196,6 +200,20 @@ class Installer:
                     f"read-only cache; ask the cache's owner to run `pyshelf verify`"
                 ) from None
             return None  # the row is refreshed after the job
+
+    def _fetched_zip(
+        self, entry: Entry, reporter: Reporter, unpack: Callable[[Path], T]
+    ) -> T | None:
+        """``unpack(archive)`` for a .zip, fetched into the cache first: a zip is read from its
+        end (its central directory), so it cannot be unpacked as it downloads. The archive is
+        hashed again as it is unpacked. None for any other archive."""
+        if not (entry.build.filename or "").endswith(".zip"):
+            return None
+        reporter.set_phase(Phase.DOWNLOADING)
+        self.shelf.fetch(entry, reporter=reporter)
+        if (result := self._from_cache(entry, reporter, unpack)) is None:
+            raise ChecksumError(f"{entry.key}: its archive changed in the cache once verified")
+        return result
 
     def _archive_path(self, entry: Entry) -> Path | None:
         """Where ``entry``'s archive is cached: its URL names it; one no catalog lists any

@@ -68,3 +68,6 @@ def test_sysconfig_of_our_install_is_uvs(prefix_world: World) -> None:
     assert ours["CC"] == "cc -pthread" and ours["AR"] == "ar"
     assert ours["LDSHARED"] == "cc -pthread -shared -L/tools/deps/lib -L/install/lib"
     assert ours["PYTHON_BUILD_STANDALONE"] == 1
+    marker = Path("lib") / f"python{minor}" / "EXTERNALLY-MANAGED"
+    uv_marker = (root / "uv-installs" / spec.key / marker).read_bytes()
+    assert (root / "installs" / spec.key / marker).read_bytes() == uv_marker

@@ -19,13 +19,11 @@ from tui.engine.installs.keys import WINDOWS, KeyParts
 
 BUILD_PREFIX = "/install"
 MAX_FIXUP_BYTES = 16 << 20  # a _sysconfigdata is about 50 KiB, a .pc file a few hundred bytes
-# uv's file, byte for byte (managed.rs, ``EXTERNALLY_MANAGED``), as Windows installs get it;
-# those for Linux and macOS have always been written without its last newline.
-UV_EXTERNALLY_MANAGED = (
+# uv's file, byte for byte (managed.rs, ``EXTERNALLY_MANAGED``), on every platform.
+EXTERNALLY_MANAGED = (
     "[externally-managed]\n"
     "Error=This Python installation is managed by uv and should not be modified.\n"
 )
-EXTERNALLY_MANAGED = UV_EXTERNALLY_MANAGED.removesuffix("\n")
 # A pkg-config variable that is exactly the build prefix, e.g. ``prefix=/install``.
 _PC_PREFIX = re.compile(rb"^([A-Za-z]+)=/install$", re.MULTILINE)
 
@@ -158,4 +156,4 @@ def mark_windows_build(tree: Path) -> None:
     install there) is left unmarked."""
     lib = tree / "Lib"
     if lib.is_dir() and not lib.is_symlink():
-        atomic_write_bytes(lib / "EXTERNALLY-MANAGED", UV_EXTERNALLY_MANAGED.encode())
+        atomic_write_bytes(lib / "EXTERNALLY-MANAGED", EXTERNALLY_MANAGED.encode())

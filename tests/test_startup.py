@@ -83,6 +83,25 @@ def test_a_reinstall_from_the_unpacked_copy_reads_no_archive(world: World, tmp_p
     assert not unwanted & loaded, unwanted & loaded
 
 
+def test_an_offline_install_of_a_tar_loads_neither_dataclasses_nor_zipfile(
+    world: World, tmp_path: Path
+) -> None:
+    """Unpacking a cached ``.tar.gz`` needs the tar reader alone: zipfile loads for a
+    ``.zip``, and no record made on the way is a dataclass (about 10 ms of imports)."""
+    where = [
+        "--catalog", str(world.catalog_path), "--cache-dir", str(world.root / "cache"),
+        "--install-dir", str(world.root / "installs"), "--bin-dir", str(world.root / "bin"),
+    ]  # fmt: skip
+    code, _, err = world.cli("fetch", "3.12.7")
+    assert code == 0, err
+    cache = {"UV_PYTHON_CACHE_DIR": str(world.root / "cache")}
+    loaded = _loaded_after(
+        _CLI.format(code=0), *where, "--offline", "install", "3.12.7", cwd=tmp_path, env=cache
+    )
+    assert "tui.engine.archives.tarstream" in loaded
+    assert not {"dataclasses", "zipfile", "httpx"} & loaded, {"dataclasses", "zipfile"} & loaded
+
+
 def test_the_app_loads_the_help_markdown_only_when_help_opens(tmp_path: Path) -> None:
     loaded = _loaded_after("import tui.app.app, tui.app.main", cwd=tmp_path)
     assert "tui.app.help.screen" in loaded

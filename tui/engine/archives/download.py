@@ -17,7 +17,6 @@ import hashlib
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit
@@ -63,11 +62,17 @@ class _Refused(Exception):
 DEFAULT_MAX_DOWNLOAD = 2 << 30  # the largest python-build-standalone archive is ~120 MB
 
 
-@dataclass(slots=True)
 class DownloadPolicy:
-    retries: int = 6  # consecutive failures without progress before giving up
-    backoff: float = 0.5  # first retry delay, doubled each time, capped at 30 s
-    max_bytes: int = DEFAULT_MAX_DOWNLOAD  # when no size is known: an endless body stops here
+    """How hard a download tries (a plain class: an install need not load dataclasses)."""
+
+    __slots__ = ("backoff", "max_bytes", "retries")
+
+    def __init__(
+        self, retries: int = 6, backoff: float = 0.5, max_bytes: int = DEFAULT_MAX_DOWNLOAD
+    ) -> None:
+        self.retries = retries  # consecutive failures without progress before giving up
+        self.backoff = backoff  # first retry delay, doubled each time, capped at 30 s
+        self.max_bytes = max_bytes  # when no size is known: an endless body stops here
 
 
 class Tap(Protocol):

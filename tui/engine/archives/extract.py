@@ -17,7 +17,6 @@ import lzma
 import os
 import queue
 import threading
-import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -34,8 +33,6 @@ from tui.engine.archives.tarstream import (
 )
 from tui.engine.archives.writer import Extractor, prepare_dest
 from tui.engine.archives.writer import Written as Written
-from tui.engine.archives.zipread import MAGIC as ZIP_MAGIC
-from tui.engine.archives.zipread import ZipReader
 from tui.engine.errors import ArchiveError, Cancelled, ChecksumError, PyshelfError
 from tui.engine.fsutil import NotOurFile, open_nofollow, remove_path
 from tui.engine.progress import NULL, Reporter
@@ -53,9 +50,9 @@ _CORRUPT: tuple[type[Exception], ...] = (
     cast(type[Exception], IsalError),  # its stub calls it an instance
     ValueError,
     OverflowError,
-    zipfile.BadZipFile,
     NotImplementedError,  # zipfile: a compression method it does not know
 )
+ZIP_MAGIC = b"PK\x03\x04"  # a .zip's first bytes: only then is zipfile loaded
 
 
 def extract_archive(
@@ -148,17 +145,24 @@ def _extract_zip(
 ) -> None:
     """Extract a .zip (see ``extract_archive``): read through its central directory, at
     its end, so from the file; the caller has checked its sha256 in a pass of its own."""
+    import zipfile
+
+    from tui.engine.archives.zipread import ZipReader
+
     prepare_dest(dest)
     why = f"extraction of {name} cancelled"
     extractor = Extractor(name, dest, record, lambda: reporter.check(why))
     with _failures(name, dest):
-        reader = ZipReader(file)
         try:
-            for member in reader:
-                extractor.check()
-                extractor.add(reader, member)
-        finally:
-            reader.close()
+            reader = ZipReader(file)
+            try:
+                for member in reader:
+                    extractor.check()
+                    extractor.add(reader, member)
+            finally:
+                reader.close()
+        except zipfile.BadZipFile as exc:
+            raise TarFormatError(f"not a valid zip archive: {exc}") from None
         extractor.finish()
 
 

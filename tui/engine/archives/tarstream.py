@@ -17,8 +17,7 @@ from __future__ import annotations
 import math
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 BLOCK = 512
 _ZERO_BLOCK = bytes(BLOCK)
@@ -49,8 +48,7 @@ class Readable(Protocol):
     def readinto(self, buffer: memoryview, /) -> int | None: ...
 
 
-@dataclass(slots=True)
-class Member:
+class Member(NamedTuple):  # not a dataclass: an install need not load dataclasses
     name: str
     type: str  # REGULAR, HARDLINK, SYMLINK, DIRECTORY, or another flag (refused by callers)
     mode: int

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from isal import isal_zlib
 
@@ -20,10 +20,12 @@ from tui.engine.archives.tarstream import (
     Member,
     TarReader,
 )
-from tui.engine.archives.zipread import ZipReader
 from tui.engine.errors import ArchiveError
 from tui.engine.platform.flags import NEW_FILE, O_WRONLY, UTIME_FD
 from tui.engine.platform.links import link_or_copy
+
+if TYPE_CHECKING:
+    from tui.engine.archives.zipread import ZipReader  # a .zip alone loads zipfile
 
 _OPEN_FLAGS = O_WRONLY | NEW_FILE  # O_BINARY on Windows: bytes land as they are
 
@@ -36,16 +38,19 @@ def _file_mode(mode: int) -> int:
     return mode | 0o600
 
 
-@dataclass(slots=True)
 class Written:
-    """What an extraction wrote, for the manifest of an unpacked copy: no second walk."""
+    """What an extraction wrote, for the manifest of an unpacked copy: no second walk. (A
+    plain class: an install need not load dataclasses.)"""
 
-    # Each regular file (and hard link to one): its status after writing, and the CRC-32 of
-    # its bytes, which catches an edit that keeps size and mtime (sha256 took a fifth of an
-    # install; the archive itself is checked by sha256).
-    files: dict[str, tuple[os.stat_result, str]] = field(default_factory=dict)
-    dirs: set[str] = field(default_factory=set)  # below the root ("" is the root)
-    links: dict[str, str] = field(default_factory=dict)  # symlink -> target
+    __slots__ = ("dirs", "files", "links")
+
+    def __init__(self) -> None:
+        # Each regular file (and hard link to one): its status after writing, and the CRC-32
+        # of its bytes, which catches an edit that keeps size and mtime (sha256 took a fifth
+        # of an install; the archive itself is checked by sha256).
+        self.files: dict[str, tuple[os.stat_result, str]] = {}
+        self.dirs: set[str] = set()  # below the root ("" is the root)
+        self.links: dict[str, str] = {}  # symlink -> target
 
 
 class Extractor:

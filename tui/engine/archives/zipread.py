@@ -26,7 +26,6 @@ from tui.engine.archives.tarstream import (
     TarFormatError,
 )
 
-MAGIC = b"PK\x03\x04"
 _READ = 1 << 20
 _MAX_LINK = 4096  # a symlink's target is its data: more than a path is hostile
 _UNIX = 3  # ZipInfo.create_system of a zip made on a Unix system

@@ -154,6 +154,16 @@ def test_du_finds_venvs_in_a_venv_dir_given_on_the_command_line(world: World, tm
     assert install["used_by"] == [str(venv)]
 
 
+def test_du_gives_no_age_to_what_is_not_on_disk_yet(world: World) -> None:
+    """A shelf nothing was installed on: its install dir does not exist, so it has no age
+    (not the 56 years since the epoch)."""
+    code, out, err = world.cli("--offline", "du")
+    assert code == 0, err
+    line = next(row for row in out.splitlines() if "(links, locks, dirs)" in row)
+    _, version, size, age, _ = line.strip().split("  ")
+    assert (version, size, age) == ("-", "0 Bytes", "-") and "56y" not in out, out
+
+
 def test_an_archive_without_its_interpreter_is_refused_in_one_line(
     tmp_path: Path, loopback_server: LoopbackServer
 ) -> None:

@@ -225,7 +225,8 @@ def cmd_du(shelf: Shelf, args: argparse.Namespace) -> int:
             if not i.deletable:
                 notes.append(f"kept: {i.reason}")
             version = i.version or ("-" if i.kind in _NOT_BUILDS else "?")
-            rows.append((i.name, version, human_size(i.size), human_age(i.age()), ", ".join(notes)))
+            age = human_age(i.age()) if i.mtime > 0 else "-"  # not on disk yet: not "56y"
+            rows.append((i.name, version, human_size(i.size), age, ", ".join(notes)))
         _print_table(rows, right=2)
     print(f"total  {human_size(inventory.total())}")
     return 0

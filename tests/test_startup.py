@@ -35,6 +35,17 @@ _CLI = "import contextlib, io, tui.cli.main\nwith contextlib.redirect_stdout(io.
     "    code = tui.cli.main.main(sys.argv[1:])\nassert code == {code}, code"  # fmt: skip
 
 
+def _loaded_by_world_cli(world: World, cwd: Path, *args: str) -> set[str]:
+    """The modules a fresh interpreter holds after the CLI ran ``args`` (exit 0) on
+    ``world``'s catalog, cache, install dir and bin dir."""
+    where = [
+        "--catalog", str(world.catalog_path), "--cache-dir", str(world.root / "cache"),
+        "--install-dir", str(world.root / "installs"), "--bin-dir", str(world.root / "bin"),
+    ]  # fmt: skip
+    cache = {"UV_PYTHON_CACHE_DIR": str(world.root / "cache")}  # no platformdirs look-up
+    return _loaded_after(_CLI.format(code=0), *where, *args, cwd=cwd, env=cache)
+
+
 @pytest.mark.parametrize(
     ("args", "code"),
     [(["--help"], 0), (["list", "--help"], 0), (["dir", "--env"], 0), (["--parallel", "0"], 2),
@@ -64,16 +75,9 @@ def test_a_reinstall_from_the_unpacked_copy_reads_no_archive(world: World, tmp_p
     """The copy is checked and linked: nothing that downloads, unpacks or hashes archives
     loads, nor what only costs start-up time here (dataclasses, thread pools and logging,
     shutil, tempfile, a process for the interpreter a kept copy already ran)."""
-    where = [
-        "--catalog", str(world.catalog_path), "--cache-dir", str(world.root / "cache"),
-        "--install-dir", str(world.root / "installs"), "--bin-dir", str(world.root / "bin"),
-    ]  # fmt: skip
     code, _, err = world.cli("install", "3.12.7")
     assert code == 0, err
-    cache = {"UV_PYTHON_CACHE_DIR": str(world.root / "cache")}  # no platformdirs look-up
-    loaded = _loaded_after(
-        _CLI.format(code=0), *where, "--offline", "reinstall", "3.12.7", cwd=tmp_path, env=cache
-    )
+    loaded = _loaded_by_world_cli(world, tmp_path, "--offline", "reinstall", "3.12.7")
     assert "tui.engine.installs.installdir" in loaded
     unwanted = {
         "tui.engine.archives.download", "tui.engine.archives.extract", "tui.engine.archives.http",
@@ -88,16 +92,9 @@ def test_an_offline_install_of_a_tar_loads_neither_dataclasses_nor_zipfile(
 ) -> None:
     """Unpacking a cached ``.tar.gz`` needs the tar reader alone: zipfile loads for a
     ``.zip``, and no record made on the way is a dataclass (about 10 ms of imports)."""
-    where = [
-        "--catalog", str(world.catalog_path), "--cache-dir", str(world.root / "cache"),
-        "--install-dir", str(world.root / "installs"), "--bin-dir", str(world.root / "bin"),
-    ]  # fmt: skip
     code, _, err = world.cli("fetch", "3.12.7")
     assert code == 0, err
-    cache = {"UV_PYTHON_CACHE_DIR": str(world.root / "cache")}
-    loaded = _loaded_after(
-        _CLI.format(code=0), *where, "--offline", "install", "3.12.7", cwd=tmp_path, env=cache
-    )
+    loaded = _loaded_by_world_cli(world, tmp_path, "--offline", "install", "3.12.7")
     assert "tui.engine.archives.tarstream" in loaded
     assert not {"dataclasses", "zipfile", "httpx"} & loaded, {"dataclasses", "zipfile"} & loaded
 

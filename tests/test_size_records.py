@@ -156,6 +156,16 @@ def test_a_read_only_state_folder_only_forgets(installed: World) -> None:
         os.chmod(state, mode)
 
 
+def test_a_record_that_cannot_be_written_only_forgets(installed: World) -> None:
+    """Whatever the user: a folder where the record file goes makes every write fail."""
+    shelf = installed.shelf()
+    blocked = shelf.settings.state_dir / FILE_NAME
+    blocked.mkdir(parents=True)
+    _agrees(installed)
+    _agrees(installed)
+    assert blocked.is_dir() and not any(blocked.iterdir())
+
+
 def test_verify_drops_the_records(installed: World) -> None:
     shelf = installed.shelf()
     _agrees(installed)

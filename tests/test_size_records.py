@@ -121,6 +121,18 @@ def test_uninstall_reinstall_and_an_install_linked_from_a_kept_copy(installed: W
     _agrees(installed)
 
 
+def test_records_of_trees_that_are_gone_are_dropped(installed: World) -> None:
+    shelf = installed.shelf()
+    _agrees(installed)
+    assert installed.cli("uninstall", "3.12.6")[0] == 0
+    _agrees(installed)
+    assert not any("3.12.6" in path for path in _records(shelf))
+    assert installed.cli("uninstall", "3.12.7")[0] == 0
+    assert installed.cli("evict", "3.12.7", "3.12.6")[0] == 0
+    _agrees(installed)
+    assert _records(shelf) == {}  # no tree left: none recorded
+
+
 def test_records_that_are_damaged_planted_or_another_users_are_ignored(installed: World) -> None:
     shelf = installed.shelf()
     _agrees(installed)

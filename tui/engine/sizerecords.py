@@ -121,10 +121,10 @@ def _parse(data: bytes | None) -> dict[str, _Record]:
         mark, size, shared, sharers = (fields.get(k) for k in ("stamp", "size", "shared", "by"))
         if (
             isinstance(mark, str)
-            and isinstance(size, int)
-            and isinstance(shared, int)
-            and min(size, shared) >= 0
-            and not isinstance(size, bool)
+            and type(size) is int  # not a bool, not a float
+            and type(shared) is int
+            and size >= 0
+            and shared >= 0
             and isinstance(sharers, list)
             and all(isinstance(s, str) for s in sharers)
         ):
@@ -221,6 +221,7 @@ class SizeRecords:
 
 
 def forget(state_dir: Path) -> None:
-    """Drop every record: the next listing measures in full (``verify`` found a change)."""
+    """Drop every record: the next listing measures in full (``verify`` does, since a file
+    changed in place keeps its tree's stamp)."""
     with contextlib.suppress(OSError):
         (state_dir / FILE_NAME).unlink()

@@ -215,6 +215,8 @@ def scan_sizes(
     # The records are saved once the last tree is measured, before the cache's own files
     # are: the record file is one of them, and the total must include it as it is now.
     last_tree = max((n for n, i in enumerate(items) if i.kind in _TREES), default=-1)
+    if records is not None and last_tree < 0:
+        records.save(trees)  # no tree left: the records of those that were go
     for index, item in enumerate(items):
         path = os.path.abspath(item.path)
         measured = known.get(path)

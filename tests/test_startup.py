@@ -178,6 +178,35 @@ async def test_the_first_frame_of_a_preloaded_app_has_its_rows(world: World) -> 
         queue.close(cancel=True)
 
 
+async def test_recorded_sizes_are_in_the_first_frame_and_no_walk_starts(world: World) -> None:
+    """Once every tree's size is recorded, the first rows come with their sizes (no
+    "measuring…", no size walk); a tree that changed sends the first frame back to the walk."""
+    assert world.cli("install", "3.12.7")[0] == 0
+    assert world.cli("list")[0] == 0  # measures, and records the trees
+
+    async def first_frame() -> tuple[str, list[str]]:
+        shelf = world.shelf()
+        shelf.preload_entries()
+        assert shelf.preloaded(wait=30)
+        queue = JobQueue(shelf)
+        app = PyshelfApp(shelf, queue, config=None)
+        try:
+            async with app.run_test():
+                walks = [w.name for w in app.workers if w.group == "measure"]
+                rid = next(r for r, e in app.main.table.entries.items() if e.installation)
+                return app.main.table.get_cell(rid, "installed").plain, walks
+        finally:
+            queue.close(cancel=True)
+
+    installed, walks = await first_frame()
+    assert installed not in ("measuring…", "…", "") and not walks, (installed, walks)
+    site = world.root / "installs" / "cpython-3.12.7-linux-x86_64-gnu" / "lib" / "python3.12"
+    (site / "site-packages").mkdir(parents=True, exist_ok=True)
+    (site / "site-packages" / "new.py").write_text("x = 1\n")
+    installed, walks = await first_frame()
+    assert walks == ["measure_sizes"], walks  # the changed tree is walked after the paint
+
+
 async def test_sizes_are_probed_for_the_rows_in_view_first(world: World) -> None:
     shelf = world.shelf()
     queue = JobQueue(shelf)

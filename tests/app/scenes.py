@@ -82,8 +82,11 @@ def fixed_size(item: Item) -> int:
     return item.path.stat().st_size
 
 
-def fixed_ledger(shelf: Shelf) -> Ledger:
-    """The ledger with the filesystem-dependent sizes fixed (archives keep their real size)."""
+def fixed_ledger(shelf: Shelf, *, walk: bool = True) -> Ledger | None:
+    """The ledger with the filesystem-dependent sizes fixed (archives keep their real size);
+    ``walk=False`` answers as a shelf with no recorded sizes yet: the walk fills them in."""
+    if not walk:
+        return None
     items = uv_items(shelf, shelf.entries(all_platforms=True))
     for item in items:
         item.size = fixed_size(item)

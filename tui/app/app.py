@@ -19,7 +19,7 @@ from textual.screen import Screen
 from textual.theme import Theme
 
 from tui.app import deferred_keys  # noqa: F401  (the keys of the views that load later)
-from tui.app.builds.listing import measure_ledger
+from tui.app.builds.listing import Measure, measure_ledger
 from tui.app.builds.screen import MainScreen
 from tui.app.commands import Command, ViewCommands
 from tui.app.dialogs.confirm import ConfirmScreen
@@ -33,7 +33,6 @@ from tui.engine.shelf import Shelf
 
 if TYPE_CHECKING:
     from tui.app.disk.scope import Scope
-    from tui.engine.usage.ledger import Ledger
 
 
 def _collect_again() -> None:
@@ -70,7 +69,7 @@ class PyshelfApp(App[int]):
         clock: Callable[[], float] | None = None,
         config: Path | object | None = DEFAULT_CONFIG,
         scope: Scope | None = None,
-        measure: Callable[[Shelf], Ledger | None] = measure_ledger,
+        measure: Measure = measure_ledger,
     ) -> None:
         """``config``: the config file (None: defaults, nothing remembered); ``scope``: where
         the disk-usage view looks; ``measure``: how sizes are measured (tests fix them).

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from textual.screen import Screen
 from textual.timer import Timer
@@ -30,11 +30,18 @@ PROBE_RETRY = 30.0  # seconds before sizes no host answered for are asked again
 SHOW_FIRST = 0.5  # seconds the disk walk waits at most for the rows to be painted first
 
 
-def measure_ledger(shelf: Shelf) -> Ledger | None:
+class Measure(Protocol):
+    """How the builds view measures sizes (tests fix them): ``walk=False`` answers None
+    unless every tree's size is recorded, and is quick enough for the first paint."""
+
+    def __call__(self, shelf: Shelf, *, walk: bool = True) -> Ledger | None: ...
+
+
+def measure_ledger(shelf: Shelf, *, walk: bool = True) -> Ledger | None:
     """``Ledger.measure``, imported by the walk's own thread."""
     from tui.engine.usage.ledger import Ledger
 
-    return Ledger.measure(shelf)
+    return Ledger.measure(shelf, walk=walk)
 
 
 class Listing:
@@ -53,7 +60,7 @@ class Listing:
         table: ShelfTable,
         *,
         cwd: Callable[[], Path],
-        measure: Callable[[Shelf], Ledger | None],
+        measure: Measure,
         shown: Callable[[], None],
         refresh: Callable[[], None],
         warn: Callable[[str], None],
@@ -234,4 +241,9 @@ class Listing:
             if ledger is not None and not get_current_worker().is_cancelled:
                 self.view.post_message(LedgerMeasured(ledger, generation))
 
+        if generation == 1 and (recorded := self.measure(self.shelf, walk=False)) is not None:
+            # The first rows: every tree's size is recorded, so they are painted with their
+            # sizes once, rather than with "measuring…" and again a moment later.
+            self.view.post_message(LedgerMeasured(recorded, generation))
+            return
         in_thread(self.view, "measure_sizes", walk, group="measure", exclusive=True)

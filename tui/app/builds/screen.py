@@ -29,7 +29,7 @@ from tui.app.builds.events import (
 )
 from tui.app.builds.filter_box import FilterInput
 from tui.app.builds.jobs import BuildJobs, scope_cwd
-from tui.app.builds.listing import Listing, measure_ledger
+from tui.app.builds.listing import Listing, Measure, measure_ledger
 from tui.app.builds.notices import empty_filter_note
 from tui.app.builds.row_tags import TAGS
 from tui.app.builds.status_line import StatusLine
@@ -81,7 +81,7 @@ class MainScreen(View):
         prefs: Preferences,
         *,
         scope: Scope | None = None,
-        measure: Callable[[Shelf], Ledger | None] = measure_ledger,
+        measure: Measure = measure_ledger,
     ) -> None:
         super().__init__(queue)
         self.shelf = shelf

@@ -199,11 +199,14 @@ def scan_sizes(
     on_size: Callable[[Item, int], None] | None = None,
     cancel: threading.Event | None = None,
     records: SizeRecords | None = None,
+    *,
+    walk: bool = True,
 ) -> bool:
     """Measure ``items`` in order, one shared seen-inode set, calling ``on_size`` after each.
 
     With ``records``, the trees whose record still holds are read from it (when it trusts
-    them), and the trees walked are recorded (see ``tui.engine.usage.records``). Meant for a
+    them), and the trees walked are recorded (see ``tui.engine.sizerecords``); ``walk=False``
+    measures nothing and returns False when a tree would have to be walked. Meant for a
     worker thread; returns False when ``cancel`` stopped it (items not reached keep their
     previous size, and nothing is recorded).
     """
@@ -211,6 +214,8 @@ def scan_sizes(
     trees = {os.path.abspath(i.path): _tree(i) for i in items if i.kind in _TREES}
     leftovers = any(i.kind == Kind.LEFTOVER for i in items)  # they may link into any copy
     known = records.known(trees, trust=not leftovers) if records is not None else {}
+    if not walk and len(known) < len(trees):
+        return False  # a tree changed, or was never measured: the caller walks later
     walked: list[str] = []  # by the tally's order: whom a tree shares files with
     # The records are saved once the last tree is measured, before the cache's own files
     # are: the record file is one of them, and the total must include it as it is now.

@@ -82,7 +82,9 @@ def fixed_size(item: Item) -> int:
     return item.path.stat().st_size
 
 
-def fixed_ledger(shelf: Shelf, *, walk: bool = True) -> Ledger | None:
+def fixed_ledger(
+    shelf: Shelf, *, walk: bool = True, entries: list[Entry] | None = None
+) -> Ledger | None:
     """The ledger with the filesystem-dependent sizes fixed (archives keep their real size);
     ``walk=False`` answers as a shelf with no recorded sizes yet: the walk fills them in."""
     if not walk:

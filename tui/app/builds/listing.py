@@ -32,16 +32,21 @@ SHOW_FIRST = 0.5  # seconds the disk walk waits at most for the rows to be paint
 
 class Measure(Protocol):
     """How the builds view measures sizes (tests fix them): ``walk=False`` answers None
-    unless every tree's size is recorded, and is quick enough for the first paint."""
+    unless every tree's size is recorded, and is quick enough for the first paint (named by
+    ``entries``, the rows' own, rather than every platform's)."""
 
-    def __call__(self, shelf: Shelf, *, walk: bool = True) -> Ledger | None: ...
+    def __call__(
+        self, shelf: Shelf, *, walk: bool = True, entries: list[Entry] | None = None
+    ) -> Ledger | None: ...
 
 
-def measure_ledger(shelf: Shelf, *, walk: bool = True) -> Ledger | None:
+def measure_ledger(
+    shelf: Shelf, *, walk: bool = True, entries: list[Entry] | None = None
+) -> Ledger | None:
     """``Ledger.measure``, imported by the walk's own thread."""
     from tui.engine.usage.ledger import Ledger
 
-    return Ledger.measure(shelf, walk=walk)
+    return Ledger.measure(shelf, entries, walk=walk)
 
 
 class Listing:
@@ -241,7 +246,8 @@ class Listing:
             if ledger is not None and not get_current_worker().is_cancelled:
                 self.view.post_message(LedgerMeasured(ledger, generation))
 
-        if generation == 1 and (recorded := self.measure(self.shelf, walk=False)) is not None:
+        first = generation == 1
+        if first and (recorded := self.measure(self.shelf, walk=False, entries=self.entries)):
             # The first rows: every tree's size is recorded, so they are painted with their
             # sizes once, rather than with "measuring…" and again a moment later.
             self.view.post_message(LedgerMeasured(recorded, generation))

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -163,7 +165,9 @@ def test_a_preload_that_fails_fails_the_listing_that_takes_it(world: World) -> N
     assert not shelf.preloaded(wait=30)
 
 
-async def test_the_first_frame_of_a_preloaded_app_has_its_rows(world: World) -> None:
+@contextlib.asynccontextmanager
+async def _preloaded_app(world: World) -> AsyncIterator[PyshelfApp]:
+    """The app as ``pyshelf`` starts it: the rows listed on a thread before it runs."""
     shelf = world.shelf()
     shelf.preload_entries()
     assert shelf.preloaded(wait=30)
@@ -171,11 +175,16 @@ async def test_the_first_frame_of_a_preloaded_app_has_its_rows(world: World) -> 
     app = PyshelfApp(shelf, queue, config=None)
     try:
         async with app.run_test():
-            # Mounted, no pause: the rows came with the screen, not from a worker's message.
-            assert app.main.table.row_count == len(default_view(app.main.all_entries)) > 0
-            assert not [w for w in app.workers if w.group == "entries"]
+            yield app
     finally:
         queue.close(cancel=True)
+
+
+async def test_the_first_frame_of_a_preloaded_app_has_its_rows(world: World) -> None:
+    async with _preloaded_app(world) as app:
+        # Mounted, no pause: the rows came with the screen, not from a worker's message.
+        assert app.main.table.row_count == len(default_view(app.main.all_entries)) > 0
+        assert not [w for w in app.workers if w.group == "entries"]
 
 
 async def test_recorded_sizes_are_in_the_first_frame_and_no_walk_starts(world: World) -> None:
@@ -185,18 +194,10 @@ async def test_recorded_sizes_are_in_the_first_frame_and_no_walk_starts(world: W
     assert world.cli("list")[0] == 0  # measures, and records the trees
 
     async def first_frame() -> tuple[str, list[str]]:
-        shelf = world.shelf()
-        shelf.preload_entries()
-        assert shelf.preloaded(wait=30)
-        queue = JobQueue(shelf)
-        app = PyshelfApp(shelf, queue, config=None)
-        try:
-            async with app.run_test():
-                walks = [w.name for w in app.workers if w.group == "measure"]
-                rid = next(r for r, e in app.main.table.entries.items() if e.installation)
-                return app.main.table.get_cell(rid, "installed").plain, walks
-        finally:
-            queue.close(cancel=True)
+        async with _preloaded_app(world) as app:
+            walks = [w.name for w in app.workers if w.group == "measure"]
+            rid = next(r for r, e in app.main.table.entries.items() if e.installation)
+            return app.main.table.get_cell(rid, "installed").plain, walks
 
     installed, walks = await first_frame()
     assert installed not in ("measuring…", "…", "") and not walks, (installed, walks)

@@ -23,14 +23,14 @@ K3127 = "cpython-3.12.7-linux-x86_64-gnu"
 K3126 = "cpython-3.12.6-linux-x86_64-gnu"
 
 
-def _ledger(world: World, *, recorded: bool = True) -> Ledger:
-    ledger = Ledger.measure(world.shelf(), recorded=recorded)
+def _ledger(world: World) -> Ledger:
+    ledger = Ledger.measure(world.shelf())
     assert ledger is not None
     return ledger
 
 
-def _agrees(world: World, *, recorded: bool = True) -> Ledger:
-    ledger = _ledger(world, recorded=recorded)
+def _agrees(world: World) -> Ledger:
+    ledger = _ledger(world)
     assert [ledger.installs_total, ledger.cache_total] == du_sb(
         world.root / "installs", world.root / "cache"
     )

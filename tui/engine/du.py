@@ -21,10 +21,8 @@ def _open_dir(directory: str) -> int | None:
     return os.open(directory, _DIR_FLAGS) if flags.FOLDER_FDS else None
 
 
-def stat_tree(root: str, skip: Container[str] = ()) -> Iterator[os.stat_result]:
-    """lstat of ``root`` and of everything below it; never follows symlinks. Entries whose
-    path (``root`` joined with names by ``os.sep``) is in ``skip`` are left out with all they
-    hold."""
+def stat_tree(root: str) -> Iterator[os.stat_result]:
+    """lstat of ``root`` and of everything below it; never follows symlinks."""
     try:
         st = os.lstat(root)
     except OSError:
@@ -43,8 +41,6 @@ def stat_tree(root: str, skip: Container[str] = ()) -> Iterator[os.stat_result]:
         try:
             with os.scandir(directory if fd is None else fd) as entries:
                 for entry in entries:
-                    if skip and f"{directory}{_SEP}{entry.name}" in skip:
-                        continue  # measured on its own
                     try:
                         st = lstat(entry.name, dir_fd=fd) if fd is not None else lstat(entry.path)
                     except OSError:
@@ -79,8 +75,9 @@ class Tally:
         skip: Container[str] = (),
         cancel: threading.Event | None = None,
     ) -> Measured | None:
-        """The tree's bytes not counted before (``skip`` as for ``stat_tree``); None when
-        ``cancel`` was set meanwhile.
+        """The tree's bytes not counted before; None when ``cancel`` was set meanwhile.
+        Entries whose path (``path`` joined with names by ``os.sep``) is in ``skip`` are left
+        out with all they hold (measured on their own).
 
         The walk of ``stat_tree``, written out with the tally inside it: one ``lstat`` per
         entry, by name relative to its directory's descriptor, and nothing else made per

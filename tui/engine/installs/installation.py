@@ -26,9 +26,8 @@ class Installation(NamedTuple):
 
     @property
     def executable(self) -> Path:
-        if self.parts.os == WINDOWS:
-            return interpreter_in(self.path, self.parts)
-        return self.path / "bin" / self.parts.executable_name
+        """The interpreter uv runs in this install (``interpreter_in``)."""
+        return interpreter_in(self.path, self.parts)
 
 
 _FREETHREADED = ("cpython", "freethreaded")

@@ -34,17 +34,13 @@ def installed_build(
     return installed
 
 
-def rebuild_of(entry: Entry, entries: Iterable[Entry], *, offline: bool = False) -> Entry | None:
-    """The newest build of an installed ``entry``'s key that is newer than the installed one
-    and can be installed (a catalog lists it; ``offline``: its archive is cached)."""
-    return rebuilds_of([entry], entries, offline=offline)[0]
-
-
 def rebuilds_of(
     rows: Sequence[Entry], entries: Iterable[Entry], *, offline: bool = False
 ) -> list[Entry | None]:
-    """``rebuild_of`` for each of ``rows``, with ``entries`` grouped by key once (a listing
-    of many installs would otherwise compare every row with every entry)."""
+    """For each of ``rows``, the newest build of an installed row's key that is newer than
+    the installed one and can be installed (a catalog lists it; ``offline``: its archive is
+    cached), else None. ``entries`` are grouped by key once: a listing of many installs
+    would otherwise compare every row with every entry."""
     installed = {e.key for e in rows if e.installation is not None}
     by_key: dict[str, list[Entry]] = {}
     for e in entries:

@@ -65,22 +65,21 @@ class Ledger:
         entries: Sequence[Entry] | None = None,
         cancel: threading.Event | None = None,
         *,
-        recorded: bool = True,
         walk: bool = True,
     ) -> Ledger | None:
         """Measure the install dir and the cache; None when ``cancel`` stopped it.
 
         ``entries`` only names the items (pass ``shelf.entries(all_platforms=True)`` when you
         have it); costs are looked up by path, so any entry list can be priced afterwards.
-        ``recorded``: take the size of a tree that has not changed since it was last measured
-        from the record (``tui.engine.sizerecords``); either way the trees walked are
-        recorded. ``walk=False``: None unless every tree's size comes from the record (the
-        rest, single files and the folders' own bytes, is measured all the same).
+        A tree that has not changed since it was last measured is taken from the record
+        (``tui.engine.sizerecords``), and the trees walked are recorded. ``walk=False``: None
+        unless every tree's size comes from the record (the rest, single files and the
+        folders' own bytes, is measured all the same).
         """
         if entries is None:
             entries = shelf.entries(all_platforms=True)
         items = uv_items(shelf, entries)
-        records = SizeRecords(shelf.settings.state_dir, trust=recorded)
+        records = SizeRecords(shelf.settings.state_dir, trust=True)
         if not scan_sizes(items, cancel=cancel, records=records, walk=walk):
             return None
         return cls.of(shelf, items)

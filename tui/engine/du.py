@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import marshal
 import os
 import stat
+import subprocess
+import sys
 import threading
 from collections.abc import Container, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
+from tui.engine import treewalk
 from tui.engine.platform import flags
+from tui.engine.treewalk import Link, Sized, Walker, settle
 
 _DIR_FLAGS = os.O_RDONLY | flags.O_DIRECTORY | flags.O_CLOEXEC
 _SEP = os.sep  # paths below a root are joined as os.path.abspath spells them ("\\" on Windows)
@@ -61,12 +67,32 @@ class Measured:
     sharers: frozenset[int] = frozenset()
 
 
+class Job(NamedTuple):
+    """A tree for ``Tally.measure_all``."""
+
+    path: Path | str
+    skip: Container[str] = ()  # paths left out with all they hold (measured on their own)
+    # Trees of one group are walked by one process: trees that share files go together, so
+    # no process hands back many links to settle.
+    group: object = None
+
+
+# Below this many trees a helper's start-up (~20 ms) costs more than it saves.
+PARALLEL_MIN_TREES = 12
+_MAX_WALKERS = 4  # the walk is bound by the system calls: more helpers only queue up
+
+
+def _cores() -> int:
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
+
+
 class Tally:
     """Sizes of several trees measured in turn with one seen-inode set, as one ``du -sb a b``
     invocation prints them: a file hard-linked into two trees counts in the first one only."""
 
     def __init__(self) -> None:
-        self.seen: dict[tuple[int, int], int] = {}  # inode -> the tree that counted it
+        self._walker = Walker(_DIR_FLAGS, flags.FOLDER_FDS)
         self.trees = 0  # trees measured so far
 
     def measure(
@@ -77,69 +103,144 @@ class Tally:
     ) -> Measured | None:
         """The tree's bytes not counted before; None when ``cancel`` was set meanwhile.
         Entries whose path (``path`` joined with names by ``os.sep``) is in ``skip`` are left
-        out with all they hold (measured on their own).
-
-        The walk of ``stat_tree``, written out with the tally inside it: one ``lstat`` per
-        entry, by name relative to its directory's descriptor, and nothing else made per
-        entry (no generator step, no path string but a directory's). The syscalls cost what
-        ``du``'s do; the rest is Python making each ``stat_result``.
-        """
-        if cancel is not None and cancel.is_set():
-            return None
-        root = os.fspath(path)
-        seen, tree, sharers = self.seen, self.trees, set()
+        out with all they hold (measured on their own)."""
+        tree = self.trees
         self.trees += 1
-        lstat, is_dir = os.lstat, stat.S_ISDIR  # hot loop: local names
-        try:
-            st = lstat(root)
-        except OSError:
-            return Measured(0, 0)  # missing: counts 0
-        if not is_dir(st.st_mode):
-            if st.st_nlink > 1:
-                key = (st.st_dev, st.st_ino)
-                if key in seen:
-                    return Measured(0, st.st_size, frozenset([seen[key]]))
-                seen[key] = tree
-            return Measured(st.st_size, 0)
-        size, shared = st.st_size, 0
-        stack = [root]
-        while stack:
-            directory = stack.pop()
-            if cancel is not None and cancel.is_set():
-                return None
-            try:
-                fd = _open_dir(directory)
-            except OSError:
-                continue
-            try:
-                with os.scandir(directory if fd is None else fd) as entries:
-                    for entry in entries:
-                        name = entry.name
-                        if skip and f"{directory}{_SEP}{name}" in skip:
-                            continue  # measured on its own
-                        try:
-                            st = lstat(name, dir_fd=fd) if fd is not None else lstat(entry.path)
-                        except OSError:
-                            continue  # vanished or unreadable: du warns and goes on
-                        if is_dir(st.st_mode):
-                            stack.append(f"{directory}{_SEP}{name}")
-                        elif st.st_nlink > 1:
-                            key = (st.st_dev, st.st_ino)
-                            if key in seen:
-                                shared += st.st_size  # another link to an inode counted before
-                                sharers.add(seen[key])
-                                continue
-                            seen[key] = tree
-                        size += st.st_size
-            finally:
-                if fd is not None:
-                    os.close(fd)
-        return Measured(size, shared, frozenset(sharers))
+        sized = self._walker.walk(tree, os.fspath(path), skip, cancel)
+        return None if sized is None else _measured(sized)
+
+    def measure_all(
+        self, jobs: Sequence[Job], cancel: threading.Event | None = None
+    ) -> list[Measured] | None:
+        """``measure`` of each job in turn, with the same figures, the walk shared among
+        helper processes when there are enough trees and cores; None when ``cancel`` was set
+        meanwhile. A helper that fails has its trees walked here."""
+        walkers = min(_cores(), _MAX_WALKERS, len(jobs) // (PARALLEL_MIN_TREES // 2))
+        if len(jobs) < PARALLEL_MIN_TREES or walkers < 2:
+            out = []
+            for job in jobs:
+                measured = self.measure(job.path, job.skip, cancel)
+                if measured is None:
+                    return None
+                out.append(measured)
+            return out
+        first = self.trees
+        self.trees += len(jobs)
+        numbered = [
+            (first + n, os.fspath(job.path), job.skip, job.group) for n, job in enumerate(jobs)
+        ]
+        sized = _walk_shared(self._walker, _shares(numbered, walkers), cancel)
+        if sized is None:
+            return None
+        return [_measured(sized[first + n]) for n in range(len(jobs))]
 
     def size(self, path: Path | str) -> int:
         measured = self.measure(path)
         assert measured is not None  # no cancel event, so never stopped
         return measured.size
+
+
+def _measured(sized: Sized) -> Measured:
+    return Measured(sized.size, sized.shared, frozenset(sized.sharers))
+
+
+_Numbered = tuple[int, str, Container[str], object]  # tree number, root, skip, group
+
+
+def _shares(jobs: list[_Numbered], count: int) -> list[list[_Numbered]]:
+    """``jobs`` dealt to ``count`` walkers, a group to one walker, about as many trees each
+    (largest groups first), each walker's in tree order."""
+    groups: dict[object, list[_Numbered]] = {}
+    for job in jobs:
+        groups.setdefault(job[3] if job[3] is not None else ("tree", job[0]), []).append(job)
+    shares: list[list[_Numbered]] = [[] for _ in range(count)]
+    for group in sorted(groups.values(), key=len, reverse=True):
+        min(shares, key=len).extend(group)
+    return [sorted(share) for share in shares if share]
+
+
+def _walk_shared(
+    walker: Walker, shares: list[list[_Numbered]], cancel: threading.Event | None
+) -> dict[int, Sized] | None:
+    """The first share walked here, the others by helper processes started first; their
+    results settled into ``walker``'s memory of inodes."""
+    helpers = [(_start_helper(share), share) for share in shares[1:]]
+    try:
+        sized: dict[int, Sized] = {}
+        for tree, root, skip, _ in shares[0]:
+            found = walker.walk(tree, root, skip, cancel)
+            if found is None:
+                return None
+            sized[tree] = found
+        links = [walker.open_links()]
+        for helper, share in helpers:
+            answer = _answer(helper, cancel)
+            if answer is None and cancel is not None and cancel.is_set():
+                return None
+            if answer is None:  # the helper failed: walk its trees here, one walker's links
+                own = Walker(walker.dir_flags, walker.folder_fds)
+                for tree, root, skip, _ in share:
+                    found = own.walk(tree, root, skip, cancel)
+                    if found is None:
+                        return None
+                    sized[tree] = found
+                links.append(own.open_links())
+                continue
+            trees, open_links = answer
+            sized.update((s.tree, s) for s in trees)
+            links.append(open_links)
+        walker.seen = settle(sized, links)
+        return sized
+    finally:
+        for helper, _ in helpers:
+            if helper is not None and helper.poll() is None:
+                helper.kill()
+                helper.wait()
+
+
+def _start_helper(share: list[_Numbered]) -> subprocess.Popen[bytes] | None:
+    """A helper process walking ``share``; None when none can start (the share is then
+    walked here)."""
+    jobs = [(tree, root, tuple(sorted(skip))) for tree, root, skip, _ in share]  # type: ignore[call-overload]
+    try:
+        helper = subprocess.Popen(
+            [sys.executable, "-I", "-S", treewalk.__file__],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+    except OSError:
+        return None
+    assert helper.stdin is not None
+    try:
+        helper.stdin.write(marshal.dumps((_DIR_FLAGS, flags.FOLDER_FDS, jobs)))
+        helper.stdin.close()
+        helper.stdin = None  # written: ``communicate`` only reads from here on
+    except OSError:
+        helper.kill()
+        helper.wait()
+        return None
+    return helper
+
+
+def _answer(
+    helper: subprocess.Popen[bytes] | None, cancel: threading.Event | None
+) -> tuple[list[Sized], list[Link]] | None:
+    """What a helper found; None when it failed or ``cancel`` was set while it walked."""
+    if helper is None:
+        return None
+    while True:
+        try:
+            out, _ = helper.communicate(timeout=0.1)
+            break
+        except subprocess.TimeoutExpired:
+            if cancel is not None and cancel.is_set():
+                return None
+    if helper.returncode:
+        return None
+    try:
+        trees, links = marshal.loads(out)
+        return [Sized(*s) for s in trees], [Link(*link) for link in links]
+    except (ValueError, EOFError, TypeError):
+        return None
 
 
 def tree_size(path: Path | str) -> int:

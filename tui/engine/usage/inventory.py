@@ -28,7 +28,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tui.engine.du import Tally  # the du walker; sizes here must match du's
+from tui.engine.du import Job, Tally  # the du walker; sizes here must match du's
 from tui.engine.fsutil import within
 from tui.engine.shelf import Entry, Shelf
 from tui.engine.sizerecords import SizeRecords, Tree
@@ -202,7 +202,9 @@ def scan_sizes(
     *,
     walk: bool = True,
 ) -> bool:
-    """Measure ``items`` in order, one shared seen-inode set, calling ``on_size`` after each.
+    """Measure ``items`` as one ``du -sb`` of them in order would (a hard-linked file counts
+    in the first that holds it), then call ``on_size`` for each in turn. Many trees are
+    walked by several processes at once (``Tally.measure_all``).
 
     With ``records``, the trees whose record still holds are read from it (when it trusts
     them), and the trees walked are recorded (see ``tui.engine.sizerecords``); ``walk=False``
@@ -210,34 +212,53 @@ def scan_sizes(
     worker thread; returns False when ``cancel`` stopped it (items not reached keep their
     previous size, and nothing is recorded).
     """
-    tally = Tally()
     trees = {os.path.abspath(i.path): _tree(i) for i in items if i.kind in _TREES}
     leftovers = any(i.kind == Kind.LEFTOVER for i in items)  # they may link into any copy
     known = records.known(trees, trust=not leftovers) if records is not None else {}
     if not walk and len(known) < len(trees):
         return False  # a tree changed, or was never measured: the caller walks later
-    walked: list[str] = []  # by the tally's order: whom a tree shares files with
-    # The records are saved once the last tree is measured, before the cache's own files
-    # are: the record file is one of them, and the total must include it as it is now.
-    last_tree = max((n for n, i in enumerate(items) if i.kind in _TREES), default=-1)
-    if records is not None and last_tree < 0:
-        records.save(trees)  # no tree left: the records of those that were go
-    for index, item in enumerate(items):
-        path = os.path.abspath(item.path)
-        measured = known.get(path)
-        if measured is None:
-            measured = tally.measure(item.path, item.skip, cancel)
-            if measured is None:
-                return False
-            walked.append(path)
-            if records is not None and path in trees:
-                records.note(path, measured, (walked[n] for n in measured.sharers))
+    paths = [os.path.abspath(i.path) for i in items]
+    pending = [n for n, path in enumerate(paths) if path not in known]
+    # The record file is one of the cache's own files, and the total must include it as it
+    # is once saved: the items that hold it are measured after the save.
+    late = {n for n in pending if records is not None and _holds(items[n], records.path)}
+    tally = Tally()
+    early = [n for n in pending if n not in late]
+    jobs = [Job(items[n].path, items[n].skip, _group(items[n], paths[n])) for n in early]
+    walked = tally.measure_all(jobs, cancel)  # by the tally's order: whom a tree shares with
+    if walked is None:
+        return False
+    found = dict(zip(early, walked, strict=True))
+    if records is not None:
+        for n, measured in found.items():
+            if paths[n] in trees:
+                records.note(paths[n], measured, (paths[early[t]] for t in measured.sharers))
+        records.save(trees)  # the records of trees gone go; those of trees kept stay
+    for n in sorted(late):
+        if (after := tally.measure(items[n].path, items[n].skip, cancel)) is None:
+            return False
+        found[n] = after
+    for n, item in enumerate(items):
+        if cancel is not None and cancel.is_set():
+            return False  # items not reached keep their previous size
+        measured = found.get(n) or known[paths[n]]
         item.size, item.shared = measured.size, measured.shared
-        if records is not None and index == last_tree:
-            records.save(trees)
         if on_size is not None:
             on_size(item, measured.size)
     return True
+
+
+def _holds(item: Item, target: Path) -> bool:
+    """Whether measuring ``item`` counts the file at ``target``."""
+    path = os.path.abspath(target)
+    return within(path, os.path.abspath(item.path)) and not any(within(path, s) for s in item.skip)
+
+
+def _group(item: Item, path: str) -> str:
+    """Trees that share files are walked by one process: an unpacked copy with its install."""
+    if item.kind == Kind.UNPACKED and item.entry is not None and item.entry.installation:
+        return os.path.abspath(item.entry.installation.path)
+    return path
 
 
 _TREES = (Kind.INSTALL, Kind.UNPACKED)  # the items whose sizes are recorded

@@ -169,6 +169,19 @@ def test_https_through_a_connect_proxy_with_a_private_ca(
     assert code == 0 and not seen, (err, seen)
 
 
+def test_https_straight_to_the_server_with_a_private_ca(
+    https_world: tuple[World, str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No proxy: the archive comes over http.client (``wire``), with the same certificates."""
+    world, base, ca_file = https_world
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))
+    code, _, err = world.cli("--catalog", str(_catalog_at(world, base)), "fetch", "3.12")
+    assert code == 0, err
+    monkeypatch.setenv("SSL_CERT_FILE", str(world.root / "missing.pem"))
+    code, _, err = world.cli("--catalog", str(_catalog_at(world, base)), "fetch", "3.13")
+    assert code == 1 and "cannot read certificates" in err and "Traceback" not in err
+
+
 SECRET = "t0k3n-s3cr3t"
 
 

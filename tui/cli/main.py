@@ -116,9 +116,13 @@ def _main(argv: Sequence[str] | None) -> int:
         # Ctrl-C raises KeyboardInterrupt in the main thread; downloads keep their partial files.
         signal.signal(signal.SIGINT, signal.default_int_handler)
         if args.command in ("install", "fetch") and not settings.offline:
-            from tui.engine.archives.http import import_in_background
+            from tui.engine.archives.catalog import is_url
+            from tui.engine.archives.http import import_in_background, proxied
 
-            import_in_background()  # while the shelf, the catalog and the plan load
+            # httpx carries a remote catalog, and downloads through a proxy; an archive
+            # straight from its server goes over http.client (tui.engine.archives.wire).
+            if proxied() or (settings.catalog and is_url(settings.catalog)):
+                import_in_background()  # while the shelf, the catalog and the plan load
         from tui.cli import job_commands
         from tui.engine.shelf import Shelf
 

@@ -18,11 +18,11 @@ import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from tui.engine.archives.cache import HASH_CHUNK, ArchiveCache, holds_archive, sha256_file
-from tui.engine.archives.http import make_client
+from tui.engine.archives.http import Failure, Refusal, Stream, direct_or_proxied, make_client
 from tui.engine.archives.partial import hash_existing, open_partial, partial_size, replay
 from tui.engine.archives.pump import TooLarge, pump
 from tui.engine.archives.resume import range_start, read_validator, total_size, write_validator
@@ -32,11 +32,8 @@ from tui.engine.fsutil import open_lock, open_regular
 from tui.engine.platform import locks
 from tui.engine.platform.paths import file_url_path
 from tui.engine.progress import NULL, Phase, Reporter
-from tui.engine.redact import redact_text, redact_url
+from tui.engine.redact import redact_url
 from tui.format import human_size
-
-if TYPE_CHECKING:
-    import httpx
 
 _LOCK_POLL = 0.25
 _TRANSIENT_STATUS = {408, 425, 429, 500, 502, 503, 504}
@@ -94,14 +91,14 @@ class Downloader:
     def __init__(
         self,
         cache: ArchiveCache,
-        client: Callable[[], httpx.Client] = make_client,
+        stream: Stream | None = None,
         *,
         offline: bool = False,
         policy: DownloadPolicy | None = None,
         sources: Callable[[Build], Sequence[str]] | None = None,
     ) -> None:
         self.cache = cache
-        self._client_factory = client
+        self._stream = stream or direct_or_proxied(make_client)
         # The URLs to ask for a build, in order: the next is asked as soon as one fails.
         self.sources = sources or (lambda build: (build.url,) if build.url else ())
         self.verified: set[str] = set()  # digests this process checked, downloaded or cached
@@ -263,8 +260,6 @@ class Downloader:
         if urlsplit(url).scheme == "file":
             source = file_url_path(url)
             return self._copy_local(source, partial, reporter, limit, tap)
-        import httpx
-
         digest = hashlib.sha256()
         offset = replay(partial, digest, tap)
         if offset > limit:
@@ -278,7 +273,7 @@ class Downloader:
                 # If the file changed on the server, If-Range makes it send the whole new file.
                 headers["If-Range"] = validator
         try:
-            with self._client_factory().stream("GET", url, headers=headers) as response:
+            with self._stream(url, headers) as response:
                 status = response.status_code
                 if status == 416 and offset:
                     partial.unlink(missing_ok=True)  # our partial is longer than the file
@@ -307,13 +302,10 @@ class Downloader:
                     done = pump(chunks, handle, digest, offset, total, reporter, limit, tap)
                 if total is not None and done < total:
                     raise _Transient(f"connection closed after {done} of {total} bytes")
-        except httpx.TimeoutException as exc:
-            raise _Transient(f"timed out ({type(exc).__name__})") from None
-        except httpx.TransportError as exc:
-            why = redact_text(str(exc))
-            if isinstance(exc, httpx.ConnectError):
-                raise _Transient(why or "connection failed", connect=True) from None
-            raise _Transient(why or type(exc).__name__) from None
+        except Failure as exc:
+            raise _Transient(str(exc), connect=exc.connect) from None
+        except Refusal as exc:
+            raise _Refused(f"download of {redact_url(url)} failed: {exc}") from None
         return digest.hexdigest()
 
     def _copy_local(

@@ -6,18 +6,25 @@ only ever go to the origin (scheme, host and port) they belong to.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 import os
 import sys
 import types
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from tui.engine.errors import DownloadError
+from tui.engine.redact import redact_text
 
 if TYPE_CHECKING:  # loaded with the first request: offline work never pays for it
     import httpx
+
+    from tui.engine.archives.wire import Wire
+
+_T = TypeVar("_T")
 
 
 def _skip_httpx_cli() -> None:
@@ -104,37 +111,146 @@ def show_origin(where: Origin) -> str:
     return f"{scheme}://[{host}]:{port}" if ":" in host else f"{scheme}://{host}:{port}"
 
 
-def _credentials_hook(origins: frozenset[Origin]) -> Callable[[httpx.Request], None]:
-    """A request hook that sends credentials to the exact origin they were given for.
+class Credentials:
+    """Which credentials a request may carry, by origin, whatever client sends it.
 
-    It runs for every request, redirects included. The mirror token goes to the mirrors' and
-    a remote catalog's origins (scheme, host and port), never once the chain has left https
-    for http. User info and netrc credentials, which httpx attaches to the first request, stay
-    with that request's origin, across an http to https upgrade too (where httpx would keep
-    them). httpx drops only ``Authorization`` by itself, never a custom token header.
+    The mirror token goes to the mirrors' and a remote catalog's origins (scheme, host and
+    port), never once the chain has left https for http. User info and netrc credentials,
+    attached to the first request, stay with that request's origin, across an http to https
+    upgrade too (where httpx would keep them). httpx drops only ``Authorization`` by itself,
+    never a custom token header.
     """
-    token = os.environ.get(TOKEN_ENV, "").strip()
-    header = os.environ.get(TOKEN_HEADER_ENV, "").strip() or "Authorization"
-    value = f"Bearer {token}" if header.lower() == "authorization" else token
+
+    def __init__(self, origins: frozenset[Origin]) -> None:
+        self.origins = origins
+        self.token = os.environ.get(TOKEN_ENV, "").strip()
+        self.header = os.environ.get(TOKEN_HEADER_ENV, "").strip() or "Authorization"
+        self.value = (
+            f"Bearer {self.token}" if self.header.lower() == "authorization" else self.token
+        )
+
+    def apply(self, headers: MutableMapping[str, str], here: Origin, chain: dict[str, Any]) -> None:
+        """Set or drop the credentials in ``headers`` of a request to ``here``, one hop of a
+        redirect chain whose state ``chain`` carries from hop to hop."""
+        first = chain.setdefault(_FIRST, here)
+        downgraded = chain.get(_TLS, False) and here[0] != "https"
+        if here[0] == "https":
+            chain[_TLS] = True
+        if self.token and here in self.origins and not downgraded:
+            headers[self.header] = self.value
+            return
+        if self.token and headers.get(self.header) == self.value:
+            del headers[self.header]
+        if here != first or downgraded:
+            headers.pop("Authorization", None)
+
+
+def _credentials_hook(origins: frozenset[Origin]) -> Callable[[httpx.Request], None]:
+    """``Credentials`` as an httpx request hook: it runs for every request, redirects
+    included (httpx copies a request's extensions into its redirect)."""
+    credentials = Credentials(origins)
 
     def hook(request: httpx.Request) -> None:
-        here = origin(request.url)
-        first = request.extensions.setdefault(_FIRST, here)
-        downgraded = request.extensions.get(_TLS, False) and request.url.scheme != "https"
-        if request.url.scheme == "https":
-            request.extensions[_TLS] = True
-        if token and here in origins and not downgraded:
-            request.headers[header] = value
-            return
-        if token and request.headers.get(header) == value:
-            del request.headers[header]
-        if here != first or downgraded:
-            request.headers.pop("Authorization", None)
+        credentials.apply(request.headers, origin(request.url), request.extensions)
 
     return hook
 
 
+def read_netrc(load: Callable[[str], _T]) -> _T | None:
+    """``load`` of the netrc file (``$NETRC`` or ``~/.netrc``), if there is one; one line
+    that says what to fix when it cannot be read."""
+    from netrc import NetrcParseError
+
+    if not (netrc := _netrc_file()):
+        return None
+    try:
+        return load(netrc)
+    except NetrcParseError as exc:
+        where = f"{netrc}, line {exc.lineno}"
+        raise DownloadError(f"cannot read {where}: {exc.msg}; fix or move it") from None
+    except OSError as exc:
+        raise DownloadError(f"cannot read {netrc}: {exc.strerror or exc}") from None
+
+
+class Failure(Exception):
+    """A request that failed on the way (no answer, a timeout, a connection dropped): worth
+    another try. ``connect``: the server could not be reached at all."""
+
+    def __init__(self, message: str, *, connect: bool = False) -> None:
+        super().__init__(message)
+        self.connect = connect
+
+
+class Refusal(Exception):
+    """An answer that will not become the archive however often it is asked (a redirect to
+    no http(s) URL, too many redirects)."""
+
+
+class Response(Protocol):
+    """What a download reads of an answer: httpx's response, or ``wire.Answer``."""
+
+    status_code: int
+
+    @property
+    def headers(self) -> Any: ...  # ``get(name, default)``, the name in any case
+
+    def iter_raw(self) -> Iterator[bytes]: ...
+
+
+Stream = Callable[[str, Mapping[str, str]], AbstractContextManager[Response]]
+
+
+def httpx_stream(client: Callable[[], httpx.Client]) -> Stream:
+    """Downloads through httpx (``make_client``), its failures told as ``Failure``."""
+
+    @contextlib.contextmanager
+    def stream(url: str, headers: Mapping[str, str]) -> Iterator[Response]:
+        import httpx
+
+        try:
+            with client().stream("GET", url, headers=headers) as response:
+                yield response
+        except httpx.TimeoutException as exc:
+            raise Failure(f"timed out ({type(exc).__name__})") from None
+        except httpx.TransportError as exc:
+            why = redact_text(str(exc)) or type(exc).__name__
+            raise Failure(why, connect=isinstance(exc, httpx.ConnectError)) from None
+
+    return stream
+
+
+def direct_or_proxied(
+    client: Callable[[], httpx.Client], wire: Callable[[], Wire] | None = None
+) -> Stream:
+    """Each download straight over ``http.client`` (``wire``, made on first use), or through
+    httpx's ``client`` while a proxy variable is set."""
+    made: list[Wire] = []
+
+    def first_wire() -> Wire:
+        if not made:
+            from tui.engine.archives.wire import Wire
+
+            made.append(Wire())
+        return made[0]
+
+    @contextlib.contextmanager
+    def stream(url: str, headers: Mapping[str, str]) -> Iterator[Response]:
+        opened = httpx_stream(client) if proxied() else (wire or first_wire)().stream
+        with opened(url, headers) as response:
+            yield response
+
+    return stream
+
+
 _PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY")
+
+
+def proxied() -> bool:
+    """Whether a proxy variable (NO_PROXY too) is set: then every request goes through httpx,
+    which applies them as uv does; without one, archives go straight over ``http.client``
+    (``tui.engine.archives.wire``)."""
+    names = (*_PROXY_VARIABLES, "NO_PROXY")
+    return any(os.environ.get(n, "").strip() for v in names for n in (v, v.lower()))
 
 
 def _check_proxies() -> None:
@@ -188,23 +304,13 @@ def make_client(
     Credentials come from the URL's user info, from netrc or from ``PYSHELF_MIRROR_TOKEN``;
     each goes only to the origin it was given for (see :func:`_credentials_hook`).
     """
-    from netrc import NetrcParseError
-
     import httpx  # imported on first use: offline work never pays for it
 
     from tui.engine.archives.tls import LazyTLSContext
 
     _check_proxies()
     _read_more_at_once()
-    auth = None
-    if netrc := _netrc_file():
-        try:
-            auth = httpx.NetRCAuth(netrc)
-        except NetrcParseError as exc:
-            where = f"{netrc}, line {exc.lineno}"
-            raise DownloadError(f"cannot read {where}: {exc.msg}; fix or move it") from None
-        except OSError as exc:
-            raise DownloadError(f"cannot read {netrc}: {exc.strerror or exc}") from None
+    auth = read_netrc(httpx.NetRCAuth)
     try:
         return httpx.Client(
             timeout=httpx.Timeout(read_timeout, connect=connect_timeout),

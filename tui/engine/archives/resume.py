@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, TypeGuard
 from tui.engine.fsutil import atomic_write_bytes, open_nofollow
 
 if TYPE_CHECKING:
-    import httpx
+    from tui.engine.archives.http import Response
 
 
 def _count(text: str | None) -> int | None:
@@ -22,7 +22,7 @@ def _count(text: str | None) -> int | None:
     return int(text) if text and text.isdigit() and len(text) <= 18 else None
 
 
-def total_size(response: httpx.Response, offset: int) -> int | None:
+def total_size(response: Response, offset: int) -> int | None:
     if response.status_code == 206:
         content_range = response.headers.get("content-range", "")
         if (total := _count(content_range.rpartition("/")[2])) is not None:
@@ -32,7 +32,7 @@ def total_size(response: httpx.Response, offset: int) -> int | None:
     return None
 
 
-def range_start(response: httpx.Response) -> int:
+def range_start(response: Response) -> int:
     content_range = response.headers.get("content-range", "")  # "bytes 100-199/200"
     try:
         return int(content_range.split()[1].split("-")[0])
@@ -66,7 +66,7 @@ def _header_value(value: object) -> TypeGuard[str]:
     )
 
 
-def write_validator(meta_path: Path, response: httpx.Response) -> None:
+def write_validator(meta_path: Path, response: Response) -> None:
     meta = {
         "etag": response.headers.get("etag", ""),
         "last_modified": response.headers.get("last-modified", ""),

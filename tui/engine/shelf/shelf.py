@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     import httpx
 
     from tui.engine.archives.download import Downloader, Tap
+    from tui.engine.archives.wire import Wire
     from tui.engine.installs.losses import Losses
 
 
@@ -66,6 +67,8 @@ class Shelf:
         self.on_warning = on_warning
         self.host = host or current_host()
         self._client = client
+        self._given_client = client is not None
+        self._wire: Wire | None = None
         self.cache = ArchiveCache(self.settings.cache_dir, self.settings.state_dir)
         self.sizes = RemoteSizes(self.settings.state_dir / "download-sizes.json")
         self.sizes.url_of = lambda build: next(iter(self.sources.urls(build)), None)
@@ -103,18 +106,35 @@ class Shelf:
             return self._client
 
     @property
+    def wire(self) -> Wire:
+        """Archive downloads straight over ``http.client`` (no proxy), made on first use."""
+        with self._client_lock:
+            if self._wire is None:
+                from tui.engine.archives.wire import Wire
+
+                s = self.settings
+                self._wire = Wire(s.read_timeout, s.connect_timeout, token_urls=self.token_urls())
+            return self._wire
+
+    @property
     def downloader(self) -> Downloader:
         """Fetches archives into the cache; made on first use."""
         with self._downloader_lock:
             if self._downloader is None:
                 from tui.engine.archives.download import Downloader, DownloadPolicy
+                from tui.engine.archives.http import direct_or_proxied, httpx_stream
 
                 s = self.settings
                 policy = DownloadPolicy(retries=s.retries, max_bytes=s.max_download)
+                # A client given to the shelf carries every request, downloads too.
+                stream = (
+                    httpx_stream(lambda: self.client)
+                    if self._given_client
+                    else direct_or_proxied(lambda: self.client, lambda: self.wire)
+                )
                 self._downloader = Downloader(
-                    self.cache, lambda: self.client, offline=s.offline, policy=policy,
-                    sources=self.sources.urls,
-                )  # fmt: skip
+                    self.cache, stream, offline=s.offline, policy=policy, sources=self.sources.urls
+                )
             return self._downloader
 
     @property

@@ -139,3 +139,21 @@ def test_few_trees_are_walked_here(
     shared_out = Tally().measure_all(jobs)
     assert shared_out is not None
     _agree(shared_out, _in_turn(jobs))
+
+
+def test_single_files_are_not_trees_to_share_out(
+    tmp_path: Path, two_cores: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Archives in the cache are one lstat each: however many, no helper starts for them."""
+
+    def no_helpers(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a helper started for single files")
+
+    monkeypatch.setattr(du.subprocess, "Popen", no_helpers)
+    jobs = _shelf(tmp_path)[:2]
+    for n in range(3 * du.PARALLEL_MIN_TREES):
+        (tmp_path / f"archive{n}.tar.gz").write_bytes(b"a" * n)
+        jobs.append(Job(tmp_path / f"archive{n}.tar.gz", folder=False))
+    shared_out = Tally().measure_all(jobs)
+    assert shared_out is not None
+    _agree(shared_out, _in_turn(jobs))

@@ -75,6 +75,7 @@ class Job(NamedTuple):
     # Trees of one group are walked by one process: trees that share files go together, so
     # no process hands back many links to settle.
     group: object = None
+    folder: bool = True  # False: one file, one lstat (walked here, never counted as a tree)
 
 
 # Below this many trees a helper's start-up (~20 ms) costs more than it saves.
@@ -115,8 +116,9 @@ class Tally:
         """``measure`` of each job in turn, with the same figures, the walk shared among
         helper processes when there are enough trees and cores; None when ``cancel`` was set
         meanwhile. A helper that fails has its trees walked here."""
-        walkers = min(_cores(), _MAX_WALKERS, len(jobs) // (PARALLEL_MIN_TREES // 2))
-        if len(jobs) < PARALLEL_MIN_TREES or walkers < 2:
+        folders = sum(job.folder for job in jobs)
+        walkers = min(_cores(), _MAX_WALKERS, folders // (PARALLEL_MIN_TREES // 2))
+        if folders < PARALLEL_MIN_TREES or walkers < 2:
             out = []
             for job in jobs:
                 measured = self.measure(job.path, job.skip, cancel)
@@ -127,7 +129,8 @@ class Tally:
         first = self.trees
         self.trees += len(jobs)
         numbered = [
-            (first + n, os.fspath(job.path), job.skip, job.group) for n, job in enumerate(jobs)
+            (first + n, os.fspath(job.path), job.skip, job.group, job.folder)
+            for n, job in enumerate(jobs)
         ]
         sized = _walk_shared(self._walker, _shares(numbered, walkers), cancel)
         if sized is None:
@@ -144,18 +147,24 @@ def _measured(sized: Sized) -> Measured:
     return Measured(sized.size, sized.shared, frozenset(sized.sharers))
 
 
-_Numbered = tuple[int, str, Container[str], object]  # tree number, root, skip, group
+_Numbered = tuple[int, str, Container[str], object, bool]  # number, root, skip, group, folder
 
 
 def _shares(jobs: list[_Numbered], count: int) -> list[list[_Numbered]]:
-    """``jobs`` dealt to ``count`` walkers, a group to one walker, about as many trees each
-    (largest groups first), each walker's in tree order."""
+    """``jobs`` dealt to ``count`` walkers, a group to one walker, about as many folders each
+    (largest groups first), each walker's in tree order; single files stay here (the first)."""
     groups: dict[object, list[_Numbered]] = {}
-    for job in jobs:
-        groups.setdefault(job[3] if job[3] is not None else ("tree", job[0]), []).append(job)
     shares: list[list[_Numbered]] = [[] for _ in range(count)]
+    for job in jobs:
+        if not job[4]:
+            shares[0].append(job)
+            continue
+        groups.setdefault(job[3] if job[3] is not None else ("tree", job[0]), []).append(job)
+    folders = [0] * count
     for group in sorted(groups.values(), key=len, reverse=True):
-        min(shares, key=len).extend(group)
+        least = folders.index(min(folders))
+        shares[least].extend(group)
+        folders[least] += len(group)
     return [sorted(share) for share in shares if share]
 
 
@@ -167,7 +176,7 @@ def _walk_shared(
     helpers = [(_start_helper(share), share) for share in shares[1:]]
     try:
         sized: dict[int, Sized] = {}
-        for tree, root, skip, _ in shares[0]:
+        for tree, root, skip, *_ in shares[0]:
             found = walker.walk(tree, root, skip, cancel)
             if found is None:
                 return None
@@ -179,7 +188,7 @@ def _walk_shared(
                 return None
             if answer is None:  # the helper failed: walk its trees here, one walker's links
                 own = Walker(walker.dir_flags, walker.folder_fds)
-                for tree, root, skip, _ in share:
+                for tree, root, skip, *_ in share:
                     found = own.walk(tree, root, skip, cancel)
                     if found is None:
                         return None
@@ -201,7 +210,7 @@ def _walk_shared(
 def _start_helper(share: list[_Numbered]) -> subprocess.Popen[bytes] | None:
     """A helper process walking ``share``; None when none can start (the share is then
     walked here)."""
-    jobs = [(tree, root, tuple(sorted(skip))) for tree, root, skip, _ in share]  # type: ignore[call-overload]
+    jobs = [(tree, root, tuple(sorted(skip))) for tree, root, skip, *_ in share]  # type: ignore[call-overload]
     try:
         helper = subprocess.Popen(
             [sys.executable, "-I", "-S", treewalk.__file__],

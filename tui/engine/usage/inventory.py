@@ -224,7 +224,10 @@ def scan_sizes(
     late = {n for n in pending if records is not None and _holds(items[n], records.path)}
     tally = Tally()
     early = [n for n in pending if n not in late]
-    jobs = [Job(items[n].path, items[n].skip, _group(items[n], paths[n])) for n in early]
+    jobs = [
+        Job(items[n].path, items[n].skip, _group(items[n], paths[n]), items[n].kind not in _FILES)
+        for n in early
+    ]
     walked = tally.measure_all(jobs, cancel)  # by the tally's order: whom a tree shares with
     if walked is None:
         return False
@@ -262,6 +265,7 @@ def _group(item: Item, path: str) -> str:
 
 
 _TREES = (Kind.INSTALL, Kind.UNPACKED)  # the items whose sizes are recorded
+_FILES = (Kind.ARCHIVE, Kind.PARTIAL)  # one lstat each
 
 
 def _tree(item: Item) -> Tree:

@@ -101,6 +101,21 @@ def test_an_offline_install_of_a_tar_loads_neither_dataclasses_nor_zipfile(
     assert not {"dataclasses", "zipfile", "httpx"} & loaded, {"dataclasses", "zipfile"} & loaded
 
 
+def test_a_download_without_a_proxy_loads_no_httpx(world: World, tmp_path: Path) -> None:
+    """An archive comes over http.client; httpx is for remote catalogs, probes and proxies."""
+    where = [
+        "--catalog", str(world.catalog_path), "--cache-dir", str(world.root / "cache"),
+        "--install-dir", str(world.root / "installs"), "--bin-dir", str(world.root / "bin"),
+    ]  # fmt: skip
+    proxies = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY")
+    no_proxy = {name: "" for upper in proxies for name in (upper, upper.lower())}
+    loaded = _loaded_after(_CLI.format(code=0), *where, "fetch", "3.12.7", cwd=tmp_path, env={
+        **no_proxy, "UV_PYTHON_CACHE_DIR": str(world.root / "cache"),
+    })  # fmt: skip
+    assert "tui.engine.archives.wire" in loaded and "http.client" in loaded
+    assert not {"httpx", "httpcore", "h11"} & loaded
+
+
 def test_the_app_loads_the_help_markdown_only_when_help_opens(tmp_path: Path) -> None:
     loaded = _loaded_after("import tui.app.app, tui.app.main", cwd=tmp_path)
     assert "tui.app.help.screen" in loaded

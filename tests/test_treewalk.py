@@ -128,30 +128,20 @@ def test_a_cancelled_shared_walk_returns_none(tmp_path: Path, two_cores: None) -
     assert Tally().measure_all(_shelf(tmp_path), cancel) is None
 
 
-def test_few_trees_are_walked_here(
-    tmp_path: Path, two_cores: None, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def no_helpers(*args: object, **kwargs: object) -> None:
-        raise AssertionError("a helper started for a handful of trees")
+@pytest.fixture
+def no_helpers(two_cores: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a helper started")
 
-    monkeypatch.setattr(du.subprocess, "Popen", no_helpers)
+    monkeypatch.setattr(du.subprocess, "Popen", refuse)
+
+
+@pytest.mark.parametrize("files", [0, 3 * du.PARALLEL_MIN_TREES])
+def test_few_folders_are_walked_here(tmp_path: Path, no_helpers: None, files: int) -> None:
+    """Below a dozen folders no helper starts; archives in the cache are one lstat each, so
+    however many there are, they never count as folders to share out."""
     jobs = _shelf(tmp_path)[: du.PARALLEL_MIN_TREES - 1]
-    shared_out = Tally().measure_all(jobs)
-    assert shared_out is not None
-    _agree(shared_out, _in_turn(jobs))
-
-
-def test_single_files_are_not_trees_to_share_out(
-    tmp_path: Path, two_cores: None, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Archives in the cache are one lstat each: however many, no helper starts for them."""
-
-    def no_helpers(*args: object, **kwargs: object) -> None:
-        raise AssertionError("a helper started for single files")
-
-    monkeypatch.setattr(du.subprocess, "Popen", no_helpers)
-    jobs = _shelf(tmp_path)[:2]
-    for n in range(3 * du.PARALLEL_MIN_TREES):
+    for n in range(files):
         (tmp_path / f"archive{n}.tar.gz").write_bytes(b"a" * n)
         jobs.append(Job(tmp_path / f"archive{n}.tar.gz", folder=False))
     shared_out = Tally().measure_all(jobs)

@@ -110,13 +110,13 @@ def test_the_walk_goes_on_after_the_helpers(tmp_path: Path, two_cores: None) -> 
     )
 
 
-@pytest.mark.parametrize("helper", ["/nonexistent/python", "false"])
+@pytest.mark.parametrize("helper", ["/nonexistent/python", "false", ""])
 def test_a_helper_that_fails_has_its_trees_walked_here(
     tmp_path: Path, two_cores: None, monkeypatch: pytest.MonkeyPatch, helper: str
 ) -> None:
     jobs = _shelf(tmp_path)
     in_turn = _in_turn(jobs)
-    monkeypatch.setattr(du.sys, "executable", shutil.which(helper) or helper)
+    monkeypatch.setattr(du.sys, "executable", helper and (shutil.which(helper) or helper))
     shared_out = Tally().measure_all(jobs)
     assert shared_out is not None
     _agree(shared_out, in_turn)

@@ -210,6 +210,8 @@ def _walk_shared(
 def _start_helper(share: list[_Numbered]) -> subprocess.Popen[bytes] | None:
     """A helper process walking ``share``; None when none can start (the share is then
     walked here)."""
+    if not sys.executable or getattr(sys, "frozen", False):
+        return None  # no interpreter to run the helper with (embedded, or a frozen app)
     jobs = [(tree, root, tuple(sorted(skip))) for tree, root, skip, *_ in share]  # type: ignore[call-overload]
     try:
         helper = subprocess.Popen(

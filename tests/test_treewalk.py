@@ -147,3 +147,19 @@ def test_few_folders_are_walked_here(tmp_path: Path, no_helpers: None, files: in
     shared_out = Tally().measure_all(jobs)
     assert shared_out is not None
     _agree(shared_out, _in_turn(jobs))
+
+
+def test_the_trees_walked_here_are_told_as_they_end(tmp_path: Path, two_cores: None) -> None:
+    """Progress: each tree this process walks is told once, with the final figure unless a
+    link across walkers moved its bytes; the helper's come with the list returned."""
+    jobs = _shelf(tmp_path)
+    told: list[tuple[int, Measured]] = []
+    shared_out = Tally().measure_all(jobs, walked=lambda n, m: told.append((n, m)))
+    assert shared_out is not None and 0 < len(told) < len(jobs)
+    assert len({n for n, _ in told}) == len(told)
+    moved = {n for n, m in told if m != shared_out[n]}
+    assert moved <= {n for n, m in enumerate(shared_out) if m.shared}
+    in_turn = Tally()
+    told.clear()
+    assert in_turn.measure_all(jobs[:3], walked=lambda n, m: told.append((n, m))) is not None
+    assert [n for n, _ in told] == [0, 1, 2]

@@ -8,7 +8,7 @@ import stat
 import subprocess
 import sys
 import threading
-from collections.abc import Container, Iterator, Sequence
+from collections.abc import Callable, Container, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -111,20 +111,29 @@ class Tally:
         return None if sized is None else _measured(sized)
 
     def measure_all(
-        self, jobs: Sequence[Job], cancel: threading.Event | None = None
+        self,
+        jobs: Sequence[Job],
+        cancel: threading.Event | None = None,
+        walked: Callable[[int, Measured], None] | None = None,
     ) -> list[Measured] | None:
         """``measure`` of each job in turn, with the same figures, the walk shared among
         helper processes when there are enough trees and cores; None when ``cancel`` was set
-        meanwhile. A helper that fails has its trees walked here."""
+        meanwhile. A helper that fails has its trees walked here.
+
+        ``walked(index, measured)`` hears of each tree this process walks as it is done, for
+        progress: a figure that a hard link met by a helper changes is final only in the
+        list returned."""
         folders = sum(job.folder for job in jobs)
         walkers = min(_cores(), _MAX_WALKERS, folders // (PARALLEL_MIN_TREES // 2))
         if folders < PARALLEL_MIN_TREES or walkers < 2:
             out = []
-            for job in jobs:
+            for index, job in enumerate(jobs):
                 measured = self.measure(job.path, job.skip, cancel)
                 if measured is None:
                     return None
                 out.append(measured)
+                if walked is not None:
+                    walked(index, measured)
             return out
         first = self.trees
         self.trees += len(jobs)
@@ -132,7 +141,12 @@ class Tally:
             (first + n, os.fspath(job.path), job.skip, job.group, job.folder)
             for n, job in enumerate(jobs)
         ]
-        sized = _walk_shared(self._walker, _shares(numbered, walkers), cancel)
+
+        def walked_here(sized: Sized) -> None:
+            if walked is not None:
+                walked(sized.tree - first, _measured(sized))
+
+        sized = _walk_shared(self._walker, _shares(numbered, walkers), cancel, walked_here)
         if sized is None:
             return None
         return [_measured(sized[first + n]) for n in range(len(jobs))]
@@ -169,7 +183,10 @@ def _shares(jobs: list[_Numbered], count: int) -> list[list[_Numbered]]:
 
 
 def _walk_shared(
-    walker: Walker, shares: list[list[_Numbered]], cancel: threading.Event | None
+    walker: Walker,
+    shares: list[list[_Numbered]],
+    cancel: threading.Event | None,
+    walked: Callable[[Sized], None],
 ) -> dict[int, Sized] | None:
     """The first share walked here, the others by helper processes started first; their
     results settled into ``walker``'s memory of inodes."""
@@ -181,6 +198,7 @@ def _walk_shared(
             if found is None:
                 return None
             sized[tree] = found
+            walked(found)
         links = [walker.open_links()]
         for helper, share in helpers:
             answer = _answer(helper, cancel)

@@ -28,7 +28,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tui.engine.du import Job, Tally  # the du walker; sizes here must match du's
+from tui.engine.du import Job, Measured, Tally  # the du walker: sizes here match du's
 from tui.engine.fsutil import within
 from tui.engine.shelf import Entry, Shelf
 from tui.engine.sizerecords import SizeRecords, Tree
@@ -203,8 +203,10 @@ def scan_sizes(
     walk: bool = True,
 ) -> bool:
     """Measure ``items`` as one ``du -sb`` of them in order would (a hard-linked file counts
-    in the first that holds it), then call ``on_size`` for each in turn. Many trees are
-    walked by several processes at once (``Tally.measure_all``).
+    in the first that holds it), calling ``on_size`` once for each: as its walk ends where
+    this process walks it, else once all are measured. Many trees are walked by several
+    processes at once (``Tally.measure_all``); a size told early changes only when a hard
+    link a helper met moves its bytes (the item then holds the final figure).
 
     With ``records``, the trees whose record still holds are read from it (when it trusts
     them), and the trees walked are recorded (see ``tui.engine.sizerecords``); ``walk=False``
@@ -228,7 +230,16 @@ def scan_sizes(
         Job(items[n].path, items[n].skip, _group(items[n], paths[n]), items[n].kind not in _FILES)
         for n in early
     ]
-    walked = tally.measure_all(jobs, cancel)  # by the tally's order: whom a tree shares with
+    told: set[int] = set()  # items whose on_size came as their walk ended
+
+    def progress(index: int, measured: Measured) -> None:
+        item = items[early[index]]
+        item.size, item.shared = measured.size, measured.shared
+        told.add(early[index])
+        if on_size is not None:
+            on_size(item, measured.size)
+
+    walked = tally.measure_all(jobs, cancel, progress)  # by the tally's order: whom it shares with
     if walked is None:
         return False
     found = dict(zip(early, walked, strict=True))
@@ -246,7 +257,7 @@ def scan_sizes(
             return False  # items not reached keep their previous size
         measured = found.get(n) or known[paths[n]]
         item.size, item.shared = measured.size, measured.shared
-        if on_size is not None:
+        if on_size is not None and n not in told:
             on_size(item, measured.size)
     return True
 

@@ -78,7 +78,7 @@ class Job(NamedTuple):
     folder: bool = True  # False: one file, one lstat (walked here, never counted as a tree)
 
 
-# Below this many trees a helper's start-up (~20 ms) costs more than it saves.
+# Below this many trees a helper's round trip (about 30 ms here) costs more than it saves.
 PARALLEL_MIN_TREES = 12
 _MAX_WALKERS = 4  # the walk is bound by the system calls: more helpers only queue up
 

@@ -22,7 +22,7 @@ from typing import Protocol
 from urllib.parse import urlsplit
 
 from tui.engine.archives.cache import HASH_CHUNK, ArchiveCache, holds_archive, sha256_file
-from tui.engine.archives.http import Failure, Refusal, Stream, direct_or_proxied, make_client
+from tui.engine.archives.http import Failure, Refusal, Stream
 from tui.engine.archives.partial import hash_existing, open_partial, partial_size, replay
 from tui.engine.archives.pump import TooLarge, pump
 from tui.engine.archives.resume import range_start, read_validator, total_size, write_validator
@@ -91,14 +91,14 @@ class Downloader:
     def __init__(
         self,
         cache: ArchiveCache,
-        stream: Stream | None = None,
+        stream: Stream,  # how a URL is asked (``tui.engine.archives.http``)
         *,
         offline: bool = False,
         policy: DownloadPolicy | None = None,
         sources: Callable[[Build], Sequence[str]] | None = None,
     ) -> None:
         self.cache = cache
-        self._stream = stream or direct_or_proxied(make_client)
+        self._stream = stream
         # The URLs to ask for a build, in order: the next is asked as soon as one fails.
         self.sources = sources or (lambda build: (build.url,) if build.url else ())
         self.verified: set[str] = set()  # digests this process checked, downloaded or cached

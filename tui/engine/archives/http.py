@@ -219,23 +219,13 @@ def httpx_stream(client: Callable[[], httpx.Client]) -> Stream:
     return stream
 
 
-def direct_or_proxied(
-    client: Callable[[], httpx.Client], wire: Callable[[], Wire] | None = None
-) -> Stream:
-    """Each download straight over ``http.client`` (``wire``, made on first use), or through
-    httpx's ``client`` while a proxy variable is set."""
-    made: list[Wire] = []
-
-    def first_wire() -> Wire:
-        if not made:
-            from tui.engine.archives.wire import Wire
-
-            made.append(Wire())
-        return made[0]
+def direct_or_proxied(client: Callable[[], httpx.Client], wire: Callable[[], Wire]) -> Stream:
+    """Each download straight over ``http.client`` (``wire``), or through httpx's ``client``
+    while a proxy variable is set."""
 
     @contextlib.contextmanager
     def stream(url: str, headers: Mapping[str, str]) -> Iterator[Response]:
-        opened = httpx_stream(client) if proxied() else (wire or first_wire)().stream
+        opened = httpx_stream(client) if proxied() else wire().stream
         with opened(url, headers) as response:
             yield response
 

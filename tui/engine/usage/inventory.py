@@ -226,8 +226,15 @@ def scan_sizes(
     late = {n for n in pending if records is not None and _holds(items[n], records.path)}
     tally = Tally()
     early = [n for n in pending if n not in late]
+    # An unpacked copy goes to one walker with its install (its tree's partner): they share files.
+    partner = {path: tree.partner for path, tree in trees.items() if tree.partner}
     jobs = [
-        Job(items[n].path, items[n].skip, _group(items[n], paths[n]), items[n].kind not in _FILES)
+        Job(
+            items[n].path,
+            items[n].skip,
+            partner.get(paths[n], paths[n]),
+            items[n].kind not in _FILES,
+        )
         for n in early
     ]
     told: set[int] = set()  # items whose on_size came as their walk ended
@@ -266,13 +273,6 @@ def _holds(item: Item, target: Path) -> bool:
     """Whether measuring ``item`` counts the file at ``target``."""
     path = os.path.abspath(target)
     return within(path, os.path.abspath(item.path)) and not any(within(path, s) for s in item.skip)
-
-
-def _group(item: Item, path: str) -> str:
-    """Trees that share files are walked by one process: an unpacked copy with its install."""
-    if item.kind == Kind.UNPACKED and item.entry is not None and item.entry.installation:
-        return os.path.abspath(item.entry.installation.path)
-    return path
 
 
 _TREES = (Kind.INSTALL, Kind.UNPACKED)  # the items whose sizes are recorded

@@ -13,6 +13,7 @@ import pytest
 
 from tests.conftest import World
 from tests.test_ledger import du_sb
+from tui.engine import sizerecords
 from tui.engine.du import Measured, tree_size
 from tui.engine.shelf import Shelf
 from tui.engine.sizerecords import FILE_NAME, SizeRecords, Tree, stamp
@@ -216,3 +217,64 @@ def test_trees_tied_by_links_are_walked_together(tmp_path: Path) -> None:
     (tmp_path / "install" / "new").mkdir()
     assert SizeRecords(tmp_path / "state", trust=True).known(trees) == {}
     assert stamp(tmp_path / "nothing") is None
+
+
+def _count_scans(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    scanned: list[str] = []
+    scan = sizerecords._scan
+
+    def counted(root: str, depth: int, files: bool) -> object:
+        scanned.append(root)
+        return scan(root, depth, files)
+
+    monkeypatch.setattr(sizerecords, "_scan", counted)
+    return scanned
+
+
+def test_unchanged_trees_are_stamped_without_listing_a_folder(
+    installed: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A record keeps the paths its stamp was read from: while the tree is unchanged, the
+    stamp is read again from them alone (a stat each), and only a changed tree is listed."""
+    shelf = installed.shelf()
+    _agrees(installed)
+    assert all(record.get("probe") for record in _records(shelf).values())
+    scanned = _count_scans(monkeypatch)
+    _agrees(installed)
+    assert scanned == []
+    (_site_packages(installed, K3127) / "added").mkdir(parents=True)
+    _agrees(installed)
+    assert scanned == [os.path.abspath(installed.root / "installs" / K3127)]
+
+
+@pytest.mark.parametrize(
+    "probe",
+    [["../../.."], ["/etc"], ["lib//x"], ["lib/./x"], [""], "lib", [1], ["lib"] * 5000, ["gone"]],
+)
+def test_a_records_probe_paths_are_checked_before_use(
+    installed: World, monkeypatch: pytest.MonkeyPatch, probe: object
+) -> None:
+    """The paths a stamp is read again from come from a file: one outside the tree, or any
+    malformed list, is not used; the tree is listed instead, and the sizes stay right."""
+    shelf = installed.shelf()
+    _agrees(installed)
+    path = shelf.settings.state_dir / FILE_NAME
+    saved = json.loads(path.read_bytes())
+    for record in saved["trees"].values():
+        record["probe"] = probe
+    path.write_bytes(json.dumps(saved).encode())
+    scanned = _count_scans(monkeypatch)
+    _agrees(installed)
+    assert len(scanned) == len(saved["trees"])
+
+
+def test_records_without_probe_paths_gain_them(installed: World) -> None:
+    shelf = installed.shelf()
+    _agrees(installed)
+    path = shelf.settings.state_dir / FILE_NAME
+    saved = json.loads(path.read_bytes())
+    for record in saved["trees"].values():
+        del record["probe"]
+    path.write_bytes(json.dumps(saved).encode())
+    _agrees(installed)
+    assert all(record.get("probe") for record in _records(shelf).values())

@@ -14,6 +14,8 @@ import pytest
 
 from tests.conftest import World
 from tui.app.app import PyshelfApp
+from tui.app.builds.events import LedgerMeasured
+from tui.app.builds.listing import Listing
 from tui.app.builds.screen import MainScreen
 from tui.app.main import run_app
 from tui.engine.errors import CatalogError, PyshelfError
@@ -202,20 +204,33 @@ async def test_the_first_frame_of_a_preloaded_app_has_its_rows(world: World) -> 
         assert not [w for w in app.workers if w.group == "entries"]
 
 
-async def test_recorded_sizes_are_in_the_first_frame_and_no_walk_starts(world: World) -> None:
+async def test_recorded_sizes_are_in_the_first_frame_and_no_walk_starts(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Once every tree's size is recorded, the first rows come with their sizes (no
-    "measuring…", no size walk); a tree that changed sends the first frame back to the walk."""
+    "measuring…", no size walk, and no measurement landing after the rows to draw the table
+    again); a tree that changed sends the first frame back to the walk."""
     assert world.cli("install", "3.12.7")[0] == 0
     assert world.cli("list")[0] == 0  # measures, and records the trees
+    landed: list[LedgerMeasured] = []
+    measured = Listing.measured
+
+    def counted(listing: Listing, message: LedgerMeasured) -> None:
+        landed.append(message)
+        measured(listing, message)
+
+    monkeypatch.setattr(Listing, "measured", counted)
 
     async def first_frame() -> tuple[str, list[str]]:
         async with _preloaded_app(world) as app:
             walks = [w.name for w in app.workers if w.group == "measure"]
             rid = next(r for r, e in app.main.table.entries.items() if e.installation)
+            assert app.main.ledger is not None or walks  # sized with the rows, or walked
             return app.main.table.get_cell(rid, "installed").plain, walks
 
     installed, walks = await first_frame()
     assert installed not in ("measuring…", "…", "") and not walks, (installed, walks)
+    assert not landed
     site = world.root / "installs" / "cpython-3.12.7-linux-x86_64-gnu" / "lib" / "python3.12"
     (site / "site-packages").mkdir(parents=True, exist_ok=True)
     (site / "site-packages" / "new.py").write_text("x = 1\n")

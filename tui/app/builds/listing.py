@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 PROBE_BATCH = 8  # HEAD requests per batch: sizes fill in batch by batch
 PROBE_RETRY = 30.0  # seconds before sizes no host answered for are asked again
-SHOW_FIRST = 0.5  # seconds the disk walk waits at most for the rows to be painted first
+SHOW_FIRST = 0.5  # seconds the disk walk and the probe wait at most for the rows' paint
 
 
 class Measure(Protocol):
@@ -85,6 +85,7 @@ class Listing:
         self.catalog_failed = False  # the catalog is loaded again on the next reload
         self.reload_from: list[Entry] | None = None  # set by ctrl+r until its load lands
         self._probe_retry: Timer | None = None
+        self.painted = threading.Event()  # set once the rows loaded last are on screen
 
     # -- what the workers found ---------------------------------------------------------------
 
@@ -104,19 +105,30 @@ class Listing:
         table.notes = message.notes
         self.generation += 1
         self.ledger = None  # the totals wait for this load's own measurement
-        table.measuring = {
-            row_id(e) for e in message.entries if e.installation or e.unpacked_size is None
-        }
+        # The rows' first paint: the disk walk and the size probe wait for it (a moment at
+        # most), so they do not compete with it for the interpreter.
+        self.painted = painted = threading.Event()
+        view = self.view
+        view.call_after_refresh(view.call_after_refresh, painted.set)  # the footer's refresh too
+        recorded = self._recorded() if self.generation == 1 else None
+        if recorded is not None:
+            # The first rows, with every tree's size recorded: painted once, with their sizes,
+            # rather than with "measuring…" and again a moment later (a table repaint).
+            self.ledger = recorded
+            sized = {row_id(e): e for e in recorded.sized(self.shelf, self.entries)}
+            self.entries = [sized.get(row_id(e), e) for e in self.entries]
+            table.measuring = set()
+        else:
+            table.measuring = {
+                row_id(e) for e in self.entries if e.installation or e.unpacked_size is None
+            }
         self.shown()
         if message.catalog_error:
             self.warn(f"catalog failed: {message.catalog_error}; listing the cache and installs")
         for warning in [*message.warnings, *filter(None, [message.notes.problem])]:
             self.warn(warning)
-        # Two refreshes: the rows', then the footer's for the keys that apply to them.
-        painted = threading.Event()
-        view = self.view
-        view.call_after_refresh(view.call_after_refresh, painted.set)
-        self.walk_sizes(self.generation, painted)
+        if recorded is None:
+            self.walk_sizes(self.generation, painted)
         table.redraw()
         self.refresh()
         if self.reload_from is not None:
@@ -221,6 +233,7 @@ class Listing:
     def _probe(self, entries: list[Entry]) -> None:
         worker = get_current_worker()
         post = self.view.post_message
+        self.painted.wait(SHOW_FIRST)
         for start in range(0, len(entries), PROBE_BATCH):
             if worker.is_cancelled:
                 return
@@ -233,11 +246,8 @@ class Listing:
 
     def walk_sizes(self, generation: int, shown: threading.Event | None = None) -> None:
         """Walk the install dir and the cache once: every size on screen comes from it
-        (``LedgerMeasured``).
-
-        ``shown``: set once the rows are on screen. The walk waits for it (a moment at most),
-        so it does not compete with the first paint of the rows for the interpreter.
-        """
+        (``LedgerMeasured``). ``shown``: set once the rows are on screen; the walk waits for
+        it (a moment at most)."""
 
         def walk() -> None:
             if shown is not None:
@@ -246,10 +256,9 @@ class Listing:
             if ledger is not None and not get_current_worker().is_cancelled:
                 self.view.post_message(LedgerMeasured(ledger, generation))
 
-        first = generation == 1
-        if first and (recorded := self.measure(self.shelf, walk=False, entries=self.entries)):
-            # The first rows: every tree's size is recorded, so they are painted with their
-            # sizes once, rather than with "measuring…" and again a moment later.
-            self.view.post_message(LedgerMeasured(recorded, generation))
-            return
         in_thread(self.view, "measure_sizes", walk, group="measure", exclusive=True)
+
+    def _recorded(self) -> Ledger | None:
+        """The sizes of every tree from the records, when they all hold: quick enough for the
+        first paint (named by the rows' own entries, rather than every platform's)."""
+        return self.measure(self.shelf, walk=False, entries=self.entries)

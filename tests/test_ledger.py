@@ -7,8 +7,11 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -16,12 +19,15 @@ from tests.conftest import World, build_world
 from tests.loopback import LoopbackServer
 from tests.pbs_fixtures import ArchiveSpec, catalog_json
 from tui.app.present import row_cells, totals, totals_text
+from tui.engine import du
 from tui.engine.du import tree_size
+from tui.engine.installs.unpacked import UnpackedStore
 from tui.engine.shelf import Entry, Shelf
 from tui.engine.usage.inventory import Kind, Owner, take_inventory
 from tui.engine.usage.ledger import Ledger, evict_frees, uninstall_frees
 from tui.format import human_size
 
+T = TypeVar("T")
 K3126 = "cpython-3.12.6-linux-x86_64-gnu"
 K3127 = "cpython-3.12.7-linux-x86_64-gnu"
 K3131 = "cpython-3.13.1-linux-x86_64-gnu"
@@ -200,6 +206,41 @@ def test_what_an_action_frees_is_what_it_frees(stocked: Stocked) -> None:
     frees = uninstall_frees(keeping, [other])
     assert frees < (other.install_size or 0) // 2
     assert keeping.uninstall(other) == frees
+
+
+def _counted(calls: Counter[str], name: str, real: Callable[..., T]) -> Callable[..., T]:
+    def counted(*args: object, **kwargs: object) -> T:
+        calls[name] += 1
+        return real(*args, **kwargs)
+
+    return counted
+
+
+@pytest.mark.parametrize("keep", [None, 0, 1 << 30])
+def test_a_listings_frees_are_what_each_action_would_free(
+    stocked: Stocked, keep: int | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``list --json`` answers every row from one measurement, not a walk per row (with a
+    trim plan each, which read every copy's manifest): each figure is still the walk's."""
+    args = () if keep is None else ("--keep-unpacked", str(keep))
+    calls: Counter[str] = Counter()
+    with monkeypatch.context() as patched:
+        for owner, name in ((du, "stat_tree"), (UnpackedStore, "idle_copies")):
+            patched.setattr(owner, name, _counted(calls, name, getattr(owner, name)))
+        code, out, err = stocked.world.cli(*args, "list", "--json", "--all")
+    assert code == 0, err
+    assert calls == {"idle_copies": 1}  # no freed-size walk; the copies a trim takes, once
+    rows = {(r["key"], r["build"]): r for r in json.loads(out)}
+    shelf = stocked.world.shelf() if keep is None else stocked.world.shelf(keep_unpacked=keep)
+    entries = shelf.entries()
+    assert len(rows) == len(entries)
+    for entry in entries:
+        row = rows[entry.key, entry.build.build or None]
+        walked = uninstall_frees(shelf, [entry]) if entry.installation else None
+        assert row["uninstall_frees"] == walked, entry.key
+        walked = evict_frees(shelf, [entry]) if entry.in_cache else None
+        assert row["evict_frees"] == walked, entry.key
+    assert any(r["uninstall_frees"] for r in rows.values())
 
 
 def test_the_ledger_follows_each_change(stocked: Stocked) -> None:

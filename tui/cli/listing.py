@@ -20,9 +20,9 @@ if TYPE_CHECKING:
     from tui.engine.usage.ledger import Cost
 
 
-def _row(shelf: Shelf, entry: Entry, cost: Cost, rebuild: Entry | None) -> dict[str, object]:
-    from tui.engine.usage.ledger import evict_frees, uninstall_frees
-
+def _row(
+    entry: Entry, cost: Cost, frees: tuple[int | None, int | None], rebuild: Entry | None
+) -> dict[str, object]:
     b = entry.build
     inst = entry.installation
     return {
@@ -48,8 +48,8 @@ def _row(shelf: Shelf, entry: Entry, cost: Cost, rebuild: Entry | None) -> dict[
         "unpacked_shared": cost.shared or None,
         "install_path": str(inst.path) if inst else None,
         "install_size": entry.install_size,
-        "uninstall_frees": uninstall_frees(shelf, [entry]) if inst else None,
-        "evict_frees": evict_frees(shelf, [entry]) if entry.in_cache else None,
+        "uninstall_frees": frees[0],
+        "evict_frees": frees[1],
     }
 
 
@@ -71,9 +71,9 @@ def cmd_list(shelf: Shelf, args: argparse.Namespace) -> int:
     offline = shelf.settings.offline
     rebuilds = rebuilds_of(rows, entries, offline=offline)
     if args.json:
-        costs = ledger.costs(shelf, rows)
+        costs, frees = ledger.costs(shelf, rows), ledger.frees(shelf, rows)
         json.dump(
-            [_row(shelf, *row) for row in zip(rows, costs, rebuilds, strict=True)],
+            [_row(*row) for row in zip(rows, costs, frees, rebuilds, strict=True)],
             sys.stdout,
             indent=2,
         )

@@ -109,10 +109,10 @@ def render(tree: Path, archive_sha256: str, written: Written) -> bytes:
     return body + f"end\t{seal(body)}\n".encode()
 
 
-def parse(data: bytes, archive_sha256: str, *, full: bool = False) -> Manifest | None:
-    """The manifest, or None when it is damaged, not sealed by this user, or not of the
+def _lines(data: bytes, archive_sha256: str) -> tuple[str, list[str]] | None:
+    """The archive digest and the entry lines of a manifest sealed by this user for the
     archive ``archive_sha256`` (the whole digest, or the copy's name: its first 16 digits);
-    ``full`` also reads digests and links."""
+    None when it is damaged, not sealed by this user, or another archive's."""
     body, sep, last = data.rstrip(b"\n").rpartition(b"\nend\t")
     if not sep or not sealed(body + b"\n", last):
         return None
@@ -124,21 +124,57 @@ def parse(data: bytes, archive_sha256: str, *, full: bool = False) -> Manifest |
         or not lines[1].startswith(f"a\t{archive_sha256}")
     ):
         return None
+    return lines[1][2:], lines[2:]
+
+
+def _entry(line: str) -> tuple[str, str, str, str]:
+    """A line's path, key (kind, mode, size, mtime), link count and digest (files only)."""
+    rest, _, path = line.rpartition("\t")
+    if "\\" in path:
+        path = _unescape(path)
+    key, nlink, digest = rest.rsplit("\t", 2)
+    return path, key, nlink, digest
+
+
+def parse(data: bytes, archive_sha256: str, *, full: bool = False) -> Manifest | None:
+    """The manifest, or None when it is damaged, not sealed by this user, or not of the
+    archive ``archive_sha256`` (see ``_lines``); ``full`` also reads digests and links."""
+    found = _lines(data, archive_sha256)
+    if found is None:
+        return None
+    sha, lines = found
     rows: dict[str, str] = {}
     digests: dict[str, str] = {}
     nlinks: dict[str, int] = {}
     try:
-        for line in lines[2:]:
-            rest, _, path = line.rpartition("\t")
-            if "\\" in path:
-                path = _unescape(path)
-            key, nlink, digest = rest.rsplit("\t", 2)
+        for line in lines:
+            path, key, nlink, digest = _entry(line)
             rows[path] = key
             if full and digest:
                 digests[path], nlinks[path] = digest, int(nlink)
     except ValueError:
         return None
-    return Manifest(lines[1][2:], rows, digests, nlinks)
+    return Manifest(sha, rows, digests, nlinks)
+
+
+def file_links(data: bytes, archive_sha256: str) -> Iterator[tuple[str, int]] | None:
+    """Each file's path and the links it was made with, read as they are asked for (a
+    caller that stops at the first file an install links reads no further); None when the
+    manifest is not sealed by this user for that archive (see ``_lines``)."""
+    found = _lines(data, archive_sha256)
+    if found is None:
+        return None
+
+    def files() -> Iterator[tuple[str, int]]:
+        for line in found[1]:
+            try:
+                path, _, nlink, digest = _entry(line)
+                if digest:
+                    yield path, int(nlink)
+            except ValueError:
+                return  # damaged past here: what it said so far stands
+
+    return files()
 
 
 def hash_file(path: str, reporter: Reporter = NULL) -> str:

@@ -40,6 +40,7 @@ from tui.engine.installs.copycheck import UNSEALED, CopyDiffers, compare_copy, v
 from tui.engine.installs.linktree import can_link
 from tui.engine.installs.manifest import (
     Manifest,
+    file_links,
     parse,
     render,
 )
@@ -214,14 +215,15 @@ class UnpackedStore:
     def in_use(self, sha256: str) -> bool:
         """Whether an install still shares this copy's files (more links than it was made
         with). While one does, the copy costs almost nothing of its own."""
-        manifest = self.manifest(sha256)
+        manifest = read_owned(self.manifest_for(sha256), _MAX_MANIFEST)
+        return self._linked(sha256, None if manifest is None else file_links(manifest, sha256))
+
+    def _linked(self, sha256: str, links: Iterator[tuple[str, int]] | None) -> bool:
         tree = self.get(sha256)
-        if manifest is None or tree is None:
-            return False
-        for rel, nlink in manifest.nlinks.items():
+        for rel, nlink in links if links is not None and tree is not None else ():
             with contextlib.suppress(OSError):
                 if os.lstat(f"{tree}/{rel}").st_nlink > nlink:
-                    return True
+                    return True  # mostly the first file: no more of the manifest is read
         return False
 
     # -- writing -------------------------------------------------------------------------
@@ -397,35 +399,54 @@ class UnpackedStore:
 
     # -- the hot-copy cap ------------------------------------------------------------------
 
-    def plan_trim(self, keep_bytes: int, going: list[str] | None = None) -> list[Path]:
+    def plan_trim(
+        self,
+        keep_bytes: int,
+        going: list[str] | None = None,
+        *,
+        idle: list[Path] | None = None,
+        size: Callable[[Path], int] | None = None,
+    ) -> list[Path]:
         """The copies a trim to ``keep_bytes`` removes, oldest use first to go.
 
         Copies an install still links to cost nothing of their own and always stay (and so do
         copies without a manifest, which this store did not make), except those named in
-        ``going`` (their installs are being removed); those count as the
-        most recently used, in the order given (the last is the newest).
+        ``going`` (their installs are being removed); those count as the most recently used,
+        in the order given (the last is the newest). ``idle``: what ``idle_copies`` returned,
+        for a caller planning many trims; ``size``: a copy's bytes (walked by default).
         """
         going_names = [sha[:16] for sha in going or []]
         cold: list[Path] = [self.root / n for n in reversed(going_names)]
-        for copy in self.copies():
-            # Only copies this store made (with a manifest); another's stay for prune/evict.
-            # Another user's copy in a shared cache is theirs to trim: not sealed for us.
-            managed = self.manifest(copy.name, full=False) is not None
-            if managed and copy.name not in going_names and not self.in_use(copy.name):
-                cold.append(copy.path)
-        from tui.engine.du import tree_size
+        cold += [
+            p for p in (self.idle_copies() if idle is None else idle) if p.name not in going_names
+        ]
+        if size is None:
+            from tui.engine.du import tree_size
 
+            size = tree_size
         kept = 0
         doomed: list[Path] = []
         for path in cold:
             if not path.is_dir():
                 continue
-            size = tree_size(path)
-            if doomed or kept + size > keep_bytes:
+            took = size(path)
+            if doomed or kept + took > keep_bytes:
                 doomed.append(path)  # oldest dropped first: once one does not fit, none older
             else:
-                kept += size
+                kept += took
         return doomed
+
+    def idle_copies(self) -> list[Path]:
+        """The copies this store made that no install links, newest use first: what a trim
+        may remove (a manifest read each). Another user's copy in a shared cache is theirs
+        to trim: not sealed for us; a copy without a manifest stays for prune and evict."""
+        idle = []
+        for copy in self.copies():
+            manifest = read_owned(self.manifest_for(copy.name), _MAX_MANIFEST)
+            links = None if manifest is None else file_links(manifest, copy.name)
+            if links is not None and not self._linked(copy.name, links):
+                idle.append(copy.path)
+        return idle
 
     def trim(self, keep_bytes: int, going: list[str] | None = None) -> int:
         """Remove the copies ``plan_trim`` names; returns the bytes freed."""

@@ -120,6 +120,48 @@ class Ledger:
             ))  # fmt: skip
         return out
 
+    def frees(self, shelf: Shelf, entries: Sequence[Entry]) -> list[tuple[int | None, int | None]]:
+        """``uninstall_frees`` and ``evict_frees`` of each entry on its own (None where there
+        is nothing to remove), from this measurement rather than a walk each: a listing of
+        many rows answers them in the time of one. The copies a trim may take are found once.
+
+        By the ledger's rule (a hard-linked file counts in the first tree that holds it, and
+        an unpacked copy's files are linked only from its build's install): an uninstall
+        frees the install but for what a copy it keeps shares with it, and the copies the
+        trim takes; an eviction frees the archive, the partial download and what the copy
+        holds beyond the install.
+        """
+        by_path = self._by_path()
+
+        def item(path: Path | None) -> Item | None:
+            return by_path.get(os.path.abspath(path)) if path is not None else None
+
+        def whole(path: Path) -> int:  # a copy's own bytes and those its install shares
+            found = item(path)
+            if found is None or found.size is None:
+                from tui.engine.du import tree_size
+
+                return tree_size(path)
+            return found.size + found.shared
+
+        keep, idle = shelf.settings.keep_unpacked, shelf.unpacked.idle_copies()
+        out: list[tuple[int | None, int | None]] = []
+        for entry, cost in zip(entries, self.costs(shelf, entries), strict=True):
+            sha = entry.build.sha256
+            copy = item(shelf.unpacked.path_for(sha)) if sha else None
+            uninstall = None
+            if entry.installation is not None:
+                going = shelf.unpacked_going(entry)
+                trimmed = shelf.unpacked.plan_trim(keep, going, idle=idle, size=whole)
+                kept = copy is not None and os.path.abspath(copy.path) not in {
+                    os.path.abspath(t) for t in trimmed
+                }
+                uninstall = cost.install - (cost.shared if kept else 0)
+                uninstall += sum(_size(item(t)) for t in trimmed)
+            evict = cost.archive + cost.partial + cost.unpacked if entry.in_cache else None
+            out.append((uninstall, evict))
+        return out
+
     def sized(self, shelf: Shelf, entries: Sequence[Entry]) -> list[Entry]:
         """The entries as new rows with their measured sizes (``install_size``,
         ``unpacked_size``); the rows given stay as they were."""

@@ -9,10 +9,11 @@ manifest fails it and is never trusted.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -175,6 +176,16 @@ def file_links(data: bytes, archive_sha256: str) -> Iterator[tuple[str, int]] | 
                 return  # damaged past here: what it said so far stands
 
     return files()
+
+
+def linked(tree: Path, links: Iterable[tuple[str, int]]) -> bool:
+    """Whether a file of ``tree`` has more links than it was made with (``file_links``):
+    an install shares it. Mostly the first file says so, and no more is read."""
+    for rel, nlink in links:
+        with contextlib.suppress(OSError):
+            if os.lstat(f"{tree}/{rel}").st_nlink > nlink:
+                return True
+    return False
 
 
 def hash_file(path: str, reporter: Reporter = NULL) -> str:

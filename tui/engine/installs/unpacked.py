@@ -41,6 +41,7 @@ from tui.engine.installs.linktree import can_link
 from tui.engine.installs.manifest import (
     Manifest,
     file_links,
+    linked,
     parse,
     render,
 )
@@ -216,15 +217,8 @@ class UnpackedStore:
         """Whether an install still shares this copy's files (more links than it was made
         with). While one does, the copy costs almost nothing of its own."""
         manifest = read_owned(self.manifest_for(sha256), _MAX_MANIFEST)
-        return self._linked(sha256, None if manifest is None else file_links(manifest, sha256))
-
-    def _linked(self, sha256: str, links: Iterator[tuple[str, int]] | None) -> bool:
-        tree = self.get(sha256)
-        for rel, nlink in links if links is not None and tree is not None else ():
-            with contextlib.suppress(OSError):
-                if os.lstat(f"{tree}/{rel}").st_nlink > nlink:
-                    return True  # mostly the first file: no more of the manifest is read
-        return False
+        links = None if manifest is None else file_links(manifest, sha256)
+        return links is not None and (tree := self.get(sha256)) is not None and linked(tree, links)
 
     # -- writing -------------------------------------------------------------------------
 
@@ -444,7 +438,8 @@ class UnpackedStore:
         for copy in self.copies():
             manifest = read_owned(self.manifest_for(copy.name), _MAX_MANIFEST)
             links = None if manifest is None else file_links(manifest, copy.name)
-            if links is not None and not self._linked(copy.name, links):
+            tree = self.get(copy.name)
+            if links is not None and tree is not None and not linked(tree, links):
                 idle.append(copy.path)
         return idle
 
